@@ -1,0 +1,22 @@
+"""Connections to Redis (and, later, Tango) and the lifecycle of the servers we start.
+
+Layer: above ``config``; see docs/architecture.md.
+"""
+
+from .connection import REDIS_URL_ENV, RedisChoice, choose_redis, connect, redacted
+from .embedded_redis import EmbeddedRedis, runtime_dir
+from .errors import RedisUnavailable, SessionLocked
+from .session_lock import SessionLock
+
+__all__ = [
+    "REDIS_URL_ENV",
+    "EmbeddedRedis",
+    "RedisChoice",
+    "RedisUnavailable",
+    "SessionLock",
+    "SessionLocked",
+    "choose_redis",
+    "connect",
+    "redacted",
+    "runtime_dir",
+]

@@ -1,0 +1,64 @@
+"""The one place that decides which Redis the process talks to, and connects to it.
+
+An external Redis is used when named (``$BLISS_REDIS_URL``, else ``redis_url`` in the
+root ``__init__.yml``); otherwise the embedded one, started on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+
+from .embedded_redis import EmbeddedRedis, runtime_dir
+from .errors import RedisUnavailable
+
+REDIS_URL_ENV = "BLISS_REDIS_URL"
+
+
+@dataclass(frozen=True)
+class RedisChoice:
+    """Which Redis to use and why: ``origin`` is told to the user when it cannot be reached."""
+
+    url: str
+    origin: str
+    embedded: EmbeddedRedis | None = None
+
+
+def choose_redis(configured_url: str | None = None) -> RedisChoice:
+    """``$BLISS_REDIS_URL`` wins over the config's ``redis_url``; neither means embedded."""
+    if os.environ.get(REDIS_URL_ENV):
+        return RedisChoice(os.environ[REDIS_URL_ENV], REDIS_URL_ENV)
+    if configured_url:
+        return RedisChoice(configured_url, "redis_url in the config")
+    server = EmbeddedRedis(runtime_dir())
+    return RedisChoice(server.url, "embedded", server)
+
+
+def connect(choice: RedisChoice) -> redis.Redis:
+    """A client that has answered PING; raises RedisUnavailable with a one-line reason."""
+    if choice.embedded is not None:
+        choice.embedded.ensure_running()
+    shown = redacted(choice.url)
+    try:
+        client = redis.Redis.from_url(choice.url, socket_connect_timeout=3, socket_timeout=10)
+    except ValueError as error:
+        raise RedisUnavailable(f"{shown} (from {choice.origin}) is not a Redis URL: {error}") from None
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as error:
+        client.close()
+        raise RedisUnavailable(f"cannot reach Redis at {shown} (from {choice.origin}): {error}") from None
+    return client
+
+
+def redacted(url: str) -> str:
+    """The URL with any password replaced, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=user + host))

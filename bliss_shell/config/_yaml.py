@@ -1,0 +1,88 @@
+"""Read one YAML config file into plain Python values, keeping line numbers for messages.
+
+ruamel.yaml's round-trip loader is used because it reports the line of every mapping
+and refuses duplicate keys; it never constructs Python objects from tags, and we refuse
+tags outright so that a config file can only ever hold data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A top-level mapping of a file and the (1-based) line where it starts."""
+
+    values: dict[str, Any]
+    line: int
+
+
+def read_mappings(path: Path, shown_as: str) -> list[Mapping]:
+    """Return the top-level mappings of ``path`` (a mapping, or a list of mappings).
+
+    ``shown_as`` is how the file is named in error messages (a path relative to the
+    config root reads better than an absolute one).
+    """
+    try:
+        document = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    except MarkedYAMLError as error:
+        raise ConfigError(_marked_message(shown_as, error)) from None
+    except (YAMLError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{shown_as}: not valid YAML: {error}") from None
+    if document is None:
+        return []
+    if isinstance(document, CommentedMap):
+        items = [document]
+    elif isinstance(document, CommentedSeq):
+        items = list(document)
+    else:
+        raise ConfigError(f"{shown_as}, line 1: expected a mapping or a list of mappings")
+    mappings = []
+    for position, item in enumerate(items):
+        if not isinstance(item, CommentedMap):
+            line = document.lc.item(position)[0] + 1 if isinstance(document, CommentedSeq) else 1
+            raise ConfigError(f"{shown_as}, line {line}: list items must be mappings (key: value)")
+        mappings.append(Mapping(_plain(item, shown_as, item.lc.line + 1), item.lc.line + 1))
+    return mappings
+
+
+def _marked_message(shown_as: str, error: MarkedYAMLError) -> str:
+    mark = error.problem_mark or error.context_mark
+    where = f"{shown_as}, line {mark.line + 1}, column {mark.column + 1}" if mark else shown_as
+    return f"{where}: {error.problem or error.context or 'not valid YAML'}"
+
+
+def _plain(value: Any, shown_as: str, line: int) -> Any:
+    """Turn ruamel's round-trip types into dict/list/str/int/float/bool/None."""
+    tag = getattr(value, "tag", None)
+    if isinstance(value, TaggedScalar) or (tag is not None and tag.value is not None):
+        raise ConfigError(
+            f"{shown_as}, line {line}: YAML tags such as {tag.value if tag else '!tag'} "
+            "are not allowed in config files; write plain values"
+        )
+    if isinstance(value, CommentedMap):
+        return {
+            str(key): _plain(item, shown_as, value.lc.value(key)[0] + 1)
+            for key, item in value.items()
+        }
+    if isinstance(value, CommentedSeq):
+        return [
+            _plain(item, shown_as, value.lc.item(index)[0] + 1)
+            for index, item in enumerate(value)
+        ]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return str(value)

@@ -1,0 +1,149 @@
+"""Sessions: the named set of config objects and setup scripts that ``bliss -s NAME`` opens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .static import ConfigNode
+
+ErrorReport = Callable[[BaseException], None]
+
+_LIST_KEYS = ("config-objects", "exclude-objects", "include-sessions")
+
+
+class Session:
+    """A session defined in the config (``class: Session``).
+
+    Example
+    -------
+    >>> session = config.get("demo")
+    >>> session.setup(namespace, on_error=print)
+    """
+
+    def __init__(self, node: ConfigNode):
+        self.name: str = node.name
+        self.config = node.config
+        self._node = node
+        for key in _LIST_KEYS:
+            value = node.get(key)
+            if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise ConfigError(f"{node.where}: session '{self.name}': {key} must be a list of names")
+        setup_file = node.get("setup-file")
+        if setup_file is not None and not isinstance(setup_file, str):
+            raise ConfigError(f"{node.where}: session '{self.name}': setup-file must be a path")
+
+    def __repr__(self) -> str:
+        return f"Session({self.name!r})"
+
+    @property
+    def setup_file(self) -> Path | None:
+        """The setup script, relative to the session's YAML file."""
+        relative = self._node.get("setup-file")
+        return (self._node.source.parent / relative).resolve() if relative else None
+
+    @property
+    def scripts_dir(self) -> Path:
+        """Where ``load_script`` looks: ``scripts/`` next to the session's YAML file."""
+        return self._node.source.parent / "scripts"
+
+    def sessions_in_setup_order(self) -> list[Session]:
+        """Included sessions first (depth first, each once), this session last."""
+        ordered: list[Session] = []
+        self._collect(ordered, chain=())
+        return ordered
+
+    def _collect(self, ordered: list[Session], chain: tuple[str, ...]) -> None:
+        if self.name in chain:
+            cycle = " -> ".join((*chain, self.name))
+            raise ConfigError(f"{self._node.where}: include-sessions loops: {cycle}")
+        for name in self._node.get("include-sessions") or []:
+            included = self.config.get(name)
+            if not isinstance(included, Session):
+                raise ConfigError(f"{self._node.where}: include-sessions names '{name}', which is not a session")
+            included._collect(ordered, (*chain, self.name))
+        if self not in ordered:
+            ordered.append(self)
+
+    def object_names(self) -> list[str]:
+        """The objects this session loads, included sessions' first, without exclusions."""
+        names: list[str] = []
+        for session in self.sessions_in_setup_order():
+            for name in session._own_object_names():
+                if name not in names:
+                    names.append(name)
+        excluded = set(self._node.get("exclude-objects") or [])
+        return [name for name in names if name not in excluded]
+
+    def _own_object_names(self) -> list[str]:
+        listed = self._node.get("config-objects")
+        if listed is not None:
+            return list(listed)
+        return [name for name in self.config.names() if self.config.get_config(name).get("class") != "Session"]
+
+    def setup(self, env: dict[str, Any], on_error: ErrorReport, verbose: bool = True) -> None:
+        """Load the objects into ``env``, then run the setup files there.
+
+        An object or a setup file that fails is reported through ``on_error`` and the
+        session still opens: the user can fix it and carry on.
+        """
+        say = print if verbose else (lambda *args: None)
+        sessions = self.sessions_in_setup_order()
+        env["current_session"] = self
+        env["config"] = self.config
+        env["load_script"] = _ScriptLoader(sessions, env)
+        say(f"{self.name}: Loading config...")
+        loaded = []
+        names = self.object_names()
+        for name in names:
+            try:
+                env[name] = self.config.get(name)
+            except Exception as error:  # one broken object must not stop the session
+                on_error(error)
+            else:
+                loaded.append(name)
+        say(f"OK: {len(loaded)}/{len(names)} objects successfully initialized.")
+        if loaded:
+            say(", ".join(loaded))
+        for session in sessions:
+            if session.setup_file is None:
+                continue
+            say(f"{session.name}: Executing setup file...")
+            try:
+                _run_file(session.setup_file, env, what=f"{session._node.where}: setup-file")
+            except Exception as error:
+                on_error(error)
+        say("Done.")
+
+
+class _ScriptLoader:
+    """``load_script("name")``: run ``scripts/name.py`` of the session in its namespace."""
+
+    def __init__(self, sessions: list[Session], env: dict[str, Any]):
+        self._folders = [session.scripts_dir for session in reversed(sessions)]
+        self._env = env
+
+    def __call__(self, name: str) -> None:
+        filename = name if name.endswith(".py") else f"{name}.py"
+        for folder in self._folders:
+            if (folder / filename).is_file():
+                _run_file(folder / filename, self._env, what="script")
+                return
+        available = sorted({p.stem for folder in self._folders if folder.is_dir() for p in folder.glob("*.py")})
+        raise FileNotFoundError(
+            f"load_script: no script '{name}' in {', '.join(map(str, self._folders))}; "
+            f"scripts there: {', '.join(available) or 'none'}"
+        )
+
+    def __repr__(self) -> str:
+        return "load_script(name): run sessions/scripts/<name>.py in the session namespace"
+
+
+def _run_file(path: Path, env: dict[str, Any], what: str) -> None:
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{what} {path} not found") from None
+    exec(compile(source, str(path), "exec"), env)

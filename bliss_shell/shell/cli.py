@@ -1,0 +1,117 @@
+"""The ``bliss`` command: open a session's shell, run a script in it, or manage servers."""
+
+from gevent import monkey
+
+# Threads stay real: PyTango's green mode and prompt_toolkit's output thread need them.
+monkey.patch_all(thread=False, queue=False)
+
+import argparse  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
+import traceback  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from bliss_shell import __version__  # noqa: E402
+from bliss_shell.comm import (  # noqa: E402
+    RedisUnavailable,
+    SessionLock,
+    SessionLocked,
+    choose_redis,
+    connect,
+    redacted,
+)
+from bliss_shell.config import Config, ConfigError, Session, config_roots  # noqa: E402
+
+from .debug import install_greenlet_dump  # noqa: E402
+from .error_report import ErrorReport  # noqa: E402
+from .namespace import shell_namespace  # noqa: E402
+from .servers import run_servers_command  # noqa: E402
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bliss",
+        description="Open a beamline session shell (bliss -s demo), or run code in one.",
+    )
+    parser.add_argument("-s", "--session", metavar="NAME", help="the session to open")
+    run = parser.add_mutually_exclusive_group()
+    run.add_argument("--script", metavar="FILE", help="run FILE in the session, then exit")
+    run.add_argument("-c", dest="code", metavar="CODE", help="run CODE in the session, then exit")
+    parser.add_argument("--config", metavar="DIR", help="config directory (default: $BLISS_CONFIG, else the repository's)")
+    parser.add_argument("--list", action="store_true", help="list the sessions and exit")
+    parser.add_argument("--version", action="version", version=f"bliss_shell {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="{servers}")
+    servers = commands.add_parser("servers", help="status of, or stop, the servers bliss started")
+    servers.add_argument("action", choices=["status", "stop"])
+    servers.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = Config(config_roots(args.config))
+        if args.command == "servers":
+            return run_servers_command(args.action, config)
+        sessions = config.names_of_class("Session")
+        if args.list:
+            print("\n".join(sessions))
+            return 0
+        if args.session not in sessions:
+            wanted = f"'{args.session}' is not a session" if args.session else "choose a session with -s NAME"
+            print(f"{wanted}; sessions: {', '.join(sessions)}", file=sys.stderr)
+            return 1
+        return _open_session(config.get(args.session), config, args)
+    except (ConfigError, RedisUnavailable, SessionLocked) as error:
+        print(f"bliss: {error}", file=sys.stderr)
+        return 1
+
+
+def _open_session(session: Session, config: Config, args: argparse.Namespace) -> int:
+    choice = choose_redis(config.globals.get("redis_url"))
+    client = connect(choice)
+    lock = SessionLock(client, session.name)
+    lock.acquire()
+    try:
+        interactive = args.script is None and args.code is None
+        errors = ErrorReport()
+        namespace = shell_namespace(errors)
+        if interactive:
+            print(f"Welcome to bliss_shell {__version__} running on {socket.gethostname()}")
+            print(f"Redis: {redacted(choice.url)} ({choice.origin})\n")
+        session.setup(namespace, on_error=errors.report, verbose=interactive)
+        if not interactive:
+            return _run_code(args, namespace)
+        install_greenlet_dump()
+        from .repl import SessionRepl  # ptpython is only needed at the prompt
+
+        history = Path.home() / f".bliss_shell_{session.name}_history"
+        SessionRepl(session.name, namespace, errors, history).run()
+        return 0
+    finally:
+        lock.release()
+        client.close()
+
+
+def _run_code(args: argparse.Namespace, namespace: dict) -> int:
+    """``--script``/``-c``: an uncaught error prints its traceback and exits 1."""
+    if args.script:
+        try:
+            filename, source = args.script, Path(args.script).read_text(encoding="utf-8")
+        except OSError as error:
+            print(f"bliss: cannot read script {args.script}: {error.strerror}", file=sys.stderr)
+            return 1
+    else:
+        filename, source = "<-c>", args.code
+    try:
+        exec(compile(source, filename, "exec"), namespace)
+    except SystemExit as exit_request:
+        return exit_request.code if isinstance(exit_request.code, int) else (0 if exit_request.code is None else 1)
+    except BaseException:  # the user's code: report anything, then fail the command
+        traceback.print_exc()
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Errors at the prompt: one line when they happen, the traceback on demand (``last_error``)."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections import deque
+from pathlib import Path
+from typing import TextIO
+
+import ptpython
+
+HINT = "( for more details type cmd 'last_error()' )"
+_KEPT = 100
+# Frames of the machinery that runs a command say nothing about the user's error.
+_MACHINERY = (str(Path(__file__).parent), str(Path(ptpython.__file__).parent))
+
+
+class ErrorReport:
+    """Keeps the last errors; ``last_error`` is the user-facing function.
+
+    Example
+    -------
+    >>> errors = ErrorReport()
+    >>> errors.report(ValueError("bad"))
+    !!! === ValueError: bad === !!! ( for more details type cmd 'last_error()' )
+    """
+
+    def __init__(self, stream: TextIO | None = None):
+        self._errors: deque[BaseException] = deque(maxlen=_KEPT)
+        self._stream = stream
+
+    def report(self, error: BaseException) -> None:
+        self._errors.append(error)
+        print(f"!!! === {type(error).__name__}: {error} === !!! {HINT}", file=self._stream or sys.stdout, flush=True)
+
+    def last_error(self, index: int = -1) -> None:
+        """Print the full traceback of an error: the last one, or ``index`` (0 is the oldest kept)."""
+        if not self._errors:
+            print("No error so far.")
+            return
+        error = self._errors[index]
+        lines = traceback.format_exception(type(error), error, _user_frames(error.__traceback__))
+        print("".join(lines), end="")
+
+
+def _user_frames(tb):  # type: ignore[no-untyped-def]
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_MACHINERY):
+        tb = tb.tb_next
+    return tb

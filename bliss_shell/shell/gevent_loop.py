@@ -1,0 +1,35 @@
+"""An asyncio event loop that waits through gevent, so prompt_toolkit and greenlets share time.
+
+prompt_toolkit needs asyncio; scans and publishing are greenlets. The loop runs in
+the main greenlet on gevent's selector, so while the prompt waits for a key the hub
+runs every other greenlet. A callback scheduled from another greenlet must wake the
+selector itself, or it would wait until the next key press.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import gevent
+import gevent.selectors
+
+
+class GeventEventLoop(asyncio.SelectorEventLoop):
+    def __init__(self) -> None:
+        super().__init__(gevent.selectors.DefaultSelector())
+        self._owner = gevent.getcurrent()
+
+    def _wake_if_foreign(self) -> None:
+        if gevent.getcurrent() is not self._owner:
+            self._write_to_self()
+
+    def call_soon(self, callback: Any, *args: Any, context: Any = None) -> asyncio.Handle:
+        handle = super().call_soon(callback, *args, context=context)
+        self._wake_if_foreign()
+        return handle
+
+    def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> asyncio.TimerHandle:
+        handle = super().call_at(when, callback, *args, context=context)
+        self._wake_if_foreign()
+        return handle

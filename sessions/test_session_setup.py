@@ -1,0 +1,1 @@
+# Runs in the test_session namespace after its objects are loaded.
