@@ -1,0 +1,97 @@
+"""Redis: the embedded server's life, the choice of server, and the session lock."""
+
+from __future__ import annotations
+
+import stat
+import time
+
+import gevent
+import pytest
+
+from bliss_shell.comm import SessionLock, SessionLocked, choose_redis, redacted
+from terminal import run_bliss
+
+
+def test_embedded_redis_starts_on_demand_outlives_the_shell_and_is_reused(tmp_path, shell_env):
+    runtime = tmp_path / "run"
+    runtime.mkdir()
+    env = {key: value for key, value in shell_env.items() if key != "BLISS_REDIS_URL"}
+    env["XDG_RUNTIME_DIR"] = str(runtime)
+    try:
+        assert "redis: embedded, not running" in run_bliss("servers", "status", env=env).stdout
+        first = run_bliss("-s", "demo", "-c", "import os; print(os.getpid())", env=env)
+        assert first.returncode == 0, first.stderr
+        status = run_bliss("servers", "status", env=env).stdout
+        assert status.startswith("redis: embedded, running, pid ")
+        assert "memory used" in status and "of 1.00 GiB" in status
+        pid = status.split("pid ")[1].split(",")[0]
+        again = run_bliss("-s", "demo", "-c", "pass", env=env)
+        assert again.returncode == 0
+        assert f"pid {pid}," in run_bliss("servers", "status", env=env).stdout  # the same server, reused
+        folder = runtime / "bliss_shell"
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        assert stat.S_IMODE((folder / "redis.sock").stat().st_mode) == 0o700
+    finally:
+        stopped = run_bliss("servers", "stop", env=env)
+    assert stopped.stdout.strip().startswith("redis: embedded server (pid")
+    assert "not running" in run_bliss("servers", "status", env=env).stdout
+
+
+def test_unreachable_external_redis_is_one_line_and_exit_1(shell_env):
+    env = dict(shell_env, BLISS_REDIS_URL="redis://user:secret@127.0.0.1:1/0")
+    result = run_bliss("-s", "demo", "-c", "pass", env=env)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("bliss: cannot reach Redis at redis://user:***@127.0.0.1:1/0 (from BLISS_REDIS_URL)")
+    assert "secret" not in result.stderr
+    stop = run_bliss("servers", "stop", env=env)
+    assert stop.returncode == 1 and "external server" in stop.stdout
+
+
+def test_environment_url_wins_over_config_then_embedded(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.setenv("BLISS_REDIS_URL", "redis://a:1")
+    assert choose_redis("redis://b:2").url == "redis://a:1"
+    monkeypatch.delenv("BLISS_REDIS_URL")
+    assert choose_redis("redis://b:2").origin == "redis_url in the config"
+    embedded = choose_redis(None)
+    assert embedded.embedded is not None and embedded.url == f"unix://{tmp_path}/bliss_shell/redis.sock"
+
+
+def test_redacted_hides_passwords_only():
+    assert redacted("rediss://admin:pw@host:6380/1") == "rediss://admin:***@host:6380/1"
+    assert redacted("redis://:pw@host") == "redis://:***@host"
+    assert redacted("unix:///run/x.sock") == "unix:///run/x.sock"
+
+
+def test_session_lock_refuses_a_second_holder_until_released(redis_client):
+    first = SessionLock(redis_client, "demo")
+    first.acquire()
+    with pytest.raises(SessionLocked, match=r"session 'demo' is already open on host .*, pid \d+"):
+        SessionLock(redis_client, "demo").acquire()
+    first.release()
+    second = SessionLock(redis_client, "demo")
+    second.acquire()
+    second.release()
+
+
+def test_session_lock_of_a_vanished_holder_expires(redis_client):
+    crashed = SessionLock(redis_client, "demo", ttl=0.3)
+    crashed.acquire()
+    crashed._refresher.kill()  # the holder stops refreshing, as if its machine died
+    with pytest.raises(SessionLocked):
+        SessionLock(redis_client, "demo").acquire()
+    time.sleep(0.4)
+    successor = SessionLock(redis_client, "demo")
+    successor.acquire()
+    successor.release()
+
+
+def test_session_lock_is_refreshed_while_held(redis_client):
+    holder = SessionLock(redis_client, "demo", ttl=0.3)
+    holder.acquire()
+    gevent.sleep(0.7)  # more than twice the TTL: only the refresher keeps it
+    with pytest.raises(SessionLocked):
+        SessionLock(redis_client, "demo").acquire()
+    holder.release()
