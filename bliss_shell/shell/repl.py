@@ -66,7 +66,6 @@ class SessionRepl(PythonRepl):
         self.prompt_style = "session"
         self.show_signature = True
         self.enable_history_search = True
-        self.title = session_name
 
     def run(self) -> None:
         loop = GeventEventLoop()
