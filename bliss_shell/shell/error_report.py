@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 import traceback
 from collections import deque
 from pathlib import Path
-from typing import TextIO
 
 import ptpython
 
@@ -26,13 +24,12 @@ class ErrorReport:
     !!! === ValueError: bad === !!! ( for more details type cmd 'last_error()' )
     """
 
-    def __init__(self, stream: TextIO | None = None):
+    def __init__(self) -> None:
         self._errors: deque[BaseException] = deque(maxlen=_KEPT)
-        self._stream = stream
 
     def report(self, error: BaseException) -> None:
         self._errors.append(error)
-        print(f"!!! === {type(error).__name__}: {error} === !!! {HINT}", file=self._stream or sys.stdout, flush=True)
+        print(f"!!! === {type(error).__name__}: {error} === !!! {HINT}", flush=True)
 
     def last_error(self, index: int = -1) -> None:
         """Print the full traceback of an error: the last one, or ``index`` (0 is the oldest kept)."""

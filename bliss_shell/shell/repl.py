@@ -114,8 +114,6 @@ class SessionRepl(PythonRepl):
         finally:
             self._command = None
         kind, value = done.value if done.successful() else ("interrupted", None)
-        self.current_statement_index += 1
-        self.signatures = []
         if kind == "exit":
             return True
         if kind == "interrupted":
@@ -124,9 +122,9 @@ class SessionRepl(PythonRepl):
         elif kind == "error":
             self._errors.report(value)
         elif value is not None:
-            self.current_statement_index -= 1  # the result shows under the number it was typed at
             self._show_result(value)
-            self.current_statement_index += 1
+        self.current_statement_index += 1
+        self.signatures = []
         return False
 
     def _run_command(self, text: str) -> tuple[str, Any]:
