@@ -65,33 +65,39 @@ def test_redacted_hides_passwords_only():
     assert redacted("unix:///run/x.sock") == "unix:///run/x.sock"
 
 
+def can_open(client, session: str = "demo") -> bool:
+    """Whether another shell could open the session now (it releases at once if so)."""
+    other = SessionLock(client, session)
+    try:
+        other.acquire()
+    except SessionLocked:
+        return False
+    other.release()
+    return True
+
+
 def test_session_lock_refuses_a_second_holder_until_released(redis_client):
     first = SessionLock(redis_client, "demo")
     first.acquire()
     with pytest.raises(SessionLocked, match=r"session 'demo' is already open on host .*, pid \d+"):
         SessionLock(redis_client, "demo").acquire()
+    assert can_open(redis_client, "test_session")
     first.release()
-    second = SessionLock(redis_client, "demo")
-    second.acquire()
-    second.release()
+    assert can_open(redis_client)
 
 
 def test_session_lock_of_a_vanished_holder_expires(redis_client):
     crashed = SessionLock(redis_client, "demo", ttl=0.3)
     crashed.acquire()
     crashed._refresher.kill()  # the holder stops refreshing, as if its machine died
-    with pytest.raises(SessionLocked):
-        SessionLock(redis_client, "demo").acquire()
+    assert not can_open(redis_client)
     time.sleep(0.4)
-    successor = SessionLock(redis_client, "demo")
-    successor.acquire()
-    successor.release()
+    assert can_open(redis_client)
 
 
 def test_session_lock_is_refreshed_while_held(redis_client):
     holder = SessionLock(redis_client, "demo", ttl=0.3)
     holder.acquire()
     gevent.sleep(0.7)  # more than twice the TTL: only the refresher keeps it
-    with pytest.raises(SessionLocked):
-        SessionLock(redis_client, "demo").acquire()
+    assert not can_open(redis_client)
     holder.release()
