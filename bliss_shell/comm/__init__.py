@@ -3,7 +3,7 @@
 Layer: above ``config``; see docs/architecture.md.
 """
 
-from .connection import REDIS_URL_ENV, RedisChoice, choose_redis, connect, redacted
+from .connection import REDIS_URL_ENV, RedisChoice, choose_redis, connect, get_redis, redacted, use_redis
 from .embedded_redis import EmbeddedRedis, runtime_dir
 from .errors import RedisUnavailable, SessionLocked
 from .session_lock import SessionLock
@@ -17,6 +17,8 @@ __all__ = [
     "SessionLocked",
     "choose_redis",
     "connect",
+    "get_redis",
     "redacted",
     "runtime_dir",
+    "use_redis",
 ]

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
+from bliss_shell.config import Config, ConfigError, config_roots
+
 from .embedded_redis import EmbeddedRedis, runtime_dir
 from .errors import RedisUnavailable
 
@@ -62,3 +64,28 @@ def redacted(url: str) -> str:
     user = f"{parts.username}:***@" if parts.username else ":***@"
     host = parts.netloc.rsplit("@", 1)[1]
     return urlunsplit(parts._replace(netloc=user + host))
+
+
+_shared: redis.Redis | None = None
+
+
+def use_redis(client: redis.Redis) -> None:
+    """Make ``client`` the one every layer gets from ``get_redis`` (the shell's connection)."""
+    global _shared
+    _shared = client
+
+
+def get_redis() -> redis.Redis:
+    """The process's Redis client; connects on first use, as a reader process would.
+
+    Without a shell, the choice is the same as the shell's: ``$BLISS_REDIS_URL``, else
+    ``redis_url`` of the config, else the embedded server.
+    """
+    global _shared
+    if _shared is None:
+        try:
+            configured = Config(config_roots()).globals.get("redis_url")
+        except ConfigError:
+            configured = None
+        _shared = connect(choose_redis(configured))
+    return _shared

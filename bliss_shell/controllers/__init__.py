@@ -2,3 +2,8 @@
 
 Layer: above ``comm`` and ``config``; see docs/architecture.md.
 """
+
+from .interfaces import Axis, Counter
+from .measurement_group import MeasurementGroup
+
+__all__ = ["Axis", "Counter", "MeasurementGroup"]

@@ -1,0 +1,44 @@
+"""The small interfaces the scan engine drives; Tango and simulation devices both implement them."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+
+@runtime_checkable
+class Axis(Protocol):
+    """A motor: what a scan needs to move it and to name its channel."""
+
+    name: str
+    unit: str | None
+
+    @property
+    def position(self) -> float: ...
+
+    @property
+    def limits(self) -> tuple[float, float]: ...
+
+    @property
+    def state(self) -> str: ...
+
+    def check_target(self, target: float) -> None:
+        """Raise ValueError naming the axis, target and limits when the target is refused."""
+
+    def move(self, target: float, wait: bool = True) -> None: ...
+
+    def wait_move(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@runtime_checkable
+class Counter(Protocol):
+    """A counter: read once per point, after counting for the point's count time."""
+
+    name: str
+    controller_name: str
+    unit: str | None
+    dtype: str
+    shape: tuple[int, ...]
+
+    def read(self, count_time: float) -> Any: ...

@@ -1,0 +1,39 @@
+"""What ``walk_events`` yields: ``(event_type, node, event_data)``."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+
+class EventType(enum.Enum):
+    NEW_NODE = "new_node"
+    NEW_CHILD = "new_node"  # BLISS 1.x name of the same event
+    PREPARED_SCAN = "prepared_scan"
+    NEW_DATA = "new_data"
+    END_SCAN = "end_scan"
+
+    def __str__(self) -> str:
+        return f"event.{self.name}"
+
+
+@dataclass(frozen=True)
+class EventData:
+    """NEW_DATA: ``data`` holds points ``first_index .. first_index + block_size - 1``.
+
+    END_SCAN: ``data`` is ``{"state": "done" | "aborted" | "failed", "reason": ...}`` and
+    ``description`` the reason ('' for a scan that ended normally).
+    """
+
+    first_index: int = -1
+    data: Any = None
+    description: Any = ""
+    block_size: int = 0
+    info: dict = field(default_factory=dict)
+
+
+class Event(NamedTuple):
+    type: EventType
+    node: Any
+    data: EventData | None = None

@@ -1,0 +1,196 @@
+"""Reading the data tree: ``get_sessions``, ``get_session_node``, ``get_node`` and the node types.
+
+Example
+-------
+>>> from bliss_shell.data.node import get_node
+>>> n = get_node("test_session")
+>>> for node in n.walk(wait=False):
+...     print(node.name, node.db_name, node)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import redis
+
+from bliss_shell.comm import get_redis
+
+from . import keys
+from .encoding import block_end, block_first, decode_block
+from .events import Event
+from .walk import NodeFilter, Walker
+
+def get_sessions(client: redis.Redis | None = None) -> list[DataNode]:
+    """The sessions that have published data, as session nodes, by name."""
+    client = client or get_redis()
+    names = sorted(name.decode() for name in client.smembers(keys.SESSIONS))
+    return [get_session_node(name, client) for name in names]
+
+
+def get_session_node(name: str, client: redis.Redis | None = None) -> DataNode:
+    """The session's node; it exists (empty) even before the session's first scan."""
+    keys.check_name(name, "session name")
+    client = client or get_redis()
+    return get_node(name, client) or DataNode(client, name, {"name": name, "type": "container", "parent": ""})
+
+
+def get_node(db_name: str, client: redis.Redis | None = None) -> DataNode | None:
+    """The node called ``db_name`` (``'test_session:tmp:sample1:1_ascan'``), or None when absent."""
+    keys.check_db_name(db_name)
+    client = client or get_redis()
+    fields = client.hgetall(keys.node_key(db_name))
+    return make_node(client, db_name, fields) if fields else None
+
+
+def make_node(client: redis.Redis, db_name: str, raw: dict[bytes, bytes]) -> DataNode:
+    fields = {key.decode(): value.decode() for key, value in raw.items()}
+    kind = fields.get("type")
+    cls = ChannelDataNode if kind == "channel" else ScanNode if kind == "scan" else DataNode
+    return cls(client, db_name, fields)
+
+
+class DataNode:
+    """A node of the tree: a session, a saving folder, a scan, a master or a controller."""
+
+    def __init__(self, client: redis.Redis, db_name: str, fields: dict[str, str]):
+        self._client = client
+        self.db_name = db_name
+        self._fields = fields
+
+    @property
+    def name(self) -> str:
+        return self._fields.get("name", self.db_name.rsplit(keys.SEPARATOR, 1)[-1])
+
+    @property
+    def type(self) -> str:
+        return self._fields.get("type", "container")
+
+    @property
+    def parent(self) -> DataNode | None:
+        parent = self._fields.get("parent")
+        return get_node(parent, self._client) if parent else None
+
+    @property
+    def info(self) -> dict[str, Any]:
+        raw = self._client.get(keys.info_key(self.db_name))
+        return json.loads(raw) if raw else {}
+
+    def children(self) -> list[DataNode]:
+        return self.nodes_of_children(self._client.xrange(keys.children_key(self.db_name)))
+
+    def nodes_of_children(self, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> list[DataNode]:
+        """The nodes named by entries of this node's ``children|`` stream, read in one round trip."""
+        names = [fields[b"db"].decode() for _, fields in entries]
+        pipe = self._client.pipeline(transaction=False)
+        for db_name in names:
+            pipe.hgetall(keys.node_key(db_name))
+        return [make_node(self._client, db_name, raw) for db_name, raw in zip(names, pipe.execute()) if raw]
+
+    def walk(self, include_filter: NodeFilter = None, exclude_children: NodeFilter = None, wait: bool = True) -> Iterator[DataNode]:
+        """This node and its descendants, depth first in creation order; ``wait`` then follows new ones."""
+        walker = Walker(self, include_filter, exclude_children, nodes_only=True)
+        for event in walker.events(wait):
+            yield event.node
+
+    def walk_events(
+        self,
+        include_filter: NodeFilter = None,
+        exclude_children: NodeFilter = None,
+        wait: bool = True,
+        first_index: int = 0,
+    ) -> Iterator[Event]:
+        """Every event under this node: what exists first (in order), then, with ``wait``, what comes."""
+        return Walker(self, include_filter, exclude_children, first_index=first_index).events(wait)
+
+    def walk_on_new_events(self, include_filter: NodeFilter = None, exclude_children: NodeFilter = None) -> Iterator[Event]:
+        """Like ``walk_events``, from now on: nothing that already exists is yielded."""
+        return Walker(self, include_filter, exclude_children, from_now=True).events(wait=True)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.db_name} type={self.type}>"
+
+
+class ScanNode(DataNode):
+    """A scan: its info holds the scan_info; its events stream holds PREPARED and END."""
+
+    def end_state(self) -> dict[str, str] | None:
+        """``{"state": ..., "reason": ...}`` once the scan has ended, else None."""
+        for _, fields in self._client.xrevrange(keys.events_key(self.db_name), count=1):
+            if fields.get(b"event") == b"end":
+                return {"state": fields[b"state"].decode(), "reason": fields[b"reason"].decode()}
+        return None
+
+
+class ChannelDataNode(DataNode):
+    """A channel: one value (scalar or array) per point, in typed binary blocks."""
+
+    @property
+    def short_name(self) -> str:
+        return self._fields.get("short_name", self.name)
+
+    @property
+    def fullname(self) -> str:
+        return self._fields.get("fullname", self.name)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self._fields.get("dtype", "float64"))
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(json.loads(self._fields.get("shape", "[]")))
+
+    @property
+    def unit(self) -> str | None:
+        return self._fields.get("unit") or None
+
+    def __len__(self) -> int:
+        last = self._client.xrevrange(keys.data_key(self.db_name), count=1)
+        return block_end(last[0]) if last else 0
+
+    def decode(self, entry: tuple[bytes, dict[bytes, bytes]]) -> tuple[int, np.ndarray]:
+        """``(first_index, values)`` of one data entry."""
+        entry_id, fields = entry
+        first = block_first(entry_id)
+        if b"b" not in fields:
+            return first, np.empty((0, *self.shape), self.dtype)
+        return first, decode_block(fields[b"b"], self.dtype, self.shape)
+
+    def get(self, from_index: int, to_index: int | None = None) -> Any:
+        """``get(i)`` one value (None past the end); ``get(i, j)`` points i..j inclusive.
+
+        Negative indexes count from the end: ``get(-1)`` is the last value, ``get(0, -1)`` all.
+        """
+        length = len(self)
+        start = from_index + length if from_index < 0 else from_index
+        if to_index is None:
+            if not 0 <= start < length:
+                return None
+            return self._range(start, start)[0]
+        stop = to_index + length if to_index < 0 else to_index
+        return self._range(max(start, 0), min(stop, length - 1))
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            values = self._range(start, stop - 1)
+            return values[::step] if step != 1 else values
+        return self.get(index)
+
+    def _range(self, start: int, stop: int) -> np.ndarray:
+        if start > stop:
+            return np.empty((0, *self.shape), self.dtype)
+        key = keys.data_key(self.db_name)
+        first_block = self._client.xrevrange(key, max=f"{start + 1}-0", count=1)
+        low = first_block[0][0] if first_block else "-"
+        blocks = [self.decode(entry) for entry in self._client.xrange(key, min=low, max=f"{stop + 1}-0")]
+        if not blocks:
+            return np.empty((0, *self.shape), self.dtype)
+        values = np.concatenate([block for _, block in blocks])
+        offset = start - blocks[0][0]
+        return values[offset : offset + stop - start + 1]
+

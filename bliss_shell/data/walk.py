@@ -1,0 +1,227 @@
+"""Following a subtree: replay what exists depth first, then one XREAD over every stream of interest.
+
+Guarantees (see docs/redis-layout.md): every node once, parent before child; for a scan,
+PREPARED before its data before END; every point exactly once with contiguous
+``first_index``. They hold because a node's streams are added to the read set (from ID
+0) before the node is yielded, and because END is held back until every stream is
+caught up, so data written before END is always yielded before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Union
+
+import numpy as np
+
+from . import keys
+from .encoding import block_first
+from .events import Event, EventData, EventType
+
+NodeFilter = Union[str, Sequence[str], Callable[[Any], bool], None]
+
+BATCH = 1000  # entries per stream per read
+_IDLE_MS = 1000  # one blocking read; stays below the client's socket timeout
+_SETTLE_MS = 20  # how long to look for more data before an END is yielded
+
+
+def _matcher(node_filter: NodeFilter, default: bool) -> Callable[[Any], bool]:
+    if node_filter is None:
+        return lambda node: default
+    if callable(node_filter):
+        return node_filter
+    types = {node_filter} if isinstance(node_filter, str) else set(node_filter)
+    return lambda node: node.type in types
+
+
+def _end_data(fields: dict[bytes, bytes]) -> EventData:
+    state = fields.get(b"state", b"done").decode()
+    reason = fields.get(b"reason", b"").decode()
+    return EventData(data={"state": state, "reason": reason}, description=reason)
+
+
+class Walker:
+    def __init__(
+        self,
+        root: Any,
+        include_filter: NodeFilter = None,
+        exclude_children: NodeFilter = None,
+        first_index: int = 0,
+        nodes_only: bool = False,
+        from_now: bool = False,
+    ):
+        self._root = root
+        self._client = root._client
+        self._include = _matcher(include_filter, True)
+        self._exclude = _matcher(exclude_children, False)
+        self._first_index = first_index
+        self._nodes_only = nodes_only
+        self._silent = from_now
+        self._positions: dict[str, str] = {}
+        self._owners: dict[str, Any] = {}
+        self._scan_streams: dict[str, list[str]] = {}
+        self._scan_of: dict[str, str | None] = {}
+        self._ended: list[tuple[Any, dict[bytes, bytes]]] = []
+
+    def events(self, wait: bool) -> Iterator[Event]:
+        yield from self._replay(self._root, None)
+        self._silent = False
+        if wait:
+            yield from self._follow()
+
+    # -- what exists -------------------------------------------------------------------
+
+    def _replay(self, node: Any, scan: str | None) -> Iterator[Event]:
+        scan = self._register(node, scan)
+        yield from self._out(Event(EventType.NEW_NODE, node))
+        if node.type == "scan" and not self._nodes_only:
+            channels = []
+            if not self._exclude(node):
+                for descendant in self._descendants(node, scan):
+                    yield from self._out(Event(EventType.NEW_NODE, descendant))
+                    if descendant.type == "channel":
+                        channels.append(descendant)
+            yield from self._scan_events(node)
+            for channel in channels:
+                yield from self._data(channel)
+            yield from self._release_ended(settled=True)
+        elif node.type == "channel" and not self._nodes_only:
+            yield from self._data(node)
+        elif not self._exclude(node):
+            for child in self._read_children(node):
+                yield from self._replay(child, scan)
+
+    def _descendants(self, node: Any, scan: str) -> Iterator[Any]:
+        for child in self._read_children(node):
+            self._register(child, scan)
+            yield child
+            if not self._exclude(child):
+                yield from self._descendants(child, scan)
+
+    def _read_children(self, node: Any) -> list[Any]:
+        key = keys.children_key(node.db_name)
+        entries = self._client.xrange(key, min=f"({self._positions.get(key, '0-0')}")
+        if entries:
+            self._positions[key] = entries[-1][0].decode()
+        return node.nodes_of_children(entries)
+
+    def _scan_events(self, scan: Any) -> Iterator[Event]:
+        key = keys.events_key(scan.db_name)
+        entries = self._client.xrange(key, min=f"({self._positions[key]}")
+        if entries:
+            self._positions[key] = entries[-1][0].decode()
+        yield from self._on_events(scan, entries)
+
+    def _data(self, channel: Any) -> Iterator[Event]:
+        key = keys.data_key(channel.db_name)
+        if self._silent:
+            return
+        while True:
+            entries = self._client.xrange(key, min=f"({self._positions[key]}", count=BATCH)
+            if not entries:
+                return
+            self._positions[key] = entries[-1][0].decode()
+            yield from self._on_data(channel, entries)
+            if len(entries) < BATCH:
+                return
+
+    # -- what comes --------------------------------------------------------------------
+
+    def _follow(self) -> Iterator[Event]:
+        while self._positions:
+            block = _SETTLE_MS if self._ended else _IDLE_MS
+            reply = self._client.xread(dict(self._positions), count=BATCH, block=block)
+            if not reply:
+                yield from self._release_ended(settled=True)
+                continue
+            full, added = False, False
+            batches = []
+            for raw_key, entries in reply:
+                key = raw_key.decode()
+                self._positions[key] = entries[-1][0].decode()
+                full |= len(entries) == BATCH
+                batches.append((key, entries))
+            for kind in ("children|", "events|", "data|"):  # nodes, then PREPARED/END, then points
+                for key, entries in batches:
+                    if not key.startswith(kind):
+                        continue
+                    owner = self._owners[key]
+                    if kind == "children|":
+                        for child in owner.nodes_of_children(entries):
+                            self._register(child, self._scan_of.get(owner.db_name))
+                            added = True
+                            yield from self._out(Event(EventType.NEW_NODE, child))
+                    elif kind == "events|":
+                        yield from self._on_events(owner, entries)
+                    else:
+                        yield from self._on_data(owner, entries)
+            yield from self._release_ended(settled=not full and not added)
+
+    # -- shared ------------------------------------------------------------------------
+
+    def _register(self, node: Any, scan: str | None) -> str | None:
+        """Add the node's streams to the read set before the node is yielded."""
+        if node.type == "scan":
+            scan = node.db_name
+        wanted = []
+        if node.type != "channel" and not self._exclude(node):
+            wanted.append((keys.children_key(node.db_name), "0-0"))
+        if not self._nodes_only and node.type == "scan":
+            wanted.append((keys.events_key(node.db_name), "0-0"))
+        if not self._nodes_only and node.type == "channel":
+            wanted.append((keys.data_key(node.db_name), self._data_start(node)))
+        for key, position in wanted:
+            self._positions.setdefault(key, position)
+            self._owners[key] = node
+            if scan is not None:
+                self._scan_streams.setdefault(scan, []).append(key)
+        self._scan_of[node.db_name] = scan
+        return scan
+
+    def _data_start(self, channel: Any) -> str:
+        """The position to read a channel from: its end when only new events are wanted,
+        else just before the block that holds ``first_index``."""
+        key = keys.data_key(channel.db_name)
+        if self._silent:
+            last = self._client.xrevrange(key, count=1)
+            return last[0][0].decode() if last else "0-0"
+        if self._first_index <= 0:
+            return "0-0"
+        block = self._client.xrevrange(key, max=f"{self._first_index + 1}-0", count=1)
+        return f"{block_first(block[0][0])}-0" if block else "0-0"
+
+    def _on_events(self, scan: Any, entries: list) -> Iterator[Event]:
+        for _, fields in entries:
+            if fields.get(b"event") == b"prepared":
+                yield from self._out(Event(EventType.PREPARED_SCAN, scan, EventData()))
+            elif fields.get(b"event") == b"end":
+                self._ended.append((scan, fields))
+
+    def _on_data(self, channel: Any, entries: list) -> Iterator[Event]:
+        blocks = [channel.decode(entry) for entry in entries]
+        blocks = [(first, values) for first, values in blocks if len(values)]
+        if not blocks:
+            return
+        first = blocks[0][0]
+        values = blocks[0][1] if len(blocks) == 1 else np.concatenate([v for _, v in blocks])
+        if first < self._first_index:
+            values = values[self._first_index - first :]
+            first = self._first_index
+        if len(values):
+            description = {"dtype": channel.dtype.str, "shape": channel.shape, "unit": channel.unit}
+            data = EventData(first_index=first, data=values, description=description, block_size=len(values))
+            yield from self._out(Event(EventType.NEW_DATA, channel, data))
+
+    def _release_ended(self, settled: bool) -> Iterator[Event]:
+        """Yield held END events once nothing more is waiting to be read; stop following those scans."""
+        if not settled:
+            return
+        ended, self._ended = self._ended, []
+        for scan, fields in ended:
+            yield from self._out(Event(EventType.END_SCAN, scan, _end_data(fields)))
+            for key in self._scan_streams.pop(scan.db_name, []):
+                self._positions.pop(key, None)
+
+    def _out(self, event: Event) -> Iterator[Event]:
+        if not self._silent and self._include(event.node):
+            yield event
