@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ class Session:
     def __init__(self, node: ConfigNode):
         self.name: str = node.name
         self.config = node.config
+        self.scans: deque = deque(maxlen=20)  # the shell's SCANS
         self._node = node
         for key in _LIST_KEYS:
             value = node.get(key)

@@ -19,12 +19,13 @@ from bliss_shell.comm import (  # noqa: E402
     choose_redis,
     connect,
     redacted,
+    use_redis,
 )
 from bliss_shell.config import Config, ConfigError, Session, config_roots  # noqa: E402
 
 from .debug import install_greenlet_dump  # noqa: E402
 from .error_report import ErrorReport  # noqa: E402
-from .namespace import shell_namespace  # noqa: E402
+from .namespace import choose_active_mg, session_namespace  # noqa: E402
 from .servers import run_servers_command  # noqa: E402
 
 
@@ -70,16 +71,18 @@ def main(argv: list[str] | None = None) -> int:
 def _open_session(session: Session, config: Config, args: argparse.Namespace) -> int:
     choice = choose_redis(config.globals.get("redis_url"))
     client = connect(choice)
+    use_redis(client)
     lock = SessionLock(client, session.name)
     lock.acquire()
     try:
         interactive = args.script is None and args.code is None
         errors = ErrorReport()
-        namespace = shell_namespace(errors)
+        namespace = session_namespace(session, client, errors)
         if interactive:
             print(f"Welcome to bliss_shell {__version__} running on {socket.gethostname()}")
             print(f"Redis: {redacted(choice.url)} ({choice.origin})\n")
         session.setup(namespace, on_error=errors.report, verbose=interactive)
+        choose_active_mg(namespace)
         if not interactive:
             return _run_code(args, namespace)
         install_greenlet_dump()

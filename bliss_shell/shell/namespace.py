@@ -6,16 +6,38 @@ import builtins
 from typing import Any
 
 import gevent
+import redis
+
+from bliss_shell.config import Session
+from bliss_shell.controllers import MeasurementGroup
+from bliss_shell.data.publisher import register_session
+from bliss_shell.scanning import COMMANDS, ScanContext, ScanSaving, activate
 
 from .error_report import ErrorReport
 
 
-def shell_namespace(errors: ErrorReport) -> dict[str, Any]:
-    """The shell's own names; ``sleep`` is gevent's so background greenlets keep running."""
-    return {
+def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport) -> dict[str, Any]:
+    """The shell's own names and the scan commands, bound to this session's Redis data.
+
+    ``sleep`` is gevent's, so background greenlets keep running during it.
+    """
+    register_session(client, session.name)
+    scan_saving = ScanSaving(client, session.name)
+    namespace: dict[str, Any] = {
         "__name__": "__main__",
         "__builtins__": builtins,
         "gevent": gevent,
         "sleep": gevent.sleep,
         "last_error": errors.last_error,
+        "SCAN_SAVING": scan_saving,
+        "SCANS": session.scans,
     }
+    namespace.update({command.__name__: command for command in COMMANDS})
+    activate(ScanContext(session.name, client, scan_saving, session.scans, namespace))
+    return namespace
+
+
+def choose_active_mg(namespace: dict[str, Any]) -> None:
+    """``ACTIVE_MG``: the first measurement group of the session, unless the setup chose one."""
+    if namespace.get("ACTIVE_MG") is None:
+        namespace["ACTIVE_MG"] = next((v for v in namespace.values() if isinstance(v, MeasurementGroup)), None)

@@ -1,0 +1,41 @@
+"""What scan commands need from the open session: its name, Redis, SCAN_SAVING, SCANS, ACTIVE_MG."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from bliss_shell.controllers import MeasurementGroup
+
+from .scan_saving import ScanSaving
+
+
+@dataclass
+class ScanContext:
+    session: str
+    client: redis.Redis
+    scan_saving: ScanSaving
+    scans: deque
+    namespace: dict[str, Any]
+
+    @property
+    def active_mg(self) -> MeasurementGroup | None:
+        """``ACTIVE_MG`` of the namespace: what scans count when given no counter."""
+        return self.namespace.get("ACTIVE_MG")
+
+
+_current: ScanContext | None = None
+
+
+def activate(context: ScanContext) -> None:
+    global _current
+    _current = context
+
+
+def current() -> ScanContext:
+    if _current is None:
+        raise RuntimeError("no session is open: scans run in a session (bliss -s NAME)")
+    return _current

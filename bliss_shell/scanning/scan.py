@@ -1,0 +1,203 @@
+"""A scan: a description (what to move where, what to count, how long) and the engine that runs it.
+
+The tree it publishes follows the BLISS documentation: a top master ``axis`` holding one
+channel per motor and the ``timer`` master (``elapsed_time`` and one node per counter
+controller), or ``timer`` on top when nothing moves.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import gevent
+import numpy as np
+
+from bliss_shell.controllers import Axis, Counter
+from bliss_shell.data import ScanNode, get_node
+from bliss_shell.data.publisher import ChannelSpec, ScanPublisher, ensure_container
+
+from .context import ScanContext
+from .scan_data import ScanData
+
+
+@dataclass
+class ScanPlan:
+    """What a scan does, decided before anything moves.
+
+    ``positions`` has one row per point and one column per axis; ``npoints`` 0 means
+    "until interrupted" (timescan).
+    """
+
+    name: str
+    title: str
+    axes: list[Axis]
+    positions: np.ndarray
+    counters: list[Counter]
+    count_time: float
+    npoints: int
+    save: bool = True
+    sleep_time: float = 0.0
+    scan_info: dict[str, Any] = field(default_factory=dict)
+    return_to: dict[Axis, float] | None = None  # dscan: where the motors go back afterwards
+
+
+@dataclass(frozen=True)
+class _Channel:
+    spec: ChannelSpec
+    source: Any  # the Axis or Counter the values come from, None for elapsed_time
+
+
+class Scan:
+    """One scan of the session; goes into ``SCANS`` when it starts.
+
+    Example
+    -------
+    >>> s = ascan(roby, 0, 9, 10, 0.1, diode)
+    >>> s.get_data()["diode"]
+    """
+
+    def __init__(self, context: ScanContext, plan: ScanPlan):
+        self._context = context
+        self.plan = plan
+        self.name = plan.name
+        self.number: int | None = None
+        self.path = context.scan_saving.filename if plan.save else None
+        self.node = None
+        self.state = "idle"
+        self._channels: list[_Channel] = []
+
+    def __repr__(self) -> str:
+        return f"Scan(number={self.number}, name={self.name}, path={self.path or '<no saving>'})"
+
+    def run(self) -> Scan:
+        """Publish the tree, take every point, publish END; Ctrl-C ends it as aborted."""
+        if self.state != "idle":
+            raise RuntimeError(f"{self!r} has already run; start a new scan")
+        self.state = "running"
+        db_name = self._number_and_place()
+        self._context.scans.append(self)
+        publisher = ScanPublisher(self._context.client)
+        start = datetime.now().astimezone()
+        self._publish_tree(publisher, db_name, start)
+        publisher.prepared(db_name)
+        self.node = ScanNode(self._context.client, db_name, {"name": db_name.rsplit(":", 1)[1], "type": "scan"})
+        state, reason = "done", ""
+        try:
+            self._acquire(publisher)
+        except (KeyboardInterrupt, gevent.GreenletExit):
+            state, reason = "aborted", "interrupted by user (Ctrl-C)"
+            raise
+        except BaseException as error:
+            state, reason = "failed", f"{type(error).__name__}: {error}"
+            raise
+        finally:
+            self.state = state
+            for axis in self.plan.axes:
+                axis.stop()
+            publisher.set_info(db_name, self._info(start, datetime.now().astimezone(), publisher.points))
+            publisher.end(db_name, state, reason)
+            self.node = get_node(db_name, self._context.client)
+            self._return_motors()
+        return self
+
+    def _number_and_place(self) -> str:
+        client, saving = self._context.client, self._context.scan_saving
+        directory, directory_name = saving.directory_db_name()
+        ensure_container(client, directory, directory_name, self._context.session)
+        if self.plan.save:
+            self.number = int(client.hincrby(f"node|{directory}", "last_scan_number", 1))
+            return f"{directory}:{self.number}_{self.name}"
+        self.number = int(client.hincrby(f"node|{self._context.session}", "last_unsaved_scan_number", 1))
+        return f"{directory}:_{self.number}_{self.name}"
+
+    def _publish_tree(self, publisher: ScanPublisher, db_name: str, start: datetime) -> None:
+        parent = db_name.rsplit(":", 1)[0]
+        publisher.add_node(db_name, db_name.rsplit(":", 1)[1], "scan", parent, info=self._info(start, None, 0))
+        timer = f"{db_name}:axis:timer" if self.plan.axes else f"{db_name}:timer"
+        if self.plan.axes:
+            publisher.add_node(f"{db_name}:axis", "axis", "container", db_name)
+            for axis in self.plan.axes:
+                spec = ChannelSpec(f"{db_name}:axis:{axis.name}", axis.name, f"axis:{axis.name}", np.dtype("float64"), (), axis.unit)
+                self._add_channel(publisher, spec, f"{db_name}:axis", axis)
+        publisher.add_node(timer, "timer", "container", timer.rsplit(":", 1)[0])
+        elapsed = ChannelSpec(f"{timer}:elapsed_time", "elapsed_time", "timer:elapsed_time", np.dtype("float64"), (), "s")
+        self._add_channel(publisher, elapsed, timer, None)
+        for controller in dict.fromkeys(c.controller_name for c in self.plan.counters):
+            controller_db = f"{timer}:{controller}"
+            publisher.add_node(controller_db, controller, "container", timer)
+            for counter in (c for c in self.plan.counters if c.controller_name == controller):
+                spec = ChannelSpec(
+                    f"{controller_db}:{counter.name}",
+                    counter.name,
+                    f"{controller}:{counter.name}",
+                    np.dtype(counter.dtype),
+                    tuple(counter.shape),
+                    counter.unit,
+                )
+                self._add_channel(publisher, spec, controller_db, counter)
+
+    def _add_channel(self, publisher: ScanPublisher, spec: ChannelSpec, parent: str, source: Any) -> None:
+        publisher.add_channel(spec, parent)
+        self._channels.append(_Channel(spec, source))
+
+    def _acquire(self, publisher: ScanPublisher) -> None:
+        plan = self.plan
+        t0 = None  # elapsed_time counts from the first point, once the motors got there
+        index = 0
+        while plan.npoints == 0 or index < plan.npoints:
+            if plan.axes:
+                targets = plan.positions[index]
+                for axis, target in zip(plan.axes, targets):
+                    axis.move(float(target), wait=False)
+                for axis in plan.axes:
+                    axis.wait_move()
+            now = time.monotonic()
+            t0 = now if t0 is None else t0
+            elapsed = now - t0
+            gevent.sleep(plan.count_time)  # counting; also lets the publisher send
+            values = [axis.position for axis in plan.axes]
+            values.append(elapsed)
+            values.extend(counter.read(plan.count_time) for counter in plan.counters)
+            publisher.add_point(values)
+            if plan.sleep_time:
+                gevent.sleep(plan.sleep_time)
+            index += 1
+
+    def _return_motors(self) -> None:
+        if self.plan.return_to:
+            for axis, position in self.plan.return_to.items():
+                axis.move(position, wait=False)
+            for axis in self.plan.return_to:
+                axis.wait_move()
+
+    def _info(self, start: datetime, end: datetime | None, points: int) -> dict[str, Any]:
+        plan = self.plan
+        info = {
+            "title": plan.title,
+            "type": plan.name,
+            "npoints": plan.npoints,
+            "count_time": plan.count_time,
+            "session_name": self._context.session,
+            "filename": self.path,
+            "save": plan.save,
+            "start_time": start.isoformat(),
+            "motors": [axis.name for axis in plan.axes],
+            "counters": [counter.name for counter in plan.counters],
+            "points_acquired": points,
+        }
+        if end is not None:
+            info["end_time"] = end.isoformat()
+        info.update(plan.scan_info)
+        return info
+
+    def get_data(self) -> ScanData:
+        """Every channel as a numpy array, keyed by short name (fullname where two clash)."""
+        if self.node is None:
+            raise RuntimeError(f"{self!r} has not run yet: call .run()")
+        nodes = {node.fullname: node for node in self.node.walk(include_filter="channel", wait=False)}
+        arrays = {channel.spec.fullname: nodes[channel.spec.fullname].get(0, -1) for channel in self._channels}
+        return ScanData(arrays, {channel.spec.fullname: channel.source for channel in self._channels})
+

@@ -1,0 +1,41 @@
+"""``scan.get_data()``: a dict of numpy arrays that also answers to fullnames and objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+class ScanData(dict):
+    """Keyed by short name (``'diode'``), or by fullname (``'diode:diode'``) where short names clash.
+
+    ``data['axis:roby']``, ``data['roby']`` and ``data[roby]`` give the same array.
+    """
+
+    def __init__(self, by_fullname: dict[str, np.ndarray], sources: dict[str, Any]):
+        short = [fullname.rsplit(":", 1)[-1] for fullname in by_fullname]
+        keyed = {
+            (name if short.count(name) == 1 else fullname): values
+            for name, (fullname, values) in zip(short, by_fullname.items())
+        }
+        super().__init__(keyed)
+        self._aliases = {fullname: key for fullname, key in zip(by_fullname, keyed)}
+        self._objects = {id(source): key for (fullname, source), key in zip(sources.items(), keyed) if source is not None}
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if isinstance(key, str):
+            if dict.__contains__(self, key):
+                return dict.__getitem__(self, key)
+            if key in self._aliases:
+                return dict.__getitem__(self, self._aliases[key])
+        elif id(key) in self._objects:
+            return dict.__getitem__(self, self._objects[id(key)])
+        raise KeyError(f"{key!r} is not a channel of this scan; keys: {', '.join(self)}")
+
+    def __contains__(self, key: Any) -> bool:
+        try:
+            self[key]
+        except KeyError:
+            return False
+        return True

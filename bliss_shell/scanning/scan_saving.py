@@ -1,0 +1,129 @@
+"""``SCAN_SAVING``: where a session's scans are saved, and which data-tree folder they go in.
+
+Values live in Redis (``scan_saving|{session}`` hash), so they persist across shells.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+from pathlib import PurePosixPath
+from typing import Any
+
+import redis
+
+from bliss_shell.data import keys
+
+DEFAULTS = {"base_path": "/tmp/scans", "template": "{session}/", "data_filename": "data"}
+_VALUE = re.compile(r"^[^/\\:|\x00-\x1f\x7f]*$")
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ScanSaving:
+    """The saving parameters of one session.
+
+    Example
+    -------
+    >>> SCAN_SAVING.add('s_name', '')
+    >>> SCAN_SAVING.template = '{session}/{s_name}/'
+    >>> SCAN_SAVING.s_name = 'sample1'
+    >>> SCAN_SAVING.filename
+    '/tmp/scans/test_session/sample1/data.h5'
+    """
+
+    def __init__(self, client: redis.Redis, session: str):
+        object.__setattr__(self, "_client", client)
+        object.__setattr__(self, "_key", f"scan_saving|{session}")
+        object.__setattr__(self, "session", session)
+
+    def _values(self) -> dict[str, str]:
+        stored = {k.decode(): v.decode() for k, v in self._client.hgetall(self._key).items()}
+        return {**DEFAULTS, **stored}
+
+    def __getattr__(self, name: str) -> str:
+        values = self._values()
+        if name in values:
+            return values[name]
+        raise AttributeError(self._unknown(name, values))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        values = self._values()
+        if name == "session":
+            raise AttributeError("SCAN_SAVING.session is the session's name and cannot be changed")
+        if name not in values:
+            raise AttributeError(self._unknown(name, values))
+        value = self._checked(name, value, values)
+        self._client.hset(self._key, name, value)
+
+    def add(self, name: str, value: Any = "") -> None:
+        """A new parameter, usable in the template as ``{name}``."""
+        if not _KEY.match(str(name)) or name == "session":
+            raise ValueError(f"SCAN_SAVING.add: {name!r} is not a valid parameter name (letters, digits, '_')")
+        values = self._values()
+        if name not in values:
+            self._client.hset(self._key, name, self._checked(name, value, values))
+
+    @staticmethod
+    def _unknown(name: str, values: dict[str, str]) -> str:
+        known = ", ".join(["session", *values])
+        return f"SCAN_SAVING has no parameter '{name}' (parameters: {known}); add one with SCAN_SAVING.add('{name}', value)"
+
+    def _checked(self, name: str, value: Any, values: dict[str, str]) -> str:
+        value = str(value)
+        if name == "base_path":
+            if not os.path.isabs(value):
+                raise ValueError(f"SCAN_SAVING.base_path must be an absolute path, not {value!r}")
+            return os.path.normpath(value)
+        if name == "template":
+            fields = {field for _, field, _, _ in string.Formatter().parse(value) if field is not None}
+            unknown = sorted(fields - {"session", *values})
+            if unknown:
+                raise ValueError(
+                    f"SCAN_SAVING.template: unknown key '{unknown[0]}' (keys: {', '.join(['session', *values])}); "
+                    f"add it first with SCAN_SAVING.add('{unknown[0]}', value)"
+                )
+            if value.startswith("/") or ".." in PurePosixPath(value).parts:
+                raise ValueError(f"SCAN_SAVING.template {value!r} must stay inside base_path")
+            return value
+        if not _VALUE.match(value) or value in (".", ".."):
+            raise ValueError(
+                f"SCAN_SAVING.{name} = {value!r}: a value may not be '.', '..' or contain '/', ':', '|' "
+                "or control characters"
+            )
+        return value
+
+    def get_path(self) -> str:
+        """The folder of the scans: ``base_path`` / ``template`` filled in."""
+        values = self._values()
+        relative = values["template"].format(session=self.session, **values)
+        return os.path.normpath(os.path.join(values["base_path"], relative))
+
+    @property
+    def root_path(self) -> str:
+        return self.get_path()
+
+    @property
+    def filename(self) -> str:
+        return os.path.join(self.get_path(), f"{self.data_filename}.h5")
+
+    def directory_db_name(self) -> tuple[str, str]:
+        """``(db_name, name)`` of the folder's node: the session, then the folder's components
+        without the session's own name (``test_session:mnt:c:tmp:sample1``)."""
+        parts = [part for part in PurePosixPath(self.get_path()).parts[1:] if part != self.session]
+        for part in parts:
+            keys.check_name(part, "saving folder component")
+        db_name = keys.SEPARATOR.join([self.session, *parts])
+        return db_name, parts[-1] if parts else self.session
+
+    def __repr__(self) -> str:
+        values = self._values()
+        lines = ["Parameters (default) -", f"  .session          = '{self.session}'"]
+        lines += [f"  .{key:<16} = '{value}'" for key, value in values.items()]
+        path, filename = self.get_path(), self.filename
+        lines += [
+            "",
+            f"  {'exists' if os.path.exists(filename) else 'does not exist':<15} filename   {filename}",
+            f"  {'exists' if os.path.isdir(path) else 'does not exist':<15} directory  {path}",
+        ]
+        return "\n".join(lines)
