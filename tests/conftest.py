@@ -1,17 +1,31 @@
-"""Shared fixtures: a real Redis per test run, a private HOME per test, the shell in a terminal."""
+"""Shared fixtures: a real Redis per test run, a private HOME per test, the shell in a terminal.
+
+The test process runs under gevent as the shell does, so scans, publishers and readers
+in greenlets interleave as they do at the prompt. Processes stay unpatched (os, signal,
+subprocess): pexpect's pty fork hangs under gevent's os patch.
+"""
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
+from gevent import monkey
 
-import pytest
-import redis
+monkey.patch_all(thread=False, queue=False, os=False, signal=False, subprocess=False)
 
-from bliss_shell.comm import EmbeddedRedis
-from terminal import Terminal
+import os  # noqa: E402
+import tempfile  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+import redis  # noqa: E402
+
+from bliss_shell.comm import EmbeddedRedis, use_redis  # noqa: E402
+from bliss_shell.config import Config, ConfigRoot  # noqa: E402
+from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
+from bliss_shell.shell.namespace import choose_active_mg, session_namespace  # noqa: E402
+from terminal import Terminal  # noqa: E402
+
+BEAMLINE = Path(__file__).parent / "beamline"
 
 
 @pytest.fixture(scope="session")
@@ -29,8 +43,24 @@ def redis_server() -> Iterator[EmbeddedRedis]:
 def redis_client(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
     client = redis.Redis(unix_socket_path=str(redis_server.socket))
     client.flushall()
+    use_redis(client)  # what get_node() and friends use in this process
     yield client
     client.close()
+
+
+def _fail(error: BaseException) -> None:
+    raise error
+
+
+@pytest.fixture
+def session(redis_client: redis.Redis, tmp_path: Path) -> dict:
+    """The namespace of ``test_session`` (tests/beamline), saving under the test's tmp folder."""
+    test_session = Config([ConfigRoot(BEAMLINE)]).get("test_session")
+    namespace = session_namespace(test_session, redis_client, ErrorReport())
+    test_session.setup(namespace, on_error=_fail, verbose=False)
+    choose_active_mg(namespace)
+    namespace["SCAN_SAVING"].base_path = str(tmp_path / "scans")
+    return namespace
 
 
 @pytest.fixture

@@ -73,7 +73,8 @@ def test_unknown_class_names_object_place_and_known_classes(tmp_path):
     with pytest.raises(ConfigError) as caught:
         config.get("roby")
     assert str(caught.value) == (
-        f"{path.as_posix()}, line 2: 'roby' has unknown class 'NoSuchMotor'; known classes: Session"
+        f"{path.as_posix()}, line 2: 'roby' has unknown class 'NoSuchMotor'; known classes: "
+        "MeasurementGroup, Session, SimulationCounter, SimulationDiode, SimulationMCA, SimulationMotor"
     )
 
 
@@ -153,7 +154,8 @@ def test_session_errors_are_reported_and_the_rest_still_loads(tmp_path, capsys):
     errors: list[BaseException] = []
     session.setup(env, on_error=errors.append)
     assert [str(e) for e in errors][:2] == [
-        f"{(tmp_path / 'objects.yml').as_posix()}, line 2: 'broken' has unknown class 'Nope'; known classes: Session",
+        f"{(tmp_path / 'objects.yml').as_posix()}, line 2: 'broken' has unknown class 'Nope'; known classes: "
+        "MeasurementGroup, Session, SimulationCounter, SimulationDiode, SimulationMCA, SimulationMotor",
         "no object named 'ghost' in the config",
     ]
     assert isinstance(errors[2], FileNotFoundError)
