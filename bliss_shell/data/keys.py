@@ -10,7 +10,7 @@ import re
 
 SEPARATOR = ":"
 SESSIONS = "sessions"
-_NAME = re.compile(r"^[^:|\x00-\x1f\x7f]+$")
+_NAME = re.compile(r"[^:|\x00-\x1f\x7f]+")
 
 
 def node_key(db_name: str) -> str:
@@ -35,7 +35,7 @@ def events_key(db_name: str) -> str:
 
 def check_name(name: str, what: str = "node name") -> str:
     """A node name is one db_name component: no ``:``, no ``|``, no control characters."""
-    if not isinstance(name, str) or not _NAME.match(name) or name in (".", ".."):
+    if not isinstance(name, str) or not _NAME.fullmatch(name) or name in (".", ".."):
         raise ValueError(f"{what} {name!r} is not valid: use letters, digits, '_', '-' or '.', without ':' or '|'")
     return name
 
@@ -44,7 +44,7 @@ def check_db_name(db_name: str) -> str:
     if not isinstance(db_name, str) or not db_name:
         raise ValueError(f"{db_name!r} is not a node db_name (like 'demo:tmp:scans:1_ascan')")
     for part in db_name.split(SEPARATOR):
-        if not _NAME.match(part):
+        if not _NAME.fullmatch(part):
             raise ValueError(
                 f"{db_name!r} is not a node db_name: components are separated by one ':' and "
                 "contain no '|' or control characters"

@@ -16,8 +16,8 @@ import redis
 from bliss_shell.data import keys
 
 DEFAULTS = {"base_path": "/tmp/scans", "template": "{session}/", "data_filename": "data"}
-_VALUE = re.compile(r"^[^/\\:|\x00-\x1f\x7f]*$")
-_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_VALUE = re.compile(r"[^/\\:|\x00-\x1f\x7f]*")
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ScanSaving:
@@ -58,7 +58,7 @@ class ScanSaving:
 
     def add(self, name: str, value: Any = "") -> None:
         """A new parameter, usable in the template as ``{name}``."""
-        if not _KEY.match(str(name)) or name == "session":
+        if not _KEY.fullmatch(str(name)) or name == "session":
             raise ValueError(f"SCAN_SAVING.add: {name!r} is not a valid parameter name (letters, digits, '_')")
         values = self._values()
         if name not in values:
@@ -86,7 +86,7 @@ class ScanSaving:
             if value.startswith("/") or ".." in PurePosixPath(value).parts:
                 raise ValueError(f"SCAN_SAVING.template {value!r} must stay inside base_path")
             return value
-        if not _VALUE.match(value) or value in (".", ".."):
+        if not _VALUE.fullmatch(value) or value in (".", ".."):
             raise ValueError(
                 f"SCAN_SAVING.{name} = {value!r}: a value may not be '.', '..' or contain '/', ':', '|' "
                 "or control characters"

@@ -1,0 +1,237 @@
+"""The Redis data tree as readers see it: get, walk, walk_events, and their guarantees."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import gevent
+import numpy as np
+import pytest
+
+from bliss_shell.data import EventType, get_node, get_session_node, get_sessions
+from bliss_shell.data.publisher import ChannelSpec, ScanPublisher, ensure_container
+
+
+def check_complete(events, npoints: int) -> dict[str, list[float]]:
+    """Every scan event in order: NEW_NODE before anything of its node, PREPARED before DATA
+    before END, each channel's points exactly once with contiguous first_index."""
+    seen, prepared, ended, next_index, values = set(), False, False, {}, {}
+    for event in events:
+        node = event.node
+        if event.type is EventType.NEW_NODE:
+            assert node.db_name not in seen, f"{node.db_name} announced twice"
+            assert not seen or node.parent.db_name in seen, f"{node.db_name} came before its parent"
+            seen.add(node.db_name)
+        elif event.type is EventType.PREPARED_SCAN:
+            assert node.db_name in seen and not prepared
+            prepared = True
+        elif event.type is EventType.NEW_DATA:
+            assert prepared and not ended and node.db_name in seen
+            assert event.data.first_index == next_index.get(node.db_name, 0), f"gap or repeat in {node.name}"
+            next_index[node.db_name] = event.data.first_index + event.data.block_size
+            values.setdefault(node.name, []).extend(np.asarray(event.data.data).tolist())
+        elif event.type is EventType.END_SCAN:
+            assert prepared and not ended
+            ended = True
+    assert ended, "no END_SCAN"
+    assert set(next_index.values()) == {npoints}
+    return values
+
+
+def test_get_semantics_on_a_five_point_channel(session):
+    scan = session["loopscan"](5, 0, session["diode"])
+    channel = get_node(f"{scan.node.db_name}:timer:diode:diode")
+    every = channel.get(0, -1)
+    assert len(channel) == 5 and every.shape == (5,)
+    assert channel.get(0) == every[0] and channel.get(-1) == every[-1]
+    assert channel.get(1, 3).tolist() == every[1:4].tolist()
+    assert channel.get(3, 1).tolist() == [] and channel.get(100) is None
+    assert channel[1:3].tolist() == every[1:3].tolist() and channel[-2:].tolist() == every[-2:].tolist()
+    assert channel.get(2, 100).tolist() == every[2:].tolist()
+
+
+def test_get_node_absent_and_malformed(session):
+    assert get_node("test_session").type == "container"
+    assert get_node("test_session:nope") is None
+    for bad in ("", "a::b", "a|b", "a:b\n", ":a", 42):
+        with pytest.raises(ValueError, match="is not a node db_name"):
+            get_node(bad)
+    assert [s.name for s in get_sessions()] == ["test_session"]
+    assert get_session_node("test_session").db_name == "test_session"
+
+
+def test_walk_filters_and_exclude_children(session):
+    scan = session["ascan"](session["roby"], 0, 1, 2, 0, session["diode"])
+    root = get_session_node("test_session")
+    channels = list(root.walk(include_filter="channel", wait=False))
+    assert [c.name for c in channels] == ["roby", "elapsed_time", "diode"]
+    assert [c.short_name for c in root.walk(include_filter=lambda n: n.name == "roby", wait=False)] == ["roby"]
+    shallow = [(n.name, n.type) for n in root.walk(exclude_children="scan", wait=False)]
+    assert shallow == [("test_session", "container"), ("scans", "container"), ("1_ascan", "scan")]
+    events = [(e.type, e.node.name) for e in root.walk_events(exclude_children="scan", wait=False)]
+    assert events == [
+        (EventType.NEW_NODE, "test_session"),
+        (EventType.NEW_NODE, "scans"),
+        (EventType.NEW_NODE, "1_ascan"),
+        (EventType.PREPARED_SCAN, "1_ascan"),
+        (EventType.END_SCAN, "1_ascan"),
+    ]
+    assert [e.node.name for e in scan.node.walk_events(include_filter="channel", wait=False)] == ["roby", "elapsed_time", "diode"] * 2
+
+
+def test_walk_events_on_a_finished_scan_in_order(session):
+    scan = session["loopscan"](50, 0, session["diode"], session["c1"])
+    events = list(scan.node.walk_events(wait=False))
+    assert [e.type for e in events[:7]] == [EventType.NEW_NODE] * 7  # scan, timer, 3 channels, 2 controllers
+    assert events[7].type is EventType.PREPARED_SCAN and events[-1].type is EventType.END_SCAN
+    assert events[-1].data.description == "" and events[-1].data.data["state"] == "done"
+    values = check_complete(events, 50)
+    assert values["diode"] == scan.get_data()["diode"].tolist()
+    assert str(EventType.NEW_NODE) == "event.NEW_NODE" and EventType.NEW_CHILD is EventType.NEW_NODE
+    event_type, node, event_data = events[-2]
+    assert event_type is EventType.NEW_DATA and event_data.block_size == 50
+
+
+@pytest.mark.parametrize("start", ["before", "during", "after"])
+def test_a_greenlet_reader_sees_every_point_once_whenever_it_starts(session, start):
+    npoints = 3000
+    scan = session["loopscan"](npoints, 0, session["diode"], session["c1"], run=False, sleep_time=0.0)
+    events = []
+
+    def read():
+        for event in get_session_node("test_session").walk_events():
+            events.append(event)
+            if event.type is EventType.END_SCAN:
+                return
+
+    if start == "before":
+        reader = gevent.spawn(read)
+        gevent.sleep(0.05)
+        scan.run()
+    elif start == "during":
+        running = gevent.spawn(scan.run)
+        while scan.node is None or len(get_node(f"{scan.node.db_name}:timer:diode:diode") or []) < 100:
+            gevent.sleep(0.001)
+        reader = gevent.spawn(read)
+        running.join()
+    else:
+        scan.run()
+        reader = gevent.spawn(read)
+    reader.join(timeout=30)
+    values = check_complete(events, npoints)
+    assert values["c1"] == scan.get_data()["c1"].tolist()
+
+
+def test_walk_events_resumes_from_first_index(session):
+    scan = session["loopscan"](40, 0, session["diode"])
+    events = [e for e in scan.node.walk_events(wait=False, first_index=25) if e.type is EventType.NEW_DATA]
+    assert {e.data.first_index for e in events} == {25}
+    diode = next(e for e in events if e.node.name == "diode")
+    assert diode.data.data.tolist() == scan.get_data()["diode"][25:].tolist()
+
+
+def test_walk_on_new_events_ignores_what_exists(session):
+    session["loopscan"](3, 0, session["diode"])
+    events = []
+
+    def read():
+        for event in get_session_node("test_session").walk_on_new_events():
+            events.append(event)
+            if event.type is EventType.END_SCAN:
+                return
+
+    reader = gevent.spawn(read)
+    gevent.sleep(0.1)
+    second = session["loopscan"](4, 0, session["diode"])
+    reader.join(timeout=10)
+    assert {e.node.db_name for e in events if e.type is EventType.NEW_NODE} >= {second.node.db_name}
+    assert all(second.node.db_name in e.node.db_name for e in events if e.type is not EventType.NEW_NODE or e.node.type != "container")
+    check_complete(events, 4)
+
+
+def test_walk_with_wait_yields_new_nodes(session):
+    found = []
+
+    def read():
+        for node in get_session_node("test_session").walk():
+            found.append(node.name)
+            if node.name == "diode" and node.type == "channel":
+                return
+
+    reader = gevent.spawn(read)
+    gevent.sleep(0.1)
+    session["ascan"](session["roby"], 0, 1, 2, 0, session["diode"])
+    reader.join(timeout=10)
+    assert found == ["test_session", "scans", "1_ascan", "axis", "roby", "timer", "elapsed_time", "diode", "diode"]
+
+
+READER = """
+import json, sys
+from bliss_shell.data import EventType, get_session_node
+print("ready", flush=True)
+counts, firsts = {}, {}
+for event in get_session_node("test_session").walk_events():
+    if event.type is EventType.NEW_DATA:
+        expected = firsts.get(event.node.name, 0)
+        assert event.data.first_index == expected, (event.node.name, event.data.first_index, expected)
+        firsts[event.node.name] = expected + event.data.block_size
+        counts[event.node.name] = counts.get(event.node.name, 0) + event.data.block_size
+    if event.type is EventType.END_SCAN:
+        print(json.dumps({"counts": counts, "end": event.data.data}), flush=True)
+        break
+"""
+
+
+def test_another_process_follows_a_scan_from_before_it_starts(session, redis_server):
+    env = {"BLISS_REDIS_URL": redis_server.url, "PATH": "/usr/bin:/bin"}
+    reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(READER)], env=env, stdout=subprocess.PIPE, text=True)
+    assert reader.stdout.readline().strip() == "ready"
+    gevent.sleep(0.3)
+    session["loopscan"](5000, 0, session["diode"], session["c1"], session["c2"])
+    out, _ = reader.communicate(timeout=60)
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result == {"counts": {"elapsed_time": 5000, "diode": 5000, "c1": 5000, "c2": 5000}, "end": {"state": "done", "reason": ""}}
+
+
+def test_a_million_points_read_back_whole_as_typed_binary(redis_client):
+    ensure_container(redis_client, "big", "big", "")
+    publisher = ScanPublisher(redis_client)
+    publisher.add_node("big:1_loopscan", "1_loopscan", "scan", "big")
+    channel = ChannelSpec("big:1_loopscan:values", "values", "timer:values", np.dtype("float64"))
+    publisher.add_channel(channel, "big:1_loopscan")
+    publisher.prepared("big:1_loopscan")
+    for index in range(1_000_000):
+        publisher.add_point((float(index),))
+    publisher.end("big:1_loopscan")
+    node = get_node("big:1_loopscan:values")
+    values = node.get(0, -1)
+    assert len(node) == 1_000_000 and values.shape == (1_000_000,)
+    assert np.array_equal(values, np.arange(1_000_000, dtype="float64"))
+    assert node.get(654_321) == 654_321.0
+    # A non-Python reader needs only the node hash and raw stream entries:
+    dtype = redis_client.hget("node|big:1_loopscan:values", "dtype").decode()
+    raw = b"".join(fields[b"b"] for _, fields in redis_client.xrange("data|big:1_loopscan:values") if b"b" in fields)
+    assert np.array_equal(np.frombuffer(raw, dtype=dtype), values)
+    assert not any(b"pickle" in key for key in redis_client.keys())
+
+
+def test_finding_scans_never_lists_the_whole_database(session, redis_client):
+    session["loopscan"](2, 0, session["diode"])
+    monitor_client = type(redis_client)(connection_pool=redis_client.connection_pool)
+    commands = []
+
+    def watch():
+        with monitor_client.monitor() as monitor:
+            for command in monitor.listen():
+                commands.append(command["command"].split()[0].upper())
+
+    watcher = gevent.spawn(watch)
+    gevent.sleep(0.1)
+    list(get_sessions())
+    list(get_session_node("test_session").walk_events(wait=False))
+    gevent.sleep(0.2)
+    watcher.kill()
+    assert commands and not {"KEYS", "SCAN"} & set(commands)
