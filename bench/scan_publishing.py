@@ -1,0 +1,135 @@
+"""Publishing speed of a scan, against the issue's targets, on a Redis of its own.
+
+Prints, each as the median of several runs:
+- per-point time of ``loopscan(10000, 0, c1, c2, c3)`` with publishing on (target <= 0.1 ms;
+  BLISS 1.11 0.70 ms without saving, Bluesky's count 1.4 ms, on these machines);
+- the same loop with no Redis at all (the scan engine's own cost), for the ratio;
+- Redis memory per point per float64 channel (target <= 16 B; BLISS 1.11 about 240 B);
+- latency from ``add_point`` to a ``walk_events`` reader in another process (target <= 5 ms median),
+  with points spaced 10 ms apart, as a slow scan would send them.
+
+Usage: .venv/bin/python bench/scan_publishing.py [runs]
+"""
+
+from gevent import monkey
+
+monkey.patch_all(thread=False, queue=False, os=False, signal=False, subprocess=False)
+
+import json  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import textwrap  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import gevent  # noqa: E402
+import redis  # noqa: E402
+
+from bliss_shell.comm import EmbeddedRedis, use_redis  # noqa: E402
+from bliss_shell.config import Config, ConfigRoot  # noqa: E402
+from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
+from bliss_shell.shell.namespace import session_namespace  # noqa: E402
+
+BEAMLINE = Path(__file__).resolve().parents[1] / "tests" / "beamline"
+NPOINTS = 10_000
+
+LATENCY_READER = """
+import json, time
+from bliss_shell.data import EventType, get_session_node
+print("ready", flush=True)
+delays = []
+for event in get_session_node("test_session").walk_on_new_events():
+    if event.type is EventType.NEW_DATA and event.node.name == "c1":
+        now = time.time()
+        delays.extend(now - sent for sent in event.data.data.tolist())
+    if event.type is EventType.END_SCAN:
+        print(json.dumps(delays), flush=True)
+        break
+"""
+
+
+def open_session(client: redis.Redis, base: str) -> dict:
+    session = Config([ConfigRoot(BEAMLINE)]).get("test_session")
+    namespace = session_namespace(session, client, ErrorReport())
+    session.setup(namespace, on_error=print, verbose=False)
+    namespace["SCAN_SAVING"].base_path = base
+    return namespace
+
+
+def per_point(namespace: dict) -> float:
+    counters = [namespace[name] for name in ("c1", "c2", "diode")]
+    start = time.perf_counter()
+    namespace["loopscan"](NPOINTS, 0, *counters)
+    return (time.perf_counter() - start) / NPOINTS
+
+
+def bare_loop(namespace: dict) -> float:
+    """The same reads and yields as the scan loop, publishing nothing."""
+    counters = [namespace[name] for name in ("c1", "c2", "diode")]
+    start = time.perf_counter()
+    for _ in range(NPOINTS):
+        gevent.sleep(0)
+        [counter.read(0) for counter in counters]
+    return (time.perf_counter() - start) / NPOINTS
+
+
+def memory_per_point(client: redis.Redis, namespace: dict) -> float:
+    client.flushall()
+    namespace = open_session(client, namespace["SCAN_SAVING"].base_path)
+    before = client.info("memory")["used_memory"]
+    namespace["loopscan"](100_000, 0, namespace["c1"], namespace["c2"], namespace["diode"])
+    after = client.info("memory")["used_memory"]
+    return (after - before) / (100_000 * 4)  # elapsed_time + three counters
+
+
+def latency(client: redis.Redis, server: EmbeddedRedis) -> list[float]:
+    from bliss_shell.data.publisher import ChannelSpec, ScanPublisher, ensure_container
+    import numpy as np
+
+    env = {"BLISS_REDIS_URL": server.url, "PATH": "/usr/bin:/bin"}
+    reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(LATENCY_READER)], env=env, stdout=subprocess.PIPE, text=True)
+    reader.stdout.readline()
+    time.sleep(0.3)
+    ensure_container(client, "test_session:lat", "lat", "test_session")
+    publisher = ScanPublisher(client)
+    scan = "test_session:lat:1_latency"
+    publisher.add_node(scan, "1_latency", "scan", "test_session:lat")
+    publisher.add_channel(ChannelSpec(f"{scan}:c1", "c1", "sim:c1", np.dtype("float64")), scan)
+    publisher.prepared(scan)
+    for _ in range(200):
+        gevent.sleep(0.01)
+        publisher.add_point((time.time(),))
+    publisher.end(scan)
+    out, _ = reader.communicate(timeout=60)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    folder = Path(tempfile.mkdtemp(prefix="bsb-"))
+    folder.chmod(0o700)
+    server = EmbeddedRedis(folder)
+    server.ensure_running()
+    client = redis.Redis(unix_socket_path=str(server.socket))
+    use_redis(client)
+    try:
+        namespace = open_session(client, str(folder / "scans"))
+        scan_times = [per_point(namespace) for _ in range(runs)]
+        bare_times = [bare_loop(namespace) for _ in range(runs)]
+        memory = memory_per_point(client, namespace)
+        delays = latency(client, server)
+    finally:
+        client.close()
+        server.stop()
+    scan_ms, bare_ms = statistics.median(scan_times) * 1e3, statistics.median(bare_times) * 1e3
+    print(f"loopscan({NPOINTS}, 0, c1, c2, diode), publishing on: {scan_ms:.4f} ms per point (median of {runs}; target <= 0.1)")
+    print(f"same reads with no publishing:                      {bare_ms:.4f} ms per point (ratio {scan_ms / bare_ms:.1f} x)")
+    print(f"Redis memory per point per float64 channel:         {memory:.1f} B (100,000 points; target <= 16)")
+    print(f"point to reader in another process:                 {statistics.median(delays) * 1e3:.2f} ms median, "
+          f"{sorted(delays)[int(len(delays) * 0.99)] * 1e3:.2f} ms p99 ({len(delays)} points; target <= 5 median)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
