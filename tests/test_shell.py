@@ -186,3 +186,31 @@ def test_setup_file_error_is_shown_and_the_session_still_opens(open_terminal, tm
     shell.wait_for(r"^   Out \[1\]: \(1, False\)$")
     shell.enter("last_error()")
     shell.wait_for(r'File ".*broken_setup.py", line 2, in <module>')
+
+
+def test_a_scan_at_the_prompt_and_its_errors(open_terminal):
+    shell = open_terminal("-s", "demo")
+    shell.prompt(1)
+    shell.enter("ascan(roby, 0, 9, 10, 0.01, diode)")
+    shell.wait_for(r"^  Out \[1\]: Scan\(number=\d+, name=ascan, path=/tmp/scans/demo/data.h5\)$", timeout=20)
+    shell.prompt(2)
+    shell.enter("ascan(roby, 0, 2000, 5, 0.1, diode)")
+    shell.wait_for(r"^!!! === ValueError: ascan: roby: position 2000 outside limits \(-1000, 1000\) === !!!")
+    shell.prompt(3)
+    shell.enter("ascan(diode, 0, 1, 5, 0.1)")
+    shell.wait_for(r"^!!! === TypeError: ascan: SimulationDiode\('diode'\) is not a motor === !!!")
+    shell.prompt(4)
+    shell.enter("roby.position, len(SCANS)")
+    shell.wait_for(r"^  Out \[4\]: \(9\.0, 1\)$")
+
+
+def test_ctrl_c_during_a_scan_at_the_prompt(open_terminal):
+    shell = open_terminal("-s", "demo")
+    shell.prompt(1)
+    shell.enter("s = loopscan(1000, 0.05, diode)")
+    time.sleep(1.0)
+    shell.interrupt()
+    shell.wait_for(r"^KeyboardInterrupt$", timeout=5)
+    shell.prompt(2)
+    shell.enter("SCANS[-1].state, SCANS[-1].node.end_state()['state'], 5 < len(SCANS[-1].get_data()['diode']) < 1000")
+    shell.wait_for(r"^  Out \[2\]: \('aborted', 'aborted', True\)$")
