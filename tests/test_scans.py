@@ -62,9 +62,9 @@ def test_reference_walkthrough_two_samples_three_ascans(session, tmp_path):
 
 
 def test_scan_info_and_channel_description(session):
-    scan = session["ascan"](session["roby"], 0, 1, 3, 0, session["diode"])
+    scan = session["ascan"](session["roby"], 0, 1, 3, 0, session["diode"], scan_info={"sample": "quartz"})
     info = scan.node.info
-    assert info["title"] == "ascan roby 0 1 3 0"
+    assert info["title"] == "ascan roby 0 1 3 0" and info["sample"] == "quartz"
     assert info["npoints"] == 3 and info["start_time"] < info["end_time"]
     roby_node = get_node(f"{scan.node.db_name}:axis:roby")
     assert (roby_node.short_name, roby_node.fullname, roby_node.unit, roby_node.dtype, roby_node.shape) == (
