@@ -22,7 +22,7 @@ import redis  # noqa: E402
 from bliss_shell.comm import EmbeddedRedis, use_redis  # noqa: E402
 from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
-from bliss_shell.shell.namespace import choose_active_mg, session_namespace  # noqa: E402
+from bliss_shell.shell.namespace import show_active_mg, session_namespace  # noqa: E402
 from terminal import Terminal  # noqa: E402
 
 BEAMLINE = Path(__file__).parent / "beamline"
@@ -58,7 +58,7 @@ def session(redis_client: redis.Redis, tmp_path: Path) -> dict:
     test_session = Config([ConfigRoot(BEAMLINE)]).get("test_session")
     namespace = session_namespace(test_session, redis_client, ErrorReport())
     test_session.setup(namespace, on_error=_fail, verbose=False)
-    choose_active_mg(namespace)
+    show_active_mg(namespace)
     namespace["SCAN_SAVING"].base_path = str(tmp_path / "scans")
     return namespace
 

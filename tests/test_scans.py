@@ -6,7 +6,12 @@ import gevent
 import numpy as np
 import pytest
 
+from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.data import EventType, get_node, get_session_node
+from bliss_shell.scanning import ScanSaving
+from bliss_shell.shell.error_report import ErrorReport
+from bliss_shell.shell.namespace import session_namespace
+from conftest import BEAMLINE
 
 
 def interruptible(function, *args):
@@ -210,11 +215,19 @@ def test_scan_saving_refuses_unknown_keys_and_bad_values(session):
 
 
 def test_scan_saving_persists_in_redis(session, redis_client):
-    from bliss_shell.scanning import ScanSaving
-
     session["SCAN_SAVING"].add("s_name", "x")
     session["SCAN_SAVING"].template = "{session}/{s_name}"
     again = ScanSaving(redis_client, "test_session")  # as the next shell sees it
     assert again.template == "{session}/{s_name}" and again.s_name == "x"
     assert again.filename.endswith("/test_session/x/data.h5")
     assert "does not exist  directory" in repr(again)
+
+
+def test_a_setup_file_can_scan_with_the_active_measurement_group(redis_client, tmp_path):
+    (tmp_path / "s.yml").write_text("name: setup_scans\nclass: Session\nsetup-file: ./s_setup.py\nconfig-objects: [MG1, diode, diode2]\n")
+    (tmp_path / "s_setup.py").write_text(f"SCAN_SAVING.base_path = '{tmp_path}'\nfirst = ct(0.01)\n")
+    config = Config([ConfigRoot(BEAMLINE), ConfigRoot(tmp_path, "extra")])
+    session = config.get("setup_scans")
+    namespace = session_namespace(session, redis_client, ErrorReport())
+    session.setup(namespace, on_error=pytest.fail, verbose=False)
+    assert list(namespace["first"].get_data()) == ["elapsed_time", "diode", "diode2"]

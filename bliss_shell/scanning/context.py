@@ -23,8 +23,12 @@ class ScanContext:
 
     @property
     def active_mg(self) -> MeasurementGroup | None:
-        """``ACTIVE_MG`` of the namespace: what scans count when given no counter."""
-        return self.namespace.get("ACTIVE_MG")
+        """What scans count when given no counter: ``ACTIVE_MG`` of the namespace, else the
+        session's first measurement group (also while the setup file runs)."""
+        chosen = self.namespace.get("ACTIVE_MG")
+        if chosen is not None:
+            return chosen
+        return next((v for v in self.namespace.values() if isinstance(v, MeasurementGroup)), None)
 
 
 _current: ScanContext | None = None

@@ -25,7 +25,7 @@ from bliss_shell.config import Config, ConfigError, Session, config_roots  # noq
 
 from .debug import install_greenlet_dump  # noqa: E402
 from .error_report import ErrorReport  # noqa: E402
-from .namespace import choose_active_mg, session_namespace  # noqa: E402
+from .namespace import show_active_mg, session_namespace  # noqa: E402
 from .servers import run_servers_command  # noqa: E402
 
 
@@ -82,7 +82,7 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
             print(f"Welcome to bliss_shell {__version__} running on {socket.gethostname()}")
             print(f"Redis: {redacted(choice.url)} ({choice.origin})\n")
         session.setup(namespace, on_error=errors.report, verbose=interactive)
-        choose_active_mg(namespace)
+        show_active_mg(namespace)
         if not interactive:
             return _run_code(args, namespace)
         install_greenlet_dump()

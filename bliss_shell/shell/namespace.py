@@ -9,9 +9,8 @@ import gevent
 import redis
 
 from bliss_shell.config import Session
-from bliss_shell.controllers import MeasurementGroup
 from bliss_shell.data.publisher import register_session
-from bliss_shell.scanning import COMMANDS, ScanContext, ScanSaving, activate
+from bliss_shell.scanning import COMMANDS, ScanContext, ScanSaving, activate, current
 
 from .error_report import ErrorReport
 
@@ -37,7 +36,7 @@ def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport
     return namespace
 
 
-def choose_active_mg(namespace: dict[str, Any]) -> None:
-    """``ACTIVE_MG``: the first measurement group of the session, unless the setup chose one."""
-    if namespace.get("ACTIVE_MG") is None:
-        namespace["ACTIVE_MG"] = next((v for v in namespace.values() if isinstance(v, MeasurementGroup)), None)
+
+def show_active_mg(namespace: dict[str, Any]) -> None:
+    """Put ``ACTIVE_MG`` in the namespace once the setup has run, unless the setup chose one."""
+    namespace["ACTIVE_MG"] = current().active_mg
