@@ -41,6 +41,18 @@ def check_complete(events, npoints: int) -> dict[str, list[float]]:
     return values
 
 
+def follow_until_end(events_of_session, events: list) -> gevent.Greenlet:
+    """A greenlet that appends the session's events to ``events`` until the first END_SCAN."""
+
+    def read():
+        for event in events_of_session(get_session_node("test_session")):
+            events.append(event)
+            if event.type is EventType.END_SCAN:
+                return
+
+    return gevent.spawn(read)
+
+
 def test_get_semantics_on_a_five_point_channel(session):
     scan = session["loopscan"](5, 0, session["diode"])
     channel = get_node(f"{scan.node.db_name}:timer:diode:diode")
@@ -99,27 +111,22 @@ def test_walk_events_on_a_finished_scan_in_order(session):
 def test_a_greenlet_reader_sees_every_point_once_whenever_it_starts(session, start):
     npoints = 3000
     scan = session["loopscan"](npoints, 0, session["diode"], session["c1"], run=False, sleep_time=0.0)
-    events = []
-
-    def read():
-        for event in get_session_node("test_session").walk_events():
-            events.append(event)
-            if event.type is EventType.END_SCAN:
-                return
+    events: list = []
+    walk_events = lambda root: root.walk_events()  # noqa: E731
 
     if start == "before":
-        reader = gevent.spawn(read)
+        reader = follow_until_end(walk_events, events)
         gevent.sleep(0.05)
         scan.run()
     elif start == "during":
         running = gevent.spawn(scan.run)
         while scan.node is None or len(get_node(f"{scan.node.db_name}:timer:diode:diode") or []) < 100:
             gevent.sleep(0.001)
-        reader = gevent.spawn(read)
+        reader = follow_until_end(walk_events, events)
         running.join()
     else:
         scan.run()
-        reader = gevent.spawn(read)
+        reader = follow_until_end(walk_events, events)
     reader.join(timeout=30)
     values = check_complete(events, npoints)
     assert values["c1"] == scan.get_data()["c1"].tolist()
@@ -135,15 +142,8 @@ def test_walk_events_resumes_from_first_index(session):
 
 def test_walk_on_new_events_ignores_what_exists(session):
     session["loopscan"](3, 0, session["diode"])
-    events = []
-
-    def read():
-        for event in get_session_node("test_session").walk_on_new_events():
-            events.append(event)
-            if event.type is EventType.END_SCAN:
-                return
-
-    reader = gevent.spawn(read)
+    events: list = []
+    reader = follow_until_end(lambda root: root.walk_on_new_events(), events)
     gevent.sleep(0.1)
     second = session["loopscan"](4, 0, session["diode"])
     reader.join(timeout=10)
