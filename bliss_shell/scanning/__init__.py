@@ -27,6 +27,8 @@ from .scan_saving import ScanSaving
 COMMANDS = [a2scan, amesh, anscan, ascan, ct, d2scan, dmesh, dnscan, dscan, lineup, lookupscan, loopscan,
             pointscan, sct, timescan]  # fmt: skip
 
-__all__ = ["COMMANDS", "Scan", "ScanContext", "ScanPlan", "ScanSaving", "activate", "current"] + [
-    command.__name__ for command in COMMANDS
-]
+__all__ = [
+    "COMMANDS", "Scan", "ScanContext", "ScanPlan", "ScanSaving", "activate", "current",
+    "a2scan", "amesh", "anscan", "ascan", "ct", "d2scan", "dmesh", "dnscan", "dscan", "lineup", "lookupscan",
+    "loopscan", "pointscan", "sct", "timescan",
+]  # fmt: skip
