@@ -10,9 +10,9 @@ import textwrap
 import gevent
 import numpy as np
 import pytest
+import redis
 
 from bliss_shell.data import EventType, get_node, get_session_node, get_sessions
-from bliss_shell.data.publisher import ChannelSpec, ScanPublisher, ensure_container
 
 
 def check_complete(events, npoints: int) -> dict[str, list[float]]:
@@ -185,42 +185,38 @@ for event in get_session_node("test_session").walk_events():
 """
 
 
-def test_another_process_follows_a_scan_from_before_it_starts(session, redis_server):
+@pytest.mark.parametrize("start", ["before", "after"])
+def test_another_process_follows_a_scan(session, redis_server, start):
+    if start == "after":
+        session["loopscan"](5000, 0, session["diode"], session["c1"], session["c2"])
     env = {"BLISS_REDIS_URL": redis_server.url, "PATH": "/usr/bin:/bin"}
     reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(READER)], env=env, stdout=subprocess.PIPE, text=True)
     assert reader.stdout.readline().strip() == "ready"
-    gevent.sleep(0.3)
-    session["loopscan"](5000, 0, session["diode"], session["c1"], session["c2"])
+    if start == "before":
+        gevent.sleep(0.3)
+        session["loopscan"](5000, 0, session["diode"], session["c1"], session["c2"])
     out, _ = reader.communicate(timeout=60)
     result = json.loads(out.strip().splitlines()[-1])
     assert result == {"counts": {"elapsed_time": 5000, "diode": 5000, "c1": 5000, "c2": 5000}, "end": {"state": "done", "reason": ""}}
 
 
-def test_a_million_points_read_back_whole_as_typed_binary(redis_client):
-    ensure_container(redis_client, "big", "big", "")
-    publisher = ScanPublisher(redis_client)
-    publisher.add_node("big:1_loopscan", "1_loopscan", "scan", "big")
-    channel = ChannelSpec("big:1_loopscan:values", "values", "timer:values", np.dtype("float64"))
-    publisher.add_channel(channel, "big:1_loopscan")
-    publisher.prepared("big:1_loopscan")
-    for index in range(1_000_000):
-        publisher.add_point((float(index),))
-    publisher.end("big:1_loopscan")
-    node = get_node("big:1_loopscan:values")
-    values = node.get(0, -1)
-    assert len(node) == 1_000_000 and values.shape == (1_000_000,)
-    assert np.array_equal(values, np.arange(1_000_000, dtype="float64"))
-    assert node.get(654_321) == 654_321.0
-    # A non-Python reader needs only the node hash and raw stream entries:
-    dtype = redis_client.hget("node|big:1_loopscan:values", "dtype").decode()
-    raw = b"".join(fields[b"b"] for _, fields in redis_client.xrange("data|big:1_loopscan:values") if b"b" in fields)
-    assert np.array_equal(np.frombuffer(raw, dtype=dtype), values)
-    assert not any(b"pickle" in key for key in redis_client.keys())
+def test_a_million_point_scan_reads_back_whole_as_typed_binary(session, redis_client):
+    scan = session["loopscan"](1_000_000, 0, session["c1"])
+    elapsed = get_node(f"{scan.node.db_name}:timer:elapsed_time")
+    times = elapsed.get(0, -1)
+    assert len(elapsed) == 1_000_000 and times.shape == (1_000_000,)
+    assert times[0] == 0 and np.all(np.diff(times) >= 0)  # every point, in order
+    assert elapsed.get(654_321) == times[654_321] and elapsed[999_999:].tolist() == [times[-1]]
+    # A non-Python reader needs only the node hash and the raw stream entries:
+    key = elapsed.db_name
+    dtype = redis_client.hget(f"node|{key}", "dtype").decode()
+    raw = b"".join(fields[b"b"] for _, fields in redis_client.xrange(f"data|{key}") if b"b" in fields)
+    assert np.array_equal(np.frombuffer(raw, dtype=dtype), times)
 
 
-def test_finding_scans_never_lists_the_whole_database(session, redis_client):
+def test_finding_scans_never_lists_the_whole_database(session, redis_server):
     session["loopscan"](2, 0, session["diode"])
-    monitor_client = type(redis_client)(connection_pool=redis_client.connection_pool)
+    monitor_client = redis.Redis(unix_socket_path=str(redis_server.socket))  # a connection of its own
     commands = []
 
     def watch():
@@ -234,4 +230,5 @@ def test_finding_scans_never_lists_the_whole_database(session, redis_client):
     list(get_session_node("test_session").walk_events(wait=False))
     gevent.sleep(0.2)
     watcher.kill()
+    monitor_client.close()
     assert commands and not {"KEYS", "SCAN"} & set(commands)
