@@ -19,8 +19,13 @@ from bliss_shell.controllers import Axis, Counter
 from bliss_shell.data import ScanNode, get_node
 from bliss_shell.data.publisher import ChannelSpec, ScanPublisher, ensure_container
 
+from bliss_shell.writer import NexusScanWriter, check_target, dataset_names, highest_scan_number, read_measurement
+
 from .context import ScanContext
 from .scan_data import ScanData
+
+
+_FILE_STATUS = {"done": "SUCCEEDED", "aborted": "ABORTED", "failed": "FAILED"}
 
 
 @dataclass
@@ -73,9 +78,11 @@ class Scan:
         return f"Scan(number={self.number}, name={self.name}, path={self.path or '<no saving>'})"
 
     def run(self) -> Scan:
-        """Publish the tree, take every point, publish END; Ctrl-C ends it as aborted."""
+        """Publish the tree and write the file, take every point, end both; Ctrl-C ends it as aborted."""
         if self.state != "idle":
             raise RuntimeError(f"{self!r} has already run; start a new scan")
+        if self.path:
+            check_target(self.path)  # before anything is numbered, moved or published
         self.state = "running"
         db_name = self._number_and_place()
         self._context.scans.append(self)
@@ -84,9 +91,12 @@ class Scan:
         self._publish_tree(publisher, db_name, start)
         publisher.prepared(db_name)
         self.node = ScanNode(self._context.client, db_name, {"name": db_name.rsplit(":", 1)[1], "type": "scan"})
+        writer = self._writer(db_name) if self.path else None
         state, reason = "done", ""
         try:
-            self._acquire(publisher)
+            if writer is not None:
+                writer.start(self.plan.title, start, self._positioners(), self._info(start, None, 0))
+            self._acquire([publisher, writer] if writer is not None else [publisher])
         except (KeyboardInterrupt, gevent.GreenletExit):
             state, reason = "aborted", "interrupted by user (Ctrl-C)"
             raise
@@ -97,18 +107,37 @@ class Scan:
             self.state = state
             for axis in self.plan.axes:
                 axis.stop()
-            publisher.set_info(db_name, self._info(start, datetime.now().astimezone(), publisher.points))
+            end = datetime.now().astimezone()
+            info = self._info(start, end, publisher.points)
+            if writer is not None:
+                writer.end(_FILE_STATUS[state], reason, end, self._positioners(), info)
+            publisher.set_info(db_name, info)
             publisher.end(db_name, state, reason)
             self.node = get_node(db_name, self._context.client)
             self._return_motors()
         return self
+
+    def _writer(self, db_name: str) -> NexusScanWriter:
+        specs = [channel.spec for channel in self._channels]
+        names = dict(zip((spec.fullname for spec in specs), dataset_names(specs)))
+        axes = [names[f"axis:{axis.name}"] for axis in self.plan.axes]
+        first = next((c.spec for c in self._channels if isinstance(c.source, Counter) and not c.spec.shape), None)
+        signal = names[first.fullname] if first else None  # the plot silx draws on open
+        return NexusScanWriter(self.path, db_name.rsplit(":", 1)[1], specs, plot=(signal, axes))
+
+    def _positioners(self) -> dict[str, float]:
+        """Every motor of the session, for instrument/positioners."""
+        return {v.name: v.position for v in self._context.namespace.values() if isinstance(v, Axis)}
 
     def _number_and_place(self) -> str:
         client, saving = self._context.client, self._context.scan_saving
         directory, directory_name = saving.directory_db_name()
         ensure_container(client, directory, directory_name, self._context.session)
         if self.plan.save:
-            self.number = int(client.hincrby(f"node|{directory}", "last_scan_number", 1))
+            counter = f"node|{directory}"
+            if not client.hexists(counter, "last_scan_number"):  # Redis lost it: continue after the file
+                client.hsetnx(counter, "last_scan_number", highest_scan_number(self.path))
+            self.number = int(client.hincrby(counter, "last_scan_number", 1))
             return f"{directory}:{self.number}_{self.name}"
         self.number = int(client.hincrby(f"node|{self._context.session}", "last_unsaved_scan_number", 1))
         return f"{directory}:_{self.number}_{self.name}"
@@ -143,7 +172,8 @@ class Scan:
         publisher.add_channel(spec, parent)
         self._channels.append(_Channel(spec, source))
 
-    def _acquire(self, publisher: ScanPublisher) -> None:
+    def _acquire(self, consumers: list[Any]) -> None:
+        """Take the points; each goes to every consumer (the publisher and the file writer)."""
         plan = self.plan
         t0 = None  # elapsed_time counts from the first point, once the motors got there
         index = 0
@@ -161,7 +191,8 @@ class Scan:
             values = [axis.position for axis in plan.axes]
             values.append(elapsed)
             values.extend(counter.read(plan.count_time) for counter in plan.counters)
-            publisher.add_point(values)
+            for consumer in consumers:
+                consumer.add_point(values)
             if plan.sleep_time:
                 gevent.sleep(plan.sleep_time)
             index += 1
@@ -197,7 +228,12 @@ class Scan:
         """Every channel as a numpy array, keyed by short name (fullname where two clash)."""
         if self.node is None:
             raise RuntimeError(f"{self!r} has not run yet: call .run()")
-        nodes = {node.fullname: node for node in self.node.walk(include_filter="channel", wait=False)}
-        arrays = {channel.spec.fullname: nodes[channel.spec.fullname].get(0, -1) for channel in self._channels}
+        specs = [channel.spec for channel in self._channels]
+        if get_node(self.node.db_name, self._context.client) is None and self.path:  # gone from Redis
+            stored = read_measurement(self.path, self.node.name)
+            arrays = {spec.fullname: stored[name] for spec, name in zip(specs, dataset_names(specs))}
+        else:
+            nodes = {node.fullname: node for node in self.node.walk(include_filter="channel", wait=False)}
+            arrays = {spec.fullname: nodes[spec.fullname].get(0, -1) for spec in specs}
         return ScanData(arrays, {channel.spec.fullname: channel.source for channel in self._channels})
 

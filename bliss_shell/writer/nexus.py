@@ -1,0 +1,253 @@
+"""Writing a scan into a NeXus/HDF5 file, a peer of the Redis publisher.
+
+The scan loop hands points over and goes on; one greenlet writes what has accumulated
+through gevent's thread pool (h5py calls block), so a slow disk never stops the hub.
+The file is in SWMR mode during the scan and flushed at least every ``FLUSH_PERIOD``,
+so readers opening it with ``swmr=True`` see points arrive. Everything a scan will ever
+write (end time, end positions, status) is created before SWMR starts, because SWMR
+allows writing data but not creating objects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+import gevent
+import gevent.event
+import h5py
+import numpy as np
+
+FLUSH_PERIOD = 0.5
+CREATOR = "bliss_shell"
+_STATUS_LENGTH = 1024
+_STRING = h5py.string_dtype()
+
+
+class Channel(Protocol):
+    name: str
+    fullname: str
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    unit: str | None
+
+
+class SavingError(Exception):
+    """The scan's file cannot be written; the message says which file and why."""
+
+
+def check_target(filename: str) -> None:
+    """Refuse, before anything moves, a folder that cannot be written or a file that is not HDF5."""
+    folder = os.path.dirname(filename)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise SavingError(f"cannot create the saving folder {folder}: {error.strerror}; check SCAN_SAVING.base_path") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SavingError(f"the saving folder {folder} is not writable; check SCAN_SAVING.base_path")
+    if os.path.exists(filename) and not h5py.is_hdf5(filename):
+        raise SavingError(f"{filename} exists and is not an HDF5 file; move it away or change SCAN_SAVING.data_filename")
+
+
+def highest_scan_number(filename: str) -> int:
+    """The highest ``N`` of the ``N_name`` entries of an existing file (0 when none)."""
+    if not os.path.exists(filename) or not h5py.is_hdf5(filename):
+        return 0
+    with h5py.File(filename, "r", locking=False) as file:
+        numbers = [int(name.split("_", 1)[0]) for name in file if name.split("_", 1)[0].isdigit()]
+    return max(numbers, default=0)
+
+
+def dataset_names(channels: Sequence[Channel]) -> list[str]:
+    """Short names, or the fullname where two channels share a short name."""
+    short = [channel.name for channel in channels]
+    return [c.name if short.count(c.name) == 1 else c.fullname for c in channels]
+
+
+class NexusScanWriter:
+    """Writes one scan entry.
+
+    Example
+    -------
+    >>> writer = NexusScanWriter(filename, "1_ascan", channels, plot=("diode", ["roby"]))
+    >>> writer.start(title="ascan roby 0 9 10 0.1", start=now, positioners={"roby": 0.0}, scan_info={})
+    >>> writer.add_point([0.0, 0.0, 56.0])
+    >>> writer.end("SUCCEEDED", "", end=now, positioners={"roby": 9.0}, scan_info={})
+    """
+
+    def __init__(self, filename: str, entry: str, channels: Sequence[Channel], plot: tuple[str | None, list[str]],
+                 max_pending: int = 100_000):  # fmt: skip
+        self.filename = filename
+        self.entry = entry
+        self._channels = list(channels)
+        self._names = dataset_names(self._channels)
+        self._plot = plot
+        self._columns: list[list[Any]] = [[] for _ in self._channels]
+        self._pending = 0
+        self._written = 0
+        self._max_pending = max_pending
+        self._file: h5py.File | None = None
+        self._wake = gevent.event.Event()
+        self._drained = gevent.event.Event()
+        self._ending: tuple | None = None
+        self.error: BaseException | None = None
+        self._writer: gevent.Greenlet | None = None
+        self._pool = gevent.get_hub().threadpool
+        self._info_length = 0
+
+    @property
+    def points_written(self) -> int:
+        return self._written
+
+    def start(self, title: str, start: datetime, positioners: dict[str, float], scan_info: dict) -> None:
+        """Create the entry and every dataset, then switch the file to SWMR."""
+        try:
+            self._pool.apply(self._create, (title, start, positioners, scan_info))
+        except (OSError, ValueError, RuntimeError) as error:
+            raise SavingError(f"cannot write {self.filename}: {error}") from None
+        self._writer = gevent.spawn(self._write_loop)
+
+    def add_point(self, values: Sequence[Any]) -> None:
+        if self.error is not None:
+            raise SavingError(f"writing {self.filename} failed after {self._written} points: {self.error}")
+        for column, value in zip(self._columns, values):
+            column.append(value)
+        self._pending += 1
+        self._wake.set()
+        if self._pending >= self._max_pending:
+            self._drained.clear()
+            self._drained.wait()
+
+    def end(self, status: str, reason: str, end: datetime, positioners: dict[str, float], scan_info: dict) -> None:
+        """Write what is left, the end time, positions and status, and close the file."""
+        self._ending = (status, reason, end, positioners, scan_info)
+        self._wake.set()
+        if self._writer is not None:
+            self._writer.join()
+        if self._file is not None:
+            self._pool.apply(self._close)
+
+    # -- the writing greenlet (h5py calls go to the thread pool) -----------------------
+
+    def _write_loop(self) -> None:
+        last_flush = time.monotonic()
+        while True:
+            self._wake.wait(timeout=FLUSH_PERIOD)
+            self._wake.clear()
+            ending = self._ending
+            try:
+                if self.error is None:
+                    self._pool.apply(self._append, self._take())
+                    if ending is not None or time.monotonic() - last_flush >= FLUSH_PERIOD:
+                        self._pool.apply(self._file.flush)
+                        last_flush = time.monotonic()
+            except (OSError, ValueError, RuntimeError) as error:
+                self.error = error
+            self._drained.set()
+            if ending is not None:
+                self._finish(ending)
+                return
+
+    def _take(self) -> tuple[list[list[Any]], int]:
+        columns, count = self._columns, self._pending
+        self._columns, self._pending = [[] for _ in self._channels], 0
+        return columns, count
+
+    def _finish(self, ending: tuple) -> None:
+        status, reason, end, positioners, scan_info = ending
+        if self.error is not None:
+            status, reason = "FAILED", reason or f"writing the file failed: {self.error}"
+        try:
+            self._pool.apply(self._write_end, (status, reason, end, positioners, scan_info))
+        except (OSError, ValueError, RuntimeError):
+            pass  # the disk refuses even the status: the points already flushed stay readable
+
+    # -- h5py, in a pool thread --------------------------------------------------------
+
+    def _create(self, title: str, start: datetime, positioners: dict[str, float], scan_info: dict) -> None:
+        self._file = h5py.File(self.filename, "a", libver="latest", locking=False)
+        root = self._file
+        root.attrs["NX_class"] = "NXroot"
+        root.attrs["creator"] = CREATOR
+        root.attrs["default"] = self.entry
+        if self.entry in root:
+            raise ValueError(f"entry {self.entry} already exists in the file")
+        entry = root.create_group(self.entry)
+        entry.attrs["NX_class"] = "NXentry"
+        entry["title"] = title
+        entry["start_time"] = start.isoformat()
+        entry.create_dataset("end_time", shape=(), dtype=h5py.string_dtype(length=64))
+        measurement = entry.create_group("measurement")
+        measurement.attrs["NX_class"] = "NXcollection"
+        for name, channel in zip(self._names, self._channels):
+            shape = tuple(channel.shape)
+            rows = max(1, 8192 // max(1, int(np.prod(shape))))
+            dataset = measurement.create_dataset(
+                name, shape=(0, *shape), maxshape=(None, *shape), dtype=channel.dtype, chunks=(rows, *shape)
+            )
+            if channel.unit:
+                dataset.attrs["units"] = channel.unit
+        instrument = entry.create_group("instrument")
+        instrument.attrs["NX_class"] = "NXinstrument"
+        for group_name in ("positioners", "positioners_end"):
+            group = instrument.create_group(group_name)
+            group.attrs["NX_class"] = "NXcollection"
+            for motor, position in positioners.items():
+                group[motor] = float(position) if group_name == "positioners" else np.nan
+        self._create_plot(entry)
+        info = json.dumps(scan_info, default=str).encode()
+        self._info_length = 2 * len(info) + 1024  # room for what the end adds
+        entry.create_dataset("scan_info", data=info, dtype=h5py.string_dtype(length=self._info_length))
+        writer = entry.create_group("writer")
+        writer.attrs["NX_class"] = "NXcollection"
+        writer.create_dataset("status", data="RUNNING", dtype=h5py.string_dtype(length=16))
+        writer.create_dataset("reason", shape=(), dtype=h5py.string_dtype(length=_STATUS_LENGTH))
+        root.swmr_mode = True
+
+    def _create_plot(self, entry: h5py.Group) -> None:
+        signal, axes = self._plot
+        if signal is None:
+            return
+        entry.attrs["default"] = "plot"
+        plot = entry.create_group("plot")
+        plot.attrs["NX_class"] = "NXdata"
+        plot.attrs["signal"] = signal
+        if axes:
+            plot.attrs["axes"] = axes if len(axes) > 1 else axes[0]
+        for name in {signal, *axes}:
+            plot[name] = h5py.SoftLink(f"/{self.entry}/measurement/{name}")
+
+    def _append(self, columns: list[list[Any]], count: int) -> None:
+        if not count:
+            return
+        measurement = self._file[self.entry]["measurement"]
+        for name, channel, column in zip(self._names, self._channels, columns):
+            dataset = measurement[name]
+            dataset.resize(self._written + count, axis=0)
+            dataset[self._written :] = np.asarray(column, dtype=channel.dtype)
+        self._written += count
+
+    def _write_end(self, status: str, reason: str, end: datetime, positioners: dict[str, float], scan_info: dict) -> None:
+        entry = self._file[self.entry]
+        entry["end_time"][()] = end.isoformat().encode()
+        for motor, position in positioners.items():
+            if motor in entry["instrument/positioners_end"]:
+                entry["instrument/positioners_end"][motor][()] = float(position)
+        entry["scan_info"][()] = json.dumps(scan_info, default=str).encode()[: self._info_length]
+        entry["writer/reason"][()] = reason.encode()[: _STATUS_LENGTH - 1]
+        entry["writer/status"][()] = status.encode()
+        self._file.flush()
+
+    def _close(self) -> None:
+        self._file.close()
+        self._file = None
+
+
+def read_measurement(filename: str, entry: str) -> dict[str, np.ndarray]:
+    """Every dataset of an entry's ``measurement`` group, by dataset name."""
+    with h5py.File(filename, "r", locking=False) as file:
+        return {name: dataset[()] for name, dataset in file[entry]["measurement"].items()}
