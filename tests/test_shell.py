@@ -188,26 +188,28 @@ def test_setup_file_error_is_shown_and_the_session_still_opens(open_terminal, tm
     shell.wait_for(r'File ".*broken_setup.py", line 2, in <module>')
 
 
-def test_a_scan_at_the_prompt_and_its_errors(open_terminal):
+def test_a_scan_at_the_prompt_and_its_errors(open_terminal, tmp_path):
     shell = open_terminal("-s", "demo")
     shell.prompt(1)
-    shell.enter("ascan(roby, 0, 9, 10, 0.01, diode)")
-    shell.wait_for(r"^  Out \[1\]: Scan\(number=\d+, name=ascan, path=/tmp/scans/demo/data.h5\)$", timeout=20)
+    shell.enter(f"SCAN_SAVING.base_path = '{tmp_path}'; s = ascan(roby, 0, 9, 10, 0.01, diode)")
     shell.prompt(2)
+    shell.enter("s")
+    shell.wait_for(rf"^  Out \[2\]: Scan\(number=1, name=ascan, path={tmp_path}/demo/data.h5\)$", timeout=20)
+    shell.prompt(3)
     shell.enter("ascan(roby, 0, 2000, 5, 0.1, diode)")
     shell.wait_for(r"^!!! === ValueError: ascan: roby: position 2000 outside limits \(-1000, 1000\) === !!!")
-    shell.prompt(3)
+    shell.prompt(4)
     shell.enter("ascan(diode, 0, 1, 5, 0.1)")
     shell.wait_for(r"^!!! === TypeError: ascan: SimulationDiode\('diode'\) is not a motor === !!!")
-    shell.prompt(4)
+    shell.prompt(5)
     shell.enter("roby.position, len(SCANS)")
-    shell.wait_for(r"^  Out \[4\]: \(9\.0, 1\)$")
+    shell.wait_for(r"^  Out \[5\]: \(9\.0, 1\)$")
 
 
 def test_ctrl_c_during_a_scan_at_the_prompt(open_terminal):
     shell = open_terminal("-s", "demo")
     shell.prompt(1)
-    shell.enter("s = loopscan(1000, 0.05, diode)")
+    shell.enter("s = loopscan(1000, 0.05, diode, save=False)")
     time.sleep(1.0)
     shell.interrupt()
     shell.wait_for(r"^KeyboardInterrupt$", timeout=5)

@@ -10,9 +10,10 @@ allows writing data but not creating objects.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import time
+import resource
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -98,6 +99,7 @@ class NexusScanWriter:
         self._writer: gevent.Greenlet | None = None
         self._pool = gevent.get_hub().threadpool
         self._info_length = 0
+        self._datasets: list[h5py.Dataset] = []
 
     @property
     def points_written(self) -> int:
@@ -108,12 +110,16 @@ class NexusScanWriter:
         try:
             self._pool.apply(self._create, (title, start, positioners, scan_info))
         except (OSError, ValueError, RuntimeError) as error:
-            raise SavingError(f"cannot write {self.filename}: {error}") from None
+            hint = ""
+            if "already open for write" in str(error):
+                hint = (f"; a process writing it died: clear the mark with `h5clear -s {self.filename}` "
+                        "(hdf5-tools) or change SCAN_SAVING.data_filename")  # fmt: skip
+            raise SavingError(f"cannot write {self.filename}: {_reason(error)}{hint}") from None
         self._writer = gevent.spawn(self._write_loop)
 
     def add_point(self, values: Sequence[Any]) -> None:
         if self.error is not None:
-            raise SavingError(f"writing {self.filename} failed after {self._written} points: {self.error}")
+            raise SavingError(f"writing {self.filename} failed after {self._written} points: {_reason(self.error)}")
         for column, value in zip(self._columns, values):
             column.append(value)
         self._pending += 1
@@ -134,7 +140,6 @@ class NexusScanWriter:
     # -- the writing greenlet (h5py calls go to the thread pool) -----------------------
 
     def _write_loop(self) -> None:
-        last_flush = time.monotonic()
         while True:
             self._wake.wait(timeout=FLUSH_PERIOD)
             self._wake.clear()
@@ -142,9 +147,6 @@ class NexusScanWriter:
             try:
                 if self.error is None:
                     self._pool.apply(self._append, self._take())
-                    if ending is not None or time.monotonic() - last_flush >= FLUSH_PERIOD:
-                        self._pool.apply(self._file.flush)
-                        last_flush = time.monotonic()
             except (OSError, ValueError, RuntimeError) as error:
                 self.error = error
             self._drained.set()
@@ -160,7 +162,7 @@ class NexusScanWriter:
     def _finish(self, ending: tuple) -> None:
         status, reason, end, positioners, scan_info = ending
         if self.error is not None:
-            status, reason = "FAILED", reason or f"writing the file failed: {self.error}"
+            status, reason = "FAILED", reason or f"writing the file failed: {_reason(self.error)}"
         try:
             self._pool.apply(self._write_end, (status, reason, end, positioners, scan_info))
         except (OSError, ValueError, RuntimeError):
@@ -180,9 +182,11 @@ class NexusScanWriter:
         entry.attrs["NX_class"] = "NXentry"
         entry["title"] = title
         entry["start_time"] = start.isoformat()
-        entry.create_dataset("end_time", shape=(), dtype=h5py.string_dtype(length=64))
+        # Created with a value so their space exists before SWMR and before the disk fills.
+        entry.create_dataset("end_time", data="", dtype=h5py.string_dtype(length=64))
         measurement = entry.create_group("measurement")
         measurement.attrs["NX_class"] = "NXcollection"
+        self._datasets = []
         for name, channel in zip(self._names, self._channels):
             shape = tuple(channel.shape)
             rows = max(1, 8192 // max(1, int(np.prod(shape))))
@@ -191,6 +195,7 @@ class NexusScanWriter:
             )
             if channel.unit:
                 dataset.attrs["units"] = channel.unit
+            self._datasets.append(dataset)  # kept open: closing a dataset may write, and hide an error
         instrument = entry.create_group("instrument")
         instrument.attrs["NX_class"] = "NXinstrument"
         for group_name in ("positioners", "positioners_end"):
@@ -205,7 +210,7 @@ class NexusScanWriter:
         writer = entry.create_group("writer")
         writer.attrs["NX_class"] = "NXcollection"
         writer.create_dataset("status", data="RUNNING", dtype=h5py.string_dtype(length=16))
-        writer.create_dataset("reason", shape=(), dtype=h5py.string_dtype(length=_STATUS_LENGTH))
+        writer.create_dataset("reason", data="", dtype=h5py.string_dtype(length=_STATUS_LENGTH))
         root.swmr_mode = True
 
     def _create_plot(self, entry: h5py.Group) -> None:
@@ -224,12 +229,31 @@ class NexusScanWriter:
     def _append(self, columns: list[list[Any]], count: int) -> None:
         if not count:
             return
-        measurement = self._file[self.entry]["measurement"]
-        for name, channel, column in zip(self._names, self._channels, columns):
-            dataset = measurement[name]
+        self._check_room(count)
+        for dataset, channel, column in zip(self._datasets, self._channels, columns):
             dataset.resize(self._written + count, axis=0)
             dataset[self._written :] = np.asarray(column, dtype=channel.dtype)
+        self._file.flush()  # every batch reaches the disk (and SWMR readers) before the next one
         self._written += count
+
+    def _check_room(self, count: int) -> None:
+        """Stop before the disk (or the file size limit) is full.
+
+        HDF5 records the space it allocates before writing it; a write refused half way
+        leaves a file that no longer opens. Stopping while there is room for the next
+        batch and a new chunk per dataset keeps every point written so far readable.
+        """
+        needed = 65536 + sum(
+            dataset.dtype.itemsize * int(np.prod(dataset.shape[1:])) * (count + dataset.chunks[0])
+            for dataset in self._datasets
+        )
+        folder = os.statvfs(os.path.dirname(self.filename))
+        room = folder.f_bavail * folder.f_frsize
+        limit, _ = resource.getrlimit(resource.RLIMIT_FSIZE)
+        if limit != resource.RLIM_INFINITY:
+            room = min(room, limit - os.path.getsize(self.filename))
+        if room < needed:
+            raise OSError(errno.ENOSPC, f"no room left on the disk for {self.filename} ({room} bytes free)")
 
     def _write_end(self, status: str, reason: str, end: datetime, positioners: dict[str, float], scan_info: dict) -> None:
         entry = self._file[self.entry]
@@ -243,7 +267,11 @@ class NexusScanWriter:
         self._file.flush()
 
     def _close(self) -> None:
-        self._file.close()
+        self._datasets = []
+        try:
+            self._file.close()
+        except (OSError, RuntimeError):
+            pass  # after a failed write: what was flushed before stays readable
         self._file = None
 
 
@@ -251,3 +279,8 @@ def read_measurement(filename: str, entry: str) -> dict[str, np.ndarray]:
     """Every dataset of an entry's ``measurement`` group, by dataset name."""
     with h5py.File(filename, "r", locking=False) as file:
         return {name: dataset[()] for name, dataset in file[entry]["measurement"].items()}
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of an HDF5 error: the rest is its internal detail."""
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
