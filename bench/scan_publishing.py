@@ -1,8 +1,10 @@
-"""Publishing speed of a scan, against the issue's targets, on a Redis of its own.
+"""Publishing and saving speed of a scan, against the issues' targets, on a Redis of its own.
 
 Prints, each as the median of several runs:
-- per-point time of ``loopscan(10000, 0, c1, c2, c3)`` with publishing on (target <= 0.1 ms;
+- per-point time of ``loopscan(10000, 0, c1, c2, c3)`` with publishing on and saving off (target <= 0.1 ms;
   BLISS 1.11 0.70 ms without saving, Bluesky's count 1.4 ms, on these machines);
+- the same with saving on (target <= 0.15 ms; BLISS 1.11 1.28 ms);
+- the write rate of 1D spectra (``loopscan(2000, 0, simu_big)``, 4096 bins), saved and published;
 - the same loop with no Redis at all (the scan engine's own cost), for the ratio;
 - Redis memory per point per float64 channel (target <= 16 B; BLISS 1.11 about 240 B);
 - latency from ``add_point`` to a ``walk_events`` reader in another process (target <= 5 ms median),
@@ -25,6 +27,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
+import numpy as np  # noqa: E402
 import redis  # noqa: E402
 
 from bliss_shell.comm import EmbeddedRedis, use_redis  # noqa: E402
@@ -58,11 +61,18 @@ def open_session(client: redis.Redis, base: str) -> dict:
     return namespace
 
 
-def per_point(namespace: dict) -> float:
+def per_point(namespace: dict, save: bool) -> float:
     counters = [namespace[name] for name in ("c1", "c2", "diode")]
     start = time.perf_counter()
-    namespace["loopscan"](NPOINTS, 0, *counters)
+    namespace["loopscan"](NPOINTS, 0, *counters, save=save)
     return (time.perf_counter() - start) / NPOINTS
+
+
+def spectra_rate(namespace: dict) -> float:
+    """MB/s of 1D data reaching the file (and Redis) during a scan of big spectra."""
+    start = time.perf_counter()
+    namespace["loopscan"](2000, 0, namespace["simu_big"])
+    return 2000 * 4096 * 8 / (time.perf_counter() - start) / 1e6
 
 
 def bare_loop(namespace: dict) -> float:
@@ -79,14 +89,13 @@ def memory_per_point(client: redis.Redis, namespace: dict) -> float:
     client.flushall()
     namespace = open_session(client, namespace["SCAN_SAVING"].base_path)
     before = client.info("memory")["used_memory"]
-    namespace["loopscan"](100_000, 0, namespace["c1"], namespace["c2"], namespace["diode"])
+    namespace["loopscan"](100_000, 0, namespace["c1"], namespace["c2"], namespace["diode"], save=False)
     after = client.info("memory")["used_memory"]
     return (after - before) / (100_000 * 4)  # elapsed_time + three counters
 
 
 def latency(client: redis.Redis, server: EmbeddedRedis) -> list[float]:
     from bliss_shell.data.publisher import ChannelSpec, ScanPublisher, ensure_container
-    import numpy as np
 
     env = {"BLISS_REDIS_URL": server.url, "PATH": "/usr/bin:/bin"}
     reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(LATENCY_READER)], env=env, stdout=subprocess.PIPE, text=True)
@@ -116,7 +125,9 @@ def main() -> None:
     use_redis(client)
     try:
         namespace = open_session(client, str(folder / "scans"))
-        scan_times = [per_point(namespace) for _ in range(runs)]
+        scan_times = [per_point(namespace, save=False) for _ in range(runs)]
+        saved_times = [per_point(namespace, save=True) for _ in range(runs)]
+        rates = [spectra_rate(namespace) for _ in range(runs)]
         bare_times = [bare_loop(namespace) for _ in range(runs)]
         memory = memory_per_point(client, namespace)
         delays = latency(client, server)
@@ -124,7 +135,10 @@ def main() -> None:
         client.close()
         server.stop()
     scan_ms, bare_ms = statistics.median(scan_times) * 1e3, statistics.median(bare_times) * 1e3
+    saved_ms = statistics.median(saved_times) * 1e3
     print(f"loopscan({NPOINTS}, 0, c1, c2, diode), publishing on: {scan_ms:.4f} ms per point (median of {runs}; target <= 0.1)")
+    print(f"same, publishing and saving (HDF5):                 {saved_ms:.4f} ms per point (target <= 0.15; ratio {saved_ms / scan_ms:.1f} x)")
+    print(f"1D spectra (4096 float64 bins) saved and published:  {statistics.median(rates):.0f} MB/s")
     print(f"same reads with no publishing:                      {bare_ms:.4f} ms per point (ratio {scan_ms / bare_ms:.1f} x)")
     print(f"Redis memory per point per float64 channel:         {memory:.1f} B (100,000 points; target <= 16)")
     print(f"point to reader in another process:                 {statistics.median(delays) * 1e3:.2f} ms median, "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import resource
 import signal
 import subprocess
@@ -17,7 +16,6 @@ import numpy as np
 import pytest
 import silx.io
 
-from bliss_shell.data import get_node
 from bliss_shell.writer import dataset_names
 from conftest import BEAMLINE
 from terminal import BLISS
