@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import gevent
-import gevent.event
 import numpy as np
 import redis
+
+from bliss_shell.comm.point_buffer import PointBuffer
 
 from . import keys
 from .encoding import encode_block
@@ -92,21 +93,17 @@ class ScanPublisher:
     def __init__(self, client: redis.Redis, max_pending: int = 100_000):
         self._client = client
         self._channels: list[ChannelSpec] = []
-        self._columns: list[list[Any]] = []
+        self._buffer = PointBuffer(max_pending=max_pending)
         self._commands: list[tuple[str, tuple, dict]] = []
         self._published = 0
-        self._pending = 0
-        self._max_pending = max_pending
         self._end: tuple[str, str, str] | None = None  # scan db_name, state, reason
-        self._wake = gevent.event.Event()
-        self._drained = gevent.event.Event()
         self._error: BaseException | None = None
         self._sender = gevent.spawn(self._send_loop)
 
     @property
     def points(self) -> int:
         """Points handed over so far."""
-        return self._published + self._pending
+        return self._published + self._buffer.pending
 
     def add_node(self, db_name: str, name: str, node_type: str, parent: str, info: dict | None = None, **fields: Any) -> None:
         keys.check_db_name(db_name)
@@ -118,8 +115,7 @@ class ScanPublisher:
         self._queue("xadd", keys.children_key(parent), {"db": db_name, "name": name, "type": node_type})
 
     def add_channel(self, channel: ChannelSpec, parent: str) -> None:
-        if self.points:
-            raise RuntimeError(f"channel {channel.fullname} added after the first point")
+        self._buffer.add_column()
         self.add_node(
             channel.db_name,
             channel.name,
@@ -132,7 +128,6 @@ class ScanPublisher:
             unit=channel.unit,
         )
         self._channels.append(channel)
-        self._columns.append([])
 
     def set_info(self, db_name: str, info: dict) -> None:
         self._queue("set", keys.info_key(db_name), _json(info))
@@ -143,51 +138,42 @@ class ScanPublisher:
     def add_point(self, values: Sequence[Any]) -> None:
         """One value per channel, in the order the channels were added. Never waits on Redis
         unless ``max_pending`` points are already waiting to be sent."""
-        for column, value in zip(self._columns, values):
-            column.append(value)
-        self._pending += 1
-        self._wake.set()
-        if self._pending >= self._max_pending:
-            self._drained.clear()
-            self._drained.wait()
+        self._buffer.add(values)
 
     def end(self, scan_db: str, state: str = "done", reason: str = "") -> None:
         """Send everything left, seal every channel, publish END; return when it is in Redis."""
         self._end = (scan_db, state, reason)
-        self._wake.set()
+        self._buffer.wake()
         self._sender.join()
         if self._error is not None:
             raise self._error
 
     def _queue(self, command: str, *args: Any, **kwargs: Any) -> None:
         self._commands.append((command, args, kwargs))
-        self._wake.set()
+        self._buffer.wake()
 
     def _send_loop(self) -> None:
         try:
             while True:
-                self._wake.wait()
-                self._wake.clear()
+                self._buffer.wait()
                 ending = self._end is not None
                 self._send()
                 if ending:
                     return
         except BaseException as error:  # kept for end(): the scan decides what to tell the user
             self._error = error
-            self._drained.set()
+            self._buffer.release()
 
     def _send(self) -> None:
         pipe = self._client.pipeline(transaction=False)
         commands, self._commands = self._commands, []
         for command, args, kwargs in commands:
             getattr(pipe, command)(*args, **kwargs)
-        count, first = self._pending, self._published
+        columns, count = self._buffer.take()
         if count:
-            columns, self._columns = self._columns, [[] for _ in self._channels]
             for channel, column in zip(self._channels, columns):
                 block = encode_block(column, channel.dtype, channel.shape)
-                pipe.xadd(keys.data_key(channel.db_name), {"n": count, "b": block}, id=f"{first + 1}-0")
-            self._pending = 0
+                pipe.xadd(keys.data_key(channel.db_name), {"n": count, "b": block}, id=f"{self._published + 1}-0")
             self._published += count
         if self._end is not None:
             scan_db, state, reason = self._end
@@ -195,4 +181,4 @@ class ScanPublisher:
                 pipe.xadd(keys.data_key(channel.db_name), {"n": 0, "end": 1}, id=f"{self._published + 1}-0")
             pipe.xadd(keys.events_key(scan_db), {"event": "end", "state": state, "reason": reason, "time": _now_ms()})
         pipe.execute()
-        self._drained.set()
+        self._buffer.release()

@@ -2,8 +2,9 @@
 
 The scan loop hands points over and goes on; one greenlet writes what has accumulated
 through gevent's thread pool (h5py calls block), so a slow disk never stops the hub.
-The file is in SWMR mode during the scan and flushed at least every ``FLUSH_PERIOD``,
-so readers opening it with ``swmr=True`` see points arrive. Everything a scan will ever
+The file is in SWMR mode during the scan and flushed after every batch (whatever
+accumulated while the previous one was written), so readers opening it with
+``swmr=True`` see points arrive within a write's time. Everything a scan will ever
 write (end time, end positions, status) is created before SWMR starts, because SWMR
 allows writing data but not creating objects.
 """
@@ -19,11 +20,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import gevent
-import gevent.event
 import h5py
 import numpy as np
 
-FLUSH_PERIOD = 0.5
+from bliss_shell.comm.point_buffer import PointBuffer
+
 CREATOR = "bliss_shell"
 _STATUS_LENGTH = 1024
 _STRING = h5py.string_dtype()
@@ -87,13 +88,9 @@ class NexusScanWriter:
         self._channels = list(channels)
         self._names = dataset_names(self._channels)
         self._plot = plot
-        self._columns: list[list[Any]] = [[] for _ in self._channels]
-        self._pending = 0
+        self._buffer = PointBuffer(width=len(self._channels), max_pending=max_pending)
         self._written = 0
-        self._max_pending = max_pending
         self._file: h5py.File | None = None
-        self._wake = gevent.event.Event()
-        self._drained = gevent.event.Event()
         self._ending: tuple | None = None
         self.error: BaseException | None = None
         self._writer: gevent.Greenlet | None = None
@@ -120,18 +117,12 @@ class NexusScanWriter:
     def add_point(self, values: Sequence[Any]) -> None:
         if self.error is not None:
             raise SavingError(f"writing {self.filename} failed after {self._written} points: {_reason(self.error)}")
-        for column, value in zip(self._columns, values):
-            column.append(value)
-        self._pending += 1
-        self._wake.set()
-        if self._pending >= self._max_pending:
-            self._drained.clear()
-            self._drained.wait()
+        self._buffer.add(values)
 
     def end(self, status: str, reason: str, end: datetime, positioners: dict[str, float], scan_info: dict) -> None:
         """Write what is left, the end time, positions and status, and close the file."""
         self._ending = (status, reason, end, positioners, scan_info)
-        self._wake.set()
+        self._buffer.wake()
         if self._writer is not None:
             self._writer.join()
         if self._file is not None:
@@ -141,23 +132,17 @@ class NexusScanWriter:
 
     def _write_loop(self) -> None:
         while True:
-            self._wake.wait(timeout=FLUSH_PERIOD)
-            self._wake.clear()
+            self._buffer.wait()
             ending = self._ending
             try:
                 if self.error is None:
-                    self._pool.apply(self._append, self._take())
+                    self._pool.apply(self._append, self._buffer.take())
             except (OSError, ValueError, RuntimeError) as error:
                 self.error = error
-            self._drained.set()
+            self._buffer.release()
             if ending is not None:
                 self._finish(ending)
                 return
-
-    def _take(self) -> tuple[list[list[Any]], int]:
-        columns, count = self._columns, self._pending
-        self._columns, self._pending = [[] for _ in self._channels], 0
-        return columns, count
 
     def _finish(self, ending: tuple) -> None:
         status, reason, end, positioners, scan_info = ending

@@ -1,0 +1,66 @@
+"""Handing points from the scan loop to one consumer greenlet (the Redis publisher, the file writer).
+
+The scan appends and goes on; the consumer takes everything accumulated at once, so a
+slow consumer gets bigger batches instead of slowing the scan. Only when
+``max_pending`` points wait does the scan wait too: a point is never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gevent.event
+
+
+class PointBuffer:
+    """One list per channel, filled by ``add`` and emptied by ``take``.
+
+    Example
+    -------
+    >>> buffer = PointBuffer(width=2)
+    >>> buffer.add([0.0, 12.5])
+    >>> buffer.take()
+    ([[0.0], [12.5]], 1)
+    """
+
+    def __init__(self, width: int = 0, max_pending: int = 100_000):
+        self._columns: list[list[Any]] = [[] for _ in range(width)]
+        self.pending = 0
+        self._max_pending = max_pending
+        self._ready = gevent.event.Event()
+        self._drained = gevent.event.Event()
+
+    def add_column(self) -> None:
+        if self.pending:
+            raise RuntimeError("a channel cannot be added after the first point")
+        self._columns.append([])
+
+    def add(self, values: Sequence[Any]) -> None:
+        """One value per column; waits only when ``max_pending`` points are already waiting."""
+        for column, value in zip(self._columns, values):
+            column.append(value)
+        self.pending += 1
+        self._ready.set()
+        if self.pending >= self._max_pending:
+            self._drained.clear()
+            self._drained.wait()
+
+    def wake(self) -> None:
+        """Wake the consumer for something else than points (an event to send, the end)."""
+        self._ready.set()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Consumer: until a point or a ``wake`` arrives (or ``timeout``)."""
+        self._ready.wait(timeout)
+        self._ready.clear()
+
+    def take(self) -> tuple[list[list[Any]], int]:
+        """Consumer: every waiting point, as columns, and how many."""
+        columns, count = self._columns, self.pending
+        self._columns, self.pending = [[] for _ in columns], 0
+        return columns, count
+
+    def release(self) -> None:
+        """Consumer: a batch is done (or failed); a waiting scan may go on."""
+        self._drained.set()
