@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import gevent
 import numpy as np
 import pytest
@@ -231,3 +233,11 @@ def test_a_setup_file_can_scan_with_the_active_measurement_group(redis_client, t
     namespace = session_namespace(session, redis_client, ErrorReport())
     session.setup(namespace, on_error=pytest.fail, verbose=False)
     assert list(namespace["first"].get_data()) == ["elapsed_time", "diode", "diode2"]
+
+
+def test_a_scan_prepared_earlier_saves_where_scan_saving_points_when_it_runs(session, tmp_path):
+    scan = session["loopscan"](2, 0, session["diode"], run=False)
+    session["SCAN_SAVING"].data_filename = "later"
+    scan.run()
+    assert scan.path == f"{tmp_path}/scans/test_session/later.h5" and os.path.exists(scan.path)
+    assert scan.node.db_name.endswith(":scans:1_loopscan")

@@ -81,6 +81,8 @@ class Scan:
         """Publish the tree and write the file, take every point, end both; Ctrl-C ends it as aborted."""
         if self.state != "idle":
             raise RuntimeError(f"{self!r} has already run; start a new scan")
+        saving = self._context.scan_saving
+        self.path = saving.filename if self.plan.save else None  # SCAN_SAVING as it is now, like the tree
         if self.path:
             check_target(self.path)  # before anything is numbered, moved or published
         self.state = "running"
