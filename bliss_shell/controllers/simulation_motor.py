@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
-import time
 
 import gevent
 
 from bliss_shell.config import ConfigNode
+
+from .motion import Move
 
 
 class SimulationMotor:
@@ -28,8 +29,7 @@ class SimulationMotor:
         if self.velocity <= 0 or self.acceleration <= 0:
             raise ValueError(f"{node.where}: {self.name}: velocity and acceleration must be positive")
         self._limits = (float(node.get("low_limit", -math.inf)), float(node.get("high_limit", math.inf)))
-        self._start = self._target = float(node.get("position", 0.0))
-        self._t0 = self._duration = 0.0
+        self._move = Move.still(float(node.get("position", 0.0)))
         self._motion: gevent.Greenlet | None = None
 
     def __repr__(self) -> str:
@@ -41,10 +41,7 @@ class SimulationMotor:
 
     @property
     def position(self) -> float:
-        elapsed = time.monotonic() - self._t0
-        if elapsed >= self._duration:
-            return self._target
-        return self._start + (self._target - self._start) * self._fraction(elapsed)
+        return self._move.position()
 
     @property
     def state(self) -> str:
@@ -60,10 +57,8 @@ class SimulationMotor:
     def move(self, target: float, wait: bool = True) -> None:
         self.check_target(target)
         self.stop()
-        self._start, self._target = self.position, float(target)
-        self._duration = self._travel_time(abs(self._target - self._start))
-        self._t0 = time.monotonic()
-        self._motion = gevent.spawn(gevent.sleep, self._duration)
+        self._move = Move(self.position, float(target), self.velocity, self.acceleration)
+        self._motion = gevent.spawn(gevent.sleep, self._move.duration)
         if wait:
             self.wait_move()
 
@@ -77,30 +72,5 @@ class SimulationMotor:
 
     def stop(self) -> None:
         if self.state == "MOVING":
-            here = self.position
+            self._move = Move.still(self.position)
             self._motion.kill()
-            self._start = self._target = here
-            self._duration = 0.0
-
-    def _travel_time(self, distance: float) -> float:
-        v, a = self.velocity, self.acceleration
-        if distance <= v * v / a:  # never reaches full speed
-            return 2 * math.sqrt(distance / a)
-        return distance / v + v / a
-
-    def _fraction(self, elapsed: float) -> float:
-        """Share of the distance covered after ``elapsed`` s (same profile as ``_travel_time``)."""
-        total = abs(self._target - self._start)
-        if total == 0:
-            return 1.0
-        a = self.acceleration
-        v = min(self.velocity, math.sqrt(a * total))
-        t_ramp = v / a
-        if elapsed < t_ramp:
-            covered = 0.5 * a * elapsed**2
-        elif elapsed < self._duration - t_ramp:
-            covered = 0.5 * a * t_ramp**2 + v * (elapsed - t_ramp)
-        else:
-            left = self._duration - elapsed
-            covered = total - 0.5 * a * left**2
-        return min(1.0, covered / total)

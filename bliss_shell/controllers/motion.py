@@ -1,0 +1,53 @@
+"""A trapezoidal move: how long it takes and where the motor is at any moment.
+
+Shared by the in-process simulation motor and the Tango simulator device server, so
+both move the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Move:
+    """A move from ``start`` to ``target`` at ``velocity`` (units/s) and ``acceleration`` (units/s2)."""
+
+    start: float
+    target: float
+    velocity: float
+    acceleration: float
+    began: float = field(default_factory=time.monotonic)
+
+    @property
+    def duration(self) -> float:
+        distance, v, a = abs(self.target - self.start), self.velocity, self.acceleration
+        if distance <= v * v / a:  # never reaches full speed
+            return 2 * math.sqrt(distance / a)
+        return distance / v + v / a
+
+    def done(self, now: float | None = None) -> bool:
+        return (time.monotonic() if now is None else now) - self.began >= self.duration
+
+    def position(self, now: float | None = None) -> float:
+        elapsed = (time.monotonic() if now is None else now) - self.began
+        total, duration = abs(self.target - self.start), self.duration
+        if total == 0 or elapsed >= duration:
+            return self.target
+        a = self.acceleration
+        v = min(self.velocity, math.sqrt(a * total))
+        ramp = v / a
+        if elapsed < ramp:
+            covered = 0.5 * a * elapsed**2
+        elif elapsed < duration - ramp:
+            covered = 0.5 * a * ramp**2 + v * (elapsed - ramp)
+        else:
+            covered = total - 0.5 * a * (duration - elapsed) ** 2
+        return self.start + math.copysign(min(covered, total), self.target - self.start)
+
+    @classmethod
+    def still(cls, position: float) -> Move:
+        """A motor at rest."""
+        return cls(position, position, 1.0, 1.0, began=0.0)
