@@ -1,0 +1,132 @@
+"""Motors and counters served by Tango devices, behind the same ``Axis`` and ``Counter`` interfaces.
+
+Clients use PyTango's gevent green mode, so a Tango call waits in its greenlet only.
+Optional config keys (``velocity``, ``low_limit``, ...) are written to the device when
+the object is built: that is how the config drives the simulator servers.
+"""
+
+from __future__ import annotations
+
+import gevent
+import tango
+
+from bliss_shell.config import ConfigNode
+
+_MOTOR_SETTINGS = {
+    "velocity": "Velocity",
+    "acceleration": "Acceleration",
+    "low_limit": "LowLimit",
+    "high_limit": "HighLimit",
+    "unit": "Unit",
+}
+_POLL = 0.005
+
+
+def _proxy(node: ConfigNode) -> tango.DeviceProxy:
+    url = node.get("tango_url")
+    if not url:
+        raise ValueError(f"{node.where}: {node.name}: tango_url is missing")
+    try:
+        return tango.DeviceProxy(url, green_mode=tango.GreenMode.Gevent)
+    except tango.DevFailed as error:
+        raise ConnectionError(f"{node.name}: Tango device {url} is not reachable: {error.args[0].desc.strip()}") from None
+
+
+def _tango_error(name: str, error: tango.DevFailed) -> str:
+    return f"{name}: {error.args[0].desc.strip()}"
+
+
+class TangoMotor:
+    """``class: TangoMotor`` with ``tango_url`` (a device with Position, limits, Velocity, Stop)."""
+
+    def __init__(self, node: ConfigNode):
+        self.name: str = node.name
+        self.url: str = node["tango_url"] if "tango_url" in node else ""
+        self._device = _proxy(node)
+        try:
+            for key, attribute in _MOTOR_SETTINGS.items():
+                if key in node:
+                    self._device.write_attribute(attribute, node[key])
+            self.unit: str | None = self._device.read_attribute("Unit").value or None
+        except tango.DevFailed as error:
+            raise ConnectionError(f"{self.name}: Tango device {self.url}: {error.args[0].desc.strip()}") from None
+
+    def __repr__(self) -> str:
+        return f"TangoMotor({self.name!r}, {self.url})"
+
+    @property
+    def position(self) -> float:
+        return self._device.read_attribute("Position").value
+
+    @property
+    def limits(self) -> tuple[float, float]:
+        low, high = self._device.read_attributes(["LowLimit", "HighLimit"])
+        return low.value, high.value
+
+    @property
+    def state(self) -> str:
+        state = self._device.state()
+        return "MOVING" if state == tango.DevState.MOVING else "READY" if state in (tango.DevState.ON, tango.DevState.ALARM) else str(state)
+
+    def check_target(self, target: float) -> None:
+        low, high = self.limits
+        if not low <= target <= high:
+            raise ValueError(f"{self.name}: position {target:g} outside limits ({low:g}, {high:g})")
+
+    def move(self, target: float, wait: bool = True) -> None:
+        self.check_target(target)
+        try:
+            self._device.write_attribute("Position", float(target))
+        except tango.DevFailed as error:
+            raise RuntimeError(_tango_error(self.name, error)) from None
+        if wait:
+            self.wait_move()
+
+    def wait_move(self) -> None:
+        try:
+            while self._device.state() == tango.DevState.MOVING:
+                gevent.sleep(_POLL)
+        except BaseException:
+            self.stop()  # an interrupted wait (Ctrl-C) stops the motor where it is
+            raise
+
+    def stop(self) -> None:
+        self._device.command_inout("Stop")
+
+
+class TangoCounter:
+    """``class: TangoCounter`` with ``tango_url`` and ``attribute`` (default ``Value``).
+
+    For the simulator: ``motor_url``, ``distribution``, ``mu``, ``sigma``, ``height``, ``noise``.
+    """
+
+    dtype = "float64"
+    shape: tuple[int, ...] = ()
+
+    def __init__(self, node: ConfigNode):
+        self.name: str = node.name
+        self.controller_name: str = node.get("controller", node.name)
+        self.unit: str | None = node.get("unit")
+        self.url: str = node.get("tango_url", "")
+        self._attribute: str = node.get("attribute", "Value")
+        self._device = _proxy(node)
+        try:
+            if "distribution" in node:
+                self._device.write_attribute("Distribution", node["distribution"])
+            if "motor_url" in node:
+                self._device.write_attribute("MotorUrl", node["motor_url"])
+            if any(key in node for key in ("mu", "sigma", "height", "noise")):
+                shape = [float(node.get(k, d)) for k, d in (("mu", 0), ("sigma", 1), ("height", 100), ("noise", 0))]
+                self._device.write_attribute("Shape", shape)
+            self._device.read_attribute(self._attribute)
+        except tango.DevFailed as error:
+            raise ConnectionError(f"{self.name}: Tango device {self.url}: {error.args[0].desc.strip()}") from None
+
+    def __repr__(self) -> str:
+        return f"TangoCounter({self.name!r}, {self.url})"
+
+    def read(self, count_time: float) -> float:
+        try:
+            return self._device.read_attribute(self._attribute).value
+        except tango.DevFailed as error:
+            raise RuntimeError(f"{_tango_error(self.name, error)} (device {self.url})") from None

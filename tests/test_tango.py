@@ -1,0 +1,125 @@
+"""Tango-backed motors and counters, served by our simulator device server started for real."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import gevent
+import pytest
+import tango
+
+from bliss_shell.config import Config, ConfigRoot
+from bliss_shell.controllers import Axis, Counter
+from bliss_shell.shell.error_report import ErrorReport
+from bliss_shell.shell.namespace import session_namespace
+
+DEVICES = {"SimMotor": ["id00/motor/tm1"], "SimCounter": ["id00/counter/tgauss"]}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[str]:
+    """The simulator server on a loopback port, no Tango database; yields the URL prefix."""
+    port = free_port()
+    dlist = ",".join(f"{cls}::{name}" for cls, names in DEVICES.items() for name in names)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bliss_shell.controllers.simulators", "test", "-nodb",
+         "-ORBendPoint", f"giop:tcp:127.0.0.1:{port}", "-dlist", dlist],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    prefix = f"tango://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            tango.DeviceProxy(f"{prefix}/id00/motor/tm1#dbase=no").ping()
+            break
+        except tango.DevFailed:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError(f"the simulator did not start: {server.communicate()[0]}")
+            time.sleep(0.1)
+    yield prefix
+    server.terminate()
+    server.communicate(timeout=10)
+
+
+@pytest.fixture
+def tango_session(simulator, redis_client, tmp_path) -> dict:
+    motor_url = f"{simulator}/id00/motor/tm1#dbase=no"
+    (tmp_path / "devices.yml").write_text(
+        f"""
+- name: tm1
+  class: TangoMotor
+  tango_url: {motor_url}
+  velocity: 100
+  acceleration: 10000
+  low_limit: -50
+  high_limit: 50
+  unit: mm
+- name: tgauss
+  class: TangoCounter
+  tango_url: {simulator}/id00/counter/tgauss#dbase=no
+  motor_url: {motor_url}
+  distribution: GAUSSIAN
+  mu: 2.5
+  sigma: 0.5
+  height: 1000
+- name: tango_session
+  class: Session
+"""
+    )
+    session = Config([ConfigRoot(tmp_path)]).get("tango_session")
+    namespace = session_namespace(session, redis_client, ErrorReport())
+    session.setup(namespace, on_error=pytest.fail, verbose=False)
+    namespace["SCAN_SAVING"].base_path = str(tmp_path / "scans")
+    namespace["tm1"].move(0)
+    return namespace
+
+
+def test_tango_devices_are_axes_and_counters(tango_session):
+    tm1, tgauss = tango_session["tm1"], tango_session["tgauss"]
+    assert isinstance(tm1, Axis) and isinstance(tgauss, Counter)
+    assert tm1.unit == "mm" and tm1.limits == (-50, 50)
+    tm1.move(2.5)
+    assert tm1.position == 2.5 and tm1.state == "READY"
+    assert tgauss.read(0.1) == pytest.approx(1000)
+
+
+def test_a_tango_motor_moves_in_the_background_and_stops(tango_session):
+    tm1 = tango_session["tm1"]
+    tm1.move(40, wait=False)
+    gevent.sleep(0.1)
+    assert tm1.state == "MOVING" and 0 < tm1.position < 40
+    tm1.stop()
+    stopped = tm1.position
+    assert tm1.state == "READY" and 0 < stopped < 40
+
+
+def test_limits_are_refused_before_moving(tango_session):
+    with pytest.raises(ValueError, match=r"^ascan: tm1: position 60 outside limits \(-50, 50\)$"):
+        tango_session["ascan"](tango_session["tm1"], 0, 60, 5, 0, tango_session["tgauss"])
+    assert tango_session["tm1"].position == 0
+
+
+def test_lineup_on_tango_devices_finds_the_peak(tango_session):
+    scan = tango_session["lineup"](tango_session["tm1"], 0, 5, 21, 0, tango_session["tgauss"])
+    data = scan.get_data()
+    assert data["tm1"].tolist() == pytest.approx([0.25 * i for i in range(21)])
+    assert tango_session["tm1"].position == pytest.approx(2.5)
+    assert data["tgauss"].max() == pytest.approx(1000)
+
+
+def test_an_unreachable_device_is_one_clear_error(tmp_path):
+    (tmp_path / "d.yml").write_text(f"name: ghost\nclass: TangoMotor\ntango_url: tango://127.0.0.1:{free_port()}/id00/motor/x#dbase=no\n")
+    with pytest.raises(ConnectionError, match=r"^ghost: Tango device tango://127.0.0.1:\d+/id00/motor/x#dbase=no"):
+        Config([ConfigRoot(tmp_path)]).get("ghost")
