@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 
 from bliss_shell.config import Config, ConfigError, ConfigNode, ConfigRoot, Session, config_roots
+from bliss_shell.config._classes import known_classes
 from terminal import run_bliss
+
+KNOWN = ", ".join(known_classes())
 
 
 def write(root: Path, relative: str, text: str) -> Path:
@@ -73,8 +76,7 @@ def test_unknown_class_names_object_place_and_known_classes(tmp_path):
     with pytest.raises(ConfigError) as caught:
         config.get("roby")
     assert str(caught.value) == (
-        f"{path.as_posix()}, line 2: 'roby' has unknown class 'NoSuchMotor'; known classes: "
-        "MeasurementGroup, Session, SimulationCounter, SimulationDiode, SimulationMCA, SimulationMotor"
+        f"{path.as_posix()}, line 2: 'roby' has unknown class 'NoSuchMotor'; known classes: {KNOWN}"
     )
 
 
@@ -154,8 +156,7 @@ def test_session_errors_are_reported_and_the_rest_still_loads(tmp_path, capsys):
     errors: list[BaseException] = []
     session.setup(env, on_error=errors.append)
     assert [str(e) for e in errors][:2] == [
-        f"{(tmp_path / 'objects.yml').as_posix()}, line 2: 'broken' has unknown class 'Nope'; known classes: "
-        "MeasurementGroup, Session, SimulationCounter, SimulationDiode, SimulationMCA, SimulationMotor",
+        f"{(tmp_path / 'objects.yml').as_posix()}, line 2: 'broken' has unknown class 'Nope'; known classes: {KNOWN}",
         "no object named 'ghost' in the config",
     ]
     assert isinstance(errors[2], FileNotFoundError)
@@ -188,3 +189,10 @@ def test_shell_refuses_a_broken_config_with_one_line_and_exit_1(tmp_path, shell_
     assert result.returncode == 1
     assert result.stderr.startswith(f"bliss: {bad.as_posix()}, line 2, column")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_every_device_class_is_declared():
+    assert set(known_classes()) >= {
+        "Session", "MeasurementGroup", "SimulationMotor", "SimulationDiode", "SimulationCounter", "SimulationMCA",
+        "TangoMotor", "TangoCounter",
+    }  # fmt: skip
