@@ -12,11 +12,11 @@ import importlib.util
 import os
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import redis
 
+from ._daemon import log_tail, wait_until
 from ._process import pid_alive
 from .errors import RedisUnavailable
 
@@ -117,21 +117,11 @@ class EmbeddedRedis:
             "--dir", str(self.folder),
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + _START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.answers():
-                return
-            time.sleep(0.01)
-        raise RedisUnavailable(
-            f"the embedded redis-server did not start within {_START_TIMEOUT:.0f} s: "
-            f"{(result.stderr or self._log_tail()).strip()}"
-        )
-
-    def _log_tail(self) -> str:
-        try:
-            return "\n".join(self.logfile.read_text().splitlines()[-5:])
-        except OSError:
-            return "no log"
+        if not wait_until(self.answers, _START_TIMEOUT):
+            raise RedisUnavailable(
+                f"the embedded redis-server did not start within {_START_TIMEOUT:.0f} s: "
+                f"{(result.stderr or log_tail(self.logfile)).strip()}"
+            )
 
     def stop(self) -> int | None:
         """Shut the daemon down; return the pid it had, or None if none was running."""
@@ -145,9 +135,7 @@ class EmbeddedRedis:
             pass  # the server closes the connection as it goes
         finally:
             client.close()
-        deadline = time.monotonic() + _START_TIMEOUT
-        while pid_alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: not pid_alive(pid), _START_TIMEOUT)
         self.socket.unlink(missing_ok=True)
         return pid
 

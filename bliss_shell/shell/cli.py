@@ -21,6 +21,7 @@ from bliss_shell.comm import (  # noqa: E402
     redacted,
     use_redis,
 )
+from bliss_shell.comm.tango_servers import TangoUnavailable  # noqa: E402
 from bliss_shell.config import Config, ConfigError, Session, config_roots  # noqa: E402
 
 from .debug import install_greenlet_dump  # noqa: E402
@@ -42,8 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list the sessions and exit")
     parser.add_argument("--version", action="version", version=f"bliss_shell {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="{servers}")
-    servers = commands.add_parser("servers", help="status of, or stop, the servers bliss started")
-    servers.add_argument("action", choices=["status", "stop"])
+    servers = commands.add_parser("servers", help="start, show or stop the servers bliss runs (Redis, Tango)")
+    servers.add_argument("action", choices=["start", "status", "stop"])
     servers.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS)
     return parser
 
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{wanted}; sessions: {', '.join(sessions)}", file=sys.stderr)
             return 1
         return _open_session(config.get(args.session), config, args)
-    except (ConfigError, RedisUnavailable, SessionLocked) as error:
+    except (ConfigError, RedisUnavailable, SessionLocked, TangoUnavailable) as error:
         print(f"bliss: {error}", file=sys.stderr)
         return 1
 
@@ -77,6 +78,7 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
     try:
         interactive = args.script is None and args.code is None
         errors = ErrorReport()
+        start_tango_servers(config, session)
         namespace = session_namespace(session, client, errors)
         if interactive:
             print(f"Welcome to bliss_shell {__version__} running on {socket.gethostname()}")
@@ -94,6 +96,13 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
     finally:
         lock.release()
         client.close()
+
+
+def start_tango_servers(config: Config, session: Session) -> None:
+    """Start the device servers among the session's objects that are not running (and the Tango database)."""
+    for name in session.object_names():
+        if name in config.names() and config.get_config(name).get("class") == "TangoServer":
+            config.get(name).start()
 
 
 def _run_code(args: argparse.Namespace, namespace: dict) -> int:

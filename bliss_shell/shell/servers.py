@@ -1,12 +1,60 @@
-"""``bliss servers status|stop``: the servers the shell starts by itself (today: Redis)."""
+"""``bliss servers start|status|stop``: the servers the shell runs itself (Redis, Tango database, device servers)."""
 
 from __future__ import annotations
 
+import os
+
 from bliss_shell.comm import RedisUnavailable, choose_redis, connect, redacted
+from bliss_shell.comm.tango_servers import TangoDatabase, TangoServer, TangoUnavailable
 from bliss_shell.config import Config
 
 
 def run_servers_command(action: str, config: Config) -> int:
+    servers = [config.get(name) for name in config.names_of_class("TangoServer")]
+    if action == "start":
+        return _start(config, servers)
+    if action == "stop":
+        for server in servers:
+            pid = server.stop()
+            print(f"tango server {server.server}/{server.instance}: " + (f"(pid {pid}) stopped" if pid else "was not running"))
+        if not os.environ.get("TANGO_HOST"):
+            pid = TangoDatabase().stop()
+            print("tango database: " + (f"embedded (pid {pid}) stopped" if pid else "embedded, was not running"))
+        return _redis(action, config)
+    code = _redis(action, config)
+    _tango_status(servers)
+    return code
+
+
+def _start(config: Config, servers: list[TangoServer]) -> int:
+    try:
+        connect(choose_redis(config.globals.get("redis_url")))
+        for server in servers:
+            server.start()
+    except (RedisUnavailable, TangoUnavailable) as error:
+        print(error)
+        return 1
+    _redis("status", config)
+    _tango_status(servers)
+    return 0
+
+
+def _tango_status(servers: list[TangoServer]) -> None:
+    external = os.environ.get("TANGO_HOST")
+    database = TangoDatabase()
+    if external:
+        print(f"tango database: external, TANGO_HOST={external}")
+    elif database.tango_host:
+        print(f"tango database: embedded, running, pid {database.pid}, TANGO_HOST={database.tango_host}")
+    else:
+        print("tango database: embedded, not running (starts with the first device server)")
+    for server in servers:
+        pid = server.pid()
+        state = f"running, pid {pid}" if pid else "not running"
+        print(f"tango server {server.server}/{server.instance}: {state}; devices {', '.join(server.device_names())}")
+
+
+def _redis(action: str, config: Config) -> int:
     choice = choose_redis(config.globals.get("redis_url"))
     shown = redacted(choice.url)
     if choice.embedded is None:

@@ -1,9 +1,13 @@
-"""``python -m bliss_shell.controllers.simulators INSTANCE [-nodb -ORBendPoint ... -dlist ...]``."""
+"""``python -m bliss_shell.controllers.simulators INSTANCE [tango options]``: the server ``BlissSimulators``."""
+
+import sys
 
 from tango.server import run
 
 from .counter import SimCounter
 from .motor import SimMotor
 
+SERVER = "BlissSimulators"
+
 if __name__ == "__main__":
-    run((SimMotor, SimCounter))
+    run((SimMotor, SimCounter), args=[SERVER, *sys.argv[1:]])

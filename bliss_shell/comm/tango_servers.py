@@ -1,0 +1,162 @@
+"""Tango name service and device servers that the shell starts and stops itself.
+
+Name lookup uses ``$TANGO_HOST`` when set; otherwise PyTango's own database server
+(``tango.databaseds``, sqlite) on a loopback port, run as a daemon like the embedded
+Redis and reused by the next shell. Device servers are declared in the config
+(``class: TangoServer``), registered in that database and run as daemons too.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+import tango
+
+from bliss_shell.config import ConfigNode
+
+from ._daemon import log_tail, start_detached, wait_until
+from ._process import pid_alive
+from .embedded_redis import runtime_dir
+
+_START_TIMEOUT = 20.0
+
+
+class TangoUnavailable(Exception):
+    """A Tango database or device server cannot be reached or started."""
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        tango.DeviceProxy(url).ping()
+    except tango.DevFailed:
+        return False
+    return True
+
+
+class TangoDatabase:
+    """The embedded Tango database: ``127.0.0.1:<port>``, its sqlite file in the runtime folder."""
+
+    def __init__(self, folder: Path | None = None):
+        self.folder = folder or runtime_dir()
+        self._state = self.folder / "tango-db.port"
+        self.log = self.folder / "tango-db.log"
+
+    @property
+    def tango_host(self) -> str | None:
+        """``127.0.0.1:PORT`` while the database answers, else None."""
+        try:
+            port, pid = self._state.read_text().split()
+        except (OSError, ValueError):
+            return None
+        host = f"127.0.0.1:{port}"
+        return host if pid_alive(int(pid)) and _answers(f"tango://{host}/sys/database/2") else None
+
+    @property
+    def pid(self) -> int | None:
+        return int(self._state.read_text().split()[1]) if self.tango_host else None
+
+    def ensure_running(self) -> str:
+        with open(self.folder / "tango-db.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.tango_host is None:
+                port = _free_port()
+                command = [sys.executable, "-m", "tango.databaseds.database", "--host", "127.0.0.1", "--port", str(port), "2"]
+                pid = start_detached(command, self.log, {"PYTANGO_DATABASE_NAME": str(self.folder / "tango.db")})
+                self._state.write_text(f"{port} {pid}")
+                if not wait_until(lambda: self.tango_host is not None, _START_TIMEOUT):
+                    raise TangoUnavailable(f"the Tango database did not start: {log_tail(self.log)}")
+        return self.tango_host  # type: ignore[return-value]
+
+    def stop(self) -> int | None:
+        pid = self.pid
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            wait_until(lambda: not pid_alive(pid), _START_TIMEOUT)
+        self._state.unlink(missing_ok=True)
+        return pid
+
+
+def tango_host() -> str:
+    """``$TANGO_HOST``, else the embedded database (started if needed); set for this process's clients."""
+    host = os.environ.get("TANGO_HOST") or TangoDatabase().ensure_running()
+    os.environ["TANGO_HOST"] = host
+    return host
+
+
+class TangoServer:
+    """``class: TangoServer``: a device server the shell runs.
+
+    Keys: ``module`` (run with ``python -m``), ``server`` (its Tango server name), ``instance``,
+    ``devices`` (``{TangoClass: [domain/family/member, ...]}``).
+    """
+
+    def __init__(self, node: ConfigNode):
+        self.name: str = node.name
+        self.module: str = node.get("module", "bliss_shell.controllers.simulators")
+        self.server: str = node.get("server", "BlissSimulators")
+        self.instance: str = node.get("instance", node.name)
+        devices: Any = node.get("devices") or {}
+        if not isinstance(devices, dict) or not all(isinstance(v, list) for v in devices.values()):
+            raise ValueError(f"{node.where}: {self.name}: devices must map a Tango class to a list of device names")
+        self.devices: dict[str, list[str]] = devices
+        self._folder = runtime_dir()
+
+    def __repr__(self) -> str:
+        return f"TangoServer({self.server}/{self.instance})"
+
+    @property
+    def _pidfile(self) -> Path:
+        return self._folder / f"tango-{self.server}-{self.instance}.pid"
+
+    @property
+    def log(self) -> Path:
+        return self._folder / f"tango-{self.server}-{self.instance}.log"
+
+    def device_names(self) -> list[str]:
+        return [name for names in self.devices.values() for name in names]
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self._pidfile.read_text())
+        except (OSError, ValueError):
+            return None
+        return pid if pid_alive(pid) else None
+
+    def running(self) -> bool:
+        return self.pid() is not None and all(_answers(name) for name in self.device_names())
+
+    def start(self) -> None:
+        """Register the devices and start the server unless it already runs."""
+        host = tango_host()
+        if self.running():
+            return
+        database = tango.Database()
+        for tango_class, names in self.devices.items():
+            for name in names:
+                info = tango.DbDevInfo()
+                info.name, info._class, info.server = name, tango_class, f"{self.server}/{self.instance}"
+                database.add_device(info)
+        pid = start_detached([sys.executable, "-m", self.module, self.instance], self.log, {"TANGO_HOST": host})
+        self._pidfile.write_text(str(pid))
+        if not wait_until(self.running, _START_TIMEOUT):
+            raise TangoUnavailable(f"Tango server {self.server}/{self.instance} did not start: {log_tail(self.log)}")
+
+    def stop(self) -> int | None:
+        pid = self.pid()
+        if pid is not None:
+            os.kill(pid, signal.SIGTERM)
+            wait_until(lambda: not pid_alive(pid), _START_TIMEOUT)
+        self._pidfile.unlink(missing_ok=True)
+        return pid

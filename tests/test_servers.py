@@ -1,0 +1,52 @@
+"""`bliss` runs the Tango database and the device servers a session needs, and `bliss servers` manages them."""
+
+from __future__ import annotations
+
+from terminal import run_bliss
+
+CONFIG = """
+- name: sims
+  class: TangoServer
+  instance: sims
+  devices:
+    SimMotor: [id00/motor/sm1]
+    SimCounter: [id00/counter/sc1]
+- name: sm1
+  class: TangoMotor
+  tango_url: id00/motor/sm1
+  velocity: 100
+  acceleration: 10000
+  low_limit: -10
+  high_limit: 10
+- name: sc1
+  class: TangoCounter
+  tango_url: id00/counter/sc1
+  distribution: FLAT
+  height: 7
+- name: tsess
+  class: Session
+"""
+
+
+def test_a_session_starts_the_tango_servers_it_needs_and_servers_stops_them(tmp_path, shell_env):
+    (tmp_path / "beamline").mkdir()
+    (tmp_path / "beamline" / "devices.yml").write_text(CONFIG)
+    env = dict(shell_env, XDG_RUNTIME_DIR=str(tmp_path / "run"))
+    env.pop("TANGO_HOST", None)
+    config = ("--config", str(tmp_path / "beamline"))
+    try:
+        first = run_bliss("-s", "tsess", *config, "-c", "sm1.move(2); print(sm1.position, sc1.read(0.1))", env=env)
+        assert first.returncode == 0, first.stderr
+        assert first.stdout.split()[-2:] == ["2.0", "7.0"]
+        status = run_bliss("servers", "status", *config, env=env).stdout
+        assert "tango database: embedded, running, pid" in status
+        server_line = next(line for line in status.splitlines() if line.startswith("tango server BlissSimulators/sims"))
+        assert "running, pid" in server_line and "id00/motor/sm1, id00/counter/sc1" in server_line
+        again = run_bliss("-s", "tsess", *config, "-c", "print(sm1.position)", env=env)  # reuses the running server
+        assert again.stdout.split()[-1] == "2.0"
+        assert run_bliss("servers", "status", *config, env=env).stdout == status
+    finally:
+        stopped = run_bliss("servers", "stop", *config, env=env)
+    assert "tango server BlissSimulators/sims: (pid" in stopped.stdout and "tango database: embedded (pid" in stopped.stdout
+    after = run_bliss("servers", "status", *config, env=env).stdout
+    assert "tango database: embedded, not running" in after and "BlissSimulators/sims: not running" in after
