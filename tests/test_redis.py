@@ -33,7 +33,7 @@ def test_embedded_redis_starts_on_demand_outlives_the_shell_and_is_reused(tmp_pa
         assert stat.S_IMODE((folder / "redis.sock").stat().st_mode) == 0o700
     finally:
         stopped = run_bliss("servers", "stop", env=env)
-    assert stopped.stdout.strip().startswith("redis: embedded server (pid")
+    assert "redis: embedded server (pid" in stopped.stdout
     assert "not running" in run_bliss("servers", "status", env=env).stdout
 
 

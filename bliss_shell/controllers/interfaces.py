@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
+from bliss_shell.config import ConfigNode
+
 
 @runtime_checkable
 class Axis(Protocol):
@@ -42,3 +44,21 @@ class Counter(Protocol):
     shape: tuple[int, ...]
 
     def read(self, count_time: float) -> Any: ...
+
+
+class ConfiguredCounter:
+    """What every counter takes from its config: name, controller (default: its own name), unit.
+
+    Scalar float64 unless a subclass says otherwise.
+    """
+
+    dtype = "float64"
+    shape: tuple[int, ...] = ()
+
+    def __init__(self, node: ConfigNode):
+        self.name: str = node.name
+        self.controller_name: str = node.get("controller", node.name)
+        self.unit: str | None = node.get("unit")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"

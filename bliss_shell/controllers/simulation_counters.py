@@ -14,23 +14,15 @@ import numpy as np
 
 from bliss_shell.config import ConfigNode
 
-from .interfaces import Axis
+from .interfaces import Axis, ConfiguredCounter
 
 _DISTRIBUTIONS = ("GAUSSIAN", "LINEAR", "FLAT")
 
 
-class _SimulationCounter:
-    dtype = "float64"
-    shape: tuple[int, ...] = ()
-
+class _SimulationCounter(ConfiguredCounter):
     def __init__(self, node: ConfigNode):
-        self.name: str = node.name
-        self.controller_name: str = node.get("controller", node.name)
-        self.unit: str | None = node.get("unit")
+        super().__init__(node)
         self._random = np.random.default_rng(node.get("seed"))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.name!r})"
 
 
 class SimulationDiode(_SimulationCounter):

@@ -12,6 +12,8 @@ import tango
 
 from bliss_shell.config import ConfigNode
 
+from .interfaces import ConfiguredCounter
+
 _MOTOR_SETTINGS = {
     "velocity": "Velocity",
     "acceleration": "Acceleration",
@@ -94,19 +96,14 @@ class TangoMotor:
         self._device.command_inout("Stop")
 
 
-class TangoCounter:
+class TangoCounter(ConfiguredCounter):
     """``class: TangoCounter`` with ``tango_url`` and ``attribute`` (default ``Value``).
 
     For the simulator: ``motor_url``, ``distribution``, ``mu``, ``sigma``, ``height``, ``noise``.
     """
 
-    dtype = "float64"
-    shape: tuple[int, ...] = ()
-
     def __init__(self, node: ConfigNode):
-        self.name: str = node.name
-        self.controller_name: str = node.get("controller", node.name)
-        self.unit: str | None = node.get("unit")
+        super().__init__(node)
         self.url: str = node.get("tango_url", "")
         self._attribute: str = node.get("attribute", "Value")
         self._device = _proxy(node)
