@@ -18,7 +18,7 @@ from typing import Any
 
 import tango
 
-from bliss_shell.config import ConfigNode
+from bliss_shell.config import ConfigError, ConfigNode
 
 from ._daemon import log_tail, start_detached, wait_until
 from ._process import pid_alive
@@ -109,7 +109,7 @@ class TangoServer:
         self.instance: str = node.get("instance", node.name)
         devices: Any = node.get("devices") or {}
         if not isinstance(devices, dict) or not all(isinstance(v, list) for v in devices.values()):
-            raise ValueError(f"{node.where}: {self.name}: devices must map a Tango class to a list of device names")
+            raise ConfigError(f"{node.where}: {self.name}: devices must map a Tango class to a list of device names")
         self.devices: dict[str, list[str]] = devices
         self._folder = runtime_dir()
 
