@@ -9,15 +9,18 @@ import time
 from collections.abc import Iterator
 
 import gevent
+import h5py
+import numpy as np
 import pytest
 import tango
 
 from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.controllers import Axis, Counter
+from bliss_shell.controllers.simulators.lima import decode_data_array
 from bliss_shell.shell.error_report import ErrorReport
 from bliss_shell.shell.namespace import session_namespace
 
-DEVICES = {"SimMotor": ["id00/motor/tm1"], "SimCounter": ["id00/counter/tgauss"]}
+DEVICES = {"SimMotor": ["id00/motor/tm1"], "SimCounter": ["id00/counter/tgauss"], "LimaCCDs": ["id00/limaccds/sim1"]}
 
 
 def free_port() -> int:
@@ -122,3 +125,52 @@ def test_an_unreachable_device_is_one_clear_error(tmp_path):
     (tmp_path / "d.yml").write_text(f"name: ghost\nclass: TangoMotor\ntango_url: tango://127.0.0.1:{free_port()}/id00/motor/x#dbase=no\n")
     with pytest.raises(ConnectionError, match=r"^ghost: Tango device tango://127.0.0.1:\d+/id00/motor/x#dbase=no"):
         Config([ConfigRoot(tmp_path)]).get("ghost")
+
+
+def wait_ready(lima, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while lima.acq_status != "Ready":
+        assert time.monotonic() < deadline, "the acquisition did not end"
+        time.sleep(0.02)
+
+
+def test_lima_simulator_acquires_keeps_a_ring_buffer_and_saves(simulator, tmp_path):
+    lima = tango.DeviceProxy(f"{simulator}/id00/limaccds/sim1#dbase=no")
+    lima.sim_image_size = [64, 32]
+    lima.buffer_max_number = 4
+    lima.acq_trigger_mode = "INTERNAL_TRIGGER"
+    lima.acq_nb_frames, lima.acq_expo_time = 6, 0.01
+    lima.saving_mode, lima.saving_directory, lima.saving_frame_per_file = "AUTO_FRAME", str(tmp_path), 4
+    lima.prepareAcq()
+    assert lima.last_image_ready == -1
+    lima.startAcq()
+    wait_ready(lima)
+    assert (lima.last_image_acquired, lima.last_image_ready, lima.last_image_saved) == (5, 5, 5)
+    assert list(lima.image_sizes) == [0, 4, 64, 32]
+    kind, raw = lima.readImage(-1)
+    frame = decode_data_array(raw)
+    assert kind == "DATA_ARRAY" and frame.shape == (32, 64) and frame.dtype == np.uint32
+    with pytest.raises(tango.DevFailed, match="image 1 is no longer in the server's buffer"):
+        lima.readImage(1)  # 6 frames, a buffer of 4
+    with pytest.raises(tango.DevFailed, match="image 6 is not acquired yet"):
+        lima.readImage(6)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["lima_0000.h5", "lima_0001.h5"]
+    with h5py.File(tmp_path / "lima_0001.h5", "r") as saved:
+        frames = saved["entry_0000/instrument/lima_simulator/data"]
+        assert frames.shape == (2, 32, 64) and np.array_equal(frames[1], frame)
+
+
+def test_lima_simulator_takes_one_frame_per_start_in_multi_trigger(simulator):
+    lima = tango.DeviceProxy(f"{simulator}/id00/limaccds/sim1#dbase=no")
+    lima.saving_mode = "MANUAL"
+    lima.acq_trigger_mode, lima.acq_nb_frames, lima.acq_expo_time = "INTERNAL_TRIGGER_MULTI", 3, 0.01
+    lima.prepareAcq()
+    for expected in range(3):
+        lima.startAcq()
+        deadline = time.monotonic() + 5
+        while lima.last_image_ready < expected:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    wait_ready(lima)
+    assert lima.last_image_ready == 2
