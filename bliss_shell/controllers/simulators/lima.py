@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import struct
 import threading
-import time
 from collections import OrderedDict
 
 import h5py
@@ -116,17 +115,16 @@ class LimaCCDs(Device):
     def image_sizes(self) -> list[int]:
         return [0, 4, self._size[0], self._size[1]]  # unsigned, 4 bytes per pixel, width, height
 
-    @attribute(dtype=int)
-    def last_image_acquired(self) -> int:
-        return self._last["acquired"]
+    def _counter(key: str):  # type: ignore[misc]  # noqa: N805
+        def read(self: LimaCCDs) -> int:
+            return self._last[key]
 
-    @attribute(dtype=int)
-    def last_image_ready(self) -> int:
-        return self._last["ready"]
+        return attribute(fget=read, name=f"last_image_{key}", dtype=int)
 
-    @attribute(dtype=int)
-    def last_image_saved(self) -> int:
-        return self._last["saved"]
+    last_image_acquired = _counter("acquired")
+    last_image_ready = _counter("ready")
+    last_image_saved = _counter("saved")
+    del _counter
 
     @attribute(dtype=bool)
     def ready_for_next_image(self) -> bool:
