@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -154,6 +155,10 @@ def test_lima_simulator_acquires_keeps_a_ring_buffer_and_saves(simulator, tmp_pa
         lima.readImage(1)  # 6 frames, a buffer of 4
     with pytest.raises(tango.DevFailed, match="image 6 is not acquired yet"):
         lima.readImage(6)
+    kind, raw = lima.video_last_image
+    magic, _, mode, number, width, height, _, header_size, _, _ = struct.unpack_from("!IHHqiiHHHH", raw)
+    assert (kind, raw[:4], mode, number, width, height) == ("VIDEO_IMAGE", b"VDEO", 2, 5, 64, 32)
+    assert np.array_equal(np.frombuffer(raw, ">u4", offset=header_size).reshape(32, 64), frame)
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == ["lima_0000.h5", "lima_0001.h5"]
     with h5py.File(tmp_path / "lima_0001.h5", "r") as saved:

@@ -24,6 +24,10 @@ DATA_HEADER = "<IHHIIHHHHHHHHIIIIIIQ"
 DATA_MAGIC = struct.unpack(">I", b"DTAY")[0]
 DATA_TYPES = {np.dtype("uint8"): 0, np.dtype("uint16"): 1, np.dtype("uint32"): 2}
 FRAME_PATH = "entry_0000/instrument/{detector}/data"
+# video_last_image answers ("VIDEO_IMAGE", header + pixels); mode 2 is Y32 (32-bit grey).
+VIDEO_HEADER = "!IHHqiiHHHH"
+VIDEO_MAGIC = struct.unpack(">I", b"VDEO")[0]
+VIDEO_Y32 = 2
 
 
 def encode_data_array(frame: np.ndarray) -> bytes:
@@ -33,6 +37,12 @@ def encode_data_array(frame: np.ndarray) -> bytes:
         width, height, 0, 0, 0, 0, 1, width, 0, 0, 0, 0, 0,
     )  # fmt: skip
     return header + np.ascontiguousarray(frame, dtype=frame.dtype.newbyteorder("<")).tobytes()
+
+
+def encode_video_image(frame: np.ndarray, number: int) -> bytes:
+    height, width = frame.shape
+    header = struct.pack(VIDEO_HEADER, VIDEO_MAGIC, 1, VIDEO_Y32, number, width, height, 0, struct.calcsize(VIDEO_HEADER), 0, 0)
+    return header + np.ascontiguousarray(frame, dtype=">u4").tobytes()
 
 
 def decode_data_array(raw: bytes) -> np.ndarray:
@@ -158,6 +168,16 @@ class LimaCCDs(Device):
         self._motor_url = url
 
     # -- commands ------------------------------------------------------------------------
+
+    @attribute(dtype="DevEncoded")
+    def video_last_image(self) -> tuple[str, bytes]:
+        """The last frame, as the live view reads it (``-1`` frame number when there is none)."""
+        with self._lock:
+            index = self._last["ready"]
+            frame = self._buffer.get(index)
+        if frame is None:
+            index, frame = -1, np.zeros(self._size[::-1], dtype=np.uint32)
+        return "VIDEO_IMAGE", encode_video_image(frame, index)
 
     @command
     def prepareAcq(self) -> None:
