@@ -17,7 +17,7 @@ import tango
 
 from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.controllers import Axis, Counter
-from bliss_shell.controllers.simulators.lima import decode_data_array
+from bliss_shell.controllers.lima_protocol import decode_data_array
 from bliss_shell.shell.error_report import ErrorReport
 from bliss_shell.shell.namespace import session_namespace
 
