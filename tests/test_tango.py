@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import gevent
 import h5py
@@ -77,6 +78,9 @@ def tango_session(simulator, redis_client, tmp_path) -> dict:
   mu: 2.5
   sigma: 0.5
   height: 1000
+- name: lima_simulator
+  class: Lima
+  tango_url: {simulator}/id00/limaccds/sim1#dbase=no
 - name: tango_session
   class: Session
 """
@@ -179,3 +183,42 @@ def test_lima_simulator_takes_one_frame_per_start_in_multi_trigger(simulator):
             time.sleep(0.01)
     wait_ready(lima)
     assert lima.last_image_ready == 2
+
+
+def test_ct_with_lima_publishes_references_and_images_read_back(tango_session):
+    from bliss_shell.data import EventType, get_session_node
+
+    events = []
+
+    def follow():
+        for event in get_session_node("tango_session").walk_events(include_filter="lima"):
+            events.append(event)
+            if event.type is EventType.NEW_DATA:
+                return
+
+    reader = gevent.spawn(follow)
+    gevent.sleep(0.1)
+    scan = tango_session["ct"](0.05, tango_session["lima_simulator"])
+    reader.join(timeout=10)
+    assert [(str(e.type), e.node.name) for e in events] == [("event.NEW_NODE", "image"), ("event.NEW_DATA", "image")]
+    lima_node = next(scan.node.walk(include_filter="lima", wait=False))
+    assert lima_node.db_name == f"{scan.node.db_name}:lima_simulator:image" and lima_node.type == "lima"
+    assert lima_node.info["server_url"].endswith("id00/limaccds/sim1#dbase=no") and "pixels" not in lima_node.info
+    view = lima_node.get(-1)
+    frame = view.get_image(-1)
+    assert frame.shape == (lima_node.info["height"], lima_node.info["width"]) and frame.dtype == np.uint32
+    assert np.array_equal(tango_session["SCANS"][-1].get_data()["lima_simulator:image"].get_image(-1), frame)
+    with pytest.raises(IndexError, match="lima_simulator: image 1 is not acquired yet"):
+        view.get_image(1)
+
+
+def test_saved_lima_frames_are_read_from_file_once_the_server_moved_on(tango_session):
+    lima = tango_session["lima_simulator"]
+    scan = tango_session["loopscan"](3, 0.01, lima)
+    images = scan.get_data()["lima_simulator:image"]
+    assert len(images) == 3
+    from_server = [images.get_image(i) for i in range(3)]
+    tango_session["ct"](0.01, lima)  # the server starts another acquisition: scan 1's frames are gone from memory
+    from_file = [images.get_image(i) for i in range(3)]
+    assert all(np.array_equal(a, b) for a, b in zip(from_server, from_file))
+    assert (Path(scan.path).parent / "scan0001" / "lima_simulator_0000.h5").exists()

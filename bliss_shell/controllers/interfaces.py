@@ -62,3 +62,20 @@ class ConfiguredCounter:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """A 2D detector: one frame per point, published as references, never as pixels."""
+
+    name: str
+
+    def prepare(self, npoints: int, count_time: float, images_directory: str | None) -> dict[str, Any]:
+        """Set the acquisition up; return what a reader needs to find the frames (server, saving)."""
+
+    def start_point(self) -> None: ...
+
+    def wait_point(self, index: int) -> dict[str, int]:
+        """Wait until frame ``index`` is ready; return the server's counters (``last_image_ready``, ...)."""
+
+    def stop(self) -> None: ...

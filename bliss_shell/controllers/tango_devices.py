@@ -24,7 +24,8 @@ _MOTOR_SETTINGS = {
 _POLL = 0.005
 
 
-def _proxy(node: ConfigNode) -> tango.DeviceProxy:
+def tango_proxy(node: ConfigNode) -> tango.DeviceProxy:
+    """A green-mode proxy to the object's ``tango_url``, or one clear error."""
     url = node.get("tango_url")
     if not url:
         raise ValueError(f"{node.where}: {node.name}: tango_url is missing")
@@ -44,7 +45,7 @@ class TangoMotor:
     def __init__(self, node: ConfigNode):
         self.name: str = node.name
         self.url: str = node["tango_url"] if "tango_url" in node else ""
-        self._device = _proxy(node)
+        self._device = tango_proxy(node)
         try:
             for key, attribute in _MOTOR_SETTINGS.items():
                 if key in node:
@@ -106,7 +107,7 @@ class TangoCounter(ConfiguredCounter):
         super().__init__(node)
         self.url: str = node.get("tango_url", "")
         self._attribute: str = node.get("attribute", "Value")
-        self._device = _proxy(node)
+        self._device = tango_proxy(node)
         try:
             if "distribution" in node:
                 self._device.write_attribute("Distribution", node["distribution"])

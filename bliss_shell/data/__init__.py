@@ -4,7 +4,8 @@ Layer: above ``controllers``; see docs/architecture.md and docs/redis-layout.md.
 """
 
 from .events import Event, EventData, EventType
-from .node import ChannelDataNode, DataNode, ScanNode, get_node, get_session_node, get_sessions
+from .lima_view import LimaDataView
+from .node import ChannelDataNode, DataNode, LimaNode, ScanNode, get_node, get_session_node, get_sessions
 
 __all__ = [
     "ChannelDataNode",
@@ -12,6 +13,8 @@ __all__ = [
     "Event",
     "EventData",
     "EventType",
+    "LimaDataView",
+    "LimaNode",
     "ScanNode",
     "get_node",
     "get_session_node",

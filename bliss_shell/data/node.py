@@ -21,6 +21,7 @@ from bliss_shell.comm import get_redis
 
 from . import keys
 from .encoding import block_end, block_first, decode_block
+from .lima_view import LimaDataView
 from .events import Event
 from .walk import NodeFilter, Walker
 
@@ -49,7 +50,7 @@ def get_node(db_name: str, client: redis.Redis | None = None) -> DataNode | None
 def make_node(client: redis.Redis, db_name: str, raw: dict[bytes, bytes]) -> DataNode:
     fields = {key.decode(): value.decode() for key, value in raw.items()}
     kind = fields.get("type")
-    cls = ChannelDataNode if kind == "channel" else ScanNode if kind == "scan" else DataNode
+    cls = {"channel": ChannelDataNode, "scan": ScanNode, "lima": LimaNode}.get(kind, DataNode)
     return cls(client, db_name, fields)
 
 
@@ -194,3 +195,18 @@ class ChannelDataNode(DataNode):
         offset = start - blocks[0][0]
         return values[offset : offset + stop - start + 1]
 
+
+
+class LimaNode(DataNode):
+    """A Lima image channel: status entries (``last_image_ready``, ...) and the references in ``info``."""
+
+    def status(self) -> dict[str, int]:
+        last = self._client.xrevrange(keys.data_key(self.db_name), count=1)
+        return {key.decode(): int(value) for key, value in last[0][1].items()} if last else {}
+
+    def __len__(self) -> int:
+        return self.status().get("last_image_ready", -1) + 1
+
+    def get(self, from_index: int, to_index: int | None = None) -> LimaDataView:
+        """A view of frames ``from_index`` (negative from the last ready) to ``to_index`` (inclusive; -1: all)."""
+        return LimaDataView(self, from_index, to_index, len(self) - 1)

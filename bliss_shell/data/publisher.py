@@ -129,6 +129,10 @@ class ScanPublisher:
         )
         self._channels.append(channel)
 
+    def lima_status(self, db_name: str, counters: dict[str, int]) -> None:
+        """A Lima node's frame counters (``last_image_ready``, ...): the references a reader follows."""
+        self._queue("xadd", keys.data_key(db_name), counters)
+
     def set_info(self, db_name: str, info: dict) -> None:
         self._queue("set", keys.info_key(db_name), _json(info))
 

@@ -34,6 +34,11 @@ def _matcher(node_filter: NodeFilter, default: bool) -> Callable[[Any], bool]:
     return lambda node: node.type in types
 
 
+def _has_data(node: Any) -> bool:
+    """Nodes whose ``data|`` stream carries points (channels) or frame status (Lima)."""
+    return node.type in ("channel", "lima")
+
+
 def _end_data(fields: dict[bytes, bytes]) -> EventData:
     state = fields.get(b"state", b"done").decode()
     reason = fields.get(b"reason", b"").decode()
@@ -79,13 +84,13 @@ class Walker:
             if not self._exclude(node):
                 for descendant in self._descendants(node, scan):
                     yield from self._out(Event(EventType.NEW_NODE, descendant))
-                    if descendant.type == "channel":
+                    if _has_data(descendant):
                         channels.append(descendant)
             yield from self._scan_events(node)
             for channel in channels:
                 yield from self._data(channel)
             yield from self._release_ended(settled=True)
-        elif node.type == "channel" and not self._nodes_only:
+        elif _has_data(node) and not self._nodes_only:
             yield from self._data(node)
         elif not self._exclude(node):
             for child in self._read_children(node):
@@ -164,11 +169,11 @@ class Walker:
         if node.type == "scan":
             scan = node.db_name
         wanted = []
-        if node.type != "channel" and not self._exclude(node):
+        if not _has_data(node) and not self._exclude(node):
             wanted.append((keys.children_key(node.db_name), "0-0"))
         if not self._nodes_only and node.type == "scan":
             wanted.append((keys.events_key(node.db_name), "0-0"))
-        if not self._nodes_only and node.type == "channel":
+        if not self._nodes_only and _has_data(node):
             wanted.append((keys.data_key(node.db_name), self._data_start(node)))
         for key, position in wanted:
             self._positions.setdefault(key, position)
@@ -185,7 +190,7 @@ class Walker:
         if self._silent:
             last = self._client.xrevrange(key, count=1)
             return last[0][0].decode() if last else "0-0"
-        if self._first_index <= 0:
+        if self._first_index <= 0 or channel.type == "lima":
             return "0-0"
         block = self._client.xrevrange(key, max=f"{self._first_index + 1}-0", count=1)
         return f"{block_first(block[0][0])}-0" if block else "0-0"
@@ -198,6 +203,12 @@ class Walker:
                 self._ended.append((scan, fields))
 
     def _on_data(self, channel: Any, entries: list) -> Iterator[Event]:
+        if channel.type == "lima":  # a status entry: the frames ready so far, as a view
+            view = channel.get(0, -1)
+            status = {key.decode(): int(value) for key, value in entries[-1][1].items()}
+            data = EventData(first_index=view.last_image_ready, data=view, description=status, block_size=1)
+            yield from self._out(Event(EventType.NEW_DATA, channel, data))
+            return
         blocks = [channel.decode(entry) for entry in entries]
         blocks = [(first, values) for first, values in blocks if len(values)]
         if not blocks:

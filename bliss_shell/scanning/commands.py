@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from bliss_shell.controllers import Axis, Counter, MeasurementGroup
+from bliss_shell.controllers import Axis, Counter, Detector, MeasurementGroup
 
 from .context import current
 from .scan import Scan, ScanPlan
@@ -183,14 +183,15 @@ def _scan(command: str, axes: list[Axis], positions: np.ndarray, npoints: int, c
         raise ValueError(f"{command}: count_time must be a number >= 0, not {count_time!r}")
     if sleep_time < 0:
         raise ValueError(f"{command}: sleep_time must be >= 0, not {sleep_time!r}")
-    chosen = _counters(command, counters, context.active_mg)
+    chosen, detectors = _counters(command, counters, context.active_mg)
     for column, axis in enumerate(axes):
         for target in (positions[:, column].min(), positions[:, column].max()):
             try:
                 axis.check_target(float(target))
             except (ValueError, TypeError) as error:
                 raise type(error)(f"{command}: {error}") from None
-    plan = ScanPlan(name, title, axes, positions, chosen, float(count_time), npoints, save, sleep_time, scan_info, return_to)
+    plan = ScanPlan(name, title, axes, positions, chosen, float(count_time), npoints, save, sleep_time, scan_info,
+                    return_to, detectors)  # fmt: skip
     scan = Scan(context, plan)
     if run:
         scan.run()
@@ -208,18 +209,20 @@ def _npoints(command: str, npoints: Any) -> None:
         raise ValueError(f"{command}: the number of points must be a whole number >= 1, not {npoints!r}")
 
 
-def _counters(command: str, given: Sequence[Any], active_mg: MeasurementGroup | None) -> list[Counter]:
+def _counters(command: str, given: Sequence[Any], active_mg: MeasurementGroup | None) -> tuple[list[Counter], list[Detector]]:
+    """The counters and the 2D detectors among what was given (measurement groups expanded)."""
     if not given and active_mg is not None:
         given = [active_mg]
-    chosen: list[Counter] = []
+    counters: list[Counter] = []
+    detectors: list[Detector] = []
     for item in given:
-        members = item.counters if isinstance(item, MeasurementGroup) else [item]
-        for counter in members:
-            if not isinstance(counter, Counter):
-                raise TypeError(f"{command}: {counter!r} is not a counter")
-            if counter not in chosen:
-                chosen.append(counter)
-    return chosen
+        for member in item.counters if isinstance(item, MeasurementGroup) else [item]:
+            chosen = counters if isinstance(member, Counter) else detectors if isinstance(member, Detector) else None
+            if chosen is None:
+                raise TypeError(f"{command}: {member!r} is not a counter")
+            if member not in chosen:
+                chosen.append(member)
+    return counters, detectors
 
 
 def _arg(value: Any) -> str:

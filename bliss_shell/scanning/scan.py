@@ -7,6 +7,7 @@ controller), or ``timer`` on top when nothing moves.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,8 +16,9 @@ from typing import Any
 import gevent
 import numpy as np
 
-from bliss_shell.controllers import Axis, Counter
-from bliss_shell.data import ScanNode, get_node
+from bliss_shell.controllers import Axis, Counter, Detector
+from bliss_shell.data import LimaNode, ScanNode, get_node
+from bliss_shell.data.lima_view import acquisition_key
 from bliss_shell.data.publisher import ChannelSpec, ScanPublisher, ensure_container
 
 from bliss_shell.writer import NexusScanWriter, check_target, dataset_names, highest_scan_number, read_measurement
@@ -47,6 +49,7 @@ class ScanPlan:
     sleep_time: float = 0.0
     scan_info: dict[str, Any] = field(default_factory=dict)
     return_to: dict[Axis, float] | None = None  # dscan: where the motors go back afterwards
+    detectors: list[Detector] = field(default_factory=list)  # 2D detectors: one frame per point
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class Scan:
         self.node = None
         self.state = "idle"
         self._channels: list[_Channel] = []
+        self._images: list[tuple[Detector, str]] = []
 
     def __repr__(self) -> str:
         return f"Scan(number={self.number}, name={self.name}, path={self.path or '<no saving>'})"
@@ -90,7 +94,12 @@ class Scan:
         self._context.scans.append(self)
         publisher = ScanPublisher(self._context.client)
         start = datetime.now().astimezone()
+        images = self._prepare_detectors(db_name)
         self._publish_tree(publisher, db_name, start)
+        for image_db, description in images.items():
+            detector_db = image_db.rsplit(":", 1)[0]
+            publisher.add_node(detector_db, detector_db.rsplit(":", 1)[1], "container", db_name)
+            publisher.add_node(image_db, "image", "lima", detector_db, info=description)
         publisher.prepared(db_name)
         self.node = ScanNode(self._context.client, db_name, {"name": db_name.rsplit(":", 1)[1], "type": "scan"})
         writer = self._writer(db_name) if self.path else None
@@ -98,7 +107,7 @@ class Scan:
         try:
             if writer is not None:
                 writer.start(self.plan.title, start, self._positioners(), self._info(start, None, 0))
-            self._acquire([publisher, writer] if writer is not None else [publisher])
+            self._acquire(publisher, writer)
         except (KeyboardInterrupt, gevent.GreenletExit):
             state, reason = "aborted", "interrupted by user (Ctrl-C)"
             raise
@@ -107,8 +116,8 @@ class Scan:
             raise
         finally:
             self.state = state
-            for axis in self.plan.axes:
-                axis.stop()
+            for device in (*self.plan.axes, *self.plan.detectors):
+                device.stop()
             end = datetime.now().astimezone()
             info = self._info(start, end, publisher.points)
             if writer is not None:
@@ -118,6 +127,17 @@ class Scan:
             self.node = get_node(db_name, self._context.client)
             self._return_motors()
         return self
+
+    def _prepare_detectors(self, db_name: str) -> dict[str, dict]:
+        """Set each detector up; return its image node's db_name and references (never pixels)."""
+        images = {}
+        folder = os.path.join(os.path.dirname(self.path), f"scan{self.number:04d}") if self.path else None
+        for detector in self.plan.detectors:
+            description = detector.prepare(self.plan.npoints, self.plan.count_time, folder)
+            description["lima_acq_nb"] = int(self._context.client.incr(acquisition_key(description["server_url"])))
+            images[f"{db_name}:{detector.name}:image"] = description
+        self._images = list(zip(self.plan.detectors, images))
+        return images
 
     def _writer(self, db_name: str) -> NexusScanWriter:
         specs = [channel.spec for channel in self._channels]
@@ -174,8 +194,9 @@ class Scan:
         publisher.add_channel(spec, parent)
         self._channels.append(_Channel(spec, source))
 
-    def _acquire(self, consumers: list[Any]) -> None:
-        """Take the points; each goes to every consumer (the publisher and the file writer)."""
+    def _acquire(self, publisher: ScanPublisher, writer: NexusScanWriter | None) -> None:
+        """Take the points; each goes to both peers, the publisher and the file writer."""
+        consumers: list[Any] = [publisher] if writer is None else [publisher, writer]
         plan = self.plan
         t0 = None  # elapsed_time counts from the first point, once the motors got there
         index = 0
@@ -189,12 +210,16 @@ class Scan:
             now = time.monotonic()
             t0 = now if t0 is None else t0
             elapsed = now - t0
+            for detector in plan.detectors:
+                detector.start_point()
             gevent.sleep(plan.count_time)  # counting; also lets the publisher send
             values = [axis.position for axis in plan.axes]
             values.append(elapsed)
             values.extend(counter.read(plan.count_time) for counter in plan.counters)
             for consumer in consumers:
                 consumer.add_point(values)
+            for detector, image_db in self._images:
+                publisher.lima_status(image_db, detector.wait_point(index))
             if plan.sleep_time:
                 gevent.sleep(plan.sleep_time)
             index += 1
@@ -237,5 +262,7 @@ class Scan:
         else:
             nodes = {node.fullname: node for node in self.node.walk(include_filter="channel", wait=False)}
             arrays = {spec.fullname: nodes[spec.fullname].get(0, -1) for spec in specs}
-        return ScanData(arrays, {channel.spec.fullname: channel.source for channel in self._channels})
+        views = {f"{detector.name}:image": LimaNode(self._context.client, db, {"type": "lima"}).get(0, -1)
+                 for detector, db in self._images}  # fmt: skip
+        return ScanData(arrays, {channel.spec.fullname: channel.source for channel in self._channels}, views)
 

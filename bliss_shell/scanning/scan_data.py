@@ -8,17 +8,19 @@ import numpy as np
 
 
 class ScanData(dict):
-    """Keyed by short name (``'diode'``), or by fullname (``'diode:diode'``) where short names clash.
+    """Keyed by short name (``'diode'``), or by fullname (``'diode:diode'``) where short names clash;
+    image channels by fullname, as views (``data['lima_simulator:image'].get_image(-1)``).
 
     ``data['axis:roby']``, ``data['roby']`` and ``data[roby]`` give the same array.
     """
 
-    def __init__(self, by_fullname: dict[str, np.ndarray], sources: dict[str, Any]):
+    def __init__(self, by_fullname: dict[str, np.ndarray], sources: dict[str, Any], views: dict[str, Any] | None = None):
         short = [fullname.rsplit(":", 1)[-1] for fullname in by_fullname]
         keyed = {
             (name if short.count(name) == 1 else fullname): values
             for name, (fullname, values) in zip(short, by_fullname.items())
         }
+        keyed.update(views or {})  # Lima image views, always by fullname ('lima_simulator:image')
         super().__init__(keyed)
         self._aliases = {fullname: key for fullname, key in zip(by_fullname, keyed)}
         self._objects = {id(source): key for (fullname, source), key in zip(sources.items(), keyed) if source is not None}

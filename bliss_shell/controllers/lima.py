@@ -1,0 +1,84 @@
+"""``class: Lima``: a LimaCCDs Tango device (real or our simulator) as a scan detector."""
+
+from __future__ import annotations
+
+import time
+
+import gevent
+import tango
+
+from bliss_shell.config import ConfigNode
+
+from .lima_protocol import FRAME_PATH
+from .tango_devices import tango_proxy
+
+_COUNTERS = ("last_image_acquired", "last_image_ready", "last_image_saved")
+_POLL = 0.005
+
+
+class Lima:
+    """One frame per scan point (``INTERNAL_TRIGGER_MULTI``); saved to ``images_directory`` when given."""
+
+    def __init__(self, node: ConfigNode):
+        self.name: str = node.name
+        self.url: str = node.get("tango_url", "")
+        self._device = tango_proxy(node)
+        self.timeout = float(node.get("tango_timeout", 3.0))
+
+    def __repr__(self) -> str:
+        return f"Lima({self.name!r}, {self.url})"
+
+    def prepare(self, npoints: int, count_time: float, images_directory: str | None) -> dict:
+        device = self._device
+        device.write_attribute("user_detector_name", self.name)
+        device.write_attribute("acq_trigger_mode", "INTERNAL_TRIGGER_MULTI")
+        device.write_attribute("acq_nb_frames", max(npoints, 1))
+        device.write_attribute("acq_expo_time", count_time)
+        saving = {
+            "saving_mode": "AUTO_FRAME" if images_directory else "MANUAL",
+            "saving_directory": images_directory or "",
+            "saving_prefix": f"{self.name}_",
+            "saving_suffix": ".h5",
+            "saving_format": "HDF5",
+            "saving_frame_per_file": 100,
+            "saving_index_format": "%04d",
+            "saving_next_number": 0,
+        }
+        for key, value in saving.items():
+            device.write_attribute(key, value)
+        device.command_inout("prepareAcq")
+        _, depth, width, height = device.read_attribute("image_sizes").value
+        return {
+            "server_url": self.url,
+            "width": int(width),
+            "height": int(height),
+            "dtype": f"uint{8 * int(depth)}",
+            "frame_path": FRAME_PATH.format(detector=self.name),
+            **saving,
+        }
+
+    def start_point(self) -> None:
+        self._device.command_inout("startAcq")
+
+    def wait_point(self, index: int) -> dict[str, int]:
+        deadline = time.monotonic() + self.timeout + 1.0
+        while True:
+            counters = self.counters()
+            if counters["last_image_ready"] >= index:
+                return counters
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.name}: frame {index} not ready after {self.timeout:g} s ({self.url})")
+            gevent.sleep(_POLL)
+
+    def counters(self) -> dict[str, int]:
+        try:
+            values = self._device.read_attributes(list(_COUNTERS))
+        except tango.DevFailed as error:
+            raise RuntimeError(f"{self.name}: {error.args[0].desc.strip()} (device {self.url})") from None
+        return {name: int(value.value) for name, value in zip(_COUNTERS, values)}
+
+    def stop(self) -> None:
+        try:
+            self._device.command_inout("stopAcq")
+        except tango.DevFailed:
+            pass  # a server that is gone has nothing to stop

@@ -1,0 +1,91 @@
+"""Lima image channels: the node holds references and status, never pixels; a view resolves frames.
+
+``get_image(i)`` reads frame i from the server's memory (``readImage``) while the server
+still holds this acquisition, and otherwise from the file the server saved it to.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import h5py
+import numpy as np
+import tango
+
+from bliss_shell.controllers.lima_protocol import decode_data_array
+
+
+def acquisition_key(server_url: str) -> str:
+    """Counts a server's acquisitions, so a reader knows whether the server still holds its frames."""
+    return f"lima_acq|{server_url}"
+
+
+class LimaDataView:
+    """Frames ``from_index .. to_index`` of a Lima node, as far as they were ready when the view was made.
+
+    Example
+    -------
+    >>> view = lima_node.get(-1)
+    >>> view.get_image(-1)
+    """
+
+    def __init__(self, node: Any, from_index: int, to_index: int | None, ready: int):
+        self._node = node
+        self._detector = node.db_name.split(":")[-2]  # ...:<scan>:<detector>:image
+        self.last_image_ready = ready
+        start = from_index + ready + 1 if from_index < 0 else from_index
+        if to_index is None:
+            stop = start
+        else:
+            stop = to_index + ready + 1 if to_index < 0 else min(to_index, ready)
+        self.from_index, self.to_index = start, stop
+
+    def __len__(self) -> int:
+        return max(0, min(self.to_index, self.last_image_ready) - self.from_index + 1)
+
+    def __repr__(self) -> str:
+        return f"<LimaDataView {self._detector} frames {self.from_index}..{self.to_index}>"
+
+    def get_image(self, index: int) -> np.ndarray:
+        """Frame ``index`` of the view (negative from its end): server memory first, then the saved file."""
+        absolute = (self.to_index + 1 + index) if index < 0 else self.from_index + index
+        if absolute < 0 or absolute > self.last_image_ready:
+            raise IndexError(
+                f"{self._detector}: image {absolute} is not acquired yet "
+                f"(last image ready: {self.last_image_ready})"
+            )
+        info = self._node.info
+        frame = self._from_server(info, absolute)
+        if frame is None:
+            frame = self._from_file(info, absolute)
+        if frame is None:
+            raise IndexError(
+                f"{self._detector}: image {absolute} is no longer in the server's memory and was not saved"
+            )
+        return frame
+
+    def get_last_image(self) -> np.ndarray:
+        return self.get_image(-1)
+
+    def _from_server(self, info: dict, index: int) -> np.ndarray | None:
+        current = self._node._client.get(acquisition_key(info["server_url"]))
+        if current is None or int(current) != info.get("lima_acq_nb"):
+            return None  # the server has started another acquisition since
+        try:
+            _, raw = tango.DeviceProxy(info["server_url"]).readImage(index)
+        except tango.DevFailed:
+            return None
+        return decode_data_array(raw)
+
+    @staticmethod
+    def _from_file(info: dict, index: int) -> np.ndarray | None:
+        if info.get("saving_mode") != "AUTO_FRAME":
+            return None
+        per_file = max(1, int(info["saving_frame_per_file"]))
+        number = int(info["saving_next_number"]) + index // per_file
+        name = info["saving_prefix"] + info["saving_index_format"] % number + info["saving_suffix"]
+        try:
+            with h5py.File(f"{info['saving_directory']}/{name}", "r", locking=False) as file:
+                return file[info["frame_path"]][index % per_file]
+        except (OSError, KeyError, IndexError):
+            return None
