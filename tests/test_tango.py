@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import struct
 import subprocess
@@ -19,6 +20,7 @@ import tango
 from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.controllers import Axis, Counter
 from bliss_shell.controllers.lima_protocol import decode_data_array
+from bliss_shell.data import get_node
 from bliss_shell.shell.error_report import ErrorReport
 from bliss_shell.shell.namespace import session_namespace
 
@@ -31,35 +33,39 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def simulator() -> Iterator[str]:
-    """The simulator server on a loopback port, no Tango database; yields the URL prefix."""
-    port = free_port()
+def start_simulator(port: int, instance: str = "test") -> subprocess.Popen:
+    """The simulator server on a loopback port, no Tango database, serving DEVICES."""
     dlist = ",".join(f"{cls}::{name}" for cls, names in DEVICES.items() for name in names)
     server = subprocess.Popen(
-        [sys.executable, "-m", "bliss_shell.controllers.simulators", "test", "-nodb",
+        [sys.executable, "-m", "bliss_shell.controllers.simulators", instance, "-nodb",
          "-ORBendPoint", f"giop:tcp:127.0.0.1:{port}", "-dlist", dlist],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
-    prefix = f"tango://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while True:
         try:
-            tango.DeviceProxy(f"{prefix}/id00/motor/tm1#dbase=no").ping()
-            break
+            tango.DeviceProxy(f"tango://127.0.0.1:{port}/id00/motor/tm1#dbase=no").ping()
+            return server
         except tango.DevFailed:
             if time.monotonic() > deadline or server.poll() is not None:
                 server.kill()
                 raise RuntimeError(f"the simulator did not start: {server.communicate()[0]}")
             time.sleep(0.1)
-    yield prefix
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[str]:
+    """A simulator server for the module's tests; yields the URL prefix."""
+    port = free_port()
+    server = start_simulator(port)
+    yield f"tango://127.0.0.1:{port}"
     server.terminate()
     server.communicate(timeout=10)
 
 
-@pytest.fixture
-def tango_session(simulator, redis_client, tmp_path) -> dict:
-    motor_url = f"{simulator}/id00/motor/tm1#dbase=no"
+def open_tango_session(prefix: str, redis_client, tmp_path: Path) -> dict:
+    """A session on the simulator at ``prefix``: motor tm1, counter tgauss (a peak at 2.5), lima_simulator."""
+    motor_url = f"{prefix}/id00/motor/tm1#dbase=no"
     (tmp_path / "devices.yml").write_text(
         f"""
 - name: tm1
@@ -72,7 +78,7 @@ def tango_session(simulator, redis_client, tmp_path) -> dict:
   unit: mm
 - name: tgauss
   class: TangoCounter
-  tango_url: {simulator}/id00/counter/tgauss#dbase=no
+  tango_url: {prefix}/id00/counter/tgauss#dbase=no
   motor_url: {motor_url}
   distribution: GAUSSIAN
   mu: 2.5
@@ -80,7 +86,7 @@ def tango_session(simulator, redis_client, tmp_path) -> dict:
   height: 1000
 - name: lima_simulator
   class: Lima
-  tango_url: {simulator}/id00/limaccds/sim1#dbase=no
+  tango_url: {prefix}/id00/limaccds/sim1#dbase=no
 - name: tango_session
   class: Session
 """
@@ -91,6 +97,11 @@ def tango_session(simulator, redis_client, tmp_path) -> dict:
     namespace["SCAN_SAVING"].base_path = str(tmp_path / "scans")
     namespace["tm1"].move(0)
     return namespace
+
+
+@pytest.fixture
+def tango_session(simulator, redis_client, tmp_path) -> dict:
+    return open_tango_session(simulator, redis_client, tmp_path)
 
 
 def test_tango_devices_are_axes_and_counters(tango_session):
@@ -222,3 +233,63 @@ def test_saved_lima_frames_are_read_from_file_once_the_server_moved_on(tango_ses
     from_file = [images.get_image(i) for i in range(3)]
     assert all(np.array_equal(a, b) for a, b in zip(from_server, from_file))
     assert (Path(scan.path).parent / "scan0001" / "lima_simulator_0000.h5").exists()
+
+
+def test_the_scan_file_shows_the_lima_frames_from_the_master_file(tango_session, tmp_path):
+    import silx.io
+
+    scan = tango_session["loopscan"](3, 0.01, tango_session["tgauss"], tango_session["lima_simulator"])
+    images = scan.get_data()["lima_simulator:image"]
+    moved = tmp_path / "moved"
+    Path(scan.path).parent.rename(moved)  # the links are relative: the scan folder can move
+    with silx.io.open(str(moved / Path(scan.path).name)) as master:
+        entry = master[scan.node.name]
+        frames = entry["measurement/lima_simulator"]
+        assert frames.shape == (3, *images.get_image(0).shape)
+        assert all(np.array_equal(frames[i], images.get_image(i)) for i in range(3))
+        assert entry["instrument/lima_simulator"].attrs["NX_class"] == "NXdetector"
+        assert entry["writer/status"][()] == b"SUCCEEDED"
+
+
+def test_a_server_killed_mid_scan_fails_the_scan_keeps_the_points_and_frames_come_from_file(redis_client, tmp_path):
+    port = free_port()
+    server = start_simulator(port, instance="doomed")
+    session = open_tango_session(f"tango://127.0.0.1:{port}", redis_client, tmp_path)
+    seen = {}
+
+    def kill_after_five_points():
+        while not session["SCANS"] or session["SCANS"][-1].node is None:
+            gevent.sleep(0.01)
+        scan = session["SCANS"][-1]
+        while len(get_node(f"{scan.node.db_name}:timer:tgauss:tgauss")) < 5:
+            gevent.sleep(0.01)
+        seen["frame"] = scan.get_data()["lima_simulator:image"].get_image(0)
+        server.kill()
+
+    killer = gevent.spawn(kill_after_five_points)
+    try:
+        device = rf"(tgauss: Tango device tango://127.0.0.1:{port}/id00/counter/tgauss|lima_simulator: Tango device tango://127.0.0.1:{port}/id00/limaccds/sim1)#dbase=no: "
+        with pytest.raises(RuntimeError, match=f"^{device}"):  # whichever was called when the server died
+            session["loopscan"](100, 0.02, session["tgauss"], session["lima_simulator"])
+        killer.get(timeout=5)
+        scan = session["SCANS"][-1]
+        end = scan.node.end_state()
+        assert end["state"] == "failed" and re.search(device, end["reason"])
+        published = get_node(f"{scan.node.db_name}:timer:tgauss:tgauss").get(0, -1)
+        assert len(published) >= 5
+        with h5py.File(scan.path, "r") as saved:
+            entry = saved[scan.node.name]
+            assert entry["writer/status"][()] == b"FAILED"
+            assert re.search(device, entry["writer/reason"][()].decode())
+            assert np.array_equal(entry["measurement/tgauss"][()], published)
+        with h5py.File(scan.path, "r") as saved:  # the frames taken before the kill are linked
+            linked = saved[scan.node.name]["measurement/lima_simulator"]
+            ready = len(scan.get_data()["lima_simulator:image"])  # frames the server said ready, in Redis
+            assert len(linked) == ready >= 4 and np.array_equal(linked[0], seen["frame"])
+        server.communicate(timeout=10)
+        server = start_simulator(port, instance="doomed")  # restarted: it holds no frame of that scan
+        images = scan.get_data()["lima_simulator:image"]
+        assert np.array_equal(images.get_image(0), seen["frame"])
+    finally:
+        server.kill()
+        server.communicate()

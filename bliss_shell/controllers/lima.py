@@ -5,12 +5,11 @@ from __future__ import annotations
 import time
 
 import gevent
-import tango
 
 from bliss_shell.config import ConfigNode
 
 from .lima_protocol import FRAME_PATH
-from .tango_devices import tango_proxy
+from .tango_client import TangoClient
 
 _COUNTERS = ("last_image_acquired", "last_image_ready", "last_image_saved")
 _POLL = 0.005
@@ -21,8 +20,8 @@ class Lima:
 
     def __init__(self, node: ConfigNode):
         self.name: str = node.name
-        self.url: str = node.get("tango_url", "")
-        self._device = tango_proxy(node)
+        self._device = TangoClient(node)
+        self.url = self._device.url
         self.timeout = float(node.get("tango_timeout", 3.0))
 
     def __repr__(self) -> str:
@@ -30,10 +29,10 @@ class Lima:
 
     def prepare(self, npoints: int, count_time: float, images_directory: str | None) -> dict:
         device = self._device
-        device.write_attribute("user_detector_name", self.name)
-        device.write_attribute("acq_trigger_mode", "INTERNAL_TRIGGER_MULTI")
-        device.write_attribute("acq_nb_frames", max(npoints, 1))
-        device.write_attribute("acq_expo_time", count_time)
+        device.write("user_detector_name", self.name)
+        device.write("acq_trigger_mode", "INTERNAL_TRIGGER_MULTI")
+        device.write("acq_nb_frames", max(npoints, 1))
+        device.write("acq_expo_time", count_time)
         saving = {
             "saving_mode": "AUTO_FRAME" if images_directory else "MANUAL",
             "saving_directory": images_directory or "",
@@ -45,9 +44,9 @@ class Lima:
             "saving_next_number": 0,
         }
         for key, value in saving.items():
-            device.write_attribute(key, value)
-        device.command_inout("prepareAcq")
-        _, depth, width, height = device.read_attribute("image_sizes").value
+            device.write(key, value)
+        device.command("prepareAcq")
+        _, depth, width, height = device.read("image_sizes")
         return {
             "server_url": self.url,
             "width": int(width),
@@ -58,7 +57,7 @@ class Lima:
         }
 
     def start_point(self) -> None:
-        self._device.command_inout("startAcq")
+        self._device.command("startAcq")
 
     def wait_point(self, index: int) -> dict[str, int]:
         deadline = time.monotonic() + self.timeout + 1.0
@@ -71,14 +70,7 @@ class Lima:
             gevent.sleep(_POLL)
 
     def counters(self) -> dict[str, int]:
-        try:
-            values = self._device.read_attributes(list(_COUNTERS))
-        except tango.DevFailed as error:
-            raise RuntimeError(f"{self.name}: {error.args[0].desc.strip()} (device {self.url})") from None
-        return {name: int(value.value) for name, value in zip(_COUNTERS, values)}
+        return {name: int(value) for name, value in zip(_COUNTERS, self._device.read_many(_COUNTERS))}
 
     def stop(self) -> None:
-        try:
-            self._device.command_inout("stopAcq")
-        except tango.DevFailed:
-            pass  # a server that is gone has nothing to stop
+        self._device.command("stopAcq")

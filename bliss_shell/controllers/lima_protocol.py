@@ -1,4 +1,5 @@
-"""The bytes a LimaCCDs server sends: ``readImage`` (DATA_ARRAY) and ``video_last_image`` (VIDEO_IMAGE).
+"""What a LimaCCDs server produces: the bytes of ``readImage`` (DATA_ARRAY) and ``video_last_image``
+(VIDEO_IMAGE), and where its ``AUTO_FRAME`` saving puts each frame.
 
 Encoders for our simulator, decoders for clients; the formats are the real server's.
 """
@@ -6,6 +7,8 @@ Encoders for our simulator, decoders for clients; the formats are the real serve
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -43,3 +46,14 @@ def decode_data_array(raw: bytes) -> np.ndarray:
     header_size, data_type, width, height = fields[2], fields[4], fields[7], fields[8]
     dtype = {code: dtype for dtype, code in DATA_TYPES.items()}[data_type].newbyteorder("<")
     return np.frombuffer(raw, dtype=dtype, offset=header_size).reshape(height, width)
+
+
+def saved_frame(saving: Mapping[str, Any], index: int) -> tuple[str, int]:
+    """The file and the row of that file where the server saved frame ``index``.
+
+    ``saving`` holds the server's ``saving_*`` settings of the acquisition.
+    """
+    per_file = max(1, int(saving["saving_frame_per_file"]))
+    number = int(saving["saving_next_number"]) + index // per_file
+    name = saving["saving_prefix"] + saving["saving_index_format"] % number + saving["saving_suffix"]
+    return f"{saving['saving_directory']}/{name}", index % per_file

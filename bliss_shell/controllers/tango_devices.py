@@ -13,6 +13,7 @@ import tango
 from bliss_shell.config import ConfigNode
 
 from .interfaces import ConfiguredCounter
+from .tango_client import TangoClient
 
 _MOTOR_SETTINGS = {
     "velocity": "Velocity",
@@ -24,47 +25,29 @@ _MOTOR_SETTINGS = {
 _POLL = 0.005
 
 
-def tango_proxy(node: ConfigNode) -> tango.DeviceProxy:
-    """A green-mode proxy to the object's ``tango_url``, or one clear error."""
-    url = node.get("tango_url")
-    if not url:
-        raise ValueError(f"{node.where}: {node.name}: tango_url is missing")
-    try:
-        return tango.DeviceProxy(url, green_mode=tango.GreenMode.Gevent)
-    except tango.DevFailed as error:
-        raise ConnectionError(f"{node.name}: Tango device {url} is not reachable: {error.args[0].desc.strip()}") from None
-
-
-def _tango_error(name: str, error: tango.DevFailed) -> str:
-    return f"{name}: {error.args[0].desc.strip()}"
-
-
 class TangoMotor:
     """``class: TangoMotor`` with ``tango_url`` (a device with Position, limits, Velocity, Stop)."""
 
     def __init__(self, node: ConfigNode):
         self.name: str = node.name
-        self.url: str = node["tango_url"] if "tango_url" in node else ""
-        self._device = tango_proxy(node)
-        try:
-            for key, attribute in _MOTOR_SETTINGS.items():
-                if key in node:
-                    self._device.write_attribute(attribute, node[key])
-            self.unit: str | None = self._device.read_attribute("Unit").value or None
-        except tango.DevFailed as error:
-            raise ConnectionError(f"{self.name}: Tango device {self.url}: {error.args[0].desc.strip()}") from None
+        self._device = TangoClient(node)
+        self.url = self._device.url
+        for key, attribute in _MOTOR_SETTINGS.items():
+            if key in node:
+                self._device.write(attribute, node[key])
+        self.unit: str | None = self._device.read("Unit") or None
 
     def __repr__(self) -> str:
         return f"TangoMotor({self.name!r}, {self.url})"
 
     @property
     def position(self) -> float:
-        return self._device.read_attribute("Position").value
+        return self._device.read("Position")
 
     @property
     def limits(self) -> tuple[float, float]:
-        low, high = self._device.read_attributes(["LowLimit", "HighLimit"])
-        return low.value, high.value
+        low, high = self._device.read_many(["LowLimit", "HighLimit"])
+        return low, high
 
     @property
     def state(self) -> str:
@@ -78,10 +61,7 @@ class TangoMotor:
 
     def move(self, target: float, wait: bool = True) -> None:
         self.check_target(target)
-        try:
-            self._device.write_attribute("Position", float(target))
-        except tango.DevFailed as error:
-            raise RuntimeError(_tango_error(self.name, error)) from None
+        self._device.write("Position", float(target))
         if wait:
             self.wait_move()
 
@@ -89,12 +69,12 @@ class TangoMotor:
         try:
             while self._device.state() == tango.DevState.MOVING:
                 gevent.sleep(_POLL)
-        except BaseException:
+        except (KeyboardInterrupt, gevent.GreenletExit):
             self.stop()  # an interrupted wait (Ctrl-C) stops the motor where it is
             raise
 
     def stop(self) -> None:
-        self._device.command_inout("Stop")
+        self._device.command("Stop")
 
 
 class TangoCounter(ConfiguredCounter):
@@ -105,26 +85,20 @@ class TangoCounter(ConfiguredCounter):
 
     def __init__(self, node: ConfigNode):
         super().__init__(node)
-        self.url: str = node.get("tango_url", "")
         self._attribute: str = node.get("attribute", "Value")
-        self._device = tango_proxy(node)
-        try:
-            if "distribution" in node:
-                self._device.write_attribute("Distribution", node["distribution"])
-            if "motor_url" in node:
-                self._device.write_attribute("MotorUrl", node["motor_url"])
-            if any(key in node for key in ("mu", "sigma", "height", "noise")):
-                shape = [float(node.get(k, d)) for k, d in (("mu", 0), ("sigma", 1), ("height", 100), ("noise", 0))]
-                self._device.write_attribute("Shape", shape)
-            self._device.read_attribute(self._attribute)
-        except tango.DevFailed as error:
-            raise ConnectionError(f"{self.name}: Tango device {self.url}: {error.args[0].desc.strip()}") from None
+        self._device = TangoClient(node)
+        self.url = self._device.url
+        if "distribution" in node:
+            self._device.write("Distribution", node["distribution"])
+        if "motor_url" in node:
+            self._device.write("MotorUrl", node["motor_url"])
+        if any(key in node for key in ("mu", "sigma", "height", "noise")):
+            shape = [float(node.get(k, d)) for k, d in (("mu", 0), ("sigma", 1), ("height", 100), ("noise", 0))]
+            self._device.write("Shape", shape)
+        self._device.read(self._attribute)
 
     def __repr__(self) -> str:
         return f"TangoCounter({self.name!r}, {self.url})"
 
     def read(self, count_time: float) -> float:
-        try:
-            return self._device.read_attribute(self._attribute).value
-        except tango.DevFailed as error:
-            raise RuntimeError(f"{_tango_error(self.name, error)} (device {self.url})") from None
+        return self._device.read(self._attribute)

@@ -12,7 +12,7 @@ import h5py
 import numpy as np
 import tango
 
-from bliss_shell.controllers.lima_protocol import decode_data_array
+from bliss_shell.controllers.lima_protocol import decode_data_array, saved_frame
 
 
 def acquisition_key(server_url: str) -> str:
@@ -81,11 +81,9 @@ class LimaDataView:
     def _from_file(info: dict, index: int) -> np.ndarray | None:
         if info.get("saving_mode") != "AUTO_FRAME":
             return None
-        per_file = max(1, int(info["saving_frame_per_file"]))
-        number = int(info["saving_next_number"]) + index // per_file
-        name = info["saving_prefix"] + info["saving_index_format"] % number + info["saving_suffix"]
+        path, row = saved_frame(info, index)
         try:
-            with h5py.File(f"{info['saving_directory']}/{name}", "r", locking=False) as file:
-                return file[info["frame_path"]][index % per_file]
+            with h5py.File(path, "r", locking=False) as file:
+                return file[info["frame_path"]][row]
         except (OSError, KeyError, IndexError):
             return None

@@ -7,6 +7,7 @@ controller), or ``timer`` on top when nothing moves.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -17,11 +18,12 @@ import gevent
 import numpy as np
 
 from bliss_shell.controllers import Axis, Counter, Detector
+from bliss_shell.controllers.lima_protocol import saved_frame
 from bliss_shell.data import LimaNode, ScanNode, get_node
 from bliss_shell.data.lima_view import acquisition_key
 from bliss_shell.data.publisher import ChannelSpec, ScanPublisher, ensure_container
 
-from bliss_shell.writer import NexusScanWriter, check_target, dataset_names, highest_scan_number, read_measurement
+from bliss_shell.writer import ImageFrames, NexusScanWriter, check_target, dataset_names, highest_scan_number, read_measurement
 
 from .context import ScanContext
 from .scan_data import ScanData
@@ -77,6 +79,7 @@ class Scan:
         self.state = "idle"
         self._channels: list[_Channel] = []
         self._images: list[tuple[Detector, str]] = []
+        self._image_info: dict[str, dict] = {}  # image node db_name: references, and frames ready so far
 
     def __repr__(self) -> str:
         return f"Scan(number={self.number}, name={self.name}, path={self.path or '<no saving>'})"
@@ -115,18 +118,34 @@ class Scan:
             state, reason = "failed", f"{type(error).__name__}: {error}"
             raise
         finally:
-            self.state = state
-            for device in (*self.plan.axes, *self.plan.detectors):
-                device.stop()
+            late_failures = self._stop_devices()
+            if late_failures and state == "done":
+                state, reason = "failed", "; ".join(late_failures)
             end = datetime.now().astimezone()
             info = self._info(start, end, publisher.points)
             if writer is not None:
-                writer.end(_FILE_STATUS[state], reason, end, self._positioners(), info)
+                writer.end(_FILE_STATUS[state], reason, end, self._positioners(), info, self._image_frames())
+                if writer.failure and state == "done":
+                    late_failures.append(writer.failure)
+                    state, reason = "failed", writer.failure
+            self.state = state
             publisher.set_info(db_name, info)
             publisher.end(db_name, state, reason)
             self.node = get_node(db_name, self._context.client)
             self._return_motors()
+        if late_failures:  # every point was taken, but a device did not stop or the file is incomplete
+            raise RuntimeError(reason)
         return self
+
+    def _stop_devices(self) -> list[str]:
+        """Stop every motor and detector of the scan; one that fails (its server died) does not stop the rest."""
+        failures = []
+        for device in (*self.plan.axes, *self.plan.detectors):
+            try:
+                device.stop()
+            except Exception as error:  # reported in the scan's end reason, or raised if the scan went well
+                failures.append(str(error))
+        return failures
 
     def _prepare_detectors(self, db_name: str) -> dict[str, dict]:
         """Set each detector up; return its image node's db_name and references (never pixels)."""
@@ -137,7 +156,22 @@ class Scan:
             description["lima_acq_nb"] = int(self._context.client.incr(acquisition_key(description["server_url"])))
             images[f"{db_name}:{detector.name}:image"] = description
         self._images = list(zip(self.plan.detectors, images))
+        self._image_info = {image_db: dict(description, frames=0) for image_db, description in images.items()}
         return images
+
+    def _image_frames(self) -> list[ImageFrames]:
+        """The frames each detector saved, for the links in the scan's file."""
+        frames = []
+        for image_db, info in self._image_info.items():
+            if info["saving_mode"] != "AUTO_FRAME":
+                continue
+            files: dict[str, int] = {}
+            for index in range(info["frames"]):
+                path, _ = saved_frame(info, index)
+                files[path] = files.get(path, 0) + 1
+            detector = image_db.split(":")[-2]
+            frames.append(ImageFrames(detector, info["frame_path"], (info["height"], info["width"]), info["dtype"], list(files.items())))
+        return frames
 
     def _writer(self, db_name: str) -> NexusScanWriter:
         specs = [channel.spec for channel in self._channels]
@@ -148,8 +182,16 @@ class Scan:
         return NexusScanWriter(self.path, db_name.rsplit(":", 1)[1], specs, plot=(signal, axes))
 
     def _positioners(self) -> dict[str, float]:
-        """Every motor of the session, for instrument/positioners."""
-        return {v.name: v.position for v in self._context.namespace.values() if isinstance(v, Axis)}
+        """Every motor of the session, for instrument/positioners; NaN for one that cannot be read."""
+        positions = {}
+        for value in list(self._context.namespace.values()):
+            try:
+                if isinstance(value, Axis):  # reads the motor's properties (Python 3.11 protocols)
+                    positions[value.name] = value.position
+            except Exception:  # its server is gone: the position is unknown, the scan's own error says why
+                if isinstance(getattr(value, "name", None), str):
+                    positions[value.name] = math.nan
+        return positions
 
     def _number_and_place(self) -> str:
         client, saving = self._context.client, self._context.scan_saving
@@ -219,7 +261,9 @@ class Scan:
             for consumer in consumers:
                 consumer.add_point(values)
             for detector, image_db in self._images:
-                publisher.lima_status(image_db, detector.wait_point(index))
+                status = detector.wait_point(index)
+                publisher.lima_status(image_db, status)
+                self._image_info[image_db]["frames"] = status["last_image_ready"] + 1
             if plan.sleep_time:
                 gevent.sleep(plan.sleep_time)
             index += 1

@@ -3,6 +3,7 @@
 Layer: beside ``data`` (neither imports the other); see docs/architecture.md.
 """
 
+from .image_links import ImageFrames
 from .nexus import NexusScanWriter, SavingError, check_target, dataset_names, highest_scan_number, read_measurement
 
-__all__ = ["NexusScanWriter", "SavingError", "check_target", "dataset_names", "highest_scan_number", "read_measurement"]
+__all__ = ["ImageFrames", "NexusScanWriter", "SavingError", "check_target", "dataset_names", "highest_scan_number", "read_measurement"]

@@ -25,6 +25,8 @@ import numpy as np
 
 from bliss_shell.comm.point_buffer import PointBuffer
 
+from .image_links import ImageFrames, add_image_links
+
 CREATOR = "bliss_shell"
 _STATUS_LENGTH = 1024
 _STRING = h5py.string_dtype()
@@ -119,14 +121,29 @@ class NexusScanWriter:
             raise SavingError(f"writing {self.filename} failed after {self._written} points: {_reason(self.error)}")
         self._buffer.add(values)
 
-    def end(self, status: str, reason: str, end: datetime, positioners: dict[str, float], scan_info: dict) -> None:
-        """Write what is left, the end time, positions and status, and close the file."""
+    def end(self, status: str, reason: str, end: datetime, positioners: dict[str, float], scan_info: dict,
+            images: Sequence[ImageFrames] = ()) -> None:  # fmt: skip
+        """Write what is left, the end time, positions and status, close the file, then link the images."""
         self._ending = (status, reason, end, positioners, scan_info)
         self._buffer.wake()
         if self._writer is not None:
             self._writer.join()
-        if self._file is not None:
-            self._pool.apply(self._close)
+        if self._file is None:
+            return
+        self._pool.apply(self._close)
+        if images and self.error is None:
+            try:  # virtual datasets cannot be created in SWMR mode: after the close
+                self._pool.apply(add_image_links, (self.filename, self.entry, images))
+            except (OSError, ValueError, RuntimeError) as error:
+                self.error = SavingError(f"cannot link the images into {self.filename}: {_reason(error)}")
+                self._pool.apply(self._mark_failed, (str(self.error),))
+
+    @property
+    def failure(self) -> str | None:
+        """Why the file is incomplete (a write or the image links failed), else None."""
+        if self.error is None or isinstance(self.error, SavingError):
+            return None if self.error is None else str(self.error)
+        return f"writing {self.filename} failed after {self._written} points: {_reason(self.error)}"
 
     # -- the writing greenlet (h5py calls go to the thread pool) -----------------------
 
@@ -250,6 +267,14 @@ class NexusScanWriter:
         entry["writer/reason"][()] = reason.encode()[: _STATUS_LENGTH - 1]
         entry["writer/status"][()] = status.encode()
         self._file.flush()
+
+    def _mark_failed(self, reason: str) -> None:
+        try:
+            with h5py.File(self.filename, "a", locking=False) as file:
+                file[self.entry]["writer/status"][()] = b"FAILED"
+                file[self.entry]["writer/reason"][()] = reason.encode()[: _STATUS_LENGTH - 1]
+        except (OSError, KeyError):
+            pass  # the file refuses even that: what Redis says is then the only record
 
     def _close(self) -> None:
         self._datasets = []
