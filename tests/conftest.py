@@ -12,6 +12,7 @@ from gevent import monkey
 monkey.patch_all(thread=False, queue=False, os=False, signal=False, subprocess=False)
 
 import os  # noqa: E402
+import shutil  # noqa: E402
 import tempfile  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -23,7 +24,7 @@ from bliss_shell.comm import EmbeddedRedis, use_redis  # noqa: E402
 from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
 from bliss_shell.shell.namespace import show_active_mg, session_namespace  # noqa: E402
-from terminal import Terminal  # noqa: E402
+from terminal import Terminal, run_bliss  # noqa: E402
 
 BEAMLINE = Path(__file__).parent / "beamline"
 
@@ -63,14 +64,28 @@ def session(redis_client: redis.Redis, tmp_path: Path) -> dict:
     return namespace
 
 
+@pytest.fixture(scope="session")
+def runtime_dir() -> Iterator[Path]:
+    """The tests' own runtime folder: the Tango database and device servers the shells start live there.
+
+    They are daemons that outlive each shell (as for a user); stopped when the tests end.
+    """
+    folder = Path(tempfile.mkdtemp(prefix="bst-run-"))
+    env = {key: value for key, value in os.environ.items() if key not in ("TANGO_HOST", "BLISS_CONFIG")}
+    yield folder
+    run_bliss("servers", "stop", env=dict(env, XDG_RUNTIME_DIR=str(folder), BLISS_REDIS_URL="redis://127.0.0.1:1"))
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
-def shell_env(tmp_path: Path, redis_client: redis.Redis, redis_server: EmbeddedRedis) -> dict[str, str]:
+def shell_env(tmp_path: Path, redis_client: redis.Redis, redis_server: EmbeddedRedis, runtime_dir: Path) -> dict[str, str]:
     """The environment of a user of the tests' Redis, with a HOME of their own."""
     home = tmp_path / "home"
     home.mkdir()
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("BLISS_", "XDG_"))}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("BLISS_", "XDG_", "TANGO_"))}
     env.update(
         HOME=str(home),
+        XDG_RUNTIME_DIR=str(runtime_dir),
         BLISS_REDIS_URL=redis_server.url,
         PROMPT_TOOLKIT_NO_CPR="1",  # pexpect does not answer cursor-position requests
         TERM="xterm-256color",

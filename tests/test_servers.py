@@ -52,3 +52,42 @@ def test_a_session_starts_the_tango_servers_it_needs_and_servers_stops_them(tmp_
     assert "tango server BlissSimulators/sims: (pid" in stopped.stdout and "tango database: embedded (pid" in stopped.stdout
     after = run_bliss("servers", "status", *config, env=env).stdout
     assert "tango database: embedded, not running" in after and "BlissSimulators/sims: not running" in after
+
+
+BROKEN = """
+- name: broken
+  class: TangoServer
+  module: bliss_shell.no_such_module
+  devices:
+    SimMotor: [id00/motor/bm1]
+- name: bm1
+  class: TangoMotor
+  tango_url: id00/motor/bm1
+- name: bsess
+  class: Session
+"""
+
+
+def test_a_server_that_is_down_leaves_the_session_open_and_its_objects_say_why(tmp_path, shell_env, open_terminal):
+    (tmp_path / "beamline").mkdir()
+    (tmp_path / "beamline" / "devices.yml").write_text(BROKEN)
+    env = dict(shell_env, XDG_RUNTIME_DIR=str(tmp_path / "run"))
+    config = ("--config", str(tmp_path / "beamline"))
+    try:
+        shell = open_terminal("-s", "bsess", *config, env=env)
+        shell.prompt(1, label="BSESS", timeout=40)
+        screen = shell.text().replace("\n", "")  # long lines wrap
+        assert "!!! === TangoUnavailable: Tango server BlissSimulators/broken did not start: " in screen
+        assert "No module named bliss_shell.no_such_module" in screen
+        assert "!!! === ConnectionError: bm1: Tango device id00/motor/bm1 is not reachable: " in screen
+        assert "OK: 1/2 objects successfully initialized." in screen
+        shell.enter("bm1.position")
+        shell.wait_for(r"^!!! === ObjectUnavailable: bm1 is unavailable: Tango device id00/motor/bm1 is not reachable: Device id00/motor/bm1 is not exported")
+        shell.prompt(2, label="BSESS")
+        shell.enter("ascan(bm1, 0, 1, 2, 0.1)")
+        shell.wait_for(r"^!!! === ObjectUnavailable: ascan: bm1 is unavailable: Tango device id00/motor/bm1 ")
+        shell.prompt(3, label="BSESS")
+        shell.enter("len(SCANS), bm1")
+        shell.wait_for(r"Out \[3\]: \(0, <bm1: unavailable: Tango device id00/motor/bm1 is not reachable: ")
+    finally:
+        run_bliss("servers", "stop", *config, env=env)

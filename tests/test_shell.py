@@ -17,7 +17,7 @@ def test_opening_demo_shows_banner_setup_and_prompt(open_terminal):
     screen = shell.text()
     assert "Welcome to bliss_shell" in screen
     lines = screen.splitlines()
-    order = ["demo: Loading config...", "OK: 7/7 objects successfully initialized.", "demo: Executing setup file...",
+    order = ["demo: Loading config...", "OK: 9/9 objects successfully initialized.", "demo: Executing setup file...",
              "Done."]  # fmt: skip
     assert [lines.index(line) for line in order] == sorted(lines.index(line) for line in order)
     assert "Demo session: motors roby, robz" in screen  # printed by sessions/scripts/demo.py via load_script
@@ -200,7 +200,7 @@ def test_a_scan_at_the_prompt_and_its_errors(open_terminal, tmp_path):
     shell.wait_for(r"^!!! === ValueError: ascan: roby: position 2000 outside limits \(-1000, 1000\) === !!!")
     shell.prompt(4)
     shell.enter("ascan(diode, 0, 1, 5, 0.1)")
-    shell.wait_for(r"^!!! === TypeError: ascan: SimulationDiode\('diode'\) is not a motor === !!!")
+    shell.wait_for(r"^!!! === TypeError: ascan: TangoCounter\('diode', id00/counter/diode\) is not a motor === !!!")
     shell.prompt(5)
     shell.enter("roby.position, len(SCANS)")
     shell.wait_for(r"^  Out \[5\]: \(9\.0, 1\)$")
@@ -216,3 +216,28 @@ def test_ctrl_c_during_a_scan_at_the_prompt(open_terminal):
     shell.prompt(2)
     shell.enter("SCANS[-1].state, SCANS[-1].node.end_state()['state'], 5 < len(SCANS[-1].get_data()['diode']) < 1000")
     shell.wait_for(r"^  Out \[2\]: \('aborted', 'aborted', True\)$")
+
+
+def test_the_reference_lima_walkthrough_in_test_session(open_terminal):
+    """The documentation's "Lima Data View" and "Getting image data" steps, typed as written."""
+    shell = open_terminal("-s", "test_session")
+    shell.prompt(1, label="TEST_SESSION", timeout=40)
+    shell.enter("from bliss_shell.data import get_session_node")
+    shell.prompt(2, label="TEST_SESSION")
+    shell.enter("def g(filter=None):\n    for e in get_session_node('test_session').walk_events(include_filter=filter):\n"
+                "        print(e.type, e.node.name, e.node.get(-1))\n")  # fmt: skip
+    shell.prompt(3, label="TEST_SESSION")
+    shell.enter('g3 = gevent.spawn(g, "lima")')
+    shell.prompt(4, label="TEST_SESSION")
+    shell.enter('lima_simulator = config.get("lima_simulator")')
+    shell.prompt(5, label="TEST_SESSION")
+    shell.enter("ct(0.1, lima_simulator)")
+    shell.wait_for(r"^event.NEW_NODE image <LimaDataView lima_simulator frames")
+    shell.wait_for(r"^event.NEW_DATA image <LimaDataView lima_simulator frames 0\.\.0>$")
+    shell.wait_for(r"Out \[5\]: Scan\(number=\d+, name=ct, path=<no saving>\)")
+    shell.enter("SCANS[-1].get_data()['lima_simulator:image'].get_image(-1)")
+    shell.wait_for(r"dtype=uint32\)$")
+    shell.enter("lima_node = next(SCANS[-1].node.walk(include_filter='lima', wait=False))")
+    shell.prompt(8, label="TEST_SESSION")
+    shell.enter("lima_node.get(-1).get_image(-1).shape")
+    shell.wait_for(r"Out \[8\]: \(256, 256\)$")

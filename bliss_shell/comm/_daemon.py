@@ -9,14 +9,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 
-def start_detached(command: list[str], log: Path, env: dict[str, str] | None = None) -> int:
-    """Start a server in a session of its own, so it outlives the shell that started it; return its pid."""
+def start_detached(command: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start a server in a session of its own, so it outlives the shell that started it."""
     with open(log, "ab") as output:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})}, start_new_session=True, cwd=log.parent,
         )  # fmt: skip
-    return process.pid
+
+
+def wait_started(process: subprocess.Popen, answers: Callable[[], bool], timeout: float) -> bool:
+    """Wait until the server answers; give up at once if it exited (a bad module, a port taken)."""
+    return wait_until(lambda: answers() or process.poll() is not None, timeout) and process.poll() is None
 
 
 def wait_until(answers: Callable[[], bool], timeout: float) -> bool:

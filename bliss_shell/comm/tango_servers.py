@@ -18,9 +18,9 @@ from typing import Any
 
 import tango
 
-from bliss_shell.config import ConfigError, ConfigNode
+from bliss_shell.config import Config, ConfigError, ConfigNode
 
-from ._daemon import log_tail, start_detached, wait_until
+from ._daemon import log_tail, start_detached, wait_started, wait_until
 from ._process import pid_alive
 from .embedded_redis import runtime_dir
 
@@ -73,9 +73,9 @@ class TangoDatabase:
             if self.tango_host is None:
                 port = _free_port()
                 command = [sys.executable, "-m", "tango.databaseds.database", "--host", "127.0.0.1", "--port", str(port), "2"]
-                pid = start_detached(command, self.log, {"PYTANGO_DATABASE_NAME": str(self.folder / "tango.db")})
-                self._state.write_text(f"{port} {pid}")
-                if not wait_until(lambda: self.tango_host is not None, _START_TIMEOUT):
+                process = start_detached(command, self.log, {"PYTANGO_DATABASE_NAME": str(self.folder / "tango.db")})
+                self._state.write_text(f"{port} {process.pid}")
+                if not wait_started(process, lambda: self.tango_host is not None, _START_TIMEOUT):
                     raise TangoUnavailable(f"the Tango database did not start: {log_tail(self.log)}")
         return self.tango_host  # type: ignore[return-value]
 
@@ -148,9 +148,9 @@ class TangoServer:
                 info = tango.DbDevInfo()
                 info.name, info._class, info.server = name, tango_class, f"{self.server}/{self.instance}"
                 database.add_device(info)
-        pid = start_detached([sys.executable, "-m", self.module, self.instance], self.log, {"TANGO_HOST": host})
-        self._pidfile.write_text(str(pid))
-        if not wait_until(self.running, _START_TIMEOUT):
+        process = start_detached([sys.executable, "-m", self.module, self.instance], self.log, {"TANGO_HOST": host})
+        self._pidfile.write_text(str(process.pid))
+        if not wait_started(process, self.running, _START_TIMEOUT):
             raise TangoUnavailable(f"Tango server {self.server}/{self.instance} did not start: {log_tail(self.log)}")
 
     def stop(self) -> int | None:
@@ -160,3 +160,22 @@ class TangoServer:
             wait_until(lambda: not pid_alive(pid), _START_TIMEOUT)
         self._pidfile.unlink(missing_ok=True)
         return pid
+
+
+def device_name(url: str) -> str:
+    """``domain/family/member`` of a Tango URL (``tango://host:port/d/f/m#dbase=no`` or ``d/f/m``), lower case."""
+    name = url.split("#", 1)[0]
+    if name.startswith("tango://"):
+        name = name[len("tango://") :].split("/", 1)[1]
+    return name.lower()
+
+
+def needed_servers(config: Config, object_names: list[str]) -> list[TangoServer]:
+    """The ``TangoServer`` objects among ``object_names``, or serving a device one of them names in ``tango_url``."""
+    urls = {device_name(str(config.get_config(name).get("tango_url", ""))) for name in object_names if name in config.names()}
+    needed = []
+    for name in config.names_of_class("TangoServer"):
+        server = config.get(name)
+        if name in object_names or urls & {device.lower() for device in server.device_names()}:
+            needed.append(server)
+    return needed

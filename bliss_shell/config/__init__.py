@@ -4,7 +4,7 @@ Lowest layer: imports nothing else of bliss_shell. See docs/config.md.
 """
 
 from .errors import ConfigError
-from .session import Session
+from .session import ObjectUnavailable, Session, Unavailable
 from .static import Config, ConfigNode, ConfigRoot, config_roots
 
-__all__ = ["Config", "ConfigError", "ConfigNode", "ConfigRoot", "Session", "config_roots"]
+__all__ = ["Config", "ConfigError", "ConfigNode", "ConfigRoot", "ObjectUnavailable", "Session", "Unavailable", "config_roots"]

@@ -104,6 +104,7 @@ class Session:
                 env[name] = self.config.get(name)
             except Exception as error:  # one broken object must not stop the session
                 on_error(error)
+                env[name] = Unavailable(name, error)
             else:
                 loaded.append(name)
         say(f"OK: {len(loaded)}/{len(names)} objects successfully initialized.")
@@ -118,6 +119,33 @@ class Session:
             except Exception as error:
                 on_error(error)
         say("Done.")
+
+
+class ObjectUnavailable(AttributeError):
+    """Using an object that did not load; an AttributeError, so ``hasattr`` and protocol checks say no."""
+
+
+class Unavailable:
+    """Holds the name of an object that failed to load, so that using it says why in one line.
+
+    Example
+    -------
+    >>> roby.position
+    ObjectUnavailable: roby is unavailable: Tango device id00/motor/roby is not reachable: ...
+    """
+
+    def __init__(self, name: str, error: BaseException):
+        self.name = name
+        reason = str(error)
+        self.reason = reason[len(name) + 2 :] if reason.startswith(f"{name}: ") else reason
+
+    def __repr__(self) -> str:
+        return f"<{self.name}: unavailable: {self.reason}>"
+
+    def __getattr__(self, attribute: str) -> None:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        raise ObjectUnavailable(f"{self.name} is unavailable: {self.reason}")
 
 
 class _ScriptLoader:

@@ -22,6 +22,9 @@ class Lima:
         self.name: str = node.name
         self._device = TangoClient(node)
         self.url = self._device.url
+        for key in ("sim_image_size", "sim_motor_url"):  # simulator settings, when the config gives them
+            if key in node:
+                self._device.write(key, node[key])
         self.timeout = float(node.get("tango_timeout", 3.0))
 
     def __repr__(self) -> str:

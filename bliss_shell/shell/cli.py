@@ -9,6 +9,7 @@ import argparse  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from bliss_shell import __version__  # noqa: E402
@@ -21,7 +22,7 @@ from bliss_shell.comm import (  # noqa: E402
     redacted,
     use_redis,
 )
-from bliss_shell.comm.tango_servers import TangoUnavailable  # noqa: E402
+from bliss_shell.comm.tango_servers import TangoUnavailable, needed_servers  # noqa: E402
 from bliss_shell.config import Config, ConfigError, Session, config_roots  # noqa: E402
 
 from .debug import install_greenlet_dump  # noqa: E402
@@ -78,11 +79,11 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
     try:
         interactive = args.script is None and args.code is None
         errors = ErrorReport()
-        start_tango_servers(config, session)
-        namespace = session_namespace(session, client, errors)
         if interactive:
             print(f"Welcome to bliss_shell {__version__} running on {socket.gethostname()}")
             print(f"Redis: {redacted(choice.url)} ({choice.origin})\n")
+        start_tango_servers(config, session, errors.report)
+        namespace = session_namespace(session, client, errors)
         session.setup(namespace, on_error=errors.report, verbose=interactive)
         show_active_mg(namespace)
         if not interactive:
@@ -98,11 +99,17 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
         client.close()
 
 
-def start_tango_servers(config: Config, session: Session) -> None:
-    """Start the device servers among the session's objects that are not running (and the Tango database)."""
-    for name in session.object_names():
-        if name in config.names() and config.get_config(name).get("class") == "TangoServer":
-            config.get(name).start()
+def start_tango_servers(config: Config, session: Session, on_error: Callable[[BaseException], None]) -> None:
+    """Start the device servers the session needs that are not running (and the Tango database).
+
+    Needed: a ``TangoServer`` among the session's objects, or one serving a device that an
+    object of the session names in ``tango_url``. One that fails is reported; the session opens.
+    """
+    for server in needed_servers(config, session.object_names()):
+        try:
+            server.start()
+        except TangoUnavailable as error:
+            on_error(error)
 
 
 def _run_code(args: argparse.Namespace, namespace: dict) -> int:
