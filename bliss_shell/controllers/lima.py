@@ -12,6 +12,7 @@ from .lima_protocol import FRAME_PATH
 from .tango_client import TangoClient
 
 _COUNTERS = ("last_image_acquired", "last_image_ready", "last_image_saved")
+_FIRST_POLL = 0.0005
 _POLL = 0.005
 
 
@@ -64,13 +65,15 @@ class Lima:
 
     def wait_point(self, index: int) -> dict[str, int]:
         deadline = time.monotonic() + self.timeout + 1.0
+        poll = _FIRST_POLL
         while True:
             counters = self.counters()
             if counters["last_image_ready"] >= index:
                 return counters
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.name}: frame {index} not ready after {self.timeout:g} s ({self.url})")
-            gevent.sleep(_POLL)
+            gevent.sleep(poll)
+            poll = min(2 * poll, _POLL)  # a fast frame is seen soon, a slow one costs few calls
 
     def counters(self) -> dict[str, int]:
         return {name: int(value) for name, value in zip(_COUNTERS, self._device.read_many(_COUNTERS))}

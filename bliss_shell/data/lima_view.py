@@ -6,6 +6,7 @@ still holds this acquisition, and otherwise from the file the server saved it to
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import h5py
@@ -18,6 +19,12 @@ from bliss_shell.controllers.lima_protocol import decode_data_array, saved_frame
 def acquisition_key(server_url: str) -> str:
     """Counts a server's acquisitions, so a reader knows whether the server still holds its frames."""
     return f"lima_acq|{server_url}"
+
+
+@functools.lru_cache(maxsize=16)
+def _proxy(url: str) -> tango.DeviceProxy:
+    """One proxy per server: building one asks the Tango database each time."""
+    return tango.DeviceProxy(url, green_mode=tango.GreenMode.Gevent)
 
 
 class LimaDataView:
@@ -72,7 +79,7 @@ class LimaDataView:
         if current is None or int(current) != info.get("lima_acq_nb"):
             return None  # the server has started another acquisition since
         try:
-            _, raw = tango.DeviceProxy(info["server_url"]).readImage(index)
+            _, raw = _proxy(info["server_url"]).readImage(index)
         except tango.DevFailed:
             return None
         return decode_data_array(raw)

@@ -18,7 +18,7 @@ import numpy as np
 from tango import AttrWriteType, DeviceProxy, DevState, Except
 from tango.server import Device, attribute, command
 
-from ..lima_protocol import FRAME_PATH, encode_data_array, encode_video_image
+from ..lima_protocol import FRAME_PATH, encode_data_array, encode_video_image, saved_frame
 
 
 class LimaCCDs(Device):
@@ -32,6 +32,7 @@ class LimaCCDs(Device):
             "saving_next_number": 0, "user_detector_name": "lima_simulator",
         }  # fmt: skip
         self._size = (256, 256)
+        self._noise = np.zeros(0, dtype=np.uint32)
         self._buffer: OrderedDict[int, np.ndarray] = OrderedDict()
         self._buffer_max = 64
         self._last = {"acquired": -1, "ready": -1, "saved": -1}
@@ -212,19 +213,23 @@ class LimaCCDs(Device):
             self._status = "Running"
 
     def _frame(self) -> np.ndarray:
+        """A gaussian spot that moves with the motor, on Poisson noise (a slice of a pool drawn once per size)."""
         width, height = self._size
         x = self._motor.read_attribute("Position").value if self._motor is not None else 0.0
-        ys, xs = np.mgrid[0:height, 0:width]
+        sigma = width / 32
         cx, cy = width / 2 + x * width / 20, height / 2
-        spot = 1000 * np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * (width / 32) ** 2))
-        return (spot + np.random.default_rng().poisson(5, (height, width))).astype(np.uint32)
+        row = np.exp(-((np.arange(width) - cx) ** 2) / (2 * sigma**2))
+        column = 1000 * np.exp(-((np.arange(height) - cy) ** 2) / (2 * sigma**2))
+        if self._noise.size < 2 * width * height:
+            self._noise = np.random.default_rng().poisson(5, 2 * width * height).astype(np.uint32)
+        start = int(np.random.default_rng().integers(width * height))
+        frame = self._noise[start : start + width * height].reshape(height, width).copy()
+        frame += np.outer(column, row).astype(np.uint32)
+        return frame
 
     def _save(self, index: int, frame: np.ndarray) -> None:
         settings = self._settings
-        per_file = max(1, settings["saving_frame_per_file"])
-        number = settings["saving_next_number"] + index // per_file
-        name = settings["saving_prefix"] + (settings["saving_index_format"] % number) + settings["saving_suffix"]
-        path = os.path.join(settings["saving_directory"], name)
+        path, _ = saved_frame(settings, index)
         file = self._files.get(path)
         if file is None:
             os.makedirs(settings["saving_directory"], exist_ok=True)

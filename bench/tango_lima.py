@@ -1,0 +1,151 @@
+"""Tango and Lima speed: the simulator server run by our own code, a Redis and a runtime folder of its own.
+
+Prints, each as the median of several runs, beside its limit measured in the same run:
+- ``get_image`` of 1024x1024 uint32 frames from the server's memory, against a plain ``readImage`` of the
+  same frames with a PyTango proxy (target: at least half of its rate);
+- the per-point time of ``loopscan(2000, 0, tcounter)`` on a Tango counter (publishing on, saving off),
+  against a bare loop reading that counter (green mode, as the scan does, and a plain proxy);
+- frames per second that ``loopscan(1000, 0, lima_simulator)`` sustains with saving on (256x256 uint32
+  frames, as in the demo, and 1024x1024).
+
+Usage: .venv/bin/python bench/tango_lima.py [runs]
+"""
+
+from gevent import monkey
+
+monkey.patch_all(thread=False, queue=False, os=False, signal=False, subprocess=False)
+
+import os  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import redis  # noqa: E402
+import tango  # noqa: E402
+
+from bliss_shell.comm import EmbeddedRedis, use_redis  # noqa: E402
+from bliss_shell.comm.tango_servers import TangoDatabase, needed_servers  # noqa: E402
+from bliss_shell.config import Config, ConfigRoot  # noqa: E402
+from bliss_shell.controllers.lima_protocol import decode_data_array  # noqa: E402
+from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
+from bliss_shell.shell.namespace import session_namespace  # noqa: E402
+
+CONFIG = """
+- name: bench_simulators
+  class: TangoServer
+  instance: bench
+  devices:
+    SimCounter: [id00/counter/tcounter]
+    LimaCCDs: [id00/limaccds/bench]
+- name: tcounter
+  class: TangoCounter
+  tango_url: id00/counter/tcounter
+  distribution: FLAT
+  height: 10
+- name: lima_simulator
+  class: Lima
+  tango_url: id00/limaccds/bench
+- name: bench
+  class: Session
+"""
+FRAMES = 16  # within the simulator's ring buffer
+COUNTER_POINTS = 2000
+LIMA_POINTS = 1000
+
+
+def median_rate(samples: list[float]) -> float:
+    return statistics.median(samples)
+
+
+def get_image_rates(namespace: dict, proxy: tango.DeviceProxy) -> tuple[float, float]:
+    """Frames per second: our ``get_image`` (Redis lookups + readImage + decode), and readImage + decode alone."""
+    images = namespace["loopscan"](FRAMES, 0, namespace["lima_simulator"], save=False, return_scan=True)
+    view = images.get_data()["lima_simulator:image"]
+    start = time.perf_counter()
+    frames = [view.get_image(i) for i in range(FRAMES)]
+    ours = FRAMES / (time.perf_counter() - start)
+    assert all(frame.shape == (1024, 1024) for frame in frames)
+    start = time.perf_counter()
+    plain = [decode_data_array(proxy.readImage(i)[1]) for i in range(FRAMES)]
+    bare = FRAMES / (time.perf_counter() - start)
+    assert all((a == b).all() for a, b in zip(frames, plain))
+    return ours, bare
+
+
+def counter_costs(namespace: dict, url: str) -> tuple[float, float, float]:
+    """Seconds per point: loopscan on the Tango counter, a green-mode read loop, a plain-proxy read loop."""
+    counter = namespace["tcounter"]
+    start = time.perf_counter()
+    namespace["loopscan"](COUNTER_POINTS, 0, counter, save=False)
+    scan = (time.perf_counter() - start) / COUNTER_POINTS
+    start = time.perf_counter()
+    for _ in range(COUNTER_POINTS):
+        counter.read(0)
+    green = (time.perf_counter() - start) / COUNTER_POINTS
+    plain_proxy = tango.DeviceProxy(url)
+    start = time.perf_counter()
+    for _ in range(COUNTER_POINTS):
+        plain_proxy.read_attribute("Value")
+    plain = (time.perf_counter() - start) / COUNTER_POINTS
+    return scan, green, plain
+
+
+def lima_fps(namespace: dict) -> float:
+    start = time.perf_counter()
+    namespace["loopscan"](LIMA_POINTS, 0, namespace["lima_simulator"])
+    return LIMA_POINTS / (time.perf_counter() - start)
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    folder = Path(tempfile.mkdtemp(prefix="bsb-"))
+    folder.chmod(0o700)
+    os.environ["XDG_RUNTIME_DIR"] = str(folder)
+    os.environ.pop("TANGO_HOST", None)
+    (folder / "beamline").mkdir()
+    (folder / "beamline" / "bench.yml").write_text(CONFIG)
+    config = Config([ConfigRoot(folder / "beamline")])
+    redis_server = EmbeddedRedis(folder)
+    redis_server.ensure_running()
+    client = redis.Redis(unix_socket_path=str(redis_server.socket))
+    use_redis(client)
+    servers = needed_servers(config, config.get("bench").object_names())
+    try:
+        for server in servers:
+            server.start()
+        session = config.get("bench")
+        namespace = session_namespace(session, client, ErrorReport())
+        session.setup(namespace, on_error=print, verbose=False)
+        namespace["SCAN_SAVING"].base_path = str(folder / "scans")
+        lima = tango.DeviceProxy("id00/limaccds/bench")
+        lima.sim_image_size = [1024, 1024]
+        image_rates = [get_image_rates(namespace, lima) for _ in range(runs)]
+        counter_times = [counter_costs(namespace, "id00/counter/tcounter") for _ in range(runs)]
+        fps_big = [lima_fps(namespace) for _ in range(max(1, runs // 2))]
+        lima.sim_image_size = [256, 256]
+        fps_small = [lima_fps(namespace) for _ in range(runs)]
+    finally:
+        for server in servers:
+            server.stop()
+        TangoDatabase(folder).stop()
+        client.close()
+        redis_server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    ours = median_rate([r[0] for r in image_rates])
+    bare = median_rate([r[1] for r in image_rates])
+    ratios = [r[0] / r[1] for r in image_rates]
+    scan, green, plain = (statistics.median(t[i] for t in counter_times) * 1e3 for i in range(3))
+    print(f"get_image, 1024x1024 uint32 from server memory: {ours:7.0f} frames/s ({ours * 4.194:.0f} MB/s; median of {runs})")
+    print(f"plain readImage + decode of the same frames:    {bare:7.0f} frames/s (ratio {statistics.median(ratios):.2f}; target >= 0.5)")
+    print(f"loopscan({COUNTER_POINTS}, 0, tcounter), Tango counter:   {scan:.3f} ms per point (publishing on, saving off)")
+    print(f"bare read loop of that counter, green mode:   {green:.3f} ms per read (scan / bare {scan / green:.2f})")
+    print(f"bare read loop, plain (blocking) proxy:       {plain:.3f} ms per read")
+    print(f"loopscan({LIMA_POINTS}, 0, lima_simulator), saving on: {statistics.median(fps_small):.0f} frames/s at 256x256, "
+          f"{statistics.median(fps_big):.0f} frames/s at 1024x1024 (uint32)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
