@@ -17,6 +17,7 @@ import tempfile  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import gevent  # noqa: E402
 import pytest  # noqa: E402
 import redis  # noqa: E402
 
@@ -47,6 +48,18 @@ def redis_client(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
     use_redis(client)  # what get_node() and friends use in this process
     yield client
     client.close()
+
+
+def interruptible(function, *args):
+    """Run a command in a greenlet as the shell does: Ctrl-C ends up caught inside it."""
+
+    def command():
+        try:
+            return function(*args)
+        except KeyboardInterrupt as interrupt:
+            return interrupt
+
+    return gevent.spawn(command)
 
 
 def _fail(error: BaseException) -> None:

@@ -17,7 +17,7 @@ import pytest
 import silx.io
 
 from bliss_shell.writer import dataset_names
-from conftest import BEAMLINE
+from conftest import BEAMLINE, interruptible
 from terminal import BLISS
 
 
@@ -122,14 +122,7 @@ def test_an_existing_file_that_is_not_hdf5_is_refused_and_left_untouched(session
 
 def test_ctrl_c_leaves_an_aborted_entry_with_the_points_taken(session):
     scan = session["loopscan"](1000, 0.02, session["diode"], run=False)
-
-    def command():
-        try:
-            scan.run()
-        except KeyboardInterrupt:
-            pass
-
-    running = gevent.spawn(command)
+    running = interruptible(scan.run)
     gevent.sleep(0.5)
     running.kill(KeyboardInterrupt, block=True)
     written = stored(scan.path, scan.node.name)

@@ -13,19 +13,7 @@ from bliss_shell.data import EventType, get_node, get_session_node
 from bliss_shell.scanning import ScanSaving
 from bliss_shell.shell.error_report import ErrorReport
 from bliss_shell.shell.namespace import session_namespace
-from conftest import BEAMLINE
-
-
-def interruptible(function, *args):
-    """Run a command in a greenlet as the shell does: Ctrl-C ends up caught inside it."""
-
-    def command():
-        try:
-            return function(*args)
-        except KeyboardInterrupt as interrupt:
-            return interrupt
-
-    return gevent.spawn(command)
+from conftest import BEAMLINE, interruptible
 
 
 def db_names(node) -> list[str]:

@@ -23,6 +23,7 @@ from bliss_shell.controllers.lima_protocol import decode_data_array
 from bliss_shell.data import get_node
 from bliss_shell.shell.error_report import ErrorReport
 from bliss_shell.shell.namespace import session_namespace
+from conftest import interruptible
 
 DEVICES = {"SimMotor": ["id00/motor/tm1"], "SimCounter": ["id00/counter/tgauss"], "LimaCCDs": ["id00/limaccds/sim1"]}
 
@@ -249,6 +250,27 @@ def test_the_scan_file_shows_the_lima_frames_from_the_master_file(tango_session,
         assert all(np.array_equal(frames[i], images.get_image(i)) for i in range(3))
         assert entry["instrument/lima_simulator"].attrs["NX_class"] == "NXdetector"
         assert entry["writer/status"][()] == b"SUCCEEDED"
+
+
+def test_an_endless_timescan_takes_frames_until_ctrl_c_and_links_every_one(tango_session):
+    lima = tango_session["lima_simulator"]
+    scan = tango_session["timescan"](0.01, lima, npoints=0, run=False)
+    command = interruptible(scan.run)
+    deadline = time.monotonic() + 10
+    while scan.node is None or len(scan.get_data().get("lima_simulator:image", ())) < 5:  # beyond one frame: acq_nb_frames 0 is endless
+        assert time.monotonic() < deadline, "the endless timescan stopped taking frames"
+        gevent.sleep(0.05)
+    command.kill(KeyboardInterrupt, block=True)
+    images = scan.get_data()["lima_simulator:image"]
+    taken = len(images)
+    gevent.sleep(0.2)
+    assert tango.DeviceProxy(lima.url).acq_status == "Ready"  # the acquisition was stopped with the scan
+    assert len(scan.get_data()["lima_simulator:image"]) == taken
+    with h5py.File(scan.path, "r") as master:
+        entry = master[scan.node.name]
+        assert entry["writer/status"][()] == b"ABORTED"
+        assert entry["measurement/lima_simulator"].shape[0] == taken
+        assert np.array_equal(entry["measurement/lima_simulator"][taken - 1], images.get_image(-1))
 
 
 def test_a_server_killed_mid_scan_fails_the_scan_keeps_the_points_and_frames_come_from_file(redis_client, tmp_path):

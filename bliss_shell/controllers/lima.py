@@ -35,7 +35,7 @@ class Lima:
         device = self._device
         device.write("user_detector_name", self.name)
         device.write("acq_trigger_mode", "INTERNAL_TRIGGER_MULTI")
-        device.write("acq_nb_frames", max(npoints, 1))
+        device.write("acq_nb_frames", npoints)  # 0: until stopAcq, as LimaCCDs reads it (endless timescan)
         device.write("acq_expo_time", count_time)
         saving = {
             "saving_mode": "AUTO_FRAME" if images_directory else "MANUAL",

@@ -9,6 +9,7 @@ Only ``sim_*`` attributes are the simulator's own.
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from collections import OrderedDict
@@ -189,8 +190,9 @@ class LimaCCDs(Device):
     # -- the simulated camera ------------------------------------------------------------
 
     def _acquire(self, count: int) -> None:
+        """Take ``count`` frames, or frames until stopAcq when ``count`` is 0 (LimaCCDs' endless acquisition)."""
         period = self._settings["acq_expo_time"] + self._settings["latency_time"]
-        for _ in range(count):
+        for _ in range(count) if count else itertools.count():
             if self._stop.wait(self._settings["acq_expo_time"]):
                 break
             frame = self._frame()
@@ -205,7 +207,8 @@ class LimaCCDs(Device):
             if self._stop.wait(max(0.0, period - self._settings["acq_expo_time"])):
                 break
         with self._lock:
-            done = self._last["ready"] + 1 >= self._settings["acq_nb_frames"]
+            nb_frames = self._settings["acq_nb_frames"]
+            done = nb_frames > 0 and self._last["ready"] + 1 >= nb_frames
         if done or self._settings["acq_trigger_mode"] != "INTERNAL_TRIGGER_MULTI" or self._stop.is_set():
             self._status = "Ready"
             self._close_files()
