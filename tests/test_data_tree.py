@@ -23,6 +23,7 @@ def check_complete(events, npoints: int) -> dict[str, list[float]]:
         node = event.node
         if event.type is EventType.NEW_NODE:
             assert node.db_name not in seen, f"{node.db_name} announced twice"
+            assert not prepared or node.type != "channel", f"{node.db_name} announced after PREPARED"
             assert not seen or node.parent.db_name in seen, f"{node.db_name} came before its parent"
             seen.add(node.db_name)
         elif event.type is EventType.PREPARED_SCAN:
@@ -130,6 +131,34 @@ def test_a_greenlet_reader_sees_every_point_once_whenever_it_starts(session, sta
     reader.join(timeout=30)
     values = check_complete(events, npoints)
     assert values["c1"] == scan.get_data()["c1"].tolist()
+
+
+def test_a_reader_started_on_a_scan_node_before_it_is_published_gets_the_tree_before_prepared(session):
+    from bliss_shell.data import ScanNode
+    from bliss_shell.scanning import current
+
+    followed = []
+
+    def watch(db_name: str):  # what the shell's live display does for every scan
+        node = ScanNode(current().client, db_name, {"name": db_name.rsplit(":", 1)[1], "type": "scan"})
+        events: list = []
+        followed.append(events)
+
+        def read():
+            for event in node.walk_events():
+                events.append(event)
+                if event.type is EventType.END_SCAN:
+                    return
+
+        reader = gevent.spawn(read)
+        return lambda: reader.join(timeout=10)
+
+    current().watch = watch
+    for _ in range(20):  # the reader races the publisher; every run must see the same order
+        session["loopscan"](5, 0, session["diode"], session["c1"])
+    assert len(followed) == 20
+    for events in followed:
+        check_complete(events, 5)
 
 
 def test_walk_events_resumes_from_first_index(session):

@@ -8,11 +8,13 @@ import gevent
 
 from bliss_shell.config import ConfigNode
 
+from .axis import OffsetAxis
 from .motion import Move
 
 
-class SimulationMotor:
-    """``class: SimulationMotor`` with ``velocity``, ``acceleration``, ``low_limit``, ``high_limit``, ``unit``.
+class SimulationMotor(OffsetAxis):
+    """``class: SimulationMotor`` with ``velocity``, ``acceleration``, ``low_limit``, ``high_limit`` (dial),
+    ``offset``, ``unit``.
 
     Example
     -------
@@ -22,6 +24,7 @@ class SimulationMotor:
     """
 
     def __init__(self, node: ConfigNode):
+        super().__init__(node)
         self.name: str = node.name
         self.unit: str | None = node.get("unit")
         self.velocity = float(node.get("velocity", 1000.0))
@@ -36,31 +39,21 @@ class SimulationMotor:
         return f"SimulationMotor({self.name!r}, position={self.position:g})"
 
     @property
-    def limits(self) -> tuple[float, float]:
+    def dial_limits(self) -> tuple[float, float]:
         return self._limits
 
     @property
-    def position(self) -> float:
+    def dial(self) -> float:
         return self._move.position()
 
     @property
     def state(self) -> str:
         return "MOVING" if self._motion is not None and not self._motion.dead else "READY"
 
-    def check_target(self, target: float) -> None:
-        low, high = self._limits
-        if not isinstance(target, (int, float)) or math.isnan(target):
-            raise TypeError(f"{self.name}: position {target!r} is not a number")
-        if not low <= target <= high:
-            raise ValueError(f"{self.name}: position {target:g} outside limits ({low:g}, {high:g})")
-
-    def move(self, target: float, wait: bool = True) -> None:
-        self.check_target(target)
+    def _move_dial(self, target: float) -> None:
         self.stop()
-        self._move = Move(self.position, float(target), self.velocity, self.acceleration)
+        self._move = Move(self.dial, target, self.velocity, self.acceleration)
         self._motion = gevent.spawn(gevent.sleep, self._move.duration)
-        if wait:
-            self.wait_move()
 
     def wait_move(self) -> None:
         if self._motion is not None:
@@ -72,5 +65,5 @@ class SimulationMotor:
 
     def stop(self) -> None:
         if self.state == "MOVING":
-            self._move = Move.still(self.position)
+            self._move = Move.still(self.dial)
             self._motion.kill()

@@ -12,6 +12,7 @@ import tango
 
 from bliss_shell.config import ConfigNode
 
+from .axis import OffsetAxis
 from .interfaces import ConfiguredCounter
 from .tango_client import TangoClient
 
@@ -25,10 +26,12 @@ _MOTOR_SETTINGS = {
 _POLL = 0.005
 
 
-class TangoMotor:
-    """``class: TangoMotor`` with ``tango_url`` (a device with Position, limits, Velocity, Stop)."""
+class TangoMotor(OffsetAxis):
+    """``class: TangoMotor`` with ``tango_url`` (a device with Position, limits, Velocity, Stop); the device
+    speaks dial positions, ``offset`` (config, default 0) makes them user positions."""
 
     def __init__(self, node: ConfigNode):
+        super().__init__(node)
         self.name: str = node.name
         self._device = TangoClient(node)
         self.url = self._device.url
@@ -41,11 +44,11 @@ class TangoMotor:
         return f"TangoMotor({self.name!r}, {self.url})"
 
     @property
-    def position(self) -> float:
+    def dial(self) -> float:
         return self._device.read("Position")
 
     @property
-    def limits(self) -> tuple[float, float]:
+    def dial_limits(self) -> tuple[float, float]:
         low, high = self._device.read_many(["LowLimit", "HighLimit"])
         return low, high
 
@@ -54,16 +57,8 @@ class TangoMotor:
         state = self._device.state()
         return "MOVING" if state == tango.DevState.MOVING else "READY" if state in (tango.DevState.ON, tango.DevState.ALARM) else str(state)
 
-    def check_target(self, target: float) -> None:
-        low, high = self.limits
-        if not low <= target <= high:
-            raise ValueError(f"{self.name}: position {target:g} outside limits ({low:g}, {high:g})")
-
-    def move(self, target: float, wait: bool = True) -> None:
-        self.check_target(target)
-        self._device.write("Position", float(target))
-        if wait:
-            self.wait_move()
+    def _move_dial(self, target: float) -> None:
+        self._device.write("Position", target)
 
     def wait_move(self) -> None:
         try:

@@ -80,13 +80,16 @@ class Walker:
         scan = self._register(node, scan)
         yield from self._out(Event(EventType.NEW_NODE, node))
         if node.type == "scan" and not self._nodes_only:
+            # PREPARED is published after the whole tree: read it first, and the descendants
+            # read next are complete whenever it is there (a scan being published right now).
+            scan_events = self._read_scan_events(node)
             channels = []
             if not self._exclude(node):
                 for descendant in self._descendants(node, scan):
                     yield from self._out(Event(EventType.NEW_NODE, descendant))
                     if _has_data(descendant):
                         channels.append(descendant)
-            yield from self._scan_events(node)
+            yield from self._on_events(node, scan_events)
             for channel in channels:
                 yield from self._data(channel)
             yield from self._release_ended(settled=True)
@@ -110,12 +113,12 @@ class Walker:
             self._positions[key] = entries[-1][0].decode()
         return node.nodes_of_children(entries)
 
-    def _scan_events(self, scan: Any) -> Iterator[Event]:
+    def _read_scan_events(self, scan: Any) -> list:
         key = keys.events_key(scan.db_name)
         entries = self._client.xrange(key, min=f"({self._positions[key]}")
         if entries:
             self._positions[key] = entries[-1][0].decode()
-        yield from self._on_events(scan, entries)
+        return entries
 
     def _data(self, channel: Any) -> Iterator[Event]:
         key = keys.data_key(channel.db_name)
@@ -153,9 +156,12 @@ class Walker:
                     owner = self._owners[key]
                     if kind == "children|":
                         for child in owner.nodes_of_children(entries):
-                            self._register(child, self._scan_of.get(owner.db_name))
+                            scan = self._register(child, self._scan_of.get(owner.db_name))
                             added = True
                             yield from self._out(Event(EventType.NEW_NODE, child))
+                            if not self._exclude(child):  # the whole subtree now, so a PREPARED read in
+                                for descendant in self._descendants(child, scan):  # this batch comes after it
+                                    yield from self._out(Event(EventType.NEW_NODE, descendant))
                     elif kind == "events|":
                         yield from self._on_events(owner, entries)
                     else:

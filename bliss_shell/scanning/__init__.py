@@ -21,11 +21,16 @@ from .commands import (
     timescan,
 )
 from .context import ScanContext, activate, current
+from .listing import lscnt, lsmg, lsobj
+from .motors import lsmot, mv, mvr, sync, umv, umvr, wa, wm
+from .scan_tools import cen, com, fwhm, goto_cen, goto_com, goto_peak, peak, plotselect, where
 from .scan import Scan, ScanPlan
 from .scan_saving import ScanSaving
 
 COMMANDS = [a2scan, amesh, anscan, ascan, ct, d2scan, dmesh, dnscan, dscan, lineup, lookupscan, loopscan,
-            pointscan, sct, timescan]  # fmt: skip
+            pointscan, sct, timescan,  # scans, then the helpers
+            wa, wm, mv, umv, mvr, umvr, sync, where, lsmot, lscnt, lsmg, lsobj, plotselect,
+            cen, peak, com, fwhm, goto_cen, goto_peak, goto_com]  # fmt: skip
 
 __all__ = [
     "COMMANDS", "Scan", "ScanContext", "ScanPlan", "ScanSaving", "activate", "current",

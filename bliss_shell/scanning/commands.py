@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from bliss_shell.config import ObjectUnavailable, Unavailable
 from bliss_shell.controllers import Axis, Counter, Detector, MeasurementGroup
 
 from .context import current
+from .listing import available
 from .scan import Scan, ScanPlan
 
 
@@ -199,13 +199,8 @@ def _scan(command: str, axes: list[Axis], positions: np.ndarray, npoints: int, c
     return scan if return_scan or not run else None
 
 
-def _available(command: str, item: Any) -> None:
-    if isinstance(item, Unavailable):
-        raise ObjectUnavailable(f"{command}: {item.name} is unavailable: {item.reason}")
-
-
 def _axis(command: str, motor: Any) -> Axis:
-    _available(command, motor)
+    available(command, motor)
     if not isinstance(motor, Axis):
         raise TypeError(f"{command}: {motor!r} is not a motor")
     return motor
@@ -223,7 +218,7 @@ def _counters(command: str, given: Sequence[Any], active_mg: MeasurementGroup | 
     counters: list[Counter] = []
     detectors: list[Detector] = []
     for item in given:
-        _available(command, item)
+        available(command, item)
         for member in item.counters if isinstance(item, MeasurementGroup) else [item]:
             chosen = counters if isinstance(member, Counter) else detectors if isinstance(member, Detector) else None
             if chosen is None:

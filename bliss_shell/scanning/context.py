@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -20,6 +21,10 @@ class ScanContext:
     scan_saving: ScanSaving
     scans: deque
     namespace: dict[str, Any]
+    plot_selection: list[str] = field(default_factory=list)  # counter names chosen by plotselect()
+    # The live display: called with a scan's db_name once its tree is published; what it
+    # returns is called after END, to wait until the display has shown the whole scan.
+    watch: Callable[[str], Callable[[], None]] | None = None
 
     @property
     def active_mg(self) -> MeasurementGroup | None:

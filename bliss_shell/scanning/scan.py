@@ -27,6 +27,7 @@ from bliss_shell.writer import ImageFrames, NexusScanWriter, check_target, datas
 
 from .context import ScanContext
 from .scan_data import ScanData
+from .scan_tools import goto_measure, measure
 
 
 _FILE_STATUS = {"done": "SUCCEEDED", "aborted": "ABORTED", "failed": "FAILED"}
@@ -106,6 +107,7 @@ class Scan:
         publisher.prepared(db_name)
         self.node = ScanNode(self._context.client, db_name, {"name": db_name.rsplit(":", 1)[1], "type": "scan"})
         writer = self._writer(db_name) if self.path else None
+        shown = self._context.watch(db_name) if self._context.watch else None
         state, reason = "done", ""
         try:
             if writer is not None:
@@ -131,6 +133,8 @@ class Scan:
             self.state = state
             publisher.set_info(db_name, info)
             publisher.end(db_name, state, reason)
+            if shown is not None:
+                shown()
             self.node = get_node(db_name, self._context.client)
             self._return_motors()
         if late_failures:  # every point was taken, but a device did not stop or the file is incomplete
@@ -310,3 +314,24 @@ class Scan:
                  for detector, db in self._images}  # fmt: skip
         return ScanData(arrays, {channel.spec.fullname: channel.source for channel in self._channels}, views)
 
+    # Peak tools on this scan: counter defaults to plotselect's choice, axis to the first scanned motor.
+    def cen(self, counter: Any = None, axis: Any = None) -> float:
+        return measure("cen", self, counter, axis)
+
+    def fwhm(self, counter: Any = None, axis: Any = None) -> float:
+        return measure("fwhm", self, counter, axis)
+
+    def peak(self, counter: Any = None, axis: Any = None) -> float:
+        return measure("peak", self, counter, axis)
+
+    def com(self, counter: Any = None, axis: Any = None) -> float:
+        return measure("com", self, counter, axis)
+
+    def goto_cen(self, counter: Any = None, axis: Any = None) -> float:
+        return goto_measure("cen", self, counter, axis)
+
+    def goto_peak(self, counter: Any = None, axis: Any = None) -> float:
+        return goto_measure("peak", self, counter, axis)
+
+    def goto_com(self, counter: Any = None, axis: Any = None) -> float:
+        return goto_measure("com", self, counter, axis)

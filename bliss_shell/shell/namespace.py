@@ -13,12 +13,14 @@ from bliss_shell.data.publisher import register_session
 from bliss_shell.scanning import COMMANDS, ScanContext, ScanSaving, activate, current
 
 from .error_report import ErrorReport
+from .scan_display import shell_display
 
 
-def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport) -> dict[str, Any]:
+def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport, display: bool = False) -> dict[str, Any]:
     """The shell's own names and the scan commands, bound to this session's Redis data.
 
-    ``sleep`` is gevent's, so background greenlets keep running during it.
+    ``sleep`` is gevent's, so background greenlets keep running during it. ``display``
+    shows every scan live (the shell and ``bliss --script``; tests leave it off).
     """
     register_session(client, session.name)
     scan_saving = ScanSaving(client, session.name)
@@ -32,7 +34,8 @@ def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport
         "SCANS": session.scans,
     }
     namespace.update({command.__name__: command for command in COMMANDS})
-    activate(ScanContext(session.name, client, scan_saving, session.scans, namespace))
+    watch = shell_display(client) if display else None
+    activate(ScanContext(session.name, client, scan_saving, session.scans, namespace, watch=watch))
     return namespace
 
 

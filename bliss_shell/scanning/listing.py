@@ -1,0 +1,50 @@
+"""What the session holds: ``lscnt``, ``lsmg``, ``lsobj``, and the lookups the other helpers share."""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+from bliss_shell.config import ObjectUnavailable, Unavailable
+from bliss_shell.controllers import Axis, Counter, Detector, MeasurementGroup
+
+from .context import current
+from .tables import format_table
+
+
+def session_objects() -> dict[str, Any]:
+    """The namespace's devices, by name, each once (the user's own variables and ``ACTIVE_MG`` left out)."""
+    kinds = (Axis, Counter, Detector, MeasurementGroup, Unavailable)
+    found: dict[int, tuple[str, Any]] = {}
+    for name, value in current().namespace.items():
+        if not name.startswith("_") and isinstance(value, kinds):
+            found.setdefault(id(value), (name, value))
+    return dict(found.values())
+
+
+def available(command: str, item: Any) -> None:
+    """Refuse an object whose device could not be reached when the session opened."""
+    if isinstance(item, Unavailable):
+        raise ObjectUnavailable(f"{command}: {item.name} is unavailable: {item.reason}")
+
+
+def lscnt() -> None:
+    """Every counter of the session: name, shape, controller, unit."""
+    counters = [value for value in session_objects().values() if isinstance(value, Counter)]
+    rows = [[c.name, "0D" if not c.shape else f"{len(c.shape)}D {tuple(c.shape)}", c.controller_name, c.unit or ""] for c in counters]
+    print(format_table(["Name", "Shape", "Controller", "Unit"], rows))
+
+
+def lsmg() -> None:
+    """The measurement groups; ``*`` marks the active one (``ACTIVE_MG``), what scans count by default."""
+    active = current().active_mg
+    for group in (value for value in session_objects().values() if isinstance(value, MeasurementGroup)):
+        mark = "*" if group is active else " "
+        print(f" {mark} {group.name}: {', '.join(counter.name for counter in group.counters)}")
+
+
+def lsobj(pattern: str = "*") -> None:
+    """The session's objects whose name matches a shell pattern: ``lsobj("rob*")``."""
+    if not isinstance(pattern, str):
+        raise TypeError(f"lsobj: the pattern is a string such as 'rob*', not {pattern!r}")
+    print("  ".join(name for name in session_objects() if fnmatch.fnmatchcase(name, pattern)))

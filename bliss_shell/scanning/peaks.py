@@ -1,0 +1,89 @@
+"""Peak tools: where a counter peaks along the scanned axis, computed from the scan's data, no display needed.
+
+``cen`` and ``fwhm`` come from the half-maximum crossings (linear interpolation, baseline
+= the lowest value); ``com`` is the centre of mass above that baseline; ``peak`` is the
+axis position of the highest value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bliss_shell.controllers import Axis
+
+if TYPE_CHECKING:
+    from .scan import Scan
+
+
+@dataclass(frozen=True)
+class Curve:
+    x: np.ndarray
+    y: np.ndarray
+    axis: Axis | None  # None when the scan moved nothing (x is elapsed_time)
+    counter: str
+
+
+def curve(command: str, scan: Scan, counter: Any = None, axis: Any = None, selection: list[str] = ()) -> Curve:
+    """The counter (given, else the first plotselected one in the scan, else the scan's first) along the axis."""
+    if scan.node is None:
+        raise RuntimeError(f"{command}: {scan!r} has not run yet")
+    data = scan.get_data()
+    scalars = [c.name for c in scan.plan.counters if not c.shape]
+    if counter is None:
+        name = next((n for n in selection if n in scalars), scalars[0] if scalars else None)
+        if name is None:
+            raise ValueError(f"{command}: scan {scan.number} counted nothing to look at")
+    else:
+        name = getattr(counter, "name", counter)
+        if name not in scalars:
+            raise ValueError(f"{command}: {name!r} is not a counter of scan {scan.number}; it has {', '.join(scalars)}")
+    if axis is None:
+        axis = scan.plan.axes[0] if scan.plan.axes else None
+    elif axis not in scan.plan.axes:
+        raise ValueError(f"{command}: {getattr(axis, 'name', axis)!r} was not scanned in scan {scan.number}")
+    x = np.asarray(data[axis] if axis is not None else data["elapsed_time"], dtype=float)
+    y = np.asarray(data[name], dtype=float)
+    if len(y) == 0:
+        raise ValueError(f"{command}: scan {scan.number} has no point")
+    return Curve(x, y, axis, name)
+
+
+def peak(x: np.ndarray, y: np.ndarray) -> float:
+    return float(x[int(np.argmax(y))])
+
+
+def com(x: np.ndarray, y: np.ndarray) -> float:
+    above = y - y.min()
+    if not above.sum():
+        raise ValueError("com: the counter is flat, there is no centre of mass")
+    return float(np.sum(x * above) / np.sum(above))
+
+
+def cen_fwhm(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Centre and full width at half maximum; an edge point stands in for a crossing outside the scan."""
+    top = int(np.argmax(y))
+    half = y.min() + (y[top] - y.min()) / 2
+    if y[top] == y.min():
+        raise ValueError("cen: the counter is flat, there is no peak")
+    left = _crossing(x, y, half, range(top, 0, -1), -1)
+    right = _crossing(x, y, half, range(top, len(y) - 1), 1)
+    return float((left + right) / 2), float(abs(right - left))
+
+
+def _crossing(x: np.ndarray, y: np.ndarray, half: float, indexes: range, step: int) -> float:
+    for i in indexes:
+        j = i + step
+        if y[j] <= half:
+            return float(x[i] + (x[j] - x[i]) * (y[i] - half) / (y[i] - y[j]))
+    return float(x[indexes.stop])  # no crossing inside the scan: its last point on that side
+
+
+MEASURES = {
+    "peak": peak,
+    "com": com,
+    "cen": lambda x, y: cen_fwhm(x, y)[0],
+    "fwhm": lambda x, y: cen_fwhm(x, y)[1],
+}

@@ -1,0 +1,208 @@
+"""The live scan display: a header, a row per point, or a progress bar; read from Redis like any client.
+
+The shell runs one ``ScanTable`` per scan it starts; ``bliss --watch SESSION`` runs one per
+scan it sees in another process. Both read only what the scan published, so what the
+shell shows is what every reader gets.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TextIO
+
+import gevent
+import numpy as np
+import redis
+
+from bliss_shell.data import EventType, ScanNode, get_session_node
+
+_BAR_PERIOD = 0.1  # progress bar refresh
+_MIN_WIDTH = 10
+_INDEX_WIDTH = 6
+_FINISH_TIMEOUT = 10.0  # the scan has ended: its last events are already in Redis
+
+
+def wants_bar(npoints: int, count_time: float) -> bool:
+    """Rows when a reader can follow them; a bar for many or fast points (documented in docs/shell.md)."""
+    if npoints == 0:
+        return count_time < 0.05
+    return npoints > 500 or (npoints > 50 and count_time < 0.02)
+
+
+class ScanTable:
+    """Prints one scan as it runs; ``follow()`` returns when the scan has ended."""
+
+    def __init__(self, node: Any, out: TextIO | None = None, width: int | None = None, quiet: tuple[str, ...] = ()):
+        self._node = node
+        self._quiet = quiet  # scan types that print their own lines (the shell's ct)
+        self._out = out or sys.stdout
+        self._width = width or shutil.get_terminal_size((100, 24)).columns
+        self._channels: list[Any] = []  # scalar channels in publishing order
+        self._skipped: list[str] = []
+        self._pending: dict[str, deque] = {}
+        self._shown: list[Any] = []  # the channels that fit the terminal
+        self._rows = 0
+
+    def follow(self) -> None:
+        events = self._node.walk_events()
+        for event in events:
+            if event.type is EventType.NEW_NODE and event.node is not self._node:
+                self._add_node(event.node)
+            elif event.type is EventType.PREPARED_SCAN:
+                info = self._node.info
+                if info.get("type") in self._quiet:
+                    return
+                self._header(info)
+                if wants_bar(int(info.get("npoints", 0)), float(info.get("count_time", 0.0))):
+                    events.close()
+                    self._follow_bar(int(info.get("npoints", 0)))
+                    return
+            elif event.type is EventType.NEW_DATA and event.node.db_name in self._pending:
+                self._pending[event.node.db_name].extend(event.data.data.tolist())
+                self._print_rows()
+            elif event.type is EventType.END_SCAN:
+                self._footer(event.data.data)
+                return
+
+    def _add_node(self, node: Any) -> None:
+        if node.type == "lima":
+            self._skipped.append(node.parent.name)
+        elif node.type == "channel":
+            if node.shape:
+                self._skipped.append(node.short_name)
+            else:
+                self._channels.append(node)
+                self._pending[node.db_name] = deque()
+
+    def _header(self, info: dict[str, Any]) -> None:
+        number = self._node.name.lstrip("_").split("_", 1)[0]
+        start = datetime.fromisoformat(info["start_time"]).strftime("%a %b %d %H:%M:%S %Y")
+        lines = [f"\nScan {number}  {start}  file {info.get('filename') or '<no saving>'}", info.get("title", "")]
+        masters = [c.fullname for c in self._channels if c.fullname.startswith("axis:") or c.name == "elapsed_time"]
+        lines.append(f"   masters: [ {', '.join(masters)} ]")
+        self._shown = self._fit()
+        hidden = [c.short_name for c in self._channels if c not in self._shown]
+        if self._skipped or hidden:
+            lines.append(f"   not in the table: {', '.join(self._skipped + hidden)}")
+        self._widths = [max(_MIN_WIDTH, len(_label(c)) + 2, len(_controller(c)) + 2) for c in self._shown]
+        controllers = "".join(f"{_controller(c):>{w}}" for c, w in zip(self._shown, self._widths))
+        names = "".join(f"{_label(c):>{w}}" for c, w in zip(self._shown, self._widths))
+        lines += ["", " " * _INDEX_WIDTH + controllers, f"{'#':>{_INDEX_WIDTH}}{names}"]
+        self._write("\n".join(lines) + "\n")
+
+    def _fit(self) -> list[Any]:
+        """As many columns as the terminal shows, in order: motors, dt, counters."""
+        shown, used = [], _INDEX_WIDTH
+        for channel in self._channels:
+            width = max(_MIN_WIDTH, len(_label(channel)) + 2, len(_controller(channel)) + 2)
+            if used + width > self._width and shown:
+                break
+            shown.append(channel)
+            used += width
+        return shown
+
+    def _print_rows(self) -> None:
+        ready = min(len(self._pending[c.db_name]) for c in self._channels)
+        lines = []
+        for _ in range(ready):
+            values = {c.db_name: self._pending[c.db_name].popleft() for c in self._channels}
+            lines.append(self._row(self._rows, [values[c.db_name] for c in self._shown]))
+            self._rows += 1
+        if lines:
+            self._write("\n".join(lines) + "\n")
+
+    def _row(self, index: int, values: list[Any]) -> str:
+        cells = "".join(f"{_number(v):>{w}}" for v, w in zip(values, self._widths))
+        return f"{index:>{_INDEX_WIDTH}}{cells}"
+
+    def _follow_bar(self, npoints: int) -> None:
+        """Count the points from the channel lengths; print the last point at the end."""
+        timer = next(c for c in self._channels if c.name == "elapsed_time")
+        started = time.monotonic()
+        while True:
+            end = self._node.end_state()
+            done = len(timer)
+            self._write("\r" + _bar(done, npoints, time.monotonic() - started, self._width))
+            if end is not None:
+                break
+            gevent.sleep(_BAR_PERIOD)
+        self._write("\n")
+        if done:
+            self._rows = done - 1
+            self._write(self._row(done - 1, [c.get(done - 1) for c in self._shown]) + "\n")
+        self._footer(end)
+
+    def _footer(self, end: dict[str, str]) -> None:
+        info = self._node.info
+        begin = datetime.fromisoformat(info["start_time"])
+        finish = datetime.fromisoformat(info["end_time"]) if "end_time" in info else datetime.now().astimezone()
+        took = (finish - begin).total_seconds()
+        counting = int(info.get("points_acquired", 0)) * float(info.get("count_time", 0.0))
+        dead = f"  (dead time {max(0.0, 1 - counting / took):.0%})" if took > 0 else ""
+        self._write(f"\nTook {_duration(took)}{dead}\n")
+        if end["state"] != "done":
+            self._write(f"Scan {end['state']}: {end['reason']}\n")
+
+    def _write(self, text: str) -> None:
+        self._out.write(text)
+        self._out.flush()
+
+
+def _label(channel: Any) -> str:
+    if channel.name == "elapsed_time":
+        return "dt[s]"
+    return f"{channel.short_name}[{channel.unit}]" if channel.unit else channel.short_name
+
+
+def _controller(channel: Any) -> str:
+    return channel.fullname.split(":", 1)[0] if ":" in channel.fullname else ""
+
+
+def _number(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, (float, np.floating)) else str(value)
+
+
+def _duration(seconds: float) -> str:
+    """``0:00:01.27``, as Sardana shows it."""
+    whole = timedelta(seconds=int(seconds))
+    return f"{whole}.{int((seconds % 1) * 100):02d}"
+
+
+def _bar(done: int, total: int, elapsed: float, width: int) -> str:
+    rate = done / elapsed if elapsed > 0 else 0.0
+    if total:
+        left = f"{_duration((total - done) / rate)} left" if rate else "-- left"
+        text = f" {done}/{total}  {rate:.0f} pts/s  {left}"
+        size = max(10, min(40, width - len(text) - 3))
+        filled = int(size * done / total)
+        return f"[{'#' * filled}{'.' * (size - filled)}]{text}"
+    return f"{done} points  {rate:.0f} pts/s  {_duration(elapsed)}"
+
+
+def shell_display(client: redis.Redis) -> Callable[[str], Callable[[], None]]:
+    """What a session's scans call when they start (``ScanContext.watch``): ``ct`` prints its own lines."""
+
+    def watch(db_name: str) -> Callable[[], None]:
+        node = ScanNode(client, db_name, {"name": db_name.rsplit(":", 1)[1], "type": "scan"})  # published soon
+        follower = gevent.spawn(ScanTable(node, quiet=("ct", "sct")).follow)
+
+        def finish() -> None:
+            follower.join(timeout=_FINISH_TIMEOUT)
+            follower.kill()
+
+        return finish
+
+    return watch
+
+
+def watch_session(session: str, client: redis.Redis, out: TextIO | None = None) -> None:
+    """``bliss --watch SESSION``: show every scan the session starts from now on, until Ctrl-C."""
+    node = get_session_node(session, client)
+    for event in node.walk_on_new_events(exclude_children="scan"):
+        if event.type is EventType.NEW_NODE and event.node.type == "scan":
+            ScanTable(event.node, out).follow()
