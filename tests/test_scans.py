@@ -78,7 +78,8 @@ def test_loopscan_timescan_and_ct_have_timer_on_top(session, capsys):
     assert session["SCANS"][-1] is count
     lines = capsys.readouterr().out.splitlines()
     value = count.get_data()["diode"][0]
-    assert lines[-3].split() == ["diode", "=", f"{value:g}", "(", f"{value / 0.05:g}", "/s)", "diode"]
+    assert lines[-3].split() == ["diode", "=", f"{value:.6g}", f"({value / 0.05:.6g}", "/s)", "diode"]
+    assert lines[-3].index("=") == lines[-2].index("=") == lines[-1].index("=")  # one column of values
     assert session["sct"](0.01, session["diode"]).number == 3  # saved scans count on: loopscan 1, timescan 2
 
 

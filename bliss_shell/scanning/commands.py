@@ -239,11 +239,16 @@ def _title(command: str, *args: Any) -> str:
 
 
 def _print_counts(scan: Scan, count_time: float) -> None:
+    """``diode = 56.2122 (562.122 /s) diode``: value, rate and controller, in aligned columns."""
     data = scan.get_data()
+    rows = []
     for counter in scan.plan.counters:
         value = data[counter][0]
         if np.ndim(value):
-            print(f"{counter.name:>20}  = {np.shape(value)} spectrum, sum {np.sum(value):g}  {counter.controller_name}")
-            continue
-        rate = f"{value / count_time:14g}" if count_time else "-"
-        print(f"{counter.name:>20}  = {value:14g} ( {rate} /s)  {counter.controller_name}")
+            rows.append((counter.name, f"{np.shape(value)} spectrum, sum {np.sum(value):.6g}", "", counter.controller_name))
+        else:
+            rate = f"({value / count_time:.6g} /s)" if count_time else "(- /s)"
+            rows.append((counter.name, f"{value:.6g}", rate, counter.controller_name))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)] if rows else []
+    for name, value, rate, controller in rows:
+        print(f"{name:>{widths[0]}} = {value:>{widths[1]}} {rate:>{widths[2]}} {controller}")

@@ -28,6 +28,7 @@ from bliss_shell.writer import ImageFrames, NexusScanWriter, check_target, datas
 from .context import ScanContext
 from .scan_data import ScanData
 from .scan_tools import goto_measure, measure
+from .tables import position
 
 
 _FILE_STATUS = {"done": "SUCCEEDED", "aborted": "ABORTED", "failed": "FAILED"}
@@ -120,26 +121,45 @@ class Scan:
             state, reason = "failed", f"{type(error).__name__}: {error}"
             raise
         finally:
-            late_failures = self._stop_devices()
+            # A second Ctrl-C while stopping skips the waits (devices, display, dscan's return);
+            # the file and Redis still say how the scan ended.
+            forced = False
+            try:
+                late_failures = self._stop_devices()
+            except KeyboardInterrupt:
+                late_failures, forced = [], True
             if late_failures and state == "done":
                 state, reason = "failed", "; ".join(late_failures)
             end = datetime.now().astimezone()
             info = self._info(start, end, publisher.points)
             if writer is not None:
-                writer.end(_FILE_STATUS[state], reason, end, self._positioners(), info, self._image_frames())
+                forced |= _shielded(lambda: writer.end(_FILE_STATUS[state], reason, end, self._positioners(), info, self._image_frames()))
                 if writer.failure and state == "done":
                     late_failures.append(writer.failure)
                     state, reason = "failed", writer.failure
             self.state = state
             publisher.set_info(db_name, info)
-            publisher.end(db_name, state, reason)
-            if shown is not None:
-                shown()
+            forced |= _shielded(lambda: publisher.end(db_name, state, reason))
             self.node = get_node(db_name, self._context.client)
-            self._return_motors()
+            if shown is not None and not forced:
+                shown()
+            if state == "aborted":
+                print(self._where_things_stand(forced))
+            if not forced:
+                self._return_motors()
         if late_failures:  # every point was taken, but a device did not stop or the file is incomplete
             raise RuntimeError(reason)
         return self
+
+    def _where_things_stand(self, forced: bool) -> str:
+        """After Ctrl-C: where each motor stopped and how many frames each detector took."""
+        lines = [f"Scan {self.number} aborted{' (forced: not waiting for the devices)' if forced else ''}."]
+        for axis in self.plan.axes:
+            going_back = f", going back to {position(self.plan.return_to[axis])}" if self.plan.return_to and not forced else ""
+            lines.append(f"  {axis.name} stopped at {position(axis.position)}{going_back}")
+        for image_db, info in self._image_info.items():
+            lines.append(f"  {image_db.split(':')[-2]}: {info['frames']} frames taken")
+        return "\n".join(lines)
 
     def _stop_devices(self) -> list[str]:
         """Stop every motor and detector of the scan; one that fails (its server died) does not stop the rest."""
@@ -274,8 +294,8 @@ class Scan:
 
     def _return_motors(self) -> None:
         if self.plan.return_to:
-            for axis, position in self.plan.return_to.items():
-                axis.move(position, wait=False)
+            for axis, target in self.plan.return_to.items():
+                axis.move(target, wait=False)
             for axis in self.plan.return_to:
                 axis.wait_move()
 
@@ -335,3 +355,25 @@ class Scan:
 
     def goto_com(self, counter: Any = None, axis: Any = None) -> float:
         return goto_measure("com", self, counter, axis)
+
+
+def _shielded(step: Any) -> bool:
+    """Run a step that Ctrl-C must not cut short (it writes how the scan ended); True if Ctrl-C came meanwhile."""
+    def run() -> BaseException | None:
+        try:
+            step()
+        except BaseException as error:  # handed to the scan's greenlet, which reports it
+            return error
+        return None
+
+    worker = gevent.spawn(run)
+    interrupted = False
+    while True:
+        try:
+            error = worker.get()
+        except KeyboardInterrupt:
+            interrupted = True
+            continue
+        if error is not None:
+            raise error
+        return interrupted

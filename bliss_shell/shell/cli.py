@@ -28,6 +28,7 @@ from bliss_shell.config import Config, ConfigError, Session, config_roots  # noq
 from .debug import install_greenlet_dump  # noqa: E402
 from .error_report import ErrorReport  # noqa: E402
 from .namespace import show_active_mg, session_namespace  # noqa: E402
+from .scan_display import watch_session  # noqa: E402
 from .servers import run_servers_command  # noqa: E402
 
 
@@ -42,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-c", dest="code", metavar="CODE", help="run CODE in the session, then exit")
     parser.add_argument("--config", metavar="DIR", help="config directory (default: $BLISS_CONFIG, else the repository's)")
     parser.add_argument("--list", action="store_true", help="list the sessions and exit")
+    parser.add_argument("--watch", metavar="NAME", help="show the scans of session NAME as they run, until Ctrl-C")
     parser.add_argument("--version", action="version", version=f"bliss_shell {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="{servers}")
     servers = commands.add_parser("servers", help="start, show or stop the servers bliss runs (Redis, Tango)")
@@ -60,11 +62,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.list:
             print("\n".join(sessions))
             return 0
-        if args.session not in sessions:
-            wanted = f"'{args.session}' is not a session" if args.session else "choose a session with -s NAME"
+        name = args.watch if args.watch is not None else args.session
+        if name not in sessions:
+            wanted = f"'{name}' is not a session" if name else "choose a session with -s NAME"
             print(f"{wanted}; sessions: {', '.join(sessions)}", file=sys.stderr)
             return 1
-        return _open_session(config.get(args.session), config, args)
+        if args.watch is not None:
+            return _watch(name, config)
+        return _open_session(config.get(name), config, args)
     except (ConfigError, RedisUnavailable, SessionLocked, TangoUnavailable) as error:
         print(f"bliss: {error}", file=sys.stderr)
         return 1
@@ -97,6 +102,19 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
     finally:
         lock.release()
         client.close()
+
+
+def _watch(session: str, config: Config) -> int:
+    """Another terminal's view of a session's scans: reads Redis only, takes no lock."""
+    client = connect(choose_redis(config.globals.get("redis_url")))
+    print(f"Watching the scans of session {session} (Ctrl-C to stop)", flush=True)
+    try:
+        watch_session(session, client)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        client.close()
+    return 0
 
 
 def start_tango_servers(config: Config, session: Session, on_error: Callable[[BaseException], None]) -> None:

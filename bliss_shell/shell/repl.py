@@ -15,7 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import gevent
-from prompt_toolkit.formatted_text import AnyFormattedText
+from prompt_toolkit.document import Document
+from prompt_toolkit.filters import Condition, is_done
+from prompt_toolkit.formatted_text import AnyFormattedText, StyleAndTextTuples
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+from prompt_toolkit.layout import ConditionalContainer, FormattedTextControl, Window
 from prompt_toolkit.patch_stdout import patch_stdout
 from ptpython.prompt_style import PromptStyle
 from ptpython.repl import PythonRepl, ReplExit, exit as ptpython_exit
@@ -23,6 +27,7 @@ from ptpython.utils import unindent_code
 
 from .error_report import ErrorReport
 from .gevent_loop import GeventEventLoop
+from .typing_helper import TypingHelper
 
 
 class SessionPrompt(PromptStyle):
@@ -55,10 +60,15 @@ class SessionRepl(PythonRepl):
     """The REPL of one session; ``run()`` returns when the user exits."""
 
     def __init__(self, session_name: str, namespace: dict[str, Any], errors: ErrorReport, history: Path):
+        self._session_name = session_name
+        self._namespace = namespace
+        self.typing_helper = TypingHelper(namespace)
         super().__init__(
             get_globals=lambda: namespace,
             get_locals=lambda: namespace,
             history_filename=str(history),
+            extra_key_bindings=self._typing_helper_bindings(),
+            _extra_toolbars=[ConditionalContainer(Window(FormattedTextControl(self._status), height=1, style="class:status-toolbar"), filter=~is_done)],
         )
         self._errors = errors
         self._command: gevent.Greenlet | None = None
@@ -66,6 +76,50 @@ class SessionRepl(PythonRepl):
         self.prompt_style = "session"
         self.show_signature = True
         self.enable_history_search = True
+
+    def _typing_helper_bindings(self) -> KeyBindings:
+        bindings = KeyBindings()
+        helper = self.typing_helper
+
+        @Condition
+        def at_end() -> bool:
+            buffer = self.default_buffer
+            return helper.enabled and buffer.cursor_position == len(buffer.text) and not buffer.complete_state
+
+        @Condition
+        def rewrites() -> bool:
+            return at_end() and helper.on_enter(self.default_buffer.text) is not None
+
+        @bindings.add(" ", filter=at_end)
+        def _(event: KeyPressEvent) -> None:
+            event.current_buffer.insert_text(helper.on_space(event.current_buffer.text))
+
+        @bindings.add("enter", filter=rewrites)
+        def _(event: KeyPressEvent) -> None:
+            code = helper.on_enter(event.current_buffer.text)
+            event.current_buffer.document = Document(code, len(code))
+            event.current_buffer.validate_and_handle()
+
+        @bindings.add("f7")
+        def _(event: KeyPressEvent) -> None:
+            helper.toggle()
+
+        return bindings
+
+    def _status(self) -> StyleAndTextTuples:
+        """Session, where the next scan is saved, typing-helper state (drawn on every key: no raising)."""
+        try:
+            data_file = self._namespace["SCAN_SAVING"].filename
+        except Exception as error:  # Redis down: the prompt must still draw
+            data_file = f"? ({type(error).__name__})"
+        state = "on" if self.typing_helper.enabled else "off"
+        return [
+            ("class:status-toolbar", f" {self._session_name}  "),
+            ("class:status-toolbar.key", "data: "),
+            ("class:status-toolbar", f"{data_file}  "),
+            ("class:status-toolbar.key", "[F7]"),
+            ("class:status-toolbar", f" Typing helper ({state}) "),
+        ]
 
     def run(self) -> None:
         loop = GeventEventLoop()
@@ -93,8 +147,9 @@ class SessionRepl(PythonRepl):
             try:
                 with patch_stdout(raw=True):
                     text = await self.app.run_async(handle_sigint=False)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt:  # Ctrl-C at the prompt: a fresh, empty line
                 self.signatures = []
+                self.default_buffer.document = Document()
                 continue
             if text.lstrip().startswith("\x1a"):
                 raise EOFError

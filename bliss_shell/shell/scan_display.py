@@ -42,6 +42,7 @@ class ScanTable:
         self._quiet = quiet  # scan types that print their own lines (the shell's ct)
         self._out = out or sys.stdout
         self._width = width or shutil.get_terminal_size((100, 24)).columns
+        self._live = self._out.isatty()  # a log file gets the bar once, at the end
         self._channels: list[Any] = []  # scalar channels in publishing order
         self._skipped: list[str] = []
         self._pending: dict[str, deque] = {}
@@ -127,7 +128,8 @@ class ScanTable:
         while True:
             end = self._node.end_state()
             done = len(timer)
-            self._write("\r" + _bar(done, npoints, time.monotonic() - started, self._width))
+            if self._live or end is not None:
+                self._write("\r" + _bar(done, npoints, time.monotonic() - started, self._width))
             if end is not None:
                 break
             gevent.sleep(_BAR_PERIOD)
