@@ -120,6 +120,21 @@ def test_an_existing_file_that_is_not_hdf5_is_refused_and_left_untouched(session
     assert session["roby"].position == 0 and len(session["SCANS"]) == 0
 
 
+def test_ctrl_c_pressed_again_while_the_scan_ends_still_leaves_it_aborted_in_the_file_and_redis(session):
+    for delay in (0.0, 0.001, 0.005, 0.02):  # the second Ctrl-C lands somewhere in the ending steps
+        scan = session["dscan"](session["slowy"], 0, 1, 50, 0.01, session["diode"], run=False)
+        running = interruptible(scan.run)
+        gevent.sleep(0.3)
+        running.kill(KeyboardInterrupt, block=False)
+        gevent.sleep(delay)
+        running.kill(KeyboardInterrupt, block=True)
+        assert scan.node.end_state() == {"state": "aborted", "reason": "interrupted by user (Ctrl-C)"}
+        written = stored(scan.path, scan.node.name)
+        assert written["writer/status"] == b"ABORTED"
+        assert np.array_equal(written["measurement/diode"], scan.get_data()["diode"])
+        session["slowy"].move(0)
+
+
 def test_ctrl_c_leaves_an_aborted_entry_with_the_points_taken(session):
     scan = session["loopscan"](1000, 0.02, session["diode"], run=False)
     running = interruptible(scan.run)

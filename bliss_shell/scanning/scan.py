@@ -142,7 +142,10 @@ class Scan:
             forced |= _shielded(lambda: publisher.end(db_name, state, reason))
             self.node = get_node(db_name, self._context.client)
             if shown is not None and not forced:
-                shown()
+                try:
+                    shown()
+                except KeyboardInterrupt:
+                    forced = True
             if state == "aborted":
                 print(self._where_things_stand(forced))
             if not forced:

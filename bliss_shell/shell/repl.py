@@ -84,7 +84,7 @@ class SessionRepl(PythonRepl):
         @Condition
         def at_end() -> bool:
             buffer = self.default_buffer
-            return helper.enabled and buffer.cursor_position == len(buffer.text) and not buffer.complete_state
+            return helper.enabled and buffer.cursor_position == len(buffer.text)
 
         @Condition
         def rewrites() -> bool:

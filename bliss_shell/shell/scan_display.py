@@ -22,7 +22,7 @@ import redis
 from bliss_shell.data import EventType, ScanNode, get_session_node
 
 _BAR_PERIOD = 0.1  # progress bar refresh
-_MIN_WIDTH = 10
+_MIN_WIDTH = 12  # a float as .6g takes up to 12 characters (-1.23457e-05)
 _INDEX_WIDTH = 6
 _FINISH_TIMEOUT = 10.0  # the scan has ended: its last events are already in Redis
 
@@ -91,8 +91,8 @@ class ScanTable:
         if self._skipped or hidden:
             lines.append(f"   not in the table: {', '.join(self._skipped + hidden)}")
         self._widths = [max(_MIN_WIDTH, len(_label(c)) + 2, len(_controller(c)) + 2) for c in self._shown]
-        controllers = "".join(f"{_controller(c):>{w}}" for c, w in zip(self._shown, self._widths))
-        names = "".join(f"{_label(c):>{w}}" for c, w in zip(self._shown, self._widths))
+        controllers = "".join(_cell(_controller(c), w) for c, w in zip(self._shown, self._widths))
+        names = "".join(_cell(_label(c), w) for c, w in zip(self._shown, self._widths))
         lines += ["", " " * _INDEX_WIDTH + controllers, f"{'#':>{_INDEX_WIDTH}}{names}"]
         self._write("\n".join(lines) + "\n")
 
@@ -118,7 +118,7 @@ class ScanTable:
             self._write("\n".join(lines) + "\n")
 
     def _row(self, index: int, values: list[Any]) -> str:
-        cells = "".join(f"{_number(v):>{w}}" for v, w in zip(values, self._widths))
+        cells = "".join(_cell(_number(v), w) for v, w in zip(values, self._widths))
         return f"{index:>{_INDEX_WIDTH}}{cells}"
 
     def _follow_bar(self, npoints: int) -> None:
@@ -129,7 +129,7 @@ class ScanTable:
             end = self._node.end_state()
             done = len(timer)
             if self._live or end is not None:
-                self._write("\r" + _bar(done, npoints, time.monotonic() - started, self._width))
+                self._write(("\r" if self._live else "") + _bar(done, npoints, time.monotonic() - started, self._width))
             if end is not None:
                 break
             gevent.sleep(_BAR_PERIOD)
@@ -165,6 +165,11 @@ def _controller(channel: Any) -> str:
     return channel.fullname.split(":", 1)[0] if ":" in channel.fullname else ""
 
 
+def _cell(text: str, width: int) -> str:
+    """Right-aligned, and never touching the cell before it."""
+    return " " + text.rjust(width - 1)
+
+
 def _number(value: Any) -> str:
     return f"{value:.6g}" if isinstance(value, (float, np.floating)) else str(value)
 
@@ -194,8 +199,10 @@ def shell_display(client: redis.Redis) -> Callable[[str], Callable[[], None]]:
         follower = gevent.spawn(ScanTable(node, quiet=("ct", "sct")).follow)
 
         def finish() -> None:
-            follower.join(timeout=_FINISH_TIMEOUT)
-            follower.kill()
+            try:
+                follower.join(timeout=_FINISH_TIMEOUT)
+            finally:
+                follower.kill()
 
         return finish
 

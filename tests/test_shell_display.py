@@ -1,0 +1,122 @@
+"""The scientist's shell in a real pseudo-terminal: typing helper, live display, helpers, Ctrl-C."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import h5py
+import pytest
+
+from conftest import BEAMLINE
+
+F7 = "\x1b[18~"
+
+
+@pytest.fixture
+def sim_shell(open_terminal, tmp_path):
+    """``test_session`` of tests/beamline (simulated motors, slowy among them), saving under tmp_path."""
+    shell = open_terminal("--config", str(BEAMLINE), "-s", "test_session")
+    shell.prompt(1, label="TEST_SESSION", timeout=30)
+    shell.enter(f"SCAN_SAVING.base_path = '{tmp_path}'")
+    shell.prompt(2, label="TEST_SESSION")
+    return shell
+
+
+def file_status(path: str, entry: str) -> bytes:
+    with h5py.File(path, "r") as saved:
+        return saved[entry]["writer/status"][()]
+
+
+def test_the_typing_helper_writes_the_parentheses_and_f7_turns_it_off(open_terminal):
+    shell = open_terminal("-s", "demo")
+    shell.prompt(1)
+    assert re.search(r"^ demo  data: \S+/data\.h5  \[F7\] Typing helper \(on\)", shell.text(), re.M)
+    shell.type("ascan roby 0 4 5 0.01 diode")
+    shell.wait_for(r"^DEMO \[1\]: ascan\(roby,0,4,5,0\.01,diode$")
+    shell.type("\r")
+    shell.wait_for(r"^  Out \[1\]: Scan\(number=\d+, name=ascan, path=\S+\)$")
+    shell.enter("wa")
+    shell.wait_for(r"^DEMO \[2\]: wa\(\)\nCurrent Positions: user$")
+    shell.prompt(3)
+    shell.type(F7)
+    shell.wait_for(r"\[F7\] Typing helper \(off\)")
+    shell.enter("wa")
+    shell.wait_for(r"^  Out \[3\]: <function wa at 0x[0-9a-f]+>$")
+    shell.type(F7)
+    shell.enter("roby.position")  # attribute access: untouched
+    shell.wait_for(r"^  Out \[4\]: 4\.0$")
+
+
+def test_the_table_grows_while_the_scan_runs(sim_shell):
+    sim_shell.enter("ascan(roby, 0, 9, 10, 0.3, diode)")
+    sim_shell.wait_for(r"^ +# +roby\[mm\] +dt\[s\] +diode\[mm\]$")
+    sim_shell.wait_for(r"^ +2 +2 +0\.6\d+ +-?\d+$")
+    assert "Took" not in sim_shell.text()  # rows arrive before the scan ends
+    sim_shell.wait_for(r"^ +9 +9 +2\.\d+ +-?\d+$")
+    sim_shell.wait_for(r"^Took 0:00:0\d\.\d\d  \(dead time \d+%\)$")
+    sim_shell.prompt(3, label="TEST_SESSION")
+
+
+def test_a_long_loopscan_shows_a_progress_bar(sim_shell):
+    sim_shell.enter("loopscan(3000, 0.002, diode, save=False)")
+    found = sim_shell.wait_for(r"^\[#*\.+\] (\d+)/3000  \d+ pts/s  0:00:\d\d\.\d\d left$", timeout=20)
+    assert int(found.group(1)) < 3000  # seen while running
+    sim_shell.wait_for(r"^\[#{40}\] 3000/3000 ")
+    sim_shell.wait_for(r"^  2999 ")
+    sim_shell.wait_for(r"^Took ")
+    sim_shell.prompt(3, label="TEST_SESSION")
+
+
+def test_wa_wm_and_umv_at_the_prompt(sim_shell):
+    sim_shell.enter("umv(roby, 3)")
+    sim_shell.wait_for(r"^Moving roby from 0\.00000 to 3\.00000$")
+    sim_shell.wait_for(r"^roby\[mm\]\n--------\n 3\.00000\n 3\.00000$")
+    sim_shell.prompt(3, label="TEST_SESSION")
+    sim_shell.enter("wm(roby)")
+    sim_shell.wait_for(r"^ Current\s+3\.00000\n Low\s+-100\.00000\nOffset\s+0\.00000$")
+    sim_shell.prompt(4, label="TEST_SESSION")
+
+
+def test_ctrl_c_once_stops_the_scan_cleanly_and_the_next_scan_works(sim_shell):
+    sim_shell.enter("ascan(slowy, 0, 5, 6, 0, diode)")  # about 1.3 s per point
+    sim_shell.wait_for(r"^ +1 +1 ", timeout=10)
+    sim_shell.interrupt()
+    sim_shell.wait_for(r"^Scan aborted: interrupted by user \(Ctrl-C\)$")
+    sim_shell.wait_for(r"^  slowy stopped at \d\.\d{5}$")
+    sim_shell.wait_for(r"^KeyboardInterrupt$")
+    sim_shell.prompt(3, label="TEST_SESSION")
+    sim_shell.enter("s = SCANS[-1]; print('after:', s.state, s.node.end_state()['state'], slowy.state, s.path, s.node.name)")
+    state, redis_state, motor, path, entry = sim_shell.wait_for(r"^after: (\w+) (\w+) (\w+) (\S+) (\S+)$").groups()
+    assert (state, redis_state, motor) == ("aborted", "aborted", "READY")
+    assert file_status(path, entry) == b"ABORTED"
+    sim_shell.enter("ascan(roby, 0, 1, 2, 0, diode).state")
+    sim_shell.wait_for(r"Out \[4\]: 'done'$")
+
+
+def test_ctrl_c_twice_forces_the_abort_and_the_records_still_say_aborted(sim_shell):
+    sim_shell.enter("dscan(slowy, 0, 4, 5, 0, diode)")
+    sim_shell.wait_for(r"^ +2 +2 ", timeout=10)  # slowy at 2 or beyond: going back to 0 takes about 2 s
+    sim_shell.interrupt()
+    sim_shell.wait_for(r"^  slowy stopped at \d\.\d{5}, going back to 0\.00000$")
+    sim_shell.interrupt()  # while it goes back
+    sim_shell.wait_for(r"^KeyboardInterrupt$")
+    sim_shell.prompt(3, label="TEST_SESSION")
+    sim_shell.enter("s = SCANS[-1]; print('after:', s.state, s.node.end_state()['state'], slowy.state, slowy.position, s.path, s.node.name)")
+    found = sim_shell.wait_for(r"^after: (\w+) (\w+) (\w+) (\S+) (\S+) (\S+)$")
+    state, redis_state, motor, where, path, entry = found.groups()
+    assert (state, redis_state, motor) == ("aborted", "aborted", "READY")
+    assert 0 < float(where) < 3  # stopped on its way back
+    assert file_status(path, entry) == b"ABORTED"
+    sim_shell.enter("loopscan(2, 0, diode).state")
+    sim_shell.wait_for(r"Out \[4\]: 'done'$")
+
+
+def test_ctrl_c_breaks_a_loop_of_scans(sim_shell):
+    sim_shell.enter("for i in range(5): loopscan(200, 0.01, diode, save=False)\n")
+    time.sleep(1.0)
+    sim_shell.interrupt()
+    sim_shell.wait_for(r"^KeyboardInterrupt$")
+    sim_shell.prompt(3, label="TEST_SESSION")
+    sim_shell.enter("i, len(SCANS), SCANS[-1].state")
+    sim_shell.wait_for(r"Out \[3\]: \(0, 1, 'aborted'\)$")
