@@ -46,6 +46,14 @@ def test_the_typing_helper_writes_the_parentheses_and_f7_turns_it_off(open_termi
     shell.type(F7)
     shell.enter("roby.position")  # attribute access: untouched
     shell.wait_for(r"^  Out \[4\]: 4\.0$")
+    shell.type("rob")  # Tab completes session objects, then their methods
+    shell.wait_for(r"^ +robz$")  # the completions, shown while typing
+    shell.type("\t")
+    shell.wait_for(r"^DEMO \[5\]: roby$")
+    shell.type(".mo")
+    shell.wait_for(r"^ +move\(\)")
+    shell.type("\t")
+    shell.wait_for(r"^DEMO \[5\]: roby\.move$")
 
 
 def test_the_table_grows_while_the_scan_runs(sim_shell):
@@ -69,13 +77,16 @@ def test_a_long_loopscan_shows_a_progress_bar(sim_shell):
 
 
 def test_wa_wm_and_umv_at_the_prompt(sim_shell):
-    sim_shell.enter("umv(roby, 3)")
-    sim_shell.wait_for(r"^Moving roby from 0\.00000 to 3\.00000$")
-    sim_shell.wait_for(r"^roby\[mm\]\n--------\n 3\.00000\n 3\.00000$")
+    sim_shell.enter("umv(slowy, 1)")
+    sim_shell.wait_for(r"^Moving slowy from 0\.00000 to 1\.00000$")
+    sim_shell.wait_for(r"^slowy\[mm\]\n---------\n  1\.00000\n  1\.00000$")
+    assert re.search(rb"\rslowy\[mm\] 0\.[1-9]\d{4}", sim_shell.transcript)  # shown moving, on one line rewritten
     sim_shell.prompt(3, label="TEST_SESSION")
-    sim_shell.enter("wm(roby)")
-    sim_shell.wait_for(r"^ Current\s+3\.00000\n Low\s+-100\.00000\nOffset\s+0\.00000$")
+    sim_shell.enter("wm(slowy)")
+    sim_shell.wait_for(r"^ Current\s+1\.00000\n Low\s+-100\.00000\nOffset\s+0\.00000$")
     sim_shell.prompt(4, label="TEST_SESSION")
+    sim_shell.enter("wa")
+    sim_shell.wait_for(r"^roby\[mm\]  robz\[mm\]  slowy\[mm\]\n.*\n 0\.00000   0\.00000    1\.00000$")
 
 
 def test_ctrl_c_once_stops_the_scan_cleanly_and_the_next_scan_works(sim_shell):
@@ -120,3 +131,16 @@ def test_ctrl_c_breaks_a_loop_of_scans(sim_shell):
     sim_shell.prompt(3, label="TEST_SESSION")
     sim_shell.enter("i, len(SCANS), SCANS[-1].state")
     sim_shell.wait_for(r"Out \[3\]: \(0, 1, 'aborted'\)$")
+
+
+def test_helpers_and_the_display_work_the_same_in_a_script(shell_env, tmp_path):
+    from terminal import run_bliss
+
+    code = f"SCAN_SAVING.base_path = '{tmp_path}'\nascan(roby, 0, 6, 13, 0, sim_ct_gauss)\nprint('cen', cen())\ngoto_peak()\nwa()"
+    result = run_bliss("--config", str(BEAMLINE), "-s", "test_session", "-c", code, env=shell_env)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert re.search(r"^ +12 +6 +\S+ +\S+$", out, re.M) and "\nTook " in out
+    assert abs(float(re.search(r"^cen (\S+)$", out, re.M).group(1)) - 3.2) < 0.5
+    assert "Moving roby from 6.00000 to 3.00000" in out
+    assert out.rstrip().endswith(" 3.00000   0.00000    0.00000")
