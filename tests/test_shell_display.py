@@ -54,6 +54,8 @@ def test_the_typing_helper_writes_the_parentheses_and_f7_turns_it_off(open_termi
     shell.wait_for(r"^ +move\(\)")
     shell.type("\t")
     shell.wait_for(r"^DEMO \[5\]: roby\.move$")
+    shell.interrupt()  # Ctrl-C at the prompt: a fresh, empty line
+    shell.prompt(5)
 
 
 def test_the_table_grows_while_the_scan_runs(sim_shell):
