@@ -98,6 +98,8 @@ def test_numbering_continues_after_the_file_when_redis_lost_the_counter(session,
     assert session["loopscan"](1, 0, session["diode"]).number == 4
     with h5py.File(session["SCAN_SAVING"].filename, "r", locking=False) as file:
         assert list(file) == ["1_loopscan", "2_loopscan", "3_loopscan", "4_loopscan"]
+    redis_client.hset(f"node|{folder}", "last_scan_number", 1)  # another Redis wrote 2..4 into this file
+    assert session["loopscan"](1, 0, session["diode"]).number == 5
 
 
 def test_a_folder_that_cannot_be_created_is_refused_before_anything_moves(session, tmp_path, redis_client):

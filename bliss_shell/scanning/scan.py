@@ -226,9 +226,10 @@ class Scan:
         ensure_container(client, directory, directory_name, self._context.session)
         if self.plan.save:
             counter = f"node|{directory}"
-            if not client.hexists(counter, "last_scan_number"):  # Redis lost it: continue after the file
-                client.hsetnx(counter, "last_scan_number", highest_scan_number(self.path))
             self.number = int(client.hincrby(counter, "last_scan_number", 1))
+            in_file = highest_scan_number(self.path)
+            if self.number <= in_file:  # Redis lost the counter, or another one numbered into this file
+                self.number = int(client.hincrby(counter, "last_scan_number", in_file + 1 - self.number))
             return f"{directory}:{self.number}_{self.name}"
         self.number = int(client.hincrby(f"node|{self._context.session}", "last_unsaved_scan_number", 1))
         return f"{directory}:_{self.number}_{self.name}"
