@@ -3,7 +3,7 @@
 Layer: above ``config``; see docs/architecture.md.
 """
 
-from .connection import REDIS_URL_ENV, RedisChoice, choose_redis, connect, get_redis, redacted, use_redis
+from .connection import REDIS_URL_ENV, RedisChoice, apply_memory_cap, choose_redis, connect, get_redis, redacted, use_redis
 from .embedded_redis import EmbeddedRedis, runtime_dir
 from .errors import RedisUnavailable, SessionLocked
 from .session_lock import SessionLock
@@ -15,6 +15,7 @@ __all__ = [
     "RedisUnavailable",
     "SessionLock",
     "SessionLocked",
+    "apply_memory_cap",
     "choose_redis",
     "connect",
     "get_redis",

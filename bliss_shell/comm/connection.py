@@ -56,6 +56,29 @@ def connect(choice: RedisChoice) -> redis.Redis:
     return client
 
 
+def apply_memory_cap(client: redis.Redis, choice: RedisChoice, cap: int) -> str | None:
+    """The embedded Redis gets the cap (and never evicts); an external one is checked: a warning, or None.
+
+    The cap itself is kept by removing whole finished scans (data/retention.py); Redis's own
+    ``maxmemory`` is the hard stop behind it, and eviction would cut trees, so it must be off.
+    """
+    if choice.embedded is not None:
+        client.config_set("maxmemory", cap)
+        client.config_set("maxmemory-policy", "noeviction")
+        return None
+    try:
+        settings = client.config_get("maxmemory*")
+    except redis.RedisError:  # CONFIG refused to this user: nothing to check
+        return None
+    policy, limit = settings.get("maxmemory-policy", "noeviction"), int(settings.get("maxmemory", 0))
+    if policy != "noeviction":
+        return (f"the Redis at {redacted(choice.url)} evicts keys (maxmemory-policy {policy}): scans could lose "
+                "parts of their tree; set maxmemory-policy noeviction")  # fmt: skip
+    if limit and limit < cap:
+        return f"the Redis at {redacted(choice.url)} has maxmemory {limit} B, below the configured cap {cap} B"
+    return None
+
+
 def redacted(url: str) -> str:
     """The URL with any password replaced, for messages."""
     parts = urlsplit(url)

@@ -5,7 +5,7 @@ Layer: above ``controllers``; see docs/architecture.md and docs/redis-layout.md.
 
 from .events import Event, EventData, EventType
 from .lima_view import LimaDataView
-from .node import ChannelDataNode, DataNode, LimaNode, ScanNode, get_node, get_session_node, get_sessions
+from .node import ChannelDataNode, DataNode, LimaNode, NodeExpired, ScanNode, get_node, get_session_node, get_sessions
 
 __all__ = [
     "ChannelDataNode",
@@ -15,6 +15,7 @@ __all__ = [
     "EventType",
     "LimaDataView",
     "LimaNode",
+    "NodeExpired",
     "ScanNode",
     "get_node",
     "get_session_node",

@@ -10,6 +10,8 @@ import re
 
 SEPARATOR = ":"
 SESSIONS = "sessions"
+FINISHED = "finished_scans"  # sorted set: finished scans by end time (ms), oldest removed first
+NODE_KINDS = ("node", "info", "children", "data", "events", "alive")
 _NAME = re.compile(r"[^:|\x00-\x1f\x7f]+")
 
 
@@ -31,6 +33,16 @@ def data_key(db_name: str) -> str:
 
 def events_key(db_name: str) -> str:
     return f"events|{db_name}"
+
+
+def alive_key(scan_db_name: str) -> str:
+    """A running scan's heartbeat: refreshed by its publisher, gone when it ends or dies."""
+    return f"alive|{scan_db_name}"
+
+
+def node_keys(db_name: str) -> list[str]:
+    """Every key a node may have."""
+    return [f"{kind}|{db_name}" for kind in NODE_KINDS]
 
 
 def check_name(name: str, what: str = "node name") -> str:

@@ -23,7 +23,15 @@ from . import keys
 from .encoding import block_end, block_first, decode_block
 from .lima_view import LimaDataView
 from .events import Event
-from .walk import NodeFilter, Walker
+from .walk import PUBLISHER_GONE, NodeFilter, Walker
+
+class NodeExpired(LookupError):
+    """A node that was in Redis and is not any more: its scan passed the retention time or was removed
+    to keep the memory cap. The scan's file still has the data (``SCANS[i].get_data()`` reads it)."""
+
+    def __init__(self, db_name: str):
+        super().__init__(f"{db_name} has expired from Redis (retention time or memory cap); its scan's file keeps the data")
+
 
 def get_sessions(client: redis.Redis | None = None) -> list[DataNode]:
     """The sessions that have published data, as session nodes, by name."""
@@ -119,11 +127,17 @@ class ScanNode(DataNode):
     """A scan: its info holds the scan_info; its events stream holds PREPARED and END."""
 
     def end_state(self) -> dict[str, str] | None:
-        """``{"state": ..., "reason": ...}`` once the scan has ended, else None."""
-        for _, fields in self._client.xrevrange(keys.events_key(self.db_name), count=1):
+        """``{"state": ..., "reason": ...}`` once the scan has ended (``failed`` when its publisher died
+        without ending it), else None."""
+        pipe = self._client.pipeline(transaction=False)
+        pipe.xrevrange(keys.events_key(self.db_name), count=1)
+        pipe.exists(keys.alive_key(self.db_name))
+        pipe.exists(keys.node_key(self.db_name))
+        last, alive, published = pipe.execute()
+        for _, fields in last:
             if fields.get(b"event") == b"end":
                 return {"state": fields[b"state"].decode(), "reason": fields[b"reason"].decode()}
-        return None
+        return {"state": "failed", "reason": PUBLISHER_GONE} if published and not alive else None
 
 
 class ChannelDataNode(DataNode):
@@ -151,6 +165,8 @@ class ChannelDataNode(DataNode):
 
     def __len__(self) -> int:
         last = self._client.xrevrange(keys.data_key(self.db_name), count=1)
+        if not last:
+            _check_present(self)
         return block_end(last[0]) if last else 0
 
     def decode(self, entry: tuple[bytes, dict[bytes, bytes]]) -> tuple[int, np.ndarray]:
@@ -202,6 +218,8 @@ class LimaNode(DataNode):
 
     def status(self) -> dict[str, int]:
         last = self._client.xrevrange(keys.data_key(self.db_name), count=1)
+        if not last:
+            _check_present(self)
         return {key.decode(): int(value) for key, value in last[0][1].items()} if last else {}
 
     def __len__(self) -> int:
@@ -210,3 +228,9 @@ class LimaNode(DataNode):
     def get(self, from_index: int, to_index: int | None = None) -> LimaDataView:
         """A view of frames ``from_index`` (negative from the last ready) to ``to_index`` (inclusive; -1: all)."""
         return LimaDataView(self, from_index, to_index, len(self) - 1)
+
+
+def _check_present(node: DataNode) -> None:
+    """An empty stream is a channel before its first point, or one whose scan was removed: tell them apart."""
+    if not node._client.exists(keys.node_key(node.db_name)):
+        raise NodeExpired(node.db_name)

@@ -9,8 +9,9 @@ is seen within a round trip and a fast one is sent in blocks. When the buffer ho
 from __future__ import annotations
 
 import json
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,13 @@ from bliss_shell.comm.point_buffer import PointBuffer
 
 from . import keys
 from .encoding import encode_block
+from .retention import FULL, HIGH_WATER, Retention, held_keys, make_room, release, used_memory
+
+HEARTBEAT = 1.0  # s between refreshes of a running scan's alive| key
+HEARTBEAT_TTL_MS = 3000  # readers call a scan dead this long after its last refresh
+_MEMORY_CHECK = 0.5  # s between looks at Redis's used memory (sooner when near the cap)
+_CHUNK = 1 << 20  # bytes of point data per pipeline at most...
+_CHUNK_SHARE = 0.02  # ...and at most this share of the memory cap
 
 # Creates a container node once, however many scans ask for it at the same time.
 _ENSURE_CONTAINER = """
@@ -78,19 +86,34 @@ def _json(value: Any) -> str:
     return json.dumps(value, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v))
 
 
+def _to_stderr(message: str) -> None:
+    print(f"WARNING: {message}", file=sys.stderr, flush=True)
+
+
 class ScanPublisher:
     """Publishes one scan's subtree.
 
     Example
     -------
-    >>> publisher = ScanPublisher(client)
+    >>> publisher = ScanPublisher(client, parents=["demo:tmp", "demo"])
     >>> publisher.add_node("demo:tmp:1_loopscan", "1_loopscan", "scan", parent="demo:tmp")
     >>> publisher.prepared()
     >>> publisher.add_point([0.0, 12.5])
     >>> publisher.end("done")
+
+    Redis never stops the scan: if it becomes unreachable, or the scan alone would pass the
+    memory cap, the publisher warns once (``on_warning``) and stops sending points; the
+    scan's file, a peer, keeps them all. ``complete`` says whether Redis got every point.
     """
 
-    def __init__(self, client: redis.Redis, max_pending: int = 100_000):
+    def __init__(
+        self,
+        client: redis.Redis,
+        max_pending: int = 100_000,
+        retention: Retention | None = None,
+        parents: Sequence[str] = (),
+        on_warning: Callable[[str], None] = _to_stderr,
+    ):
         self._client = client
         self._channels: list[ChannelSpec] = []
         self._buffer = PointBuffer(max_pending=max_pending)
@@ -98,6 +121,19 @@ class ScanPublisher:
         self._published = 0
         self._end: tuple[str, str, str] | None = None  # scan db_name, state, reason
         self._error: BaseException | None = None
+        self._retention = retention or Retention()
+        self._parents = list(parents)
+        self._nodes: list[str] = []
+        self._scan_db: str | None = None
+        self._warn = on_warning
+        self.complete = True  # False once points stopped reaching Redis
+        self._offline = False
+        self._last_beat = self._last_memory_check = 0.0
+        self._unchecked_bytes = 0  # sent since the last look at Redis's memory
+        self._known_used = 0  # Redis's used memory at the last look
+        self._point_bytes = 0  # one point of every channel, as sent
+        for key in held_keys(self._parents):  # sent first: the parents cannot expire under a running scan
+            self._commands.append(("persist", (key,), {}))
         self._sender = gevent.spawn(self._send_loop)
 
     @property
@@ -107,6 +143,10 @@ class ScanPublisher:
 
     def add_node(self, db_name: str, name: str, node_type: str, parent: str, info: dict | None = None, **fields: Any) -> None:
         keys.check_db_name(db_name)
+        self._nodes.append(db_name)
+        if node_type == "scan":  # the heartbeat exists before any reader can see the scan
+            self._scan_db = db_name
+            self._queue("set", keys.alive_key(db_name), 1, px=HEARTBEAT_TTL_MS)
         created = {"name": name, "type": node_type, "parent": parent, "created": _now_ms()}
         created.update({key: value for key, value in fields.items() if value is not None})
         self._queue("hset", keys.node_key(db_name), mapping=created)
@@ -116,6 +156,7 @@ class ScanPublisher:
 
     def add_channel(self, channel: ChannelSpec, parent: str) -> None:
         self._buffer.add_column()
+        self._point_bytes += channel.dtype.itemsize * int(np.prod(channel.shape, dtype=int))
         self.add_node(
             channel.db_name,
             channel.name,
@@ -158,31 +199,93 @@ class ScanPublisher:
 
     def _send_loop(self) -> None:
         try:
-            while True:
-                self._buffer.wait()
-                ending = self._end is not None
-                self._send()
-                if ending:
-                    return
+            while not self._send():
+                self._buffer.wait(timeout=HEARTBEAT)
         except BaseException as error:  # kept for end(): the scan decides what to tell the user
             self._error = error
             self._buffer.release()
 
-    def _send(self) -> None:
-        pipe = self._client.pipeline(transaction=False)
+    def _send(self) -> bool:
+        """One round: what is queued, in pipelines of at most ``_CHUNK`` of point data; True once the END
+        went (or could not go)."""
+        end = self._end  # read first: once it is set, every point is already in the buffer
         commands, self._commands = self._commands, []
+        columns, count = self._buffer.take()
+        if self._offline:  # the points are dropped here; the file has them
+            self._buffer.release()
+            return end is not None
+        now = time.monotonic()
+        pipe = self._client.pipeline(transaction=False)
         for command, args, kwargs in commands:
             getattr(pipe, command)(*args, **kwargs)
-        columns, count = self._buffer.take()
-        if count:
-            for channel, column in zip(self._channels, columns):
-                block = encode_block(column, channel.dtype, channel.shape)
-                pipe.xadd(keys.data_key(channel.db_name), {"n": count, "b": block}, id=f"{self._published + 1}-0")
-            self._published += count
-        if self._end is not None:
-            scan_db, state, reason = self._end
+        step = max(1, int(min(_CHUNK, _CHUNK_SHARE * self._retention.memory_cap) // max(self._point_bytes, 1)))
+        for offset in range(0, count, step):  # bounded pipelines: Redis's input buffer counts as used memory
+            if offset:
+                self._execute(pipe)
+                pipe = self._client.pipeline(transaction=False)
+            chunk = min(step, count - offset)
+            sending = self._room_for(chunk, now) if self.complete and not self._offline else 0
+            if sending:
+                for channel, column in zip(self._channels, columns):
+                    block = encode_block(column[offset : offset + sending], channel.dtype, channel.shape)
+                    self._unchecked_bytes += len(block)
+                    pipe.xadd(keys.data_key(channel.db_name), {"n": sending, "b": block}, id=f"{self._published + 1}-0")
+                self._published += sending
+        if self._scan_db is not None and end is None and now - self._last_beat >= HEARTBEAT:
+            self._last_beat = now
+            pipe.set(keys.alive_key(self._scan_db), 1, px=HEARTBEAT_TTL_MS)
+        if end is not None:
+            scan_db, state, reason = end
             for channel in self._channels:
                 pipe.xadd(keys.data_key(channel.db_name), {"n": 0, "end": 1}, id=f"{self._published + 1}-0")
-            pipe.xadd(keys.events_key(scan_db), {"event": "end", "state": state, "reason": reason, "time": _now_ms()})
-        pipe.execute()
+            pipe.xadd(keys.events_key(scan_db), {"event": "end", "state": state, "reason": reason, "time": _now_ms(),
+                                                 "published": self._published})  # fmt: skip
+            pipe.delete(keys.alive_key(scan_db))  # after END: a reader that misses the heartbeat finds the END
+            release(pipe, scan_db, self._nodes, self._parents, self._retention)
+        self._execute(pipe)
         self._buffer.release()
+        return end is not None
+
+    def _execute(self, pipe: Any) -> None:
+        if self._offline:
+            return
+        try:
+            pipe.execute()
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            self._stop_publishing(f"Redis is unreachable ({error})")
+            self._offline = True
+        except redis.ResponseError as error:  # out of memory in spite of the cap (an external Redis)
+            self._stop_publishing(f"Redis refused the scan's data ({error})")
+            self._offline = True
+
+    def _room_for(self, count: int, now: float) -> int:
+        """How many of ``count`` points may go to Redis without passing the memory cap.
+
+        Redis's used memory is estimated from the last look plus what was sent since; a fresh
+        look (which first removes old finished scans if needed) comes every ``_MEMORY_CHECK``
+        seconds and whenever the estimate nears the cap. When this scan alone fills it, the
+        points that fit go and the rest stay in the file only.
+        """
+        cap = self._retention.memory_cap
+        size = count * self._point_bytes
+        estimate = self._known_used + self._unchecked_bytes + size
+        if now - self._last_memory_check >= _MEMORY_CHECK or estimate > HIGH_WATER * cap:
+            try:
+                make_room(self._client, cap, size)
+                self._known_used = used_memory(self._client)
+            except (redis.ConnectionError, redis.TimeoutError):
+                return count  # said by the pipeline that follows
+            self._last_memory_check, self._unchecked_bytes = now, 0
+            estimate = self._known_used + size
+        if estimate <= FULL * cap:
+            return count
+        fits = max(0, int((FULL * cap - self._known_used - self._unchecked_bytes) // max(self._point_bytes, 1)))
+        self._stop_publishing(f"this scan alone fills the Redis memory cap ({cap / 2**20:.0f} MiB)", self._published + fits)
+        return min(fits, count)
+
+    def _stop_publishing(self, why: str, kept: int | None = None) -> None:
+        if self.complete:
+            self.complete = False
+            kept = self._published if kept is None else kept
+            self._warn(f"{why}: the scan goes on and its file gets every point; Redis has the first {kept}")
+

@@ -9,6 +9,7 @@ caught up, so data written before END is always yielded before it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Union
 
@@ -23,6 +24,8 @@ NodeFilter = Union[str, Sequence[str], Callable[[Any], bool], None]
 BATCH = 1000  # entries per stream per read
 _IDLE_MS = 1000  # one blocking read; stays below the client's socket timeout
 _SETTLE_MS = 20  # how long to look for more data before an END is yielded
+HEARTBEAT_CHECK = 1.0  # s between looks at the heartbeats of the scans being followed
+PUBLISHER_GONE = "the scan's publisher stopped without ending it (its process died); points sent before are kept"
 
 
 def _matcher(node_filter: NodeFilter, default: bool) -> Callable[[Any], bool]:
@@ -67,6 +70,8 @@ class Walker:
         self._scan_streams: dict[str, list[str]] = {}
         self._scan_of: dict[str, str | None] = {}
         self._ended: list[tuple[Any, dict[bytes, bytes]]] = []
+        self._running: dict[str, Any] = {}  # scans without END yet: their heartbeat is watched
+        self._last_heartbeat_check = 0.0
 
     def events(self, wait: bool) -> Iterator[Event]:
         yield from self._replay(self._root, None)
@@ -137,6 +142,7 @@ class Walker:
 
     def _follow(self) -> Iterator[Event]:
         while self._positions:
+            self._check_heartbeats()
             block = _SETTLE_MS if self._ended else _IDLE_MS
             reply = self._client.xread(dict(self._positions), count=BATCH, block=block)
             if not reply:
@@ -168,12 +174,32 @@ class Walker:
                         yield from self._on_data(owner, entries)
             yield from self._release_ended(settled=not full and not added)
 
+    def _check_heartbeats(self) -> None:
+        """A running scan whose publisher died (killed shell) never sends END: once its heartbeat
+        lapsed, and no END is in its stream, end it for the reader as failed."""
+        now = time.monotonic()
+        if not self._running or now - self._last_heartbeat_check < HEARTBEAT_CHECK:
+            return
+        self._last_heartbeat_check = now
+        pipe = self._client.pipeline(transaction=False)
+        for db_name in self._running:
+            pipe.exists(keys.node_key(db_name))  # not published yet: not dead either
+            pipe.exists(keys.alive_key(db_name))
+            pipe.xrevrange(keys.events_key(db_name), count=1)
+        replies = pipe.execute()
+        for (db_name, scan), published, alive, last in zip(list(self._running.items()), *(replies[i::3] for i in range(3))):
+            if published and not alive and not (last and last[0][1].get(b"event") == b"end"):
+                del self._running[db_name]
+                self._ended.append((scan, {b"event": b"end", b"state": b"failed", b"reason": PUBLISHER_GONE.encode()}))
+
     # -- shared ------------------------------------------------------------------------
 
     def _register(self, node: Any, scan: str | None) -> str | None:
         """Add the node's streams to the read set before the node is yielded."""
         if node.type == "scan":
             scan = node.db_name
+            if not self._nodes_only:
+                self._running[scan] = node
         wanted = []
         if not _has_data(node) and not self._exclude(node):
             wanted.append((keys.children_key(node.db_name), "0-0"))
@@ -206,6 +232,7 @@ class Walker:
             if fields.get(b"event") == b"prepared":
                 yield from self._out(Event(EventType.PREPARED_SCAN, scan, EventData()))
             elif fields.get(b"event") == b"end":
+                self._running.pop(scan.db_name, None)
                 self._ended.append((scan, fields))
 
     def _on_data(self, channel: Any, entries: list) -> Iterator[Event]:

@@ -10,6 +10,7 @@ from typing import Any
 import redis
 
 from bliss_shell.controllers import MeasurementGroup
+from bliss_shell.data.retention import Retention
 
 from .scan_saving import ScanSaving
 
@@ -22,6 +23,7 @@ class ScanContext:
     scans: deque
     namespace: dict[str, Any]
     plot_selection: list[str] = field(default_factory=list)  # counter names chosen by plotselect()
+    retention: Retention = field(default_factory=Retention)  # how long and how much Redis keeps
     # The live display: called with a scan's db_name once its tree is published; what it
     # returns is called after END, to wait until the display has shown the whole scan.
     watch: Callable[[str], Callable[[], None]] | None = None

@@ -21,7 +21,7 @@ from bliss_shell.controllers import Axis, Counter, Detector
 from bliss_shell.controllers.lima_protocol import saved_frame
 from bliss_shell.data import LimaNode, ScanNode, get_node
 from bliss_shell.data.lima_view import acquisition_key
-from bliss_shell.data.publisher import ChannelSpec, ScanPublisher, ensure_container
+from bliss_shell.data.publisher import ChannelSpec, ScanPublisher, ensure_container, register_session
 
 from bliss_shell.writer import ImageFrames, NexusScanWriter, check_target, dataset_names, highest_scan_number, read_measurement
 
@@ -82,6 +82,7 @@ class Scan:
         self._channels: list[_Channel] = []
         self._images: list[tuple[Detector, str]] = []
         self._image_info: dict[str, dict] = {}  # image node db_name: references, and frames ready so far
+        self._in_redis_whole = True  # False when Redis missed points (unreachable, memory cap): read the file
 
     def __repr__(self) -> str:
         return f"Scan(number={self.number}, name={self.name}, path={self.path or '<no saving>'})"
@@ -97,7 +98,8 @@ class Scan:
         self.state = "running"
         db_name = self._number_and_place()
         self._context.scans.append(self)
-        publisher = ScanPublisher(self._context.client)
+        parents = [db_name.rsplit(":", 1)[0], self._context.session]
+        publisher = ScanPublisher(self._context.client, retention=self._context.retention, parents=parents)
         start = datetime.now().astimezone()
         images = self._prepare_detectors(db_name)
         self._publish_tree(publisher, db_name, start)
@@ -140,6 +142,7 @@ class Scan:
             self.state = state
             publisher.set_info(db_name, info)
             forced |= _shielded(lambda: publisher.end(db_name, state, reason))
+            self._in_redis_whole = publisher.complete
             self.node = get_node(db_name, self._context.client)
             if shown is not None and not forced:
                 try:
@@ -223,6 +226,7 @@ class Scan:
     def _number_and_place(self) -> str:
         client, saving = self._context.client, self._context.scan_saving
         directory, directory_name = saving.directory_db_name()
+        register_session(client, self._context.session)  # again: it expires a retention time after its last scan
         ensure_container(client, directory, directory_name, self._context.session)
         if self.plan.save:
             counter = f"node|{directory}"
@@ -328,14 +332,15 @@ class Scan:
         if self.node is None:
             raise RuntimeError(f"{self!r} has not run yet: call .run()")
         specs = [channel.spec for channel in self._channels]
-        if get_node(self.node.db_name, self._context.client) is None and self.path:  # gone from Redis
+        gone = not self._in_redis_whole or get_node(self.node.db_name, self._context.client) is None
+        if gone and self.path:  # Redis lost it (retention, memory cap) or never had all of it
             stored = read_measurement(self.path, self.node.name)
             arrays = {spec.fullname: stored[name] for spec, name in zip(specs, dataset_names(specs))}
         else:
             nodes = {node.fullname: node for node in self.node.walk(include_filter="channel", wait=False)}
             arrays = {spec.fullname: nodes[spec.fullname].get(0, -1) for spec in specs}
-        views = {f"{detector.name}:image": LimaNode(self._context.client, db, {"type": "lima"}).get(0, -1)
-                 for detector, db in self._images}  # fmt: skip
+        views = {} if gone else {f"{detector.name}:image": LimaNode(self._context.client, db, {"type": "lima"}).get(0, -1)
+                                 for detector, db in self._images}  # fmt: skip
         return ScanData(arrays, {channel.spec.fullname: channel.source for channel in self._channels}, views)
 
     # Peak tools on this scan: counter defaults to plotselect's choice, axis to the first scanned motor.

@@ -6,6 +6,7 @@ from gevent import monkey
 monkey.patch_all(thread=False, queue=False)
 
 import argparse  # noqa: E402
+from datetime import datetime  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
@@ -17,6 +18,7 @@ from bliss_shell.comm import (  # noqa: E402
     RedisUnavailable,
     SessionLock,
     SessionLocked,
+    apply_memory_cap,
     choose_redis,
     connect,
     redacted,
@@ -24,6 +26,7 @@ from bliss_shell.comm import (  # noqa: E402
 )
 from bliss_shell.comm.tango_servers import TangoUnavailable, needed_servers  # noqa: E402
 from bliss_shell.config import Config, ConfigError, Session, config_roots  # noqa: E402
+from bliss_shell.data.retention import Retention, status  # noqa: E402
 
 from .debug import install_greenlet_dump  # noqa: E402
 from .error_report import ErrorReport  # noqa: E402
@@ -45,10 +48,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list the sessions and exit")
     parser.add_argument("--watch", metavar="NAME", help="show the scans of session NAME as they run, until Ctrl-C")
     parser.add_argument("--version", action="version", version=f"bliss_shell {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{servers}")
+    commands = parser.add_subparsers(dest="command", metavar="{servers,data}")
     servers = commands.add_parser("servers", help="start, show or stop the servers bliss runs (Redis, Tango)")
     servers.add_argument("action", choices=["start", "status", "stop"])
     servers.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS)
+    data = commands.add_parser("data", help="what Redis holds: memory used, the cap, the oldest scan")
+    data.add_argument("action", choices=["status"])
+    data.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS)
     return parser
 
 
@@ -58,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         config = Config(config_roots(args.config))
         if args.command == "servers":
             return run_servers_command(args.action, config)
+        if args.command == "data":
+            return _data_status(config)
         sessions = config.names_of_class("Session")
         if args.list:
             print("\n".join(sessions))
@@ -75,10 +83,38 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def _retention(config: Config) -> Retention:
+    try:
+        return Retention.from_config(config.globals)
+    except ValueError as error:
+        raise ConfigError(f"the config's root __init__.yml: {error}") from None
+
+
+def _data_status(config: Config) -> int:
+    """``bliss data status``: memory used of the cap, scans held, the oldest one."""
+    retention = _retention(config)
+    client = connect(choose_redis(config.globals.get("redis_url")))
+    try:
+        held = status(client, retention)
+    finally:
+        client.close()
+    print(f"memory used: {held['used'] / 2**20:.1f} MiB of the {held['cap'] / 2**20:.0f} MiB cap "
+          f"({held['used'] / held['cap']:.0%})")  # fmt: skip
+    print(f"finished scans held: {held['scans']}, each kept {held['retention'] / 3600:g} h after it ended")
+    if held["oldest"]:
+        name, ended = held["oldest"]
+        print(f"oldest: {name}, ended {datetime.fromtimestamp(ended).strftime('%Y-%m-%d %H:%M:%S')}")
+    return 0
+
+
 def _open_session(session: Session, config: Config, args: argparse.Namespace) -> int:
+    retention = _retention(config)
     choice = choose_redis(config.globals.get("redis_url"))
     client = connect(choice)
     use_redis(client)
+    warning = apply_memory_cap(client, choice, retention.memory_cap)
+    if warning:
+        print(f"WARNING: {warning}", file=sys.stderr)
     lock = SessionLock(client, session.name)
     lock.acquire()
     try:
@@ -88,7 +124,7 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
             print(f"Welcome to bliss_shell {__version__} running on {socket.gethostname()}")
             print(f"Redis: {redacted(choice.url)} ({choice.origin})\n")
         start_tango_servers(config, session, errors.report)
-        namespace = session_namespace(session, client, errors, display=True)
+        namespace = session_namespace(session, client, errors, display=True, retention=retention)
         session.setup(namespace, on_error=errors.report, verbose=interactive)
         show_active_mg(namespace)
         if not interactive:

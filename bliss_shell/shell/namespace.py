@@ -10,13 +10,15 @@ import redis
 
 from bliss_shell.config import Session
 from bliss_shell.data.publisher import register_session
+from bliss_shell.data.retention import Retention
 from bliss_shell.scanning import COMMANDS, ScanContext, ScanSaving, activate, current
 
 from .error_report import ErrorReport
 from .scan_display import shell_display
 
 
-def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport, display: bool = False) -> dict[str, Any]:
+def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport, display: bool = False,
+                      retention: Retention | None = None) -> dict[str, Any]:  # fmt: skip
     """The shell's own names and the scan commands, bound to this session's Redis data.
 
     ``sleep`` is gevent's, so background greenlets keep running during it. ``display``
@@ -35,7 +37,8 @@ def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport
     }
     namespace.update({command.__name__: command for command in COMMANDS})
     watch = shell_display(client) if display else None
-    activate(ScanContext(session.name, client, scan_saving, session.scans, namespace, watch=watch))
+    activate(ScanContext(session.name, client, scan_saving, session.scans, namespace, watch=watch,
+                         retention=retention or Retention()))  # fmt: skip
     return namespace
 
 

@@ -1,0 +1,124 @@
+"""How long published data stays in Redis, and how much of it: whole scans, never parts of one.
+
+- A finished scan's keys expire after the retention time; a running scan's keys never do.
+  Its session and folder nodes are made permanent while it runs and get the same TTL when it
+  ends, so they live as long as their newest scan.
+- Redis runs with ``noeviction``: it never drops part of a tree. The memory cap is kept here,
+  by removing whole finished scans (``finished_scans``, oldest first) when used memory passes
+  ``HIGH_WATER`` of the cap, down to ``LOW_WATER``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+from . import keys
+
+HIGH_WATER = 0.90  # of the cap: start removing finished scans
+LOW_WATER = 0.80  # of the cap: stop removing
+FULL = 0.95  # of the cap: a running scan stops sending points (the file keeps them)
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Retention:
+    """``data_retention`` (seconds, or ``12h``, ``1d``) and ``redis_memory_cap`` (bytes, or ``1gb``) of the config."""
+
+    seconds: int = 86_400
+    memory_cap: int = 1 << 30
+
+    @classmethod
+    def from_config(cls, settings: dict[str, Any]) -> Retention:
+        seconds = parse_duration(settings.get("data_retention", cls.seconds), "data_retention")
+        cap = parse_size(settings.get("redis_memory_cap", cls.memory_cap), "redis_memory_cap")
+        return cls(seconds, cap)
+
+
+def parse_size(value: Any, what: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = _SIZE.match(str(value))
+    if not match or float(match.group(1)) <= 0:
+        raise ValueError(f"{what} must be a size such as 1gb, 512mb or a number of bytes, not {value!r}")
+    return int(float(match.group(1)) * 1024 ** "bkmg".index(match.group(2).lower() or "b"))
+
+
+def parse_duration(value: Any, what: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = _DURATION.match(str(value))
+    if not match or float(match.group(1)) <= 0:
+        raise ValueError(f"{what} must be a duration such as 86400, 12h or 1d, not {value!r}")
+    return int(float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2).lower()])
+
+
+def held_keys(parents: list[str]) -> list[str]:
+    """The keys of a running scan's session and folder nodes: made permanent while it runs."""
+    return [key for parent in parents for key in keys.node_keys(parent)]
+
+
+def release(pipe: Any, scan_db: str, nodes: list[str], parents: list[str], retention: Retention) -> None:
+    """A scan ended: its keys and its parents' expire after the retention time; it may now be removed."""
+    for db_name in [*nodes, *parents]:
+        for key in keys.node_keys(db_name):
+            pipe.expire(key, retention.seconds)
+    now = time.time()
+    pipe.zadd(keys.FINISHED, {scan_db: now * 1000})
+    pipe.zremrangebyscore(keys.FINISHED, "-inf", (now - retention.seconds) * 1000)  # expired by now
+
+
+def used_memory(client: redis.Redis) -> int:
+    return int(client.info("memory")["used_memory"])
+
+
+def subtree(client: redis.Redis, db_name: str) -> list[str]:
+    """The node and all its descendants, read from the ``children|`` streams."""
+    found, todo = [], [db_name]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(fields[b"db"].decode() for _, fields in client.xrange(keys.children_key(current)))
+    return found
+
+
+def remove_scan(client: redis.Redis, scan_db: str) -> None:
+    """Delete every key of a finished scan in one transaction: readers see all of it or none."""
+    pipe = client.pipeline(transaction=True)
+    for db_name in subtree(client, scan_db):
+        pipe.delete(*keys.node_keys(db_name))
+    pipe.zrem(keys.FINISHED, scan_db)
+    pipe.execute()
+
+
+def make_room(client: redis.Redis, cap: int, incoming: int = 0) -> list[str]:
+    """Remove finished scans, oldest first, while used memory plus ``incoming`` bytes is above
+    ``HIGH_WATER`` of the cap (down to ``LOW_WATER``); return the scans removed. Running scans are
+    never in ``finished_scans``."""
+    removed: list[str] = []
+    if used_memory(client) + incoming <= HIGH_WATER * cap:
+        return removed
+    while used_memory(client) + incoming > LOW_WATER * cap:
+        oldest = client.zrange(keys.FINISHED, 0, 0)
+        if not oldest:
+            break
+        remove_scan(client, oldest[0].decode())
+        removed.append(oldest[0].decode())
+    return removed
+
+
+def status(client: redis.Redis, retention: Retention) -> dict[str, Any]:
+    """What ``bliss data status`` shows."""
+    oldest = client.zrange(keys.FINISHED, 0, 0, withscores=True)
+    return {
+        "used": used_memory(client),
+        "cap": retention.memory_cap,
+        "retention": retention.seconds,
+        "scans": int(client.zcard(keys.FINISHED)),
+        "oldest": (oldest[0][0].decode(), oldest[0][1] / 1000) if oldest else None,
+    }
