@@ -71,7 +71,8 @@ class SessionLock:
         while True:
             gevent.sleep(self._ttl_ms / 3000)
             try:
-                self._client.eval(_EXTEND, 1, self._key, self._token, self._ttl_ms)
+                if not self._client.eval(_EXTEND, 1, self._key, self._token, self._ttl_ms):
+                    self._take()  # Redis came back empty (restarted): hold the session again
             except redis.RedisError:
                 pass  # Redis away for a moment: the next round tries again
 

@@ -79,3 +79,19 @@ class Detector(Protocol):
         """Wait until frame ``index`` is ready; return the server's counters (``last_image_ready``, ...)."""
 
     def stop(self) -> None: ...
+
+
+def looks_like(value: Any, protocol: type) -> bool:
+    """``isinstance(value, protocol)`` decided without running the object's code.
+
+    ``isinstance`` on a runtime protocol reads every member, and for an arbitrary object of the
+    namespace a read can be a Tango or Redis call (``SCAN_SAVING`` reads Redis), which fails when
+    that server is down. Here only the class and the instance's own ``__dict__`` are looked at.
+    """
+    members = set(getattr(protocol, "__annotations__", {})) | {
+        name for name, member in vars(protocol).items()
+        if not name.startswith("_") and (callable(member) or isinstance(member, property))
+    }  # fmt: skip
+    kind = type(value)
+    own = getattr(value, "__dict__", {})
+    return all(hasattr(kind, name) or name in own for name in members)

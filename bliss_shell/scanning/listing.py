@@ -6,7 +6,7 @@ import fnmatch
 from typing import Any
 
 from bliss_shell.config import ObjectUnavailable, Unavailable
-from bliss_shell.controllers import Axis, Counter, Detector, MeasurementGroup
+from bliss_shell.controllers import Axis, Counter, Detector, MeasurementGroup, looks_like
 
 from .context import current
 from .tables import format_table
@@ -14,10 +14,10 @@ from .tables import format_table
 
 def session_objects() -> dict[str, Any]:
     """The namespace's devices, by name, each once (the user's own variables and ``ACTIVE_MG`` left out)."""
-    kinds = (Axis, Counter, Detector, MeasurementGroup, Unavailable)
     found: dict[int, tuple[str, Any]] = {}
     for name, value in current().namespace.items():
-        if not name.startswith("_") and isinstance(value, kinds):
+        device = isinstance(value, (MeasurementGroup, Unavailable)) or any(looks_like(value, p) for p in (Axis, Counter, Detector))
+        if not name.startswith("_") and device:
             found.setdefault(id(value), (name, value))
     return dict(found.values())
 

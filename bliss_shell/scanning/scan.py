@@ -16,8 +16,9 @@ from typing import Any
 
 import gevent
 import numpy as np
+import redis
 
-from bliss_shell.controllers import Axis, Counter, Detector
+from bliss_shell.controllers import Axis, Counter, Detector, looks_like
 from bliss_shell.controllers.lima_protocol import saved_frame
 from bliss_shell.data import LimaNode, ScanNode, get_node
 from bliss_shell.data.lima_view import acquisition_key
@@ -143,7 +144,10 @@ class Scan:
             publisher.set_info(db_name, info)
             forced |= _shielded(lambda: publisher.end(db_name, state, reason))
             self._in_redis_whole = publisher.complete
-            self.node = get_node(db_name, self._context.client)
+            try:
+                self.node = get_node(db_name, self._context.client) or self.node
+            except redis.RedisError:  # Redis went away during the scan: the file has it all
+                pass
             if shown is not None and not forced:
                 try:
                     shown()
@@ -215,11 +219,10 @@ class Scan:
         """Every motor of the session, for instrument/positioners; NaN for one that cannot be read."""
         positions = {}
         for value in list(self._context.namespace.values()):
-            try:
-                if isinstance(value, Axis):  # reads the motor's properties (Python 3.11 protocols)
+            if looks_like(value, Axis):
+                try:
                     positions[value.name] = value.position
-            except Exception:  # its server is gone: the position is unknown, the scan's own error says why
-                if isinstance(getattr(value, "name", None), str):
+                except Exception:  # its server is gone: the position is unknown, the scan's own error says why
                     positions[value.name] = math.nan
         return positions
 

@@ -36,9 +36,14 @@ class ScanSaving:
         object.__setattr__(self, "_client", client)
         object.__setattr__(self, "_key", f"scan_saving|{session}")
         object.__setattr__(self, "session", session)
+        object.__setattr__(self, "_known", {})  # what this shell last read: put back if Redis restarted empty
 
     def _values(self) -> dict[str, str]:
         stored = {k.decode(): v.decode() for k, v in self._client.hgetall(self._key).items()}
+        if not stored and self._known:  # Redis lost it (restarted without persistence): one shell per session
+            self._client.hset(self._key, mapping=self._known)
+            stored = dict(self._known)
+        object.__setattr__(self, "_known", stored)
         return {**DEFAULTS, **stored}
 
     def __getattr__(self, name: str) -> str:

@@ -1,0 +1,76 @@
+"""Ten reader processes following a 100,000-point loopscan: the scan's per-point time with them and
+without them (target: at most 20% more), and whether each reader saw every point once.
+
+Each run is a fresh scan; readers are started and listening before it. Medians of several runs,
+the two cases interleaved so both see the same machine.
+
+Usage: .venv/bin/python bench/load.py [runs]
+"""
+
+from scan_publishing import open_session  # noqa: I001  (patches gevent first)
+
+import json  # noqa: E402
+import os  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import redis  # noqa: E402
+
+from bliss_shell.comm import EmbeddedRedis, use_redis  # noqa: E402
+
+FOLLOWER = str(Path(__file__).resolve().parents[1] / "tests" / "follow_points.py")
+NPOINTS = 100_000
+READERS = 10
+
+
+def one_scan(namespace: dict, scan_name: str, env: dict[str, str], readers: int) -> tuple[float, bool]:
+    """Per-point time of one loopscan, and whether every reader saw every point once, in order."""
+    followers = [subprocess.Popen([sys.executable, FOLLOWER, "test_session", scan_name], env=env,
+                                  stdout=subprocess.PIPE, text=True) for _ in range(readers)]  # fmt: skip
+    for follower in followers:
+        follower.stdout.readline()  # "ready"
+    time.sleep(0.5)  # the readers block in their first XREAD
+    start = time.perf_counter()
+    namespace["loopscan"](NPOINTS, 0, namespace["c1"], namespace["c2"], save=False)
+    per_point = (time.perf_counter() - start) / NPOINTS
+    results = [json.loads(follower.communicate(timeout=300)[0]) for follower in followers]
+    whole = all(r["in_order"] and set(r["counts"].values()) == {NPOINTS} for r in results)
+    return per_point, whole
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    folder = Path(tempfile.mkdtemp(prefix="bsl-"))
+    folder.chmod(0o700)
+    server = EmbeddedRedis(folder)
+    server.ensure_running()
+    client = redis.Redis(unix_socket_path=str(server.socket))
+    use_redis(client)
+    env = dict(os.environ, BLISS_REDIS_URL=server.url)
+    times: dict[int, list[float]] = {0: [], READERS: []}
+    complete = True
+    try:
+        namespace = open_session(client, str(folder / "scans"))
+        number = 0
+        for _ in range(runs):
+            for readers in (0, READERS):
+                number += 1
+                per_point, whole = one_scan(namespace, f"_{number}_loopscan", env, readers)
+                times[readers].append(per_point)
+                complete &= whole
+    finally:
+        client.close()
+        server.stop()
+    alone, followed = (statistics.median(times[n]) * 1e3 for n in (0, READERS))
+    print(f"loopscan({NPOINTS}, 0, c1, c2), no reader:        {alone:.4f} ms per point (median of {runs})")
+    print(f"same, {READERS} reader processes following:  {followed:.4f} ms per point "
+          f"(ratio {followed / alone:.2f}; target <= 1.20)")  # fmt: skip
+    print(f"every reader saw every point once, in order: {'yes' if complete else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()

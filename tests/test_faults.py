@@ -1,0 +1,136 @@
+"""Faults injected for real: Redis killed mid-scan, the shell killed mid-scan, a disk that refuses writes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import gevent
+import h5py
+import pytest
+import redis
+
+from bliss_shell.comm import EmbeddedRedis, use_redis
+from bliss_shell.config import Config, ConfigRoot
+from bliss_shell.data import EventType, get_node, get_session_node
+from bliss_shell.data.walk import PUBLISHER_GONE
+from bliss_shell.shell.error_report import ErrorReport
+from bliss_shell.shell.namespace import session_namespace
+from conftest import BEAMLINE
+
+
+@pytest.fixture
+def own_redis() -> Iterator[tuple[EmbeddedRedis, redis.Redis]]:
+    """A Redis this test may kill and restart (the shared one serves the other tests)."""
+    folder = Path(tempfile.mkdtemp(prefix="bst-own-"))
+    folder.chmod(0o700)
+    server = EmbeddedRedis(folder)
+    server.ensure_running()
+    client = redis.Redis(unix_socket_path=str(server.socket), socket_timeout=5)
+    use_redis(client)
+    yield server, client
+    client.close()
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def open_session(client: redis.Redis, tmp_path: Path) -> dict:
+    test_session = Config([ConfigRoot(BEAMLINE)]).get("test_session")
+    namespace = session_namespace(test_session, client, ErrorReport())
+    test_session.setup(namespace, on_error=print, verbose=False)
+    namespace["SCAN_SAVING"].base_path = str(tmp_path / "scans")
+    return namespace
+
+
+def kill(server: EmbeddedRedis) -> None:
+    os.kill(server.pid(), signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while server.answers() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_redis_killed_mid_scan_the_scan_goes_on_the_file_is_complete_and_the_next_scan_publishes(own_redis, tmp_path, capsys):
+    server, client = own_redis
+    session = open_session(client, tmp_path)
+    scan = session["loopscan"](150, 0.01, session["diode"], session["c1"], run=False)
+    running = gevent.spawn(scan.run)
+    reader_events: list = []
+
+    def read():
+        for event in get_session_node("test_session", client).walk_events():
+            reader_events.append(event)
+
+    reader = gevent.spawn(read)
+    while scan.node is None or len(get_node(f"{scan.node.db_name}:timer:elapsed_time", client) or []) < 20:
+        gevent.sleep(0.02)
+    kill(server)
+    reader.join(timeout=5)  # a reader blocked on the dead server gets an error, not a hang
+    assert reader.dead and isinstance(reader.exception, redis.ConnectionError)
+    running.get(timeout=30)  # the scan goes on
+    assert scan.state == "done"
+    err = capsys.readouterr().err
+    assert err.count("WARNING") == 1 and "Redis is unreachable" in err and "its file gets every point" in err
+    with h5py.File(scan.path, "r", locking=False) as saved:
+        assert len(saved[scan.node.name]["measurement/c1"]) == 150
+        assert saved[scan.node.name]["writer/status"][()] == b"SUCCEEDED"
+    assert len(scan.get_data()["c1"]) == 150  # from the file
+
+    server.ensure_running()  # Redis is back (empty: it keeps nothing on disk)
+    after = session["loopscan"](5, 0, session["diode"])
+    assert after.number == 2  # numbering continues after the file
+    assert len(get_node(f"{after.node.db_name}:timer:diode:diode", client)) == 5
+    assert after.node.end_state() == {"state": "done", "reason": ""}
+    assert "WARNING" not in capsys.readouterr().err
+
+
+def test_a_killed_shell_ends_the_scan_for_its_readers_within_seconds(redis_client, shell_env, tmp_path):
+    from test_saving import run_scan_process
+
+    events: list = []
+
+    def read():
+        for event in get_session_node("test_session").walk_events(exclude_children="scan"):
+            events.append((event, time.monotonic()))
+            if event.type is EventType.END_SCAN:
+                return
+
+    reader = gevent.spawn(read)
+    process = run_scan_process(shell_env, tmp_path, 100_000, 0.01)
+    deadline = time.monotonic() + 30
+    while not any(e.type is EventType.PREPARED_SCAN for e, _ in events):
+        assert time.monotonic() < deadline, "the scan did not start"
+        gevent.sleep(0.1)
+    gevent.sleep(1.0)
+    process.send_signal(signal.SIGKILL)
+    killed = time.monotonic()
+    process.communicate()
+    reader.join(timeout=10)
+    end, seen = events[-1]
+    assert end.type is EventType.END_SCAN and end.data.data == {"state": "failed", "reason": PUBLISHER_GONE}
+    assert seen - killed < 5.0
+    assert end.node.end_state() == {"state": "failed", "reason": PUBLISHER_GONE}
+    points = len(get_node(f"{end.node.db_name}:timer:diode:diode"))
+    with h5py.File(tmp_path / "test_session" / "data.h5", "r", libver="latest", swmr=True, locking=False) as saved:
+        assert 0 < len(saved["1_loopscan/measurement/diode"]) <= points  # flushed before the kill
+
+
+def test_a_disk_that_refuses_writes_ends_the_scan_for_readers_with_the_reason(redis_client, shell_env, tmp_path):
+    import resource
+
+    from test_saving import run_scan_process
+
+    limit = 1_000_000
+    process = run_scan_process(
+        shell_env, tmp_path, 100_000, 0, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    )
+    process.communicate(timeout=120)
+    scan = next(get_session_node("test_session").walk(include_filter="scan", wait=False))
+    end = scan.end_state()
+    assert end["state"] == "failed" and "no room left on the disk" in end["reason"]
+    published = len(get_node(f"{scan.db_name}:timer:diode:diode"))
+    assert published == scan.info["points_acquired"]  # everything taken was published, then sealed
