@@ -11,6 +11,7 @@ Example
 from __future__ import annotations
 
 import json
+import numbers
 from collections.abc import Iterator
 from typing import Any
 
@@ -182,6 +183,9 @@ class ChannelDataNode(DataNode):
 
         Negative indexes count from the end: ``get(-1)`` is the last value, ``get(0, -1)`` all.
         """
+        for index in (from_index, to_index):
+            if index is not None and (isinstance(index, bool) or not isinstance(index, numbers.Integral)):
+                raise TypeError(f"{self.name}.get: indexes are whole numbers, not {index!r}")
         length = len(self)
         start = from_index + length if from_index < 0 else from_index
         if to_index is None:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from bliss_shell.controllers import Axis, Counter, Detector, MeasurementGroup
+from bliss_shell.data import keys
 
 from .context import current
 from .listing import available
@@ -24,13 +25,13 @@ def ascan(motor: Axis, start: float, stop: float, npoints: int, count_time: floa
 
     Example: ``ascan(roby, 0, 9, 10, 0.1, diode)`` counts at roby = 0, 1, ..., 9.
     """
-    return anscan([(motor, start, stop)], npoints, count_time, *counters, name=options.pop("name", "ascan"),
+    return anscan([(motor, start, stop)], npoints, count_time, *counters, _command="ascan", name=options.pop("name", "ascan"),
                   title=options.pop("title", None) or _title("ascan", motor, start, stop, npoints, count_time), **options)  # fmt: skip
 
 
 def dscan(motor: Axis, start: float, stop: float, npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:
     """Like ``ascan``, relative to where the motor is; it goes back there afterwards, also after an error or Ctrl-C."""
-    return dnscan([(motor, start, stop)], npoints, count_time, *counters, name=options.pop("name", "dscan"),
+    return dnscan([(motor, start, stop)], npoints, count_time, *counters, _command="dscan", name=options.pop("name", "dscan"),
                   title=options.pop("title", None) or _title("dscan", motor, start, stop, npoints, count_time), **options)  # fmt: skip
 
 
@@ -38,7 +39,7 @@ def a2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoin
            *counters: Any, **options: Any) -> Scan | None:  # fmt: skip
     """Two motors together, each from its start to its stop."""
     title = options.pop("title", None) or _title("a2scan", m1, s1, e1, m2, s2, e2, npoints, count_time)
-    return anscan([(m1, s1, e1), (m2, s2, e2)], npoints, count_time, *counters, name=options.pop("name", "a2scan"),
+    return anscan([(m1, s1, e1), (m2, s2, e2)], npoints, count_time, *counters, _command="a2scan", name=options.pop("name", "a2scan"),
                   title=title, **options)  # fmt: skip
 
 
@@ -46,22 +47,24 @@ def d2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoin
            *counters: Any, **options: Any) -> Scan | None:  # fmt: skip
     """``a2scan`` relative to where the motors are; they go back there afterwards."""
     title = options.pop("title", None) or _title("d2scan", m1, s1, e1, m2, s2, e2, npoints, count_time)
-    return dnscan([(m1, s1, e1), (m2, s2, e2)], npoints, count_time, *counters, name=options.pop("name", "d2scan"),
+    return dnscan([(m1, s1, e1), (m2, s2, e2)], npoints, count_time, *counters, _command="d2scan", name=options.pop("name", "d2scan"),
                   title=title, **options)  # fmt: skip
 
 
-def anscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:
+def anscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time: float, *counters: Any,
+           _command: str = "anscan", **options: Any) -> Scan | None:  # fmt: skip
     """Any number of motors together: ``anscan([(roby, 0, 1), (robz, 5, 6)], 10, 0.1, diode)``."""
-    command = options.get("name") or "anscan"
+    command = _command
     axes = [_axis(command, motor) for motor, _, _ in motors]
     _npoints(command, npoints)
     positions = np.column_stack([np.linspace(float(s), float(e), npoints) for _, s, e in motors])
     return _scan(command, axes, positions, npoints, count_time, counters, options)
 
 
-def dnscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:
+def dnscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time: float, *counters: Any,
+           _command: str = "dnscan", **options: Any) -> Scan | None:  # fmt: skip
     """``anscan`` relative to where the motors are; they go back there afterwards."""
-    command = options.get("name") or "dnscan"
+    command = _command
     axes = [_axis(command, motor) for motor, _, _ in motors]
     _npoints(command, npoints)
     here = {axis: axis.position for axis in axes}
@@ -72,7 +75,8 @@ def dnscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time
 def amesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: float, n2: int, count_time: float,
           *counters: Any, backnforth: bool = False, **options: Any) -> Scan | None:  # fmt: skip
     """A grid: ``m1`` fast (``n1`` points), ``m2`` slow (``n2`` points); ``backnforth`` reverses every other line."""
-    command = options.setdefault("name", "amesh")
+    command = "amesh"
+    options.setdefault("name", command)
     options.setdefault("title", _title(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time))
     return _mesh(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time, counters, backnforth, options, relative=False)
 
@@ -80,7 +84,8 @@ def amesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: floa
 def dmesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: float, n2: int, count_time: float,
           *counters: Any, backnforth: bool = False, **options: Any) -> Scan | None:  # fmt: skip
     """``amesh`` relative to where the motors are; they go back there afterwards."""
-    command = options.setdefault("name", "dmesh")
+    command = "dmesh"
+    options.setdefault("name", command)
     options.setdefault("title", _title(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time))
     return _mesh(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time, counters, backnforth, options, relative=True)
 
@@ -89,12 +94,14 @@ def pointscan(motor: Axis, positions: Sequence[float], count_time: float, *count
     """Count at each of the given positions of one motor."""
     options.setdefault("name", "pointscan")
     options.setdefault("title", f"pointscan {_arg(motor)} {len(positions)} {_arg(count_time)}")
-    return lookupscan([(motor, positions)], count_time, *counters, **options)
+    return lookupscan([(motor, positions)], count_time, *counters, _command="pointscan", **options)
 
 
-def lookupscan(motor_positions: Sequence[tuple[Axis, Sequence[float]]], count_time: float, *counters: Any, **options: Any) -> Scan | None:
+def lookupscan(motor_positions: Sequence[tuple[Axis, Sequence[float]]], count_time: float, *counters: Any,
+               _command: str = "lookupscan", **options: Any) -> Scan | None:  # fmt: skip
     """Several motors through position tables of the same length: ``lookupscan([(roby, [0, 2, 5])], 0.1)``."""
-    command = options.setdefault("name", "lookupscan")
+    command = _command
+    options.setdefault("name", command)
     axes = [_axis(command, motor) for motor, _ in motor_positions]
     tables = [np.asarray(positions, dtype=float) for _, positions in motor_positions]
     if len({len(table) for table in tables}) != 1:
@@ -118,7 +125,8 @@ def lineup(motor: Axis, start: float, stop: float, npoints: int, count_time: flo
 
 def loopscan(npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:
     """``npoints`` counts in a row, nothing moving."""
-    command = options.setdefault("name", "loopscan")
+    command = "loopscan"
+    options.setdefault("name", command)
     _npoints(command, npoints)
     options.setdefault("title", _title(command, npoints, count_time))
     return _scan(command, [], np.empty((npoints, 0)), npoints, count_time, counters, options)
@@ -126,20 +134,21 @@ def loopscan(npoints: int, count_time: float, *counters: Any, **options: Any) ->
 
 def timescan(count_time: float, *counters: Any, npoints: int = 0, **options: Any) -> Scan | None:
     """Count again and again; ``npoints=0`` means until Ctrl-C."""
-    command = options.setdefault("name", "timescan")
+    command = "timescan"
+    options.setdefault("name", command)
     if npoints != 0:
         _npoints(command, npoints)
     options.setdefault("title", _title(command, count_time))
     return _scan(command, [], np.empty((0, 0)), npoints, count_time, counters, options)
 
 
-def ct(count_time: float = 1.0, *counters: Any, **options: Any) -> Scan | None:
+def ct(count_time: float = 1.0, *counters: Any, _command: str = "ct", **options: Any) -> Scan | None:
     """Count once, print each counter's value and rate; not saved, but kept in ``SCANS``."""
-    options.setdefault("name", "ct")
+    options.setdefault("name", _command)
     options.setdefault("save", False)
     options.setdefault("title", _title(options["name"], count_time))
     return_scan = options.pop("return_scan", True)
-    scan = _scan(options["name"], [], np.empty((1, 0)), 1, count_time, counters, options)
+    scan = _scan(_command, [], np.empty((1, 0)), 1, count_time, counters, options)
     if scan is not None and scan.state == "done":
         _print_counts(scan, count_time)
     return scan if return_scan else None
@@ -147,9 +156,8 @@ def ct(count_time: float = 1.0, *counters: Any, **options: Any) -> Scan | None:
 
 def sct(count_time: float = 1.0, *counters: Any, **options: Any) -> Scan | None:
     """``ct``, saved."""
-    options.setdefault("name", "sct")
     options.setdefault("save", True)
-    return ct(count_time, *counters, **options)
+    return ct(count_time, *counters, _command="sct", **options)
 
 
 def _mesh(command: str, m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: float, n2: int,
@@ -180,6 +188,7 @@ def _scan(command: str, axes: list[Axis], positions: np.ndarray, npoints: int, c
     sleep_time = float(options.pop("sleep_time", None) or 0.0)
     if options:
         raise TypeError(f"{command}: unknown keyword '{next(iter(options))}'")
+    _check_scan_name(command, name)
     if not isinstance(count_time, numbers.Real) or count_time < 0:
         raise ValueError(f"{command}: count_time must be a number >= 0, not {count_time!r}")
     if sleep_time < 0:
@@ -197,6 +206,18 @@ def _scan(command: str, axes: list[Axis], positions: np.ndarray, npoints: int, c
     if run:
         scan.run()
     return scan if return_scan or not run else None
+
+
+def _check_scan_name(command: str, name: Any) -> None:
+    """The name goes into Redis keys (``...:3_name``) and the file (entry ``3_name``): it must stay one part."""
+    try:
+        keys.check_name(name, "scan name")
+        valid = "/" not in name
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ValueError(f"{command}: scan name {name!r} is not valid: use letters, digits, '_', '-' or '.', "
+                         "without ':', '|', '/' or control characters")  # fmt: skip
 
 
 def _axis(command: str, motor: Any) -> Axis:

@@ -81,21 +81,34 @@ class ScanSaving:
                 raise ValueError(f"SCAN_SAVING.base_path must be an absolute path, not {value!r}")
             return os.path.normpath(value)
         if name == "template":
-            fields = {field for _, field, _, _ in string.Formatter().parse(value) if field is not None}
-            unknown = sorted(fields - {"session", *values})
-            if unknown:
-                raise ValueError(
-                    f"SCAN_SAVING.template: unknown key '{unknown[0]}' (keys: {', '.join(['session', *values])}); "
-                    f"add it first with SCAN_SAVING.add('{unknown[0]}', value)"
-                )
-            if value.startswith("/") or ".." in PurePosixPath(value).parts:
-                raise ValueError(f"SCAN_SAVING.template {value!r} must stay inside base_path")
-            return value
-        if not _VALUE.fullmatch(value) or value in (".", ".."):
+            return self._checked_template(value, values)
+        if not _VALUE.fullmatch(value) or value in (".", "..") or (name == "data_filename" and not value):
             raise ValueError(
                 f"SCAN_SAVING.{name} = {value!r}: a value may not be '.', '..' or contain '/', ':', '|' "
-                "or control characters"
+                "or control characters" + (", and data_filename may not be empty" if name == "data_filename" else "")
             )
+        return value
+
+    def _checked_template(self, value: str, values: dict[str, str]) -> str:
+        """Only known keys; every folder it makes stays inside base_path and is a valid data-tree name."""
+        try:
+            fields = {field for _, field, _, _ in string.Formatter().parse(value) if field is not None}
+        except ValueError as error:
+            raise ValueError(f"SCAN_SAVING.template {value!r} is not a template: {error}") from None
+        unknown = sorted(fields - {"session", *values})
+        if unknown:
+            raise ValueError(
+                f"SCAN_SAVING.template: unknown key '{unknown[0]}' (keys: {', '.join(['session', *values])}); "
+                f"add it first with SCAN_SAVING.add('{unknown[0]}', value)"
+            )
+        try:
+            folders = value.format(session="session", **{key: "value" for key in values})
+        except (ValueError, TypeError) as error:  # a format spec or conversion a text value cannot take
+            raise ValueError(f"SCAN_SAVING.template {value!r} is not a template: {error}") from None
+        if value.startswith("/") or ".." in PurePosixPath(value).parts:
+            raise ValueError(f"SCAN_SAVING.template {value!r} must stay inside base_path")
+        if any(not _VALUE.fullmatch(part) for part in folders.split("/")):
+            raise ValueError(f"SCAN_SAVING.template {value!r}: a folder name may not contain '\\', ':', '|' or control characters")
         return value
 
     def get_path(self) -> str:
