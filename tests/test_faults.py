@@ -134,3 +134,17 @@ def test_a_disk_that_refuses_writes_ends_the_scan_for_readers_with_the_reason(re
     assert end["state"] == "failed" and "no room left on the disk" in end["reason"]
     published = len(get_node(f"{scan.db_name}:timer:diode:diode"))
     assert published == scan.info["points_acquired"]  # everything taken was published, then sealed
+
+
+def test_a_dead_embedded_redis_is_started_again_by_the_next_scan(own_redis, tmp_path):
+    server, client = own_redis
+    session = open_session(client, tmp_path)
+    session["loopscan"](3, 0, session["diode"])
+    kill(server)
+    with pytest.raises(RuntimeError, match=r"^loopscan: Redis is unreachable \(.*\); nothing was moved\. Start it again"):
+        session["loopscan"](3, 0, session["diode"])  # an external Redis: the user starts it
+    from bliss_shell.scanning import current
+
+    current().revive = server.ensure_running  # the embedded one: the shell starts it
+    scan = session["ascan"](session["roby"], 0, 1, 2, 0, session["diode"])
+    assert scan.number == 2 and len(get_node(f"{scan.node.db_name}:axis:roby", client)) == 2

@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from ._daemon import log_tail, wait_until
 from ._process import pid_alive
@@ -81,7 +83,7 @@ class EmbeddedRedis:
     def answers(self) -> bool:
         if not self.socket.exists():
             return False
-        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2)
+        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2, retry=Retry(NoBackoff(), 0))  # one look
         try:
             return bool(client.ping())
         except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError, OSError):

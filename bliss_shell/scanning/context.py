@@ -27,6 +27,7 @@ class ScanContext:
     # The live display: called with a scan's db_name once its tree is published; what it
     # returns is called after END, to wait until the display has shown the whole scan.
     watch: Callable[[str], Callable[[], None]] | None = None
+    revive: Callable[[], Any] | None = None  # starts the embedded Redis again if it died (None: external)
 
     @property
     def active_mg(self) -> MeasurementGroup | None:

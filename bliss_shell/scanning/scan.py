@@ -76,6 +76,7 @@ class Scan:
         self._context = context
         self.plan = plan
         self.name = plan.name
+        self._reach_redis()  # SCAN_SAVING, read next, lives in Redis
         self.number: int | None = None
         self.path = context.scan_saving.filename if plan.save else None
         self.node = None
@@ -92,6 +93,7 @@ class Scan:
         """Publish the tree and write the file, take every point, end both; Ctrl-C ends it as aborted."""
         if self.state != "idle":
             raise RuntimeError(f"{self!r} has already run; start a new scan")
+        self._reach_redis()
         saving = self._context.scan_saving
         self.path = saving.filename if self.plan.save else None  # SCAN_SAVING as it is now, like the tree
         if self.path:
@@ -170,6 +172,23 @@ class Scan:
         for image_db, info in self._image_info.items():
             lines.append(f"  {image_db.split(':')[-2]}: {info['frames']} frames taken")
         return "\n".join(lines)
+
+    def _reach_redis(self) -> None:
+        """Before anything moves: Redis numbers the scan. The embedded one is started again if it died."""
+        try:
+            self._context.client.ping()
+            return
+        except redis.ConnectionError as error:
+            if self._context.revive is None:
+                raise RuntimeError(f"{self.name}: Redis is unreachable ({error}); nothing was moved. Start it "
+                                   "again, or check BLISS_REDIS_URL / redis_url in the config") from None  # fmt: skip
+            reason = error
+        try:
+            self._context.revive()
+            self._context.client.ping()
+        except Exception as error:
+            raise RuntimeError(f"{self.name}: Redis is unreachable ({reason}) and could not be started again "
+                               f"({error}); nothing was moved") from None  # fmt: skip
 
     def _stop_devices(self) -> list[str]:
         """Stop every motor and detector of the scan; one that fails (its server died) does not stop the rest."""

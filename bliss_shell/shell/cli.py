@@ -124,7 +124,8 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
             print(f"Welcome to bliss_shell {__version__} running on {socket.gethostname()}")
             print(f"Redis: {redacted(choice.url)} ({choice.origin})\n")
         start_tango_servers(config, session, errors.report)
-        namespace = session_namespace(session, client, errors, display=True, retention=retention)
+        revive = choice.embedded.ensure_running if choice.embedded is not None else None
+        namespace = session_namespace(session, client, errors, display=True, retention=retention, revive=revive)
         session.setup(namespace, on_error=errors.report, verbose=interactive)
         show_active_mg(namespace)
         if not interactive:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Callable
 from typing import Any
 
 import gevent
@@ -18,7 +19,7 @@ from .scan_display import shell_display
 
 
 def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport, display: bool = False,
-                      retention: Retention | None = None) -> dict[str, Any]:  # fmt: skip
+                      retention: Retention | None = None, revive: Callable[[], Any] | None = None) -> dict[str, Any]:  # fmt: skip
     """The shell's own names and the scan commands, bound to this session's Redis data.
 
     ``sleep`` is gevent's, so background greenlets keep running during it. ``display``
@@ -38,7 +39,7 @@ def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport
     namespace.update({command.__name__: command for command in COMMANDS})
     watch = shell_display(client) if display else None
     activate(ScanContext(session.name, client, scan_saving, session.scans, namespace, watch=watch,
-                         retention=retention or Retention()))  # fmt: skip
+                         retention=retention or Retention(), revive=revive))  # fmt: skip
     return namespace
 
 
