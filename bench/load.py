@@ -42,8 +42,8 @@ def one_scan(namespace: dict, scan_name: str, env: dict[str, str], readers: int)
     return per_point, whole
 
 
-def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+def measure(runs: int) -> dict[str, float]:
+    """Medians of ``runs``: ms per point alone and with the readers; whether every reader saw every point."""
     folder = Path(tempfile.mkdtemp(prefix="bsl-"))
     folder.chmod(0o700)
     server = EmbeddedRedis(folder)
@@ -65,11 +65,17 @@ def main() -> None:
     finally:
         client.close()
         server.stop()
-    alone, followed = (statistics.median(times[n]) * 1e3 for n in (0, READERS))
-    print(f"loopscan({NPOINTS}, 0, c1, c2), no reader:        {alone:.4f} ms per point (median of {runs})")
-    print(f"same, {READERS} reader processes following:  {followed:.4f} ms per point "
-          f"(ratio {followed / alone:.2f}; target <= 1.20)")  # fmt: skip
-    print(f"every reader saw every point once, in order: {'yes' if complete else 'NO'}")
+    return {"alone_ms": statistics.median(times[0]) * 1e3, "readers_ms": statistics.median(times[READERS]) * 1e3,
+            "complete": complete}  # fmt: skip
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    m = measure(runs)
+    print(f"loopscan({NPOINTS}, 0, c1, c2), no reader:        {m['alone_ms']:.4f} ms per point (median of {runs})")
+    print(f"same, {READERS} reader processes following:  {m['readers_ms']:.4f} ms per point "
+          f"(ratio {m['readers_ms'] / m['alone_ms']:.2f}; target <= 1.20)")  # fmt: skip
+    print(f"every reader saw every point once, in order: {'yes' if m['complete'] else 'NO'}")
 
 
 if __name__ == "__main__":

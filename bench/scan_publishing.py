@@ -115,8 +115,8 @@ def latency(client: redis.Redis, server: EmbeddedRedis) -> list[float]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+def measure(runs: int) -> dict[str, float]:
+    """Medians of ``runs``: ms per point (scan, saved, engine alone), MB/s of spectra, B per point, latency ms."""
     folder = Path(tempfile.mkdtemp(prefix="bsb-"))
     folder.chmod(0o700)
     server = EmbeddedRedis(folder)
@@ -134,15 +134,28 @@ def main() -> None:
     finally:
         client.close()
         server.stop()
-    scan_ms, bare_ms = statistics.median(scan_times) * 1e3, statistics.median(bare_times) * 1e3
-    saved_ms = statistics.median(saved_times) * 1e3
-    print(f"loopscan({NPOINTS}, 0, c1, c2, diode), publishing on: {scan_ms:.4f} ms per point (median of {runs}; target <= 0.1)")
-    print(f"same, publishing and saving (HDF5):                 {saved_ms:.4f} ms per point (target <= 0.15; ratio {saved_ms / scan_ms:.1f} x)")
-    print(f"1D spectra (4096 float64 bins) saved and published:  {statistics.median(rates):.0f} MB/s")
-    print(f"same reads with no publishing:                      {bare_ms:.4f} ms per point (ratio {scan_ms / bare_ms:.1f} x)")
-    print(f"Redis memory per point per float64 channel:         {memory:.1f} B (100,000 points; target <= 16)")
-    print(f"point to reader in another process:                 {statistics.median(delays) * 1e3:.2f} ms median, "
-          f"{sorted(delays)[int(len(delays) * 0.99)] * 1e3:.2f} ms p99 ({len(delays)} points; target <= 5 median)")  # fmt: skip
+    return {
+        "scan_ms": statistics.median(scan_times) * 1e3,
+        "saved_ms": statistics.median(saved_times) * 1e3,
+        "bare_ms": statistics.median(bare_times) * 1e3,
+        "spectra_mbs": statistics.median(rates),
+        "memory_b": memory,
+        "latency_ms": statistics.median(delays) * 1e3,
+        "latency_p99_ms": sorted(delays)[int(len(delays) * 0.99)] * 1e3,
+        "latency_points": len(delays),
+    }
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    m = measure(runs)
+    print(f"loopscan({NPOINTS}, 0, c1, c2, diode), publishing on: {m['scan_ms']:.4f} ms per point (median of {runs}; target <= 0.1)")
+    print(f"same, publishing and saving (HDF5):                 {m['saved_ms']:.4f} ms per point (target <= 0.15; ratio {m['saved_ms'] / m['scan_ms']:.1f} x)")
+    print(f"1D spectra (4096 float64 bins) saved and published:  {m['spectra_mbs']:.0f} MB/s")
+    print(f"same reads with no publishing:                      {m['bare_ms']:.4f} ms per point (ratio {m['scan_ms'] / m['bare_ms']:.1f} x)")
+    print(f"Redis memory per point per float64 channel:         {m['memory_b']:.1f} B (100,000 points; target <= 16)")
+    print(f"point to reader in another process:                 {m['latency_ms']:.2f} ms median, "
+          f"{m['latency_p99_ms']:.2f} ms p99 ({m['latency_points']} points; target <= 5 median)")  # fmt: skip
 
 
 if __name__ == "__main__":

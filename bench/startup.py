@@ -18,14 +18,20 @@ def once(*args: str) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
-    once("-s", "demo", "-c", "pass")  # starts the embedded Redis if needed; not counted
+def measure(runs: int) -> dict[str, float]:
+    """Medians of ``runs``, in ms: ``bliss -s demo -c pass`` (servers already up) and bare python."""
+    once("-s", "demo", "-c", "pass")  # starts the embedded Redis and the demo's servers if needed; not counted
     python = statistics.median(once_python() for _ in range(runs))
     session = statistics.median(once("-s", "demo", "-c", "pass") for _ in range(runs))
-    print(f"bare python -c pass (machine floor): {python * 1000:7.0f} ms median of {runs}")
-    print(f"bliss -s demo -c pass:               {session * 1000:7.0f} ms median of {runs}")
-    print(f"ratio to bare python:                {session / python:7.1f} x")
+    return {"startup_ms": session * 1000, "python_ms": python * 1000}
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    m = measure(runs)
+    print(f"bare python -c pass (machine floor): {m['python_ms']:7.0f} ms median of {runs}")
+    print(f"bliss -s demo -c pass:               {m['startup_ms']:7.0f} ms median of {runs}")
+    print(f"ratio to bare python:                {m['startup_ms'] / m['python_ms']:7.1f} x")
 
 
 def once_python() -> float:

@@ -56,10 +56,6 @@ COUNTER_POINTS = 2000
 LIMA_POINTS = 1000
 
 
-def median_rate(samples: list[float]) -> float:
-    return statistics.median(samples)
-
-
 def get_image_rates(namespace: dict, proxy: tango.DeviceProxy) -> tuple[float, float]:
     """Frames per second: our ``get_image`` (Redis lookups + readImage + decode), and readImage + decode alone."""
     images = namespace["loopscan"](FRAMES, 0, namespace["lima_simulator"], save=False, return_scan=True)
@@ -99,10 +95,11 @@ def lima_fps(namespace: dict) -> float:
     return LIMA_POINTS / (time.perf_counter() - start)
 
 
-def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+def measure(runs: int) -> dict[str, float]:
+    """Medians of ``runs``: get_image and plain readImage frames/s, ms per point or read, Lima fps."""
     folder = Path(tempfile.mkdtemp(prefix="bsb-"))
     folder.chmod(0o700)
+    saved_env = {key: os.environ.get(key) for key in ("XDG_RUNTIME_DIR", "TANGO_HOST")}
     os.environ["XDG_RUNTIME_DIR"] = str(folder)
     os.environ.pop("TANGO_HOST", None)
     (folder / "beamline").mkdir()
@@ -134,17 +131,35 @@ def main() -> None:
         client.close()
         redis_server.stop()
         shutil.rmtree(folder, ignore_errors=True)
-    ours = median_rate([r[0] for r in image_rates])
-    bare = median_rate([r[1] for r in image_rates])
-    ratios = [r[0] / r[1] for r in image_rates]
+        for key, value in saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     scan, green, plain = (statistics.median(t[i] for t in counter_times) * 1e3 for i in range(3))
+    return {
+        "get_image_fps": statistics.median(r[0] for r in image_rates),
+        "read_image_fps": statistics.median(r[1] for r in image_rates),
+        "get_image_ratio": statistics.median(r[0] / r[1] for r in image_rates),
+        "counter_scan_ms": scan,
+        "counter_green_ms": green,
+        "counter_plain_ms": plain,
+        "lima_fps_256": statistics.median(fps_small),
+        "lima_fps_1024": statistics.median(fps_big),
+    }
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    m = measure(runs)
+    ours = m["get_image_fps"]
     print(f"get_image, 1024x1024 uint32 from server memory: {ours:7.0f} frames/s ({ours * 4.194:.0f} MB/s; median of {runs})")
-    print(f"plain readImage + decode of the same frames:    {bare:7.0f} frames/s (ratio {statistics.median(ratios):.2f}; target >= 0.5)")
-    print(f"loopscan({COUNTER_POINTS}, 0, tcounter), Tango counter:   {scan:.3f} ms per point (publishing on, saving off)")
-    print(f"bare read loop of that counter, green mode:   {green:.3f} ms per read (scan / bare {scan / green:.2f})")
-    print(f"bare read loop, plain (blocking) proxy:       {plain:.3f} ms per read")
-    print(f"loopscan({LIMA_POINTS}, 0, lima_simulator), saving on: {statistics.median(fps_small):.0f} frames/s at 256x256, "
-          f"{statistics.median(fps_big):.0f} frames/s at 1024x1024 (uint32)")  # fmt: skip
+    print(f"plain readImage + decode of the same frames:    {m['read_image_fps']:7.0f} frames/s (ratio {m['get_image_ratio']:.2f}; target >= 0.5)")
+    print(f"loopscan({COUNTER_POINTS}, 0, tcounter), Tango counter:   {m['counter_scan_ms']:.3f} ms per point (publishing on, saving off)")
+    print(f"bare read loop of that counter, green mode:   {m['counter_green_ms']:.3f} ms per read (scan / bare {m['counter_scan_ms'] / m['counter_green_ms']:.2f})")
+    print(f"bare read loop, plain (blocking) proxy:       {m['counter_plain_ms']:.3f} ms per read")
+    print(f"loopscan({LIMA_POINTS}, 0, lima_simulator), saving on: {m['lima_fps_256']:.0f} frames/s at 256x256, "
+          f"{m['lima_fps_1024']:.0f} frames/s at 1024x1024 (uint32)")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -175,6 +175,7 @@ def _run_code(args: argparse.Namespace, namespace: dict) -> int:
         except OSError as error:
             print(f"bliss: cannot read script {args.script}: {error.strerror}", file=sys.stderr)
             return 1
+        namespace["__file__"] = filename  # as python runs a script
     else:
         filename, source = "<-c>", args.code
     try:
