@@ -9,19 +9,15 @@ The display writes to /dev/null, so the terminal's own speed is not measured.
 Usage: .venv/bin/python bench/display.py [runs]
 """
 
-from scan_publishing import open_session  # noqa: I001  (patches gevent first)
+from scan_publishing import open_session, own_redis  # noqa: I001  (patches gevent first)
 
 import contextlib  # noqa: E402
 import os  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
-import redis  # noqa: E402
 
-from bliss_shell.comm import EmbeddedRedis, use_redis  # noqa: E402
 from bliss_shell.scanning import current  # noqa: E402
 from bliss_shell.shell.scan_display import shell_display  # noqa: E402
 
@@ -39,14 +35,8 @@ def per_point(namespace: dict, rows: bool) -> float:
 
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    folder = Path(tempfile.mkdtemp(prefix="bsd-"))
-    folder.chmod(0o700)
-    server = EmbeddedRedis(folder)
-    server.ensure_running()
-    client = redis.Redis(unix_socket_path=str(server.socket))
-    use_redis(client)
     times: dict[tuple[bool, bool], list[float]] = {}
-    try:
+    with own_redis("bsd-") as (folder, _, client):
         namespace = open_session(client, str(folder / "scans"))
         display = shell_display(client)
         with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
@@ -55,9 +45,6 @@ def main() -> None:
                     for shown in (False, True):
                         current().watch = display if shown else None
                         times.setdefault((rows, shown), []).append(per_point(namespace, rows))
-    finally:
-        client.close()
-        server.stop()
     for rows, label in ((True, "8 x ascan 50 points, table rows"), (False, "loopscan 10000 points, progress bar")):
         bare, shown = (statistics.median(times[(rows, s)]) * 1e3 for s in (False, True))
         print(f"{label:36}: {shown:.4f} ms per point displayed, {bare:.4f} without (ratio {shown / bare:.2f}; median of {runs})")

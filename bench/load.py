@@ -7,20 +7,17 @@ the two cases interleaved so both see the same machine.
 Usage: .venv/bin/python bench/load.py [runs]
 """
 
-from scan_publishing import open_session  # noqa: I001  (patches gevent first)
+from scan_publishing import open_session, own_redis  # noqa: I001  (patches gevent first)
 
 import json  # noqa: E402
 import os  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import redis  # noqa: E402
 
-from bliss_shell.comm import EmbeddedRedis, use_redis  # noqa: E402
 
 FOLLOWER = str(Path(__file__).resolve().parents[1] / "tests" / "follow_points.py")
 NPOINTS = 100_000
@@ -44,16 +41,10 @@ def one_scan(namespace: dict, scan_name: str, env: dict[str, str], readers: int)
 
 def measure(runs: int) -> dict[str, float]:
     """Medians of ``runs``: ms per point alone and with the readers; whether every reader saw every point."""
-    folder = Path(tempfile.mkdtemp(prefix="bsl-"))
-    folder.chmod(0o700)
-    server = EmbeddedRedis(folder)
-    server.ensure_running()
-    client = redis.Redis(unix_socket_path=str(server.socket))
-    use_redis(client)
-    env = dict(os.environ, BLISS_REDIS_URL=server.url)
     times: dict[int, list[float]] = {0: [], READERS: []}
     complete = True
-    try:
+    with own_redis("bsl-") as (folder, server, client):
+        env = dict(os.environ, BLISS_REDIS_URL=server.url)
         namespace = open_session(client, str(folder / "scans"))
         number = 0
         for _ in range(runs):
@@ -62,9 +53,6 @@ def measure(runs: int) -> dict[str, float]:
                 per_point, whole = one_scan(namespace, f"_{number}_loopscan", env, readers)
                 times[readers].append(per_point)
                 complete &= whole
-    finally:
-        client.close()
-        server.stop()
     return {"alone_ms": statistics.median(times[0]) * 1e3, "readers_ms": statistics.median(times[READERS]) * 1e3,
             "complete": complete}  # fmt: skip
 

@@ -7,14 +7,13 @@ the per-point time against the number of points (docs/performance.png: does it s
 Usage: .venv/bin/pip install -q -e '.[bench]' && .venv/bin/python bench/run.py [runs]
 """
 
-from scan_publishing import NPOINTS, open_session  # noqa: I001  (patches gevent first)
+from scan_publishing import NPOINTS, open_session, own_redis  # noqa: I001  (patches gevent first)
 
 import os  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import datetime  # noqa: E402
@@ -27,7 +26,6 @@ import load  # noqa: E402
 import scan_publishing  # noqa: E402
 import startup  # noqa: E402
 import tango_lima  # noqa: E402
-from bliss_shell.comm import EmbeddedRedis, use_redis  # noqa: E402
 from bliss_shell.comm.embedded_redis import redis_server_binary  # noqa: E402
 from bliss_shell.data import get_node  # noqa: E402
 
@@ -126,15 +124,9 @@ def disk_rate(folder: Path) -> float:
 
 def engine_measures(runs: int) -> tuple[dict[str, float], dict[tuple[int, bool], float]]:
     """ascan and timescan per point, following and machine limits, and the size sweep, on a Redis of their own."""
-    folder = Path(tempfile.mkdtemp(prefix="bsr-"))
-    folder.chmod(0o700)
-    server = EmbeddedRedis(folder)
-    server.ensure_running()
-    client = redis.Redis(unix_socket_path=str(server.socket))
-    use_redis(client)
     m: dict[str, float] = {}
     sweep: dict[tuple[int, bool], float] = {}
-    try:
+    with own_redis("bsr-") as (folder, _, client):
         namespace = open_session(client, str(folder / "scans"))
         for command, npoints in (("ascan", 2_000), ("timescan", NPOINTS)):
             for save in (False, True):
@@ -149,9 +141,6 @@ def engine_measures(runs: int) -> tuple[dict[str, float], dict[tuple[int, bool],
                 namespace = open_session(client, str(folder / f"sweep{npoints}{save}"))
                 repeat = runs if npoints < 1_000_000 else 1
                 sweep[(npoints, save)] = statistics.median(per_point(namespace, "loopscan", npoints, save) for _ in range(repeat))
-    finally:
-        client.close()
-        server.stop()
     return m, sweep
 
 

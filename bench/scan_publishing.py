@@ -17,6 +17,7 @@ from gevent import monkey
 
 monkey.patch_all(thread=False, queue=False, os=False, signal=False, subprocess=False)
 
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -24,6 +25,7 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import textwrap  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
@@ -51,6 +53,22 @@ for event in get_session_node("test_session").walk_on_new_events():
         print(json.dumps(delays), flush=True)
         break
 """
+
+
+@contextlib.contextmanager
+def own_redis(prefix: str) -> Iterator[tuple[Path, EmbeddedRedis, redis.Redis]]:
+    """A Redis of the benchmark's own, in a private folder, stopped afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o700)
+    server = EmbeddedRedis(folder)
+    server.ensure_running()
+    client = redis.Redis(unix_socket_path=str(server.socket))
+    use_redis(client)
+    try:
+        yield folder, server, client
+    finally:
+        client.close()
+        server.stop()
 
 
 def open_session(client: redis.Redis, base: str) -> dict:
@@ -117,13 +135,7 @@ def latency(client: redis.Redis, server: EmbeddedRedis) -> list[float]:
 
 def measure(runs: int) -> dict[str, float]:
     """Medians of ``runs``: ms per point (scan, saved, engine alone), MB/s of spectra, B per point, latency ms."""
-    folder = Path(tempfile.mkdtemp(prefix="bsb-"))
-    folder.chmod(0o700)
-    server = EmbeddedRedis(folder)
-    server.ensure_running()
-    client = redis.Redis(unix_socket_path=str(server.socket))
-    use_redis(client)
-    try:
+    with own_redis("bsb-") as (folder, server, client):
         namespace = open_session(client, str(folder / "scans"))
         scan_times = [per_point(namespace, save=False) for _ in range(runs)]
         saved_times = [per_point(namespace, save=True) for _ in range(runs)]
@@ -131,9 +143,6 @@ def measure(runs: int) -> dict[str, float]:
         bare_times = [bare_loop(namespace) for _ in range(runs)]
         memory = memory_per_point(client, namespace)
         delays = latency(client, server)
-    finally:
-        client.close()
-        server.stop()
     return {
         "scan_ms": statistics.median(scan_times) * 1e3,
         "saved_ms": statistics.median(saved_times) * 1e3,
