@@ -9,16 +9,26 @@ from bliss_shell.config import ConfigNode
 
 @runtime_checkable
 class Axis(Protocol):
-    """A motor: what a scan needs to move it and to name its channel."""
+    """A motor: what a scan needs to move it and to name its channel, and what ``wm`` shows.
+
+    Positions and limits are user values: user = dial + offset (``controllers/axis.py``).
+    """
 
     name: str
     unit: str | None
+    offset: float
 
     @property
     def position(self) -> float: ...
 
     @property
+    def dial(self) -> float: ...
+
+    @property
     def limits(self) -> tuple[float, float]: ...
+
+    @property
+    def dial_limits(self) -> tuple[float, float]: ...
 
     @property
     def state(self) -> str: ...
