@@ -55,26 +55,34 @@ def kill(server: EmbeddedRedis) -> None:
 
 
 def test_redis_killed_mid_scan_the_scan_goes_on_the_file_is_complete_and_the_next_scan_publishes(own_redis, tmp_path, capsys):
+    from bliss_shell.scanning import current
+    from bliss_shell.shell.scan_display import shell_display
+
     server, client = own_redis
     session = open_session(client, tmp_path)
+    current().watch = shell_display(client)  # the live display reads Redis too
     scan = session["loopscan"](150, 0.01, session["diode"], session["c1"], run=False)
     running = gevent.spawn(scan.run)
     reader_events: list = []
 
     def read():
-        for event in get_session_node("test_session", client).walk_events():
-            reader_events.append(event)
+        try:
+            for event in get_session_node("test_session", client).walk_events():
+                reader_events.append(event)
+        except redis.ConnectionError as error:
+            return error
 
     reader = gevent.spawn(read)
     while scan.node is None or len(get_node(f"{scan.node.db_name}:timer:elapsed_time", client) or []) < 20:
         gevent.sleep(0.02)
     kill(server)
     reader.join(timeout=5)  # a reader blocked on the dead server gets an error, not a hang
-    assert reader.dead and isinstance(reader.exception, redis.ConnectionError)
+    assert reader.dead and isinstance(reader.value, redis.ConnectionError)
     running.get(timeout=30)  # the scan goes on
     assert scan.state == "done"
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert err.count("WARNING") == 1 and "Redis is unreachable" in err and "its file gets every point" in err
+    assert "(live display stopped: ConnectionError" in out and "Traceback" not in err  # one line, no noise
     with h5py.File(scan.path, "r", locking=False) as saved:
         assert len(saved[scan.node.name]["measurement/c1"]) == 150
         assert saved[scan.node.name]["writer/status"][()] == b"SUCCEEDED"

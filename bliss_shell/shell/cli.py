@@ -6,12 +6,14 @@ from gevent import monkey
 monkey.patch_all(thread=False, queue=False)
 
 import argparse  # noqa: E402
-from datetime import datetime  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
 from collections.abc import Callable  # noqa: E402
+from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
+
+import redis  # noqa: E402
 
 from bliss_shell import __version__  # noqa: E402
 from bliss_shell.comm import (  # noqa: E402
@@ -149,6 +151,9 @@ def _watch(session: str, config: Config) -> int:
         watch_session(session, client)
     except KeyboardInterrupt:
         return 0
+    except redis.RedisError as error:
+        print(f"bliss: lost Redis while watching: {error}", file=sys.stderr)
+        return 1
     finally:
         client.close()
     return 0

@@ -196,7 +196,7 @@ def shell_display(client: redis.Redis) -> Callable[[str], Callable[[], None]]:
 
     def watch(db_name: str) -> Callable[[], None]:
         node = ScanNode(client, db_name, {"name": db_name.rsplit(":", 1)[1], "type": "scan"})  # published soon
-        follower = gevent.spawn(ScanTable(node, quiet=("ct", "sct")).follow)
+        follower = gevent.spawn(_shown_until_redis_fails, ScanTable(node, quiet=("ct", "sct")))
 
         def finish() -> None:
             try:
@@ -207,6 +207,14 @@ def shell_display(client: redis.Redis) -> Callable[[str], Callable[[], None]]:
         return finish
 
     return watch
+
+
+def _shown_until_redis_fails(table: ScanTable) -> None:
+    """The scan goes on without Redis (its publisher warns); the display just stops."""
+    try:
+        table.follow()
+    except redis.RedisError as error:
+        print(f"\n(live display stopped: {type(error).__name__}: {error})", flush=True)
 
 
 def watch_session(session: str, client: redis.Redis, out: TextIO | None = None) -> None:
