@@ -236,6 +236,14 @@ def test_saved_lima_frames_are_read_from_file_once_the_server_moved_on(tango_ses
     assert (Path(scan.path).parent / "scan0001" / "lima_simulator_0000.h5").exists()
 
 
+def test_lima_frames_of_a_scan_that_left_redis_come_from_its_files(tango_session, redis_client):
+    scan = tango_session["loopscan"](3, 0.01, tango_session["lima_simulator"])
+    before = [scan.get_data()["lima_simulator:image"].get_image(i) for i in range(3)]
+    redis_client.flushall()  # retention or the memory cap took the scan away
+    images = scan.get_data()["lima_simulator:image"]
+    assert len(images) == 3 and all(np.array_equal(images.get_image(i), before[i]) for i in range(3))
+
+
 def test_the_scan_file_shows_the_lima_frames_from_the_master_file(tango_session, tmp_path):
     import silx.io
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import h5py
 import numpy as np
+import redis
 import tango
 
 from bliss_shell.controllers.lima_protocol import decode_data_array, saved_frame
@@ -75,7 +76,10 @@ class LimaDataView:
         return self.get_image(-1)
 
     def _from_server(self, info: dict, index: int) -> np.ndarray | None:
-        current = self._node._client.get(acquisition_key(info["server_url"]))
+        try:
+            current = self._node._client.get(acquisition_key(info["server_url"]))
+        except redis.RedisError:  # Redis away: which acquisition the server holds is unknown
+            return None
         if current is None or int(current) != info.get("lima_acq_nb"):
             return None  # the server has started another acquisition since
         try:
@@ -94,3 +98,12 @@ class LimaDataView:
                 return file[info["frame_path"]][row]
         except (OSError, KeyError, IndexError):
             return None
+
+
+class KeptLimaNode:
+    """A Lima node's references as its scan kept them: views of a scan that left Redis read its files."""
+
+    def __init__(self, client: redis.Redis, db_name: str, info: dict):
+        self._client = client
+        self.db_name = db_name
+        self.info = info

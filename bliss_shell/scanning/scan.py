@@ -21,7 +21,7 @@ import redis
 from bliss_shell.controllers import Axis, Counter, Detector, looks_like
 from bliss_shell.controllers.lima_protocol import saved_frame
 from bliss_shell.data import LimaNode, ScanNode, get_node
-from bliss_shell.data.lima_view import acquisition_key
+from bliss_shell.data.lima_view import KeptLimaNode, LimaDataView, acquisition_key
 from bliss_shell.data.publisher import ChannelSpec, ScanPublisher, ensure_container, register_session
 
 from bliss_shell.writer import ImageFrames, NexusScanWriter, check_target, dataset_names, highest_scan_number, read_measurement
@@ -361,9 +361,15 @@ class Scan:
         else:
             nodes = {node.fullname: node for node in self.node.walk(include_filter="channel", wait=False)}
             arrays = {spec.fullname: nodes[spec.fullname].get(0, -1) for spec in specs}
-        views = {} if gone else {f"{detector.name}:image": LimaNode(self._context.client, db, {"type": "lima"}).get(0, -1)
-                                 for detector, db in self._images}  # fmt: skip
+        views = {f"{detector.name}:image": self._image_view(db, gone) for detector, db in self._images}
         return ScanData(arrays, {channel.spec.fullname: channel.source for channel in self._channels}, views)
+
+    def _image_view(self, image_db: str, gone: bool) -> LimaDataView:
+        """From the Lima node in Redis; once Redis let the scan go, from the references the scan kept."""
+        if not gone:
+            return LimaNode(self._context.client, image_db, {"type": "lima"}).get(0, -1)
+        kept = self._image_info[image_db]
+        return LimaDataView(KeptLimaNode(self._context.client, image_db, kept), 0, -1, kept["frames"] - 1)
 
     # Peak tools on this scan: counter defaults to plotselect's choice, axis to the first scanned motor.
     def cen(self, counter: Any = None, axis: Any = None) -> float:
