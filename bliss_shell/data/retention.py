@@ -41,21 +41,23 @@ class Retention:
 
 
 def parse_size(value: Any, what: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    match = _SIZE.match(str(value))
-    if not match or float(match.group(1)) <= 0:
-        raise ValueError(f"{what} must be a size such as 1gb, 512mb or a number of bytes, not {value!r}")
-    return int(float(match.group(1)) * 1024 ** "bkmg".index(match.group(2).lower() or "b"))
+    units = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    return _parse(value, _SIZE, units, f"{what} must be a size such as 1gb, 512mb or a number of bytes, not {value!r}")
 
 
 def parse_duration(value: Any, what: str) -> int:
+    units = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+    return _parse(value, _DURATION, units, f"{what} must be a duration such as 86400, 12h or 1d, not {value!r}")
+
+
+def _parse(value: Any, pattern: re.Pattern, units: dict[str, int], refusal: str) -> int:
+    """A positive whole number, or a number with a unit letter (``1.5g``, ``12h``)."""
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
-    match = _DURATION.match(str(value))
+    match = pattern.match(str(value))
     if not match or float(match.group(1)) <= 0:
-        raise ValueError(f"{what} must be a duration such as 86400, 12h or 1d, not {value!r}")
-    return int(float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2).lower()])
+        raise ValueError(refusal)
+    return int(float(match.group(1)) * units[match.group(2).lower()])
 
 
 def held_keys(parents: list[str]) -> list[str]:
