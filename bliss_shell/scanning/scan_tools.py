@@ -10,7 +10,7 @@ from bliss_shell.controllers import Counter
 from .context import current
 from .listing import available
 from .motors import goto
-from .peaks import MEASURES, curve
+from .peaks import MEASURES, Curve, curve
 from .tables import position
 
 if TYPE_CHECKING:
@@ -19,11 +19,7 @@ if TYPE_CHECKING:
 
 def measure(tool: str, scan: Scan, counter: Any = None, axis: Any = None) -> float:
     """One of ``MEASURES`` for the counter along the axis of ``scan``."""
-    data = curve(tool, scan, counter, axis, current().plot_selection)
-    try:
-        return MEASURES[tool](data.x, data.y)
-    except ValueError as error:
-        raise ValueError(f"{error} ({data.counter}, scan {scan.number})") from None
+    return _apply(tool, scan, curve(tool, scan, counter, axis, current().plot_selection))
 
 
 def goto_measure(tool: str, scan: Scan, counter: Any = None, axis: Any = None) -> float:
@@ -31,9 +27,16 @@ def goto_measure(tool: str, scan: Scan, counter: Any = None, axis: Any = None) -
     data = curve(f"goto_{tool}", scan, counter, axis, current().plot_selection)
     if data.axis is None:
         raise ValueError(f"goto_{tool}: scan {scan.number} moved no motor")
-    target = measure(tool, scan, data.counter, data.axis)
+    target = _apply(tool, scan, data)
     goto(f"goto_{tool}", data.axis, target)
     return target
+
+
+def _apply(tool: str, scan: Scan, data: Curve) -> float:
+    try:
+        return MEASURES[tool](data.x, data.y)
+    except ValueError as error:
+        raise ValueError(f"{error} ({data.counter}, scan {scan.number})") from None
 
 
 def _scan(command: str, scan: Scan | None) -> Scan:
