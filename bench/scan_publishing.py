@@ -7,7 +7,7 @@ Prints, each as the median of several runs:
 - the rate of 1D spectra (``loopscan(2000, 0, simu_big)``, 4096 bins), saved and published, and published only;
 - the same loop with no Redis at all (the scan engine's own cost), for the ratio;
 - Redis memory per point per float64 channel (target <= 16 B; BLISS 1.11 about 240 B);
-- latency from ``add_point`` to a ``walk_events`` reader in another process (target <= 5 ms median),
+- latency from ``add_points`` to a ``walk_events`` reader in another process (target <= 5 ms median),
   with points spaced 10 ms apart, as a slow scan would send them.
 
 Usage: .venv/bin/python bench/scan_publishing.py [runs]
@@ -127,7 +127,7 @@ def latency(client: redis.Redis, server: EmbeddedRedis) -> list[float]:
     publisher.prepared(scan)
     for _ in range(200):
         gevent.sleep(0.01)
-        publisher.add_point((time.time(),))
+        publisher.add_points({"sim:c1": [time.time()]}, 1)
     publisher.end(scan)
     out, _ = reader.communicate(timeout=60)
     return json.loads(out.strip().splitlines()[-1])

@@ -5,21 +5,23 @@ import gevent
 from bliss_shell.comm.point_buffer import PointBuffer
 
 
-def test_points_arrive_in_order_as_columns():
-    buffer = PointBuffer(width=2)
-    buffer.add([0.0, 10.0])
-    buffer.add([1.0, 11.0])
-    assert buffer.take() == ([[0.0, 1.0], [10.0, 11.0]], 2)
+def test_points_arrive_in_order_as_columns_whatever_order_their_channels_come_in():
+    buffer = PointBuffer(["x", "y"])
+    buffer.add({"y": [10.0], "x": [0.0]}, 1)
+    buffer.add({"x": [1.0, 2.0], "y": [11.0, 12.0], "not_mine": [5, 6]}, 2)
+    assert buffer.take() == ([[0.0, 1.0, 2.0], [10.0, 11.0, 12.0]], 3)
     assert buffer.take() == ([[], []], 0)
 
 
 def test_a_full_buffer_makes_the_scan_wait_instead_of_dropping():
-    buffer = PointBuffer(width=1, max_pending=3)
-    scan = gevent.spawn(lambda: [buffer.add([i]) for i in range(5)])
-    gevent.sleep(0.05)
-    assert buffer.pending == 3 and not scan.dead  # waiting for the consumer
+    buffer = PointBuffer(["x"], max_pending=3)
+    scan = gevent.spawn(lambda: [buffer.add({"x": [i]}, 1) for i in range(5)])
+    with gevent.Timeout(5):
+        while buffer.pending < 3:
+            gevent.sleep(0.001)
+    assert not scan.dead  # waiting for the consumer
     first, _ = buffer.take()
     buffer.release()
-    scan.join(timeout=1)
+    scan.join(timeout=5)
     second, _ = buffer.take()
     assert first[0] == [0, 1, 2] and second[0] == [3, 4]

@@ -145,21 +145,34 @@ def nothing_published(client) -> bool:
         ("ascan", ("roby", 0, 1, 2, 0.1, 3), TypeError, "ascan: 3 is not a counter"),
         ("ascan", ("roby", 0, 1, 0, 0.1, "diode"), ValueError, "ascan: the number of points must be a whole number >= 1, not 0"),
         ("loopscan", (-3, 0.1, "diode"), ValueError, "loopscan: the number of points must be a whole number >= 1, not -3"),
-        ("ascan", ("roby", 0, 1, 2, -0.1, "diode"), ValueError, "ascan: count_time must be a number >= 0, not -0.1"),
+        ("ascan", ("roby", 0, 1, 2, -0.1, "diode"), ValueError, "ascan: count_time must be a finite number of seconds >= 0, not -0.1"),
+        ("ascan", ("roby", 0, 1, 5, float("nan"), "diode"), ValueError, "ascan: count_time must be a finite number of seconds >= 0, not nan"),
+        ("loopscan", (3, float("inf"), "diode"), ValueError, "loopscan: count_time must be a finite number of seconds >= 0, not inf"),
+        ("ascan", ("roby", 0, float("nan"), 5, 0.1, "diode"), ValueError, "ascan: roby: nan is not a finite position"),
+        ("dscan", ("roby", float("-inf"), 1, 5, 0.1, "diode"), ValueError, "dscan: roby: -inf is not a finite position"),
+        ("loopscan", (10**12, 0, "diode"), ValueError, "loopscan: 1000000000000 points is more than a scan can plan (1e+08); "
+                                                      "split it into several scans, or use timescan to count until Ctrl-C"),
+        ("amesh", ("roby", 0, 1, 10**6, "robz", 0, 1, 10**6, 0.1), ValueError, "amesh: 1000000000000 points is more than a scan "
+                                                                                "can plan (1e+08); split it into several scans, or "
+                                                                                "use timescan to count until Ctrl-C"),
+        ("a2scan", ("roby", 0, 1, "roby", 2, 3, 5, 0, "diode"), ValueError, "a2scan: roby is given twice; a motor moves once per scan"),
+        ("d2scan", ("roby", 0, 1, "roby", 2, 3, 5, 0, "diode"), ValueError, "d2scan: roby is given twice; a motor moves once per scan"),
+        ("ascan", ("roby", 0, 1, 5, 0, "diode", "diode"), ValueError, "ascan: diode is given twice; count it once"),
         ("ascan", ("roby", 0, 120, 5, 0.1, "diode"), ValueError, "ascan: roby: position 120 outside limits (-100, 100)"),
         ("a2scan", ("roby", 0, 1, "robz", 0, -101, 5, 0.1), ValueError, "a2scan: robz: position -101 outside limits (-100, 100)"),
         ("ct", (0.1, "roby"), TypeError, "ct: SimulationMotor('roby', position=0) is not a counter"),
     ],
 )
 def test_bad_arguments_are_refused_before_anything_moves_or_is_published(session, redis_client, command, args, error, message):
-    args = tuple(session[a] if isinstance(a, str) else a for a in args)
+    args = tuple(session[a] if isinstance(a, str) and a in session else a for a in args)
     before = (session["roby"].position, session["robz"].position)
     with pytest.raises(error) as caught:
         session[command](*args)
     assert str(caught.value) == message
     assert (session["roby"].position, session["robz"].position) == before
-    assert nothing_published(redis_client)
+    assert nothing_published(redis_client)  # nothing numbered either: numbering creates the folder's node
     assert len(session["SCANS"]) == 0
+    assert not os.path.exists(session["SCAN_SAVING"].filename)
 
 
 def test_ctrl_c_during_a_scan_aborts_it_and_keeps_the_points(session):

@@ -17,7 +17,7 @@ def test_opening_demo_shows_banner_setup_and_prompt(open_terminal):
     screen = shell.text()
     assert "Welcome to bliss_shell" in screen
     lines = screen.splitlines()
-    order = ["demo: Loading config...", "OK: 9/9 objects successfully initialized.", "demo: Executing setup file...",
+    order = ["demo: Loading config...", "OK: 14/14 objects successfully initialized.", "demo: Executing setup file...",
              "Done."]  # fmt: skip
     assert [lines.index(line) for line in order] == sorted(lines.index(line) for line in order)
     assert "Demo session: motors roby, robz" in screen  # printed by sessions/scripts/demo.py via load_script

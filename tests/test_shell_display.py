@@ -61,9 +61,9 @@ def test_the_typing_helper_writes_the_parentheses_and_f7_turns_it_off(open_termi
 def test_the_table_grows_while_the_scan_runs(sim_shell):
     sim_shell.enter("ascan(roby, 0, 9, 10, 0.3, diode)")
     sim_shell.wait_for(r"^ +# +roby\[mm\] +dt\[s\] +diode\[mm\]$")
-    sim_shell.wait_for(r"^ +2 +2 +0\.6\d+ +-?\d+$")
+    sim_shell.wait_for(r"^ +2 +2 +0\.6\d+ +-?[\d.]+$")
     assert "Took" not in sim_shell.text()  # rows arrive before the scan ends
-    sim_shell.wait_for(r"^ +9 +9 +2\.\d+ +-?\d+$")
+    sim_shell.wait_for(r"^ +9 +9 +2\.\d+ +-?[\d.]+$")
     sim_shell.wait_for(r"^Took 0:00:0\d\.\d\d  \(dead time \d+%\)$")
     sim_shell.prompt(3, label="TEST_SESSION")
 

@@ -214,7 +214,7 @@ def test_ct_with_lima_publishes_references_and_images_read_back(tango_session):
     reader.join(timeout=10)
     assert [(str(e.type), e.node.name) for e in events] == [("event.NEW_NODE", "image"), ("event.NEW_DATA", "image")]
     lima_node = next(scan.node.walk(include_filter="lima", wait=False))
-    assert lima_node.db_name == f"{scan.node.db_name}:lima_simulator:image" and lima_node.type == "lima"
+    assert lima_node.db_name == f"{scan.node.db_name}:timer:lima_simulator:image" and lima_node.type == "lima"
     assert lima_node.info["server_url"].endswith("id00/limaccds/sim1#dbase=no") and "pixels" not in lima_node.info
     view = lima_node.get(-1)
     frame = view.get_image(-1)

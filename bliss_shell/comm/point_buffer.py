@@ -12,7 +12,7 @@ flush per point. A point that comes after a quiet spell still goes at once.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gevent
@@ -20,18 +20,19 @@ import gevent.event
 
 
 class PointBuffer:
-    """One list per channel, filled by ``add`` and emptied by ``take``.
+    """One list per channel, filled by ``add`` with points keyed by channel and emptied by ``take``.
 
     Example
     -------
-    >>> buffer = PointBuffer(width=2)
-    >>> buffer.add([0.0, 12.5])
+    >>> buffer = PointBuffer(["timer:elapsed_time", "sim:c1"])
+    >>> buffer.add({"sim:c1": [12.5, 13.0], "timer:elapsed_time": [0.0, 0.1]}, 2)
     >>> buffer.take()
-    ([[0.0], [12.5]], 1)
+    ([[0.0, 0.1], [12.5, 13.0]], 2)
     """
 
-    def __init__(self, width: int = 0, max_pending: int = 100_000, min_interval: float = 0.002):
-        self._columns: list[list[Any]] = [[] for _ in range(width)]
+    def __init__(self, names: Sequence[str] = (), max_pending: int = 100_000, min_interval: float = 0.002):
+        self._names: list[str] = list(names)
+        self._columns: list[list[Any]] = [[] for _ in self._names]
         self._min_interval = min_interval
         self._last_wake = 0.0
         self.pending = 0
@@ -39,16 +40,18 @@ class PointBuffer:
         self._ready = gevent.event.Event()
         self._drained = gevent.event.Event()
 
-    def add_column(self) -> None:
+    def add_column(self, name: str) -> None:
         if self.pending:
             raise RuntimeError("a channel cannot be added after the first point")
+        self._names.append(name)
         self._columns.append([])
 
-    def add(self, values: Sequence[Any]) -> None:
-        """One value per column; waits only when ``max_pending`` points are already waiting."""
-        for column, value in zip(self._columns, values):
-            column.append(value)
-        self.pending += 1
+    def add(self, points: Mapping[str, Sequence[Any]], count: int) -> None:
+        """``count`` points, values keyed by channel name (other keys are not this buffer's: ignored);
+        waits only when ``max_pending`` points are already waiting."""
+        for name, column in zip(self._names, self._columns):
+            column.extend(points[name])
+        self.pending += count
         self._ready.set()
         if self.pending >= self._max_pending:
             self._drained.clear()

@@ -3,7 +3,9 @@
 Layer: above ``comm`` and ``config``; see docs/architecture.md.
 """
 
-from .interfaces import Axis, Counter, Detector, looks_like
+from .acquisition import AcquisitionObject, AcquisitionParameters, Block, ChannelInfo, CounterController, Timing
+from .interfaces import Axis, Counter, looks_like
 from .measurement_group import MeasurementGroup
 
-__all__ = ["Axis", "Counter", "Detector", "MeasurementGroup", "looks_like"]
+__all__ = ["AcquisitionObject", "AcquisitionParameters", "Axis", "Block", "ChannelInfo", "Counter", "CounterController",
+           "MeasurementGroup", "Timing", "looks_like"]  # fmt: skip

@@ -19,8 +19,12 @@ class OffsetAxis(abc.ABC):
 
     name: str
 
+    velocity: float
+    acceleration: float
+
     def __init__(self, node: ConfigNode):
         self.offset = float(node.get("offset", 0.0))
+        self.velocity_limit = float(node.get("velocity_high_limit", math.inf))  # continuous scans stay below it
 
     @property
     @abc.abstractmethod

@@ -6,6 +6,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from bliss_shell.config import ConfigNode
 
+from .acquisition import CounterController
+
 
 @runtime_checkable
 class Axis(Protocol):
@@ -17,6 +19,9 @@ class Axis(Protocol):
     name: str
     unit: str | None
     offset: float
+    velocity: float  # units/s, settable (continuous scans set it for their run)
+    acceleration: float
+    velocity_limit: float  # config ``velocity_high_limit``; inf when not given
 
     @property
     def position(self) -> float: ...
@@ -45,7 +50,11 @@ class Axis(Protocol):
 
 @runtime_checkable
 class Counter(Protocol):
-    """A counter: read once per point, after counting for the point's count time."""
+    """A counter: what a scan counts. Its ``controller`` makes the scan's acquisition object for
+    all the counters of that controller it counts (``controllers/acquisition.py``).
+
+    A 2D detector (Lima) is a counter whose channel holds frame references.
+    """
 
     name: str
     controller_name: str
@@ -53,17 +62,19 @@ class Counter(Protocol):
     dtype: str
     shape: tuple[int, ...]
 
-    def read(self, count_time: float) -> Any: ...
+    @property
+    def controller(self) -> CounterController: ...
 
 
 class ConfiguredCounter:
     """What every counter takes from its config: name, controller (default: its own name), unit.
 
-    Scalar float64 unless a subclass says otherwise.
+    Scalar float64 unless a subclass says otherwise. A subclass sets ``controller``.
     """
 
     dtype = "float64"
     shape: tuple[int, ...] = ()
+    controller: CounterController
 
     def __init__(self, node: ConfigNode):
         self.name: str = node.name
@@ -72,23 +83,6 @@ class ConfiguredCounter:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
-
-
-@runtime_checkable
-class Detector(Protocol):
-    """A 2D detector: one frame per point, published as references, never as pixels."""
-
-    name: str
-
-    def prepare(self, npoints: int, count_time: float, images_directory: str | None) -> dict[str, Any]:
-        """Set the acquisition up; return what a reader needs to find the frames (server, saving)."""
-
-    def start_point(self) -> None: ...
-
-    def wait_point(self, index: int) -> dict[str, int]:
-        """Wait until frame ``index`` is ready; return the server's counters (``last_image_ready``, ...)."""
-
-    def stop(self) -> None: ...
 
 
 def looks_like(value: Any, protocol: type) -> bool:

@@ -15,18 +15,29 @@ import numpy as np
 from bliss_shell.config import ConfigNode
 
 from .interfaces import Axis, ConfiguredCounter
+from .sampling import SamplingController, SamplingMode, sampling_settings
 
 _DISTRIBUTIONS = ("GAUSSIAN", "LINEAR", "FLAT")
 
 
+def _read_in_process(counters: Any, count_time: float) -> dict[str, Any]:
+    return {counter.name: counter.read(count_time) for counter in counters}
+
+
 class _SimulationCounter(ConfiguredCounter):
+    """Computed in-process: its controller never waits (``blocking`` False)."""
+
+    default_mode = SamplingMode.MEAN
+
     def __init__(self, node: ConfigNode):
         super().__init__(node)
         self._random = np.random.default_rng(node.get("seed"))
+        self.mode, self.sampling_period = sampling_settings(node, self.default_mode)
+        self.controller = SamplingController(self.controller_name, _read_in_process, blocking=False)
 
 
 class SimulationDiode(_SimulationCounter):
-    """``class: SimulationDiode``: a random value in [-100, 100) per point."""
+    """``class: SimulationDiode``: a random value in [-100, 100) per reading (``mode`` MEAN averages them)."""
 
     def read(self, count_time: float) -> float:
         return float(self._random.integers(-100, 100))
@@ -66,7 +77,9 @@ class SimulationCounter(_SimulationCounter):
 
 
 class SimulationMCA(_SimulationCounter):
-    """``class: SimulationMCA``: a spectrum of ``nbins`` bins (a peak on a flat background)."""
+    """``class: SimulationMCA``: a spectrum of ``nbins`` bins (a peak on a flat background), one per point."""
+
+    default_mode = SamplingMode.SINGLE
 
     def __init__(self, node: ConfigNode):
         super().__init__(node)

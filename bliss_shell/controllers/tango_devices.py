@@ -7,6 +7,9 @@ the object is built: that is how the config drives the simulator servers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import gevent
 import tango
 
@@ -14,6 +17,7 @@ from bliss_shell.config import ConfigNode
 
 from .axis import OffsetAxis
 from .interfaces import ConfiguredCounter
+from .sampling import SamplingController, sampling_settings
 from .tango_client import TangoClient
 
 _MOTOR_SETTINGS = {
@@ -48,6 +52,18 @@ class TangoMotor(OffsetAxis):
         return self._device.read("Position")
 
     @property
+    def velocity(self) -> float:
+        return self._device.read("Velocity")
+
+    @velocity.setter
+    def velocity(self, value: float) -> None:
+        self._device.write("Velocity", float(value))
+
+    @property
+    def acceleration(self) -> float:
+        return self._device.read("Acceleration")
+
+    @property
     def dial_limits(self) -> tuple[float, float]:
         low, high = self._device.read_many(["LowLimit", "HighLimit"])
         return low, high
@@ -72,28 +88,45 @@ class TangoMotor(OffsetAxis):
         self._device.command("Stop")
 
 
+def _read_tango(counters: Sequence[TangoCounter], count_time: float) -> dict[str, Any]:
+    """Every counter of a controller: one ``read_attributes`` per device (usually one device)."""
+    by_device: dict[str, list[TangoCounter]] = {}
+    for counter in counters:
+        by_device.setdefault(counter.url, []).append(counter)
+    values = {}
+    for same_device in by_device.values():
+        read = same_device[0].device.read_many([counter.attribute for counter in same_device])
+        values.update(zip((counter.name for counter in same_device), read))
+    return values
+
+
 class TangoCounter(ConfiguredCounter):
-    """``class: TangoCounter`` with ``tango_url`` and ``attribute`` (default ``Value``).
+    """``class: TangoCounter`` with ``tango_url`` and ``attribute`` (default ``Value``); a sampling counter
+    (``mode``: MEAN, SINGLE or INTEGRATE, ``sampling_period``). Counters naming the same ``controller``
+    are read together, one ``read_attributes`` per device.
 
     For the simulator: ``motor_url``, ``distribution``, ``mu``, ``sigma``, ``height``, ``noise``.
     """
 
     def __init__(self, node: ConfigNode):
         super().__init__(node)
-        self._attribute: str = node.get("attribute", "Value")
-        self._device = TangoClient(node)
-        self.url = self._device.url
+        self.attribute: str = node.get("attribute", "Value")
+        self.mode, self.sampling_period = sampling_settings(node)
+        self.device = TangoClient(node)
+        self.controller = SamplingController(self.controller_name, _read_tango, blocking=True)
+        self.url = self.device.url
         if "distribution" in node:
-            self._device.write("Distribution", node["distribution"])
+            self.device.write("Distribution", node["distribution"])
         if "motor_url" in node:
-            self._device.write("MotorUrl", node["motor_url"])
+            self.device.write("MotorUrl", node["motor_url"])
         if any(key in node for key in ("mu", "sigma", "height", "noise")):
             shape = [float(node.get(k, d)) for k, d in (("mu", 0), ("sigma", 1), ("height", 100), ("noise", 0))]
-            self._device.write("Shape", shape)
-        self._device.read(self._attribute)
+            self.device.write("Shape", shape)
+        self.device.read(self.attribute)
 
     def __repr__(self) -> str:
         return f"TangoCounter({self.name!r}, {self.url})"
 
     def read(self, count_time: float) -> float:
-        return self._device.read(self._attribute)
+        """One reading, now."""
+        return self.device.read(self.attribute)

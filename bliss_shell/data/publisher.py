@@ -1,7 +1,9 @@
 """Publishing a scan: the scan loop hands over points and goes on; one greenlet sends them.
 
 Everything a scan publishes (nodes, PREPARED, points, END) goes through one ordered
-buffer, sent in one pipeline per round: as soon as the sender is free, so a slow scan
+buffer. Nothing leaves before PREPARED (or END): the tree, the references of its devices
+and PREPARED reach Redis in one pipeline, so a reader that sees a node of the scan's tree
+finds PREPARED too. Then it is sent in one pipeline per round: as soon as the sender is free, so a slow scan
 is seen within a round trip and a fast one is sent in blocks. When the buffer holds
 ``max_pending`` points the scan waits for the sender: it never drops a point.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +100,7 @@ class ScanPublisher:
     >>> publisher = ScanPublisher(client, parents=["demo:tmp", "demo"])
     >>> publisher.add_node("demo:tmp:1_loopscan", "1_loopscan", "scan", parent="demo:tmp")
     >>> publisher.prepared()
-    >>> publisher.add_point([0.0, 12.5])
+    >>> publisher.add_points({"demo:tmp:1_loopscan:timer:elapsed_time": [0.0]}, 1)
     >>> publisher.end("done")
 
     Redis never stops the scan: if it becomes unreachable, or the scan alone would pass the
@@ -120,6 +122,7 @@ class ScanPublisher:
         self._commands: list[tuple[str, tuple, dict]] = []
         self._published = 0
         self._end: tuple[str, str, str] | None = None  # scan db_name, state, reason
+        self._held = True  # until PREPARED: the tree goes with it
         self._error: BaseException | None = None
         self._retention = retention or Retention()
         self._parents = list(parents)
@@ -155,7 +158,7 @@ class ScanPublisher:
         self._queue("xadd", keys.children_key(parent), {"db": db_name, "name": name, "type": node_type})
 
     def add_channel(self, channel: ChannelSpec, parent: str) -> None:
-        self._buffer.add_column()
+        self._buffer.add_column(channel.fullname)
         self._point_bytes += channel.dtype.itemsize * int(np.prod(channel.shape, dtype=int))
         self.add_node(
             channel.db_name,
@@ -178,12 +181,15 @@ class ScanPublisher:
         self._queue("set", keys.info_key(db_name), _json(info))
 
     def prepared(self, scan_db: str) -> None:
+        """PREPARED: the tree queued so far and this event leave together."""
         self._queue("xadd", keys.events_key(scan_db), {"event": "prepared", "time": _now_ms()})
+        self._held = False
+        self._buffer.wake()
 
-    def add_point(self, values: Sequence[Any]) -> None:
-        """One value per channel, in the order the channels were added. Never waits on Redis
-        unless ``max_pending`` points are already waiting to be sent."""
-        self._buffer.add(values)
+    def add_points(self, points: Mapping[str, Sequence[Any]], count: int) -> None:
+        """``count`` points, values keyed by channel fullname. Never waits on Redis unless
+        ``max_pending`` points are already waiting to be sent."""
+        self._buffer.add(points, count)
 
     def end(self, scan_db: str, state: str = "done", reason: str = "") -> None:
         """Send everything left, seal every channel, publish END; return when it is in Redis."""
@@ -209,6 +215,8 @@ class ScanPublisher:
         """One round: what is queued, in pipelines of at most ``_CHUNK`` of point data; True once the END
         went (or could not go)."""
         end = self._end  # read first: once it is set, every point is already in the buffer
+        if self._held and end is None:
+            return False
         commands, self._commands = self._commands, []
         columns, count = self._buffer.take()
         if self._offline:  # the points are dropped here; the file has them

@@ -13,6 +13,8 @@ from .commands import (
     dmesh,
     dnscan,
     dscan,
+    fscan,
+    ftimescan,
     lineup,
     lookupscan,
     loopscan,
@@ -24,16 +26,18 @@ from .context import ScanContext, activate, current
 from .listing import lscnt, lsmg, lsobj
 from .motors import lsmot, mv, mvr, sync, umv, umvr, wa, wm
 from .scan_tools import cen, com, fwhm, goto_cen, goto_com, goto_peak, peak, plotselect, where
-from .scan import Scan, ScanPlan
+from .plan import ScanPlan
+from .scan import Scan
 from .scan_saving import ScanSaving
 
-COMMANDS = [a2scan, amesh, anscan, ascan, ct, d2scan, dmesh, dnscan, dscan, lineup, lookupscan, loopscan,
-            pointscan, sct, timescan,  # scans, then the helpers
+COMMANDS = [a2scan, amesh, anscan, ascan, ct, d2scan, dmesh, dnscan, dscan, fscan, ftimescan, lineup, lookupscan,
+            loopscan, pointscan, sct, timescan,  # scans, then the helpers
             wa, wm, mv, umv, mvr, umvr, sync, where, lsmot, lscnt, lsmg, lsobj, plotselect,
             cen, peak, com, fwhm, goto_cen, goto_peak, goto_com]  # fmt: skip
 
 __all__ = [
     "COMMANDS", "Scan", "ScanContext", "ScanPlan", "ScanSaving", "activate", "current",
-    "a2scan", "amesh", "anscan", "ascan", "ct", "d2scan", "dmesh", "dnscan", "dscan", "lineup", "lookupscan",
+    "a2scan", "amesh", "anscan", "ascan", "ct", "d2scan", "dmesh", "dnscan", "dscan", "fscan", "ftimescan", "lineup",
+    "lookupscan",
     "loopscan", "pointscan", "sct", "timescan",
 ]  # fmt: skip

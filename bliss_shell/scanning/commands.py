@@ -6,18 +6,24 @@ raises one clear error and leaves the motors and Redis untouched.
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from bliss_shell.controllers import Axis, Counter, Detector, MeasurementGroup
+from bliss_shell.controllers import Axis, Counter, MeasurementGroup
 from bliss_shell.data import keys
 
+from .chain import counter_objects
 from .context import current
+from .continuous import Trajectory
 from .listing import available
-from .scan import Scan, ScanPlan
+from .plan import ScanPlan
+from .scan import Scan
+
+MAX_POINTS = 100_000_000  # a plan of positions beyond this would not fit in memory: refused in one line
 
 
 def ascan(motor: Axis, start: float, stop: float, npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:
@@ -55,9 +61,10 @@ def anscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time
            _command: str = "anscan", **options: Any) -> Scan | None:  # fmt: skip
     """Any number of motors together: ``anscan([(roby, 0, 1), (robz, 5, 6)], 10, 0.1, diode)``."""
     command = _command
-    axes = [_axis(command, motor) for motor, _, _ in motors]
+    axes = _axes(command, [motor for motor, _, _ in motors])
     _npoints(command, npoints)
-    positions = np.column_stack([np.linspace(float(s), float(e), npoints) for _, s, e in motors])
+    ends = [(_position(command, axis, s), _position(command, axis, e)) for axis, (_, s, e) in zip(axes, motors)]
+    positions = np.column_stack([np.linspace(s, e, npoints) for s, e in ends])
     return _scan(command, axes, positions, npoints, count_time, counters, options)
 
 
@@ -65,10 +72,11 @@ def dnscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time
            _command: str = "dnscan", **options: Any) -> Scan | None:  # fmt: skip
     """``anscan`` relative to where the motors are; they go back there afterwards."""
     command = _command
-    axes = [_axis(command, motor) for motor, _, _ in motors]
+    axes = _axes(command, [motor for motor, _, _ in motors])
     _npoints(command, npoints)
+    ends = [(_position(command, axis, s), _position(command, axis, e)) for axis, (_, s, e) in zip(axes, motors)]
     here = {axis: axis.position for axis in axes}
-    positions = np.column_stack([here[axis] + np.linspace(float(s), float(e), npoints) for axis, (_, s, e) in zip(axes, motors)])
+    positions = np.column_stack([here[axis] + np.linspace(s, e, npoints) for axis, (s, e) in zip(axes, ends)])
     return _scan(command, axes, positions, npoints, count_time, counters, options, return_to=here)
 
 
@@ -102,11 +110,14 @@ def lookupscan(motor_positions: Sequence[tuple[Axis, Sequence[float]]], count_ti
     """Several motors through position tables of the same length: ``lookupscan([(roby, [0, 2, 5])], 0.1)``."""
     command = _command
     options.setdefault("name", command)
-    axes = [_axis(command, motor) for motor, _ in motor_positions]
+    axes = _axes(command, [motor for motor, _ in motor_positions])
     tables = [np.asarray(positions, dtype=float) for _, positions in motor_positions]
     if len({len(table) for table in tables}) != 1:
         raise ValueError(f"{command}: every motor needs the same number of positions")
     _npoints(command, len(tables[0]))
+    for axis, table in zip(axes, tables):
+        if table.ndim != 1 or not np.isfinite(table).all():
+            raise ValueError(f"{command}: {axis.name}: every position must be a finite number")
     return _scan(command, axes, np.column_stack(tables), len(tables[0]), count_time, counters, options)
 
 
@@ -142,8 +153,13 @@ def timescan(count_time: float, *counters: Any, npoints: int = 0, **options: Any
     return _scan(command, [], np.empty((0, 0)), npoints, count_time, counters, options)
 
 
-def ct(count_time: float = 1.0, *counters: Any, _command: str = "ct", **options: Any) -> Scan | None:
-    """Count once, print each counter's value and rate; not saved, but kept in ``SCANS``."""
+def ct(count_time: Any = 1.0, *counters: Any, _command: str = "ct", **options: Any) -> Scan | None:
+    """Count once, print each counter's value and rate; not saved, but kept in ``SCANS``.
+
+    ``ct(diode)`` counts 1 s, as in BLISS: a counter given first is a counter, not a time.
+    """
+    if not isinstance(count_time, numbers.Real):
+        count_time, counters = 1.0, (count_time, *counters)
     options.setdefault("name", _command)
     options.setdefault("save", False)
     options.setdefault("title", _title(options["name"], count_time))
@@ -154,20 +170,60 @@ def ct(count_time: float = 1.0, *counters: Any, _command: str = "ct", **options:
     return scan if return_scan else None
 
 
-def sct(count_time: float = 1.0, *counters: Any, **options: Any) -> Scan | None:
+def sct(count_time: Any = 1.0, *counters: Any, **options: Any) -> Scan | None:
     """``ct``, saved."""
     options.setdefault("save", True)
     return ct(count_time, *counters, _command="sct", **options)
 
 
+def fscan(motor: Axis, start: float, step_size: float, npoints: int, acq_time: float, *counters: Any, **options: Any) -> Scan | None:
+    """A continuous scan: ``motor`` runs at ``step_size / acq_time`` through ``npoints`` periods of ``acq_time``.
+
+    The counting devices (a counter card, Lima) time themselves from when the motor passes
+    ``start``; the motor channel holds its position at the start of each period.
+
+    Example: ``fscan(roby, 0, 0.1, 100, 0.01, p201)`` counts 100 periods of 10 ms from roby = 0 to 10.
+    """
+    command = "fscan"
+    options.setdefault("name", command)
+    options.setdefault("title", _title(command, motor, start, step_size, npoints, acq_time))
+    (axis,) = _axes(command, [motor])
+    _npoints(command, npoints)
+    start = _position(command, axis, start)
+    step = _position(command, axis, step_size)
+    acq_time = _count_time(command, acq_time)
+    if acq_time <= 0:
+        raise ValueError(f"{command}: acq_time must be > 0, not {acq_time!r}")
+    trajectory = Trajectory(axis, start, step, npoints, acq_time, float(axis.acceleration))
+    trajectory.check(command)
+    positions = (start + step * np.arange(npoints))[:, None]
+    return _scan(command, [axis], positions, npoints, acq_time, counters, options, trajectory=trajectory)
+
+
+def ftimescan(acq_time: float, npoints: int, *counters: Any, **options: Any) -> Scan | None:
+    """A continuous time scan: ``npoints`` periods of ``acq_time`` back to back, timed by the devices.
+
+    Example: ``ftimescan(0.001, 10000, p201)``.
+    """
+    command = "ftimescan"
+    options.setdefault("name", command)
+    options.setdefault("title", _title(command, acq_time, npoints))
+    _npoints(command, npoints)
+    if _count_time(command, acq_time) <= 0:
+        raise ValueError(f"{command}: acq_time must be > 0, not {acq_time!r}")
+    return _scan(command, [], np.empty((npoints, 0)), npoints, acq_time, counters, options, continuous=True)
+
+
 def _mesh(command: str, m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: float, n2: int,
           count_time: float, counters: Sequence[Any], backnforth: bool, options: dict, relative: bool) -> Scan | None:  # fmt: skip
-    axes = [_axis(command, m1), _axis(command, m2)]
+    axes = _axes(command, [m1, m2])
     _npoints(command, n1)
     _npoints(command, n2)
+    _npoints(command, n1 * n2)
+    s1, e1, s2, e2 = (_position(command, axis, value) for axis, value in zip(axes[:1] * 2 + axes[1:] * 2, (s1, e1, s2, e2)))
     here = {axis: axis.position for axis in axes} if relative else None
-    fast = np.linspace(float(s1), float(e1), n1) + (here[axes[0]] if here else 0)
-    slow = np.linspace(float(s2), float(e2), n2) + (here[axes[1]] if here else 0)
+    fast = np.linspace(s1, e1, n1) + (here[axes[0]] if here else 0)
+    slow = np.linspace(s2, e2, n2) + (here[axes[1]] if here else 0)
     rows = [
         (x, y)
         for line, y in enumerate(slow)
@@ -177,7 +233,8 @@ def _mesh(command: str, m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: f
 
 
 def _scan(command: str, axes: list[Axis], positions: np.ndarray, npoints: int, count_time: float,
-          counters: Sequence[Any], options: dict[str, Any], return_to: dict[Axis, float] | None = None) -> Scan | None:  # fmt: skip
+          counters: Sequence[Any], options: dict[str, Any], return_to: dict[Axis, float] | None = None,
+          trajectory: Trajectory | None = None, continuous: bool = False) -> Scan | None:  # fmt: skip
     context = current()
     name = options.pop("name", None) or command
     title = options.pop("title", None) or name
@@ -185,27 +242,37 @@ def _scan(command: str, axes: list[Axis], positions: np.ndarray, npoints: int, c
     run = bool(options.pop("run", True))
     return_scan = bool(options.pop("return_scan", True))
     scan_info = dict(options.pop("scan_info", None) or {})
-    sleep_time = float(options.pop("sleep_time", None) or 0.0)
+    sleep_time = _count_time(command, options.pop("sleep_time", None) or 0.0, "sleep_time")
     if options:
         raise TypeError(f"{command}: unknown keyword '{next(iter(options))}'")
     _check_scan_name(command, name)
-    if not isinstance(count_time, numbers.Real) or count_time < 0:
-        raise ValueError(f"{command}: count_time must be a number >= 0, not {count_time!r}")
-    if sleep_time < 0:
-        raise ValueError(f"{command}: sleep_time must be >= 0, not {sleep_time!r}")
-    chosen, detectors = _counters(command, counters, context.active_mg)
+    count_time = _count_time(command, count_time)
+    chosen = _counters(command, counters, context.active_mg)
+    if trajectory is not None or continuous:
+        _check_continuous(command, chosen)
     for column, axis in enumerate(axes):
         for target in (positions[:, column].min(), positions[:, column].max()):
             try:
                 axis.check_target(float(target))
             except (ValueError, TypeError) as error:
                 raise type(error)(f"{command}: {error}") from None
-    plan = ScanPlan(name, title, axes, positions, chosen, float(count_time), npoints, save, sleep_time, scan_info,
-                    return_to, detectors)  # fmt: skip
+    plan = ScanPlan(name, title, axes, positions, chosen, count_time, npoints, save, sleep_time, scan_info, return_to,
+                    continuous=trajectory is not None or continuous, trajectory=trajectory)  # fmt: skip
     scan = Scan(context, plan)
     if run:
         scan.run()
     return scan if return_scan or not run else None
+
+
+def _check_continuous(command: str, counters: list[Counter]) -> None:
+    """Every device of a continuous scan must time itself (a counter card, Lima)."""
+    devices = counter_objects(command, counters)
+    unable = [device.name for device in devices if not getattr(device, "continuous_capable", False)]
+    if unable:
+        raise ValueError(f"{command}: {', '.join(unable)} cannot count in a continuous scan (only counter cards and "
+                         "Lima detectors time themselves); count them with a step scan")  # fmt: skip
+    if not devices:
+        raise ValueError(f"{command}: give a counter card or a Lima detector: they time a continuous scan")
 
 
 def _check_scan_name(command: str, name: Any) -> None:
@@ -220,33 +287,58 @@ def _check_scan_name(command: str, name: Any) -> None:
                          "without ':', '|', '/' or control characters")  # fmt: skip
 
 
-def _axis(command: str, motor: Any) -> Axis:
-    available(command, motor)
-    if not isinstance(motor, Axis):
-        raise TypeError(f"{command}: {motor!r} is not a motor")
-    return motor
+def _axes(command: str, motors: Sequence[Any]) -> list[Axis]:
+    """The motors of a scan, each once."""
+    axes = []
+    for motor in motors:
+        available(command, motor)
+        if not isinstance(motor, Axis):
+            raise TypeError(f"{command}: {motor!r} is not a motor")
+        if any(motor is axis for axis in axes):
+            raise ValueError(f"{command}: {motor.name} is given twice; a motor moves once per scan")
+        axes.append(motor)
+    return axes
 
 
 def _npoints(command: str, npoints: Any) -> None:
     if isinstance(npoints, bool) or not isinstance(npoints, numbers.Integral) or npoints < 1:
         raise ValueError(f"{command}: the number of points must be a whole number >= 1, not {npoints!r}")
+    if npoints > MAX_POINTS:
+        raise ValueError(f"{command}: {npoints} points is more than a scan can plan ({MAX_POINTS:.0e}); split it into "
+                         "several scans, or use timescan to count until Ctrl-C")  # fmt: skip
 
 
-def _counters(command: str, given: Sequence[Any], active_mg: MeasurementGroup | None) -> tuple[list[Counter], list[Detector]]:
-    """The counters and the 2D detectors among what was given (measurement groups expanded)."""
+def _position(command: str, axis: Axis, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{command}: {axis.name}: {value!r} is not a finite position")
+    return float(value)
+
+
+def _count_time(command: str, value: Any, what: str = "count_time") -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{command}: {what} must be a finite number of seconds >= 0, not {value!r}")
+    return float(value)
+
+
+def _counters(command: str, given: Sequence[Any], active_mg: MeasurementGroup | None) -> list[Counter]:
+    """The counters among what was given, measurement groups expanded; a counter typed twice is refused
+    (one that also comes in a group is counted once)."""
     if not given and active_mg is not None:
         given = [active_mg]
     counters: list[Counter] = []
-    detectors: list[Detector] = []
+    typed: list[Any] = []
     for item in given:
         available(command, item)
+        if not isinstance(item, MeasurementGroup):
+            if any(item is earlier for earlier in typed):
+                raise ValueError(f"{command}: {getattr(item, 'name', item)} is given twice; count it once")
+            typed.append(item)
         for member in item.counters if isinstance(item, MeasurementGroup) else [item]:
-            chosen = counters if isinstance(member, Counter) else detectors if isinstance(member, Detector) else None
-            if chosen is None:
+            if not isinstance(member, Counter):
                 raise TypeError(f"{command}: {member!r} is not a counter")
-            if member not in chosen:
-                chosen.append(member)
-    return counters, detectors
+            if not any(member is counter for counter in counters):
+                counters.append(member)
+    return counters
 
 
 def _arg(value: Any) -> str:
@@ -264,6 +356,8 @@ def _print_counts(scan: Scan, count_time: float) -> None:
     data = scan.get_data()
     rows = []
     for counter in scan.plan.counters:
+        if counter not in data:  # a 2D detector: its frames are in the scan, not a value to print
+            continue
         value = data[counter][0]
         if np.ndim(value):
             rows.append((counter.name, f"{np.shape(value)} spectrum, sum {np.sum(value):.6g}", "", counter.controller_name))

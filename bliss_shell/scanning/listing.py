@@ -6,7 +6,7 @@ import fnmatch
 from typing import Any
 
 from bliss_shell.config import ObjectUnavailable, Unavailable
-from bliss_shell.controllers import Axis, Counter, Detector, MeasurementGroup, looks_like
+from bliss_shell.controllers import Axis, Counter, MeasurementGroup, looks_like
 
 from .context import current
 from .tables import format_table
@@ -16,7 +16,7 @@ def session_objects() -> dict[str, Any]:
     """The namespace's devices, by name, each once (the user's own variables and ``ACTIVE_MG`` left out)."""
     found: dict[int, tuple[str, Any]] = {}
     for name, value in current().namespace.items():
-        device = isinstance(value, (MeasurementGroup, Unavailable)) or any(looks_like(value, p) for p in (Axis, Counter, Detector))
+        device = isinstance(value, (MeasurementGroup, Unavailable)) or any(looks_like(value, p) for p in (Axis, Counter))
         if not name.startswith("_") and device:
             found.setdefault(id(value), (name, value))
     return dict(found.values())

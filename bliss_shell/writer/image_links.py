@@ -36,7 +36,8 @@ def add_image_links(filename: str, entry: str, images: Sequence[ImageFrames]) ->
             row = 0
             for path, count in image.files:
                 source = "./" + os.path.relpath(path, folder)
-                layout[row : row + count] = h5py.VirtualSource(source, image.dataset, shape=(count, *image.frame_shape))
+                # A slice, not the whole source: the camera may have saved frames after the scan's last point.
+                layout[row : row + count] = h5py.VirtualSource(source, image.dataset, shape=(count, *image.frame_shape))[:count]
                 row += count
             detector = file[entry]["instrument"].create_group(image.detector)
             detector.attrs["NX_class"] = "NXdetector"

@@ -15,7 +15,7 @@ import errno
 import json
 import os
 import resource
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -79,7 +79,7 @@ class NexusScanWriter:
     -------
     >>> writer = NexusScanWriter(filename, "1_ascan", channels, plot=("diode", ["roby"]))
     >>> writer.start(title="ascan roby 0 9 10 0.1", start=now, positioners={"roby": 0.0}, scan_info={})
-    >>> writer.add_point([0.0, 0.0, 56.0])
+    >>> writer.add_points({"axis:roby": [0.0], "timer:elapsed_time": [0.0], "diode:diode": [56.0]}, 1)
     >>> writer.end("SUCCEEDED", "", end=now, positioners={"roby": 9.0}, scan_info={})
     """
 
@@ -90,7 +90,7 @@ class NexusScanWriter:
         self._channels = list(channels)
         self._names = dataset_names(self._channels)
         self._plot = plot
-        self._buffer = PointBuffer(width=len(self._channels), max_pending=max_pending)
+        self._buffer = PointBuffer([channel.fullname for channel in self._channels], max_pending=max_pending)
         self._written = 0
         self._file: h5py.File | None = None
         self._ending: tuple | None = None
@@ -116,10 +116,11 @@ class NexusScanWriter:
             raise SavingError(f"cannot write {self.filename}: {_reason(error)}{hint}") from None
         self._writer = gevent.spawn(self._write_loop)
 
-    def add_point(self, values: Sequence[Any]) -> None:
+    def add_points(self, points: Mapping[str, Sequence[Any]], count: int) -> None:
+        """``count`` points, values keyed by channel fullname (channels not in the file are ignored)."""
         if self.error is not None:
             raise SavingError(f"writing {self.filename} failed after {self._written} points: {_reason(self.error)}")
-        self._buffer.add(values)
+        self._buffer.add(points, count)
 
     def end(self, status: str, reason: str, end: datetime, positioners: dict[str, float], scan_info: dict,
             images: Sequence[ImageFrames] = ()) -> None:  # fmt: skip

@@ -1,0 +1,140 @@
+"""The life cycle every acquisition object of a scan follows, devices and masters alike.
+
+A scan runs a tree of acquisition objects (``scanning/chain.py``). The engine only calls
+these verbs; it never knows whether an object is a Tango counter card, a Lima camera, an
+in-process simulation or a motor master:
+
+- ``prepare(parameters)``: once per scan, before anything starts (number of points, count
+  time, timing, where 2D frames are saved).
+- ``start()``: once, after every object is prepared; slaves are started before their masters.
+- ``trigger()``: once per point, for software-timed objects (``Timing.STEP``); internally
+  timed objects (``Timing.FREE``) take their points on their own after ``start``.
+- ``wait_ready()``: until the object has data for the point just triggered (``STEP``), or
+  until new data came (``FREE``; returns at once when the acquisition is over).
+- ``read()``: the points acquired since the last read, as one block keyed by channel name:
+  ``{"diode": [56.0]}``; every channel of a block has the same number of points.
+- ``stop()``: always, at the end, after an error and after Ctrl-C.
+
+In a continuous scan every device times itself: ``start()`` arms it, the first ``trigger()``
+(when the motor reaches the first point) starts its ``npoints`` periods, and the engine
+then only waits and reads. Objects that cannot (``continuous_capable`` False) are refused
+before anything moves.
+
+A call that waits on a server is made in a greenlet of its own, so the objects of one level
+wait together; ``blocking = False`` says an object never waits (in-process simulations)
+and is called in the engine's greenlet: a greenlet gains nothing for work that cannot yield.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+
+class Timing(enum.Enum):
+    """How an object's points are timed.
+
+    ``STEP``: the master triggers each point (a step scan: motors move between points).
+    ``FREE``: nothing moves between points; the device counts ``npoints`` periods of
+    ``count_time`` back to back once started (ct, loopscan, timescan, continuous scans).
+    A device that cannot count freely is software-triggered each point instead
+    (``AcquisitionParameters.timing`` tells what the scan wants, the device decides).
+    """
+
+    STEP = "STEP"
+    FREE = "FREE"
+
+
+@dataclass(frozen=True)
+class AcquisitionParameters:
+    """What a scan asks of every object when it prepares it.
+
+    Example
+    -------
+    >>> AcquisitionParameters(npoints=10, count_time=0.1, timing=Timing.STEP)
+    """
+
+    npoints: int  # 0: until stopped (an endless timescan)
+    count_time: float
+    timing: Timing
+    continuous: bool = False  # a continuous scan: FREE-timed devices are the scan's clock
+    images_directory: str | None = None  # where 2D detectors save their frames; None: not saved
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """One channel an acquisition object produces.
+
+    ``kind`` is ``"data"`` for values (published and written as arrays) or ``"lima"`` for a
+    2D detector's frame references (each value is the server's frame counters, a dict;
+    ``info`` then holds what a reader needs to find the frames).
+    """
+
+    name: str
+    dtype: np.dtype = np.dtype("float64")
+    shape: tuple[int, ...] = ()
+    unit: str | None = None
+    kind: str = "data"
+    source: Any = None  # the counter or motor object behind it (``scan.get_data()[diode]``)
+    info: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+Block = dict[str, Sequence[Any]]
+"""Points of one object keyed by channel name: ``{"c1": [3.0, 4.0], "c2": [1.0, 7.0]}``."""
+
+
+@runtime_checkable
+class AcquisitionObject(Protocol):
+    """What the engine drives. ``name`` is the object's node in the scan's data tree."""
+
+    name: str
+    blocking: bool
+
+    @property
+    def channels(self) -> list[ChannelInfo]: ...
+
+    def prepare(self, parameters: AcquisitionParameters) -> None: ...
+
+    def start(self) -> None: ...
+
+    def trigger(self) -> None: ...
+
+    def wait_ready(self) -> None: ...
+
+    def read(self) -> Block: ...
+
+    def stop(self) -> None: ...
+
+
+@runtime_checkable
+class CounterController(Protocol):
+    """What groups counters: a scan makes one acquisition object per controller from the
+    controller's counters it counts (one call reads them all)."""
+
+    name: str
+
+    def acquisition_object(self, counters: Sequence[Any]) -> AcquisitionObject: ...
+
+
+class AcquisitionBase:
+    """Defaults for objects that need no start, trigger or stop: override what the device needs."""
+
+    name: str
+    blocking = True
+    continuous_capable = False  # True: it can time itself through a continuous scan (a card, a camera)
+
+    def start(self) -> None:
+        pass
+
+    def trigger(self) -> None:
+        pass
+
+    def wait_ready(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass

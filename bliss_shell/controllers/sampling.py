@@ -1,0 +1,166 @@
+"""Sampling counters, as BLISS has them: read by the client, once or many times during the count.
+
+A counter's ``mode`` (config key ``mode``, BLISS's ``SamplingMode`` names):
+
+- ``SINGLE``: one reading after the count time.
+- ``MEAN`` (the default, as in BLISS): readings every ``sampling_period`` seconds during the
+  count time; the point's value is their mean.
+- ``INTEGRATE``: like ``MEAN``, times the count time (a rate counted over the point).
+
+The counters of one controller are read together, in one call per reading
+(``read_attributes`` for Tango).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import gevent
+import gevent.event
+import numpy as np
+
+from bliss_shell.config import ConfigNode
+
+from .acquisition import AcquisitionBase, AcquisitionParameters, Block, ChannelInfo
+
+DEFAULT_SAMPLING_PERIOD = 0.01  # s between two readings of a MEAN or INTEGRATE counter
+
+
+class SamplingMode(enum.Enum):
+    SINGLE = "SINGLE"
+    MEAN = "MEAN"
+    INTEGRATE = "INTEGRATE"
+
+
+def sampling_settings(node: ConfigNode, default: SamplingMode = SamplingMode.MEAN) -> tuple[SamplingMode, float]:
+    """``mode`` and ``sampling_period`` of a counter's config, checked.
+
+    Example
+    -------
+    >>> sampling_settings(config.get_config("diode"))
+    (<SamplingMode.MEAN: 'MEAN'>, 0.01)
+    """
+    name = str(node.get("mode", default.value)).upper()
+    try:
+        mode = SamplingMode(name)
+    except ValueError:
+        modes = ", ".join(m.value for m in SamplingMode)
+        raise ValueError(f"{node.where}: {node.name}: mode must be one of {modes}, not {name!r}") from None
+    period = float(node.get("sampling_period", DEFAULT_SAMPLING_PERIOD))
+    if not period > 0:
+        raise ValueError(f"{node.where}: {node.name}: sampling_period must be a positive number of seconds")
+    return mode, period
+
+
+Reading = Callable[[float], dict[str, Any]]
+"""Reads every counter of a controller once: count time -> value by counter name."""
+
+
+class SamplingAcquisition(AcquisitionBase):
+    """The counters of one sampling controller in a scan.
+
+    Example
+    -------
+    >>> acquisition = SamplingAcquisition("sim", [c1, c2], lambda t: {"c1": 1.0, "c2": 2.0}, blocking=False)
+    >>> acquisition.prepare(AcquisitionParameters(1, 0.0, Timing.STEP)); acquisition.trigger()
+    >>> acquisition.wait_ready(); acquisition.read()
+    {'c1': [1.0], 'c2': [2.0]}
+    """
+
+    def __init__(self, name: str, counters: Sequence[Any], reading: Reading, blocking: bool):
+        self.name = name
+        self.blocking = blocking
+        self._counters = list(counters)
+        self._reading = reading
+        self._modes = {c.name: getattr(c, "mode", SamplingMode.SINGLE) for c in self._counters}
+        self._period = min(getattr(c, "sampling_period", DEFAULT_SAMPLING_PERIOD) for c in self._counters)
+        self._count_time = 0.0
+        self._sampled = False
+        self._samples: list[dict[str, Any]] = []
+        self._sampler: gevent.Greenlet | None = None
+        self._stop_sampling = gevent.event.Event()
+        self._channels = [ChannelInfo(c.name, np.dtype(c.dtype), tuple(c.shape), c.unit, source=c) for c in self._counters]
+
+    @property
+    def channels(self) -> list[ChannelInfo]:
+        return self._channels
+
+    def prepare(self, parameters: AcquisitionParameters) -> None:
+        self._count_time = parameters.count_time
+        self._sampled = parameters.count_time > 0 and any(m is not SamplingMode.SINGLE for m in self._modes.values())
+
+    def trigger(self) -> None:
+        if self._sampled:
+            self._samples = []
+            self._stop_sampling.clear()
+            self._sampler = gevent.spawn(self._sample_until_stopped)
+
+    def _sample_until_stopped(self) -> None:
+        while True:
+            self._samples.append(self._reading(self._count_time))
+            if self._stop_sampling.wait(self._period):
+                return
+
+    def wait_ready(self) -> None:
+        if self._sampler is not None:
+            self._stop_sampling.set()
+            sampler, self._sampler = self._sampler, None
+            sampler.get()  # a reading that failed fails the point, naming the device
+
+    def read(self) -> Block:
+        samples = self._samples if self._sampled and self._samples else [self._reading(self._count_time)]
+        self._samples = []
+        if len(samples) == 1 and not self._sampled:
+            values = samples[0]
+            return {name: [self._scaled(name, values[name])] for name in self._modes}
+        return {name: [self._combined(name, [sample[name] for sample in samples])] for name in self._modes}
+
+    def _combined(self, name: str, values: list[Any]) -> Any:
+        if self._modes[name] is SamplingMode.SINGLE:
+            return values[-1]
+        mean = np.mean(values, axis=0)
+        return self._scaled(name, float(mean) if np.ndim(mean) == 0 else mean)
+
+    def _scaled(self, name: str, value: Any) -> Any:
+        return value * self._count_time if self._modes[name] is SamplingMode.INTEGRATE else value
+
+    def stop(self) -> None:
+        if self._sampler is not None:
+            self._sampler.kill()
+            self._sampler = None
+
+
+class SamplingController:
+    """A controller whose counters are read by a function of theirs, all at once.
+
+    ``read_all(counters, count_time)`` returns each counter's value by name; ``blocking`` says
+    whether it waits on a server.
+
+    Example
+    -------
+    >>> controller = SamplingController("sim", lambda counters, t: {c.name: c.read(t) for c in counters}, blocking=False)
+    >>> controller.acquisition_object([c1, c2]).channels
+    """
+
+    def __init__(self, name: str, read_all: Callable[[Sequence[Any], float], dict[str, Any]], blocking: bool):
+        self.name = name
+        self._read_all = read_all
+        self.blocking = blocking
+
+    def __repr__(self) -> str:
+        return f"SamplingController({self.name!r})"
+
+    def __eq__(self, other: object) -> bool:
+        """Counters naming the same controller are counted together when they are read the same way."""
+        if not isinstance(other, SamplingController):
+            return NotImplemented
+        return (self.name, self._read_all, self.blocking) == (other.name, other._read_all, other.blocking)
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def acquisition_object(self, counters: Sequence[Any]) -> SamplingAcquisition:
+        counters = list(counters)
+        return SamplingAcquisition(self.name, counters, lambda count_time: self._read_all(counters, count_time), self.blocking)

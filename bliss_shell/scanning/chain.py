@@ -1,0 +1,84 @@
+"""The acquisition chain: a tree of acquisition objects, built by a scan command, walked by the engine.
+
+The top master triggers its children (``axis`` -> ``timer`` -> one object per counter
+controller, Lima detector or MCA). The published data tree is this tree: one node per
+object, its channels below it (``1_ascan:axis:roby``, ``1_ascan:axis:timer:elapsed_time``,
+``1_ascan:axis:timer:sim:c1``, ``1_ct:timer:lima_simulator:image``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from bliss_shell.controllers import AcquisitionObject, Counter
+
+from .continuous import ContinuousMotorMaster
+from .masters import StepMotorMaster, TimerMaster
+from .plan import ScanPlan
+
+
+@dataclass
+class ChainNode:
+    device: AcquisitionObject
+    children: list[ChainNode] = field(default_factory=list)
+
+
+@dataclass
+class AcquisitionChain:
+    """Example
+    -------
+    >>> chain = build_chain(plan)
+    >>> [[device.name for device in level] for level in chain.levels()]
+    [['axis'], ['timer'], ['sim', 'diode']]
+    """
+
+    top: ChainNode
+
+    def levels(self) -> list[list[AcquisitionObject]]:
+        """The objects level by level, top master first."""
+        levels, current = [], [self.top]
+        while current:
+            levels.append([node.device for node in current])
+            current = [child for node in current for child in node.children]
+        return levels
+
+    def walk(self) -> Iterator[tuple[ChainNode, ChainNode | None]]:
+        """Every node with its parent (None for the top), parents first."""
+        stack: list[tuple[ChainNode, ChainNode | None]] = [(self.top, None)]
+        while stack:
+            node, parent = stack.pop(0)
+            yield node, parent
+            stack.extend((child, node) for child in node.children)
+
+    def fullnames(self) -> dict[str, dict[str, str]]:
+        """Each object's channels, short name to fullname (``{"sim": {"c1": "sim:c1"}}``)."""
+        return {node.device.name: {c.name: f"{node.device.name}:{c.name}" for c in node.device.channels} for node, _ in self.walk()}
+
+
+def counter_objects(command: str, counters: Sequence[Counter]) -> list[AcquisitionObject]:
+    """One acquisition object per controller, for all the counters of it being counted."""
+    groups: dict[str, list[Counter]] = {}
+    for counter in counters:
+        groups.setdefault(counter.controller_name, []).append(counter)
+    objects = []
+    for name, group in groups.items():
+        if any(counter.controller != group[0].controller for counter in group):
+            raise ValueError(f"{command}: {', '.join(c.name for c in group)} name the same controller '{name}' but are "
+                             "different kinds of counter; give them different controllers in the config")  # fmt: skip
+        objects.append(group[0].controller.acquisition_object(group))
+    reserved = {"axis", "timer", "elapsed_time"}
+    for device in objects:
+        if device.name in reserved:
+            raise ValueError(f"{command}: a controller may not be called '{device.name}' (a master's name); rename it in the config")
+    return objects
+
+
+def build_chain(command: str, plan: ScanPlan) -> AcquisitionChain:
+    """The chain of a scan: motor master (step or continuous) over the timer over the counters."""
+    timer = ChainNode(TimerMaster(plan.count_time), [ChainNode(device) for device in counter_objects(command, plan.counters)])
+    if plan.trajectory is not None:
+        return AcquisitionChain(ChainNode(ContinuousMotorMaster(plan.trajectory), [timer]))
+    if plan.axes:
+        return AcquisitionChain(ChainNode(StepMotorMaster(plan.axes, plan.positions), [timer]))
+    return AcquisitionChain(timer)

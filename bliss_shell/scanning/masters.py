@@ -1,0 +1,108 @@
+"""The masters of a step scan: the motors that move between points, and the timer that counts each point.
+
+A master triggers its children: the engine triggers the objects of each level of the chain
+after those of the level above, so the children of ``axis`` count once the motors arrived,
+and the children of ``timer`` count while the timer measures the count time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import gevent
+import numpy as np
+
+from bliss_shell.controllers import AcquisitionParameters, Axis, Block, ChannelInfo
+from bliss_shell.controllers.acquisition import AcquisitionBase
+
+
+class StepMotorMaster(AcquisitionBase):
+    """``axis``: moves every motor to the point's position (all together), then reads where each is.
+
+    Example
+    -------
+    >>> master = StepMotorMaster([roby], np.array([[0.0], [1.0]]))
+    """
+
+    name = "axis"
+
+    def __init__(self, axes: Sequence[Axis], positions: np.ndarray):
+        self._axes = list(axes)
+        self._positions = positions
+        self._index = 0
+        self._channels = [ChannelInfo(axis.name, np.dtype("float64"), (), axis.unit, source=axis) for axis in self._axes]
+
+    @property
+    def channels(self) -> list[ChannelInfo]:
+        return self._channels
+
+    def prepare(self, parameters: AcquisitionParameters) -> None:
+        self._index = 0
+
+    def trigger(self) -> None:
+        targets = self._positions[self._index]
+        for axis, target in zip(self._axes, targets):
+            axis.move(float(target), wait=False)
+        for axis in self._axes:
+            axis.wait_move()
+        self._index += 1
+
+    def read(self) -> Block:
+        return {axis.name: [axis.position] for axis in self._axes}
+
+    def stop(self) -> None:
+        failures = []
+        for axis in self._axes:  # one motor that cannot stop (its server died) does not keep the others going
+            try:
+                axis.stop()
+            except Exception as error:
+                failures.append(str(error))
+        if failures:
+            raise RuntimeError("; ".join(failures))
+
+
+class TimerMaster(AcquisitionBase):
+    """``timer``: each point counts ``count_time`` from its trigger; ``elapsed_time`` counts from the first point.
+
+    In a continuous scan the devices time themselves: the timer's points are the periods
+    ``i * count_time`` from the moment the devices were started.
+    """
+
+    name = "timer"
+    blocking = False  # it only sleeps: a greenlet of its own would gain nothing
+
+    def __init__(self, count_time: float):
+        self._count_time = count_time
+        self._continuous = False
+        self._npoints = 0
+        self._first: float | None = None
+        self._point_start = 0.0
+        self._sent = 0
+        self._channels = [ChannelInfo("elapsed_time", np.dtype("float64"), (), "s")]
+
+    @property
+    def channels(self) -> list[ChannelInfo]:
+        return self._channels
+
+    def prepare(self, parameters: AcquisitionParameters) -> None:
+        self._continuous = parameters.continuous
+        self._npoints = parameters.npoints
+        self._first = None
+        self._sent = 0
+
+    def trigger(self) -> None:
+        self._point_start = time.monotonic()
+        if self._first is None:
+            self._first = self._point_start
+
+    def wait_ready(self) -> None:
+        if not self._continuous:
+            gevent.sleep(max(0.0, self._point_start + self._count_time - time.monotonic()))  # also lets consumers run
+
+    def read(self) -> Block:
+        if not self._continuous:
+            return {"elapsed_time": [self._point_start - (self._first or self._point_start)]}
+        periods = range(self._sent, self._npoints)  # every period is known once started
+        self._sent = self._npoints
+        return {"elapsed_time": [index * self._count_time for index in periods]}

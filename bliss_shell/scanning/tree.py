@@ -1,0 +1,48 @@
+"""A scan's node tree in Redis, derived from its acquisition chain.
+
+One container node per acquisition object under its master's node (the top master under the
+scan node), one channel node per data channel below it, one ``lima`` node per 2D detector
+channel: ``1_ascan`` -> ``axis`` -> (``roby``, ``timer`` -> (``elapsed_time``, ``diode`` -> ``diode``)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bliss_shell.controllers import ChannelInfo
+from bliss_shell.data.publisher import ChannelSpec, ScanPublisher
+
+from .chain import AcquisitionChain
+
+
+@dataclass(frozen=True)
+class PublishedChannel:
+    """A channel of the scan: where it is in Redis, and what produced it."""
+
+    spec: ChannelSpec
+    info: ChannelInfo
+
+    @property
+    def is_image(self) -> bool:
+        return self.info.kind == "lima"
+
+
+def publish_tree(publisher: ScanPublisher, scan_db: str, chain: AcquisitionChain, scan_info: dict[str, Any]) -> list[PublishedChannel]:
+    """Queue the scan node and every node below it; return the channels in tree order."""
+    publisher.add_node(scan_db, scan_db.rsplit(":", 1)[1], "scan", scan_db.rsplit(":", 1)[0], info=scan_info)
+    node_db: dict[int, str] = {}
+    channels = []
+    for node, parent in chain.walk():
+        device = node.device
+        parent_db = node_db[id(parent)] if parent is not None else scan_db
+        db_name = node_db[id(node)] = f"{parent_db}:{device.name}"
+        publisher.add_node(db_name, device.name, "container", parent_db)
+        for info in device.channels:
+            spec = ChannelSpec(f"{db_name}:{info.name}", info.name, f"{device.name}:{info.name}", info.dtype, info.shape, info.unit)
+            if info.kind == "lima":
+                publisher.add_node(spec.db_name, info.name, "lima", db_name)
+            else:
+                publisher.add_channel(spec, db_name)
+            channels.append(PublishedChannel(spec, info))
+    return channels

@@ -1,0 +1,244 @@
+"""A P201 counter card and an MCA served by our simulator server, driven through the scan life cycle."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import gevent
+import numpy as np
+import pytest
+import tango
+
+from bliss_shell.config import Config, ConfigRoot
+from bliss_shell.controllers.acquisition import AcquisitionParameters, Timing
+from bliss_shell.controllers.counter_card import CardAcquisition
+from bliss_shell.controllers.tango_client import TangoDeviceError
+from bliss_shell.controllers.tango_mca import MCAAcquisition
+from simulator_server import SimulatorServer
+
+CARD, MCA = "id00/ct2/p201", "id00/mca/mca1"
+RATES = [1000.0, 20000.0]  # counts/s of inputs 1 and 2
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SimulatorServer]:
+    simulators = SimulatorServer({"CT2": [CARD], "SimMCA": [MCA]})
+    yield simulators
+    simulators.stop()
+
+
+def card_config(url: str, timeout: float = 3.0) -> str:
+    return f"""
+- name: p201
+  class: CounterCard
+  tango_url: {url}
+  timeout: {timeout}
+  sim_rates: {RATES}
+  sim_noise: false
+- name: ct_timer
+  class: CardCounter
+  card: p201
+  channel: 11
+- name: ct1
+  class: CardCounter
+  card: p201
+  channel: 1
+- name: ct2
+  class: CardCounter
+  card: p201
+  channel: 2
+"""
+
+
+def mca_config(url: str, timeout: float = 3.0, readout_time: float = 0.0) -> str:
+    return f"""
+- name: mca1
+  class: TangoMCA
+  tango_url: {url}
+  nbins: 256
+  timeout: {timeout}
+  readout_time: {readout_time}
+"""
+
+
+def build(tmp_path: Path, text: str) -> Config:
+    (tmp_path / "devices.yml").write_text(text)
+    return Config([ConfigRoot(tmp_path)])
+
+
+@pytest.fixture
+def config(server, tmp_path) -> Config:
+    return build(tmp_path, card_config(server.url(CARD)) + mca_config(server.url(MCA)))
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition was not met in time"
+        gevent.sleep(0.001)
+
+
+def count_point(acquisition, count_time: float) -> dict:
+    """One point as the engine counts it: trigger, sleep the count time, wait, read."""
+    acquisition.trigger()
+    gevent.sleep(count_time)
+    acquisition.wait_ready()
+    return acquisition.read()
+
+
+def test_card_counters_are_channels_of_their_card(config):
+    p201, ct1, ct_timer = config.get("p201"), config.get("ct1"), config.get("ct_timer")
+    assert ct1.controller is p201 and ct1.controller_name == "p201" and ct_timer.unit == "s"
+    acquisition = p201.acquisition_object([ct1, ct_timer])
+    assert acquisition.name == "p201" and acquisition.blocking and CardAcquisition.continuous_capable
+    assert [(c.name, c.dtype, c.shape, c.unit, c.source) for c in acquisition.channels] == [
+        ("ct1", np.dtype("float64"), (), None, ct1), ("ct_timer", np.dtype("float64"), (), "s", ct_timer)
+    ]  # fmt: skip
+
+
+def test_a_card_counter_must_name_a_card_and_a_channel_it_has(config, tmp_path):
+    broken = build(tmp_path, card_config(config.get("p201").url) + "- name: ct9\n  class: CardCounter\n  card: ct1\n  channel: 1\n"
+                   "- name: ct12\n  class: CardCounter\n  card: p201\n  channel: 12\n")  # fmt: skip
+    with pytest.raises(TypeError, match=r": ct9: card 'ct1' is not a CounterCard$"):
+        broken.get("ct9")
+    with pytest.raises(ValueError, match=r": ct12: channel must be 1 to 10 \(inputs\) or 11 \(the timer\), not 12$"):
+        broken.get("ct12")
+
+
+def test_a_step_count_integrates_the_rates_over_the_count_time(config):
+    p201 = config.get("p201")
+    acquisition = p201.acquisition_object([config.get(name) for name in ("ct1", "ct2", "ct_timer")])
+    acquisition.prepare(AcquisitionParameters(npoints=2, count_time=0.1, timing=Timing.STEP))
+    acquisition.start()
+    for _ in range(2):
+        acquisition.trigger()
+        assert p201.device.state() == tango.DevState.RUNNING
+        gevent.sleep(0.1)
+        acquisition.wait_ready()
+        assert p201.device.state() == tango.DevState.ON
+        block = acquisition.read()
+        assert block == {"ct1": [pytest.approx(100.0)], "ct2": [pytest.approx(2000.0)], "ct_timer": [pytest.approx(0.1)]}
+    acquisition.stop()
+    assert config.get("ct2").read(0.05) == pytest.approx(1000.0)  # a counter read alone counts one point
+
+
+def test_a_continuous_count_is_read_in_blocks_every_point_once(config):
+    p201, ct1, ct_timer = config.get("p201"), config.get("ct1"), config.get("ct_timer")
+    acquisition = p201.acquisition_object([ct1, ct_timer])
+    acquisition.prepare(AcquisitionParameters(npoints=2000, count_time=0.001, timing=Timing.FREE, continuous=True))
+    acquisition.start()  # armed
+    acquisition.trigger()  # the motor passed the first point: the card counts every period from now on
+    blocks = []
+    received = 0
+    while received < 2000:
+        acquisition.wait_ready()  # the card is the clock: no more trigger
+        block = acquisition.read()
+        assert len(block["ct1"]) == len(block["ct_timer"])
+        assert block["ct1"] or p201.device.state() == tango.DevState.RUNNING, f"the card ended after {received} points"
+        blocks.append(block)
+        received += len(block["ct1"])
+    acquisition.wait_ready()  # returns at once: every point is in
+    acquisition.stop()
+    assert received == 2000 and len(blocks) > 1
+    assert np.concatenate([b["ct1"] for b in blocks]) == pytest.approx(np.full(2000, 1.0))
+    assert np.concatenate([b["ct_timer"] for b in blocks]) == pytest.approx(np.full(2000, 0.001))
+    assert p201.device.read("last_point_nb") == 1999 and p201.device.state() == tango.DevState.ON
+
+
+def test_the_card_hands_out_its_rows_once_and_in_order(config):
+    device = config.get("p201").device
+    device.write("acq_expo_time", 0.001)
+    device.write("acq_nb_points", 500)
+    device.command("prepare_acq")
+    device.command("start_acq")
+    rows: list[np.ndarray] = []
+
+    def all_read() -> bool:
+        rows.extend(np.asarray(device.read("data")).reshape(-1, 12))  # the rows not read yet
+        return len(rows) >= 500
+
+    wait_for(all_read)
+    assert device.state() == tango.DevState.ON and np.asarray(device.read("data")).size == 0
+    rows = np.array(rows)
+    assert rows[:, 11].tolist() == list(range(500))  # channel 12: the point number
+    assert rows[:, 10] == pytest.approx(np.full(500, 0.001)) and rows[:, 0] == pytest.approx(np.full(500, 1.0))
+
+
+def test_a_count_stopped_midway_keeps_what_was_counted(config):
+    p201 = config.get("p201")
+    acquisition = p201.acquisition_object([config.get("ct1")])
+    acquisition.prepare(AcquisitionParameters(npoints=1, count_time=10.0, timing=Timing.STEP))
+    acquisition.trigger()
+    wait_for(lambda: p201.device.read("counters")[10] > 0.01)  # the timer has counted a little
+    acquisition.stop()
+    assert p201.device.state() == tango.DevState.ON
+    counters = p201.device.read("counters")
+    assert 0.01 < counters[10] < 10.0 and counters[0] == pytest.approx(RATES[0] * counters[10])
+    acquisition.stop()  # stopping a stopped card is fine
+
+
+def test_an_mca_counts_a_spectrum_that_scales_with_the_count_time(config):
+    mca1 = config.get("mca1")
+    acquisition = mca1.acquisition_object([mca1])
+    assert mca1.controller is mca1 and mca1.controller_name == "mca1" and not MCAAcquisition.continuous_capable
+    assert [(c.name, c.shape) for c in acquisition.channels] == [("mca1", (256,))]
+    acquisition.prepare(AcquisitionParameters(npoints=1, count_time=0.05, timing=Timing.STEP))
+    short = count_point(acquisition, 0.05)["mca1"][0]
+    acquisition.prepare(AcquisitionParameters(npoints=1, count_time=0.2, timing=Timing.STEP))
+    long = count_point(acquisition, 0.2)["mca1"][0]
+    acquisition.stop()
+    assert short.shape == long.shape == (256,) and short.dtype == np.dtype(acquisition.channels[0].dtype)
+    assert long.sum() / short.sum() == pytest.approx(4, rel=0.15)
+    assert np.argmax(long) == pytest.approx(0.4 * 256, abs=3)  # the peak stands on the background
+
+
+def test_the_mca_readout_time_keeps_it_running_after_the_count(config):
+    mca1 = config.get("mca1")
+    mca1.device.write("sim_readout_time", 0.5)
+    acquisition = mca1.acquisition_object([mca1])
+    acquisition.prepare(AcquisitionParameters(npoints=1, count_time=0.02, timing=Timing.STEP))
+    acquisition.trigger()
+    wait_for(lambda: mca1.device.read("ElapsedTime") >= 0.02)  # counting is over...
+    assert mca1.device.state() == tango.DevState.RUNNING  # ...the readout is not
+    acquisition.wait_ready()
+    assert mca1.device.state() == tango.DevState.ON and acquisition.read()["mca1"][0].shape == (256,)
+
+
+def test_an_mca_refuses_a_continuous_scan(config):
+    mca1 = config.get("mca1")
+    with pytest.raises(ValueError, match=r"^mca1: an MCA cannot count in a continuous scan; "):
+        mca1.acquisition_object([mca1]).prepare(AcquisitionParameters(10, 0.01, Timing.FREE, continuous=True))
+
+
+def test_a_device_that_does_not_finish_is_a_clear_timeout(server, tmp_path):
+    mca1 = build(tmp_path, mca_config(server.url(MCA), timeout=0.2, readout_time=60)).get("mca1")
+    acquisition = mca1.acquisition_object([mca1])
+    acquisition.prepare(AcquisitionParameters(npoints=1, count_time=0.01, timing=Timing.STEP))
+    acquisition.trigger()
+    with pytest.raises(TimeoutError) as error:
+        acquisition.wait_ready()
+    assert str(error.value) == (
+        f"mca1: Tango device {server.url(MCA)}: still acquiring after 0.01 s count time + 0.2 s; "
+        "raise `timeout` in its config if its readout is slow"
+    )
+    acquisition.stop()
+    assert mca1.device.state() == tango.DevState.ON
+
+
+def test_a_card_whose_server_dies_mid_count_is_one_line_naming_it(tmp_path):
+    doomed = SimulatorServer({"CT2": [CARD]}, instance="doomed")
+    try:
+        ct1 = build(tmp_path, card_config(doomed.url(CARD))).get("ct1")
+        acquisition = ct1.controller.acquisition_object([ct1])
+        acquisition.prepare(AcquisitionParameters(npoints=1, count_time=10.0, timing=Timing.STEP))
+        acquisition.trigger()
+        doomed.process.kill()
+        doomed.process.wait()
+        with pytest.raises(TangoDeviceError) as error:
+            acquisition.wait_ready()
+    finally:
+        doomed.stop()
+    message = str(error.value)
+    assert message.startswith(f"p201: Tango device {doomed.url(CARD)}: ") and "\n" not in message
