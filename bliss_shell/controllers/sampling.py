@@ -75,6 +75,7 @@ class SamplingAcquisition(AcquisitionBase):
         self._counters = list(counters)
         self._reading = reading
         self._modes = {c.name: getattr(c, "mode", SamplingMode.SINGLE) for c in self._counters}
+        self._integrating = any(mode is SamplingMode.INTEGRATE for mode in self._modes.values())
         self._period = min(getattr(c, "sampling_period", DEFAULT_SAMPLING_PERIOD) for c in self._counters)
         self._count_time = 0.0
         self._sampled = False
@@ -110,11 +111,12 @@ class SamplingAcquisition(AcquisitionBase):
             sampler.get()  # a reading that failed fails the point, naming the device
 
     def read(self) -> Block:
-        samples = self._samples if self._sampled and self._samples else [self._reading(self._count_time)]
-        self._samples = []
-        if len(samples) == 1 and not self._sampled:
-            values = samples[0]
-            return {name: [self._scaled(name, values[name])] for name in self._modes}
+        if not self._sampled:  # one reading, after the count (the common case, kept short)
+            values = self._reading(self._count_time)
+            if not self._integrating:
+                return {name: [value] for name, value in values.items()}
+            return {name: [self._scaled(name, value)] for name, value in values.items()}
+        samples, self._samples = self._samples or [self._reading(self._count_time)], []
         return {name: [self._combined(name, [sample[name] for sample in samples])] for name in self._modes}
 
     def _combined(self, name: str, values: list[Any]) -> Any:

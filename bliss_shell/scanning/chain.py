@@ -51,10 +51,6 @@ class AcquisitionChain:
             yield node, parent
             stack.extend((child, node) for child in node.children)
 
-    def fullnames(self) -> dict[str, dict[str, str]]:
-        """Each object's channels, short name to fullname (``{"sim": {"c1": "sim:c1"}}``)."""
-        return {node.device.name: {c.name: f"{node.device.name}:{c.name}" for c in node.device.channels} for node, _ in self.walk()}
-
 
 def counter_objects(command: str, counters: Sequence[Counter]) -> list[AcquisitionObject]:
     """One acquisition object per controller, for all the counters of it being counted."""

@@ -16,7 +16,7 @@ on a server do it together, each in a greenlet. Points leave keyed by channel fu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import gevent
 import gevent.event
@@ -29,20 +29,31 @@ from .records import BlockCheck, PointAssembler, Points
 Result = TypeVar("Result")
 
 
+class PointConsumer(Protocol):
+    """What the engine hands whole points to (``consumers.py`` has the scan's)."""
+
+    def add_points(self, points: Points, count: int) -> None: ...
+
+
 class AcquisitionError(RuntimeError):
     """An acquisition object failed; the message names it."""
+
+
+def _naming(device: AcquisitionObject, error: Exception) -> Exception:
+    """The error, or one that names the device when it does not already."""
+    if isinstance(error, AcquisitionError) or device.name in str(error):
+        return error
+    named = AcquisitionError(f"{device.name}: {type(error).__name__}: {error}")
+    named.__cause__ = error
+    return named
 
 
 def _named(device: AcquisitionObject, call: Callable[[AcquisitionObject], Result]) -> Result:
     """``call(device)``; a failure that does not name the device is raised again naming it."""
     try:
         return call(device)
-    except AcquisitionError:
-        raise
     except Exception as error:
-        if device.name in str(error):
-            raise
-        raise AcquisitionError(f"{device.name}: {type(error).__name__}: {error}") from error
+        raise _naming(device, error) from None
 
 
 def each(devices: Sequence[AcquisitionObject], call: Callable[[AcquisitionObject], Result]) -> dict[str, Result]:
@@ -75,24 +86,30 @@ def each(devices: Sequence[AcquisitionObject], call: Callable[[AcquisitionObject
     return results
 
 
+def _trigger(device: AcquisitionObject) -> None:
+    device.trigger()
+
+
 class Engine:
     """Runs one chain once.
 
     Example
     -------
-    >>> engine = Engine(build_chain("loopscan", plan), AcquisitionParameters(3, 0.1, Timing.FREE), print)
+    >>> engine = Engine(build_chain("loopscan", plan), AcquisitionParameters(3, 0.1, Timing.FREE), [consumer])
     >>> engine.prepare(); engine.run(); engine.stop()
     """
 
-    def __init__(self, chain: AcquisitionChain, parameters: AcquisitionParameters, deliver: Callable[[Points, int], None],
+    def __init__(self, chain: AcquisitionChain, parameters: AcquisitionParameters, consumers: Sequence[PointConsumer],
                  sleep_time: float = 0.0):  # fmt: skip
         self._levels = chain.levels()
         self._devices = [device for level in self._levels for device in level]
+        # per level: its devices, and whether they wait together (two or more wait on servers)
+        self._plan = [(level, sum(device.blocking for device in level) >= 2) for level in self._levels]
         self._parameters = parameters
-        self._deliver = deliver
+        self._consumers = list(consumers)
         self._sleep_time = sleep_time
         self._checks = {device.name: BlockCheck(device.name, device.channels) for device in self._devices}
-        self._assembler = PointAssembler(chain.fullnames())
+        self._assembler = PointAssembler([name for check in self._checks.values() for name in check.fullnames.values()])
         self.points = 0  # whole points handed on
 
     def prepare(self) -> None:
@@ -129,22 +146,43 @@ class Engine:
         return failures
 
     def _trigger(self) -> None:
-        for level in self._levels:
-            each(level, lambda device: device.trigger())
+        device = None
+        try:
+            for level, together in self._plan:
+                if together:
+                    each(level, _trigger)
+                else:
+                    for device in level:
+                        device.trigger()
+        except Exception as error:
+            raise error if device is None else _naming(device, error) from None
 
     def _collect(self) -> int:
         """Wait for and read every object, level by level; hand on the points now whole. Return how many
-        values came in."""
-        blocks: dict[str, tuple[Block, int]] = {}
-        for level in self._levels:
-            blocks.update(each(level, self._wait_and_read))
-        points, count = self._assembler.add(blocks)
+        points were whole, else how many values came in (0: nothing came)."""
+        values: Points = {}
+        counts: list[int] = []
+        device = None
+        try:
+            for level, together in self._plan:
+                if together:
+                    device = None  # each() names the device itself
+                    blocks = each(level, _wait_and_read)
+                    counts.extend(self._checks[name](block, values) for name, block in blocks.items())
+                else:
+                    for device in level:
+                        device.wait_ready()
+                        counts.append(self._checks[device.name](device.read(), values))
+        except Exception as error:
+            raise error if device is None else _naming(device, error) from None
+        points, count = self._assembler.add(values, counts)
         if count:
-            self._deliver(points, count)
+            for consumer in self._consumers:
+                consumer.add_points(points, count)
             self.points += count
-        return sum(count for _, count in blocks.values())
+        return count if count else sum(counts)
 
-    def _wait_and_read(self, device: AcquisitionObject) -> tuple[Block, int]:
-        device.wait_ready()
-        block = device.read()
-        return block, self._checks[device.name](block)
+
+def _wait_and_read(device: AcquisitionObject) -> Block:
+    device.wait_ready()
+    return device.read()

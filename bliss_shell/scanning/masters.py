@@ -98,7 +98,8 @@ class TimerMaster(AcquisitionBase):
 
     def wait_ready(self) -> None:
         if not self._continuous:
-            gevent.sleep(max(0.0, self._point_start + self._count_time - time.monotonic()))  # also lets consumers run
+            remaining = self._point_start + self._count_time - time.monotonic()
+            gevent.sleep(remaining if remaining > 0 else 0)  # also lets the consumers run
 
     def read(self) -> Block:
         if not self._continuous:

@@ -8,7 +8,7 @@ blocks of different lengths: a point leaves once every channel has it.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,15 @@ from bliss_shell.controllers import Block, ChannelInfo
 Points = dict[str, Sequence[Any]]
 """Whole points keyed by channel fullname, one sequence of values per channel, all the same length."""
 
-_SCALARS = (float, int, np.float64, np.float32, np.int64, np.int32, np.uint32, np.uint16, np.int16, np.uint8, np.uint64)
+_SCALARS = frozenset((float, int, np.float64, np.float32, np.int64, np.int32, np.uint32, np.uint16, np.int16, np.uint8, np.uint64))
+
+
+def channel_fullname(owner: str, channel: str) -> str:
+    """``controller:channel``, as BLISS names channels: ``axis:roby``, ``timer:elapsed_time``, ``sim:c1``."""
+    return f"{owner}:{channel}"
+
+
+_SCALAR, _ARRAY, _REFERENCE = "scalar", "array", "reference"
 
 
 class ChannelMisfit(ValueError):
@@ -26,14 +34,15 @@ class ChannelMisfit(ValueError):
 
 
 class BlockCheck:
-    """Checks the blocks of one acquisition object against its channels.
+    """Checks the blocks of one acquisition object against its channels, and keys them by fullname.
 
     Example
     -------
     >>> check = BlockCheck("sim", [ChannelInfo("c1")])
-    >>> check({"c1": [1.0]})
-    1
-    >>> check({"c1": [np.zeros(3)]})
+    >>> points = {}
+    >>> check({"c1": [1.0]}, points), points
+    (1, {'sim:c1': [1.0]})
+    >>> check({"c1": [np.zeros(3)]}, points)
     Traceback (most recent call last):
     ChannelMisfit: c1 (controller sim): a value of shape (3,) does not fit the channel's shape ()
     """
@@ -41,28 +50,41 @@ class BlockCheck:
     def __init__(self, owner: str, channels: Sequence[ChannelInfo]):
         self.owner = owner
         self._channels = {channel.name: channel for channel in channels}
+        self._names = self._channels.keys()
+        self.fullnames = {channel.name: channel_fullname(owner, channel.name) for channel in channels}
+        # per channel: its fullname and what to check (scalar values, arrays, or nothing: frame references)
+        self._plan = {c.name: (self.fullnames[c.name], _SCALAR if not c.shape else _ARRAY) if c.kind == "data"
+                      else (self.fullnames[c.name], _REFERENCE) for c in channels}  # fmt: skip
 
-    def __call__(self, block: Block) -> int:
-        """The number of points in the block; raise ChannelMisfit for anything that does not fit."""
-        if block.keys() != self._channels.keys():
-            missing = sorted(self._channels.keys() - block.keys())
-            extra = sorted(block.keys() - self._channels.keys())
+    def __call__(self, block: Block, into: Points) -> int:
+        """Put the block's values into ``into`` by fullname; return its number of points. Raise ChannelMisfit
+        for anything that does not fit (the scan then fails: nothing of that point is handed on)."""
+        if block.keys() != self._names:
+            missing = sorted(self._names - block.keys())
+            extra = sorted(block.keys() - self._names)
             raise ChannelMisfit(f"{self.owner}: the controller read {', '.join(extra) or 'no extra channel'} and "
-                                f"missed {', '.join(missing) or 'no channel'}; its channels are {', '.join(self._channels)}")  # fmt: skip
-        counts = {name: len(values) for name, values in block.items()}
-        if len(set(counts.values())) > 1:
-            raise ChannelMisfit(f"{self.owner}: channels read different numbers of points: {counts}")
+                                f"missed {', '.join(missing) or 'no channel'}; its channels are {', '.join(self._names)}")  # fmt: skip
+        count = -1
+        plan = self._plan
         for name, values in block.items():
-            channel = self._channels[name]
-            if channel.kind == "data":
+            if count != len(values):
+                if count >= 0:
+                    counts = {name: len(values) for name, values in block.items()}
+                    raise ChannelMisfit(f"{self.owner}: channels read different numbers of points: {counts}")
+                count = len(values)
+            fullname, kind = plan[name]
+            if kind is _SCALAR:
                 for value in values:
-                    self._check(channel, value)
-        return next(iter(counts.values()), 0)
+                    if type(value) not in _SCALARS:  # the common case is decided at once
+                        self._check(self._channels[name], value)
+            elif kind is _ARRAY:
+                for value in values:
+                    self._check(self._channels[name], value)
+            into[fullname] = values
+        return count if count > 0 else 0
 
     def _check(self, channel: ChannelInfo, value: Any) -> None:
         if not channel.shape:
-            if type(value) in _SCALARS:  # the common case, decided at once
-                return
             if isinstance(value, numbers.Real) and not isinstance(value, bool) or (
                 isinstance(value, np.generic) and value.dtype.kind in "uif"
             ):
@@ -78,41 +100,28 @@ class BlockCheck:
 
 
 class PointAssembler:
-    """Whole points out of the blocks of several objects.
+    """Whole points out of blocks of different lengths (a continuous scan's devices deliver at their own pace).
 
     Example
     -------
-    >>> assembler = PointAssembler({"timer": {"elapsed_time": "timer:elapsed_time"}, "sim": {"c1": "sim:c1"}})
-    >>> assembler.add({"timer": {"elapsed_time": [0.0, 0.1]}, "sim": {"c1": [5.0]}})
+    >>> assembler = PointAssembler(["timer:elapsed_time", "sim:c1"])
+    >>> assembler.add({"timer:elapsed_time": [0.0, 0.1], "sim:c1": [5.0]}, [2, 1])
     ({'timer:elapsed_time': [0.0], 'sim:c1': [5.0]}, 1)
     """
 
-    def __init__(self, fullnames: Mapping[str, Mapping[str, str]]):
-        """``fullnames``: each owner's (acquisition object's) channels, short name to fullname."""
-        self._fullnames = {owner: dict(names) for owner, names in fullnames.items()}
-        self._pending: dict[str, list[Any]] = {name: [] for names in self._fullnames.values() for name in names.values()}
-        self._waiting = 0  # points held back for a slower object
+    def __init__(self, fullnames: Sequence[str]):
+        self._pending: dict[str, list[Any]] = {name: [] for name in fullnames}
+        self._waiting = False  # points held back for a slower object
 
-    def add(self, blocks: Mapping[str, tuple[Block, int]]) -> tuple[Points, int]:
-        """Blocks (with their point counts) by owner; return the whole points now complete."""
-        counts = {owner: count for owner, (_, count) in blocks.items()}
-        if not self._waiting and len(blocks) == len(self._fullnames) and len(set(counts.values())) == 1:
-            return self._renamed(blocks), next(iter(counts.values()), 0)  # everyone delivered the same points
-        for owner, (block, _) in blocks.items():
-            names = self._fullnames[owner]
-            for short, values in block.items():
-                self._pending[names[short]].extend(values)
-        ready = min(len(values) for values in self._pending.values()) if self._pending else 0
-        points = {name: values[:ready] for name, values in self._pending.items()}
-        for values in self._pending.values():
-            del values[:ready]
-        self._waiting = max((len(values) for values in self._pending.values()), default=0)
+    def add(self, values: Points, counts: Sequence[int]) -> tuple[Points, int]:
+        """Values by fullname with each object's point count; return the whole points now complete."""
+        if not self._waiting and len(values) == len(self._pending) and min(counts) == max(counts):
+            return values, counts[0]  # every object delivered the same points: nothing to hold back
+        for name, column in values.items():
+            self._pending[name].extend(column)
+        ready = min(len(column) for column in self._pending.values())
+        points = {name: column[:ready] for name, column in self._pending.items()}
+        for column in self._pending.values():
+            del column[:ready]
+        self._waiting = any(self._pending.values())
         return points, ready
-
-    def _renamed(self, blocks: Mapping[str, tuple[Block, int]]) -> Points:
-        points: Points = {}
-        for owner, (block, _) in blocks.items():
-            names = self._fullnames[owner]
-            for short, values in block.items():
-                points[names[short]] = values
-        return points

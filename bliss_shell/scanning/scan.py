@@ -81,15 +81,11 @@ class Scan:
         redis_consumer = RedisConsumer(publisher, db_name, images)
         writer = self._writer(db_name) if self.path else None
         consumers: list[ScanConsumer] = [FileConsumer(writer)] if writer else []
-        consumers += [redis_consumer, self._frames]
+        consumers += [redis_consumer, self._frames] if images else [redis_consumer]
         if context.watch is not None:
             consumers.append(DisplayConsumer(context.watch(db_name)))
 
-        def deliver(points: Any, count: int) -> None:
-            for consumer in consumers:
-                consumer.add_points(points, count)
-
-        engine = Engine(self.chain, self._parameters(), deliver, self.plan.sleep_time)
+        engine = Engine(self.chain, self._parameters(), consumers, self.plan.sleep_time)
         error: BaseException | None = None
         try:
             if writer is not None:

@@ -14,6 +14,7 @@ from bliss_shell.controllers import ChannelInfo
 from bliss_shell.data.publisher import ChannelSpec, ScanPublisher
 
 from .chain import AcquisitionChain
+from .records import channel_fullname
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ def publish_tree(publisher: ScanPublisher, scan_db: str, chain: AcquisitionChain
         db_name = node_db[id(node)] = f"{parent_db}:{device.name}"
         publisher.add_node(db_name, device.name, "container", parent_db)
         for info in device.channels:
-            spec = ChannelSpec(f"{db_name}:{info.name}", info.name, f"{device.name}:{info.name}", info.dtype, info.shape, info.unit)
+            fullname = channel_fullname(device.name, info.name)
+            spec = ChannelSpec(f"{db_name}:{info.name}", info.name, fullname, info.dtype, info.shape, info.unit)
             if info.kind == "lima":
                 publisher.add_node(spec.db_name, info.name, "lima", db_name)
             else:
