@@ -120,7 +120,7 @@ class PointAssembler:
         for name, column in values.items():
             self._pending[name].extend(column)
         ready = min(len(column) for column in self._pending.values())
-        points = {name: column[:ready] for name, column in self._pending.items()}
+        points: Points = {name: column[:ready] for name, column in self._pending.items()}
         for column in self._pending.values():
             del column[:ready]
         self._waiting = any(self._pending.values())

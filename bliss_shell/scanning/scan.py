@@ -16,7 +16,7 @@ import redis
 
 from bliss_shell.controllers import AcquisitionParameters, looks_like, Axis
 from bliss_shell.controllers.lima_protocol import saved_frame
-from bliss_shell.data import LimaNode, ScanNode, get_node
+from bliss_shell.data import ChannelDataNode, LimaNode, ScanNode, get_node
 from bliss_shell.data.lima_view import KeptLimaNode, LimaDataView, acquisition_key
 from bliss_shell.data.publisher import ScanPublisher
 from bliss_shell.writer import ImageFrames, NexusScanWriter, check_target, dataset_names, read_measurement
@@ -56,6 +56,7 @@ class Scan:
         self._image_info: dict[str, dict] = {}  # lima channel fullname: references of its frames
         self._frames = FrameCounter([])
         self._in_redis_whole = True  # False when Redis missed points (unreachable, memory cap): read the file
+        self._db_name = ""
 
     def __repr__(self) -> str:
         return f"Scan(number={self.number}, name={self.name}, path={self.path or '<no saving>'})"
@@ -71,6 +72,7 @@ class Scan:
             check_target(self.path)  # before anything is numbered, moved or published
         self.state = "running"
         self.number, db_name = number_and_place(context, self.name, self.path)
+        self._db_name = db_name
         context.scans.append(self)
         publisher = ScanPublisher(context.client, retention=context.retention, parents=[db_name.rsplit(":", 1)[0], context.session])
         start = datetime.now().astimezone()
@@ -128,7 +130,8 @@ class Scan:
                 late = consumer.failure
         self.state = ending.state.value
         try:
-            self.node = get_node(self.node.db_name, self._context.client) or self.node
+            published = get_node(self._db_name, self._context.client)
+            self.node = published if isinstance(published, ScanNode) else self.node
         except redis.RedisError:  # Redis went away during the scan: the file has it all
             pass
         for consumer in (c for c in consumers if not c.essential):
@@ -175,6 +178,7 @@ class Scan:
         return [channel for channel in self._channels if not channel.is_image]
 
     def _writer(self, db_name: str) -> NexusScanWriter:
+        assert self.path is not None
         specs = [channel.spec for channel in self._data_channels()]
         names = dict(zip((spec.fullname for spec in specs), dataset_names(specs)))
         axes = [names[f"axis:{axis.name}"] for axis in self.plan.axes]
@@ -225,7 +229,8 @@ class Scan:
             stored = read_measurement(self.path, self.node.name)
             arrays = {spec.fullname: stored[name] for spec, name in zip(specs, dataset_names(specs))}
         else:
-            nodes = {node.fullname: node for node in self.node.walk(include_filter="channel", wait=False)}
+            nodes = {node.fullname: node for node in self.node.walk(include_filter="channel", wait=False)
+                     if isinstance(node, ChannelDataNode)}  # fmt: skip
             arrays = {spec.fullname: nodes[spec.fullname].get(0, -1) for spec in specs}
         views = {fullname: self._image_view(fullname, gone) for fullname in self._image_info}
         return ScanData(arrays, {channel.spec.fullname: channel.info.source for channel in channels}, views)

@@ -33,11 +33,22 @@ _STRING = h5py.string_dtype()
 
 
 class Channel(Protocol):
-    name: str
-    fullname: str
-    dtype: np.dtype
-    shape: tuple[int, ...]
-    unit: str | None
+    """What the writer needs of a channel (read-only: a frozen dataclass qualifies)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def fullname(self) -> str: ...
+
+    @property
+    def dtype(self) -> np.dtype: ...
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def unit(self) -> str | None: ...
 
 
 class SavingError(Exception):
