@@ -26,7 +26,7 @@ from pathlib import Path  # noqa: E402
 import redis  # noqa: E402
 import tango  # noqa: E402
 
-from bliss_shell.comm import EmbeddedRedis, use_redis  # noqa: E402
+from bliss_shell.comm import EmbeddedRedis, runtime_dir, use_redis  # noqa: E402
 from bliss_shell.comm.tango_servers import TangoDatabase, needed_servers  # noqa: E402
 from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.controllers.lima_protocol import decode_data_array  # noqa: E402
@@ -127,7 +127,7 @@ def measure(runs: int) -> dict[str, float]:
     finally:
         for server in servers:
             server.stop()
-        TangoDatabase(folder).stop()
+        TangoDatabase(runtime_dir()).stop()  # its state is in $XDG_RUNTIME_DIR/bliss_shell, as the servers'
         client.close()
         redis_server.stop()
         shutil.rmtree(folder, ignore_errors=True)

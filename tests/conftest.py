@@ -66,15 +66,20 @@ def _fail(error: BaseException) -> None:
     raise error
 
 
+def open_session(roots: list[ConfigRoot], name: str, client: redis.Redis, saving: Path) -> dict:
+    """The namespace of session ``name`` of the config ``roots``, set up, saving under ``saving``."""
+    session = Config(roots).get(name)
+    namespace = session_namespace(session, client, ErrorReport())
+    session.setup(namespace, on_error=_fail, verbose=False)
+    show_active_mg(namespace)
+    namespace["SCAN_SAVING"].base_path = str(saving)
+    return namespace
+
+
 @pytest.fixture
 def session(redis_client: redis.Redis, tmp_path: Path) -> dict:
     """The namespace of ``test_session`` (tests/beamline), saving under the test's tmp folder."""
-    test_session = Config([ConfigRoot(BEAMLINE)]).get("test_session")
-    namespace = session_namespace(test_session, redis_client, ErrorReport())
-    test_session.setup(namespace, on_error=_fail, verbose=False)
-    show_active_mg(namespace)
-    namespace["SCAN_SAVING"].base_path = str(tmp_path / "scans")
-    return namespace
+    return open_session([ConfigRoot(BEAMLINE)], "test_session", redis_client, tmp_path / "scans")
 
 
 @pytest.fixture(scope="session")

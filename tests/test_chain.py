@@ -12,9 +12,7 @@ import pytest
 
 from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.data import get_node
-from bliss_shell.shell.error_report import ErrorReport
-from bliss_shell.shell.namespace import session_namespace
-from conftest import BEAMLINE
+from conftest import BEAMLINE, open_session
 
 
 def channel_values(scan) -> dict[str, list]:
@@ -77,11 +75,8 @@ def mode_session(redis_client, tmp_path: Path, mode: str) -> dict:
         f"- name: flat\n  class: SimulationCounter\n  distribution: FLAT\n  height: 50\n  mode: {mode}\n"
         "- name: mode_session\n  class: Session\n  config-objects: [flat]\n"
     )
-    session = Config([ConfigRoot(BEAMLINE), ConfigRoot(tmp_path / "modes", "modes")]).get("mode_session")
-    namespace = session_namespace(session, redis_client, ErrorReport())
-    session.setup(namespace, on_error=pytest.fail, verbose=False)
-    namespace["SCAN_SAVING"].base_path = str(tmp_path / "scans")
-    return namespace
+    return open_session([ConfigRoot(BEAMLINE), ConfigRoot(tmp_path / "modes", "modes")], "mode_session", redis_client,
+                        tmp_path / "scans")  # fmt: skip
 
 
 @pytest.mark.parametrize("mode, value", [("SINGLE", 50.0), ("MEAN", 50.0), ("INTEGRATE", 50.0 * 0.05)])
@@ -99,9 +94,9 @@ def test_an_unknown_sampling_mode_is_a_config_error(tmp_path):
 
 def test_anscan_and_lookupscan_refuse_a_motor_given_twice(session):
     roby, diode = session["roby"], session["diode"]
-    with pytest.raises(ValueError, match="^anscan: roby is given twice; a motor moves once per scan$"):
+    with pytest.raises(ValueError, match="^anscan: roby is given twice; a motor moves once per command$"):
         session["anscan"]([(roby, 0, 1), (roby, 2, 3)], 3, 0, diode)
-    with pytest.raises(ValueError, match="^lookupscan: roby is given twice; a motor moves once per scan$"):
+    with pytest.raises(ValueError, match="^lookupscan: roby is given twice; a motor moves once per command$"):
         session["lookupscan"]([(roby, [0, 1]), (roby, [2, 3])], 0, diode)
     with pytest.raises(ValueError, match="^lookupscan: roby: every position must be a finite number$"):
         session["lookupscan"]([(roby, [0, float("nan")])], 0, diode)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
-from pathlib import Path
 
 import gevent
 import h5py
@@ -14,11 +13,9 @@ import numpy as np
 import pytest
 import tango
 
-from bliss_shell.config import Config, ConfigRoot
+from bliss_shell.config import ConfigRoot
 from bliss_shell.data import EventType, get_node
-from bliss_shell.shell.error_report import ErrorReport
-from bliss_shell.shell.namespace import session_namespace
-from conftest import interruptible
+from conftest import interruptible, open_session
 from simulator_server import SimulatorServer
 
 DEVICES = {
@@ -92,10 +89,7 @@ def beamline(server, redis_client, tmp_path) -> dict:
   class: Session
 """
     )
-    session = Config([ConfigRoot(tmp_path)]).get("chain_session")
-    namespace = session_namespace(session, redis_client, ErrorReport())
-    session.setup(namespace, on_error=pytest.fail, verbose=False)
-    namespace["SCAN_SAVING"].base_path = str(tmp_path / "scans")
+    namespace = open_session([ConfigRoot(tmp_path)], "chain_session", redis_client, tmp_path / "scans")
     namespace["fm1"].velocity = 40
     namespace["fm1"].move(0)
     tango.DeviceProxy(url("id00/mca/mca")).write_attribute("DataLength", 32)

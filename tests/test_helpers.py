@@ -67,7 +67,7 @@ def test_mv_mvr_and_umv_move_together_and_say_so(session, capsys):
         ((), TypeError, r"^mv: give motor, position pairs: mv\(roby, 1\) or mv\(roby, 1, robz, 2\)$"),
         (("roby", 1), TypeError, r"^mv: 'roby' is not a motor$"),
         (("ROBY", "1"), TypeError, r"^mv: '1' is not a position$"),
-        (("ROBY", 1, "ROBY", 2), ValueError, r"^mv: a motor is given twice$"),
+        (("ROBY", 1, "ROBY", 2), ValueError, r"^mv: roby is given twice; a motor moves once per command$"),
         (("ROBY", 1, "ROBZ", 500), ValueError, r"^mv: robz: position 500 outside limits \(-100, 100\)$"),
     ],
 )

@@ -155,8 +155,8 @@ def nothing_published(client) -> bool:
         ("amesh", ("roby", 0, 1, 10**6, "robz", 0, 1, 10**6, 0.1), ValueError, "amesh: 1000000000000 points is more than a scan "
                                                                                 "can plan (1e+08); split it into several scans, or "
                                                                                 "use timescan to count until Ctrl-C"),
-        ("a2scan", ("roby", 0, 1, "roby", 2, 3, 5, 0, "diode"), ValueError, "a2scan: roby is given twice; a motor moves once per scan"),
-        ("d2scan", ("roby", 0, 1, "roby", 2, 3, 5, 0, "diode"), ValueError, "d2scan: roby is given twice; a motor moves once per scan"),
+        ("a2scan", ("roby", 0, 1, "roby", 2, 3, 5, 0, "diode"), ValueError, "a2scan: roby is given twice; a motor moves once per command"),
+        ("d2scan", ("roby", 0, 1, "roby", 2, 3, 5, 0, "diode"), ValueError, "d2scan: roby is given twice; a motor moves once per command"),
         ("ascan", ("roby", 0, 1, 5, 0, "diode", "diode"), ValueError, "ascan: diode is given twice; count it once"),
         ("ascan", ("roby", 0, 120, 5, 0.1, "diode"), ValueError, "ascan: roby: position 120 outside limits (-100, 100)"),
         ("a2scan", ("roby", 0, 1, "robz", 0, -101, 5, 0.1), ValueError, "a2scan: robz: position -101 outside limits (-100, 100)"),

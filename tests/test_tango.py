@@ -21,9 +21,7 @@ from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.controllers import Axis, Counter
 from bliss_shell.controllers.lima_protocol import decode_data_array
 from bliss_shell.data import get_node
-from bliss_shell.shell.error_report import ErrorReport
-from bliss_shell.shell.namespace import session_namespace
-from conftest import interruptible
+from conftest import interruptible, open_session
 
 DEVICES = {"SimMotor": ["id00/motor/tm1"], "SimCounter": ["id00/counter/tgauss"], "LimaCCDs": ["id00/limaccds/sim1"]}
 
@@ -92,10 +90,7 @@ def open_tango_session(prefix: str, redis_client, tmp_path: Path) -> dict:
   class: Session
 """
     )
-    session = Config([ConfigRoot(tmp_path)]).get("tango_session")
-    namespace = session_namespace(session, redis_client, ErrorReport())
-    session.setup(namespace, on_error=pytest.fail, verbose=False)
-    namespace["SCAN_SAVING"].base_path = str(tmp_path / "scans")
+    namespace = open_session([ConfigRoot(tmp_path)], "tango_session", redis_client, tmp_path / "scans")
     namespace["tm1"].move(0)
     return namespace
 

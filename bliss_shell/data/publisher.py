@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import gevent
+import gevent.event
 import numpy as np
 import redis
 
@@ -123,6 +124,7 @@ class ScanPublisher:
         self._published = 0
         self._end: tuple[str, str, str] | None = None  # scan db_name, state, reason
         self._held = True  # until PREPARED: the tree goes with it
+        self._tree_sent = gevent.event.Event()  # set once the round with PREPARED was sent (or could not be)
         self._error: BaseException | None = None
         self._retention = retention or Retention()
         self._parents = list(parents)
@@ -186,6 +188,10 @@ class ScanPublisher:
         self._held = False
         self._buffer.wake()
 
+    def wait_tree_sent(self, timeout: float = 5.0) -> None:
+        """Until the tree and PREPARED are in Redis (or Redis could not take them: then the scan goes on)."""
+        self._tree_sent.wait(timeout)
+
     def add_points(self, points: Mapping[str, Sequence[Any]], count: int) -> None:
         """``count`` points, values keyed by channel fullname. Never waits on Redis unless
         ``max_pending`` points are already waiting to be sent."""
@@ -210,6 +216,8 @@ class ScanPublisher:
         except BaseException as error:  # kept for end(): the scan decides what to tell the user
             self._error = error
             self._buffer.release()
+        finally:
+            self._tree_sent.set()
 
     def _send(self) -> bool:
         """One round: what is queued, in pipelines of at most ``_CHUNK`` of point data; True once the END
@@ -221,6 +229,7 @@ class ScanPublisher:
         columns, count = self._buffer.take()
         if self._offline:  # the points are dropped here; the file has them
             self._buffer.release()
+            self._tree_sent.set()
             return end is not None
         now = time.monotonic()
         pipe = self._client.pipeline(transaction=False)
@@ -252,6 +261,7 @@ class ScanPublisher:
             release(pipe, scan_db, self._nodes, self._parents, self._retention)
         self._execute(pipe)
         self._buffer.release()
+        self._tree_sent.set()
         return end is not None
 
     def _execute(self, pipe: Any) -> None:

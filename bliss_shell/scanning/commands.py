@@ -19,7 +19,7 @@ from bliss_shell.data import keys
 from .chain import counter_objects
 from .context import current
 from .continuous import Trajectory
-from .listing import available
+from .listing import available, motors_given
 from .plan import ScanPlan
 from .scan import Scan
 
@@ -61,7 +61,7 @@ def anscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time
            _command: str = "anscan", **options: Any) -> Scan | None:  # fmt: skip
     """Any number of motors together: ``anscan([(roby, 0, 1), (robz, 5, 6)], 10, 0.1, diode)``."""
     command = _command
-    axes = _axes(command, [motor for motor, _, _ in motors])
+    axes = motors_given(command, [motor for motor, _, _ in motors])
     _npoints(command, npoints)
     ends = [(_position(command, axis, s), _position(command, axis, e)) for axis, (_, s, e) in zip(axes, motors)]
     positions = np.column_stack([np.linspace(s, e, npoints) for s, e in ends])
@@ -72,7 +72,7 @@ def dnscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time
            _command: str = "dnscan", **options: Any) -> Scan | None:  # fmt: skip
     """``anscan`` relative to where the motors are; they go back there afterwards."""
     command = _command
-    axes = _axes(command, [motor for motor, _, _ in motors])
+    axes = motors_given(command, [motor for motor, _, _ in motors])
     _npoints(command, npoints)
     ends = [(_position(command, axis, s), _position(command, axis, e)) for axis, (_, s, e) in zip(axes, motors)]
     here = {axis: axis.position for axis in axes}
@@ -110,7 +110,7 @@ def lookupscan(motor_positions: Sequence[tuple[Axis, Sequence[float]]], count_ti
     """Several motors through position tables of the same length: ``lookupscan([(roby, [0, 2, 5])], 0.1)``."""
     command = _command
     options.setdefault("name", command)
-    axes = _axes(command, [motor for motor, _ in motor_positions])
+    axes = motors_given(command, [motor for motor, _ in motor_positions])
     tables = [np.asarray(positions, dtype=float) for _, positions in motor_positions]
     if len({len(table) for table in tables}) != 1:
         raise ValueError(f"{command}: every motor needs the same number of positions")
@@ -187,7 +187,7 @@ def fscan(motor: Axis, start: float, step_size: float, npoints: int, acq_time: f
     command = "fscan"
     options.setdefault("name", command)
     options.setdefault("title", _title(command, motor, start, step_size, npoints, acq_time))
-    (axis,) = _axes(command, [motor])
+    (axis,) = motors_given(command, [motor])
     _npoints(command, npoints)
     start = _position(command, axis, start)
     step = _position(command, axis, step_size)
@@ -216,7 +216,7 @@ def ftimescan(acq_time: float, npoints: int, *counters: Any, **options: Any) -> 
 
 def _mesh(command: str, m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: float, n2: int,
           count_time: float, counters: Sequence[Any], backnforth: bool, options: dict, relative: bool) -> Scan | None:  # fmt: skip
-    axes = _axes(command, [m1, m2])
+    axes = motors_given(command, [m1, m2])
     _npoints(command, n1)
     _npoints(command, n2)
     _npoints(command, n1 * n2)
@@ -285,19 +285,6 @@ def _check_scan_name(command: str, name: Any) -> None:
     if not valid:
         raise ValueError(f"{command}: scan name {name!r} is not valid: use letters, digits, '_', '-' or '.', "
                          "without ':', '|', '/' or control characters")  # fmt: skip
-
-
-def _axes(command: str, motors: Sequence[Any]) -> list[Axis]:
-    """The motors of a scan, each once."""
-    axes = []
-    for motor in motors:
-        available(command, motor)
-        if not isinstance(motor, Axis):
-            raise TypeError(f"{command}: {motor!r} is not a motor")
-        if any(motor is axis for axis in axes):
-            raise ValueError(f"{command}: {motor.name} is given twice; a motor moves once per scan")
-        axes.append(motor)
-    return axes
 
 
 def _npoints(command: str, npoints: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterable
 from typing import Any
 
 from bliss_shell.config import ObjectUnavailable, Unavailable
@@ -26,6 +27,19 @@ def available(command: str, item: Any) -> None:
     """Refuse an object whose device could not be reached when the session opened."""
     if isinstance(item, Unavailable):
         raise ObjectUnavailable(f"{command}: {item.name} is unavailable: {item.reason}")
+
+
+def motors_given(command: str, motors: Iterable[Any]) -> list[Axis]:
+    """The motors a command was given, each reachable, each a motor, each once."""
+    axes: list[Axis] = []
+    for motor in motors:
+        available(command, motor)
+        if not isinstance(motor, Axis):
+            raise TypeError(f"{command}: {motor!r} is not a motor")
+        if any(motor is axis for axis in axes):
+            raise ValueError(f"{command}: {motor.name} is given twice; a motor moves once per command")
+        axes.append(motor)
+    return axes
 
 
 def lscnt() -> None:

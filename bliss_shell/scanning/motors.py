@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import numbers
 import sys
-from collections.abc import Iterable
 from typing import Any
 
 import gevent
 
 from bliss_shell.controllers import Axis
 
-from .listing import available, session_objects
+from .listing import motors_given, session_objects
 from .tables import format_table, position
 
 _LIVE_PERIOD = 0.1  # umv refreshes its table this often
@@ -31,7 +30,7 @@ def wa() -> None:
 
 def wm(*motors: Axis) -> None:
     """User and dial high limit, position and low limit, and the offset of each motor given."""
-    axes = _axes("wm", motors) if motors else _session_motors()
+    axes = motors_given("wm", motors) if motors else _session_motors()
     rows: list[list[str]] = [["User"]]
     readings = [_reading(axis) for axis in axes]
     for label, key in ((" High", "high"), (" Current", "user"), (" Low", "low")):
@@ -70,7 +69,7 @@ def sync(*motors: Axis) -> None:
     Our motors keep no cached position, so this only re-reads; it is where a motor whose
     server is gone shows its error.
     """
-    for axis in _axes("sync", motors) if motors else _session_motors():
+    for axis in motors_given("sync", motors) if motors else _session_motors():
         print(f"{axis.name}: {position(axis.position)} (dial {position(axis.dial)}), {axis.state}")
 
 
@@ -154,22 +153,10 @@ def _session_motors() -> list[Axis]:
     return [value for value in session_objects().values() if isinstance(value, Axis)]
 
 
-def _axes(command: str, motors: Iterable[Any]) -> list[Axis]:
-    axes = []
-    for motor in motors:
-        available(command, motor)
-        if not isinstance(motor, Axis):
-            raise TypeError(f"{command}: {motor!r} is not a motor")
-        axes.append(motor)
-    return axes
-
-
 def _pairs(command: str, arguments: tuple[Any, ...]) -> list[tuple[Axis, float]]:
     if not arguments or len(arguments) % 2:
         raise TypeError(f"{command}: give motor, position pairs: {command}(roby, 1) or {command}(roby, 1, robz, 2)")
-    axes = _axes(command, arguments[::2])
-    if len(set(map(id, axes))) != len(axes):
-        raise ValueError(f"{command}: a motor is given twice")
+    axes = motors_given(command, arguments[::2])
     return list(zip(axes, (_number(command, value) for value in arguments[1::2])))
 
 

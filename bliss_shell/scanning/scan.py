@@ -95,7 +95,8 @@ class Scan:
             engine.prepare()
             self._publish_image_references(publisher)
             publisher.prepared(db_name)
-            self.node = node  # its tree goes to Redis now
+            publisher.wait_tree_sent()
+            self.node = node  # its tree is in Redis: readers given scan.node find it
             engine.run()
         except BaseException as caught:
             error = caught
