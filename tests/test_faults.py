@@ -16,12 +16,11 @@ import pytest
 import redis
 
 from bliss_shell.comm import EmbeddedRedis, use_redis
-from bliss_shell.config import Config, ConfigRoot
+from bliss_shell.config import ConfigRoot
 from bliss_shell.data import EventType, get_node, get_session_node
 from bliss_shell.data.walk import PUBLISHER_GONE
-from bliss_shell.shell.error_report import ErrorReport
-from bliss_shell.shell.namespace import session_namespace
-from conftest import BEAMLINE
+from conftest import BEAMLINE, interruptible
+from conftest import open_session as open_beamline
 
 
 @pytest.fixture
@@ -31,7 +30,7 @@ def own_redis() -> Iterator[tuple[EmbeddedRedis, redis.Redis]]:
     folder.chmod(0o700)
     server = EmbeddedRedis(folder)
     server.ensure_running()
-    client = redis.Redis(unix_socket_path=str(server.socket), socket_timeout=5)
+    client = redis.Redis(unix_socket_path=str(server.socket), socket_timeout=10)  # as the shell's (comm/connection.py)
     use_redis(client)
     yield server, client
     client.close()
@@ -40,11 +39,7 @@ def own_redis() -> Iterator[tuple[EmbeddedRedis, redis.Redis]]:
 
 
 def open_session(client: redis.Redis, tmp_path: Path) -> dict:
-    test_session = Config([ConfigRoot(BEAMLINE)]).get("test_session")
-    namespace = session_namespace(test_session, client, ErrorReport())
-    test_session.setup(namespace, on_error=print, verbose=False)
-    namespace["SCAN_SAVING"].base_path = str(tmp_path / "scans")
-    return namespace
+    return open_beamline([ConfigRoot(BEAMLINE)], "test_session", client, tmp_path / "scans")
 
 
 def kill(server: EmbeddedRedis) -> None:
@@ -120,7 +115,7 @@ def test_a_killed_shell_ends_the_scan_for_its_readers_within_seconds(redis_clien
     reader.join(timeout=10)
     end, seen = events[-1]
     assert end.type is EventType.END_SCAN and end.data.data == {"state": "failed", "reason": PUBLISHER_GONE}
-    assert seen - killed < 5.0
+    assert seen - killed < 10.0  # within seconds: the heartbeat lapses, then stays away
     assert end.node.end_state() == {"state": "failed", "reason": PUBLISHER_GONE}
     points = len(get_node(f"{end.node.db_name}:timer:diode:diode"))
     with h5py.File(tmp_path / "test_session" / "data.h5", "r", libver="latest", swmr=True, locking=False) as saved:
@@ -156,3 +151,48 @@ def test_a_dead_embedded_redis_is_started_again_by_the_next_scan(own_redis, tmp_
     current().revive = server.ensure_running  # the embedded one: the shell starts it
     scan = session["ascan"](session["roby"], 0, 1, 2, 0, session["diode"])
     assert scan.number == 2 and len(get_node(f"{scan.node.db_name}:axis:roby", client)) == 2
+
+
+FOLLOWER = """
+import json
+from bliss_shell.data import EventType, get_session_node
+print("ready", flush=True)
+points = 0
+for event in get_session_node("test_session").walk_events():
+    if event.type is EventType.NEW_DATA and event.node.name == "diode":
+        points += len(event.data.data)
+    if event.type is EventType.END_SCAN:
+        print(json.dumps({"end": event.data.data, "points": points}), flush=True)
+        break
+"""
+
+
+def test_a_stalled_redis_is_not_a_dead_publisher(own_redis, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    server, client = own_redis
+    session = open_session(client, tmp_path)
+    follower = subprocess.Popen([sys.executable, "-c", FOLLOWER], env=dict(os.environ, BLISS_REDIS_URL=server.url),
+                                stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert follower.stdout.readline().strip() == "ready"
+        scan = session["ascan"](session["roby"], 0, 100, 300, 0.02, session["diode"], run=False)
+        command = interruptible(scan.run)
+        with gevent.Timeout(30):
+            while scan.node is None or len(get_node(f"{scan.node.db_name}:axis:timer:diode:diode") or ()) < 60:
+                gevent.sleep(0.05)
+        pid = server.pid()
+        os.kill(pid, signal.SIGSTOP)  # Redis (or the network to it) stalls for 5 s
+        try:
+            gevent.sleep(5)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        command.get(timeout=60)
+        out, _ = follower.communicate(timeout=60)
+    finally:
+        follower.kill()
+    seen = json.loads(out.strip().splitlines()[-1])
+    assert seen == {"end": {"state": "done", "reason": ""}, "points": 300}
+    assert scan.state == "done" and scan.node.end_state() == {"state": "done", "reason": ""}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import numbers
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +25,7 @@ from . import keys
 from .encoding import block_end, block_first, decode_block
 from .lima_view import LimaDataView
 from .events import Event
+from .heartbeat import LOOK_PERIOD, Heartbeats
 from .walk import PUBLISHER_GONE, NodeFilter, Walker
 
 class NodeExpired(LookupError):
@@ -129,16 +131,19 @@ class ScanNode(DataNode):
 
     def end_state(self) -> dict[str, str] | None:
         """``{"state": ..., "reason": ...}`` once the scan has ended (``failed`` when its publisher died
-        without ending it), else None."""
-        pipe = self._client.pipeline(transaction=False)
-        pipe.xrevrange(keys.events_key(self.db_name), count=1)
-        pipe.exists(keys.alive_key(self.db_name))
-        pipe.exists(keys.node_key(self.db_name))
-        last, alive, published = pipe.execute()
-        for _, fields in last:
-            if fields.get(b"event") == b"end":
-                return {"state": fields[b"state"].decode(), "reason": fields[b"reason"].decode()}
-        return {"state": "failed", "reason": PUBLISHER_GONE} if published and not alive else None
+        without ending it), else None. When the heartbeat is missing it watches it for a couple of seconds
+        first: after a stalled Redis, a live publisher refreshes it as soon as Redis answers again."""
+        watch = Heartbeats(self._client)
+        while True:
+            dead = watch.dead([self.db_name])
+            for _, fields in self._client.xrevrange(keys.events_key(self.db_name), count=1):
+                if fields.get(b"event") == b"end":
+                    return {"state": fields[b"state"].decode(), "reason": fields[b"reason"].decode()}
+            if dead:
+                return {"state": "failed", "reason": PUBLISHER_GONE}
+            if not watch.suspects(self.db_name):
+                return None
+            time.sleep(LOOK_PERIOD / 2)
 
 
 class ChannelDataNode(DataNode):

@@ -29,7 +29,7 @@ from .encoding import encode_block
 from .retention import FULL, HIGH_WATER, Retention, held_keys, make_room, release, used_memory
 
 HEARTBEAT = 1.0  # s between refreshes of a running scan's alive| key
-HEARTBEAT_TTL_MS = 3000  # readers call a scan dead this long after its last refresh
+HEARTBEAT_TTL_MS = 3000  # the key lapses this long after its last refresh; readers then wait GRACE more (heartbeat.py)
 _MEMORY_CHECK = 0.5  # s between looks at Redis's used memory (sooner when near the cap)
 _CHUNK = 1 << 20  # bytes of point data per pipeline at most...
 _CHUNK_SHARE = 0.02  # ...and at most this share of the memory cap

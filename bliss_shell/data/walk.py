@@ -18,13 +18,13 @@ import numpy as np
 from . import keys
 from .encoding import block_first
 from .events import Event, EventData, EventType
+from .heartbeat import LOOK_PERIOD, Heartbeats
 
 NodeFilter = Union[str, Sequence[str], Callable[[Any], bool], None]
 
 BATCH = 1000  # entries per stream per read
 _IDLE_MS = 1000  # one blocking read; stays below the client's socket timeout
 _SETTLE_MS = 20  # how long to look for more data before an END is yielded
-HEARTBEAT_CHECK = 1.0  # s between looks at the heartbeats of the scans being followed
 PUBLISHER_GONE = "the scan's publisher stopped without ending it (its process died); points sent before are kept"
 
 
@@ -71,6 +71,7 @@ class Walker:
         self._scan_of: dict[str, str | None] = {}
         self._ended: list[tuple[Any, dict[bytes, bytes]]] = []
         self._running: dict[str, Any] = {}  # scans without END yet: their heartbeat is watched
+        self._heartbeats = Heartbeats(self._client)
         self._last_heartbeat_check = 0.0
 
     def events(self, wait: bool) -> Iterator[Event]:
@@ -143,7 +144,7 @@ class Walker:
     def _follow(self) -> Iterator[Event]:
         while self._positions:
             self._check_heartbeats()
-            block = _SETTLE_MS if self._ended else _IDLE_MS
+            block = _SETTLE_MS if self._ended else int(1000 * LOOK_PERIOD) if self._running else _IDLE_MS
             reply = self._client.xread(dict(self._positions), count=BATCH, block=block)
             if not reply:
                 yield from self._release_ended(settled=True)
@@ -176,21 +177,14 @@ class Walker:
 
     def _check_heartbeats(self) -> None:
         """A running scan whose publisher died (killed shell) never sends END: once its heartbeat
-        lapsed, and no END is in its stream, end it for the reader as failed."""
+        stayed away (``heartbeat.py``: a stalled Redis is not a death), end it for the reader as failed."""
         now = time.monotonic()
-        if not self._running or now - self._last_heartbeat_check < HEARTBEAT_CHECK:
+        if not self._running or now - self._last_heartbeat_check < LOOK_PERIOD:
             return
         self._last_heartbeat_check = now
-        pipe = self._client.pipeline(transaction=False)
-        for db_name in self._running:
-            pipe.exists(keys.node_key(db_name))  # not published yet: not dead either
-            pipe.exists(keys.alive_key(db_name))
-            pipe.xrevrange(keys.events_key(db_name), count=1)
-        replies = pipe.execute()
-        for (db_name, scan), published, alive, last in zip(list(self._running.items()), *(replies[i::3] for i in range(3))):
-            if published and not alive and not (last and last[0][1].get(b"event") == b"end"):
-                del self._running[db_name]
-                self._ended.append((scan, {b"event": b"end", b"state": b"failed", b"reason": PUBLISHER_GONE.encode()}))
+        for db_name in self._heartbeats.dead(list(self._running)):
+            scan = self._running.pop(db_name)
+            self._ended.append((scan, {b"event": b"end", b"state": b"failed", b"reason": PUBLISHER_GONE.encode()}))
 
     # -- shared ------------------------------------------------------------------------
 
