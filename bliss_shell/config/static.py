@@ -147,8 +147,9 @@ class Config:
         name = values.get("name")
         if name is None:
             return
-        if not isinstance(name, str) or not name:
-            raise ConfigError(f"{_shown(source)}, line {line}: name must be a non-empty string, not {name!r}")
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ConfigError(f"{_shown(source)}, line {line}: name {name!r} is not valid: it becomes a Python name in the "
+                              "session and a node of the data tree: use letters, digits and '_', not starting with a digit")  # fmt: skip
         if name in self._nodes:
             first = self._nodes[name]
             raise ConfigError(

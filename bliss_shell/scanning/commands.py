@@ -61,7 +61,7 @@ def anscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time
            _command: str = "anscan", **options: Any) -> Scan | None:  # fmt: skip
     """Any number of motors together: ``anscan([(roby, 0, 1), (robz, 5, 6)], 10, 0.1, diode)``."""
     command = _command
-    axes = motors_given(command, [motor for motor, _, _ in motors])
+    axes = motors_given(command, [motor for motor, _, _ in _motor_ranges(command, motors)])
     _npoints(command, npoints)
     ends = [(_position(command, axis, s), _position(command, axis, e)) for axis, (_, s, e) in zip(axes, motors)]
     positions = np.column_stack([np.linspace(s, e, npoints) for s, e in ends])
@@ -72,7 +72,7 @@ def dnscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time
            _command: str = "dnscan", **options: Any) -> Scan | None:  # fmt: skip
     """``anscan`` relative to where the motors are; they go back there afterwards."""
     command = _command
-    axes = motors_given(command, [motor for motor, _, _ in motors])
+    axes = motors_given(command, [motor for motor, _, _ in _motor_ranges(command, motors)])
     _npoints(command, npoints)
     ends = [(_position(command, axis, s), _position(command, axis, e)) for axis, (_, s, e) in zip(axes, motors)]
     here = {axis: axis.position for axis in axes}
@@ -100,9 +100,11 @@ def dmesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: floa
 
 def pointscan(motor: Axis, positions: Sequence[float], count_time: float, *counters: Any, **options: Any) -> Scan | None:
     """Count at each of the given positions of one motor."""
+    (axis,) = motors_given("pointscan", [motor])
+    table = _positions("pointscan", axis, positions)
     options.setdefault("name", "pointscan")
-    options.setdefault("title", f"pointscan {_arg(motor)} {len(positions)} {_arg(count_time)}")
-    return lookupscan([(motor, positions)], count_time, *counters, _command="pointscan", **options)
+    options.setdefault("title", f"pointscan {axis.name} {len(table)} {_arg(count_time)}")
+    return lookupscan([(axis, table)], count_time, *counters, _command="pointscan", **options)
 
 
 def lookupscan(motor_positions: Sequence[tuple[Axis, Sequence[float]]], count_time: float, *counters: Any,
@@ -110,14 +112,13 @@ def lookupscan(motor_positions: Sequence[tuple[Axis, Sequence[float]]], count_ti
     """Several motors through position tables of the same length: ``lookupscan([(roby, [0, 2, 5])], 0.1)``."""
     command = _command
     options.setdefault("name", command)
+    if isinstance(motor_positions, (str, bytes)) or not isinstance(motor_positions, Sequence) or not motor_positions:
+        raise ValueError(f"{command}: give a list of (motor, positions) pairs: {command}([(roby, [0, 1, 2])], 0.1)")
     axes = motors_given(command, [motor for motor, _ in motor_positions])
-    tables = [np.asarray(positions, dtype=float) for _, positions in motor_positions]
+    tables = [_positions(command, axis, positions) for axis, (_, positions) in zip(axes, motor_positions)]
     if len({len(table) for table in tables}) != 1:
         raise ValueError(f"{command}: every motor needs the same number of positions")
     _npoints(command, len(tables[0]))
-    for axis, table in zip(axes, tables):
-        if table.ndim != 1 or not np.isfinite(table).all():
-            raise ValueError(f"{command}: {axis.name}: every position must be a finite number")
     return _scan(command, axes, np.column_stack(tables), len(tables[0]), count_time, counters, options)
 
 
@@ -238,9 +239,7 @@ def _scan(command: str, axes: list[Axis], positions: np.ndarray, npoints: int, c
     context = current()
     name = options.pop("name", None) or command
     title = options.pop("title", None) or name
-    save = bool(options.pop("save", True))
-    run = bool(options.pop("run", True))
-    return_scan = bool(options.pop("return_scan", True))
+    save, run, return_scan = (_flag(command, key, options.pop(key, True)) for key in ("save", "run", "return_scan"))
     scan_info = dict(options.pop("scan_info", None) or {})
     sleep_time = _count_time(command, options.pop("sleep_time", None) or 0.0, "sleep_time")
     if options:
@@ -287,12 +286,40 @@ def _check_scan_name(command: str, name: Any) -> None:
                          "without ':', '|', '/' or control characters")  # fmt: skip
 
 
+def _flag(command: str, key: str, value: Any) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{command}: {key} must be True or False, not {value!r}")
+    return bool(value)
+
+
 def _npoints(command: str, npoints: Any) -> None:
     if isinstance(npoints, bool) or not isinstance(npoints, numbers.Integral) or npoints < 1:
         raise ValueError(f"{command}: the number of points must be a whole number >= 1, not {npoints!r}")
     if npoints > MAX_POINTS:
         raise ValueError(f"{command}: {npoints} points is more than a scan can plan ({MAX_POINTS:.0e}); split it into "
                          "several scans, or use timescan to count until Ctrl-C")  # fmt: skip
+
+
+def _motor_ranges(command: str, motors: Any) -> Sequence[tuple[Any, Any, Any]]:
+    """``[(motor, start, stop), ...]``, at least one."""
+    if isinstance(motors, (str, bytes)) or not isinstance(motors, Sequence) or not motors or any(
+        not isinstance(m, (tuple, list)) or len(m) != 3 for m in motors
+    ):
+        raise ValueError(f"{command}: give a list of (motor, start, stop): {command}([(roby, 0, 1), (robz, 5, 6)], 10, 0.1)")
+    return motors
+
+
+def _positions(command: str, axis: Axis, positions: Any) -> np.ndarray:
+    """A motor's position table: a list of finite numbers."""
+    if isinstance(positions, (str, bytes)) or not isinstance(positions, (Sequence, np.ndarray)):
+        raise ValueError(f"{command}: {axis.name}: positions must be a list of numbers, not {positions!r}")
+    try:
+        table = np.asarray(positions, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{command}: {axis.name}: positions must be a list of numbers, not {positions!r}") from None
+    if table.ndim != 1 or not np.isfinite(table).all():
+        raise ValueError(f"{command}: {axis.name}: every position must be a finite number")
+    return table
 
 
 def _position(command: str, axis: Axis, value: Any) -> float:

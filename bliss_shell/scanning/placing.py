@@ -41,10 +41,19 @@ def number_and_place(context: ScanContext, name: str, path: str | None) -> tuple
     ensure_container(client, directory, directory_name, context.session)
     if path:
         counter = f"node|{directory}"
-        number = int(client.hincrby(counter, "last_scan_number", 1))
+        number = _next(client, counter, "last_scan_number", 1, name)
         in_file = highest_scan_number(path)
         if number <= in_file:  # Redis lost the counter, or another one numbered into this file
-            number = int(client.hincrby(counter, "last_scan_number", in_file + 1 - number))
+            number = _next(client, counter, "last_scan_number", in_file + 1 - number, name)
         return number, f"{directory}:{number}_{name}"
-    number = int(client.hincrby(f"node|{context.session}", "last_unsaved_scan_number", 1))
+    number = _next(client, f"node|{context.session}", "last_unsaved_scan_number", 1, name)
     return number, f"{directory}:_{number}_{name}"
+
+
+def _next(client: redis.Redis, key: str, field: str, step: int, command: str) -> int:
+    try:
+        return int(client.hincrby(key, field, step))
+    except redis.ResponseError:  # someone wrote something else there
+        raise RuntimeError(f"{command}: the scan counter in Redis ({key}, field {field}) is not a number; nothing was moved. "
+                           f"Remove it (redis-cli HDEL '{key}' {field}): the next scan then continues after the "
+                           "highest scan number in the file") from None  # fmt: skip

@@ -70,9 +70,9 @@ class Scan:
         self.path = context.scan_saving.filename if self.plan.save else None  # SCAN_SAVING as it is now, like the tree
         if self.path:
             check_target(self.path)  # before anything is numbered, moved or published
-        self.state = "running"
         self.number, db_name = number_and_place(context, self.name, self.path)
         self._db_name = db_name
+        self.state = "running"
         context.scans.append(self)
         publisher = ScanPublisher(context.client, retention=context.retention, parents=[db_name.rsplit(":", 1)[0], context.session])
         start = datetime.now().astimezone()
@@ -225,8 +225,12 @@ class Scan:
             raise RuntimeError(f"{self!r} has not run yet: call .run()")
         channels = self._data_channels()
         specs = [channel.spec for channel in channels]
+        # Redis lost points of it (unreachable, memory cap), or it expired there (retention): read the file
         gone = not self._in_redis_whole or get_node(self.node.db_name, self._context.client) is None
-        if gone and self.path:  # Redis lost it (retention, memory cap) or never had all of it
+        if gone and not self.path and self._in_redis_whole:
+            raise RuntimeError(f"scan {self.node.name} was not saved and has expired from Redis (data_retention, or "
+                               "removed to keep redis_memory_cap): its data is gone; save scans to keep them")  # fmt: skip
+        if gone and self.path:
             stored = read_measurement(self.path, self.node.name)
             arrays = {spec.fullname: stored[name] for spec, name in zip(specs, dataset_names(specs))}
         else:

@@ -112,10 +112,23 @@ class ScanSaving:
         return value
 
     def get_path(self) -> str:
-        """The folder of the scans: ``base_path`` / ``template`` filled in."""
+        """The folder of the scans: ``base_path`` / ``template`` filled in.
+
+        Values read back from Redis are checked as values typed at the prompt are (any client
+        may write that hash), and the folder must stay inside ``base_path``.
+        """
         values = self._values()
-        relative = values["template"].format(session=self.session, **values)
-        return os.path.normpath(os.path.join(values["base_path"], relative))
+        for name, value in values.items():
+            try:
+                self._checked(name, value, values)
+            except ValueError as error:
+                raise ValueError(f"{error} (read back from Redis, key {self._key}); set it again: SCAN_SAVING.{name} = ...") from None
+        base = os.path.normpath(values["base_path"])
+        path = os.path.normpath(os.path.join(base, values["template"].format(session=self.session, **values)))
+        if os.path.commonpath([base, path]) != base:
+            raise ValueError(f"SCAN_SAVING: the saving folder {path} is outside base_path {base}; check the template "
+                             f"{values['template']!r} and the session name {self.session!r}")  # fmt: skip
+        return path
 
     @property
     def root_path(self) -> str:

@@ -15,7 +15,7 @@ import errno
 import json
 import os
 import resource
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -118,7 +118,7 @@ class NexusScanWriter:
     def start(self, title: str, start: datetime, positioners: dict[str, float], scan_info: dict) -> None:
         """Create the entry and every dataset, then switch the file to SWMR."""
         try:
-            self._pool.apply(self._create, (title, start, positioners, scan_info))
+            self._in_thread(self._create, title, start, positioners, scan_info)
         except (OSError, ValueError, RuntimeError) as error:
             hint = ""
             if "already open for write" in str(error):
@@ -142,13 +142,13 @@ class NexusScanWriter:
             self._writer.join()
         if self._file is None:
             return
-        self._pool.apply(self._close)
+        self._in_thread(self._close)
         if images and self.error is None:
             try:  # virtual datasets cannot be created in SWMR mode: after the close
-                self._pool.apply(add_image_links, (self.filename, self.entry, images))
+                self._in_thread(add_image_links, self.filename, self.entry, images)
             except (OSError, ValueError, RuntimeError) as error:
                 self.error = SavingError(f"cannot link the images into {self.filename}: {_reason(error)}")
-                self._pool.apply(self._mark_failed, (str(self.error),))
+                self._in_thread(self._mark_failed, str(self.error))
 
     @property
     def failure(self) -> str | None:
@@ -159,13 +159,21 @@ class NexusScanWriter:
 
     # -- the writing greenlet (h5py calls go to the thread pool) -----------------------
 
+    def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+        """``function(*args)`` in the thread pool; its error is raised here, in the greenlet (the pool
+        would also print it as a traceback: the user gets one line from the scan instead)."""
+        failed, result = self._pool.apply(_outcome, (function, args))
+        if failed:
+            raise result
+        return result
+
     def _write_loop(self) -> None:
         while True:
             self._buffer.wait()
             ending = self._ending
             try:
                 if self.error is None:
-                    self._pool.apply(self._append, self._buffer.take())
+                    self._in_thread(self._append, *self._buffer.take())
             except (OSError, ValueError, RuntimeError) as error:
                 self.error = error
             self._buffer.release()
@@ -178,7 +186,7 @@ class NexusScanWriter:
         if self.error is not None:
             status, reason = "FAILED", reason or f"writing the file failed: {_reason(self.error)}"
         try:
-            self._pool.apply(self._write_end, (status, reason, end, positioners, scan_info))
+            self._in_thread(self._write_end, status, reason, end, positioners, scan_info)
         except (OSError, ValueError, RuntimeError):
             pass  # the disk refuses even the status: the points already flushed stay readable
 
@@ -301,6 +309,13 @@ def read_measurement(filename: str, entry: str) -> dict[str, np.ndarray]:
     """Every dataset of an entry's ``measurement`` group, by dataset name."""
     with h5py.File(filename, "r", locking=False) as file:
         return {name: dataset[()] for name, dataset in file[entry]["measurement"].items()}
+
+
+def _outcome(function: Callable[..., Any], args: tuple) -> tuple[bool, Any]:
+    try:
+        return False, function(*args)
+    except Exception as error:
+        return True, error
 
 
 def _reason(error: BaseException) -> str:
