@@ -96,3 +96,34 @@ def test_a_deleted_saving_folder_is_one_line_and_no_traceback(session, tmp_path,
     assert str(error).startswith(f"writing {scan.path} failed after ")
     assert "No such file or directory" in str(error) and scan.state == "failed"
     assert "Traceback" not in capfd.readouterr().err
+
+
+def billion_laughs() -> str:
+    text, previous = 'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n', "a"
+    for letter in "bcdefghij":
+        text += f"{letter}: &{letter} [{', '.join(['*' + previous] * 9)}]\n"
+        previous = letter
+    return "name: laughs\nclass: SimulationDiode\n" + text
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (billion_laughs(), r"laughs.yml: more than 100000 values \(YAML aliases expanded\)"),
+        ("name: deep\nv: " + "[" * 5000 + "]" * 5000 + "\n", r"laughs.yml: nested too deeply \(at most 32 levels\)$"),
+        ("name: deep\nv: " + "[" * 40 + "]" * 40 + "\n", r"laughs.yml, line 2: nested deeper than 32 levels$"),
+        ("- {name: x}\n" + "#" * (3 * 1024 * 1024) + "\n", r"laughs.yml: \d+ bytes is more than a config file may hold"),
+    ],
+)
+def test_a_hostile_or_huge_config_file_is_one_config_error(tmp_path, text, message):
+    (tmp_path / "laughs.yml").write_text(text)
+    with pytest.raises(ConfigError, match=message) as caught:
+        Config([ConfigRoot(tmp_path)])
+    assert "\n" not in str(caught.value)
+
+
+def test_a_config_of_too_many_objects_is_refused(tmp_path):
+    for part in range(3):  # 21,000 objects in files each below the size limit
+        (tmp_path / f"many{part}.yml").write_text("".join(f"- {{name: o{part}_{i}}}\n" for i in range(7000)))
+    with pytest.raises(ConfigError, match=r"more than 20000 objects in the config"):
+        Config([ConfigRoot(tmp_path)])

@@ -17,6 +17,11 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from .errors import ConfigError
 
+# Limits that keep a hostile or broken file from hanging the shell (docs/config.md).
+MAX_FILE_BYTES = 2 * 1024 * 1024  # one config file
+MAX_VALUES = 100_000  # values in one file, aliases expanded ("billion laughs" expand to far more)
+MAX_DEPTH = 32  # nesting of mappings and lists
+
 
 @dataclass(frozen=True)
 class Mapping:
@@ -32,12 +37,20 @@ def read_mappings(path: Path, shown_as: str) -> list[Mapping]:
     ``shown_as`` is how the file is named in error messages (a path relative to the
     config root reads better than an absolute one).
     """
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ConfigError(f"{shown_as}: {size} bytes is more than a config file may hold ({MAX_FILE_BYTES} bytes); "
+                          "split it into several files")  # fmt: skip
     try:
-        document = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        _refuse_deep_nesting(text, shown_as)
+        document = YAML(typ="rt").load(text)
     except MarkedYAMLError as error:
         raise ConfigError(_marked_message(shown_as, error)) from None
     except (YAMLError, UnicodeDecodeError) as error:
         raise ConfigError(f"{shown_as}: not valid YAML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"{shown_as}: nested too deeply (at most {MAX_DEPTH} levels)") from None
     if document is None:
         return []
     if isinstance(document, CommentedMap):
@@ -47,11 +60,12 @@ def read_mappings(path: Path, shown_as: str) -> list[Mapping]:
     else:
         raise ConfigError(f"{shown_as}, line 1: expected a mapping or a list of mappings")
     mappings = []
+    budget = _Budget(shown_as)
     for position, item in enumerate(items):
         if not isinstance(item, CommentedMap):
             line = document.lc.item(position)[0] + 1 if isinstance(document, CommentedSeq) else 1
             raise ConfigError(f"{shown_as}, line {line}: list items must be mappings (key: value)")
-        mappings.append(Mapping(_plain(item, shown_as, item.lc.line + 1), item.lc.line + 1))
+        mappings.append(Mapping(_plain(item, shown_as, item.lc.line + 1, budget, 1), item.lc.line + 1))
     return mappings
 
 
@@ -61,8 +75,39 @@ def _marked_message(shown_as: str, error: MarkedYAMLError) -> str:
     return f"{where}: {error.problem or error.context or 'not valid YAML'}"
 
 
-def _plain(value: Any, shown_as: str, line: int) -> Any:
+def _refuse_deep_nesting(text: str, shown_as: str) -> None:
+    """A cheap look before parsing: the parser recurses once per level and takes seconds on thousands."""
+    depth = deepest = 0
+    for character in text:
+        if character in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character in "]}":
+            depth -= 1
+    indent = max((len(line) - len(line.lstrip(" ")) for line in text.splitlines()), default=0)
+    if deepest > 4 * MAX_DEPTH or indent > 16 * MAX_DEPTH:
+        raise ConfigError(f"{shown_as}: nested too deeply (at most {MAX_DEPTH} levels)")
+
+
+class _Budget:
+    """Counts the values of one file as they are built: aliases are expanded by then."""
+
+    def __init__(self, shown_as: str):
+        self.shown_as = shown_as
+        self.values = 0
+
+    def spend(self, line: int, depth: int) -> None:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise ConfigError(f"{self.shown_as}: more than {MAX_VALUES} values (YAML aliases expanded); "
+                              "a config file this big is a mistake or an attack")  # fmt: skip
+        if depth > MAX_DEPTH:
+            raise ConfigError(f"{self.shown_as}, line {line}: nested deeper than {MAX_DEPTH} levels")
+
+
+def _plain(value: Any, shown_as: str, line: int, budget: _Budget, depth: int) -> Any:
     """Turn ruamel's round-trip types into dict/list/str/int/float/bool/None."""
+    budget.spend(line, depth)
     tag = getattr(value, "tag", None)
     if isinstance(value, TaggedScalar) or (tag is not None and tag.value is not None):
         raise ConfigError(
@@ -71,12 +116,12 @@ def _plain(value: Any, shown_as: str, line: int) -> Any:
         )
     if isinstance(value, CommentedMap):
         return {
-            str(key): _plain(item, shown_as, value.lc.value(key)[0] + 1)
+            str(key): _plain(item, shown_as, value.lc.value(key)[0] + 1, budget, depth + 1)
             for key, item in value.items()
         }
     if isinstance(value, CommentedSeq):
         return [
-            _plain(item, shown_as, value.lc.item(index)[0] + 1)
+            _plain(item, shown_as, value.lc.item(index)[0] + 1, budget, depth + 1)
             for index, item in enumerate(value)
         ]
     if isinstance(value, bool) or value is None:

@@ -83,6 +83,9 @@ class ConfigNode(Mapping[str, Any]):
         return f"ConfigNode({self._values!r}, {self.where})"
 
 
+MAX_OBJECTS = 20_000  # named objects in a whole config (docs/config.md)
+
+
 class Config:
     """All objects of a config tree, by name; objects are built once, when first asked for.
 
@@ -150,6 +153,9 @@ class Config:
         if not isinstance(name, str) or not name.isidentifier():
             raise ConfigError(f"{_shown(source)}, line {line}: name {name!r} is not valid: it becomes a Python name in the "
                               "session and a node of the data tree: use letters, digits and '_', not starting with a digit")  # fmt: skip
+        if len(self._nodes) >= MAX_OBJECTS:
+            raise ConfigError(f"{_shown(source)}, line {line}: more than {MAX_OBJECTS} objects in the config; "
+                              "a beamline has far fewer: is a generated file in the config folder?")  # fmt: skip
         if name in self._nodes:
             first = self._nodes[name]
             raise ConfigError(
