@@ -91,3 +91,51 @@ def test_a_server_that_is_down_leaves_the_session_open_and_its_objects_say_why(t
         shell.wait_for(r"Out \[3\]: \(0, <bm1: unavailable: Tango device id00/motor/bm1 is not reachable: ")
     finally:
         run_bliss("servers", "stop", *config, env=env)
+
+
+def listening_addresses(pid: int) -> set[str]:
+    """The local addresses of the TCP sockets process ``pid`` listens on (ss, iproute2)."""
+    import subprocess
+
+    lines = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout.splitlines()
+    return {line.split()[3].rsplit(":", 1)[0] for line in lines if f"pid={pid}," in line}
+
+
+def test_servers_listen_on_loopback_never_serve_a_device_twice_and_stop_only_their_own_processes(tmp_path, shell_env):
+    import subprocess
+    import sys
+
+    import tango
+
+    (tmp_path / "beamline").mkdir()
+    (tmp_path / "beamline" / "devices.yml").write_text(CONFIG)
+    run = tmp_path / "run"
+    env = dict(shell_env, XDG_RUNTIME_DIR=str(run))
+    env.pop("TANGO_HOST", None)
+    config = ("--config", str(tmp_path / "beamline"))
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])  # someone else's process
+    try:
+        first = run_bliss("-s", "tsess", *config, "-c", "import os; print(os.environ['TANGO_HOST'])", env=env)
+        assert first.returncode == 0, first.stderr
+        tango_host = first.stdout.split()[-1]
+        pid = int((run / "bliss_shell" / "tango-BlissSimulators-sims.pid").read_text())
+        assert listening_addresses(pid) == {"127.0.0.1"}  # the ORB and the event ports: loopback only
+
+        # A second config (another host sharing TANGO_HOST) declares a server for the same devices.
+        (tmp_path / "other").mkdir()
+        (tmp_path / "other" / "devices.yml").write_text(CONFIG.replace("instance: sims", "instance: copy"))
+        other = dict(env, XDG_RUNTIME_DIR=str(tmp_path / "run2"), TANGO_HOST=tango_host)
+        second = run_bliss("-s", "tsess", "--config", str(tmp_path / "other"), "-c", "print(sm1.position)", env=other)
+        assert second.returncode == 0, second.stderr
+        proxy = tango.DeviceProxy(f"tango://{tango_host}/id00/motor/sm1")
+        assert proxy.state() is not None and proxy.info().server_id == "BlissSimulators/sims"  # still served, once
+
+        pidfile = run / "bliss_shell" / "tango-BlissSimulators-sims.pid"
+        run_bliss("servers", "stop", *config, env=env)
+        pidfile.write_text(str(stranger.pid))  # a stale pid file, its pid reused by another program
+        run_bliss("servers", "stop", *config, env=env)
+        assert stranger.poll() is None  # not signalled
+    finally:
+        run_bliss("servers", "stop", *config, env=env)
+        stranger.kill()
+        stranger.wait()

@@ -12,3 +12,14 @@ def pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def pid_runs(pid: int, *words: str) -> bool:
+    """Whether process ``pid`` exists and its command line holds every one of ``words``: a pid read from
+    a file may have been reused by another program since, which must never be signalled."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            arguments = cmdline.read().decode(errors="replace").split("\0")
+    except OSError:
+        return False
+    return all(any(word in argument for argument in arguments) for word in words)

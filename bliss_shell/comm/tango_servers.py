@@ -21,7 +21,7 @@ import tango
 from bliss_shell.config import Config, ConfigError, ConfigNode
 
 from ._daemon import log_tail, start_detached, wait_started, wait_until
-from ._process import pid_alive
+from ._process import pid_alive, pid_runs
 from .embedded_redis import runtime_dir
 
 _START_TIMEOUT = 20.0
@@ -61,7 +61,8 @@ class TangoDatabase:
         except (OSError, ValueError):
             return None
         host = f"127.0.0.1:{port}"
-        return host if pid_alive(int(pid)) and _answers(f"tango://{host}/sys/database/2") else None
+        ours = pid_runs(int(pid), "tango.databaseds.database", port)  # the pid may have been reused since
+        return host if ours and _answers(f"tango://{host}/sys/database/2") else None
 
     @property
     def pid(self) -> int | None:
@@ -99,7 +100,8 @@ class TangoServer:
     """``class: TangoServer``: a device server the shell runs.
 
     Keys: ``module`` (run with ``python -m``), ``server`` (its Tango server name), ``instance``,
-    ``devices`` (``{TangoClass: [domain/family/member, ...]}``).
+    ``devices`` (``{TangoClass: [domain/family/member, ...]}``), ``listen`` (the address it listens on:
+    127.0.0.1 unless the config names a beamline interface, or 0.0.0.0 for all).
     """
 
     def __init__(self, node: ConfigNode):
@@ -111,6 +113,7 @@ class TangoServer:
         if not isinstance(devices, dict) or not all(isinstance(v, list) for v in devices.values()):
             raise ConfigError(f"{node.where}: {self.name}: devices must map a Tango class to a list of device names")
         self.devices: dict[str, list[str]] = devices
+        self.listen: str = str(node.get("listen", "127.0.0.1"))  # loopback unless the config names an interface
         self._folder = runtime_dir()
 
     def __repr__(self) -> str:
@@ -132,23 +135,35 @@ class TangoServer:
             pid = int(self._pidfile.read_text())
         except (OSError, ValueError):
             return None
-        return pid if pid_alive(pid) else None
+        return pid if pid_runs(pid, self.module, self.instance) else None  # the pid may have been reused since
 
     def running(self) -> bool:
         return self.pid() is not None and all(_answers(name) for name in self.device_names())
 
     def start(self) -> None:
-        """Register the devices and start the server unless it already runs."""
+        """Register the devices and start the server, unless its devices already answer.
+
+        Devices served already (by this server, or by another host sharing ``TANGO_HOST``) are never
+        registered again: that would mark them not exported for every client.
+        """
         host = tango_host()
-        if self.running():
+        answering = [name for name in self.device_names() if _answers(name)]
+        if answering and len(answering) == len(self.device_names()):
             return
+        if answering:
+            missing = [name for name in self.device_names() if name not in answering]
+            raise TangoUnavailable(f"{self.name}: {', '.join(answering)} already answer (served elsewhere), "
+                                   f"{', '.join(missing)} do not; not starting {self.server}/{self.instance}: serve them "
+                                   "all from one place (edit its devices in the config)")  # fmt: skip
         database = tango.Database()
         for tango_class, names in self.devices.items():
             for name in names:
                 info = tango.DbDevInfo()
                 info.name, info._class, info.server = name, tango_class, f"{self.server}/{self.instance}"
                 database.add_device(info)
-        process = start_detached([sys.executable, "-m", self.module, self.instance], self.log, {"TANGO_HOST": host})
+        endpoint = f"giop:tcp:{self.listen}:"  # any free port on that address; ZMQ events bind there too
+        command = [sys.executable, "-m", self.module, self.instance, "-ORBendPoint", endpoint]
+        process = start_detached(command, self.log, {"TANGO_HOST": host})
         self._pidfile.write_text(str(process.pid))
         if not wait_started(process, self.running, _START_TIMEOUT):
             raise TangoUnavailable(f"Tango server {self.server}/{self.instance} did not start: {log_tail(self.log)}")
