@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import silx.io
 
-from bliss_shell.writer import dataset_names
+from bliss_shell.writer import SavingError, dataset_names
 from conftest import BEAMLINE, interruptible
 from terminal import BLISS
 
@@ -232,3 +232,54 @@ def test_a_swmr_reader_sees_points_arrive_during_the_scan(shell_env, tmp_path):
     seen = [int(n) for n in reader.communicate(timeout=30)[0].strip().split(",") if n]
     growing = sorted(set(seen))
     assert len([n for n in growing if 0 < n < 150]) >= 3, f"the reader saw {growing}"
+
+
+def test_a_killed_shell_leaves_a_finished_file_and_the_next_scan_saves_into_it(shell_env, tmp_path, session):
+    from bliss_shell.writer.recovery import INTERRUPTED
+
+    filename = tmp_path / "test_session" / "data.h5"
+    first = run_scan_process(shell_env, tmp_path, 5, 0)  # an earlier scan, ended well
+    first.communicate(timeout=60)
+    assert first.returncode == 0
+    process = run_scan_process(shell_env, tmp_path, 100_000, 0.01)
+    deadline = time.monotonic() + 30
+    while True:  # a live reader, as silx reads during a scan
+        with h5py.File(filename, "r", libver="latest", swmr=True, locking=False) as file:
+            if "2_loopscan" in file and len(file["2_loopscan/measurement/diode"]) >= 20:
+                break
+        assert time.monotonic() < deadline, "the scan did not start writing"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)  # the terminal closed, or kill -9
+    process.communicate()
+
+    deadline = time.monotonic() + 20  # the shell's guard finishes the file once the shell is gone
+    while True:
+        try:
+            file = h5py.File(filename, "r")  # plain h5py, as silx and PyMca open it
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "the file stayed open for write after the shell died"
+            time.sleep(0.1)
+    with file:
+        assert len(file["1_loopscan/measurement/diode"]) == 5 and file["1_loopscan/writer/status"][()] == b"SUCCEEDED"
+        interrupted = file["2_loopscan"]
+        assert interrupted["writer/status"][()] == b"FAILED" and interrupted["writer/reason"][()].decode() == INTERRUPTED
+        kept = len(interrupted["measurement/diode"])
+        assert kept >= 20 and interrupted["measurement/simu1"].shape == (kept, 16)
+
+    session["SCAN_SAVING"].base_path = str(tmp_path)
+    after = session["loopscan"](3, 0, session["diode"])
+    assert after.path == str(filename) and after.number == 3 and after.state == "done"
+
+
+def test_a_file_another_shell_is_writing_is_refused_before_the_scan_takes_a_number(session, redis_client, tmp_path):
+    from bliss_shell.writer.recovery import writer_lock
+
+    first = session["loopscan"](2, 0, session["diode"])
+    counter = f"node|{session['SCAN_SAVING'].directory_db_name()[0]}"
+    with writer_lock(first.path) as taken:  # as another shell writing the same file holds it
+        assert taken
+        with pytest.raises(SavingError, match=f"^{first.path} is being written by another shell; wait for its scan to end"):
+            session["loopscan"](2, 0, session["diode"])
+    assert redis_client.hget(counter, "last_scan_number") == b"1" and len(session["SCANS"]) == 1
+    assert session["loopscan"](2, 0, session["diode"]).number == 2

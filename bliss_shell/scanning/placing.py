@@ -41,8 +41,8 @@ def number_and_place(context: ScanContext, name: str, path: str | None) -> tuple
     ensure_container(client, directory, directory_name, context.session)
     if path:
         counter = f"node|{directory}"
+        in_file = highest_scan_number(path)  # first: a file that cannot be read costs no number
         number = _next(client, counter, "last_scan_number", 1, name)
-        in_file = highest_scan_number(path)
         if number <= in_file:  # Redis lost the counter, or another one numbered into this file
             number = _next(client, counter, "last_scan_number", in_file + 1 - number, name)
         return number, f"{directory}:{number}_{name}"

@@ -25,7 +25,9 @@ import numpy as np
 
 from bliss_shell.comm.point_buffer import PointBuffer
 
+from . import guard
 from .image_links import ImageFrames, add_image_links
+from .recovery import WriterLock, recover, writer_lock
 
 CREATOR = "bliss_shell"
 _STATUS_LENGTH = 1024
@@ -56,7 +58,8 @@ class SavingError(Exception):
 
 
 def check_target(filename: str) -> None:
-    """Refuse, before anything moves, a folder that cannot be written or a file that is not HDF5."""
+    """Refuse, before anything moves, a folder that cannot be written or a file that is not HDF5; finish a
+    file whose writer died (``recovery.py``), or refuse one a live writer holds."""
     folder = os.path.dirname(filename)
     try:
         os.makedirs(folder, exist_ok=True)
@@ -66,6 +69,15 @@ def check_target(filename: str) -> None:
         raise SavingError(f"the saving folder {folder} is not writable; check SCAN_SAVING.base_path")
     if os.path.exists(filename) and not h5py.is_hdf5(filename):
         raise SavingError(f"{filename} exists and is not an HDF5 file; move it away or change SCAN_SAVING.data_filename")
+    with writer_lock(filename) as free:
+        if not free:
+            raise SavingError(f"{filename} is being written by another shell; wait for its scan to end or change "
+                              "SCAN_SAVING.data_filename")  # fmt: skip
+    try:
+        recover(filename)
+    except OSError as error:
+        raise SavingError(f"{filename} was left open by a shell that died and cannot be finished: {_reason(error)}; "
+                          "move it away or change SCAN_SAVING.data_filename") from None  # fmt: skip
 
 
 def highest_scan_number(filename: str) -> int:
@@ -110,21 +122,24 @@ class NexusScanWriter:
         self._pool = gevent.get_hub().threadpool
         self._info_length = 0
         self._datasets: list[h5py.Dataset] = []
+        self._lock = WriterLock(filename)
 
     @property
     def points_written(self) -> int:
         return self._written
 
     def start(self, title: str, start: datetime, positioners: dict[str, float], scan_info: dict) -> None:
-        """Create the entry and every dataset, then switch the file to SWMR."""
+        """Create the entry and every dataset, then switch the file to SWMR. From here until ``end`` this shell
+        holds the file's writer lock, and its guard finishes the file if the shell dies (``guard.py``)."""
+        if not self._lock.acquire():
+            raise SavingError(f"{self.filename} is being written by another shell; wait for its scan to end or change "
+                              "SCAN_SAVING.data_filename")  # fmt: skip
+        guard.watch(self.filename)
         try:
             self._in_thread(self._create, title, start, positioners, scan_info)
         except (OSError, ValueError, RuntimeError) as error:
-            hint = ""
-            if "already open for write" in str(error):
-                hint = (f"; a process writing it died: clear the mark with `h5clear -s {self.filename}` "
-                        "(hdf5-tools) or change SCAN_SAVING.data_filename")  # fmt: skip
-            raise SavingError(f"cannot write {self.filename}: {_reason(error)}{hint}") from None
+            self._release()
+            raise SavingError(f"cannot write {self.filename}: {_reason(error)}") from None
         self._writer = gevent.spawn(self._write_loop)
 
     def add_points(self, points: Mapping[str, Sequence[Any]], count: int) -> None:
@@ -141,14 +156,23 @@ class NexusScanWriter:
         if self._writer is not None:
             self._writer.join()
         if self._file is None:
+            self._release()
             return
-        self._in_thread(self._close)
-        if images and self.error is None:
-            try:  # virtual datasets cannot be created in SWMR mode: after the close
-                self._in_thread(add_image_links, self.filename, self.entry, images)
-            except (OSError, ValueError, RuntimeError) as error:
-                self.error = SavingError(f"cannot link the images into {self.filename}: {_reason(error)}")
-                self._in_thread(self._mark_failed, str(self.error))
+        try:
+            self._in_thread(self._close)
+            if images and self.error is None:
+                try:  # virtual datasets cannot be created in SWMR mode: after the close
+                    self._in_thread(add_image_links, self.filename, self.entry, images)
+                except (OSError, ValueError, RuntimeError) as error:
+                    self.error = SavingError(f"cannot link the images into {self.filename}: {_reason(error)}")
+                    self._in_thread(self._mark_failed, str(self.error))
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        """The file is closed: nothing for the guard to finish, and another writer may take it."""
+        guard.done()
+        self._lock.release()
 
     @property
     def failure(self) -> str | None:
