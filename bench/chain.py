@@ -8,7 +8,9 @@ where a single call is short):
 1. ``ct(0.1, ca, cb, cc)`` on three SimCounter devices served by three server processes (``mode: SINGLE``):
    its time beyond 0.1 s, against one controller's round trip (a green-mode ``read`` of one counter;
    target: at most 1.5 times it) and against the three reads one after another (what the old engine did
-   per point). Also with ``mode: MEAN`` (the default), and the engine's part alone (``Engine.run``).
+   per point). Also with ``mode: MEAN`` (the default), the engine's part alone (``Engine.run``), and the
+   reads timed after 0.1 s of idling, as a ct meets them (one, the three together as the engine reads them,
+   the three one after another): an idle server answers its first call about three times slower.
 2. ``ascan(fm, 0, 10, 100, 0.01, ...)`` on a Tango motor: dead time per point
    = (wall - 100 x count time - 99 x move time) / 100, where the move time is the computed trapezoid of
    one step (``Move(0, step, velocity, acceleration).duration``; the motor's measured bare move is printed
@@ -53,7 +55,9 @@ from bliss_shell.comm import runtime_dir  # noqa: E402
 from bliss_shell.comm.tango_servers import TangoDatabase, needed_servers  # noqa: E402
 from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.controllers.motion import Move  # noqa: E402
-from bliss_shell.scanning.engine import Engine  # noqa: E402
+from bliss_shell.controllers import AcquisitionParameters  # noqa: E402
+from bliss_shell.controllers.acquisition import Timing  # noqa: E402
+from bliss_shell.scanning.engine import Engine, _wait_and_read, each  # noqa: E402
 from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
 from bliss_shell.shell.namespace import session_namespace  # noqa: E402
 from scan_publishing import own_redis  # noqa: E402
@@ -65,6 +69,7 @@ COUNT_TIME = 0.01  # the ascan's
 ASCAN_POINTS = 100
 CT_REPEATS = 10  # ct calls per run (a run's figure is their median)
 READS = 200  # reads per run for a round trip
+IDLE_READS = 15  # the same, each after 0.1 s idle
 CONTINUOUS_POINTS = 10_000
 LIMA_FRAMES = 1_000
 LIMA_EXPO = 0.001
@@ -244,11 +249,30 @@ def ct_costs(namespace: dict, names: tuple[str, ...]) -> tuple[float, float]:
 
 
 def read_costs(namespace: dict) -> tuple[float, float]:
-    """Median seconds of one green-mode read of one counter, and of the three counters read one after another."""
+    """Median seconds of one green-mode read of one counter, and of the three counters read one after another,
+    back to back (servers and client busy: the best case)."""
     a, b, c = (namespace[name] for name in ("ca", "cb", "cc"))
     one = [timed_call(lambda: a.read(0)) for _ in range(READS)]
     three = [timed_call(lambda: (a.read(0), b.read(0), c.read(0))) for _ in range(READS)]
     return statistics.median(one), statistics.median(three)
+
+
+def idle_read_costs(namespace: dict) -> tuple[float, float, float]:
+    """The same after 0.1 s of idling, as in a ct(0.1): median seconds of one read, of the three counters read
+    together (the engine's ``each``, one greenlet per controller) and one after another."""
+    counters = [namespace[name] for name in ("ca", "cb", "cc")]
+    objects = [counter.controller.acquisition_object([counter]) for counter in counters]
+    for device in objects:
+        device.prepare(AcquisitionParameters(npoints=1, count_time=0.0, timing=Timing.STEP))
+    one, together, sequential = [], [], []
+    for _ in range(IDLE_READS):
+        gevent.sleep(0.1)
+        one.append(timed_call(lambda: counters[0].read(0)))
+        gevent.sleep(0.1)
+        together.append(timed_call(lambda: each(objects, _wait_and_read)))
+        gevent.sleep(0.1)
+        sequential.append(timed_call(lambda: [counter.read(0) for counter in counters]))
+    return statistics.median(one), statistics.median(together), statistics.median(sequential)
 
 
 # -- 2. ascan dead time ----------------------------------------------------------------------------------
@@ -268,7 +292,11 @@ def bare_move(namespace: dict) -> float:
     fm = namespace["fm"]
     fm.move(0)
     step = 10 / (ASCAN_POINTS - 1)
-    moves = [timed_call(lambda i=i: fm.move(i * step)) for i in range(1, 21)]
+    moves = []
+    for i in range(1, 21):
+        start = time.perf_counter()
+        fm.move(i * step)
+        moves.append(time.perf_counter() - start)
     fm.move(0)
     return statistics.median(moves)
 
@@ -380,12 +408,7 @@ def measure(runs: int) -> dict[str, tuple[float, float, float]]:
     def add(key: str, value: float) -> None:
         raw.setdefault(key, []).append(value)
 
-    folders: list[Path] = []  # removed once Redis is stopped, whatever happened
-    try:
-        _measure_in(runs, add, raw, folders)
-    finally:
-        for folder in folders:
-            shutil.rmtree(folder, ignore_errors=True)
+    _measure_in(runs, add, raw)
     for save in (False, True):
         raw[f"dead_ratio_{save}"] = [statistics.median(raw[f"dead_after_{save}_ms"]) / statistics.median(raw[f"dead_before_{save}_ms"])]
     raw["move_ms"] = [step_move_time() * 1e3]
@@ -393,15 +416,16 @@ def measure(runs: int) -> dict[str, tuple[float, float, float]]:
 
 
 @contextlib.contextmanager
-def beamline(folders: list[Path]) -> Iterator[tuple[Path, str, dict]]:
+def beamline() -> Iterator[tuple[Path, str, dict]]:
     """The servers started (database, four device servers), a session on them: (folder, Redis URL, namespace).
 
-    Everything started is stopped afterwards, whatever happened; ``folders`` gets the folder to remove
-    once Redis is stopped too.
+    Everything started is stopped afterwards and the folder removed, whatever happened.
     """
     saved_env = {key: os.environ.get(key) for key in ("XDG_RUNTIME_DIR", "TANGO_HOST")}
+    # PyTango keeps the first $TANGO_HOST database it used for short device names for the rest of the process:
+    # forget it, or a benchmark run after another one's database (bench/run.py) looks for our devices there.
+    tango.ApiUtil.cleanup()
     with own_redis("bsc-") as (folder, redis_server, client):
-        folders.append(folder)
         servers = []
         try:
             os.environ["XDG_RUNTIME_DIR"] = str(folder)  # the Tango database and servers' pid files and logs go here
@@ -429,13 +453,17 @@ def beamline(folders: list[Path]) -> Iterator[tuple[Path, str, dict]]:
                     os.environ[key] = value
 
 
-def _measure_in(runs: int, add: Callable[[str, float], None], raw: dict[str, list[float]], folders: list[Path]) -> None:
-    with beamline(folders) as (folder, redis_url, namespace):
+def _measure_in(runs: int, add: Callable[[str, float], None], raw: dict[str, list[float]]) -> None:
+    with beamline() as (folder, redis_url, namespace):
         # 1. ct on three controllers in three servers
         for _ in range(runs):
             one, three = read_costs(namespace)
             add("round_trip_ms", one * 1e3)
             add("sequential_ms", three * 1e3)
+            one, together, sequential = idle_read_costs(namespace)
+            add("idle_round_trip_ms", one * 1e3)
+            add("idle_together_ms", together * 1e3)
+            add("idle_sequential_ms", sequential * 1e3)
             for key, names in (("single", ("ca", "cb", "cc")), ("mean", ("ma", "mb", "mc"))):
                 wall, engine = ct_costs(namespace, names)
                 add(f"ct_{key}_beyond_ms", wall * 1e3)
@@ -497,6 +525,8 @@ def main() -> None:
           f"= {_f(m['ct_ratio'], 2)} round trips (target <= 1.5)")  # fmt: skip
     print(f"      of which Engine.run beyond 0.1 s (start, count, read; no numbering, tree or ending): "
           f"{_f(m['ct_single_engine_beyond_ms'])} ms = {m['ct_single_engine_beyond_ms'][0] / rt[0]:.2f} round trips")  # fmt: skip
+    print(f"   after 0.1 s idle, as in a ct: one read {_f(m['idle_round_trip_ms'])} ms; the three together (engine's "
+          f"each) {_f(m['idle_together_ms'])} ms, one after another {_f(m['idle_sequential_ms'])} ms")  # fmt: skip
     print(f"   ct(0.1, ma, mb, mc), mode MEAN:   time beyond 0.1 s {_f(m['ct_mean_beyond_ms'])} ms "
           f"= {m['ct_mean_beyond_ms'][0] / rt[0]:.2f} round trips; Engine.run beyond 0.1 s "
           f"{_f(m['ct_mean_engine_beyond_ms'])} ms")  # fmt: skip
@@ -510,6 +540,8 @@ def main() -> None:
         print(f"   {label}: motor + Tango counter + Lima: before ({BEFORE}) {_f(before, 2)} ms, "
               f"after {_f(after, 2)} ms (after / before {m[f'dead_ratio_{save}'][0]:.2f})")  # fmt: skip
         print(f"   {label}: motor + card (3 counters) + MCA + Lima, this engine: {_f(m[f'dead_card_{save}_ms'], 2)} ms")
+    polling = (m["bare_move_ms"][0] - m["move_ms"][0]) * (ASCAN_POINTS - 1) / ASCAN_POINTS
+    print(f"   of each dead time, {polling:.2f} ms per point is the motor's own wait (measured bare move - computed move)")
     print("\n3. loopscan(10000, 0, c1, c2, c3) in-process: the first row of bench/scan_publishing.py (c1, c2, diode).")
     print(f"\n4. continuous scans with the card (ct_timer, ct1, ct2), {n} points at 1 ms, saved")
     for command, call in (("fscan", f"fscan(fm, 0, 0.001, {n}, 0.001, ...)"), ("ftimescan", f"ftimescan(0.001, {n}, ...)")):

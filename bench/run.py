@@ -22,6 +22,7 @@ from pathlib import Path  # noqa: E402
 
 import redis  # noqa: E402
 
+import chain  # noqa: E402
 import load  # noqa: E402
 import scan_publishing  # noqa: E402
 import startup  # noqa: E402
@@ -42,6 +43,11 @@ NOTES = """What the limits are:
 - *raw disk write*: 256 MiB written in 4 MiB blocks and fsynced.
 - *plain readImage*: a blocking PyTango proxy reading and decoding the same frames; *plain blocking proxy*: a
   Tango attribute read without gevent's green mode.
+- Chain rows (`bench/chain.py`): Tango simulator devices in server processes of their own. *Round trip*: a
+  green-mode read of one counter, back to back; *dead time per point*: (wall - 100 x count time - 99 x the
+  computed move of one step) / 100, the motor's polling included; *engine of 88e54a9*: the sequential step loop
+  before the acquisition chain, run from a git worktree on the same servers; fscan/ftimescan rates are over
+  `Engine.run` (devices started to the last point in); *free running*: the LimaCCDs device driven directly.
 - Start-up is a whole `bliss -s demo -c pass` (imports, config, Redis, session lock, setup file, exit)."""
 COUNTERS = ("c1", "c2", "diode")
 
@@ -149,9 +155,13 @@ def table(runs: int) -> tuple[list[Row], dict[tuple[int, bool], float]]:
     pub = scan_publishing.measure(runs)
     engine, sweep = engine_measures(runs)
     tango = tango_lima.measure(runs)
+    flow = {key: figure[0] for key, figure in chain.measure(runs).items()}  # medians
     start = startup.measure(max(runs, 5))
     loaded = load.measure(runs)
     bare = pub["bare_ms"]
+    n = chain.CONTINUOUS_POINTS
+    kept = {command: f"{flow[f'{command}_redis_points']:.0f}/{n} in Redis, {flow[f'{command}_file_points']:.0f}/{n} in file"
+            for command in ("fscan", "ftimescan")}  # fmt: skip
     rows = [
         Row(f"loopscan {NPOINTS} pts, 3 counters, publishing on, saving off", pub["scan_ms"], "ms/pt", "engine alone (publishing off)", bare),
         Row("same, publishing on, saving on", pub["saved_ms"], "ms/pt", "engine alone", bare),
@@ -179,6 +189,25 @@ def table(runs: int) -> tuple[list[Row], dict[tuple[int, bool], float]]:
             tango["counter_green_ms"]),
         Row("bare Tango attribute read, green mode", tango["counter_green_ms"], "ms", "plain blocking proxy",
             tango["counter_plain_ms"]),
+        Row("ct(0.1) on 3 Tango counters in 3 servers (SINGLE): time beyond 0.1 s", flow["ct_single_beyond_ms"], "ms",
+            "one controller's round trip (target: ratio <= 1.5)", flow["round_trip_ms"]),
+        Row("same, the engine's part (Engine.run beyond 0.1 s)", flow["ct_single_engine_beyond_ms"], "ms",
+            "one controller's round trip", flow["round_trip_ms"]),
+        Row("the 3 counters read one after another (the old engine)", flow["sequential_ms"], "ms",
+            "one controller's round trip", flow["round_trip_ms"]),
+        Row("ascan 100 pts, Tango motor + counter + Lima: dead time per point", flow["dead_after_False_ms"], "ms",
+            f"engine of {chain.BEFORE}, same scan", flow["dead_before_False_ms"]),
+        Row("same, saving on", flow["dead_after_True_ms"], "ms", f"engine of {chain.BEFORE}", flow["dead_before_True_ms"]),
+        Row("ascan 100 pts, card + MCA + Lima, saving on: dead time per point", flow["dead_card_True_ms"], "ms",
+            "of which the motor's own wait", flow["bare_move_ms"] - flow["move_ms"]),
+        Row(f"fscan {n:,} pts at 1 ms, card, saved ({kept['fscan']})", flow["fscan_engine_pps"], "pts/s",
+            "1 / acq_time", 1000.0),
+        Row(f"ftimescan {n:,} pts at 1 ms, card, saved ({kept['ftimescan']})", flow["ftimescan_engine_pps"], "pts/s",
+            "1 / acq_time", 1000.0),
+        Row("Lima loopscan, INTERNAL_TRIGGER, 1 ms, saving off", flow["lima_scan_False_fps"], "frames/s",
+            "simulator free running (target: ratio >= 0.9)", flow["lima_free_False_fps"]),
+        Row("same, saving on", flow["lima_scan_True_fps"], "frames/s", "simulator free running, saving",
+            flow["lima_free_True_fps"]),
         Row("shell start-up: bliss -s demo -c pass, servers up", start["startup_ms"], "ms", "bare python -c pass",
             start["python_ms"]),
     ]  # fmt: skip

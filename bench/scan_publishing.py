@@ -19,6 +19,7 @@ monkey.patch_all(thread=False, queue=False, os=False, signal=False, subprocess=F
 
 import contextlib  # noqa: E402
 import json  # noqa: E402
+import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -57,18 +58,21 @@ for event in get_session_node("test_session").walk_on_new_events():
 
 @contextlib.contextmanager
 def own_redis(prefix: str) -> Iterator[tuple[Path, EmbeddedRedis, redis.Redis]]:
-    """A Redis of the benchmark's own, in a private folder, stopped afterwards."""
+    """A Redis of the benchmark's own, in a private folder; both stopped and removed afterwards."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     folder.chmod(0o700)
     server = EmbeddedRedis(folder)
-    server.ensure_running()
-    client = redis.Redis(unix_socket_path=str(server.socket))
-    use_redis(client)
     try:
-        yield folder, server, client
+        server.ensure_running()
+        client = redis.Redis(unix_socket_path=str(server.socket))
+        use_redis(client)
+        try:
+            yield folder, server, client
+        finally:
+            client.close()
     finally:
-        client.close()
         server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def open_session(client: redis.Redis, base: str) -> dict:
