@@ -2,6 +2,8 @@
 
 The Lima object is its own controller: in a scan it becomes one acquisition object whose
 channel ``image`` holds frame references (the server's frame counters), never pixels.
+A camera fault (``acq_status`` Fault) ends the wait for a frame at once, with the server's
+``acq_status_fault_error``.
 """
 
 from __future__ import annotations
@@ -9,15 +11,30 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import tango
 
 from bliss_shell.config import ConfigNode
 
 from .acquisition import AcquisitionBase, AcquisitionParameters, Block, ChannelInfo, Timing
 from .counting import poll_until
-from .lima_protocol import FRAME_PATH
-from .tango_client import TangoClient
+from .lima_protocol import frame_path, image_dtype
+from .tango_client import TangoClient, TangoDeviceError
 
 _COUNTERS = ("last_image_acquired", "last_image_ready", "last_image_saved")
+OVERWRITE_POLICY = "ABORT"  # a scan never overwrites frames saved before: the server refuses instead
+
+
+def full_url(proxy: tango.DeviceProxy) -> str:
+    """The device's URL with its Tango host, so that a reader needs nothing else to reach it.
+
+    Example
+    -------
+    >>> full_url(tango.DeviceProxy("id00/limaccds/simulator"))  # TANGO_HOST=127.0.0.1:10000
+    'tango://127.0.0.1:10000/id00/limaccds/simulator'
+    """
+    if proxy.is_dbase_used():
+        return f"tango://{proxy.get_db_host()}:{proxy.get_db_port()}/{proxy.dev_name()}"
+    return f"tango://{proxy.get_dev_host()}:{proxy.get_dev_port()}/{proxy.dev_name()}#dbase=no"
 
 
 class Lima:
@@ -39,13 +56,17 @@ class Lima:
         self.controller_name = self.name
         self._device = TangoClient(node)
         self.url = self._device.url
-        for key in ("sim_image_size", "sim_motor_url"):  # simulator settings, when the config gives them
+        for key in ("sim_image_size", "sim_image_type", "sim_motor_url"):  # simulator settings, when the config gives them
             if key in node:
                 self._device.write(key, node[key])
         self.timeout = float(node.get("tango_timeout", 3.0))
-        _, depth, width, height = self._device.read("image_sizes")
-        self.dtype = f"uint{8 * int(depth)}"
-        self.shape = (int(height), int(width))
+        self.server_url = full_url(self._device.proxy)  # what readers get: the URL with its Tango host
+        self.dtype, self.shape = self._image()
+
+    def _image(self) -> tuple[str, tuple[int, int]]:
+        """The pixel type (``int16`` for ``Bpp16S``, ...) and (height, width) the server reports now."""
+        image_type, sizes = self._device.read_many(("image_type", "image_sizes"))
+        return image_dtype(image_type, sizes).name, (int(sizes[3]), int(sizes[2]))
 
     def __repr__(self) -> str:
         return f"Lima({self.name!r}, {self.url})"
@@ -61,12 +82,15 @@ class Lima:
         """Set the acquisition up and ``prepareAcq``; return where the frames are (references for readers)."""
         device = self._device
         device.write("user_detector_name", self.name)
+        instrument, detector = device.read_many(("user_instrument_name", "user_detector_name"))
+        instrument, detector = instrument or "instrument", detector or self.name  # Lima core's defaults
         trigger = "INTERNAL_TRIGGER_MULTI" if parameters.timing is Timing.STEP else "INTERNAL_TRIGGER"
         device.write("acq_trigger_mode", trigger)
         device.write("acq_nb_frames", parameters.npoints)  # 0: until stopAcq, as LimaCCDs reads it (endless timescan)
         device.write("acq_expo_time", parameters.count_time)
         folder = parameters.images_directory
         saving = {
+            "saving_overwrite_policy": OVERWRITE_POLICY,
             "saving_mode": "AUTO_FRAME" if folder else "MANUAL",
             "saving_directory": folder or "",
             "saving_prefix": f"{self.name}_",
@@ -78,14 +102,20 @@ class Lima:
         }
         for key, value in saving.items():
             device.write(key, value)
-        device.command("prepareAcq")
-        _, depth, width, height = device.read("image_sizes")
+        try:
+            device.command("prepareAcq")
+        except TangoDeviceError as error:
+            if "already exist" not in str(error):  # Lima core's words when ABORT finds a file in the way
+                raise
+            raise TangoDeviceError(f"{error}: a scan never overwrites saved frames (saving_overwrite_policy "
+                                   f"{OVERWRITE_POLICY}); move that file out of {folder}") from None  # fmt: skip
+        dtype, (height, width) = self._image()
         return {
-            "server_url": self.url,
-            "width": int(width),
-            "height": int(height),
-            "dtype": f"uint{8 * int(depth)}",
-            "frame_path": FRAME_PATH.format(detector=self.name),
+            "server_url": self.server_url,
+            "width": width,
+            "height": height,
+            "dtype": dtype,
+            "frame_path": frame_path(instrument, detector),
             **saving,
         }
 
@@ -93,7 +123,13 @@ class Lima:
         self._device.command("startAcq")
 
     def counters(self) -> dict[str, int]:
-        return {name: int(value) for name, value in zip(_COUNTERS, self._device.read_many(_COUNTERS))}
+        """The frame counters; a camera in fault raises at once, naming the device and the server's reason."""
+        *values, status = self._device.read_many((*_COUNTERS, "acq_status"))
+        if status == "Fault":
+            reason = self._device.read("acq_status_fault_error")
+            raise TangoDeviceError(f"{self.name}: Tango device {self.url}: camera fault: {reason} "
+                                   "(acq_status Fault; the next scan's prepareAcq resets it)")  # fmt: skip
+        return {name: int(value) for name, value in zip(_COUNTERS, values)}
 
     def stop(self) -> None:
         self._device.command("stopAcq")

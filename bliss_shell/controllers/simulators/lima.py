@@ -1,10 +1,11 @@
 """``LimaCCDs``: the subset of the real LimaCCDs Tango interface that a scan uses, with simulated frames.
 
 Attribute and command names are the real server's, so a real LimaCCDs device can replace
-this one. Frames are ``uint32`` images with a spot that follows a motor device
-(``sim_motor_url``); the last ``buffer_max_number`` frames stay in memory for
-``readImage``; with ``saving_mode = AUTO_FRAME`` frames are also written to HDF5 files.
-Only ``sim_*`` attributes are the simulator's own.
+this one. Frames are images of the camera's ``image_type`` (``Bpp32`` unless ``sim_image_type``
+says otherwise) with a spot that follows a motor device (``sim_motor_url``); the last
+``buffer_max_number`` frames stay in memory for ``readImage``; with ``saving_mode = AUTO_FRAME``
+frames are also written to HDF5 files, in the real server's layout and under its overwrite policy.
+Only ``sim_*`` attributes and commands are the simulator's own.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ import numpy as np
 from tango import AttrWriteType, DeviceProxy, DevState, Except
 from tango.server import Device, attribute, command
 
-from ..lima_protocol import FRAME_PATH, encode_data_array, encode_video_image, saved_frame
+from ..lima_protocol import IMAGE_TYPES, encode_data_array, encode_video_image, frame_path, saved_frame
+
+NO_ERROR = "No error"  # acq_status_fault_error when not in fault, as the real server says it
+OVERWRITE_POLICIES = ("ABORT", "OVERWRITE")  # the real server also has APPEND and MULTISET (entries added to old files)
 
 
 class LimaCCDs(Device):
@@ -30,14 +34,17 @@ class LimaCCDs(Device):
             "acq_nb_frames": 1, "acq_expo_time": 0.1, "acq_trigger_mode": "INTERNAL_TRIGGER", "latency_time": 0.0,
             "saving_mode": "MANUAL", "saving_directory": "", "saving_prefix": "lima_", "saving_suffix": ".h5",
             "saving_format": "HDF5", "saving_frame_per_file": 100, "saving_index_format": "%04d",
-            "saving_next_number": 0, "user_detector_name": "lima_simulator",
+            "saving_next_number": 0, "saving_overwrite_policy": "ABORT", "user_detector_name": "lima_simulator",
         }  # fmt: skip
+        self._instrument = ""  # user_instrument_name; the real server reads "instrument" while it is unset
+        self._image_type = "Bpp32"
         self._size = (256, 256)
         self._noise = np.zeros(0, dtype=np.uint32)
         self._buffer: OrderedDict[int, np.ndarray] = OrderedDict()
         self._buffer_max = 64
         self._last = {"acquired": -1, "ready": -1, "saved": -1}
         self._status = "Ready"
+        self._fault = NO_ERROR
         self._motor: DeviceProxy | None = None
         self._motor_url = ""
         self._stop = threading.Event()
@@ -71,11 +78,37 @@ class LimaCCDs(Device):
     user_detector_name = _setting("user_detector_name", str)
     del _setting
 
+    @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
+    def saving_overwrite_policy(self) -> str:
+        """ABORT (the real default: a file that exists refuses the acquisition) or OVERWRITE."""
+        return self._settings["saving_overwrite_policy"]
+
+    @saving_overwrite_policy.write
+    def saving_overwrite_policy(self, value: str) -> None:
+        if value.upper() not in OVERWRITE_POLICIES:
+            Except.throw_exception("WrongData", f"Wrong value saving_overwrite_policy: {value.upper()} "
+                                   f"(the simulator knows {', '.join(OVERWRITE_POLICIES)})", "LimaCCDs")  # fmt: skip
+        self._settings["saving_overwrite_policy"] = value.upper()
+
+    @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
+    def user_instrument_name(self) -> str:
+        return self._instrument or "instrument"
+
+    @user_instrument_name.write
+    def user_instrument_name(self, value: str) -> None:
+        self._instrument = value
+
     # -- what the server reports ---------------------------------------------------------
 
     @attribute(dtype=str)
     def acq_status(self) -> str:
+        """Ready, Running or Fault."""
         return self._status
+
+    @attribute(dtype=str)
+    def acq_status_fault_error(self) -> str:
+        """Why the acquisition is in Fault ("No error" otherwise)."""
+        return self._fault
 
     @attribute(dtype=int)
     def image_width(self) -> int:
@@ -87,11 +120,13 @@ class LimaCCDs(Device):
 
     @attribute(dtype=str)
     def image_type(self) -> str:
-        return "Bpp32"
+        return self._image_type
 
     @attribute(dtype=(int,), max_dim_x=4)
     def image_sizes(self) -> list[int]:
-        return [0, 4, self._size[0], self._size[1]]  # unsigned, 4 bytes per pixel, width, height
+        """[signed, bytes per pixel, width, height]; Bpp32F counts as signed, as in the real server."""
+        dtype = np.dtype(IMAGE_TYPES[self._image_type])
+        return [int(dtype.kind in "if"), dtype.itemsize, self._size[0], self._size[1]]
 
     def _counter(key: str):  # type: ignore[misc]  # noqa: N805
         def read(self: LimaCCDs) -> int:
@@ -126,6 +161,24 @@ class LimaCCDs(Device):
         self._size = (int(value[0]), int(value[1]))
 
     @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
+    def sim_image_type(self) -> str:
+        """Simulator only: the camera's pixel type (an ``image_type`` name: Bpp8, Bpp16S, Bpp32F, ...)."""
+        return self._image_type
+
+    @sim_image_type.write
+    def sim_image_type(self, value: str) -> None:
+        if value not in IMAGE_TYPES:
+            Except.throw_exception("WrongData", f"Wrong value sim_image_type: {value} (one of {', '.join(IMAGE_TYPES)})", "LimaCCDs")
+        self._image_type = value
+
+    @command(dtype_in=str)
+    def sim_fault(self, message: str) -> None:
+        """Simulator only: the camera fails now: no more frames, ``acq_status`` Fault with ``message``
+        (``Camera: error`` when empty) until ``prepareAcq``."""
+        self._halt()
+        self._fault, self._status = message or "Camera: error", "Fault"
+
+    @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
     def sim_motor_url(self) -> str:
         """Simulator only: the motor device the spot follows."""
         return self._motor_url
@@ -151,13 +204,16 @@ class LimaCCDs(Device):
     def prepareAcq(self) -> None:
         self._halt()
         self._close_files()
+        self._check_overwrite()
         with self._lock:
             self._buffer.clear()
             self._last = {"acquired": -1, "ready": -1, "saved": -1}
-            self._status = "Ready"
+            self._status, self._fault = "Ready", NO_ERROR
 
     @command
     def startAcq(self) -> None:
+        if self._status == "Fault":
+            Except.throw_exception("ACQ_FAULT", f"acquisition in fault ({self._fault}): prepareAcq first", "LimaCCDs.startAcq")
         if self._worker is not None and self._worker.is_alive():
             if self._settings["acq_trigger_mode"] == "INTERNAL_TRIGGER_MULTI":
                 self._worker.join()  # one frame per start: the previous one is done first
@@ -173,7 +229,8 @@ class LimaCCDs(Device):
     @command
     def stopAcq(self) -> None:
         self._halt()
-        self._status = "Ready"
+        if self._status != "Fault":  # a fault stays until prepareAcq
+            self._status = "Ready"
 
     @command(dtype_in=int, dtype_out="DevEncoded")
     def readImage(self, index: int) -> tuple[str, bytes]:
@@ -185,7 +242,7 @@ class LimaCCDs(Device):
         if frame is None:
             reason = "not acquired yet" if index > ready else "no longer in the server's buffer"
             Except.throw_exception("IMAGE_NOT_AVAILABLE", f"image {index} is {reason}", "LimaCCDs.readImage")
-        return "DATA_ARRAY", encode_data_array(frame)
+        return "DATA_ARRAY", encode_data_array(frame, index)
 
     # -- the simulated camera ------------------------------------------------------------
 
@@ -202,8 +259,8 @@ class LimaCCDs(Device):
                 while len(self._buffer) > self._buffer_max:
                     self._buffer.popitem(last=False)
                 self._last["acquired"] = self._last["ready"] = index
-            if self._settings["saving_mode"] == "AUTO_FRAME":
-                self._save(index, frame)
+            if self._settings["saving_mode"] == "AUTO_FRAME" and not self._save(index, frame):
+                return  # in Fault: the file was there already
             if self._stop.wait(max(0.0, period - self._settings["acq_expo_time"])):
                 break
         with self._lock:
@@ -228,25 +285,60 @@ class LimaCCDs(Device):
         start = int(np.random.default_rng().integers(width * height))
         frame = self._noise[start : start + width * height].reshape(height, width).copy()
         frame += np.outer(column, row).astype(np.uint32)
-        return frame
+        return self._pixels(frame)
 
-    def _save(self, index: int, frame: np.ndarray) -> None:
+    def _pixels(self, counts: np.ndarray) -> np.ndarray:
+        """``counts`` in the camera's image type: 8-bit types divide by 8, signed ones and float sit 20 lower
+        (the noise floor goes below zero), every type clipped to its range."""
+        dtype = np.dtype(IMAGE_TYPES[self._image_type])
+        if dtype == np.uint32:
+            return counts
+        if dtype.kind == "f":
+            return (counts - 20.5).astype(dtype)
+        values = counts.astype(np.int64) // (8 if dtype.itemsize == 1 else 1) - (20 if dtype.kind == "i" else 0)
+        limits = np.iinfo(dtype)
+        return np.clip(values, limits.min, limits.max).astype(dtype)
+
+    def _frame_path(self) -> str:
+        return frame_path(self._instrument or "instrument", self._settings["user_detector_name"])
+
+    def _check_overwrite(self) -> None:
+        """prepareAcq under ABORT: refused if a file the acquisition would write exists (as Lima core's check)."""
+        settings = self._settings
+        if settings["saving_mode"] != "AUTO_FRAME" or settings["saving_overwrite_policy"] != "ABORT":
+            return
+        frames = max(1, settings["acq_nb_frames"])
+        per_file = max(1, settings["saving_frame_per_file"])
+        for first in range(0, frames, per_file):  # the first frame of each file
+            path, _ = saved_frame(settings, first)
+            if os.path.exists(path):
+                Except.throw_exception("SAVING_OVERWRITE", f"File : {os.path.basename(path)} already exist", "LimaCCDs.prepareAcq")
+
+    def _save(self, index: int, frame: np.ndarray) -> bool:
+        """Frame ``index`` to its file; False (acquisition in Fault) when ABORT finds the file there already."""
         settings = self._settings
         path, _ = saved_frame(settings, index)
         file = self._files.get(path)
         if file is None:
             os.makedirs(settings["saving_directory"], exist_ok=True)
-            file = self._files[path] = h5py.File(path, "w")
+            mode = "x" if settings["saving_overwrite_policy"] == "ABORT" else "w"
+            try:
+                file = self._files[path] = h5py.File(path, mode)
+            except FileExistsError:
+                self._fault, self._status = "Saving: overwrite error", "Fault"
+                return False
             file.create_dataset(
-                FRAME_PATH.format(detector=settings["user_detector_name"]),
-                shape=(0, *frame.shape), maxshape=(None, *frame.shape), dtype=frame.dtype, chunks=(1, *frame.shape),
+                self._frame_path(), shape=(0, *frame.shape), maxshape=(None, *frame.shape), dtype=frame.dtype,
+                chunks=(1, *frame.shape),
             )  # fmt: skip
-        dataset = file[FRAME_PATH.format(detector=settings["user_detector_name"])]
+            file["entry_0000/measurement/data"] = h5py.SoftLink("/" + self._frame_path())  # as the real files have
+        dataset = file[self._frame_path()]
         dataset.resize(dataset.shape[0] + 1, axis=0)
         dataset[-1] = frame
         file.flush()
         with self._lock:
             self._last["saved"] = index
+        return True
 
     def _halt(self) -> None:
         self._stop.set()
