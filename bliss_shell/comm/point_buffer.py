@@ -35,6 +35,7 @@ class PointBuffer:
         self._columns: list[list[Any]] = [[] for _ in self._names]
         self._min_interval = min_interval
         self._last_wake = 0.0
+        self._urgent = False
         self.pending = 0
         self._max_pending = max_pending
         self._ready = gevent.event.Event()
@@ -57,16 +58,19 @@ class PointBuffer:
             self._drained.clear()
             self._drained.wait()
 
-    def wake(self) -> None:
-        """Wake the consumer for something else than points (an event to send, the end)."""
+    def wake(self, urgent: bool = False) -> None:
+        """Wake the consumer for something else than points (an event to send, the end); ``urgent``: without
+        waiting for ``min_interval`` (nothing more will join the batch: PREPARED, the END)."""
+        self._urgent |= urgent
         self._ready.set()
 
     def wait(self, timeout: float | None = None) -> None:
         """Consumer: until a point or a ``wake`` arrives (or ``timeout``), and ``min_interval`` after the last time."""
         self._ready.wait(timeout)
         delay = self._last_wake + self._min_interval - time.monotonic()
-        if delay > 0:
+        if delay > 0 and not self._urgent:
             gevent.sleep(delay)  # what arrives meanwhile joins this batch
+        self._urgent = False
         self._last_wake = time.monotonic()
         self._ready.clear()
 

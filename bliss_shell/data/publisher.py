@@ -186,7 +186,7 @@ class ScanPublisher:
         """PREPARED: the tree queued so far and this event leave together."""
         self._queue("xadd", keys.events_key(scan_db), {"event": "prepared", "time": _now_ms()})
         self._held = False
-        self._buffer.wake()
+        self._buffer.wake(urgent=True)
 
     def wait_tree_sent(self, timeout: float = 5.0) -> None:
         """Until the tree and PREPARED are in Redis (or Redis could not take them: then the scan goes on)."""
@@ -200,7 +200,7 @@ class ScanPublisher:
     def end(self, scan_db: str, state: str = "done", reason: str = "") -> None:
         """Send everything left, seal every channel, publish END; return when it is in Redis."""
         self._end = (scan_db, state, reason)
-        self._buffer.wake()
+        self._buffer.wake(urgent=True)
         self._sender.join()
         if self._error is not None:
             raise self._error

@@ -72,7 +72,7 @@ def counter_objects(command: str, counters: Sequence[Counter]) -> list[Acquisiti
 
 def build_chain(command: str, plan: ScanPlan) -> AcquisitionChain:
     """The chain of a scan: motor master (step or continuous) over the timer over the counters."""
-    timer = ChainNode(TimerMaster(plan.count_time), [ChainNode(device) for device in counter_objects(command, plan.counters)])
+    timer = ChainNode(TimerMaster(plan.count_time, plan.sleep_time), [ChainNode(device) for device in counter_objects(command, plan.counters)])
     if plan.trajectory is not None:
         return AcquisitionChain(ChainNode(ContinuousMotorMaster(plan.trajectory), [timer]))
     if plan.axes:

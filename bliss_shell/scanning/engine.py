@@ -99,15 +99,13 @@ class Engine:
     >>> engine.prepare(); engine.run(); engine.stop()
     """
 
-    def __init__(self, chain: AcquisitionChain, parameters: AcquisitionParameters, consumers: Sequence[PointConsumer],
-                 sleep_time: float = 0.0):  # fmt: skip
+    def __init__(self, chain: AcquisitionChain, parameters: AcquisitionParameters, consumers: Sequence[PointConsumer]):
         self._levels = chain.levels()
         self._devices = [device for level in self._levels for device in level]
         # per level: its devices, and whether they wait together (two or more wait on servers)
         self._plan = [(level, sum(device.blocking for device in level) >= 2) for level in self._levels]
         self._parameters = parameters
         self._consumers = list(consumers)
-        self._sleep_time = sleep_time
         self._checks = {device.name: BlockCheck(device.name, device.channels) for device in self._devices}
         self._assembler = PointAssembler([name for check in self._checks.values() for name in check.fullnames.values()])
         self.points = 0  # whole points handed on
@@ -129,8 +127,6 @@ class Engine:
         while npoints == 0 or self.points < npoints:
             self._trigger()
             self._collect()
-            if self._sleep_time:
-                gevent.sleep(self._sleep_time)
 
     def stop(self) -> list[str]:
         """Stop every object, all together; return what failed to stop (a server that died)."""

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import gevent
 import numpy as np
 
-from bliss_shell.controllers import AcquisitionParameters, Axis, Block, ChannelInfo
+from bliss_shell.controllers import AcquisitionParameters, Axis, Block, ChannelInfo, Timing
 from bliss_shell.controllers.acquisition import AcquisitionBase
 
 
@@ -63,21 +63,34 @@ class StepMotorMaster(AcquisitionBase):
 
 
 class TimerMaster(AcquisitionBase):
-    """``timer``: each point counts ``count_time`` from its trigger; ``elapsed_time`` counts from the first point.
+    """``timer``: each point counts ``count_time``; ``elapsed_time`` counts from the first point.
 
+    In a step scan a point counts from its trigger, once the motors arrived, and ``sleep_time``
+    passes before the next one. When nothing moves (ct, loopscan, timescan) points follow a
+    schedule, one every ``count_time + sleep_time`` from the first: the engine's own time between
+    two points is taken from the next count instead of being added to it, and a free-running
+    camera slower than the schedule sets the pace (no wait is added on top of its frames).
     In a continuous scan the devices time themselves: the timer's points are the periods
     ``i * count_time`` from the moment the devices were started.
+
+    Example
+    -------
+    >>> TimerMaster(0.1, sleep_time=0.5)  # loopscan(10, 0.1, diode, sleep_time=0.5): a point every 0.6 s
     """
 
     name = "timer"
     blocking = False  # it only sleeps: a greenlet of its own would gain nothing
 
-    def __init__(self, count_time: float):
+    def __init__(self, count_time: float, sleep_time: float = 0.0):
         self._count_time = count_time
+        self._sleep_time = sleep_time
         self._continuous = False
+        self._scheduled = False
         self._npoints = 0
         self._first: float | None = None
         self._point_start = 0.0
+        self._count_end = 0.0
+        self._triggered = 0
         self._sent = 0
         self._channels = [ChannelInfo("elapsed_time", np.dtype("float64"), (), "s")]
 
@@ -87,19 +100,27 @@ class TimerMaster(AcquisitionBase):
 
     def prepare(self, parameters: AcquisitionParameters) -> None:
         self._continuous = parameters.continuous
+        self._scheduled = parameters.timing is Timing.FREE
         self._npoints = parameters.npoints
         self._first = None
-        self._sent = 0
+        self._triggered = self._sent = 0
 
     def trigger(self) -> None:
+        if self._first is not None:
+            period = self._count_time + self._sleep_time
+            start = self._first + self._triggered * period if self._scheduled else time.monotonic() + self._sleep_time
+            if start > time.monotonic():
+                gevent.sleep(start - time.monotonic())
         self._point_start = time.monotonic()
         if self._first is None:
             self._first = self._point_start
+        scheduled_start = self._first + self._triggered * (self._count_time + self._sleep_time)
+        self._count_end = (scheduled_start if self._scheduled else self._point_start) + self._count_time
+        self._triggered += 1
 
     def wait_ready(self) -> None:
         if not self._continuous:
-            remaining = self._point_start + self._count_time - time.monotonic()
-            gevent.sleep(remaining if remaining > 0 else 0)  # also lets the consumers run
+            _sleep_until(self._count_end)  # also lets the consumers run
 
     def read(self) -> Block:
         if not self._continuous:
@@ -107,3 +128,8 @@ class TimerMaster(AcquisitionBase):
         periods = range(self._sent, self._npoints)  # every period is known once started
         self._sent = self._npoints
         return {"elapsed_time": [index * self._count_time for index in periods]}
+
+
+def _sleep_until(moment: float) -> None:
+    remaining = moment - time.monotonic()
+    gevent.sleep(remaining if remaining > 0 else 0)

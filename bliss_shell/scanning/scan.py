@@ -87,7 +87,7 @@ class Scan:
         if context.watch is not None:
             consumers.append(DisplayConsumer(context.watch(db_name)))
 
-        engine = Engine(self.chain, self._parameters(), consumers, self.plan.sleep_time)
+        engine = Engine(self.chain, self._parameters(), consumers)
         error: BaseException | None = None
         try:
             if writer is not None:

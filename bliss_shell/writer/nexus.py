@@ -152,7 +152,7 @@ class NexusScanWriter:
             images: Sequence[ImageFrames] = ()) -> None:  # fmt: skip
         """Write what is left, the end time, positions and status, close the file, then link the images."""
         self._ending = (status, reason, end, positioners, scan_info)
-        self._buffer.wake()
+        self._buffer.wake(urgent=True)
         if self._writer is not None:
             self._writer.join()
         if self._file is None:
