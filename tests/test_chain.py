@@ -101,3 +101,10 @@ def test_anscan_and_lookupscan_refuse_a_motor_given_twice(session):
     with pytest.raises(ValueError, match="^lookupscan: roby: every position must be a finite number$"):
         session["lookupscan"]([(roby, [0, float("nan")])], 0, diode)
     assert roby.position == 0 and len(session["SCANS"]) == 0
+
+
+@pytest.mark.parametrize("command", ["loopscan", "ascan"])
+def test_points_are_at_least_count_time_plus_sleep_time_apart(session, command):
+    args = (4, 0.01) if command == "loopscan" else (session["roby"], 0, 1, 4, 0.01)
+    scan = session[command](*args, session["diode"], sleep_time=0.03, save=False)
+    assert np.diff(scan.get_data()["elapsed_time"]).min() >= 0.04 - 1e-6  # the timer never starts a point early

@@ -366,13 +366,15 @@ def _title(command: str, *args: Any) -> str:
 
 
 def _print_counts(scan: Scan, count_time: float) -> None:
-    """``diode = 56.2122 (562.122 /s) diode``: value, rate and controller, in aligned columns."""
-    data = scan.get_data()
+    """``diode = 56.2122 (562.122 /s) diode``: value, rate and controller, in aligned columns (the values the
+    scan took, kept in memory: no read back from Redis)."""
+    last = scan.last_point
     rows = []
     for counter in scan.plan.counters:
-        if counter not in data:  # a 2D detector: its frames are in the scan, not a value to print
+        fullname = f"{counter.controller_name}:{counter.name}"
+        if fullname not in last or isinstance(last[fullname], dict):  # a 2D detector: frames, not a value to print
             continue
-        value = data[counter][0]
+        value = last[fullname]
         if np.ndim(value):
             rows.append((counter.name, f"{np.shape(value)} spectrum, sum {np.sum(value):.6g}", "", counter.controller_name))
         else:

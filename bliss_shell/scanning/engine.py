@@ -16,7 +16,7 @@ on a server do it together, each in a greenlet. Points leave keyed by channel fu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import gevent
 import gevent.event
@@ -109,6 +109,7 @@ class Engine:
         self._checks = {device.name: BlockCheck(device.name, device.channels) for device in self._devices}
         self._assembler = PointAssembler([name for check in self._checks.values() for name in check.fullnames.values()])
         self.points = 0  # whole points handed on
+        self._newest: Points = {}
 
     def prepare(self) -> None:
         each(self._devices, lambda device: device.prepare(self._parameters))
@@ -127,6 +128,10 @@ class Engine:
         while npoints == 0 or self.points < npoints:
             self._trigger()
             self._collect()
+
+    def newest_point(self) -> dict[str, Any]:
+        """The values of the last whole point handed on, by channel fullname."""
+        return {name: values[-1] for name, values in self._newest.items()}
 
     def stop(self) -> list[str]:
         """Stop every object, all together; return what failed to stop (a server that died)."""
@@ -176,6 +181,7 @@ class Engine:
             for consumer in self._consumers:
                 consumer.add_points(points, count)
             self.points += count
+            self._newest = points
         return count if count else sum(counts)
 
 

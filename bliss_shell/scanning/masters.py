@@ -106,16 +106,17 @@ class TimerMaster(AcquisitionBase):
         self._triggered = self._sent = 0
 
     def trigger(self) -> None:
-        if self._first is not None:
-            period = self._count_time + self._sleep_time
-            start = self._first + self._triggered * period if self._scheduled else time.monotonic() + self._sleep_time
-            if start > time.monotonic():
-                gevent.sleep(start - time.monotonic())
-        self._point_start = time.monotonic()
+        now = time.monotonic()
+        period = self._count_time + self._sleep_time
         if self._first is None:
-            self._first = self._point_start
-        scheduled_start = self._first + self._triggered * (self._count_time + self._sleep_time)
-        self._count_end = (scheduled_start if self._scheduled else self._point_start) + self._count_time
+            self._first = now
+        else:
+            start = self._first + self._triggered * period if self._scheduled else now + self._sleep_time
+            if start > now:
+                gevent.sleep(start - now)
+                now = time.monotonic()
+        self._point_start = now
+        self._count_end = (self._first + self._triggered * period if self._scheduled else now) + self._count_time
         self._triggered += 1
 
     def wait_ready(self) -> None:

@@ -55,6 +55,7 @@ class Scan:
         self._channels: list[PublishedChannel] = []
         self._image_info: dict[str, dict] = {}  # lima channel fullname: references of its frames
         self._frames = FrameCounter([])
+        self._newest: dict[str, Any] = {}
         self._in_redis_whole = True  # False when Redis missed points (unreachable, memory cap): read the file
         self._db_name = ""
 
@@ -101,6 +102,7 @@ class Scan:
         except BaseException as caught:
             error = caught
         self.node = node
+        self._newest = engine.newest_point()
         late_failure = self._end(engine, consumers, error, start)
         self._in_redis_whole = redis_consumer.complete
         if error is not None:
@@ -143,6 +145,11 @@ class Scan:
         if not forced:
             return_motors(self.plan.return_to)
         return late
+
+    @property
+    def last_point(self) -> dict[str, Any]:
+        """The values of the scan's newest point, by channel fullname (``{"diode:diode": 56.0, ...}``)."""
+        return dict(self._newest)
 
     def _parameters(self) -> AcquisitionParameters:
         plan = self.plan
