@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from terminal import run_bliss
 
 CONFIG = """
@@ -94,11 +97,23 @@ def test_a_server_that_is_down_leaves_the_session_open_and_its_objects_say_why(t
 
 
 def listening_addresses(pid: int) -> set[str]:
-    """The local addresses of the TCP sockets process ``pid`` listens on (ss, iproute2)."""
-    import subprocess
+    """The local addresses of the TCP sockets process ``pid`` listens on, from /proc (IPv4 and IPv6)."""
+    import ipaddress
 
-    lines = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, check=True).stdout.splitlines()
-    return {line.split()[3].rsplit(":", 1)[0] for line in lines if f"pid={pid}," in line}
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd)
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    found = set()
+    for table in ("tcp", "tcp6"):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                raw = bytes.fromhex(fields[1].split(":")[0])
+                words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))  # little-endian 32-bit words
+                found.add(str(ipaddress.ip_address(words)))
+    return found
 
 
 def test_servers_listen_on_loopback_never_serve_a_device_twice_and_stop_only_their_own_processes(tmp_path, shell_env):
