@@ -27,7 +27,8 @@ _MOTOR_SETTINGS = {
     "high_limit": "HighLimit",
     "unit": "Unit",
 }
-_POLL = 0.005
+_FIRST_POLL = 0.0005  # a short move is seen soon...
+_POLL = 0.005  # ...a long one costs few calls
 
 
 class TangoMotor(OffsetAxis):
@@ -77,9 +78,11 @@ class TangoMotor(OffsetAxis):
         self._device.write("Position", target)
 
     def wait_move(self) -> None:
+        poll = _FIRST_POLL
         try:
             while self._device.state() == tango.DevState.MOVING:
-                gevent.sleep(_POLL)
+                gevent.sleep(poll)
+                poll = min(2 * poll, _POLL)
         except (KeyboardInterrupt, gevent.GreenletExit):
             self.stop()  # an interrupted wait (Ctrl-C) stops the motor where it is
             raise
