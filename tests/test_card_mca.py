@@ -115,8 +115,7 @@ def test_a_step_count_integrates_the_rates_over_the_count_time(config):
     for _ in range(2):
         acquisition.trigger()
         assert p201.device.state() == tango.DevState.RUNNING
-        gevent.sleep(0.1)
-        acquisition.wait_ready()
+        acquisition.wait_ready()  # until the card leaves RUNNING, with a deadline
         assert p201.device.state() == tango.DevState.ON
         block = acquisition.read()
         assert block == {"ct1": [pytest.approx(100.0)], "ct2": [pytest.approx(2000.0)], "ct_timer": [pytest.approx(0.1)]}

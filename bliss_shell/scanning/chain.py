@@ -72,9 +72,22 @@ def counter_objects(command: str, counters: Sequence[Counter]) -> list[Acquisiti
 
 def build_chain(command: str, plan: ScanPlan) -> AcquisitionChain:
     """The chain of a scan: motor master (step or continuous) over the timer over the counters."""
-    timer = ChainNode(TimerMaster(plan.count_time, plan.sleep_time), [ChainNode(device) for device in counter_objects(command, plan.counters)])
+    devices = counter_objects(command, plan.counters)
+    if plan.continuous:
+        _check_continuous(command, devices)
+    timer = ChainNode(TimerMaster(plan.count_time, plan.sleep_time), [ChainNode(device) for device in devices])
     if plan.trajectory is not None:
         return AcquisitionChain(ChainNode(ContinuousMotorMaster(plan.trajectory), [timer]))
     if plan.axes:
         return AcquisitionChain(ChainNode(StepMotorMaster(plan.axes, plan.positions), [timer]))
     return AcquisitionChain(timer)
+
+
+def _check_continuous(command: str, devices: Sequence[AcquisitionObject]) -> None:
+    """Every device of a continuous scan must time itself (a counter card, Lima)."""
+    unable = [device.name for device in devices if not getattr(device, "continuous_capable", False)]
+    if unable:
+        raise ValueError(f"{command}: {', '.join(unable)} cannot count in a continuous scan (only counter cards and "
+                         "Lima detectors time themselves); count them with a step scan")  # fmt: skip
+    if not devices:
+        raise ValueError(f"{command}: give a counter card or a Lima detector: they time a continuous scan")

@@ -16,7 +16,6 @@ import numpy as np
 from bliss_shell.controllers import Axis, Counter, MeasurementGroup
 from bliss_shell.data import keys
 
-from .chain import counter_objects
 from .context import current
 from .continuous import Trajectory
 from .listing import available, motors_given
@@ -247,8 +246,6 @@ def _scan(command: str, axes: list[Axis], positions: np.ndarray, npoints: int, c
     _check_scan_name(command, name)
     count_time = _count_time(command, count_time)
     chosen = _counters(command, counters, context.active_mg)
-    if trajectory is not None or continuous:
-        _check_continuous(command, chosen)
     for column, axis in enumerate(axes):
         for target in (positions[:, column].min(), positions[:, column].max()):
             try:
@@ -261,17 +258,6 @@ def _scan(command: str, axes: list[Axis], positions: np.ndarray, npoints: int, c
     if run:
         scan.run()
     return scan if return_scan or not run else None
-
-
-def _check_continuous(command: str, counters: list[Counter]) -> None:
-    """Every device of a continuous scan must time itself (a counter card, Lima)."""
-    devices = counter_objects(command, counters)
-    unable = [device.name for device in devices if not getattr(device, "continuous_capable", False)]
-    if unable:
-        raise ValueError(f"{command}: {', '.join(unable)} cannot count in a continuous scan (only counter cards and "
-                         "Lima detectors time themselves); count them with a step scan")  # fmt: skip
-    if not devices:
-        raise ValueError(f"{command}: give a counter card or a Lima detector: they time a continuous scan")
 
 
 def _check_scan_name(command: str, name: Any) -> None:
