@@ -62,3 +62,9 @@ def check_db_name(db_name: str) -> str:
                 "contain no '|' or control characters"
             )
     return db_name
+
+
+def plot_key(session: str) -> str:
+    """A session's plot settings, a hash: ``select`` (plotselect's counters, JSON list), ``marker``
+    (the last peak tool's result, JSON) and ``viewer`` (where the session's viewer listens, JSON)."""
+    return f"plot|{session}"

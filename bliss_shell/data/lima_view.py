@@ -10,6 +10,7 @@ import functools
 from typing import Any
 
 import h5py
+from gevent import monkey
 import numpy as np
 import redis
 import tango
@@ -22,10 +23,15 @@ def acquisition_key(server_url: str) -> str:
     return f"lima_acq|{server_url}"
 
 
-@functools.lru_cache(maxsize=16)
 def _proxy(url: str) -> tango.DeviceProxy:
-    """One proxy per server: building one asks the Tango database each time."""
-    return tango.DeviceProxy(url, green_mode=tango.GreenMode.Gevent)
+    """One proxy per server: green in a gevent process (the shell), plain in a threaded reader (the viewer)."""
+    return _cached_proxy(url, monkey.is_module_patched("socket"))
+
+
+@functools.lru_cache(maxsize=16)
+def _cached_proxy(url: str, green: bool) -> tango.DeviceProxy:
+    # Building a proxy asks the Tango database each time.
+    return tango.DeviceProxy(url, green_mode=tango.GreenMode.Gevent if green else tango.GreenMode.Synchronous)
 
 
 class LimaDataView:

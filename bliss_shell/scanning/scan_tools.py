@@ -11,6 +11,7 @@ from .context import current
 from .listing import available
 from .motors import goto
 from .peaks import MEASURES, Curve, curve
+from .plot_settings import publish_marker, publish_selection
 from .tables import position
 
 if TYPE_CHECKING:
@@ -33,10 +34,14 @@ def goto_measure(tool: str, scan: Scan, counter: Any = None, axis: Any = None) -
 
 
 def _apply(tool: str, scan: Scan, data: Curve) -> float:
+    """The measure, marked on the scan's plot."""
     try:
-        return MEASURES[tool](data.x, data.y)
+        value = MEASURES[tool](data.x, data.y)
     except ValueError as error:
         raise ValueError(f"{error} ({data.counter}, scan {scan.number})") from None
+    if tool != "fwhm" and scan.node is not None:  # a width is not a position on the curve
+        publish_marker(current(), scan.node.db_name, tool, data.counter, data.axis.name if data.axis else None, value)
+    return value
 
 
 def _scan(command: str, scan: Scan | None) -> Scan:
@@ -98,4 +103,5 @@ def plotselect(*counters: Any) -> list[str]:
             raise TypeError(f"plotselect: {counter!r} is not a counter")
     if counters:
         current().plot_selection[:] = [counter.name for counter in counters]
+        publish_selection(current(), current().plot_selection)
     return list(current().plot_selection)

@@ -28,11 +28,14 @@ from bliss_shell.comm import (  # noqa: E402
 )
 from bliss_shell.comm.tango_servers import TangoUnavailable, needed_servers  # noqa: E402
 from bliss_shell.config import Config, ConfigError, Session, config_roots  # noqa: E402
+from bliss_shell.data import keys  # noqa: E402
 from bliss_shell.data.retention import Retention, status  # noqa: E402
+from bliss_shell.plot.launcher import ViewerError, stop_viewer  # noqa: E402
 
 from .debug import install_greenlet_dump  # noqa: E402
 from .error_report import ErrorReport  # noqa: E402
 from .namespace import show_active_mg, session_namespace  # noqa: E402
+from .plots import make_flint, show_plots, viewer_address  # noqa: E402
 from .scan_display import watch_session  # noqa: E402
 from .servers import run_servers_command  # noqa: E402
 
@@ -50,13 +53,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list the sessions and exit")
     parser.add_argument("--watch", metavar="NAME", help="show the scans of session NAME as they run, until Ctrl-C")
     parser.add_argument("--version", action="version", version=f"bliss_shell {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{servers,data}")
+    commands = parser.add_subparsers(dest="command", metavar="{servers,data,plot}")
     servers = commands.add_parser("servers", help="start, show or stop the servers bliss runs (Redis, Tango)")
     servers.add_argument("action", choices=["start", "status", "stop"])
     servers.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS)
     data = commands.add_parser("data", help="what Redis holds: memory used, the cap, the oldest scan")
     data.add_argument("action", choices=["status"])
     data.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS)
+    plot = commands.add_parser("plot", help="the live plots of a session in the browser: start or find them, print the URL")
+    plot.add_argument("plot_session", metavar="SESSION")
+    plot.add_argument("--address", help="where the viewer listens (default: plot_address of the config, else 127.0.0.1)")
+    plot.add_argument("--port", type=int, help="its port (default: plot_port of the config, else any free port)")
+    plot.add_argument("--stop", action="store_true", help="stop the session's viewer instead")
+    plot.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS)
     return parser
 
 
@@ -68,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_servers_command(args.action, config)
         if args.command == "data":
             return _data_status(config)
+        if args.command == "plot":
+            return _plot(args, config)
         sessions = config.names_of_class("Session")
         if args.list:
             print("\n".join(sessions))
@@ -80,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.watch is not None:
             return _watch(name, config)
         return _open_session(config.get(name), config, args)
-    except (ConfigError, RedisUnavailable, SessionLocked, TangoUnavailable) as error:
+    except (ConfigError, RedisUnavailable, SessionLocked, TangoUnavailable, ViewerError) as error:
         print(f"bliss: {error}", file=sys.stderr)
         return 1
 
@@ -109,6 +120,30 @@ def _data_status(config: Config) -> int:
     return 0
 
 
+def _plot(args: argparse.Namespace, config: Config) -> int:
+    """``bliss plot SESSION``: the session's viewer, found or started; or stopped with ``--stop``."""
+    address, port = viewer_address(config.globals)
+    choice = choose_redis(config.globals.get("redis_url"))
+    client = connect(choice)
+    try:
+        if args.stop:
+            print(f"stopped the viewer of {args.plot_session}" if stop_viewer(client, args.plot_session)
+                  else f"no viewer of {args.plot_session} runs")  # fmt: skip
+            return 0
+        try:
+            keys.check_name(args.plot_session, "session name")
+        except ValueError as error:
+            print(f"bliss: {error}", file=sys.stderr)
+            return 1
+        if args.plot_session not in config.names_of_class("Session") and not client.sismember(keys.SESSIONS, args.plot_session):
+            print(f"note: {args.plot_session} is not a session of this config and has published nothing yet: "
+                  "its page waits for its first scan")  # fmt: skip
+        show_plots(client, args.plot_session, choice.url, args.address or address, port if args.port is None else args.port)
+    finally:
+        client.close()
+    return 0
+
+
 def _open_session(session: Session, config: Config, args: argparse.Namespace) -> int:
     retention = _retention(config)
     choice = choose_redis(config.globals.get("redis_url"))
@@ -128,6 +163,7 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
         start_tango_servers(config, session, errors.report)
         revive = choice.embedded.ensure_running if choice.embedded is not None else None
         namespace = session_namespace(session, client, errors, display=True, retention=retention, revive=revive)
+        namespace["flint"] = make_flint(client, session.name, choice.url, config.globals)
         session.setup(namespace, on_error=errors.report, verbose=interactive)
         show_active_mg(namespace)
         if not interactive:

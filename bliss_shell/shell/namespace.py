@@ -13,6 +13,7 @@ from bliss_shell.config import Session
 from bliss_shell.data.publisher import register_session
 from bliss_shell.data.retention import Retention
 from bliss_shell.scanning import COMMANDS, ScanContext, ScanSaving, activate, current
+from bliss_shell.scanning.plot_settings import load_selection
 
 from .error_report import ErrorReport
 from .scan_display import shell_display
@@ -39,6 +40,7 @@ def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport
     namespace.update({command.__name__: command for command in COMMANDS})
     watch = shell_display(client) if display else None
     activate(ScanContext(session.name, client, scan_saving, session.scans, namespace, watch=watch,
+                         plot_selection=load_selection(client, session.name),
                          retention=retention or Retention(), revive=revive))  # fmt: skip
     return namespace
 

@@ -1,0 +1,53 @@
+"""``python -m bliss_shell.plot SESSION``: the viewer process (``flint()`` and ``bliss plot`` start it).
+
+It prints ``url: http://...`` once it listens, or ``error: ...`` (then it exits 1); after
+that its stdout goes where its stderr goes (the launcher gives it a log file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+
+from bliss_shell.comm import REDIS_URL_ENV, RedisChoice, RedisUnavailable, connect, redacted
+
+from .server import PortInUse, Viewer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bliss_shell.plot")
+    parser.add_argument("session")
+    parser.add_argument("--redis", metavar="URL", help=f"the Redis to read (default: ${REDIS_URL_ENV}, which flint() sets)")
+    parser.add_argument("--address", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    url = args.redis or os.environ.get(REDIS_URL_ENV)
+    if not url:
+        parser.error(f"name the Redis to read: --redis URL or ${REDIS_URL_ENV}")
+    try:
+        client = connect(RedisChoice(url, "--redis" if args.redis else REDIS_URL_ENV))
+        viewer = Viewer(args.session, client, redacted(url))
+        viewer.listen(args.address, args.port)
+    except (RedisUnavailable, PortInUse) as error:
+        print(f"error: {error}", flush=True)
+        return 1
+    warning = viewer.register()
+    print(f"url: {viewer.url}" + (f"\nwarning: {warning}" if warning else ""), flush=True)
+    os.dup2(2, 1)  # closes the launcher's pipe: it has what it waited for
+
+    def stop(signum: int, frame: object) -> None:
+        viewer.unregister()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    viewer.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""Find the session's viewer, or start it: what ``flint()`` and ``bliss plot SESSION`` do.
+
+The viewer records where it listens in the session's plot settings (``plot|<session>``
+``viewer``); a record whose viewer does not answer ``/status`` is stale and a new viewer
+is started. This module does not import Bokeh: the shell stays quick to start.
+
+Example
+-------
+>>> url = open_viewer(client, "demo", "unix:///run/user/1000/bliss_shell/redis.sock")
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import webbrowser
+from pathlib import Path
+
+import redis
+
+from bliss_shell.comm import REDIS_URL_ENV
+from bliss_shell.data.keys import plot_key
+
+START_TIMEOUT = 60.0  # s for a new viewer to listen (imports Bokeh, connects to Redis)
+
+
+class ViewerError(RuntimeError):
+    """The viewer could not start; the message is its one line."""
+
+
+def find_viewer(client: redis.Redis, session: str) -> dict | None:
+    """The record of the session's running viewer (``url``, ``pid``, ``host``), or None."""
+    try:
+        raw = client.hget(plot_key(session), "viewer")
+    except redis.RedisError:
+        return None
+    if not raw:
+        return None
+    record = json.loads(raw)
+    try:
+        with urllib.request.urlopen(record["url"] + "status", timeout=2) as answer:
+            status = json.loads(answer.read())
+    except (OSError, ValueError):
+        return None
+    return record if status.get("session") == session else None
+
+
+def start_viewer(session: str, redis_url: str, address: str, port: int, log: Path) -> str:
+    """Start the viewer process (it outlives the shell); its URL once it listens."""
+    with open(log, "ab") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bliss_shell.plot", session, "--address", address, "--port", str(port)],
+            env={**os.environ, REDIS_URL_ENV: redis_url},  # not in the arguments: others may read those
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log_file, start_new_session=True,
+        )  # fmt: skip
+    lines = _first_lines(process, START_TIMEOUT)
+    for line in lines:
+        if line.startswith("url: "):
+            for warning in (w for w in lines if w.startswith("warning: ")):
+                print(warning[len("warning: ") :])
+            return line[len("url: ") :]
+    error = next((line[len("error: ") :] for line in lines if line.startswith("error: ")), None)
+    if process.poll() is None:
+        process.kill()
+    raise ViewerError(error or f"the viewer did not start within {START_TIMEOUT:g} s; see {log}")
+
+
+def _first_lines(process: subprocess.Popen, timeout: float) -> list[str]:
+    """What the viewer prints before it hands its output to the log (it closes the pipe then)."""
+    assert process.stdout is not None
+    chunks = []
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not selector.select(timeout=max(0.0, deadline - time.monotonic())):
+                continue
+            chunk = os.read(process.stdout.fileno(), 4096)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    process.stdout.close()
+    return b"".join(chunks).decode(errors="replace").splitlines()
+
+
+def open_viewer(client: redis.Redis, session: str, redis_url: str, address: str = "127.0.0.1", port: int = 0,
+                log: Path | None = None) -> str:  # fmt: skip
+    """The URL of the session's viewer, started if none runs; a browser opens it when the machine has a screen."""
+    record = find_viewer(client, session)
+    url = record["url"] if record else start_viewer(session, redis_url, address, port, log or Path(os.devnull))
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        webbrowser.open(url)
+    return url
+
+
+def stop_viewer(client: redis.Redis, session: str) -> bool:
+    """Stop the session's viewer if it runs on this machine; False when there was none."""
+    record = find_viewer(client, session)
+    if record is None:
+        return False
+    if record["host"] != socket.gethostname():
+        raise ViewerError(f"the viewer of {session} runs on {record['host']}: stop it there")
+    os.kill(record["pid"], signal.SIGTERM)
+    return True

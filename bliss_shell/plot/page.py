@@ -1,0 +1,484 @@
+"""One open page of the viewer: a Bokeh document that draws the session's scans from the shared ``SessionWatch``.
+
+Every ``REFRESH_MS`` the page copies what changed (scan list, settings, the shown scan's new
+points) into its document. It never waits for the browser: when the browser has not confirmed
+the last updates (``MAX_UNCONFIRMED``), the page skips that refresh and counts it as dropped;
+the next one it sends carries the newest state, so a slow or stopped browser costs nothing but
+its own freshness.
+
+Example
+-------
+>>> from bokeh.document import Document
+>>> page = Page(Document(), watch)
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any
+
+import numpy as np
+from bokeh.events import DocumentReady, MouseMove, RangesUpdate, Reset
+from bokeh.layouts import column, row
+from bokeh.models import (
+    CheckboxGroup,
+    ColorBar,
+    ColumnDataSource,
+    CustomJS,
+    Div,
+    HoverTool,
+    Label,
+    LinearColorMapper,
+    LogColorMapper,
+    MultiSelect,
+    RadioButtonGroup,
+    Slider,
+    Span,
+    TabPanel,
+    Tabs,
+    TextInput,
+)
+from bokeh.palettes import Category10_10, Viridis256
+from bokeh.plotting import figure
+
+from .decimate import FULL_POINTS, decimate
+from .feed import Frame, ScanFeed, make_frame
+from .reader import ScanEntry, SessionWatch
+
+REFRESH_MS = 50
+MAX_UNCONFIRMED = 2  # updates sent that the browser has not confirmed: beyond, refreshes are dropped
+DECIMATED_PERIOD = 0.5  # s between redraws of a decimated curve while points come
+TABS = ("Curves", "Map", "Spectra", "Image")
+TOOLS = "pan,wheel_zoom,box_zoom,reset,save,crosshair"
+
+
+class Page:
+    """The widgets of one page and what they show; ``refresh`` runs in the page's own periodic callback."""
+
+    def __init__(self, doc: Any, watch: SessionWatch):
+        self.doc = doc
+        self.watch = watch
+        self.sent = 0
+        self.confirmed = 0
+        self.dropped = 0
+        self._watch_version = -1
+        self._feed: ScanFeed | None = None
+        self._feed_version = -1
+        self._newest: str | None = None
+        self._selection: list[str] | None = None
+        self._window: tuple[float, float] | None = None  # the x range the user zoomed to
+        self._drawn = 0  # curve rows streamed (full resolution) or -1 (decimated)
+        self._decimated_at = 0.0
+        self._map_drawn = 0
+        self._frame: Frame | None = None
+        self._counters: list[str] = []
+        self._lines: dict[str, list[Any]] = {}
+        self._build()
+        doc.add_root(self.layout)
+        doc.title = f"{watch.session} - bliss_shell plots"
+        doc.add_periodic_callback(self.refresh, REFRESH_MS)
+
+    # -- building ----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.status = Div(name="status", text="", sizing_mode="stretch_width")
+        # A list box (BokehJS's DataTable does not redraw a row whose value changed in place).
+        self.scan_list = MultiSelect(name="scan_list", options=[], value=[], size=22, width=380)
+        self.scan_list.on_change("value", self._on_pick)
+        self.counter_boxes = CheckboxGroup(name="counters", labels=[], active=[])
+        self.counter_boxes.on_change("active", self._on_counters)
+        self.y_scale = RadioButtonGroup(name="y_scale", labels=["linear", "log"], active=0)
+        self.y_scale.on_change("active", lambda attr, old, new: self._show_y_scale())
+        # Confirmation of updates: the browser copies each update's number back (see the module's doc).
+        self.clock = Div(name="clock", text="0", visible=False)
+        self.confirm = Div(name="confirm", text="0", visible=False)
+        # setTimeout: a change made while the browser applies the server's update would not be sent back.
+        confirm = CustomJS(args={"clock": self.clock, "confirm": self.confirm},
+                           code="const seen = clock.text; setTimeout(() => { confirm.text = seen }, 0)")  # fmt: skip
+        self.clock.js_on_change("text", confirm)
+        self.doc.js_on_event(DocumentReady, confirm)  # the state the page opened with counts as seen
+        self.confirm.on_change("text", self._on_confirm)
+        tabs = [TabPanel(child=child, title=title)
+                for title, child in zip(TABS, (self._build_curves(), self._build_map(), self._build_spectra(), self._build_image()))]  # fmt: skip
+        self.tabs = Tabs(tabs=tabs, name="tabs")
+        side = column(Div(text="<b>Scans</b> (newest first; click one to show it)"), self.scan_list,
+                      Div(text="<b>Counters</b>"), self.counter_boxes)  # fmt: skip
+        self.layout = column(self.status, row(side, self.tabs), self.clock, self.confirm, sizing_mode="stretch_width")
+
+    def _build_curves(self) -> Any:
+        self.curve_source = ColumnDataSource({"x": []}, name="curve_source")
+        self.curves = {}
+        for scale in ("linear", "log"):
+            plot = figure(name=f"curve_{scale}", y_axis_type=scale, tools=TOOLS, height=520, width=900,
+                          active_scroll="wheel_zoom", visible=scale == "linear")  # fmt: skip
+            plot.add_tools(HoverTool(tooltips=[("x", "$x{0.[0000]}"), ("y", "$y{0.[0000]}")], mode="mouse"))
+            plot.on_event(RangesUpdate, self._on_zoom)
+            plot.on_event(Reset, self._on_reset)
+            self.curves[scale] = plot
+        self.marker = Span(location=0, dimension="height", line_color="red", line_dash="dashed", visible=False,
+                           name="marker")  # fmt: skip
+        self.marker_label = Label(x=0, y=10, y_units="screen", text="", text_color="red", visible=False, name="marker_label")
+        for plot in self.curves.values():
+            plot.add_layout(self.marker)
+            plot.add_layout(self.marker_label)
+        return column(self.y_scale, *self.curves.values())
+
+    def _build_map(self) -> Any:
+        self.map_source = ColumnDataSource({"x": [], "y": [], "value": []}, name="map_source")
+        self.map_mapper = LinearColorMapper(palette=Viridis256)
+        self.map_plot = figure(name="map", tools=TOOLS, height=560, width=700, match_aspect=True)
+        self.map_rects = self.map_plot.rect("x", "y", width=1, height=1, source=self.map_source,
+                                            fill_color={"field": "value", "transform": self.map_mapper}, line_color=None)  # fmt: skip
+        self.map_plot.add_tools(HoverTool(tooltips=[("x", "@x"), ("y", "@y"), ("value", "@value")]))
+        self.map_plot.add_layout(ColorBar(color_mapper=self.map_mapper), "right")
+        self.map_title = Div(name="map_title", text="")
+        return column(self.map_title, self.map_plot)
+
+    def _build_spectra(self) -> Any:
+        self.spectrum_source = ColumnDataSource({"bin": [], "value": []}, name="spectrum_source")
+        self.spectrum_plot = figure(name="spectrum", tools=TOOLS, height=300, width=900, title="newest spectrum")
+        self.spectrum_plot.line("bin", "value", source=self.spectrum_source)
+        self.spectra_source = ColumnDataSource({"image": [], "dw": [], "dh": []}, name="spectra_source")
+        self.spectra_plot = figure(name="spectra", tools=TOOLS, height=300, width=900, title="spectra (point by bin)")
+        self.spectra_plot.image("image", x=0, y=0, dw="dw", dh="dh", source=self.spectra_source,
+                                color_mapper=LinearColorMapper(palette=Viridis256))  # fmt: skip
+        self.spectra_title = Div(name="spectra_title", text="")
+        return column(self.spectra_title, self.spectrum_plot, self.spectra_plot)
+
+    def _build_image(self) -> Any:
+        self.frame_source = ColumnDataSource({"image": [], "dw": [], "dh": []}, name="frame_source")
+        self.linear_mapper = LinearColorMapper(palette=Viridis256, name="linear_mapper")
+        self.log_mapper = LogColorMapper(palette=Viridis256, name="log_mapper")
+        self.image_plot = figure(name="image", tools=TOOLS, height=560, width=600, match_aspect=True, active_scroll="wheel_zoom")
+        self.image_plot.y_range.flipped = True  # row 0 at the top, as detectors are shown
+        self.frame_glyph = self.image_plot.image("image", x=0, y=0, dw="dw", dh="dh", source=self.frame_source,
+                                                 color_mapper=self.linear_mapper).glyph  # fmt: skip
+        self.image_plot.on_event(MouseMove, self._on_pixel)
+        self.colorbar = ColorBar(color_mapper=self.linear_mapper)
+        self.image_plot.add_layout(self.colorbar, "right")
+        self.colormap = RadioButtonGroup(name="colormap", labels=["linear", "log"], active=0)
+        self.autoscale = CheckboxGroup(name="autoscale", labels=["automatic range"], active=[0])
+        self.vmin = TextInput(name="vmin", title="min", value="", width=100)
+        self.vmax = TextInput(name="vmax", title="max", value="", width=100)
+        for widget, attr in ((self.colormap, "active"), (self.autoscale, "active"), (self.vmin, "value"), (self.vmax, "value")):
+            widget.on_change(attr, lambda attr, old, new: self._apply_colormap())
+        self.histogram_source = ColumnDataSource({"left": [], "right": [], "count": []}, name="histogram_source")
+        self.histogram = figure(name="histogram", tools="pan,wheel_zoom,reset", height=200, width=400, title="histogram")
+        self.histogram.quad(left="left", right="right", top="count", bottom=0, source=self.histogram_source)
+        self.pixel = Div(name="pixel", text="pixel: move the mouse over the image")
+        self.frame_slider = Slider(name="frame", title="frame", start=0, end=1, value=0, step=1, disabled=True, width=500)
+        self.frame_slider.on_change("value_throttled", self._on_frame)
+        self.image_title = Div(name="image_title", text="")
+        controls = column(self.colormap, self.autoscale, row(self.vmin, self.vmax), self.histogram, self.pixel)
+        return column(self.image_title, row(self.image_plot, controls), self.frame_slider)
+
+    # -- events from the browser -------------------------------------------------------
+
+    def _on_confirm(self, attr: str, old: str, new: str) -> None:
+        self.confirmed = max(self.confirmed, int(new))
+
+    def _on_pick(self, attr: str, old: list[str], new: list[str]) -> None:
+        picked = [db_name for db_name in new if db_name not in old] or new
+        if picked and picked[0] in self.watch.scans:
+            self._show(picked[0])
+
+    def _on_counters(self, attr: str, old: list[int], new: list[int]) -> None:
+        self._show_lines()
+        self._map_drawn = 0  # the map shows the first chosen counter
+
+    def _on_zoom(self, event: Any) -> None:
+        x = self._feed_x()
+        if event.x0 is None or x is None or not len(x):
+            return
+        covers_all = event.x0 <= np.nanmin(x) and event.x1 >= np.nanmax(x)
+        window = None if covers_all else (event.x0, event.x1)
+        if window != self._window:
+            self._window = window
+            if self._drawn < 0 or self._feed is not None and self._feed.points() > FULL_POINTS:
+                self._drawn = -1
+                self._decimated_at = 0.0
+
+    def _on_reset(self, event: Any) -> None:
+        self._window = None
+        self._decimated_at = 0.0
+
+    def _on_pixel(self, event: Any) -> None:
+        frame = self._frame
+        if frame is None or event.x is None or event.y is None:
+            return
+        col, line = int(np.floor(event.x)), int(np.floor(event.y))
+        if 0 <= line < frame.full.shape[0] and 0 <= col < frame.full.shape[1]:
+            self.pixel.text = f"pixel x={col} y={line}: {frame.full[line, col]}"
+
+    def _on_frame(self, attr: str, old: int, new: int) -> None:
+        feed = self._feed
+        if feed is None or not feed.images:
+            return
+        images = next(iter(feed.images.values()))
+        try:
+            self._draw_frame(make_frame(int(new), images.view.get_image(int(new))))
+        except (IndexError, OSError) as error:
+            self.image_title.text = f"frame {new}: {error}"
+
+    # -- refreshing --------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Copy what changed into the document, unless the browser is behind (then drop this one)."""
+        if self.sent - self.confirmed >= MAX_UNCONFIRMED:
+            self.dropped += 1
+            return
+        watch_version, feed = self.watch.version, self._feed
+        news = watch_version != self._watch_version or (feed is not None and feed.version != self._feed_version)
+        if not news and not (self._drawn < 0 and self._decimated_at == 0.0):
+            return
+        self.doc.hold("combine")
+        try:
+            if watch_version != self._watch_version:
+                self._watch_version = watch_version
+                self._refresh_session()
+            if self._feed is not None:
+                self._feed_version = self._feed.version
+                self._refresh_scan(self._feed)
+            self.sent += 1
+            self.clock.text = str(self.sent)
+        finally:
+            self.doc.unhold()
+
+    def _refresh_session(self) -> None:
+        scans = self.watch.listed()
+        newest = scans[0] if scans else None
+        if newest is not None and newest.db_name != self._newest:
+            self._newest = newest.db_name  # a new scan takes over the page, as in Flint
+            self._show(newest.db_name)
+        self.scan_list.options = [(e.db_name, f"{e.number:>4}  {e.title}  [{_state(e)}]") for e in scans]
+        if self.watch.selection != self._selection:
+            self._selection = list(self.watch.selection)
+            self._choose_counters(self._selection)
+        self._refresh_marker()
+        self._refresh_status(scans)
+
+    def _refresh_status(self, scans: list[ScanEntry]) -> None:
+        lines = []
+        if self.watch.redis_problem:
+            lines.append(f"<b style='color:#b00'>{_html(self.watch.redis_problem)}</b>")
+        if not scans:
+            lines.append(f"Session {self.watch.session} has no scan yet: waiting for the first one.")
+        feed = self._feed
+        if feed is not None:
+            entry = self.watch.scans.get(feed.db_name)
+            state = _state(entry) if entry else ""
+            points = feed.points()
+            total = feed.info.get("npoints", 0)
+            of = f"/{total}" if total else ""
+            where = f" (read from its file {_html(entry.filename)}: it has left Redis)" if feed.source == "file" and entry else ""
+            lines.append(f"<b>{_html(entry.name if entry else feed.db_name)}</b> {_html(feed.info.get('title', ''))}: "
+                         f"{state}, {points}{of} points{where}")  # fmt: skip
+            if feed.problem:
+                lines.append(f"<b style='color:#b00'>{_html(feed.problem)}</b>")
+        self.status.text = "<br>".join(lines)
+
+    def _refresh_marker(self) -> None:
+        marker = self.watch.marker
+        shown = marker is not None and self._feed is not None and marker.get("scan") == self._feed.db_name
+        self.marker.visible = self.marker_label.visible = shown
+        if shown:
+            self.marker.location = marker["x"]
+            self.marker_label.x = marker["x"]
+            self.marker_label.text = f" {marker['tool']} {marker['counter']} = {marker['x']:.6g}"
+
+    def _show(self, db_name: str) -> None:
+        """Show another scan: everything drawn starts again from its first point."""
+        if self._feed is not None and self._feed.db_name == db_name:
+            return
+        self._feed = self.watch.feed(db_name)
+        self.scan_list.value = [db_name]
+        self._feed_version = -1
+        self._counters = []
+        self._drawn = self._map_drawn = 0
+        self._window = None
+        self._frame = None
+        self.curve_source.data = {"x": []}
+        self.map_source.data = {"x": [], "y": [], "value": []}
+        self.frame_slider.disabled = True
+        mesh = db_name.rsplit(":", 1)[-1].split("_", 1)[-1] in ("amesh", "dmesh")
+        if mesh:
+            self.tabs.active = TABS.index("Map")
+        self._refresh_marker()
+        self._refresh_status(self.watch.listed())
+
+    def _refresh_scan(self, feed: ScanFeed) -> None:
+        with feed.lock:
+            counters = feed.counters
+            x_name = feed.x_name
+        if counters != self._counters:
+            self._set_counters(counters)
+        if x_name is not None:
+            self._refresh_curves(feed, x_name)
+            self._refresh_map(feed)
+        self._refresh_spectra(feed)
+        self._refresh_images(feed)
+        self._refresh_status(self.watch.listed())
+
+    def _set_counters(self, counters: list[str]) -> None:
+        """A new set of counters (a new scan): one line per counter and scale, hidden unless chosen."""
+        self._counters = list(counters)
+        self.curve_source.data = {"x": [], **{name: [] for name in counters}}
+        self._drawn = 0
+        for plot in self.curves.values():
+            plot.renderers = [r for r in plot.renderers if r.name not in self._lines]
+            for legend in plot.legend:
+                legend.items = []
+        self._lines = {}
+        colors = itertools.cycle(Category10_10)
+        for name in counters:
+            color = next(colors)
+            self._lines[name] = [plot.line("x", name, source=self.curve_source, color=color, line_width=1.5,
+                                           legend_label=name, name=name) for plot in self.curves.values()]  # fmt: skip
+        for plot in self.curves.values():
+            plot.legend.click_policy = "hide"
+        self.counter_boxes.labels = counters
+        self._choose_counters(self._selection or [])
+
+    def _choose_counters(self, names: list[str]) -> None:
+        """Tick the counters named (plotselect's choice); none of them here: the first counter."""
+        chosen = [i for i, name in enumerate(self._counters) if name in names]
+        self.counter_boxes.active = chosen or ([0] if self._counters else [])
+        self._show_lines()
+        self._map_drawn = 0
+
+    def _chosen(self) -> list[str]:
+        return [self._counters[i] for i in self.counter_boxes.active if i < len(self._counters)]
+
+    def _show_lines(self) -> None:
+        chosen = set(self._chosen())
+        for name, lines in self._lines.items():
+            for line in lines:
+                line.visible = name in chosen
+        for plot in self.curves.values():
+            plot.title.text = ", ".join(self._chosen())
+
+    def _show_y_scale(self) -> None:
+        for index, plot in enumerate(self.curves.values()):
+            plot.visible = index == self.y_scale.active
+
+    def _feed_x(self) -> np.ndarray | None:
+        feed = self._feed
+        if feed is None or feed.x_name is None:
+            return None
+        return feed.scalar(feed.x_name)
+
+    def _refresh_curves(self, feed: ScanFeed, x_name: str) -> None:
+        with feed.lock:
+            points = feed.points()
+            columns = {"x": feed.scalar(x_name)[:points], **{n: feed.scalar(n)[:points] for n in self._counters}}
+        x_label = f"{x_name} [s]" if x_name == "elapsed_time" else x_name
+        for plot in self.curves.values():
+            plot.xaxis.axis_label = x_label
+        if self._drawn >= 0 and points <= FULL_POINTS and self._window is None:
+            if self._drawn == 0:  # fresh columns: a stream sent with a replaced dict would send its rows twice
+                self.curve_source.data = {name: values.copy() for name, values in columns.items()}
+            elif points > self._drawn:
+                self.curve_source.stream({name: values[self._drawn : points] for name, values in columns.items()})
+            self._drawn = points
+            return
+        now = time.monotonic()
+        if self._drawn >= 0 or now - self._decimated_at >= DECIMATED_PERIOD or feed.ended:
+            low, high = self._window or (None, None)
+            self.curve_source.data = decimate(columns["x"], {n: columns[n] for n in self._counters}, low, high)
+            self._drawn = -1
+            self._decimated_at = now
+
+    def _refresh_map(self, feed: ScanFeed) -> None:
+        mesh = feed.info.get("mesh")
+        motors = feed.info.get("motors", [])
+        chosen = self._chosen()
+        if not mesh or len(motors) < 2 or not chosen:
+            self.map_title.text = "A map is drawn for amesh and dmesh scans."
+            return
+        with feed.lock:
+            points = feed.points()
+            x, y, value = feed.scalar(motors[0])[:points], feed.scalar(motors[1])[:points], feed.scalar(chosen[0])[:points]
+        if self._map_drawn == 0:
+            fast, slow = mesh["fast"], mesh["slow"]
+            self.map_rects.glyph.width = abs(fast[1] - fast[0]) / max(fast[2] - 1, 1) or 1
+            self.map_rects.glyph.height = abs(slow[1] - slow[0]) / max(slow[2] - 1, 1) or 1
+            self.map_plot.xaxis.axis_label, self.map_plot.yaxis.axis_label = motors[0], motors[1]
+        if self._map_drawn == 0:
+            self.map_source.data = {"x": x.copy(), "y": y.copy(), "value": value.copy()}
+        elif points > self._map_drawn:
+            start = self._map_drawn
+            self.map_source.stream({"x": x[start:], "y": y[start:], "value": value[start:]})
+        self._map_drawn = points
+        self.map_title.text = f"{chosen[0]} over {motors[0]} and {motors[1]}: {points} of {feed.info.get('npoints', '?')} points"
+
+    def _refresh_spectra(self, feed: ScanFeed) -> None:
+        if not feed.spectra:
+            self.spectra_title.text = "No 1D channel (MCA) in this scan."
+            return
+        with feed.lock:
+            name, spectra = next(iter(feed.spectra.items()))
+            rows = list(spectra.rows)
+            count = spectra.count
+        if not rows:
+            return
+        newest = rows[-1]
+        self.spectrum_source.data = {"bin": np.arange(len(newest)), "value": newest}
+        image = np.vstack(rows).astype(np.float32)
+        self.spectra_source.data = {"image": [image], "dw": [image.shape[1]], "dh": [image.shape[0]]}
+        first = count - len(rows)
+        self.spectra_title.text = f"{name}: spectrum {count - 1} (newest); the image holds points {first} to {count - 1}"
+
+    def _refresh_images(self, feed: ScanFeed) -> None:
+        if not feed.images:
+            self.image_title.text = "No Lima detector in this scan."
+            return
+        with feed.lock:
+            name, images = next(iter(feed.images.items()))
+            frame, ready, error, ended = images.frame, images.ready, images.error, feed.ended
+        if frame is not None and (self._frame is None or frame.index != self._frame.index) and self.frame_slider.disabled:
+            self._draw_frame(frame)
+        self.image_title.text = f"{name}: {ready + 1} frames" + (f" ({_html(error)})" if error else "")
+        if ended and self.frame_slider.disabled and ready > 0:
+            self.frame_slider.update(start=0, end=ready, value=frame.index if frame else ready, disabled=False)
+
+    def _draw_frame(self, frame: Frame) -> None:
+        self._frame = frame
+        height, width = frame.full.shape[:2]
+        self.frame_source.data = {"image": [frame.shown], "dw": [width], "dh": [height]}
+        counts, edges = frame.histogram
+        self.histogram_source.data = {"left": edges[:-1], "right": edges[1:], "count": counts}
+        self.image_plot.title.text = f"frame {frame.index}"
+        self._apply_colormap()
+
+    def _apply_colormap(self) -> None:
+        mapper = self.log_mapper if self.colormap.active == 1 else self.linear_mapper
+        low = high = None
+        if not self.autoscale.active:
+            low, high = _number(self.vmin.value), _number(self.vmax.value)
+        elif self._frame is not None:
+            finite = self._frame.shown[np.isfinite(self._frame.shown)]
+            if mapper is self.log_mapper:
+                finite = finite[finite > 0]
+            if finite.size:
+                low, high = float(finite.min()), float(finite.max())
+        mapper.update(low=low, high=high)
+        self.frame_glyph.color_mapper = mapper
+        self.colorbar.color_mapper = mapper
+
+
+def _state(entry: ScanEntry) -> str:
+    if entry.state == "failed" and entry.reason:
+        return f"failed: {entry.reason}"
+    return entry.state
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _html(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

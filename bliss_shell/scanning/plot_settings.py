@@ -1,0 +1,46 @@
+"""What the shell tells the session's plots through Redis: ``plotselect``'s choice and the peak tools' marks.
+
+Both live in the session's plot settings (``plot|<session>``, docs/redis-layout.md), so
+every viewer of the session, started before or after, shows them, and a new shell starts
+with the choice the last one made. A Redis that does not answer only costs the plot its mark.
+
+Example
+-------
+>>> publish_selection(current(), ["diode"])
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis
+
+from bliss_shell.data.keys import plot_key
+
+from .context import ScanContext
+
+
+def load_selection(client: redis.Redis, session: str) -> list[str]:
+    """The counters chosen with plotselect in the session's last shell."""
+    try:
+        raw = client.hget(plot_key(session), "select")
+    except redis.RedisError:
+        return []
+    return [name for name in json.loads(raw) if isinstance(name, str)] if raw else []
+
+
+def publish_selection(context: ScanContext, names: list[str]) -> None:
+    _publish(context, "select", names)
+
+
+def publish_marker(context: ScanContext, scan_db_name: str, tool: str, counter: str, axis: str | None, x: float) -> None:
+    """Mark ``x`` on the scan's curve, as Flint marks BLISS's ``cen``, ``peak``, ``com``."""
+    _publish(context, "marker", {"scan": scan_db_name, "tool": tool, "counter": counter, "axis": axis, "x": x})
+
+
+def _publish(context: ScanContext, field: str, value: Any) -> None:
+    try:
+        context.client.hset(plot_key(context.session), field, json.dumps(value))
+    except redis.RedisError:
+        pass  # the shell's own result stands; only the plot misses it
