@@ -32,6 +32,11 @@ from bliss_shell.data.keys import plot_key
 START_TIMEOUT = 60.0  # s for a new viewer to listen (imports Bokeh, connects to Redis)
 
 
+# Viewers started by this process: they outlive the call (and the shell); kept so that Python reaps them when
+# they end instead of warning that a running process was dropped.
+_started: list[subprocess.Popen] = []
+
+
 class ViewerError(RuntimeError):
     """The viewer could not start; the message is its one line."""
 
@@ -61,6 +66,7 @@ def start_viewer(session: str, redis_url: str, address: str, port: int, log: Pat
             env={**os.environ, REDIS_URL_ENV: redis_url},  # not in the arguments: others may read those
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log_file, start_new_session=True,
         )  # fmt: skip
+    _started.append(process)
     lines = _first_lines(process, START_TIMEOUT)
     for line in lines:
         if line.startswith("url: "):

@@ -113,6 +113,7 @@ class Page:
             plot = figure(name=f"curve_{scale}", y_axis_type=scale, tools=TOOLS, height=520, width=900,
                           active_scroll="wheel_zoom", visible=scale == "linear")  # fmt: skip
             plot.add_tools(HoverTool(tooltips=[("x", "$x{0.[0000]}"), ("y", "$y{0.[0000]}")], mode="mouse"))
+            plot.scatter("x", "x", source=self.curve_source, visible=False)  # the source is in the page before any line
             plot.on_event(RangesUpdate, self._on_zoom)
             plot.on_event(Reset, self._on_reset)
             self.curves[scale] = plot
@@ -168,7 +169,8 @@ class Page:
         self.histogram.quad(left="left", right="right", top="count", bottom=0, source=self.histogram_source)
         self.pixel = Div(name="pixel", text="pixel: move the mouse over the image")
         self.frame_slider = Slider(name="frame", title="frame", start=0, end=1, value=0, step=1, disabled=True, width=500)
-        self.frame_slider.on_change("value_throttled", self._on_frame)
+        # "value", not "value_throttled": the server's copy of the latter is stale once the page moves the slider
+        self.frame_slider.on_change("value", self._on_frame)
         self.image_title = Div(name="image_title", text="")
         controls = column(self.colormap, self.autoscale, row(self.vmin, self.vmax), self.histogram, self.pixel)
         return column(self.image_title, row(self.image_plot, controls), self.frame_slider)
@@ -213,7 +215,7 @@ class Page:
 
     def _on_frame(self, attr: str, old: int, new: int) -> None:
         feed = self._feed
-        if feed is None or not feed.images:
+        if feed is None or not feed.images or self.frame_slider.disabled or (self._frame and self._frame.index == new):
             return
         images = next(iter(feed.images.values()))
         try:
@@ -251,7 +253,8 @@ class Page:
         if newest is not None and newest.db_name != self._newest:
             self._newest = newest.db_name  # a new scan takes over the page, as in Flint
             self._show(newest.db_name)
-        self.scan_list.options = [(e.db_name, f"{e.number:>4}  {e.title}  [{_state(e)}]") for e in scans]
+        self.scan_list.options = [(e.db_name, f"{e.number:>4}  {e.title}  [{_state(e)}]" + ("" if e.in_redis else " (file)"))
+                                  for e in scans]  # fmt: skip
         if self.watch.selection != self._selection:
             self._selection = list(self.watch.selection)
             self._choose_counters(self._selection)
@@ -289,9 +292,10 @@ class Page:
 
     def _show(self, db_name: str) -> None:
         """Show another scan: everything drawn starts again from its first point."""
-        if self._feed is not None and self._feed.db_name == db_name:
+        feed = self.watch.feed(db_name)
+        if feed is self._feed:
             return
-        self._feed = self.watch.feed(db_name)
+        self._feed = feed  # a scan shown before and since gone from Redis comes back read from its file
         self.scan_list.value = [db_name]
         self._feed_version = -1
         self._counters = []
@@ -326,7 +330,7 @@ class Page:
         self.curve_source.data = {"x": [], **{name: [] for name in counters}}
         self._drawn = 0
         for plot in self.curves.values():
-            plot.renderers = [r for r in plot.renderers if r.name not in self._lines]
+            plot.renderers = [r for r in plot.renderers if not any(r in lines for lines in self._lines.values())]
             for legend in plot.legend:
                 legend.items = []
         self._lines = {}
@@ -334,7 +338,7 @@ class Page:
         for name in counters:
             color = next(colors)
             self._lines[name] = [plot.line("x", name, source=self.curve_source, color=color, line_width=1.5,
-                                           legend_label=name, name=name) for plot in self.curves.values()]  # fmt: skip
+                                           legend_label=name, name=f"{name}:{scale}") for scale, plot in self.curves.items()]  # fmt: skip
         for plot in self.curves.values():
             plot.legend.click_policy = "hide"
         self.counter_boxes.labels = counters

@@ -1,0 +1,321 @@
+"""The live plots in a real headless Chromium: the viewer process reads Redis, the page shows what the scans publish.
+
+Each test starts the viewer as ``flint()`` does, opens its page in Chromium, runs scans in
+this process's session and reads what the page received from its Bokeh document. Screenshots
+go to the test's tmp folder (the path is printed when a wait times out).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import gevent
+import numpy as np
+import pytest
+import redis
+from selenium.webdriver.common.keys import Keys
+
+from bliss_shell.comm import EmbeddedRedis
+from bliss_shell.config import ConfigRoot
+from bliss_shell.data import get_node
+from bliss_shell.data.retention import remove_scan
+from bliss_shell.plot.launcher import start_viewer
+from browser import Browser
+from conftest import BEAMLINE, open_session
+from simulator_server import SimulatorServer
+from terminal import run_bliss
+
+CAMERA = "id00/limaccds/plotcam"
+
+
+def viewer_status(url: str) -> dict:
+    with urllib.request.urlopen(url + "status", timeout=5) as answer:
+        return json.loads(answer.read())
+
+
+def stop_viewer_process(url: str) -> None:
+    try:
+        pid = viewer_status(url)["pid"]
+    except OSError:
+        return  # already gone
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process_ended(pid):
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+
+
+def process_ended(pid: int) -> bool:
+    """Ended, and reaped when it was this process's child (start_viewer's)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return True
+    except ChildProcessError:
+        pass  # not our child: reaped by its own parent
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.fixture
+def viewer(redis_server: EmbeddedRedis, tmp_path: Path) -> Iterator:
+    """``viewer()`` starts the viewer of test_session on the tests' Redis (as flint() does); stopped after the test."""
+    started: list[str] = []
+
+    def start(session: str = "test_session", redis_url: str | None = None) -> str:
+        url = start_viewer(session, redis_url or redis_server.url, "127.0.0.1", 0, tmp_path / "viewer.log")
+        started.append(url)
+        return url
+
+    yield start
+    for url in started:
+        stop_viewer_process(url)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    opened = Browser(tmp_path)
+    yield opened
+    opened.close()
+
+
+def page_array(browser: Browser, source: str, column: str) -> np.ndarray:
+    return np.array(browser.js(f"Array.from(model('{source}').data['{column}'])"), dtype=float)
+
+
+def test_a_scan_appears_in_the_page_point_by_point_with_the_values_it_published(session, viewer, browser):
+    browser.open(viewer())
+    browser.wait("model('status').text.includes('no scan yet')", "that the session has no scan yet")
+    scan = gevent.spawn(session["ascan"], session["roby"], 0, 9, 40, 0.05, session["diode"], session["sim_ct_gauss"])
+    seen_while_running = False
+    while not scan.dead:
+        drawn = browser.js("model('curve_source').data.x.length")
+        seen_while_running |= 0 < drawn < 40
+        gevent.sleep(0.05)
+    scan.get()
+    browser.wait("model('curve_source').data.x.length == 40 && model('status').text.includes('done')", "the 40 points, done")
+    assert seen_while_running, "the page only got the points after the scan"
+    data = session["SCANS"][-1].get_data()
+    assert np.array_equal(page_array(browser, "curve_source", "x"), data["roby"])
+    assert np.array_equal(page_array(browser, "curve_source", "sim_ct_gauss"), data["sim_ct_gauss"])
+    assert "roby" in browser.js("model('curve_linear').below[0].axis_label")
+    browser.screenshot("ascan")
+
+
+def test_plotselect_at_the_prompt_changes_the_drawn_counter_and_cen_marks_the_curve(session, viewer, browser):
+    browser.open(viewer())
+    session["ascan"](session["roby"], 0, 9, 30, 0.01, session["diode"], session["sim_ct_gauss"])
+    browser.wait("model('curve_source').data.x.length == 30", "the scan's 30 points")
+
+    def drawn() -> list[str]:
+        return browser.js("['diode', 'sim_ct_gauss'].filter((name) => model(name + ':linear').visible)")
+
+    session["plotselect"](session["sim_ct_gauss"])
+    browser.wait("model('sim_ct_gauss:linear').visible && !model('diode:linear').visible", "sim_ct_gauss alone")
+    assert drawn() == ["sim_ct_gauss"]
+    centre = session["cen"]()
+    browser.wait(f"model('marker').visible && model('marker').location == {centre!r}", f"the cen mark at {centre}")
+    assert "cen sim_ct_gauss" in browser.js("model('marker_label').text")
+    session["plotselect"](session["diode"])
+    browser.wait("model('diode:linear').visible && !model('sim_ct_gauss:linear').visible", "diode alone")
+    assert browser.js("model('counters').active") == [0]
+    browser.screenshot("plotselect")
+
+
+def test_a_mesh_fills_its_map_point_by_point(session, viewer, browser):
+    browser.open(viewer())
+    session["amesh"](session["roby"], 0, 3, 4, session["robz"], 0, 2, 3, 0.01, session["diode"])
+    browser.wait("model('tabs').active == 1 && model('map_source').data.value.length == 12", "the 12 cells of the map")
+    data = session["SCANS"][-1].get_data()
+    assert np.array_equal(page_array(browser, "map_source", "x"), data["roby"])
+    assert np.array_equal(page_array(browser, "map_source", "y"), data["robz"])
+    assert np.array_equal(page_array(browser, "map_source", "value"), data["diode"])
+    browser.screenshot("mesh")
+
+
+def test_spectra_show_the_newest_and_all_of_them_as_an_image(session, viewer, browser):
+    browser.open(viewer())
+    session["loopscan"](5, 0.01, session["simu1"])
+    browser.show_tab("Spectra")
+    browser.wait("model('spectra_source').data.dh.length == 1 && model('spectra_source').data.dh[0] == 5", "five spectra")
+    spectra = session["SCANS"][-1].get_data()["simu1"]
+    assert np.array_equal(page_array(browser, "spectrum_source", "value"), spectra[-1])
+    assert browser.js("model('spectra_source').data.dw[0]") == spectra.shape[1]
+    browser.screenshot("spectra")
+
+
+@pytest.fixture(scope="module")
+def lima_server() -> Iterator[SimulatorServer]:
+    simulators = SimulatorServer({"LimaCCDs": [CAMERA]}, instance="plot")
+    yield simulators
+    simulators.stop()
+
+
+@pytest.fixture
+def lima_session(lima_server, redis_client, tmp_path):
+    folder = tmp_path / "lima_config"
+    folder.mkdir()
+    (folder / "devices.yml").write_text(
+        f"""
+- name: cam
+  class: Lima
+  tango_url: {lima_server.url(CAMERA)}
+  sim_image_size: [64, 48]
+- name: test_session
+  class: Session
+"""
+    )
+    return open_session([ConfigRoot(folder)], "test_session", redis_client, tmp_path / "scans")
+
+
+def test_the_pixel_under_the_mouse_is_the_value_get_image_reads_and_the_slider_shows_older_frames(lima_session, viewer, browser):
+    browser.open(viewer())
+    scan = lima_session["loopscan"](3, 0.01, lima_session["cam"])
+    browser.show_tab("Image")
+    browser.wait("model('image').title.text == 'frame 2' && !model('frame').disabled", "frame 2, with the slider")
+    frames = scan.get_data()["cam:image"]
+    browser.mouse_to("image", 10.5, 5.5)
+    shown = browser.wait("model('pixel').text.startsWith('pixel x=10 y=5') && model('pixel').text", "the pixel's value")
+    assert shown == f"pixel x=10 y=5: {frames.get_image(2)[5, 10]}"
+    browser.wait("deep(document, '.noUi-handle')", "the slider's handle").send_keys(Keys.HOME)  # as a user does
+    browser.wait("model('image').title.text == 'frame 0'", "frame 0")
+    browser.mouse_to("image", 20.5, 30.5)
+    shown = browser.wait("model('pixel').text.startsWith('pixel x=20 y=30') && model('pixel').text", "frame 0's pixel")
+    assert shown == f"pixel x=20 y=30: {frames.get_image(0)[30, 20]}"
+    browser.js("(() => { model('colormap').active = 1; return 1 })()")
+    browser.wait("model('image').renderers[0].glyph.color_mapper.type == 'LogColorMapper'", "the log colormap")
+    browser.screenshot("lima")
+
+
+def test_a_scan_that_left_redis_opens_from_its_file(session, viewer, browser, redis_client):
+    browser.open(viewer())
+    first = session["ascan"](session["roby"], 0, 5, 12, 0.01, session["diode"])
+    browser.wait("model('curve_source').data.x.length == 12", "the first scan")
+    session["loopscan"](4, 0.01, session["diode"])
+    browser.wait("model('status').text.includes('loopscan')", "the second scan taking over")
+    remove_scan(redis_client, first.node.db_name)
+    assert get_node(first.node.db_name) is None
+    option = browser.wait(f"(() => {{ const o = deep(document, 'option[value=\"{first.node.db_name}\"]');"
+                          " return o && o.textContent.includes('(file)') ? o : null })()", "the first scan marked (file)")  # fmt: skip
+    option.click()
+    browser.wait("model('status').text.includes('read from its file') && model('curve_source').data.x.length == 12",
+                 "the first scan read from its file")  # fmt: skip
+    data = first.get_data()
+    assert np.array_equal(page_array(browser, "curve_source", "diode"), data["diode"])
+    browser.screenshot("from_file")
+
+
+def test_closing_a_page_in_the_middle_of_a_scan_changes_nothing_for_the_scan(session, viewer, tmp_path):
+    url = viewer()
+    first = Browser(tmp_path / "first")
+    try:
+        first.open(url)
+        scan = gevent.spawn(session["loopscan"], 40, 0.05, session["diode"])
+        first.wait("model('curve_source').data.x.length > 0", "the first points")
+    finally:
+        first.close()
+    done = scan.get()
+    assert len(done.get_data()["diode"]) == 40
+    assert done.node.end_state() == {"state": "done", "reason": ""}
+    second = Browser(tmp_path / "second")
+    try:
+        second.open(url)
+        second.wait("model('curve_source').data.x.length == 40", "the whole scan in a new page")
+    finally:
+        second.close()
+
+
+def test_the_page_says_when_redis_goes_away_and_resumes_when_it_is_back(viewer, browser, tmp_path):
+    folder = Path(tempfile.mkdtemp(prefix="bst-plot-"))  # short: a socket path holds 107 bytes
+    folder.chmod(0o700)
+    server = EmbeddedRedis(folder)
+    server.ensure_running()
+    try:
+        browser.open(viewer(redis_url=server.url))
+        browser.wait("model('status').text.includes('no scan yet')", "the waiting page")
+        os.kill(server.pid(), signal.SIGKILL)
+        browser.wait("model('status').text.includes('does not answer')", "that Redis does not answer")
+        server.ensure_running()
+        browser.wait("!model('status').text.includes('does not answer')", "Redis back")
+        client = redis.Redis(unix_socket_path=str(server.socket))
+        namespace = open_session([ConfigRoot(BEAMLINE)], "test_session", client, tmp_path / "scans")
+        namespace["loopscan"](5, 0.01, namespace["diode"])
+        browser.wait("model('curve_source').data.x.length == 5", "the scan run after Redis came back")
+        client.close()
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def browser_processes(browser: Browser) -> list[int]:
+    """Chromium's processes: every descendant of the driver's process."""
+    found, todo = [], [browser.driver.service.process.pid]
+    while todo:
+        parent = todo.pop()
+        children = subprocess.run(["pgrep", "-P", str(parent)], capture_output=True, text=True).stdout.split()
+        found.extend(int(pid) for pid in children)
+        todo.extend(children)
+    return found
+
+
+def test_a_browser_that_never_reads_gets_nothing_more_and_catches_up_when_it_reads_again(session, viewer, browser):
+    url = viewer()
+    browser.open(url)
+    browser.wait("model('status').text.includes('no scan yet')", "the waiting page")
+    stopped = browser_processes(browser)
+    assert stopped, "no Chromium process found"
+    for pid in stopped:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        before = viewer_status(url)["pages"][0]
+        session["loopscan"](100, 0.01, session["diode"])
+        deadline = time.monotonic() + 10
+        while viewer_status(url)["pages"][0]["dropped"] <= before["dropped"] + 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        page = viewer_status(url)["pages"][0]
+        assert page["sent"] - page["confirmed"] <= 2, page  # what waits for the browser stays bounded
+        assert page["dropped"] > before["dropped"] + 20, page  # the refreshes it could not take were dropped
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+    browser.wait("model('curve_source').data.x.length == 100 && model('status').text.includes('done')", "the whole scan")
+
+
+def test_a_port_in_use_is_one_line_naming_it(shell_env):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_bliss("--config", str(BEAMLINE), "plot", "test_session", "--port", str(port), env=shell_env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_flint_starts_the_viewer_once_and_every_shell_finds_it(shell_env):
+    first = run_bliss("--config", str(BEAMLINE), "-s", "test_session", "-c", "flint()", env=shell_env)
+    assert first.returncode == 0, first.stderr
+    url = first.stdout.strip().splitlines()[-1].split(": ", 1)[1]
+    try:
+        assert viewer_status(url)["session"] == "test_session"
+        again = run_bliss("--config", str(BEAMLINE), "plot", "test_session", env=shell_env)
+        assert again.stdout.strip().endswith(url), again.stdout
+        stop = run_bliss("--config", str(BEAMLINE), "plot", "test_session", "--stop", env=shell_env)
+        assert stop.stdout.strip() == "stopped the viewer of test_session"
+    finally:
+        stop_viewer_process(url)
