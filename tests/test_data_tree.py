@@ -161,6 +161,38 @@ def test_a_reader_started_on_a_scan_node_before_it_is_published_gets_the_tree_be
         check_complete(events, 5)
 
 
+class PreparingOnLook(redis.Redis):
+    """A client whose first read of a scan's events is followed, at once, by the publisher's PREPARED and a point:
+    the moment a reader that started before the scan was prepared can meet."""
+
+    scan = ""
+
+    def xrange(self, name, *args, **kwargs):
+        entries = super().xrange(name, *args, **kwargs)
+        if name == f"events|{self.scan}" and not entries:
+            self.xadd(name, {"event": "prepared"})
+            self.xadd(f"data|{self.scan}:timer:elapsed_time", {"n": 1, "b": np.array([0.5]).tobytes()}, id="1-0")
+        return entries
+
+
+def test_a_reader_that_looks_before_prepared_still_gets_prepared_before_the_points(redis_client, redis_server):
+    scan, channel = "test_session:tmp:1_loopscan", "test_session:tmp:1_loopscan:timer:elapsed_time"
+    redis_client.hset(f"node|{scan}", mapping={"name": "1_loopscan", "type": "scan", "parent": "test_session:tmp"})
+    redis_client.hset(f"node|{scan}:timer", mapping={"name": "timer", "type": "container", "parent": scan})
+    redis_client.hset(f"node|{channel}", mapping={"name": "elapsed_time", "type": "channel", "parent": f"{scan}:timer",
+                                                  "dtype": "<f8", "shape": "[]"})  # fmt: skip
+    redis_client.xadd(f"children|{scan}", {"db": f"{scan}:timer", "name": "timer", "type": "container"})
+    redis_client.xadd(f"children|{scan}:timer", {"db": channel, "name": "elapsed_time", "type": "channel"})
+    racing = PreparingOnLook(unix_socket_path=str(redis_server.socket))
+    racing.scan = scan
+    kinds = [event.type for event in get_node(scan, racing).walk_events(wait=False)]
+    racing.close()
+    # PREPARED came after the reader's look at the events: the point waits for it (docs/redis-layout.md's order)
+    assert EventType.NEW_DATA not in kinds
+    follow = [event.type for event in get_node(scan, redis_client).walk_events(wait=False)]
+    assert follow.index(EventType.PREPARED_SCAN) < follow.index(EventType.NEW_DATA)
+
+
 def test_walk_events_resumes_from_first_index(session):
     scan = session["loopscan"](40, 0, session["diode"])
     events = [e for e in scan.node.walk_events(wait=False, first_index=25) if e.type is EventType.NEW_DATA]

@@ -27,7 +27,7 @@ def test_every_command_is_documented_with_its_signature_and_an_example():
 
 
 def test_the_shells_own_names_are_documented():
-    for name in ("last_error", "load_script", "sleep"):
+    for name in ("flint", "last_error", "load_script", "sleep"):
         documented_signature(name)
 
 

