@@ -83,7 +83,7 @@ class Page:
         self.image = ImagePanel()
         self.status = Div(name="status", text="", sizing_mode="stretch_width")
         # A list box (BokehJS's DataTable does not redraw a row whose value changed in place).
-        self.scan_list = MultiSelect(name="scan_list", options=[], value=[], size=22, width=380)
+        self.scan_list = MultiSelect(name="scan_list", options=[], value=[], size=22, width=360)
         self.scan_list.on_change("value", self._on_pick)
         self.counter_boxes = CheckboxGroup(name="counters", labels=[], active=[])
         self.counter_boxes.on_change("active", self._on_counters)
@@ -109,7 +109,7 @@ class Page:
         self.curve_source = ColumnDataSource({"x": []}, name="curve_source")
         self.curves = {}
         for scale in ("linear", "log"):
-            plot = figure(name=f"curve_{scale}", y_axis_type=scale, tools=TOOLS, height=520, width=900,
+            plot = figure(name=f"curve_{scale}", y_axis_type=scale, tools=TOOLS, height=460, width=880,
                           active_scroll="wheel_zoom", visible=scale == "linear")  # fmt: skip
             plot.add_tools(HoverTool(tooltips=[("x", "$x{0.[0000]}"), ("y", "$y{0.[0000]}")], mode="mouse"))
             plot.scatter("x", "x", source=self.curve_source, visible=False)  # the source is in the page before any line
@@ -137,10 +137,10 @@ class Page:
 
     def _build_spectra(self) -> Any:
         self.spectrum_source = ColumnDataSource({"bin": [], "value": []}, name="spectrum_source")
-        self.spectrum_plot = figure(name="spectrum", tools=TOOLS, height=300, width=900, title="newest spectrum")
+        self.spectrum_plot = figure(name="spectrum", tools=TOOLS, height=280, width=880, title="newest spectrum")
         self.spectrum_plot.line("bin", "value", source=self.spectrum_source)
         self.spectra_source = ColumnDataSource({"image": [], "dw": [], "dh": []}, name="spectra_source")
-        self.spectra_plot = figure(name="spectra", tools=TOOLS, height=300, width=900, title="spectra (point by bin)")
+        self.spectra_plot = figure(name="spectra", tools=TOOLS, height=280, width=880, title="spectra (point by bin)")
         self.spectra_plot.image("image", x=0, y=0, dw="dw", dh="dh", source=self.spectra_source,
                                 color_mapper=LinearColorMapper(palette=Viridis256))  # fmt: skip
         self.spectra_title = Div(name="spectra_title", text="")
