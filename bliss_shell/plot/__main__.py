@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 
 from bliss_shell.comm import REDIS_URL_ENV, RedisChoice, RedisUnavailable, connect, redacted
@@ -38,13 +37,6 @@ def main(argv: list[str] | None = None) -> int:
     warning = viewer.register()
     print(f"url: {viewer.url}" + (f"\nwarning: {warning}" if warning else ""), flush=True)
     os.dup2(2, 1)  # closes the launcher's pipe: it has what it waited for
-
-    def stop(signum: int, frame: object) -> None:
-        viewer.unregister()
-        os._exit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     viewer.run()
     return 0
 

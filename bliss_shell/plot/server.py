@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import weakref
 from typing import Any
@@ -77,11 +78,18 @@ class Viewer:
         self.url = f"http://{host}:{self._server.port}/"
 
     def run(self) -> None:
-        """Serve until the process is stopped; the pages read what ``SessionWatch`` gathers."""
+        """Serve until SIGTERM or SIGINT; the pages read what ``SessionWatch`` gathers."""
         assert self._server is not None, "listen() first"
+        loop = self._server.io_loop
+        for signum in (signal.SIGTERM, signal.SIGINT):  # the loop's own handler wakes it at once
+            loop.asyncio_loop.add_signal_handler(signum, loop.stop)
         self.watch.start()
         self._server.start()
-        self._server.io_loop.start()
+        try:
+            loop.start()
+        finally:
+            self.watch.stop()
+            self.unregister()
 
     def register(self) -> str | None:
         """Tell the session's shells where the viewer is; None, or why it could not (a replica refuses writes)."""
