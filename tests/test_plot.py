@@ -357,3 +357,16 @@ def test_a_viewer_on_a_replica_shows_the_scans_published_on_the_primary(viewer, 
         for server in (replica, primary):
             server.terminate()
             server.wait()
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("plot_port: 99999", "plot_port 99999 is not a port number (0 to 65535; 0: any)"),
+    ("plot_address: [1, 2]", "plot_address [1, 2] is not a host name or address"),
+])  # fmt: skip
+def test_a_bad_plot_setting_in_the_config_is_one_line_naming_it(shell_env, tmp_path, setting, message):
+    config = tmp_path / "config"
+    shutil.copytree(BEAMLINE, config)
+    (config / "__init__.yml").write_text(setting + "\n")
+    result = run_bliss("--config", str(config), "plot", "test_session", env=shell_env)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"bliss: the config's root __init__.yml: {message}"

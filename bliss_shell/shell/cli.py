@@ -56,16 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="{servers,data,plot}")
     servers = commands.add_parser("servers", help="start, show or stop the servers bliss runs (Redis, Tango)")
     servers.add_argument("action", choices=["start", "status", "stop"])
-    servers.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS)
+    servers.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
     data = commands.add_parser("data", help="what Redis holds: memory used, the cap, the oldest scan")
     data.add_argument("action", choices=["status"])
-    data.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS)
+    data.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
     plot = commands.add_parser("plot", help="the live plots of a session in the browser: start or find them, print the URL")
     plot.add_argument("plot_session", metavar="SESSION")
     plot.add_argument("--address", help="where the viewer listens (default: plot_address of the config, else 127.0.0.1)")
     plot.add_argument("--port", type=int, help="its port (default: plot_port of the config, else any free port)")
     plot.add_argument("--stop", action="store_true", help="stop the session's viewer instead")
-    plot.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS)
+    plot.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
     return parser
 
 
