@@ -23,7 +23,8 @@ import numpy as np
 
 SPECTRA_KEPT = 2000  # newest spectra of a 1D channel kept for its image (point by bin)
 FRAME_PERIOD = 0.05  # newest Lima frame fetched at most this often while frames come (20 per second)
-DISPLAY_PIXELS = 1024  # frames larger than this on a side are binned for the page; values come from the full frame
+DISPLAY_PIXELS = 512  # frames larger than this on a side are binned for the page (its image is 600 pixels wide);
+# the pixel value under the mouse comes from the full frame
 
 
 class Growing:

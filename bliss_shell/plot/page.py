@@ -48,6 +48,7 @@ from .reader import ScanEntry, SessionWatch
 REFRESH_MS = 50
 MAX_UNCONFIRMED = 2  # updates sent that the browser has not confirmed: beyond, refreshes are dropped
 DECIMATED_PERIOD = 0.5  # s between redraws of a decimated curve while points come
+STATUS_PERIOD = 0.5  # s between updates of the status line's point count (each one re-lays the page out)
 TABS = ("Curves", "Map", "Spectra", "Image")
 
 
@@ -70,6 +71,8 @@ class Page:
         self._decimated_at = 0.0
         self._map_drawn = 0
         self._mesh_shown = False
+        self._status_at = 0.0
+        self._spectra_drawn = 0  # spectra of the shown scan drawn so far
         self._counters: list[str] = []
         self._lines: dict[str, list[Any]] = {}
         self._build()
@@ -215,6 +218,7 @@ class Page:
         self._refresh_status(scans)
 
     def _refresh_status(self, scans: list[ScanEntry]) -> None:
+        self._status_at = time.monotonic()
         lines = []
         if self.watch.redis_problem:
             lines.append(f"<b style='color:#b00'>{escape(self.watch.redis_problem)}</b>")
@@ -252,7 +256,7 @@ class Page:
         self.scan_list.value = [db_name]
         self._feed_version = -1
         self._counters = []
-        self._drawn = self._map_drawn = 0
+        self._drawn = self._map_drawn = self._spectra_drawn = 0
         self._window = None
         self.curve_source.data = {"x": []}
         self.map_source.data = {"x": [], "y": [], "value": []}
@@ -275,7 +279,8 @@ class Page:
             self._refresh_map(feed)
         self._refresh_spectra(feed)
         self.image.refresh(feed)
-        self._refresh_status(self.watch.listed())
+        if feed.ended or time.monotonic() - self._status_at >= STATUS_PERIOD:
+            self._refresh_status(self.watch.listed())
 
     def _set_counters(self, counters: list[str]) -> None:
         """A new set of counters (a new scan): one line per counter and scale, hidden unless chosen."""
@@ -375,10 +380,13 @@ class Page:
             return
         with feed.lock:
             name, spectra = next(iter(feed.spectra.items()))
+            if spectra.count == self._spectra_drawn:
+                return  # the image of every spectrum is megabytes: sent only when one came
             rows = list(spectra.rows)
             count = spectra.count
         if not rows:
             return
+        self._spectra_drawn = count
         newest = rows[-1]
         self.spectrum_source.data = {"bin": np.arange(len(newest)), "value": newest}
         image = np.vstack(rows).astype(np.float32)
