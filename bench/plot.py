@@ -42,6 +42,7 @@ import contextlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import selectors  # noqa: E402
+import signal  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -49,11 +50,12 @@ import tempfile  # noqa: E402
 import textwrap  # noqa: E402
 import time  # noqa: E402
 import urllib.request  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Iterable, Iterator  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
+import gevent  # noqa: E402
 import numpy as np  # noqa: E402
 import tango  # noqa: E402
 from selenium import webdriver  # noqa: E402
@@ -531,70 +533,90 @@ def pin(pids: list[int], cpus: set[int]) -> None:
 # -- all of it -------------------------------------------------------------------------------------------
 
 
-def measure(runs: int) -> dict[str, dict[str, list[float]]]:
-    """Every run's figures, by part and key."""
-    raw: dict[str, dict[str, list[float]]] = {}
-
-    def add(part: str, figures: dict[str, float]) -> None:
-        for key, value in figures.items():
-            raw.setdefault(part, {}).setdefault(key, []).append(value)
-
+def measure(runs: int) -> Iterator[tuple[str, dict[str, list[float]]]]:
+    """(part, every run's figures by key), each part as soon as it is measured."""
     with beamline() as line, viewer(line) as view:
         with browser(line.folder) as page:
             page.open(view.url)
             for part, run in (("latency", latency_run), ("big", big_curve_run), ("frames", frames_run)):
                 before = view.counts()
-                for _ in range(runs):
-                    add(part, run(line, page))
-                add(part, dict(zip(("sent", "confirmed", "dropped"), np.subtract(view.counts(), before))))
+                figures = collect(run(line, page) for _ in range(runs))
+                figures.update(zip(("sent", "confirmed", "dropped"), ([n] for n in np.subtract(view.counts(), before))))
+                yield part, figures
             page.blank()
         time.sleep(SESSION_LINGER)
         for pinned in (False, True) if (os.cpu_count() or 1) >= 2 else (False,):
-            for count, figures in pages_cost(line, view, runs, pinned):
-                add(f"pages{count}{'_pinned' if pinned else ''}", figures)
-    return raw
+            runs_of = list(pages_cost(line, view, runs, pinned))
+            yield "pinned" if pinned else "shared", {
+                **{f"0 {key}": values for key, values in collect(f for count, f in runs_of if not count).items()},
+                **{f"{PAGES} {key}": values for key, values in collect(f for count, f in runs_of if count).items()},
+            }
 
 
-def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
-    load_before = os.getloadavg()
-    m = measure(runs)
-    load_after = os.getloadavg()
-    print(f"Medians of {runs} runs, (min-max) across runs; load average {load_before[0]:.2f} before, "
-          f"{load_after[0]:.2f} after, on {os.cpu_count()} cores.")  # fmt: skip
-    lat = m["latency"]
+def collect(runs: Iterable[dict[str, float]]) -> dict[str, list[float]]:
+    """Each key's values over the runs."""
+    figures: dict[str, list[float]] = {}
+    for run in runs:
+        for key, value in run.items():
+            figures.setdefault(key, []).append(value)
+    return figures
+
+
+def print_latency(lat: dict[str, list[float]]) -> None:
     print(f"\n1. loopscan({LATENCY_POINTS}, {LATENCY_COUNT_TIME}, diode), one page: point in the page minus point in Redis")
     print(f"   median {_f(lat['median_ms'])} ms (target < 100), p95 {_f(lat['p95_ms'])} ms, max {_f(lat['max_ms'])} ms")
     print(f"   median over the scan's second half (the page long past its switch to the new scan): {_f(lat['second_half_ms'])} ms; "
           f"the scan ran at {_f(lat['rate_hz'], 0)} points/s (whole command)")  # fmt: skip
-    print(f"   page updates over the runs: sent {lat['sent'][0]:.0f}, confirmed {lat['confirmed'][0]:.0f}, dropped {lat['dropped'][0]:.0f}")
-    big = m["big"]
+    print_updates(lat)
+
+
+def print_big(big: dict[str, list[float]]) -> None:
     print(f"\n2. loopscan({BIG_POINTS}, 0, fast_diode, save=False), one page")
     print(f"   scan {_f(big['scan_s'], 2)} s; the page said done {_f(big['caught_up_s'], 2)} s after the scan's end; "
           f"it holds {_f(big['held'], 0)} points (decimated)")  # fmt: skip
     print(f"   zoom to {ZOOM_POINTS} points (median of {ZOOMS} windows per run), x range set to every point in "
           f"curve_source: {_f(big['zoom_ms'])} ms")  # fmt: skip
-    print(f"   page updates over the runs: sent {big['sent'][0]:.0f}, confirmed {big['confirmed'][0]:.0f}, dropped {big['dropped'][0]:.0f}")
-    fr = m["frames"]
+    print_updates(big)
+
+
+def print_frames(fr: dict[str, list[float]]) -> None:
     print(f"\n3. loopscan({FRAMES}, {FRAME_EXPO}, cam, save=False), {FRAME_SIZE}x{FRAME_SIZE} uint32, Image tab shown")
     print(f"   distinct frames the page showed: {_f(fr['page_fps'])} frames/s (target >= 10); {_f(fr['shown'], 0)} of "
           f"{FRAMES}; the scan's own rate {_f(fr['scan_fps'])} frames/s")  # fmt: skip
-    print(f"   page updates over the runs: sent {fr['sent'][0]:.0f}, confirmed {fr['confirmed'][0]:.0f}, dropped {fr['dropped'][0]:.0f}")
-    print(f"\n4. loopscan({PAGES_POINTS}, 0, diode), 0 and {PAGES} open pages (one Chromium, {PAGES} windows), alternating")
-    for suffix, label in (("", "every process on any core"), ("_pinned", "browsers on CPU 1, the rest on CPU 0")):
-        if f"pages0{suffix}" in m:
-            print_pages_cost(m[f"pages0{suffix}"], m[f"pages{PAGES}{suffix}"], label)
+    print_updates(fr)
 
 
-def print_pages_cost(none: dict[str, list[float]], ten: dict[str, list[float]], label: str) -> None:
-    ratio = statistics.median(ten["wall_s"]) / statistics.median(none["wall_s"])
-    print(f"   {label}: wall with 0 pages {_f(none['wall_s'], 2)} s, with {PAGES} pages {_f(ten['wall_s'], 2)} s; "
-          f"ratio of medians {ratio:.3f} (target <= 1.05)")  # fmt: skip
+def print_updates(figures: dict[str, list[float]]) -> None:
+    sent, confirmed, dropped = (figures[key][0] for key in ("sent", "confirmed", "dropped"))
+    print(f"   the page's updates over the runs: sent {sent:.0f}, confirmed {confirmed:.0f}, dropped {dropped:.0f}")
+
+
+def print_pages_cost(m: dict[str, list[float]], label: str) -> None:
+    none, ten = (statistics.median(m[f"{count} wall_s"]) for count in (0, PAGES))
+    print(f"   {label}: wall with 0 pages {_f(m['0 wall_s'], 2)} s, with {PAGES} pages {_f(m[f'{PAGES} wall_s'], 2)} s; "
+          f"ratio of medians {ten / none:.3f} (target <= 1.05)")  # fmt: skip
     print(f"      CPU seconds during the scan, 0 pages / {PAGES} pages:")
-    for key in (k for k in ten if k.startswith("cpu ")):
-        print(f"        {key[4:]:20} {_f(none[key], 2):>20} / {_f(ten[key], 2)}")
-    print(f"      page updates per run, summed over the {PAGES} pages: sent {_f(ten['sent'], 0)}, confirmed "
-          f"{_f(ten['confirmed'], 0)}, dropped {_f(ten['dropped'], 0)}")  # fmt: skip
+    for key in (k[2:] for k in m if k.startswith("0 cpu ")):
+        print(f"        {key[4:]:20} {_f(m[f'0 {key}'], 2):>20} / {_f(m[f'{PAGES} {key}'], 2)}")
+    print(f"      page updates per run, summed over the {PAGES} pages: sent {_f(m[f'{PAGES} sent'], 0)}, confirmed "
+          f"{_f(m[f'{PAGES} confirmed'], 0)}, dropped {_f(m[f'{PAGES} dropped'], 0)}")  # fmt: skip
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+    main_greenlet = gevent.getcurrent()  # SIGTERM: stop what the bench started (the finally blocks), then end
+    gevent.signal_handler(signal.SIGTERM, lambda: main_greenlet.throw(SystemExit(128 + signal.SIGTERM)))
+    print(f"Medians of {runs} runs, (min-max) across runs, on {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}.",
+          flush=True)  # fmt: skip
+    printers = {"latency": print_latency, "big": print_big, "frames": print_frames}
+    for part, figures in measure(runs):
+        if part in printers:
+            printers[part](figures)
+        else:
+            if part == "shared":
+                print(f"\n4. loopscan({PAGES_POINTS}, 0, diode), 0 and {PAGES} open pages (one Chromium, {PAGES} windows), alternating")
+            print_pages_cost(figures, "every process on any core" if part == "shared" else "browsers on CPU 1, the rest on CPU 0")
+        print(f"   (load average {os.getloadavg()[0]:.2f} after this part)", flush=True)
 
 
 if __name__ == "__main__":
