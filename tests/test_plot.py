@@ -23,6 +23,7 @@ import gevent
 import numpy as np
 import pytest
 import redis
+from bokeh.palettes import Viridis256
 from selenium.webdriver.common.keys import Keys
 
 from bliss_shell.comm import EmbeddedRedis
@@ -37,6 +38,7 @@ from simulator_server import SimulatorServer, free_port
 from terminal import run_bliss
 
 CAMERA = "id00/limaccds/plotcam"
+VIRIDIS = [colour.lower() for colour in Viridis256]  # the image colours, as shown_colours() spells them
 
 
 def viewer_status(url: str) -> dict:
@@ -121,17 +123,14 @@ def test_plotselect_at_the_prompt_changes_the_drawn_counter_and_cen_marks_the_cu
     session["ascan"](session["roby"], 0, 9, 30, 0.01, session["diode"], session["sim_ct_gauss"])
     browser.wait("model('curve_source').data.x.length == 30", "the scan's 30 points")
 
-    def drawn() -> list[str]:
-        return browser.js("['diode', 'sim_ct_gauss'].filter((name) => model(name + ':linear').visible)")
-
+    drawn = "model('curve_linear').renderers.filter((r) => r.visible && r.data_source.name == 'curve_source').map((r) => r.glyph.y.field).join()"
     session["plotselect"](session["sim_ct_gauss"])
-    browser.wait("model('sim_ct_gauss:linear').visible && !model('diode:linear').visible", "sim_ct_gauss alone")
-    assert drawn() == ["sim_ct_gauss"]
+    browser.wait(f"{drawn} == 'sim_ct_gauss'", "sim_ct_gauss alone")
     centre = session["cen"]()
     browser.wait(f"model('marker').visible && model('marker').location == {centre!r}", f"the cen mark at {centre}")
     assert "cen sim_ct_gauss" in browser.js("model('marker_label').text")
     session["plotselect"](session["diode"])
-    browser.wait("model('diode:linear').visible && !model('sim_ct_gauss:linear').visible", "diode alone")
+    browser.wait(f"{drawn} == 'diode'", "diode alone")
     assert browser.js("model('counters').active") == [0]
     browser.screenshot("plotselect")
 
@@ -196,9 +195,27 @@ def test_the_pixel_under_the_mouse_is_the_value_get_image_reads_and_the_slider_s
     browser.mouse_to("image", 20.5, 30.5)
     shown = browser.wait("model('pixel').text.startsWith('pixel x=20 y=30') && model('pixel').text", "frame 0's pixel")
     assert shown == f"pixel x=20 y=30: {frames.get_image(0)[30, 20]}"
+    frame = frames.get_image(0)
+    linear = shown_colours(browser)
+    assert linear.shape == frame.shape
+    assert linear[np.unravel_index(frame.argmax(), frame.shape)] == VIRIDIS[-1]
+    assert linear[np.unravel_index(frame.argmin(), frame.shape)] == VIRIDIS[0]
+    faint = np.unravel_index(np.argsort(frame, axis=None)[frame.size // 2], frame.shape)  # the median pixel
     browser.js("(() => { model('colormap').active = 1; return 1 })()")
-    browser.wait("model('image').renderers[0].glyph.color_mapper.type == 'LogColorMapper'", "the log colormap")
+    browser.wait("model('image').right[0].color_mapper.type == 'LogColorMapper'", "the log colour bar")
+    deadline = time.monotonic() + 30
+    while (log := shown_colours(browser))[faint] == linear[faint] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert VIRIDIS.index(log[faint]) > VIRIDIS.index(linear[faint])  # log lifts the faint part
+    assert log[np.unravel_index(frame.argmax(), frame.shape)] == VIRIDIS[-1]
     browser.screenshot("lima")
+
+
+def shown_colours(browser: Browser) -> np.ndarray:
+    """The Image tab's pixels as '#rrggbb' (they are sent coloured, as little-endian RGBA words)."""
+    shape = browser.js("[model('frame_source').data.image[0].shape[0], model('frame_source').data.image[0].shape[1]]")
+    words = np.array(browser.js("Array.from(model('frame_source').data.image[0])"), dtype=np.uint32).reshape(shape)
+    return np.vectorize(lambda w: f"#{w & 0xFF:02x}{(w >> 8) & 0xFF:02x}{(w >> 16) & 0xFF:02x}")(words)
 
 
 def test_a_scan_that_left_redis_opens_from_its_file(session, viewer, browser, redis_client):

@@ -92,14 +92,24 @@ def make_frame(index: int, full: np.ndarray) -> Frame:
     """Bin a large frame for the page (mean of blocks) and histogram its values."""
     full = np.asarray(full)
     step = max(1, -(-max(full.shape) // DISPLAY_PIXELS))
-    if step > 1:
-        height, width = (full.shape[0] // step) * step, (full.shape[1] // step) * step
-        shown = full[:height, :width].reshape(height // step, step, width // step, step).mean(axis=(1, 3))
-    else:
-        shown = full
-    shown = np.ascontiguousarray(shown, dtype=np.float32)
+    shown = _bin(full, step) if step > 1 else np.ascontiguousarray(full, dtype=np.float32)
     counts, edges = np.histogram(shown[np.isfinite(shown)], bins=128)
     return Frame(index, full, shown, (counts, edges))
+
+
+def _bin(full: np.ndarray, step: int) -> np.ndarray:
+    """Mean of ``step`` x ``step`` blocks, as float32: sums of strided slices (a third of the time of a reshaped
+    mean, which reduces over non-contiguous axes)."""
+    height, width = (full.shape[0] // step) * step, (full.shape[1] // step) * step
+    full = full[:height, :width]
+    columns = full[:, 0::step].astype(np.float32)
+    for offset in range(1, step):
+        columns += full[:, offset::step]
+    shown = columns[0::step].copy()
+    for offset in range(1, step):
+        shown += columns[offset::step]
+    shown *= np.float32(1 / (step * step))
+    return shown
 
 
 class ScanFeed:

@@ -19,6 +19,7 @@ from bokeh.models import CheckboxGroup, ColorBar, ColumnDataSource, Div, LinearC
 from bokeh.palettes import Viridis256
 from bokeh.plotting import figure
 
+from .colormap import colorize
 from .feed import Frame, ScanFeed, make_frame
 
 
@@ -36,8 +37,8 @@ class ImagePanel:
         self.log_mapper = LogColorMapper(palette=Viridis256, name="log_mapper")
         self.plot = figure(name="image", tools=TOOLS, height=560, width=600, match_aspect=True, active_scroll="wheel_zoom")
         self.plot.y_range.flipped = True  # row 0 at the top, as detectors are shown
-        self.glyph = self.plot.image("image", x=0, y=0, dw="dw", dh="dh", source=self.frame_source,
-                                     color_mapper=self.linear_mapper).glyph  # fmt: skip
+        # Coloured here (see colormap.py); the mappers give the colour bar its scale.
+        self.plot.image_rgba("image", x=0, y=0, dw="dw", dh="dh", source=self.frame_source)
         self.plot.on_event(MouseMove, self._on_pixel)
         self.colorbar = ColorBar(color_mapper=self.linear_mapper)
         self.plot.add_layout(self.colorbar, "right")
@@ -97,15 +98,13 @@ class ImagePanel:
 
     def _draw(self, frame: Frame) -> None:
         self._frame = frame
-        height, width = frame.full.shape[:2]
-        self.frame_source.data = {"image": [frame.shown], "dw": [width], "dh": [height]}
         counts, edges = frame.histogram
         self.histogram_source.data = {"left": edges[:-1], "right": edges[1:], "count": counts}
         self.plot.title.text = f"frame {frame.index}"
         self._apply_colormap()
 
     def _apply_colormap(self) -> None:
-        """Linear or log; the range typed in, else the frame's (its positive part for log)."""
+        """Colour the frame, linear or log; the range typed in, else the frame's (its positive part for log)."""
         mapper = self.log_mapper if self.colormap.active == 1 else self.linear_mapper
         low = high = None
         if not self.autoscale.active:
@@ -117,8 +116,12 @@ class ImagePanel:
             if finite.size:
                 low, high = float(finite.min()), float(finite.max())
         mapper.update(low=low, high=high)
-        self.glyph.color_mapper = mapper
         self.colorbar.color_mapper = mapper
+        frame = self._frame
+        if frame is not None:
+            height, width = frame.full.shape[:2]
+            pixels = colorize(frame.shown, low, high, log=mapper is self.log_mapper)
+            self.frame_source.data = {"image": [pixels], "dw": [width], "dh": [height]}
 
 
 def _number(text: str) -> float | None:

@@ -6,10 +6,13 @@ the last updates (``MAX_UNCONFIRMED``), the page skips that refresh and counts i
 the next one it sends carries the newest state, so a slow or stopped browser costs nothing but
 its own freshness.
 
+Every update costs the browser a redraw, and the viewer its encoding: the open pages share
+``UPDATES_PER_SECOND``. One page is updated every ``REFRESH_MS``, ten pages twice a second each.
+
 Example
 -------
 >>> from bokeh.document import Document
->>> page = Page(Document(), watch)
+>>> page = Page(Document(), watch, open_pages=lambda: 1)
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from __future__ import annotations
 import itertools
 import time
 from html import escape
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from bokeh.core.properties import Int, value
 from bokeh.events import DocumentReady, RangesUpdate, Reset
 from bokeh.layouts import column, row
+from bokeh.model import DataModel
 from bokeh.models import (
     CheckboxGroup,
     ColorBar,
@@ -30,6 +36,8 @@ from bokeh.models import (
     Div,
     HoverTool,
     Label,
+    Legend,
+    LegendItem,
     LinearColorMapper,
     MultiSelect,
     RadioButtonGroup,
@@ -38,6 +46,7 @@ from bokeh.models import (
     Tabs,
 )
 from bokeh.palettes import Category10_10, Viridis256
+
 from bokeh.plotting import figure
 
 from .decimate import FULL_POINTS, decimate
@@ -46,18 +55,28 @@ from .image_panel import TOOLS, ImagePanel
 from .reader import ScanEntry, SessionWatch
 
 REFRESH_MS = 50
+UPDATES_PER_SECOND = 20  # shared by the viewer's open pages
 MAX_UNCONFIRMED = 2  # updates sent that the browser has not confirmed: beyond, refreshes are dropped
 DECIMATED_PERIOD = 0.5  # s between redraws of a decimated curve while points come
 STATUS_PERIOD = 0.5  # s between updates of the status line's point count (each one re-lays the page out)
 TABS = ("Curves", "Map", "Spectra", "Image")
 
 
+class UpdateClock(DataModel):
+    """The number of the server's newest update (``sent``) and of the newest one the browser applied (``seen``)."""
+
+    sent = Int(0)
+    seen = Int(0)
+
+
 class Page:
     """The widgets of one page and what they show; ``refresh`` runs in the page's own periodic callback."""
 
-    def __init__(self, doc: Any, watch: SessionWatch):
+    def __init__(self, doc: Any, watch: SessionWatch, open_pages: Callable[[], int]):
         self.doc = doc
         self.watch = watch
+        self._open_pages = open_pages
+        self._sent_at = 0.0
         self.sent = 0
         self.confirmed = 0
         self.dropped = 0
@@ -74,9 +93,10 @@ class Page:
         self._status_at = 0.0
         self._spectra_drawn = 0  # spectra of the shown scan drawn so far
         self._counters: list[str] = []
-        self._lines: dict[str, list[Any]] = {}
+        self._lines: dict[str, list[tuple[Any, LegendItem]]] = {"linear": [], "log": []}  # by figure: see _line
         self._build()
         doc.add_root(self.layout)
+        doc.add_root(self.clock)
         doc.title = f"{watch.session} - bliss_shell plots"
         doc.add_periodic_callback(self.refresh, REFRESH_MS)
 
@@ -93,29 +113,33 @@ class Page:
         self.y_scale = RadioButtonGroup(name="y_scale", labels=["linear", "log"], active=0)
         self.y_scale.on_change("active", lambda attr, old, new: self._show_y_scale())
         # Confirmation of updates: the browser copies each update's number back (see the module's doc).
-        self.clock = Div(name="clock", text="0", visible=False)
-        self.confirm = Div(name="confirm", text="0", visible=False)
+        # A data model, not a widget: a widget's change lays the whole page out again.
+        self.clock = UpdateClock(name="clock")
         # setTimeout: a change made while the browser applies the server's update would not be sent back.
-        confirm = CustomJS(args={"clock": self.clock, "confirm": self.confirm},
-                           code="const seen = clock.text; setTimeout(() => { confirm.text = seen }, 0)")  # fmt: skip
-        self.clock.js_on_change("text", confirm)
+        confirm = CustomJS(args={"clock": self.clock},
+                           code="const sent = clock.sent; setTimeout(() => { clock.seen = sent }, 0)")  # fmt: skip
+        self.clock.js_on_change("sent", confirm)
         self.doc.js_on_event(DocumentReady, confirm)  # the state the page opened with counts as seen
-        self.confirm.on_change("text", self._on_confirm)
+        self.clock.on_change("seen", self._on_confirm)
         tabs = [TabPanel(child=child, title=title)
                 for title, child in zip(TABS, (self._build_curves(), self._build_map(), self._build_spectra(), self.image.layout))]  # fmt: skip
         self.tabs = Tabs(tabs=tabs, name="tabs")
         side = column(Div(text="<b>Scans</b> (newest first; click one to show it)"), self.scan_list,
                       Div(text="<b>Counters</b>"), self.counter_boxes)  # fmt: skip
-        self.layout = column(self.status, row(side, self.tabs), self.clock, self.confirm, sizing_mode="stretch_width")
+        self.layout = column(self.status, row(side, self.tabs), sizing_mode="stretch_width")
 
     def _build_curves(self) -> Any:
         self.curve_source = ColumnDataSource({"x": []}, name="curve_source")
+        self._parked = ColumnDataSource({"x": []}, name="parked_lines")
+        self.legends: dict[str, Legend] = {}
         self.curves = {}
         for scale in ("linear", "log"):
             plot = figure(name=f"curve_{scale}", y_axis_type=scale, tools=TOOLS, height=460, width=880,
                           active_scroll="wheel_zoom", visible=scale == "linear")  # fmt: skip
             plot.add_tools(HoverTool(tooltips=[("x", "$x{0.[0000]}"), ("y", "$y{0.[0000]}")], mode="mouse"))
             plot.scatter("x", "x", source=self.curve_source, visible=False)  # the source is in the page before any line
+            self.legends[scale] = Legend(items=[], click_policy="hide", name=f"legend_{scale}")
+            plot.add_layout(self.legends[scale])
             plot.on_event(RangesUpdate, self._on_zoom)
             plot.on_event(Reset, self._on_reset)
             self.curves[scale] = plot
@@ -151,8 +175,8 @@ class Page:
 
     # -- events from the browser -------------------------------------------------------
 
-    def _on_confirm(self, attr: str, old: str, new: str) -> None:
-        self.confirmed = max(self.confirmed, int(new))
+    def _on_confirm(self, attr: str, old: int, new: int) -> None:
+        self.confirmed = max(self.confirmed, new)
 
     def _on_pick(self, attr: str, old: list[str], new: list[str]) -> None:
         picked = [db_name for db_name in new if db_name not in old] or new
@@ -186,6 +210,9 @@ class Page:
         if self.sent - self.confirmed >= MAX_UNCONFIRMED:
             self.dropped += 1
             return
+        now = time.monotonic()
+        if now - self._sent_at < self._open_pages() / UPDATES_PER_SECOND - REFRESH_MS / 2000:
+            return  # this page's share of the updates is spent (half a tick early is on time)
         watch_version, feed = self.watch.version, self._feed
         news = watch_version != self._watch_version or (feed is not None and feed.version != self._feed_version)
         if not news and not (self._drawn < 0 and self._decimated_at == 0.0):
@@ -199,7 +226,8 @@ class Page:
                 self._feed_version = self._feed.version
                 self._refresh_scan(self._feed)
             self.sent += 1
-            self.clock.text = str(self.sent)
+            self._sent_at = now
+            self.clock.sent = self.sent
         finally:
             self.doc.unhold()
 
@@ -283,22 +311,10 @@ class Page:
             self._refresh_status(self.watch.listed())
 
     def _set_counters(self, counters: list[str]) -> None:
-        """A new set of counters (a new scan): one line per counter and scale, hidden unless chosen."""
+        """A new set of counters (a new scan): their columns, and the boxes to choose them."""
         self._counters = list(counters)
         self.curve_source.data = {"x": [], **{name: [] for name in counters}}
         self._drawn = 0
-        for plot in self.curves.values():
-            plot.renderers = [r for r in plot.renderers if not any(r in lines for lines in self._lines.values())]
-            for legend in plot.legend:
-                legend.items = []
-        self._lines = {}
-        colors = itertools.cycle(Category10_10)
-        for name in counters:
-            color = next(colors)
-            self._lines[name] = [plot.line("x", name, source=self.curve_source, color=color, line_width=1.5,
-                                           legend_label=name, name=f"{name}:{scale}") for scale, plot in self.curves.items()]  # fmt: skip
-        for plot in self.curves.values():
-            plot.legend.click_policy = "hide"
         self.counter_boxes.labels = counters
         self._choose_counters(self._selection or [])
 
@@ -313,16 +329,40 @@ class Page:
         return [self._counters[i] for i in self.counter_boxes.active if i < len(self._counters)]
 
     def _show_lines(self) -> None:
-        chosen = set(self._chosen())
-        for name, lines in self._lines.items():
-            for line in lines:
-                line.visible = name in chosen
-        for plot in self.curves.values():
-            plot.title.text = ", ".join(self._chosen())
+        """One line per chosen counter, in the shown figure only. The browser redraws every line its source
+        feeds at each update, hidden or not: lines not shown are parked on an empty source."""
+        chosen = self._chosen()
+        colors = dict(zip(self._counters, itertools.cycle(Category10_10)))
+        for scale, plot in self.curves.items():
+            shown = chosen if scale == self._scale() else []
+            for slot in range(max(len(self._lines[scale]), len(shown))):
+                line, item = self._line(scale, slot)
+                if slot < len(shown):
+                    line.glyph.update(y=shown[slot], line_color=colors[shown[slot]])
+                    line.update(data_source=self.curve_source, visible=True)
+                    item.label = value(shown[slot])
+                else:
+                    line.glyph.y = "x"
+                    line.update(data_source=self._parked, visible=False)
+            self.legends[scale].items = [item for _, item in self._lines[scale][: len(shown)]]
+            plot.title.text = ", ".join(chosen)
+
+    def _line(self, scale: str, slot: int) -> tuple[Any, LegendItem]:
+        """The figure's ``slot``-th line and its legend entry, made once: the browser keeps every model it was
+        ever sent, so lines are reused, never replaced."""
+        lines = self._lines[scale]
+        while len(lines) <= slot:
+            line = self.curves[scale].line("x", "x", source=self._parked, line_width=1, visible=False)
+            lines.append((line, LegendItem(label=value(""), renderers=[line])))
+        return lines[slot]
+
+    def _scale(self) -> str:
+        return list(self.curves)[self.y_scale.active]
 
     def _show_y_scale(self) -> None:
-        for index, plot in enumerate(self.curves.values()):
-            plot.visible = index == self.y_scale.active
+        for scale, plot in self.curves.items():
+            plot.visible = scale == self._scale()
+        self._show_lines()
 
     def _feed_x(self) -> np.ndarray | None:
         feed = self._feed

@@ -115,7 +115,9 @@ class Viewer:
                 "redis": self.watch.redis_problem or "ok", "scans": len(self.watch.scans), "pages": pages}  # fmt: skip
 
     def _new_page(self, doc: Any) -> None:
-        self._pages.add(Page(doc, self.watch))
+        page = Page(doc, self.watch, open_pages=lambda: len(self._pages))
+        self._pages.add(page)
+        doc.on_session_destroyed(lambda context: self._pages.discard(page))
 
 
 def _free_port(address: str) -> int:
