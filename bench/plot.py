@@ -25,7 +25,7 @@ median of ``runs`` runs with its min-max spread, and the machine's load:
    process used during the scan (this process runs the scan). Twice: every process free to run on every core
    (the browsers compete with the scan, as on a beamline machine that also shows the pages), then pinned: the
    browsers on CPU 1, the scan, servers, Redis and viewer on CPU 0 (as when the pages are open on other
-   machines; both sides of that ratio run on one core). A closed page's session lives on 10 to 15 s in the
+   machines; both sides of that ratio run on one core). A closed page's session lives on up to 6 s in the
    viewer: each 0-page run starts ``SESSION_LINGER`` after the pages closed.
 
 Pages count their updates: ``/status`` gives sent, confirmed and dropped (an update skipped because the
@@ -80,7 +80,7 @@ CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1400,1000")  # fmt: skip
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-SESSION_LINGER = 20.0  # s: Bokeh discards a closed page's session 10 to 15 s after it closed; its refreshes run until then
+SESSION_LINGER = 10.0  # s: the viewer discards a closed page's session 5 to 6 s after it closed; its refreshes run until then
 
 CONFIG = f"""
 - name: bench_plot_devices

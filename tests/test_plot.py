@@ -31,6 +31,7 @@ from bliss_shell.comm.embedded_redis import redis_server_binary
 from bliss_shell.config import ConfigRoot
 from bliss_shell.data import get_node
 from bliss_shell.data.retention import remove_scan
+from bliss_shell.plot.decimate import COLUMNS, FULL_POINTS
 from bliss_shell.plot.launcher import start_viewer
 from browser import Browser
 from conftest import BEAMLINE, open_session
@@ -133,6 +134,28 @@ def test_plotselect_at_the_prompt_changes_the_drawn_counter_and_cen_marks_the_cu
     browser.wait(f"{drawn} == 'diode'", "diode alone")
     assert browser.js("model('counters').active") == [0]
     browser.screenshot("plotselect")
+
+
+def test_a_long_curve_comes_decimated_and_every_point_comes_once_zoomed_in(session, viewer, browser):
+    browser.open(viewer())
+    scan = session["loopscan"](3 * FULL_POINTS, 0, session["diode"], save=False)
+    browser.wait(f"model('status').text.includes('done, {3 * FULL_POINTS}/{3 * FULL_POINTS} points')", "the scan done")
+    x, diode = scan.get_data()["elapsed_time"], scan.get_data()["diode"]
+    held = browser.wait(f"model('curve_source').data.x.length < {FULL_POINTS} && model('curve_source').data.x.length",
+                        "the decimated curve")  # fmt: skip
+    assert held >= 2 * COLUMNS
+    shown = page_array(browser, "curve_source", "x")
+    assert x[np.argmax(diode)] in shown and x[np.argmin(diode)] in shown  # the highest and lowest points are drawn
+    first = FULL_POINTS // 2
+    low, high = float(x[first]), float(x[first + FULL_POINTS // 2 - 1])
+    # what the zoom tools do at the end of a zoom: set the x range, then tell the viewer the ranges changed
+    browser.js(f"""(() => {{ const plot = model('curve_linear'); plot.x_range.setv({{start: {low!r}, end: {high!r}}});
+                  viewOf(plot).trigger_ranges_update_event(); return 1 }})()""")  # fmt: skip
+    browser.wait(f"model('curve_source').data.x.length == {FULL_POINTS // 2}", "every point of the zoomed window")
+    assert np.array_equal(page_array(browser, "curve_source", "x"), x[first : first + FULL_POINTS // 2])
+    assert np.array_equal(page_array(browser, "curve_source", "diode"), diode[first : first + FULL_POINTS // 2])
+    browser.js("(() => { viewOf(model('curve_linear')).reset(); return 1 })()")  # the reset tool
+    browser.wait(f"model('curve_source').data.x.length == {held}", "the whole curve, decimated again")
 
 
 def test_a_mesh_fills_its_map_point_by_point(session, viewer, browser):

@@ -36,13 +36,13 @@ def decimate(x: np.ndarray, ys: dict[str, np.ndarray], low: float | None, high: 
 def _extremes(inside: np.ndarray, ys: list[np.ndarray], columns: int) -> np.ndarray:
     """Of each run of about ``len(inside) / columns`` indexes, those of every channel's min and max, in order."""
     size = -(-len(inside) // columns)
-    starts = np.arange(0, len(inside), size)
-    block = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(inside))))
+    whole = len(inside) // size * size  # the runs of exactly ``size``; the rest is one shorter run
     picked = [inside[[0, -1]]]
     for y in ys:
         values = y[inside]
-        for fill, reduce in ((np.inf, np.minimum), (-np.inf, np.maximum)):
+        for fill, pick in ((np.inf, np.argmin), (-np.inf, np.argmax)):
             filled = np.where(np.isnan(values), fill, values)  # NaN (a failed read) never hides a value
-            hits = np.flatnonzero(filled == reduce.reduceat(filled, starts)[block])
-            picked.append(inside[hits[np.unique(block[hits], return_index=True)[1]]])
+            runs = pick(filled[:whole].reshape(-1, size), axis=1) + np.arange(0, whole, size)
+            rest = [whole + pick(filled[whole:])] if whole < len(inside) else []
+            picked.append(inside[np.concatenate([runs, rest]).astype(np.intp)])
     return np.unique(np.concatenate(picked))

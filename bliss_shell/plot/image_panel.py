@@ -17,13 +17,10 @@ from bokeh.events import MouseMove
 from bokeh.layouts import column, row
 from bokeh.models import CheckboxGroup, ColorBar, ColumnDataSource, Div, LinearColorMapper, LogColorMapper, RadioButtonGroup, Slider, TextInput
 from bokeh.palettes import Viridis256
-from bokeh.plotting import figure
 
 from .colormap import colorize
 from .feed import Frame, ScanFeed, make_frame
-
-
-TOOLS = "pan,wheel_zoom,box_zoom,reset,save,crosshair"
+from .figures import live_figure
 
 
 class ImagePanel:
@@ -35,7 +32,7 @@ class ImagePanel:
         self.frame_source = ColumnDataSource({"image": [], "dw": [], "dh": []}, name="frame_source")
         self.linear_mapper = LinearColorMapper(palette=Viridis256, name="linear_mapper")
         self.log_mapper = LogColorMapper(palette=Viridis256, name="log_mapper")
-        self.plot = figure(name="image", tools=TOOLS, height=560, width=600, match_aspect=True, active_scroll="wheel_zoom")
+        self.plot = live_figure(name="image", height=560, width=600, match_aspect=True, active_scroll="wheel_zoom")
         self.plot.y_range.flipped = True  # row 0 at the top, as detectors are shown
         # Coloured here (see colormap.py); the mappers give the colour bar its scale.
         self.plot.image_rgba("image", x=0, y=0, dw="dw", dh="dh", source=self.frame_source)
@@ -49,7 +46,7 @@ class ImagePanel:
         for widget, attr in ((self.colormap, "active"), (self.autoscale, "active"), (self.vmin, "value"), (self.vmax, "value")):
             widget.on_change(attr, lambda attr, old, new: self._apply_colormap())
         self.histogram_source = ColumnDataSource({"left": [], "right": [], "count": []}, name="histogram_source")
-        self.histogram = figure(name="histogram", tools="pan,wheel_zoom,reset", height=200, width=400, title="histogram")
+        self.histogram = live_figure(name="histogram", tools="pan,wheel_zoom,reset", height=200, width=400, title="histogram")
         self.histogram.quad(left="left", right="right", top="count", bottom=0, source=self.histogram_source)
         self.pixel = Div(name="pixel", text="pixel: move the mouse over the image")
         self.slider = Slider(name="frame", title="frame", start=0, end=1, value=0, step=1, disabled=True, width=500)

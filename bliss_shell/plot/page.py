@@ -47,11 +47,11 @@ from bokeh.models import (
 )
 from bokeh.palettes import Category10_10, Viridis256
 
-from bokeh.plotting import figure
 
 from .decimate import FULL_POINTS, decimate
 from .feed import ScanFeed
-from .image_panel import TOOLS, ImagePanel
+from .figures import live_figure
+from .image_panel import ImagePanel
 from .reader import ScanEntry, SessionWatch
 
 REFRESH_MS = 50
@@ -95,8 +95,10 @@ class Page:
         self._counters: list[str] = []
         self._lines: dict[str, list[tuple[Any, LegendItem]]] = {"linear": [], "log": []}  # by figure: see _line
         self._build()
+        doc.add_root(self.status)  # a root of its own: a change of its text lays out only itself
         doc.add_root(self.layout)
         doc.add_root(self.clock)
+        doc.add_root(self.curve_source)  # in the page before any line draws it (a line costs a redraw)
         doc.title = f"{watch.session} - bliss_shell plots"
         doc.add_periodic_callback(self.refresh, REFRESH_MS)
 
@@ -126,7 +128,7 @@ class Page:
         self.tabs = Tabs(tabs=tabs, name="tabs")
         side = column(Div(text="<b>Scans</b> (newest first; click one to show it)"), self.scan_list,
                       Div(text="<b>Counters</b>"), self.counter_boxes)  # fmt: skip
-        self.layout = column(self.status, row(side, self.tabs), sizing_mode="stretch_width")
+        self.layout = row(side, self.tabs, sizing_mode="stretch_width")
 
     def _build_curves(self) -> Any:
         self.curve_source = ColumnDataSource({"x": []}, name="curve_source")
@@ -134,10 +136,9 @@ class Page:
         self.legends: dict[str, Legend] = {}
         self.curves = {}
         for scale in ("linear", "log"):
-            plot = figure(name=f"curve_{scale}", y_axis_type=scale, tools=TOOLS, height=460, width=880,
+            plot = live_figure(name=f"curve_{scale}", y_axis_type=scale, height=460, width=880,
                           active_scroll="wheel_zoom", visible=scale == "linear")  # fmt: skip
             plot.add_tools(HoverTool(tooltips=[("x", "$x{0.[0000]}"), ("y", "$y{0.[0000]}")], mode="mouse"))
-            plot.scatter("x", "x", source=self.curve_source, visible=False)  # the source is in the page before any line
             self.legends[scale] = Legend(items=[], click_policy="hide", name=f"legend_{scale}")
             plot.add_layout(self.legends[scale])
             plot.on_event(RangesUpdate, self._on_zoom)
@@ -154,7 +155,7 @@ class Page:
     def _build_map(self) -> Any:
         self.map_source = ColumnDataSource({"x": [], "y": [], "value": []}, name="map_source")
         self.map_mapper = LinearColorMapper(palette=Viridis256)
-        self.map_plot = figure(name="map", tools=TOOLS, height=560, width=700, match_aspect=True)
+        self.map_plot = live_figure(name="map", height=560, width=700, match_aspect=True)
         self.map_rects = self.map_plot.rect("x", "y", width=1, height=1, source=self.map_source,
                                             fill_color={"field": "value", "transform": self.map_mapper}, line_color=None)  # fmt: skip
         self.map_plot.add_tools(HoverTool(tooltips=[("x", "@x"), ("y", "@y"), ("value", "@value")]))
@@ -164,10 +165,10 @@ class Page:
 
     def _build_spectra(self) -> Any:
         self.spectrum_source = ColumnDataSource({"bin": [], "value": []}, name="spectrum_source")
-        self.spectrum_plot = figure(name="spectrum", tools=TOOLS, height=280, width=880, title="newest spectrum")
+        self.spectrum_plot = live_figure(name="spectrum", height=280, width=880, title="newest spectrum")
         self.spectrum_plot.line("bin", "value", source=self.spectrum_source)
         self.spectra_source = ColumnDataSource({"image": [], "dw": [], "dh": []}, name="spectra_source")
-        self.spectra_plot = figure(name="spectra", tools=TOOLS, height=280, width=880, title="spectra (point by bin)")
+        self.spectra_plot = live_figure(name="spectra", height=280, width=880, title="spectra (point by bin)")
         self.spectra_plot.image("image", x=0, y=0, dw="dw", dh="dh", source=self.spectra_source,
                                 color_mapper=LinearColorMapper(palette=Viridis256))  # fmt: skip
         self.spectra_title = Div(name="spectra_title", text="")

@@ -68,8 +68,9 @@ class Viewer:
                 port=port,
                 allow_websocket_origin=_origins(address, port),
                 extra_patterns=[("/status", _Status, {"viewer": self})],
-                unused_session_lifetime_milliseconds=10_000,
-                check_unused_sessions_milliseconds=5_000,
+                # a closed page is forgotten within 6 s (its refreshes run until then)
+                unused_session_lifetime_milliseconds=5_000,
+                check_unused_sessions_milliseconds=1_000,
             )
         except OSError as error:
             raise PortInUse(f"port {port} on {address} is already in use ({error.strerror}): choose another one "
