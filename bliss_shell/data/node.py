@@ -114,9 +114,14 @@ class DataNode:
         exclude_children: NodeFilter = None,
         wait: bool = True,
         first_index: int = 0,
+        read_period: float = 0.0,
     ) -> Iterator[Event]:
-        """Every event under this node: what exists first (in order), then, with ``wait``, what comes."""
-        return Walker(self, include_filter, exclude_children, first_index=first_index).events(wait)
+        """Every event under this node: what exists first (in order), then, with ``wait``, what comes.
+
+        ``read_period`` (s): at most one read of what comes per period. A display refreshed 20 times
+        a second loses nothing with 0.02 and reads a 1 kHz scan in 50 reads a second, not one per point.
+        """
+        return Walker(self, include_filter, exclude_children, first_index=first_index, read_period=read_period).events(wait)
 
     def walk_on_new_events(self, include_filter: NodeFilter = None, exclude_children: NodeFilter = None) -> Iterator[Event]:
         """Like ``walk_events``, from now on: nothing that already exists is yielded."""

@@ -57,6 +57,7 @@ class Walker:
         first_index: int = 0,
         nodes_only: bool = False,
         from_now: bool = False,
+        read_period: float = 0.0,
     ):
         self._root = root
         self._client = root._client
@@ -73,6 +74,8 @@ class Walker:
         self._running: dict[str, Any] = {}  # scans without END yet: their heartbeat is watched
         self._heartbeats = Heartbeats(self._client)
         self._last_heartbeat_check = 0.0
+        self._read_period = read_period
+        self._read_at = 0.0  # when the last read that had caught up returned (0: read at once)
 
     def events(self, wait: bool) -> Iterator[Event]:
         yield from self._replay(self._root, None)
@@ -148,7 +151,11 @@ class Walker:
         while self._positions:
             self._check_heartbeats()
             block = _SETTLE_MS if self._ended else int(1000 * LOOK_PERIOD) if self._running else _IDLE_MS
+            pause = self._read_at + self._read_period - time.monotonic()
+            if pause > 0:  # a reader that wants batches, not every point as it comes
+                time.sleep(pause)
             reply = self._client.xread(dict(self._positions), count=BATCH, block=block)
+            self._read_at = 0.0
             if not reply:
                 yield from self._release_ended(settled=True)
                 continue
@@ -159,6 +166,8 @@ class Walker:
                 self._positions[key] = entries[-1][0].decode()
                 full |= len(entries) == BATCH
                 batches.append((key, entries))
+            if not full:
+                self._read_at = time.monotonic()
             for kind in ("children|", "events|", "data|"):  # nodes, then PREPARED/END, then points
                 for key, entries in batches:
                     if not key.startswith(kind):

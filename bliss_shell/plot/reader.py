@@ -35,6 +35,7 @@ SETTINGS_PERIOD = 0.2  # s between reads of the plot settings (also how soon a l
 PRESENCE_PERIOD = 2.0  # s between checks that the listed scans are still in Redis
 RETRY_PERIOD = 0.5  # s between attempts while Redis is away
 FEEDS_KEPT = 6  # finished scans whose data stays loaded
+READ_PERIOD = 0.02  # s: at most 50 reads of a scan per second (a 1 kHz scan: 20 points a read, not 2)
 
 log = logging.getLogger(__name__)
 
@@ -263,7 +264,7 @@ def follow_scan(feed: ScanFeed, node: Any) -> None:
     """Read a scan's channels into the feed until its END, resuming after what the feed holds."""
     names: dict[str, str] = {}
     pending: dict[str, Any] = {}  # Lima views whose newest frame was not fetched yet (fetching is paced)
-    for event in node.walk_events(first_index=feed.points()):
+    for event in node.walk_events(first_index=feed.points(), read_period=READ_PERIOD):
         channel = event.node
         if event.type is EventType.NEW_NODE and channel.type == "channel":
             name = channel.short_name if channel.short_name not in names.values() else channel.fullname
