@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--address", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
-    os.nice(5)  # on the scans' machine, the scans come first
+    os.nice(19)  # the lowest priority: on the scans' machine, the viewer gets what the scans leave
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     url = args.redis or os.environ.get(REDIS_URL_ENV)
     if not url:

@@ -77,6 +77,7 @@ class Page:
         self.watch = watch
         self._open_pages = open_pages
         self._sent_at = 0.0
+        self._changes = 0  # changes of the document so far (``_count_change``)
         self.sent = 0
         self.confirmed = 0
         self.dropped = 0
@@ -100,6 +101,7 @@ class Page:
         doc.add_root(self.clock)
         doc.add_root(self.curve_source)  # in the page before any line draws it (a line costs a redraw)
         doc.title = f"{watch.session} - bliss_shell plots"
+        doc.on_change(self._count_change)
         doc.add_periodic_callback(self.refresh, REFRESH_MS)
 
     # -- building ----------------------------------------------------------------------
@@ -218,6 +220,7 @@ class Page:
         news = watch_version != self._watch_version or (feed is not None and feed.version != self._feed_version)
         if not news and not (self._drawn < 0 and self._decimated_at == 0.0):
             return
+        changes = self._changes
         self.doc.hold("combine")
         try:
             if watch_version != self._watch_version:
@@ -226,11 +229,15 @@ class Page:
             if self._feed is not None:
                 self._feed_version = self._feed.version
                 self._refresh_scan(self._feed)
-            self.sent += 1
-            self._sent_at = now
-            self.clock.sent = self.sent
         finally:
             self.doc.unhold()
+        if self._changes != changes:  # most news changes nothing shown (a decimated curve waits for its period)
+            self.sent += 1
+            self._sent_at = now
+            self.clock.sent = self.sent  # right behind the update: its confirmation says the update was drawn
+
+    def _count_change(self, event: Any) -> None:
+        self._changes += 1
 
     def _refresh_session(self) -> None:
         scans = self.watch.listed()
