@@ -32,6 +32,7 @@ from bliss_shell.config import ConfigRoot
 from bliss_shell.data import get_node
 from bliss_shell.data.retention import remove_scan
 from bliss_shell.plot.decimate import COLUMNS, FULL_POINTS
+from bliss_shell.plot.page import REFRESH_MS, UPDATES_PER_SECOND
 from bliss_shell.plot.launcher import start_viewer
 from browser import Browser
 from conftest import BEAMLINE, open_session
@@ -277,6 +278,27 @@ def test_closing_a_page_in_the_middle_of_a_scan_changes_nothing_for_the_scan(ses
         second.wait("model('curve_source').data.x.length == 40", "the whole scan in a new page")
     finally:
         second.close()
+
+
+def test_open_pages_share_the_viewers_updates_and_each_gets_every_point(session, viewer, tmp_path):
+    url = viewer()
+    pages = [Browser(tmp_path / f"page{n}") for n in range(3)]
+    try:
+        for page in pages:
+            page.open(url)
+        before, start = viewer_status(url)["pages"], time.monotonic()
+        scan = session["loopscan"](2000, 0.001, session["diode"], save=False)
+        after, elapsed = viewer_status(url)["pages"], time.monotonic() - start
+        sent = sum(page["sent"] for page in after) - sum(page["sent"] for page in before)
+        # each of 3 pages waits 3/UPDATES_PER_SECOND (less half a tick) between updates; one update may be on its way
+        period = len(pages) / UPDATES_PER_SECOND - REFRESH_MS / 2000
+        assert 0 < sent <= len(pages) * (elapsed / period + 1), (sent, elapsed)
+        for page in pages:  # fewer updates, and still every point
+            page.wait("model('curve_source').data.x.length == 2000 && model('status').text.includes('done')", "the scan")
+            assert np.array_equal(page_array(page, "curve_source", "diode"), scan.get_data()["diode"])
+    finally:
+        for page in pages:
+            page.close()
 
 
 def test_the_page_says_when_redis_goes_away_and_resumes_when_it_is_back(viewer, browser, tmp_path):
