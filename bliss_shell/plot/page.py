@@ -17,15 +17,14 @@ Example
 
 from __future__ import annotations
 
-import itertools
 import time
-from html import escape
 from collections.abc import Callable
+from html import escape
 from typing import Any
 
 import numpy as np
-from bokeh.core.properties import Int, value
-from bokeh.events import DocumentReady, RangesUpdate, Reset
+from bokeh.core.properties import Int
+from bokeh.events import DocumentReady
 from bokeh.layouts import column, row
 from bokeh.model import DataModel
 from bokeh.models import (
@@ -35,20 +34,14 @@ from bokeh.models import (
     CustomJS,
     Div,
     HoverTool,
-    Label,
-    Legend,
-    LegendItem,
     LinearColorMapper,
     MultiSelect,
-    RadioButtonGroup,
-    Span,
     TabPanel,
     Tabs,
 )
-from bokeh.palettes import Category10_10, Viridis256
+from bokeh.palettes import Viridis256
 
-
-from .decimate import FULL_POINTS, decimate
+from .curve_panel import CurvePanel
 from .feed import ScanFeed
 from .figures import live_figure
 from .image_panel import ImagePanel
@@ -57,7 +50,6 @@ from .reader import ScanEntry, SessionWatch
 REFRESH_MS = 50
 UPDATES_PER_SECOND = 20  # shared by the viewer's open pages
 MAX_UNCONFIRMED = 2  # updates sent that the browser has not confirmed: beyond, refreshes are dropped
-DECIMATED_PERIOD = 0.5  # s between redraws of a decimated curve while points come
 STATUS_PERIOD = 0.5  # s between updates of the status line's point count (each one re-lays the page out)
 TABS = ("Curves", "Map", "Spectra", "Image")
 
@@ -86,20 +78,16 @@ class Page:
         self._feed_version = -1
         self._newest: str | None = None
         self._selection: list[str] | None = None
-        self._window: tuple[float, float] | None = None  # the x range the user zoomed to
-        self._drawn = 0  # curve rows streamed (full resolution) or -1 (decimated)
-        self._decimated_at = 0.0
         self._map_drawn = 0
         self._mesh_shown = False
         self._status_at = 0.0
         self._spectra_drawn = 0  # spectra of the shown scan drawn so far
         self._counters: list[str] = []
-        self._lines: dict[str, list[tuple[Any, LegendItem]]] = {"linear": [], "log": []}  # by figure: see _line
         self._build()
         doc.add_root(self.status)  # a root of its own: a change of its text lays out only itself
         doc.add_root(self.layout)
         doc.add_root(self.clock)
-        doc.add_root(self.curve_source)  # in the page before any line draws it (a line costs a redraw)
+        doc.add_root(self.curve.source)  # in the page before any line draws it (a line costs a redraw)
         doc.title = f"{watch.session} - bliss_shell plots"
         doc.on_change(self._count_change)
         doc.add_periodic_callback(self.refresh, REFRESH_MS)
@@ -108,14 +96,13 @@ class Page:
 
     def _build(self) -> None:
         self.image = ImagePanel()
+        self.curve = CurvePanel()
         self.status = Div(name="status", text="", sizing_mode="stretch_width")
         # A list box (BokehJS's DataTable does not redraw a row whose value changed in place).
         self.scan_list = MultiSelect(name="scan_list", options=[], value=[], size=22, width=360)
         self.scan_list.on_change("value", self._on_pick)
         self.counter_boxes = CheckboxGroup(name="counters", labels=[], active=[])
         self.counter_boxes.on_change("active", self._on_counters)
-        self.y_scale = RadioButtonGroup(name="y_scale", labels=["linear", "log"], active=0)
-        self.y_scale.on_change("active", lambda attr, old, new: self._show_y_scale())
         # Confirmation of updates: the browser copies each update's number back (see the module's doc).
         # A data model, not a widget: a widget's change lays the whole page out again.
         self.clock = UpdateClock(name="clock")
@@ -126,33 +113,11 @@ class Page:
         self.doc.js_on_event(DocumentReady, confirm)  # the state the page opened with counts as seen
         self.clock.on_change("seen", self._on_confirm)
         tabs = [TabPanel(child=child, title=title)
-                for title, child in zip(TABS, (self._build_curves(), self._build_map(), self._build_spectra(), self.image.layout))]  # fmt: skip
+                for title, child in zip(TABS, (self.curve.layout, self._build_map(), self._build_spectra(), self.image.layout))]  # fmt: skip
         self.tabs = Tabs(tabs=tabs, name="tabs")
         side = column(Div(text="<b>Scans</b> (newest first; click one to show it)"), self.scan_list,
                       Div(text="<b>Counters</b>"), self.counter_boxes)  # fmt: skip
         self.layout = row(side, self.tabs, sizing_mode="stretch_width")
-
-    def _build_curves(self) -> Any:
-        self.curve_source = ColumnDataSource({"x": []}, name="curve_source")
-        self._parked = ColumnDataSource({"x": []}, name="parked_lines")
-        self.legends: dict[str, Legend] = {}
-        self.curves = {}
-        for scale in ("linear", "log"):
-            plot = live_figure(name=f"curve_{scale}", y_axis_type=scale, height=460, width=880,
-                          active_scroll="wheel_zoom", visible=scale == "linear")  # fmt: skip
-            plot.add_tools(HoverTool(tooltips=[("x", "$x{0.[0000]}"), ("y", "$y{0.[0000]}")], mode="mouse"))
-            self.legends[scale] = Legend(items=[], click_policy="hide", name=f"legend_{scale}")
-            plot.add_layout(self.legends[scale])
-            plot.on_event(RangesUpdate, self._on_zoom)
-            plot.on_event(Reset, self._on_reset)
-            self.curves[scale] = plot
-        self.marker = Span(location=0, dimension="height", line_color="red", line_dash="dashed", visible=False,
-                           name="marker")  # fmt: skip
-        self.marker_label = Label(x=0, y=10, y_units="screen", text="", text_color="red", visible=False, name="marker_label")
-        for plot in self.curves.values():
-            plot.add_layout(self.marker)
-            plot.add_layout(self.marker_label)
-        return column(self.y_scale, *self.curves.values())
 
     def _build_map(self) -> Any:
         self.map_source = ColumnDataSource({"x": [], "y": [], "value": []}, name="map_source")
@@ -187,24 +152,8 @@ class Page:
             self._show(picked[0])
 
     def _on_counters(self, attr: str, old: list[int], new: list[int]) -> None:
-        self._show_lines()
+        self.curve.show_lines(self._chosen())
         self._map_drawn = 0  # the map shows the first chosen counter
-
-    def _on_zoom(self, event: Any) -> None:
-        x = self._feed_x()
-        if event.x0 is None or x is None or not len(x):
-            return
-        covers_all = event.x0 <= np.nanmin(x) and event.x1 >= np.nanmax(x)
-        window = None if covers_all else (event.x0, event.x1)
-        if window != self._window:
-            self._window = window
-            if self._drawn < 0 or self._feed is not None and self._feed.points() > FULL_POINTS:
-                self._drawn = -1
-                self._decimated_at = 0.0
-
-    def _on_reset(self, event: Any) -> None:
-        self._window = None
-        self._decimated_at = 0.0
 
     # -- refreshing --------------------------------------------------------------------
 
@@ -218,7 +167,7 @@ class Page:
             return  # this page's share of the updates is spent (half a tick early is on time)
         watch_version, feed = self.watch.version, self._feed
         news = watch_version != self._watch_version or (feed is not None and feed.version != self._feed_version)
-        if not news and not (self._drawn < 0 and self._decimated_at == 0.0):
+        if not news and not self.curve.wants_redraw():
             return
         changes = self._changes
         self.doc.hold("combine")
@@ -275,13 +224,8 @@ class Page:
         self.status.text = "<br>".join(lines)
 
     def _refresh_marker(self) -> None:
-        marker = self.watch.marker
-        if marker is None or self._feed is None or marker.get("scan") != self._feed.db_name:
-            self.marker.visible = self.marker_label.visible = False
-            return
-        self.marker.update(location=marker["x"], visible=True)
-        label = f" {marker.get('tool', '')} {marker.get('counter', '')} = {marker['x']:.6g}"
-        self.marker_label.update(x=marker["x"], text=label, visible=True)
+        marker, feed = self.watch.marker, self._feed
+        self.curve.mark(marker if marker is not None and feed is not None and marker.get("scan") == feed.db_name else None)
 
     def _show(self, db_name: str) -> None:
         """Show another scan: everything drawn starts again from its first point."""
@@ -292,9 +236,8 @@ class Page:
         self.scan_list.value = [db_name]
         self._feed_version = -1
         self._counters = []
-        self._drawn = self._map_drawn = self._spectra_drawn = 0
-        self._window = None
-        self.curve_source.data = {"x": []}
+        self._map_drawn = self._spectra_drawn = 0
+        self.curve.show(feed)
         self.map_source.data = {"x": [], "y": [], "value": []}
         self.image.show(feed)
         self._mesh_shown = False
@@ -311,7 +254,7 @@ class Page:
         if counters != self._counters:
             self._set_counters(counters)
         if x_name is not None:
-            self._refresh_curves(feed, x_name)
+            self.curve.refresh(feed, x_name)
             self._refresh_map(feed)
         self._refresh_spectra(feed)
         self.image.refresh(feed)
@@ -321,8 +264,7 @@ class Page:
     def _set_counters(self, counters: list[str]) -> None:
         """A new set of counters (a new scan): their columns, and the boxes to choose them."""
         self._counters = list(counters)
-        self.curve_source.data = {"x": [], **{name: [] for name in counters}}
-        self._drawn = 0
+        self.curve.set_counters(counters)
         self.counter_boxes.labels = counters
         self._choose_counters(self._selection or [])
 
@@ -330,74 +272,11 @@ class Page:
         """Tick the counters named (plotselect's choice); none of them here: the first counter."""
         chosen = [i for i, name in enumerate(self._counters) if name in names]
         self.counter_boxes.active = chosen or ([0] if self._counters else [])
-        self._show_lines()
+        self.curve.show_lines(self._chosen())
         self._map_drawn = 0
 
     def _chosen(self) -> list[str]:
         return [self._counters[i] for i in self.counter_boxes.active if i < len(self._counters)]
-
-    def _show_lines(self) -> None:
-        """One line per chosen counter, in the shown figure only. The browser redraws every line its source
-        feeds at each update, hidden or not: lines not shown are parked on an empty source."""
-        chosen = self._chosen()
-        colors = dict(zip(self._counters, itertools.cycle(Category10_10)))
-        for scale, plot in self.curves.items():
-            shown = chosen if scale == self._scale() else []
-            for slot in range(max(len(self._lines[scale]), len(shown))):
-                line, item = self._line(scale, slot)
-                if slot < len(shown):
-                    line.glyph.update(y=shown[slot], line_color=colors[shown[slot]])
-                    line.update(data_source=self.curve_source, visible=True)
-                    item.label = value(shown[slot])
-                else:
-                    line.glyph.y = "x"
-                    line.update(data_source=self._parked, visible=False)
-            self.legends[scale].items = [item for _, item in self._lines[scale][: len(shown)]]
-            plot.title.text = ", ".join(chosen)
-
-    def _line(self, scale: str, slot: int) -> tuple[Any, LegendItem]:
-        """The figure's ``slot``-th line and its legend entry, made once: the browser keeps every model it was
-        ever sent, so lines are reused, never replaced."""
-        lines = self._lines[scale]
-        while len(lines) <= slot:
-            line = self.curves[scale].line("x", "x", source=self._parked, line_width=1, visible=False)
-            lines.append((line, LegendItem(label=value(""), renderers=[line])))
-        return lines[slot]
-
-    def _scale(self) -> str:
-        return list(self.curves)[self.y_scale.active]
-
-    def _show_y_scale(self) -> None:
-        for scale, plot in self.curves.items():
-            plot.visible = scale == self._scale()
-        self._show_lines()
-
-    def _feed_x(self) -> np.ndarray | None:
-        feed = self._feed
-        if feed is None or feed.x_name is None:
-            return None
-        return feed.scalar(feed.x_name)
-
-    def _refresh_curves(self, feed: ScanFeed, x_name: str) -> None:
-        with feed.lock:
-            points = feed.points()
-            columns = {"x": feed.scalar(x_name)[:points], **{n: feed.scalar(n)[:points] for n in self._counters}}
-        x_label = f"{x_name} [s]" if x_name == "elapsed_time" else x_name
-        for plot in self.curves.values():
-            plot.xaxis.axis_label = x_label
-        if self._drawn >= 0 and points <= FULL_POINTS and self._window is None:
-            if self._drawn == 0:  # fresh columns: a stream sent with a replaced dict would send its rows twice
-                self.curve_source.data = {name: values.copy() for name, values in columns.items()}
-            elif points > self._drawn:
-                self.curve_source.stream({name: values[self._drawn : points] for name, values in columns.items()})
-            self._drawn = points
-            return
-        now = time.monotonic()
-        if self._drawn >= 0 or now - self._decimated_at >= DECIMATED_PERIOD or feed.ended:
-            low, high = self._window or (None, None)
-            self.curve_source.data = decimate(columns["x"], {n: columns[n] for n in self._counters}, low, high)
-            self._drawn = -1
-            self._decimated_at = now
 
     def _refresh_map(self, feed: ScanFeed) -> None:
         mesh = feed.info.get("mesh")
@@ -441,6 +320,7 @@ class Page:
         self.spectra_source.data = {"image": [image], "dw": [image.shape[1]], "dh": [image.shape[0]]}
         first = count - len(rows)
         self.spectra_title.text = f"{name}: spectrum {count - 1} (newest); the image holds points {first} to {count - 1}"
+
 
 def _state(entry: ScanEntry) -> str:
     if entry.state == "failed" and entry.reason:
