@@ -37,7 +37,7 @@ def colorize(values: np.ndarray, low: float | None, high: float | None, log: boo
         low, high = np.log10(max(low, np.finfo(np.float32).tiny)), np.log10(max(high, np.finfo(np.float32).tiny))
         with np.errstate(divide="ignore", invalid="ignore"):
             values = np.log10(np.where((values > 0) | np.isnan(values), values, np.finfo(np.float32).tiny), dtype=np.float32)
-    span = high - low if high > low else 1.0
+    span = high - low if high != low else 1.0  # low above high: the scale reversed
     with np.errstate(invalid="ignore"):
         index = np.clip((values - np.float32(low)) * np.float32(len(PALETTE) / span), 0, len(PALETTE) - 1)
     nan = np.isnan(index)

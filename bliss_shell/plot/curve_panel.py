@@ -137,14 +137,18 @@ class CurvePanel:
 
     def _on_zoom(self, event: Any) -> None:
         feed = self._feed
-        x = feed.scalar(feed.x_name) if feed is not None and feed.x_name is not None else None
-        if event.x0 is None or x is None or not len(x):
+        if feed is None or event.x0 is None:
+            return
+        with feed.lock:  # the reader may be adding a channel
+            x_name, points = feed.x_name, feed.points()
+            x = feed.scalar(x_name)[:points] if x_name is not None else None
+        if x is None or not len(x):
             return
         covers_all = event.x0 <= np.nanmin(x) and event.x1 >= np.nanmax(x)
         window = None if covers_all else (event.x0, event.x1)
         if window != self._window:
             self._window = window
-            if self._drawn < 0 or feed is not None and feed.points() > FULL_POINTS:
+            if self._drawn < 0 or points > FULL_POINTS:
                 self._drawn = -1
                 self._decimated_at = 0.0
 

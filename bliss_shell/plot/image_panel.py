@@ -101,28 +101,28 @@ class ImagePanel:
         self._apply_colormap()
 
     def _apply_colormap(self) -> None:
-        """Colour the frame, linear or log; the range typed in, else the frame's (its positive part for log)."""
+        """Colour the frame, linear or log: each bound typed in, else the frame's (its positive part for log)."""
         mapper = self.log_mapper if self.colormap.active == 1 else self.linear_mapper
         low = high = None
-        if not self.autoscale.active:
-            low, high = _number(self.vmin.value), _number(self.vmax.value)
-        elif self._frame is not None:
-            finite = self._frame.shown[np.isfinite(self._frame.shown)]
+        frame = self._frame
+        if frame is not None:
+            finite = frame.shown[np.isfinite(frame.shown)]
             if mapper is self.log_mapper:
                 finite = finite[finite > 0]
             if finite.size:
                 low, high = float(finite.min()), float(finite.max())
+        if not self.autoscale.active:  # a bound left empty (or not a number) stays the frame's, as BokehJS did
+            low, high = _number(self.vmin.value, low), _number(self.vmax.value, high)
         mapper.update(low=low, high=high)
         self.colorbar.color_mapper = mapper
-        frame = self._frame
         if frame is not None:
             height, width = frame.full.shape[:2]
             pixels = colorize(frame.shown, low, high, log=mapper is self.log_mapper)
             self.frame_source.data = {"image": [pixels], "dw": [width], "dh": [height]}
 
 
-def _number(text: str) -> float | None:
+def _number(text: str, otherwise: float | None) -> float | None:
     try:
         return float(text)
     except ValueError:
-        return None
+        return otherwise
