@@ -384,6 +384,13 @@ def test_flint_starts_the_viewer_once_and_every_shell_finds_it(shell_env):
         assert viewer_status(url)["session"] == "test_session"
         again = run_bliss("--config", str(BEAMLINE), "plot", "test_session", env=shell_env)
         assert again.stdout.strip().endswith(url), again.stdout
+        pid = viewer_status(url)["pid"]
+        os.kill(pid, signal.SIGSTOP)  # too busy to answer (the viewer runs at nice 19): still the session's viewer
+        try:
+            busy = run_bliss("--config", str(BEAMLINE), "plot", "test_session", env=shell_env)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        assert busy.stdout.strip().endswith(url), busy.stdout
         stop = run_bliss("--config", str(BEAMLINE), "plot", "test_session", "--stop", env=shell_env)
         assert stop.stdout.strip() == "stopped the viewer of test_session"
     finally:

@@ -1,8 +1,8 @@
 """Find the session's viewer, or start it: what ``flint()`` and ``bliss plot SESSION`` do.
 
 The viewer records where it listens in the session's plot settings (``plot|<session>``
-``viewer``); a record whose viewer does not answer ``/status`` is stale and a new viewer
-is started. This module does not import Bokeh: the shell stays quick to start.
+``viewer``); a record whose viewer does not answer ``/status``, and is not a viewer process
+alive on this machine, is stale and a new viewer is started. This module does not import Bokeh: the shell stays quick to start.
 
 Example
 -------
@@ -54,8 +54,21 @@ def find_viewer(client: redis.Redis, session: str) -> dict | None:
         with urllib.request.urlopen(record["url"] + "status", timeout=2) as answer:
             status = json.loads(answer.read())
     except (OSError, ValueError):
-        return None
+        # At nice 19 on a busy machine the viewer may answer late: its live process on this host is still it.
+        return record if _viewer_alive_here(record) else None
     return record if status.get("session") == session else None
+
+
+def _viewer_alive_here(record: dict) -> bool:
+    """The record's process runs on this machine and is a viewer (not a later process that got its pid)."""
+    if record.get("host") != socket.gethostname():
+        return False
+    try:
+        command = Path(f"/proc/{int(record['pid'])}/cmdline").read_bytes().split(b"\0")
+        state = Path(f"/proc/{int(record['pid'])}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, KeyError, ValueError, IndexError):
+        return False
+    return b"bliss_shell.plot" in command and state != "Z"
 
 
 def start_viewer(session: str, redis_url: str, address: str, port: int, log: Path) -> str:
