@@ -9,6 +9,7 @@ Example
 
 from __future__ import annotations
 
+import time
 from html import escape
 from typing import Any
 
@@ -22,12 +23,15 @@ from .colormap import colorize
 from .feed import Frame, ScanFeed, make_frame
 from .figures import live_figure
 
+TITLE_PERIOD = 0.5  # s between updates of the frame count above the image (each one lays the page out)
+
 
 class ImagePanel:
     """Builds the tab (``layout``); ``refresh(feed)`` draws the newest frame until the scan ends."""
 
     def __init__(self) -> None:
         self._feed: ScanFeed | None = None
+        self._titled_at = 0.0  # when the frame count above the image was last written
         self._frame: Frame | None = None
         self.frame_source = ColumnDataSource({"image": [], "dw": [], "dh": []}, name="frame_source")
         self.linear_mapper = LinearColorMapper(palette=Viridis256, name="linear_mapper")
@@ -59,6 +63,7 @@ class ImagePanel:
     def show(self, feed: ScanFeed) -> None:
         """Another scan: its frames from now on."""
         self._feed, self._frame = feed, None
+        self._titled_at = 0.0
         self.slider.disabled = True
 
     def refresh(self, feed: ScanFeed) -> None:
@@ -70,7 +75,9 @@ class ImagePanel:
             frame, ready, error, ended = images.frame, images.ready, images.error, feed.ended
         if frame is not None and (self._frame is None or frame.index != self._frame.index) and self.slider.disabled:
             self._draw(frame)
-        self.title.text = f"{name}: {ready + 1} frames" + (f" ({escape(error)})" if error else "")
+        if error or ended or time.monotonic() - self._titled_at >= TITLE_PERIOD:
+            self._titled_at = time.monotonic()
+            self.title.text = f"{name}: {ready + 1} frames" + (f" ({escape(error)})" if error else "")
         if ended and self.slider.disabled and ready > 0:
             self.slider.update(start=0, end=ready, value=frame.index if frame else ready, disabled=False)
 
