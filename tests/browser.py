@@ -13,6 +13,8 @@ Example
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import json
 import shutil
 import time
@@ -68,13 +70,14 @@ class Browser:
         """The value of a JavaScript expression in the page, with ``model(name)`` and ``deep(root, selector)``."""
         return self.driver.execute_script(HELPERS + f"return ({expression});")
 
-    def wait(self, expression: str, what: str, timeout: float = 30.0) -> Any:
-        """Wait until the expression is truthy in the page; its value."""
+    def wait(self, expression: str | Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+        """Wait until the expression is truthy in the page (or the check, called here, returns something truthy);
+        its value."""
         deadline = time.monotonic() + timeout
         last: Any = None
         while time.monotonic() < deadline:
             try:
-                last = self.js(expression)
+                last = expression() if callable(expression) else self.js(expression)
             except JavascriptException as error:  # not there yet (a model or a view still missing)
                 last = error.msg
             else:

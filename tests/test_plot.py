@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import gevent
@@ -227,19 +227,25 @@ def test_the_pixel_under_the_mouse_is_the_value_get_image_reads_and_the_slider_s
     faint = np.unravel_index(np.argsort(frame, axis=None)[frame.size // 2], frame.shape)  # the median pixel
     browser.js("(() => { model('colormap').active = 1; return 1 })()")
     browser.wait("model('image').right[0].color_mapper.type == 'LogColorMapper'", "the log colour bar")
-    deadline = time.monotonic() + 30
-    while (log := shown_colours(browser))[faint] == linear[faint] and time.monotonic() < deadline:
-        time.sleep(0.05)
+    log = wait_for_colours(browser, lambda colours: colours[faint] != linear[faint], "the frame in log colours")
     assert VIRIDIS.index(log[faint]) > VIRIDIS.index(linear[faint])  # log lifts the faint part
     assert log[np.unravel_index(frame.argmax(), frame.shape)] == VIRIDIS[-1]
     # linear again, a max typed in and no min: the min stays the frame's, the median pixel and above saturate
     browser.js(f"(() => {{ model('colormap').active = 0; model('autoscale').active = []; model('vmax').value = '{frame[faint]}'; return 1 }})()")
-    deadline = time.monotonic() + 30
-    while (typed := shown_colours(browser))[faint] != VIRIDIS[-1] and time.monotonic() < deadline:
-        time.sleep(0.05)
+    typed = wait_for_colours(browser, lambda colours: colours[faint] == VIRIDIS[-1], "the median pixel saturated")
     assert typed[faint] == typed[np.unravel_index(frame.argmax(), frame.shape)] == VIRIDIS[-1]
     assert typed[np.unravel_index(frame.argmin(), frame.shape)] == VIRIDIS[0]
     browser.screenshot("lima")
+
+
+def wait_for_colours(browser: Browser, ready: Callable[[np.ndarray], bool], what: str) -> np.ndarray:
+    """The Image tab's colours (``shown_colours``) once ``ready`` holds for them."""
+
+    def check() -> tuple[np.ndarray] | None:
+        colours = shown_colours(browser)
+        return (colours,) if ready(colours) else None
+
+    return browser.wait(check, what)[0]
 
 
 def shown_colours(browser: Browser) -> np.ndarray:

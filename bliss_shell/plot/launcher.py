@@ -27,6 +27,7 @@ from pathlib import Path
 import redis
 
 from bliss_shell.comm import REDIS_URL_ENV
+from bliss_shell.comm._process import pid_runs
 from bliss_shell.data.keys import plot_key
 
 START_TIMEOUT = 60.0  # s for a new viewer to listen (imports Bokeh, connects to Redis)
@@ -60,15 +61,12 @@ def find_viewer(client: redis.Redis, session: str) -> dict | None:
 
 
 def _viewer_alive_here(record: dict) -> bool:
-    """The record's process runs on this machine and is a viewer (not a later process that got its pid)."""
-    if record.get("host") != socket.gethostname():
-        return False
+    """The record's process runs on this machine and is a viewer (not a later process that got its pid; a
+    zombie's command line is empty)."""
     try:
-        command = Path(f"/proc/{int(record['pid'])}/cmdline").read_bytes().split(b"\0")
-        state = Path(f"/proc/{int(record['pid'])}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, KeyError, ValueError, IndexError):
+        return record.get("host") == socket.gethostname() and pid_runs(int(record["pid"]), "bliss_shell.plot")
+    except (KeyError, ValueError, TypeError):
         return False
-    return b"bliss_shell.plot" in command and state != "Z"
 
 
 def start_viewer(session: str, redis_url: str, address: str, port: int, log: Path) -> str:
