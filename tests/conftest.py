@@ -21,7 +21,7 @@ import gevent  # noqa: E402
 import pytest  # noqa: E402
 import redis  # noqa: E402
 
-from bliss_shell.comm import EmbeddedRedis, use_redis  # noqa: E402
+from bliss_shell.comm import EmbeddedRedis, use_redis, use_settings_folder  # noqa: E402
 from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
 from bliss_shell.shell.namespace import show_active_mg, session_namespace  # noqa: E402
@@ -48,6 +48,14 @@ def redis_client(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
     use_redis(client)  # what get_node() and friends use in this process
     yield client
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def settings_folder(tmp_path: Path) -> Path:
+    """Every test's settings files (motor settings, measurement groups, SCAN_SAVING) in its own folder."""
+    folder = tmp_path / "settings"
+    use_settings_folder(folder)
+    return folder
 
 
 def interruptible(function, *args):

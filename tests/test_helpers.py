@@ -111,7 +111,7 @@ def test_sync_and_listings(session, capsys):
     assert lines[3] == "roby  robz  slowy"
     assert lines[4].split() == ["Name", "Shape", "Controller", "Unit"]
     assert ["c1", "0D", "sim", "mm"] == lines[8].split() and ["simu1", "1D", "(16,)", "simu1", "mm"] == lines[11].split()
-    assert lines[-2] == " * MG1: diode, diode2" and lines[-1] == "roby  robz"
+    assert lines[-3:] == [" * MG1: diode, diode2", "   MG2: c1, c2, diode", "roby  robz"]
     with pytest.raises(TypeError, match="lsobj: the pattern is a string such as 'rob\\*', not 3"):
         session["lsobj"](3)
 
@@ -142,11 +142,13 @@ def test_peak_tools_say_what_is_missing(session, capsys):
     with pytest.raises(RuntimeError, match="^cen: no scan yet in this session; run one first$"):
         session["cen"]()
     session["loopscan"](3, 0, session["diode"])
-    with pytest.raises(ValueError, match="^goto_peak: scan 1 moved no motor$"):
+    with pytest.raises(RuntimeError, match=r"^goto_peak: no scan of this session moved a motor; give one: goto_peak\(scan=SCANS\[-1\]\)$"):
         session["goto_peak"]()
+    with pytest.raises(ValueError, match="^goto_peak: scan 1 moved no motor$"):
+        session["goto_peak"](scan=session["SCANS"][-1])
     with pytest.raises(ValueError, match=r"^peak: 'c1' is not a counter of scan 1; it has diode$"):
-        session["peak"](session["c1"])
-    session["where"]()
+        session["peak"](session["c1"], scan=session["SCANS"][-1])
+    session["where"](session["SCANS"][-1])
     assert capsys.readouterr().out == "scan 1 moved no motor\n"
     session["ascan"](session["roby"], 0, 1, 2, 0, session["sim_ct_gauss"])
     with pytest.raises(ValueError, match="^fwhm: 'robz' was not scanned in scan 2$"):
@@ -155,6 +157,35 @@ def test_peak_tools_say_what_is_missing(session, capsys):
     assert capsys.readouterr().out == "roby = 1.00000  (scan 2: 0 to 1)\n"
     with pytest.raises(TypeError, match="is not a counter"):
         session["plotselect"](session["roby"])
+
+
+def test_peak_tools_use_the_last_scan_that_moved_a_motor(session):
+    roby, gauss = session["roby"], session["sim_ct_gauss"]  # mu 3.2
+    session["ascan"](roby, 0, 6, 13, 0, gauss)
+    session["ct"](0.01, gauss)  # a count after the scan, as a user checks the signal
+    session["loopscan"](2, 0, session["diode"])
+    assert abs(session["goto_peak"]() - 3.2) < 0.5 and abs(roby.position - 3.2) < 0.5
+
+
+def test_a_chosen_counter_missing_from_the_scan_is_an_error_and_nothing_moves(session):
+    roby = session["roby"]
+    session["plotselect"](session["sim_ct_gauss"])
+    session["ascan"](roby, 0, 6, 13, 0, session["diode"])
+    at = roby.position
+    with pytest.raises(ValueError, match=r"^goto_peak: sim_ct_gauss \(chosen with plotselect\) not in scan 1, which has "
+                                         r"diode; name one: goto_peak\(diode\)$"):  # fmt: skip
+        session["goto_peak"]()
+    assert roby.position == at
+    assert session["peak"](session["diode"]) in session["SCANS"][-1].get_data()["roby"]
+
+
+def test_titles_round_positions_to_the_motor_and_print_numbers_as_typed(session):
+    roby, diode = session["roby"], session["diode"]
+    assert session["ascan"](roby, 0, 0.123456789, 2, 0, diode, run=False).plan.title == "ascan roby 0 0.1235 2 0"
+    assert session["timescan"](0.1, diode, npoints=3, run=False).plan.title == "timescan 0.1 3"
+    assert session["loopscan"](10000000, 0, diode, run=False).plan.title == "loopscan 10000000 0"
+    fine = session["slowy"]  # tolerance 1e-6 in the test beamline
+    assert session["dscan"](fine, -0.0123456789, 1, 2, 0.5, diode, run=False).plan.title == "dscan slowy -0.012346 1 2 0.5"
 
 
 def test_a_flat_counter_has_no_peak(session):

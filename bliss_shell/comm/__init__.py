@@ -7,6 +7,7 @@ from .connection import REDIS_URL_ENV, RedisChoice, apply_memory_cap, choose_red
 from .embedded_redis import EmbeddedRedis, runtime_dir
 from .errors import RedisUnavailable, SessionLocked
 from .session_lock import SessionLock
+from .settings import Settings, configured_settings_folder, settings_folder, use_settings_folder
 
 __all__ = [
     "REDIS_URL_ENV",
@@ -15,11 +16,15 @@ __all__ = [
     "RedisUnavailable",
     "SessionLock",
     "SessionLocked",
+    "Settings",
     "apply_memory_cap",
     "choose_redis",
     "connect",
+    "configured_settings_folder",
     "get_redis",
     "redacted",
     "runtime_dir",
+    "settings_folder",
     "use_redis",
+    "use_settings_folder",
 ]

@@ -23,6 +23,7 @@ from bliss_shell.config import Config, ConfigError, ConfigNode
 from ._daemon import log_tail, start_detached, wait_started, wait_until
 from ._process import pid_alive, pid_runs
 from .embedded_redis import runtime_dir
+from .settings import configured_settings_folder
 
 _START_TIMEOUT = 20.0
 
@@ -115,6 +116,7 @@ class TangoServer:
         self.devices: dict[str, list[str]] = devices
         self.listen: str = str(node.get("listen", "127.0.0.1"))  # loopback unless the config names an interface
         self._folder = runtime_dir()
+        self._memory = configured_settings_folder(node.config.globals) / "devices"  # the simulators keep positions there
 
     def __repr__(self) -> str:
         return f"TangoServer({self.server}/{self.instance})"
@@ -163,7 +165,7 @@ class TangoServer:
                 database.add_device(info)
         endpoint = f"giop:tcp:{self.listen}:"  # any free port on that address; ZMQ events bind there too
         command = [sys.executable, "-m", self.module, self.instance, "-ORBendPoint", endpoint]
-        process = start_detached(command, self.log, {"TANGO_HOST": host})
+        process = start_detached(command, self.log, {"TANGO_HOST": host, "BLISS_SIM_MEMORY": str(self._memory)})
         self._pidfile.write_text(str(process.pid))
         if not wait_started(process, self.running, _START_TIMEOUT):
             raise TangoUnavailable(f"Tango server {self.server}/{self.instance} did not start: {log_tail(self.log)}")

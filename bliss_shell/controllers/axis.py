@@ -1,8 +1,13 @@
-"""User and dial positions: what the scientist works in and what the controller reports.
+"""User and dial positions, and the motor settings that persist (velocity, acceleration, limits, offset).
 
 As in BLISS, user = dial + offset (the sign is always +1 here). Config limits are dial
 limits; ``limits`` and ``check_target`` speak user positions. Setting ``position``
-redefines where the motor is (it changes the offset, nothing moves).
+redefines where the motor is (it changes the offset, nothing moves); setting ``dial``
+redefines the controller's position (the offset is kept, so the user position follows).
+
+Velocity, acceleration, dial limits and offset are settings (``axis:<name>``, comm/settings.py):
+what the user set last wins over the config, in every shell and after any restart;
+``apply_config()`` goes back to the config's values.
 """
 
 from __future__ import annotations
@@ -10,29 +15,74 @@ from __future__ import annotations
 import abc
 import math
 import numbers
+from typing import Any
 
+from bliss_shell.comm import Settings
 from bliss_shell.config import ConfigNode
+
+_HARDWARE = ("velocity", "acceleration", "low_limit", "high_limit")  # what the controller holds
+HARDWARE_DEFAULTS = {"velocity": 1000.0, "acceleration": 1000.0, "low_limit": -math.inf, "high_limit": math.inf, "offset": 0.0}
+
+
+def limit_state(dial: float, dial_limits: tuple[float, float]) -> str:
+    """``READY``, or ``LIMNEG``/``LIMPOS`` for a motor that stopped on a limit."""
+    low, high = dial_limits
+    return "LIMNEG" if dial == low else "LIMPOS" if dial == high else "READY"
+
+
+def _number(name: str, what: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+        raise TypeError(f"{name}: {what} {value!r} is not a number")
+    return float(value)
 
 
 class OffsetAxis(abc.ABC):
-    """The user side of a motor; a subclass gives ``dial``, ``dial_limits`` and ``_move_dial``."""
+    """The user side of a motor and its settings; a subclass gives the controller's side:
+    ``_read_dial``, ``_read``/``_write`` of the ``_HARDWARE`` values, ``_move_dial``, ``_set_dial``, ``state``."""
 
     name: str
 
-    velocity: float
-    acceleration: float
-
     def __init__(self, node: ConfigNode):
-        self.offset = float(node.get("offset", 0.0))
+        self.name = node.name
+        self._config = node
+        self.settings = Settings(f"axis:{node.name}")
         self.velocity_limit = float(node.get("velocity_high_limit", math.inf))  # continuous scans stay below it
+        self.tolerance = float(node.get("tolerance", 1e-4))  # as BLISS: how close is "there"; sets display_digits
+        if not 0 < self.tolerance < math.inf:
+            raise ValueError(f"{node.where}: {self.name}: tolerance must be a positive number, not {self.tolerance:g}")
 
     @property
-    @abc.abstractmethod
-    def dial(self) -> float: ...
+    def display_digits(self) -> int:
+        """Decimals that mean something for this motor: 4 for the default tolerance 1e-4."""
+        return max(0, math.ceil(-math.log10(self.tolerance)))
 
-    @property
+    def _restore(self) -> None:
+        """Give the controller the settings (else the config's values); the subclass calls it once it can talk to it.
+
+        The offset is kept in memory too (a position is read at every point of a scan); another
+        session sharing the motor sees a new offset when it opens, or after ``sync_hard()``.
+        """
+        saved = self.settings.get_all()
+        self._offset = float(saved.get("offset", self._config.get("offset", 0.0)))
+        for name in _HARDWARE:
+            if name in saved or name in self._config:
+                self._write(name, float(saved.get(name, self._config.get(name, HARDWARE_DEFAULTS[name]))))
+        if self.velocity <= 0 or self.acceleration <= 0:
+            raise ValueError(f"{self._config.where}: {self.name}: velocity and acceleration must be positive")
+
     @abc.abstractmethod
-    def dial_limits(self) -> tuple[float, float]: ...
+    def _read(self, name: str) -> float:
+        """A ``_HARDWARE`` value as the controller has it."""
+
+    @abc.abstractmethod
+    def _write(self, name: str, value: float) -> None: ...
+
+    @abc.abstractmethod
+    def _read_dial(self) -> float: ...
+
+    @abc.abstractmethod
+    def _set_dial(self, dial: float) -> None:
+        """Tell the controller it is at ``dial`` now (nothing moves)."""
 
     @abc.abstractmethod
     def _move_dial(self, target: float) -> None:
@@ -42,17 +92,128 @@ class OffsetAxis(abc.ABC):
     def wait_move(self) -> None: ...
 
     @property
+    @abc.abstractmethod
+    def hw_state(self) -> str:
+        """The controller's state now: ``READY``, ``MOVING``, ``LIMPOS``/``LIMNEG`` (at rest on a limit)
+        or the controller's own word for a fault."""
+
+    @property
+    def state(self) -> str:
+        """``MOVING`` or ``READY`` (also on a limit: ``hw_state`` tells which), or the fault ``hw_state`` gives."""
+        state = self.hw_state
+        return "READY" if state in ("LIMPOS", "LIMNEG") else state
+
+    def _store(self, **values: float) -> None:
+        self.settings.set(**values)
+        self._offset = float(values.get("offset", self._offset))
+
+    @property
+    def velocity(self) -> float:
+        return self._read("velocity")
+
+    @velocity.setter
+    def velocity(self, value: float) -> None:
+        self._set_positive("velocity", value)
+
+    @property
+    def acceleration(self) -> float:
+        return self._read("acceleration")
+
+    @acceleration.setter
+    def acceleration(self, value: float) -> None:
+        self._set_positive("acceleration", value)
+
+    @property
+    def acctime(self) -> float:
+        """Seconds to reach the velocity: velocity / acceleration; setting it changes the acceleration."""
+        return self.velocity / self.acceleration
+
+    @acctime.setter
+    def acctime(self, seconds: float) -> None:
+        seconds = _number(self.name, "acctime", seconds)
+        if not 0 < seconds < math.inf:
+            raise ValueError(f"{self.name}: acctime must be a positive number of seconds, not {seconds:g}")
+        self._set_positive("acceleration", self.velocity / seconds)
+
+    def _set_positive(self, name: str, value: Any) -> None:
+        value = _number(self.name, name, value)
+        if not 0 < value < math.inf:
+            raise ValueError(f"{self.name}: {name} must be positive and finite, not {value:g}")
+        self._write(name, value)
+        self._store(**{name: value})
+
+    @property
+    def offset(self) -> float:
+        return self._offset
+
+    @property
     def position(self) -> float:
         return self.dial + self.offset
 
     @position.setter
     def position(self, user: float) -> None:
-        self.offset = float(user) - self.dial
+        """``roby.position = 0``: the motor is called 0 where it is (the offset changes)."""
+        user = _number(self.name, "position", user)
+        self._store(offset=user - self.dial)
+
+    @property
+    def dial(self) -> float:
+        return self._read_dial()
+
+    @dial.setter
+    def dial(self, value: float) -> None:
+        """``roby.dial = 0``: the controller calls where it is 0 (nothing moves; the user position follows)."""
+        value = _number(self.name, "dial", value)
+        low, high = self.dial_limits
+        if not low <= value <= high:
+            raise ValueError(f"{self.name}: dial {value:g} outside the dial limits ({low:g}, {high:g})")
+        self._set_dial(value)
+
+    @property
+    def dial_limits(self) -> tuple[float, float]:
+        return self._read_dial_limits()
+
+    def _read_dial_limits(self) -> tuple[float, float]:
+        return self._read("low_limit"), self._read("high_limit")
+
+    @dial_limits.setter
+    def dial_limits(self, limits: tuple[float, float]) -> None:
+        low, high = self._checked_limits(limits)
+        self._write("low_limit", low)
+        self._write("high_limit", high)
+        self._store(low_limit=low, high_limit=high)
 
     @property
     def limits(self) -> tuple[float, float]:
+        """User limits: the dial limits plus the offset. ``roby.limits = (-5, 5)`` sets them in user units."""
         low, high = self.dial_limits
         return low + self.offset, high + self.offset
+
+    @limits.setter
+    def limits(self, limits: tuple[float, float]) -> None:
+        low, high = self._checked_limits(limits)
+        self.dial_limits = (low - self.offset, high - self.offset)
+
+    def _checked_limits(self, limits: Any) -> tuple[float, float]:
+        if not isinstance(limits, (tuple, list)) or len(limits) != 2:
+            raise TypeError(f"{self.name}: limits are a (low, high) pair, not {limits!r}")
+        low, high = (_number(self.name, "limit", value) for value in limits)
+        if not low <= high:
+            raise ValueError(f"{self.name}: low limit {low:g} above high limit {high:g}")
+        return low, high
+
+    def apply_config(self) -> None:
+        """Forget the settings: velocity, acceleration, limits and offset go back to the config's values."""
+        self.settings.clear()
+        self._offset = float(self._config.get("offset", 0.0))
+        for name in _HARDWARE:
+            self._write(name, float(self._config.get(name, HARDWARE_DEFAULTS[name])))
+
+    def sync_hard(self) -> None:
+        """Take velocity, acceleration and limits from the controller again (as it has them now) into the
+        settings, and the offset from the settings (another session may have changed it)."""
+        self._offset = float(self.settings.get("offset", self._offset))
+        self._store(**{name: self._read(name) for name in _HARDWARE})
 
     def check_target(self, target: float) -> None:
         if isinstance(target, bool) or not isinstance(target, numbers.Real) or math.isnan(target):

@@ -22,6 +22,7 @@ class Axis(Protocol):
     velocity: float  # units/s, settable (continuous scans set it for their run)
     acceleration: float
     velocity_limit: float  # config ``velocity_high_limit``; inf when not given
+    display_digits: int  # decimals of its positions in titles (from config ``tolerance``, default 1e-4: 4)
 
     @property
     def position(self) -> float: ...

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import gevent
 
 from bliss_shell.config import ConfigNode
 
-from .axis import OffsetAxis
+from .axis import HARDWARE_DEFAULTS, OffsetAxis, limit_state
 from .motion import Move
 
 
@@ -25,34 +23,39 @@ class SimulationMotor(OffsetAxis):
 
     def __init__(self, node: ConfigNode):
         super().__init__(node)
-        self.name: str = node.name
         self.unit: str | None = node.get("unit")
-        self.velocity = float(node.get("velocity", 1000.0))
-        self.acceleration = float(node.get("acceleration", 1000.0))
-        if self.velocity <= 0 or self.acceleration <= 0:
-            raise ValueError(f"{node.where}: {self.name}: velocity and acceleration must be positive")
-        self._limits = (float(node.get("low_limit", -math.inf)), float(node.get("high_limit", math.inf)))
-        self._move = Move.still(float(node.get("position", 0.0)))
+        self._hardware: dict[str, float] = {}
         self._motion: gevent.Greenlet | None = None
+        self._restore()
+        self._move = Move.still(float(self.settings.get("dial_position", node.get("position", 0.0))))
 
     def __repr__(self) -> str:
         return f"SimulationMotor({self.name!r}, position={self.position:g})"
 
-    @property
-    def dial_limits(self) -> tuple[float, float]:
-        return self._limits
+    def _read(self, name: str) -> float:
+        return self._hardware.get(name, HARDWARE_DEFAULTS[name])
 
-    @property
-    def dial(self) -> float:
+    def _write(self, name: str, value: float) -> None:
+        self._hardware[name] = value
+
+    def _read_dial(self) -> float:
         return self._move.position()
 
+    def _set_dial(self, dial: float) -> None:
+        self.stop()
+        self._move = Move.still(dial)
+        self._store(dial_position=dial)
+
     @property
-    def state(self) -> str:
-        return "MOVING" if self._motion is not None and not self._motion.dead else "READY"
+    def hw_state(self) -> str:
+        if self._motion is not None and not self._motion.dead:
+            return "MOVING"
+        return limit_state(self._move.target, self.dial_limits)
 
     def _move_dial(self, target: float) -> None:
         self.stop()
         self._move = Move(self.dial, target, self.velocity, self.acceleration)
+        self._store(dial_position=target)  # where it will be: what a restarted shell finds
         self._motion = gevent.spawn(gevent.sleep, self._move.duration)
 
     def wait_move(self) -> None:
@@ -67,3 +70,4 @@ class SimulationMotor(OffsetAxis):
         if self.state == "MOVING":
             self._move = Move.still(self.dial)
             self._motion.kill()
+            self._store(dial_position=self._move.target)

@@ -15,64 +15,57 @@ import tango
 
 from bliss_shell.config import ConfigNode
 
-from .axis import OffsetAxis
+from .axis import OffsetAxis, limit_state
 from .interfaces import ConfiguredCounter
 from .sampling import SamplingController, sampling_settings
 from .tango_client import TangoClient
 
-_MOTOR_SETTINGS = {
-    "velocity": "Velocity",
-    "acceleration": "Acceleration",
-    "low_limit": "LowLimit",
-    "high_limit": "HighLimit",
-    "unit": "Unit",
-}
+_ATTRIBUTES = {"velocity": "Velocity", "acceleration": "Acceleration", "low_limit": "LowLimit", "high_limit": "HighLimit"}
 _FIRST_POLL = 0.0005  # a short move is seen soon...
 _POLL = 0.005  # ...a long one costs few calls
 
 
 class TangoMotor(OffsetAxis):
-    """``class: TangoMotor`` with ``tango_url`` (a device with Position, limits, Velocity, Stop); the device
-    speaks dial positions, ``offset`` (config, default 0) makes them user positions."""
+    """``class: TangoMotor`` with ``tango_url`` (a device with Position, limits, Velocity, Acceleration, Stop
+    and DefinePosition); the device speaks dial positions, ``offset`` makes them user positions.
+    Velocity, acceleration and limits the user set (settings) win over the config's."""
 
     def __init__(self, node: ConfigNode):
         super().__init__(node)
-        self.name: str = node.name
         self._device = TangoClient(node)
         self.url = self._device.url
-        for key, attribute in _MOTOR_SETTINGS.items():
-            if key in node:
-                self._device.write(attribute, node[key])
+        if "unit" in node:
+            self._device.write("Unit", node["unit"])
+        self._restore()
         self.unit: str | None = self._device.read("Unit") or None
 
     def __repr__(self) -> str:
         return f"TangoMotor({self.name!r}, {self.url})"
 
-    @property
-    def dial(self) -> float:
+    def _read(self, name: str) -> float:
+        return self._device.read(_ATTRIBUTES[name])
+
+    def _write(self, name: str, value: float) -> None:
+        self._device.write(_ATTRIBUTES[name], value)
+
+    def _read_dial(self) -> float:
         return self._device.read("Position")
 
-    @property
-    def velocity(self) -> float:
-        return self._device.read("Velocity")
+    def _set_dial(self, dial: float) -> None:
+        self._device.command("DefinePosition", dial)
 
-    @velocity.setter
-    def velocity(self, value: float) -> None:
-        self._device.write("Velocity", float(value))
-
-    @property
-    def acceleration(self) -> float:
-        return self._device.read("Acceleration")
-
-    @property
-    def dial_limits(self) -> tuple[float, float]:
-        low, high = self._device.read_many(["LowLimit", "HighLimit"])
+    def _read_dial_limits(self) -> tuple[float, float]:
+        low, high = self._device.read_many(["LowLimit", "HighLimit"])  # one call
         return low, high
 
     @property
-    def state(self) -> str:
+    def hw_state(self) -> str:
         state = self._device.state()
-        return "MOVING" if state == tango.DevState.MOVING else "READY" if state in (tango.DevState.ON, tango.DevState.ALARM) else str(state)
+        if state == tango.DevState.MOVING:
+            return "MOVING"
+        if state == tango.DevState.ALARM:
+            return limit_state(self.dial, self.dial_limits)
+        return "READY" if state == tango.DevState.ON else str(state)
 
     def _move_dial(self, target: float) -> None:
         self._device.write("Position", target)

@@ -7,6 +7,8 @@ still holds this acquisition, and otherwise from the file the server saved it to
 from __future__ import annotations
 
 import functools
+import numbers
+from collections.abc import Iterator
 from typing import Any
 
 import h5py
@@ -16,6 +18,36 @@ import redis
 import tango
 
 from bliss_shell.controllers.lima_protocol import decode_data_array, saved_frame
+
+
+_FRAMES_USAGE = "view[0] is the first frame, view[-1] the last, view[2:5] frames 2 to 4"
+
+
+def image_fullname(db_name: str) -> str:
+    """``detector:image`` (``'lima_simulator:image'``) of a Lima node ``...:<scan>:timer:lima_simulator:image``,
+    as a channel's fullname is its controller and its name (``diode:diode``)."""
+    return ":".join(db_name.split(":")[-2:])
+
+
+def check_index(owner: str, index: Any, usage: str) -> None:
+    """A point or frame index is a whole number (numpy's too); ``usage`` says what to type instead."""
+    if isinstance(index, bool) or not isinstance(index, numbers.Integral):
+        raise TypeError(f"{owner}: indexes are whole numbers, not {index!r}: {usage}")
+
+
+def checked_slice(owner: str, index: slice, usage: str) -> slice:
+    """``index`` once its start, stop and step are whole numbers (or None) and its step is not 0."""
+    for part in (index.start, index.stop, index.step):
+        if part is not None:
+            check_index(owner, part, usage)
+    if index.step == 0:
+        raise ValueError(f"{owner}: a slice step cannot be 0: {usage}")
+    return index
+
+
+def points_range(length: int) -> str:
+    """What indexes ``length`` points or frames take, for error messages."""
+    return "none yet" if length <= 0 else f"indexes 0 to {length - 1}, or -{length} to -1 from the end"
 
 
 def acquisition_key(server_url: str) -> str:
@@ -37,31 +69,53 @@ def _cached_proxy(url: str, green: bool) -> tango.DeviceProxy:
 class LimaDataView:
     """Frames ``from_index .. to_index`` of a Lima node, as far as they were ready when the view was made.
 
+    A sequence of numpy frames: ``view[i]`` (negative from the view's end), ``view[2:5]`` (a tuple of
+    frames, as in BLISS), ``len(view)``, ``for frame in view``. Indexes count from the view's first frame.
+
     Example
     -------
     >>> view = lima_node.get(-1)
     >>> view.get_image(-1)
+    >>> frames = SCANS[-1].get_data()["lima_simulator:image"]
+    >>> len(frames), frames[-1].shape, [frame.max() for frame in frames]
     """
 
     def __init__(self, node: Any, from_index: int, to_index: int | None, ready: int):
         self._node = node
-        self._detector = node.db_name.split(":")[-2]  # ...:<scan>:<detector>:image
+        self.fullname = image_fullname(node.db_name)
+        self._detector = self.fullname.split(":")[0]  # ...:<scan>:<detector>:image
         self.last_image_ready = ready
         start = from_index + ready + 1 if from_index < 0 else from_index
         if to_index is None:
             stop = start
-        else:
-            stop = to_index + ready + 1 if to_index < 0 else min(to_index, ready)
+        else:  # a range starts at frame 0 at the earliest, as ChannelDataNode.get's ranges do
+            start, stop = max(start, 0), (to_index + ready + 1 if to_index < 0 else min(to_index, ready))
         self.from_index, self.to_index = start, stop
 
     def __len__(self) -> int:
+        if self.from_index < 0:  # get(-n) with fewer than n frames ready
+            return 0
         return max(0, min(self.to_index, self.last_image_ready) - self.from_index + 1)
+
+    def __getitem__(self, index: int | slice) -> np.ndarray | tuple[np.ndarray, ...]:
+        if isinstance(index, slice):
+            frames = range(len(self))[checked_slice(self.fullname, index, _FRAMES_USAGE)]
+            return tuple(self.get_image(i) for i in frames)
+        check_index(self.fullname, index, _FRAMES_USAGE)
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"{self.fullname}: no frame {index} in {self!r} ({points_range(len(self))})")
+        return self.get_image(index % len(self))
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        for index in range(len(self)):
+            yield self.get_image(index)
 
     def __repr__(self) -> str:
         return f"<LimaDataView {self._detector} frames {self.from_index}..{self.to_index}>"
 
     def get_image(self, index: int) -> np.ndarray:
         """Frame ``index`` of the view (negative from its end): server memory first, then the saved file."""
+        check_index(f"{self.fullname}.get_image", index, "get_image(0) is the view's first frame, get_image(-1) its last")
         absolute = (self.to_index + 1 + index) if index < 0 else self.from_index + index
         if absolute < 0 or absolute > self.last_image_ready:
             raise IndexError(

@@ -11,7 +11,6 @@ Example
 from __future__ import annotations
 
 import json
-import numbers
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -23,7 +22,7 @@ from bliss_shell.comm import get_redis
 
 from . import keys
 from .encoding import block_end, block_first, decode_block
-from .lima_view import LimaDataView
+from .lima_view import LimaDataView, check_index, checked_slice, image_fullname, points_range
 from .events import Event
 from .heartbeat import LOOK_PERIOD, Heartbeats
 from .walk import PUBLISHER_GONE, NodeFilter, Walker
@@ -63,6 +62,10 @@ def make_node(client: redis.Redis, db_name: str, raw: dict[bytes, bytes]) -> Dat
     kind = fields.get("type")
     cls = {"channel": ChannelDataNode, "scan": ScanNode, "lima": LimaNode}.get(kind, DataNode)
     return cls(client, db_name, fields)
+
+
+_GET_USAGE = "get(0) is the first, get(-1) the last, get(0, -1) all of them"
+_POINTS_USAGE = "node[0] is the first point, node[-1] the last, node[2:5] points 2 to 4"
 
 
 class DataNode:
@@ -189,13 +192,25 @@ class ChannelDataNode(DataNode):
         return first, decode_block(fields[b"b"], self.dtype, self.shape)
 
     def get(self, from_index: int, to_index: int | None = None) -> Any:
-        """``get(i)`` one value (None past the end); ``get(i, j)`` points i..j inclusive.
+        """The value of point ``from_index``, or the points ``from_index`` to ``to_index`` (inclusive).
 
-        Negative indexes count from the end: ``get(-1)`` is the last value, ``get(0, -1)`` all.
+        Parameters
+        ----------
+        from_index : int
+            The first point; negative counts from the end (``-1`` is the last point).
+        to_index : int, optional
+            The last point, inclusive (``-1``: up to the last point). Without it, one value.
+
+        Returns
+        -------
+        One value (None past the end) without ``to_index``; else a numpy array, empty when nothing is in range.
+
+        Example
+        -------
+        >>> diode = get_node("test_session:scans:1_loopscan:timer:diode:diode")
+        >>> diode.get(-1), diode.get(0, -1)
         """
-        for index in (from_index, to_index):
-            if index is not None and (isinstance(index, bool) or not isinstance(index, numbers.Integral)):
-                raise TypeError(f"{self.name}.get: indexes are whole numbers, not {index!r}")
+        _check_get_indexes(self.fullname, from_index, to_index)
         length = len(self)
         start = from_index + length if from_index < 0 else from_index
         if to_index is None:
@@ -205,12 +220,43 @@ class ChannelDataNode(DataNode):
         stop = to_index + length if to_index < 0 else to_index
         return self._range(max(start, 0), min(stop, length - 1))
 
+    def get_as_array(self, from_index: int, to_index: int | None = None) -> np.ndarray:
+        """``get(from_index, to_index)`` as a numpy array of the channel's dtype, same indexes.
+
+        ``get_as_array(i)`` is the value of point i as an array (0-d for a scalar channel) and raises
+        ``IndexError`` past the end, where ``get(i)`` gives None.
+
+        Example
+        -------
+        >>> diode.get_as_array(0, -1)     # every point
+        >>> diode.get_as_array(2, 4)      # points 2, 3 and 4
+        """
+        values = self.get(from_index, to_index)
+        if to_index is None and values is None:
+            raise IndexError(self._past_the_end(from_index, len(self)))
+        return np.asarray(values, self.dtype)
+
     def __getitem__(self, index: int | slice) -> Any:
+        """``node[i]`` one value (negative from the end), ``node[i:j:k]`` a numpy array, as Python slices.
+
+        Example
+        -------
+        >>> diode[-1], diode[2:5], diode[::-1]
+        """
         if isinstance(index, slice):
-            start, stop, step = index.indices(len(self))
-            values = self._range(start, stop - 1)
-            return values[::step] if step != 1 else values
-        return self.get(index)
+            points = range(len(self))[checked_slice(self.fullname, index, _POINTS_USAGE)]
+            if not points:
+                return np.empty((0, *self.shape), self.dtype)
+            low, high = sorted((points[0], points[-1]))
+            return self._range(low, high)[points[0] - low :: points.step][: len(points)]
+        check_index(self.fullname, index, _POINTS_USAGE)
+        value = self.get(index)
+        if value is None:
+            raise IndexError(self._past_the_end(index, len(self)))
+        return value
+
+    def _past_the_end(self, index: int, length: int) -> str:
+        return f"{self.fullname}: no point {index}: the channel has {length} points ({points_range(length)})"
 
     def _range(self, start: int, stop: int) -> np.ndarray:
         if start > stop:
@@ -230,6 +276,15 @@ class ChannelDataNode(DataNode):
 class LimaNode(DataNode):
     """A Lima image channel: status entries (``last_image_ready``, ...) and the references in ``info``."""
 
+    @property
+    def short_name(self) -> str:
+        return self.name
+
+    @property
+    def fullname(self) -> str:
+        """``detector:image`` (``'lima_simulator:image'``), the key of its view in ``scan.get_data()``."""
+        return self._fields.get("fullname") or image_fullname(self.db_name)
+
     def status(self) -> dict[str, int]:
         last = self._client.xrevrange(keys.data_key(self.db_name), count=1)
         if not last:
@@ -240,8 +295,23 @@ class LimaNode(DataNode):
         return self.status().get("last_image_ready", -1) + 1
 
     def get(self, from_index: int, to_index: int | None = None) -> LimaDataView:
-        """A view of frames ``from_index`` (negative from the last ready) to ``to_index`` (inclusive; -1: all)."""
+        """A view of frames ``from_index`` (negative from the last ready) to ``to_index`` (inclusive; -1: all).
+
+        Example
+        -------
+        >>> lima_node = next(SCANS[-1].node.walk(include_filter="lima", wait=False))
+        >>> lima_node.get(-1).get_image(-1)     # the newest frame
+        >>> for frame in lima_node.get(0, -1): ...
+        """
+        _check_get_indexes(self.fullname, from_index, to_index)
         return LimaDataView(self, from_index, to_index, len(self) - 1)
+
+
+def _check_get_indexes(owner: str, from_index: Any, to_index: Any) -> None:
+    """``get(i)`` and ``get(i, j)`` take whole numbers (``to_index`` None: one value)."""
+    check_index(f"{owner}.get", from_index, _GET_USAGE)
+    if to_index is not None:
+        check_index(f"{owner}.get", to_index, _GET_USAGE)
 
 
 def _check_present(node: DataNode) -> None:

@@ -24,7 +24,7 @@ from .commands import (
 )
 from .context import ScanContext, activate, current
 from .listing import lscnt, lsmg, lsobj
-from .motors import lsmot, mv, mvr, sync, umv, umvr, wa, wm
+from .motors import lsmot, mv, mvd, mvr, set_lim, sta, sync, umv, umvd, umvr, wa, wm, wu
 from .scan_tools import cen, com, fwhm, goto_cen, goto_com, goto_peak, peak, plotselect, where
 from .plan import ScanPlan
 from .scan import Scan
@@ -32,7 +32,7 @@ from .scan_saving import ScanSaving
 
 COMMANDS = [a2scan, amesh, anscan, ascan, ct, d2scan, dmesh, dnscan, dscan, fscan, ftimescan, lineup, lookupscan,
             loopscan, pointscan, sct, timescan,  # scans, then the helpers
-            wa, wm, mv, umv, mvr, umvr, sync, where, lsmot, lscnt, lsmg, lsobj, plotselect,
+            wa, wm, wu, mv, umv, mvr, umvr, mvd, umvd, sync, sta, set_lim, where, lsmot, lscnt, lsmg, lsobj, plotselect,
             cen, peak, com, fwhm, goto_cen, goto_peak, goto_com]  # fmt: skip
 
 __all__ = [

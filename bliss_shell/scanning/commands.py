@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from bliss_shell.controllers import Axis, Counter, MeasurementGroup
+from bliss_shell.controllers import Axis, Counter, MeasurementGroup, looks_like
 from bliss_shell.data import keys
 
 from .context import current
@@ -149,7 +149,7 @@ def timescan(count_time: float, *counters: Any, npoints: int = 0, **options: Any
     options.setdefault("name", command)
     if npoints != 0:
         _npoints(command, npoints)
-    options.setdefault("title", _title(command, count_time))
+    options.setdefault("title", _title(command, count_time, npoints))  # npoints 0: until Ctrl-C
     return _scan(command, [], np.empty((0, 0)), npoints, count_time, counters, options)
 
 
@@ -327,6 +327,9 @@ def _counters(command: str, given: Sequence[Any], active_mg: MeasurementGroup | 
     """The counters among what was given, measurement groups expanded; a counter typed twice is refused
     (one that also comes in a group is counted once)."""
     if not given and active_mg is not None:
+        if not active_mg.counters:
+            raise ValueError(f"{command}: no counter given, and the active measurement group {active_mg.name} has none "
+                             f"enabled: give counters, or {active_mg.name}.enable(...)")  # fmt: skip
         given = [active_mg]
     counters: list[Counter] = []
     typed: list[Any] = []
@@ -345,13 +348,35 @@ def _counters(command: str, given: Sequence[Any], active_mg: MeasurementGroup | 
 
 
 def _arg(value: Any) -> str:
+    """A number as typed: ``10000000``, ``0.1``, not ``1e+07``; an object by its name."""
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
     if isinstance(value, numbers.Real):
-        return f"{value:g}"
+        value = float(value)
+        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else f"{value:.12g}"
     return getattr(value, "name", str(value))
 
 
+def _at(axis: Axis, value: Any) -> str:
+    """A position of ``axis`` rounded to its display digits (from its ``tolerance``, as BLISS): ``0.1235``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return _arg(value)
+    return _arg(round(float(value), axis.display_digits))
+
+
 def _title(command: str, *args: Any) -> str:
-    return " ".join([command, *(_arg(a) for a in args)])
+    """``ascan roby 0 0.1235 10 0.1``: the two numbers after a motor are its positions, rounded for it."""
+    words, axis, positions = [command], None, 0
+    for arg in args:
+        if looks_like(arg, Axis):
+            axis, positions = arg, 2
+            words.append(arg.name)
+        elif positions and axis is not None:
+            words.append(_at(axis, arg))
+            positions -= 1
+        else:
+            words.append(_arg(arg))
+    return " ".join(words)
 
 
 def _print_counts(scan: Scan, count_time: float) -> None:

@@ -9,7 +9,9 @@ from typing import Any
 
 import redis
 
+from bliss_shell.comm import Settings
 from bliss_shell.controllers import MeasurementGroup
+from bliss_shell.controllers.measurement_group import on_set_active
 from bliss_shell.data.retention import Retention
 
 from .scan_saving import ScanSaving
@@ -31,12 +33,25 @@ class ScanContext:
 
     @property
     def active_mg(self) -> MeasurementGroup | None:
-        """What scans count when given no counter: ``ACTIVE_MG`` of the namespace, else the
-        session's first measurement group (also while the setup file runs)."""
+        """What scans count when given no counter: ``ACTIVE_MG`` of the namespace (a group the user or
+        the setup file assigned there becomes the active one), else the group chosen last in this
+        session (``set_active``, a setting), else the session's first measurement group."""
         chosen = self.namespace.get("ACTIVE_MG")
-        if chosen is not None:
+        if isinstance(chosen, MeasurementGroup):
+            if chosen.name != self._active_setting.get("name"):
+                self.set_active_mg(chosen)
             return chosen
-        return next((v for v in self.namespace.values() if isinstance(v, MeasurementGroup)), None)
+        groups = {name: v for name, v in self.namespace.items() if isinstance(v, MeasurementGroup) and v.name == name}
+        return groups.get(self._active_setting.get("name")) or next(iter(groups.values()), None)
+
+    def set_active_mg(self, group: MeasurementGroup) -> None:
+        """``MG2.set_active()``: ``ACTIVE_MG`` of the namespace, and of the session's next shells."""
+        self.namespace["ACTIVE_MG"] = group
+        self._active_setting.set(name=group.name)
+
+    @property
+    def _active_setting(self) -> Settings:
+        return Settings(f"active_mg:{self.session}", client=self.client)
 
 
 _current: ScanContext | None = None
@@ -45,6 +60,7 @@ _current: ScanContext | None = None
 def activate(context: ScanContext) -> None:
     global _current
     _current = context
+    on_set_active(context.set_active_mg)
 
 
 def current() -> ScanContext:

@@ -50,11 +50,13 @@ def lscnt() -> None:
 
 
 def lsmg() -> None:
-    """The measurement groups; ``*`` marks the active one (``ACTIVE_MG``), what scans count by default."""
+    """The measurement groups; ``*`` marks the active one (``ACTIVE_MG``), what scans count by default,
+    and disabled counters are listed apart: `` * MG1: diode (disabled: diode2)``."""
     active = current().active_mg
     for group in (value for value in session_objects().values() if isinstance(value, MeasurementGroup)):
         mark = "*" if group is active else " "
-        print(f" {mark} {group.name}: {', '.join(counter.name for counter in group.counters)}")
+        disabled = f" (disabled: {', '.join(group.disabled)})" if group.disabled else ""
+        print(f" {mark} {group.name}: {', '.join(group.enabled) or '(none enabled)'}{disabled}")
 
 
 def lsobj(pattern: str = "*") -> None:

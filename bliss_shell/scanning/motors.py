@@ -43,6 +43,39 @@ def wm(*motors: Axis) -> None:
     print(format_table(["", *(_label(axis) for axis in axes)], rows))
 
 
+def wu(*motors: Axis) -> None:
+    """User positions of the motors given (all of the session's when none), one row."""
+    axes = motors_given("wu", motors) if motors else _session_motors()
+    print(format_table([_label(axis) for axis in axes], [[_reading(axis)["user"] for axis in axes]]))
+
+
+def sta(*motors: Axis) -> None:
+    """The state of each motor given (all when none): READY, MOVING, LIMPOS, LIMNEG or its fault."""
+    axes = motors_given("sta", motors) if motors else _session_motors()
+    rows = []
+    for axis in axes:
+        try:
+            rows.append([axis.name, axis.hw_state])
+        except Exception as error:  # its server is gone: the other motors are still shown
+            rows.append([axis.name, f"!ERR {error}"])
+    print(format_table(["Axis", "Status"], rows))
+
+
+def set_lim(*motor_low_high: Any) -> None:
+    """``set_lim(roby, -5, 5)``: user limits of each motor (the dial limits follow the offset); kept as settings."""
+    if not motor_low_high or len(motor_low_high) % 3:
+        raise TypeError("set_lim: give motor, low, high triples: set_lim(roby, -5, 5) or set_lim(roby, -5, 5, robz, 0, 1)")
+    axes = motors_given("set_lim", motor_low_high[::3])
+    limits = [(_number("set_lim", low), _number("set_lim", high)) for low, high in zip(motor_low_high[1::3], motor_low_high[2::3])]
+    for axis, (low, high) in zip(axes, limits):
+        if low > high:
+            raise ValueError(f"set_lim: {axis.name}: low limit {low:g} above high limit {high:g}; nothing was changed")
+    for axis, pair in zip(axes, limits):
+        axis.limits = pair
+        print(f"'{axis.name}' new limits: ({position(pair[0])}, {position(pair[1])}) user, "
+              f"({position(axis.dial_limits[0])}, {position(axis.dial_limits[1])}) dial")  # fmt: skip
+
+
 def mv(*motor_positions: Any) -> None:
     """``mv(roby, 1, robz, 2)``: move together, return when all arrived."""
     _move("mv", _pairs("mv", motor_positions), relative=False, live=False)
@@ -63,13 +96,24 @@ def umvr(*motor_displacements: Any) -> None:
     _move("umvr", _pairs("umvr", motor_displacements), relative=True, live=True)
 
 
+def mvd(*motor_dials: Any) -> None:
+    """``mvd(roby, 1)``: move to dial positions."""
+    _move("mvd", _dial_pairs("mvd", motor_dials), relative=False, live=False)
+
+
+def umvd(*motor_dials: Any) -> None:
+    """``mvd`` that shows the positions while moving."""
+    _move("umvd", _dial_pairs("umvd", motor_dials), relative=False, live=True)
+
+
 def sync(*motors: Axis) -> None:
     """Read each motor (all when none given) from its controller again and show what it says.
 
-    Our motors keep no cached position, so this only re-reads; it is where a motor whose
-    server is gone shows its error.
+    Our motors keep no cached position; ``sync_hard()`` takes the controller's velocity,
+    acceleration and limits into the settings. It is where a motor whose server is gone shows its error.
     """
     for axis in motors_given("sync", motors) if motors else _session_motors():
+        axis.sync_hard()
         print(f"{axis.name}: {position(axis.position)} (dial {position(axis.dial)}), {axis.state}")
 
 
@@ -158,6 +202,11 @@ def _pairs(command: str, arguments: tuple[Any, ...]) -> list[tuple[Axis, float]]
         raise TypeError(f"{command}: give motor, position pairs: {command}(roby, 1) or {command}(roby, 1, robz, 2)")
     axes = motors_given(command, arguments[::2])
     return list(zip(axes, (_number(command, value) for value in arguments[1::2])))
+
+
+def _dial_pairs(command: str, arguments: tuple[Any, ...]) -> list[tuple[Axis, float]]:
+    """Motor, dial pairs as motor, user-position pairs."""
+    return [(axis, dial + axis.offset) for axis, dial in _pairs(command, arguments)]
 
 
 def _number(command: str, value: Any) -> float:

@@ -27,12 +27,18 @@ class Curve:
 
 
 def curve(command: str, scan: Scan, counter: Any = None, axis: Any = None, selection: list[str] = ()) -> Curve:
-    """The counter (given, else the first plotselected one in the scan, else the scan's first) along the axis."""
+    """The counter (given, else the first plotselected one in the scan, else the scan's first) along the axis.
+
+    Counters chosen with plotselect of which none is in the scan are an error: never another counter instead.
+    """
     if scan.node is None:
         raise RuntimeError(f"{command}: {scan!r} has not run yet")
     data = scan.get_data()
     scalars = [c.name for c in scan.plan.counters if not c.shape]
     if counter is None:
+        if selection and not set(selection) & set(scalars):
+            raise ValueError(f"{command}: {', '.join(selection)} (chosen with plotselect) not in scan {scan.number}, which "
+                             f"has {', '.join(scalars) or 'no counter'}; name one: {command}({(scalars or ['counter'])[0]})")  # fmt: skip
         name = next((n for n in selection if n in scalars), scalars[0] if scalars else None)
         if name is None:
             raise ValueError(f"{command}: scan {scan.number} counted nothing to look at")

@@ -26,6 +26,7 @@ from .consumers import DisplayConsumer, EndState, Ending, FileConsumer, FrameCou
 from .context import ScanContext
 from .ending import interruptible, return_motors, shielded, state_of, where_things_stand
 from .engine import Engine
+from .logbook import LogbookConsumer
 from .placing import number_and_place, reach_redis
 from .plan import ScanPlan
 from .scan_data import ScanData
@@ -87,6 +88,7 @@ class Scan:
         consumers += [redis_consumer, self._frames] if images else [redis_consumer]
         if context.watch is not None:
             consumers.append(DisplayConsumer(context.watch(db_name)))
+        consumers.append(LogbookConsumer(context, self.number, self.plan.title, self.path))  # last: the final end state
 
         engine = Engine(self.chain, self._parameters(), consumers)
         error: BaseException | None = None

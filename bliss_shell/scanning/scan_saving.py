@@ -1,6 +1,7 @@
 """``SCAN_SAVING``: where a session's scans are saved, and which data-tree folder they go in.
 
-Values live in Redis (``scan_saving|{session}`` hash), so they persist across shells.
+Values are settings (``comm/settings.py``): the Redis hash ``scan_saving|{session}``, shared by the
+session's shells and readers, and a file of the settings folder, so they survive a restarted Redis.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import redis
 
+from bliss_shell.comm import Settings
 from bliss_shell.data import keys
 
 DEFAULTS = {"base_path": "/tmp/scans", "template": "{session}/", "data_filename": "data"}
@@ -33,18 +35,11 @@ class ScanSaving:
     """
 
     def __init__(self, client: redis.Redis, session: str):
-        object.__setattr__(self, "_client", client)
-        object.__setattr__(self, "_key", f"scan_saving|{session}")
+        object.__setattr__(self, "_settings", Settings(f"scan_saving:{session}", key=f"scan_saving|{session}", client=client))
         object.__setattr__(self, "session", session)
-        object.__setattr__(self, "_known", {})  # what this shell last read: put back if Redis restarted empty
 
     def _values(self) -> dict[str, str]:
-        stored = {k.decode(): v.decode() for k, v in self._client.hgetall(self._key).items()}
-        if not stored and self._known:  # Redis lost it (restarted without persistence): one shell per session
-            self._client.hset(self._key, mapping=self._known)
-            stored = dict(self._known)
-        object.__setattr__(self, "_known", stored)
-        return {**DEFAULTS, **stored}
+        return {**DEFAULTS, **{name: str(value) for name, value in self._settings.get_all().items()}}
 
     def __getattr__(self, name: str) -> str:
         values = self._values()
@@ -58,8 +53,7 @@ class ScanSaving:
             raise AttributeError("SCAN_SAVING.session is the session's name and cannot be changed")
         if name not in values:
             raise AttributeError(self._unknown(name, values))
-        value = self._checked(name, value, values)
-        self._client.hset(self._key, name, value)
+        self._settings.set(**{name: self._checked(name, value, values)})
 
     def add(self, name: str, value: Any = "") -> None:
         """A new parameter, usable in the template as ``{name}``."""
@@ -67,7 +61,7 @@ class ScanSaving:
             raise ValueError(f"SCAN_SAVING.add: {name!r} is not a valid parameter name (letters, digits, '_')")
         values = self._values()
         if name not in values:
-            self._client.hset(self._key, name, self._checked(name, value, values))
+            self._settings.set(**{name: self._checked(name, value, values)})
 
     @staticmethod
     def _unknown(name: str, values: dict[str, str]) -> str:
@@ -122,7 +116,7 @@ class ScanSaving:
             try:
                 self._checked(name, value, values)
             except ValueError as error:
-                raise ValueError(f"{error} (read back from Redis, key {self._key}); set it again: SCAN_SAVING.{name} = ...") from None
+                raise ValueError(f"{error} (read back from Redis, key {self._settings.key}); set it again: SCAN_SAVING.{name} = ...") from None
         base = os.path.normpath(values["base_path"])
         path = os.path.normpath(os.path.join(base, values["template"].format(session=self.session, **values)))
         if os.path.commonpath([base, path]) != base:

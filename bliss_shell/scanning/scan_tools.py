@@ -1,4 +1,4 @@
-"""Shell functions on the last scan (or a given one): ``cen``, ``peak``, ``com``, ``fwhm``, ``goto_*``,
+"""Shell functions on the last scan that moved a motor (or a given one): ``cen``, ``peak``, ``com``, ``fwhm``, ``goto_*``,
 ``where``, ``plotselect``; each ``(counter=None, axis=None, scan=None)`` as in BLISS."""
 
 from __future__ import annotations
@@ -45,12 +45,16 @@ def _apply(tool: str, scan: Scan, data: Curve) -> float:
 
 
 def _scan(command: str, scan: Scan | None) -> Scan:
+    """The scan given, else the last one that moved a motor (a ``ct`` after an ``ascan`` leaves the ascan's peak)."""
     if scan is not None:
         return scan
     scans = current().scans
     if not scans:
         raise RuntimeError(f"{command}: no scan yet in this session; run one first")
-    return scans[-1]
+    moved = next((earlier for earlier in reversed(scans) if earlier.plan.axes), None)
+    if moved is None:
+        raise RuntimeError(f"{command}: no scan of this session moved a motor; give one: {command}(scan=SCANS[-1])")
+    return moved
 
 
 def cen(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:

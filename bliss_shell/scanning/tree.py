@@ -3,6 +3,8 @@
 One container node per acquisition object under its master's node (the top master under the
 scan node), one channel node per data channel below it, one ``lima`` node per 2D detector
 channel: ``1_ascan`` -> ``axis`` -> (``roby``, ``timer`` -> (``elapsed_time``, ``diode`` -> ``diode``)).
+A channel named ``group:name`` sits in a container ``group`` of its object (a Lima detector's
+``roi_counters:r1_sum``: ``...:lima_simulator:roi_counters:r1_sum``, fullname ``lima_simulator:roi_counters:r1_sum``).
 """
 
 from __future__ import annotations
@@ -39,12 +41,20 @@ def publish_tree(publisher: ScanPublisher, scan_db: str, chain: AcquisitionChain
         parent_db = node_db[id(parent)] if parent is not None else scan_db
         db_name = node_db[id(node)] = f"{parent_db}:{device.name}"
         publisher.add_node(db_name, device.name, "container", parent_db)
+        groups: set[str] = set()
         for info in device.channels:
             fullname = channel_fullname(device.name, info.name)
-            spec = ChannelSpec(f"{db_name}:{info.name}", info.name, fullname, info.dtype, info.shape, info.unit)
+            *path, name = info.name.split(":")  # "roi_counters:r1_sum": channel r1_sum in a container roi_counters
+            holder = db_name
+            for group in path:
+                if f"{holder}:{group}" not in groups:
+                    publisher.add_node(f"{holder}:{group}", group, "container", holder)
+                    groups.add(f"{holder}:{group}")
+                holder = f"{holder}:{group}"
+            spec = ChannelSpec(f"{holder}:{name}", name, fullname, info.dtype, info.shape, info.unit)
             if info.kind == "lima":
-                publisher.add_node(spec.db_name, info.name, "lima", db_name)
+                publisher.add_node(spec.db_name, name, "lima", holder)
             else:
-                publisher.add_channel(spec, db_name)
+                publisher.add_channel(spec, holder)
             channels.append(PublishedChannel(spec, info))
     return channels

@@ -22,9 +22,11 @@ from bliss_shell.comm import (  # noqa: E402
     SessionLocked,
     apply_memory_cap,
     choose_redis,
+    configured_settings_folder,
     connect,
     redacted,
     use_redis,
+    use_settings_folder,
 )
 from bliss_shell.comm.tango_servers import TangoUnavailable, needed_servers  # noqa: E402
 from bliss_shell.config import Config, ConfigError, Session, config_roots  # noqa: E402
@@ -34,6 +36,7 @@ from bliss_shell.plot.launcher import ViewerError, stop_viewer  # noqa: E402
 
 from .debug import install_greenlet_dump  # noqa: E402
 from .error_report import ErrorReport  # noqa: E402
+from .logbook_commands import show_logbook  # noqa: E402
 from .namespace import show_active_mg, session_namespace  # noqa: E402
 from .plots import make_flint, show_plots, viewer_address  # noqa: E402
 from .scan_display import watch_session  # noqa: E402
@@ -53,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list the sessions and exit")
     parser.add_argument("--watch", metavar="NAME", help="show the scans of session NAME as they run, until Ctrl-C")
     parser.add_argument("--version", action="version", version=f"bliss_shell {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="{servers,data,plot}")
+    commands = parser.add_subparsers(dest="command", metavar="{servers,data,plot,logbook}")
     servers = commands.add_parser("servers", help="start, show or stop the servers bliss runs (Redis, Tango)")
     servers.add_argument("action", choices=["start", "status", "stop"])
     servers.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
@@ -66,6 +69,9 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--port", type=int, help="its port (default: plot_port of the config, else any free port)")
     plot.add_argument("--stop", action="store_true", help="stop the session's viewer instead")
     plot.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
+    logbook = commands.add_parser("logbook", help="print the session's logbook (elog_print, lprint, every scan's end)")
+    logbook.add_argument("logbook_session", metavar="SESSION")
+    logbook.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
     return parser
 
 
@@ -79,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             return _data_status(config)
         if args.command == "plot":
             return _plot(args, config)
+        if args.command == "logbook":
+            return show_logbook(args.logbook_session, config)
         sessions = config.names_of_class("Session")
         if args.list:
             print("\n".join(sessions))
@@ -149,6 +157,7 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
     choice = choose_redis(config.globals.get("redis_url"))
     client = connect(choice)
     use_redis(client)
+    use_settings_folder(configured_settings_folder(config.globals))
     warning = apply_memory_cap(client, choice, retention.memory_cap)
     if warning:
         print(f"WARNING: {warning}", file=sys.stderr)

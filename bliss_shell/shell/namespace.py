@@ -16,7 +16,12 @@ from bliss_shell.scanning import COMMANDS, ScanContext, ScanSaving, activate, cu
 from bliss_shell.scanning.plot_settings import load_selection
 
 from .error_report import ErrorReport
+from .logbook_commands import elog_print, lprint
 from .scan_display import shell_display
+from .screen import clear
+from .source_view import prdef
+from .tweak import tw
+from .user_scripts import USER_SCRIPT_COMMANDS
 
 
 def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport, display: bool = False,
@@ -33,11 +38,13 @@ def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport
         "__builtins__": builtins,
         "gevent": gevent,
         "sleep": gevent.sleep,
+        "tw": tw,
         "last_error": errors.last_error,
         "SCAN_SAVING": scan_saving,
         "SCANS": session.scans,
     }
     namespace.update({command.__name__: command for command in COMMANDS})
+    namespace.update({command.__name__: command for command in [*USER_SCRIPT_COMMANDS, prdef, lprint, elog_print, clear]})
     watch = shell_display(client) if display else None
     activate(ScanContext(session.name, client, scan_saving, session.scans, namespace, watch=watch,
                          plot_selection=load_selection(client, session.name),

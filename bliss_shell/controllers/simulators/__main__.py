@@ -13,9 +13,10 @@ from .counter import SimCounter
 from .lima import LimaCCDs
 from .mca import SimMCA
 from .motor import SimMotor
+from .roi_counter import RoiCounterDeviceServer
 
 SERVER = "BlissSimulators"
-CLASSES = (SimMotor, SimCounter, LimaCCDs, CT2, SimMCA)
+CLASSES = (SimMotor, SimCounter, LimaCCDs, RoiCounterDeviceServer, CT2, SimMCA)
 
 
 def served_classes(args: list[str]) -> tuple[type, ...]:

@@ -1,8 +1,16 @@
-"""``SimMotor``: a motor device that moves with the same profile as the in-process simulation."""
+"""``SimMotor``: a motor device that moves with the same profile as the in-process simulation.
+
+Like a real motor controller it keeps its position when its server restarts: the position (and the
+target of a move under way) is written to ``$BLISS_SIM_MEMORY/<device>.json`` at each move, stop and
+``DefinePosition``, and read back when the device starts. Without ``BLISS_SIM_MEMORY`` it starts at 0.
+"""
 
 from __future__ import annotations
 
+import json
 import math
+import os
+from pathlib import Path
 
 from tango import AttrWriteType, DevState, Except
 from tango.server import Device, attribute, command
@@ -15,7 +23,9 @@ class SimMotor(Device):
 
     def init_device(self) -> None:
         super().init_device()
-        self._move = Move.still(0.0)
+        folder = os.environ.get("BLISS_SIM_MEMORY")
+        self._memory = Path(folder) / f"{self.get_name().replace('/', '_')}.json" if folder else None
+        self._move = Move.still(self._remembered())
         self._velocity = 1000.0
         self._acceleration = 1000.0
         self._limits = [-math.inf, math.inf]
@@ -38,6 +48,7 @@ class SimMotor(Device):
                 "OUT_OF_LIMITS", f"{self.get_name()}: position {target:g} outside limits ({low:g}, {high:g})", "SimMotor.Position"
             )
         self._move = Move(self._move.position(), target, self._velocity, self._acceleration)
+        self._remember(target)
 
     @attribute(dtype=float, access=AttrWriteType.READ_WRITE)
     def Velocity(self) -> float:
@@ -82,6 +93,30 @@ class SimMotor(Device):
     @command
     def Stop(self) -> None:
         self._move = Move.still(self._move.position())
+        self._remember(self._move.target)
+
+    @command(dtype_in=float)
+    def DefinePosition(self, position: float) -> None:
+        """The motor is called ``position`` where it is now (nothing moves), as Sardana's motors have it."""
+        self._move = Move.still(position)
+        self._remember(position)
+
+    def _remembered(self) -> float:
+        try:
+            return float(json.loads(self._memory.read_text())["position"]) if self._memory else 0.0
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0.0
+
+    def _remember(self, position: float) -> None:
+        if self._memory is None:
+            return
+        try:
+            self._memory.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self._memory.with_suffix(".tmp")
+            temporary.write_text(json.dumps({"position": position}))
+            temporary.replace(self._memory)
+        except OSError as error:  # a full disk: the motor still moves, its position is not kept
+            self.warn_stream(f"cannot keep the position in {self._memory}: {error}")
 
     def _positive(self, name: str, value: float) -> float:
         if value <= 0:

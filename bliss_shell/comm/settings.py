@@ -1,0 +1,170 @@
+"""Settings: small named values (motor offsets, measurement groups, SCAN_SAVING) that outlive shells and restarts.
+
+Each group of settings is a Redis hash, so every shell and reader of the session sees the same
+values at once (as BLISS keeps its settings in Redis), and a JSON file in the settings folder, written
+at each change, so they survive a Redis that keeps nothing on disk (the embedded one). A group that
+Redis lacks is read back from its file. Scan data is not a setting: it stays in Redis only.
+
+The folder: ``settings_path`` in the config's root ``__init__.yml``, else
+``$XDG_STATE_HOME/bliss_shell/settings/<beamline>`` (``~/.local/state/...``); back it up by copying it.
+
+Example
+-------
+>>> settings = Settings("axis:roby")
+>>> settings.set(offset=1.5)
+>>> settings.get("offset")
+1.5
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from bliss_shell.config import ConfigError
+
+from .connection import get_redis
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.:-]")
+_folder: Path | None = None
+
+
+def configured_settings_folder(config_globals: Mapping[str, Any]) -> Path:
+    """``settings_path`` of the config's globals, else ``$XDG_STATE_HOME/bliss_shell/settings/<beamline>``."""
+    chosen = config_globals.get("settings_path")
+    if chosen is not None:
+        if not isinstance(chosen, str) or not os.path.isabs(chosen):
+            raise ConfigError(f"the config's root __init__.yml: settings_path must be an absolute folder, not {chosen!r}")
+        return Path(chosen)
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(state) / "bliss_shell" / "settings" / _SAFE.sub("_", str(config_globals.get("beamline", "default")))
+
+
+def use_settings_folder(folder: Path) -> None:
+    """Where every group's file goes in this process (the shell sets it from the config)."""
+    global _folder
+    _folder = Path(folder)
+
+
+def settings_folder() -> Path:
+    return _folder if _folder is not None else configured_settings_folder({})
+
+
+def _decoded(stored: dict[bytes, bytes]) -> dict[str, Any]:
+    """JSON values; a value another client wrote as plain text is that text."""
+    values = {}
+    for field, raw in stored.items():
+        try:
+            values[field.decode()] = json.loads(raw)
+        except ValueError:
+            values[field.decode()] = raw.decode(errors="replace")
+    return values
+
+
+class Settings:
+    """One group of settings: Redis hash ``settings|<name>`` and file ``<folder>/<name>.json``.
+
+    Values are anything JSON can hold (JSON in Redis too; a plain-text value written there by another
+    client reads as that text). ``key`` overrides the Redis key (``SCAN_SAVING`` keeps
+    its documented ``scan_saving|<session>``).
+
+    Example
+    -------
+    >>> mg = Settings("measurement_group:MG1")
+    >>> mg.set(disabled=["diode2"])
+    >>> mg.get_all()
+    {'disabled': ['diode2']}
+    """
+
+    def __init__(self, name: str, key: str | None = None, client: redis.Redis | None = None):
+        self.name = name
+        self.key = key or f"settings|{name}"
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"Settings({self.name!r})"
+
+    @property
+    def client(self) -> redis.Redis:
+        return self._client if self._client is not None else get_redis()
+
+    @property
+    def path(self) -> Path:
+        return settings_folder() / f"{_SAFE.sub('_', self.name)}.json"
+
+    def get_all(self) -> dict[str, Any]:
+        """Every value of the group; read back from its file when Redis has lost the group, or
+        from the file alone while Redis does not answer (the file is never behind)."""
+        try:
+            stored = self.client.hgetall(self.key)
+        except redis.RedisError:
+            return self._read_file()
+        if stored:
+            return _decoded(stored)
+        saved = self._read_file()
+        if saved:
+            self.client.hset(self.key, mapping={field: json.dumps(value) for field, value in saved.items()})
+        return saved
+
+    def get(self, field: str, default: Any = None) -> Any:
+        return self.get_all().get(field, default)
+
+    def set(self, **values: Any) -> None:
+        """Store values (JSON-able): Redis first (one round trip), then the file gets the whole group."""
+        encoded = {field: json.dumps(value) for field, value in values.items()}
+        pipe = self.client.pipeline()
+        try:
+            existed, _, stored = pipe.exists(self.key).hset(self.key, mapping=encoded).hgetall(self.key).execute()
+        except redis.RedisError:
+            self._write_file({**self._read_file(), **values})  # kept for the next shell; this one is told
+            raise
+        if not existed:  # Redis had lost the group: the rest of it comes back from its file
+            lost = {field: json.dumps(value) for field, value in self._read_file().items() if field not in encoded}
+            if lost:
+                self.client.hset(self.key, mapping=lost)
+                stored = {**{f.encode(): v.encode() for f, v in lost.items()}, **stored}
+        self._write_file(_decoded(stored))
+
+    def remove(self, *fields: str) -> None:
+        kept = {field: value for field, value in self.get_all().items() if field not in fields}
+        if fields:
+            self.client.hdel(self.key, *fields)
+        self._write_file(kept)
+
+    def clear(self) -> None:
+        """Forget the whole group (``apply_config`` of a motor: back to what the config says)."""
+        self.client.delete(self.key)
+        self.path.unlink(missing_ok=True)
+
+    def _read_file(self) -> dict[str, Any]:
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as error:
+            raise ValueError(f"settings file {self.path} cannot be read ({error}); fix or remove it") from None
+        if not isinstance(saved, dict):
+            raise ValueError(f"settings file {self.path} does not hold a mapping; fix or remove it")
+        return saved
+
+    def _write_file(self, values: dict[str, Any]) -> None:
+        folder = self.path.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        if not values:
+            self.path.unlink(missing_ok=True)
+            return
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{self.path.name}.")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(values, out, indent=1, sort_keys=True)
+            os.replace(temporary, self.path)
+        except BaseException:
+            os.unlink(temporary)
+            raise

@@ -1,0 +1,96 @@
+"""The session's logbook: a plain text file that lives with the data, one timestamped entry per line.
+
+``<saving folder>/<session>_logbook.txt`` (the folder of ``SCAN_SAVING.get_path()``): ``elog_print``
+writes comments, ``lprint`` info lines, and every scan its own line when it ends (``LogbookConsumer``).
+A write that fails (full disk, a folder that cannot be made) prints one warning line with the entry
+and never stops what wrote it: the scan's result stands.
+
+Example
+-------
+>>> logbook = logbook_file(SCAN_SAVING.get_path(), "demo")
+>>> add_entry(logbook, "comment: sample changed")
+True
+>>> print(logbook.read_text())
+2026-11-24 19:30:49  comment: sample changed
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from .consumers import EndState, Ending
+from .context import ScanContext
+from .records import Points
+
+_TIME = "%Y-%m-%d %H:%M:%S"
+_INDENT = " " * (len("2026-01-01 00:00:00") + 2)  # continuation lines of a multi-line entry
+
+
+def logbook_file(folder: str, session: str) -> Path:
+    """The logbook of ``session`` in the saving folder ``folder``."""
+    return Path(folder) / f"{session}_logbook.txt"
+
+
+def session_logbook(context: ScanContext) -> Path:
+    """The logbook of the open session, in the folder where its next scan is saved."""
+    return logbook_file(context.scan_saving.get_path(), context.session)
+
+
+def entry_line(text: str, when: datetime | None = None) -> str:
+    """``2026-11-24 19:30:49  text``; the lines after the first one are indented under the text."""
+    stamp = (when or datetime.now().astimezone()).strftime(_TIME)
+    return f"{stamp}  " + f"\n{_INDENT}".join(text.rstrip("\n").splitlines() or [""]) + "\n"
+
+
+def add_entry(path: Path, text: str, when: datetime | None = None) -> bool:
+    """Append one entry (the folder is made if needed); False, after a one-line warning, if it could not be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8", errors="replace") as logbook:
+            logbook.write(entry_line(text, when))
+    except OSError as error:
+        warn_unwritten(str(path), error.strerror or str(error), text)
+        return False
+    return True
+
+
+def warn_unwritten(where: str, reason: str, text: str) -> None:
+    first = text.splitlines()[0] if text.strip() else "(empty)"
+    print(f"WARNING: logbook {where} not written ({reason}); the entry was: {first}", flush=True)
+
+
+def scan_entry(number: int | None, title: str, state: EndState, reason: str, path: str | None) -> str:
+    """``scan 3 (ascan roby 0 4 5 0.02): finished; file /data/demo/data.h5``."""
+    ended = {EndState.DONE: "finished", EndState.ABORTED: f"aborted: {reason}", EndState.FAILED: f"failed: {reason}"}[state]
+    where = f"file {path}" if path else "not saved"
+    return f"scan {number} ({title}): {' / '.join(ended.splitlines())}; {where}"
+
+
+class LogbookConsumer:
+    """The scan's line in the logbook at its end, with the end state the file and Redis got.
+
+    Essential, so a forced abort (a second Ctrl-C) is recorded too; it never fails the scan.
+    """
+
+    essential = True
+    failure = None
+
+    def __init__(self, context: ScanContext, number: int | None, title: str, path: str | None):
+        self._context = context
+        self._number = number
+        self._title = title
+        self._path = path
+
+    def add_points(self, points: Points, count: int) -> None:
+        pass
+
+    def end(self, ending: Ending) -> None:
+        text = scan_entry(self._number, self._title, ending.state, ending.reason, self._path)
+        try:  # a saved scan's logbook is beside its file; an unsaved one's where SCAN_SAVING points now
+            folder = os.path.dirname(self._path) if self._path else self._context.scan_saving.get_path()
+        except Exception as error:  # SCAN_SAVING unreadable (Redis gone, a bad value): only the logbook misses it
+            warn_unwritten(f"of session {self._context.session}", f"{type(error).__name__}: {error}", text)
+            return
+        add_entry(logbook_file(folder, self._context.session), text, ending.time)
