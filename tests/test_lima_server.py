@@ -1,5 +1,6 @@
 """Lima as the real LimaCCDs server behaves: every pixel type, a camera fault, the overwrite policy, the layout
-of saved files and a server URL a reader can use alone. Our simulator server runs for real."""
+of saved files, a server URL a reader can use alone, the image geometry (binning, flip, rotation, roi) and the
+RoiCounter plugin device. Our simulator server runs for real."""
 
 from __future__ import annotations
 
@@ -19,30 +20,33 @@ import numpy as np
 import pytest
 import tango
 
+from bliss_shell.comm import use_settings_folder
 from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.controllers.lima_protocol import decode_data_array
+from bliss_shell.controllers.simulators.lima_image import Geometry
 from bliss_shell.controllers.tango_client import TangoDeviceError
 from bliss_shell.data import EventType, get_node
 from conftest import interruptible, open_session
 from simulator_server import SimulatorServer, free_port
 
-CAMERA = "id00/limaccds/cam"
+CAMERA, ROI_DEVICE = "id00/limaccds/cam", "id00/roicounter/cam"
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SimulatorServer]:
-    simulators = SimulatorServer({"LimaCCDs": [CAMERA]}, instance="lima")
+    simulators = SimulatorServer({"LimaCCDs": [CAMERA], "RoiCounterDeviceServer": [ROI_DEVICE]}, instance="lima")
     yield simulators
     simulators.stop()
 
 
 @pytest.fixture
 def camera(server) -> tango.DeviceProxy:
-    """The camera device, as a fresh server has it: no instrument name, no fault, ABORT."""
+    """The camera device, as a fresh server has it: no instrument name, no fault, ABORT, the whole image."""
     device = tango.DeviceProxy(server.url(CAMERA))
     device.user_instrument_name = ""
     device.saving_overwrite_policy = "ABORT"
     device.saving_mode = "MANUAL"
+    device.image_roi, device.image_rotation, device.image_flip, device.image_bin = [0, 0, 0, 0], "NONE", [False, False], [1, 1]
     device.prepareAcq()  # clears a fault a test left
     return device
 
@@ -289,7 +293,8 @@ def database_camera(tmp_path) -> Iterator[str]:
             process.wait(timeout=10)
 
 
-def test_a_device_found_through_the_database_is_published_with_the_database_host(database_camera, tmp_path):
+def test_a_device_found_through_the_database_is_published_with_the_database_host(database_camera, redis_client, tmp_path):
+    use_settings_folder(tmp_path / "settings")  # the object reads its settings (lima:dbcam) when built
     (tmp_path / "cam.yml").write_text(f"name: dbcam\nclass: Lima\ntango_url: tango://{database_camera}/id00/limaccds/dbcam\n")
     assert Config([ConfigRoot(tmp_path)]).get("dbcam").server_url == f"tango://{database_camera}/id00/limaccds/dbcam"
 
@@ -324,3 +329,70 @@ def test_a_reader_written_from_the_redis_layout_follows_a_lima_scan_to_its_end(b
     with h5py.File(path, "r", locking=False) as saved:
         from_file = saved[info["frame_path"]][2 % info["saving_frame_per_file"]]
     assert from_file.dtype == np.dtype(info["dtype"]) and np.array_equal(from_file, from_memory) and from_file.min() < 0
+
+
+# -- image geometry and the RoiCounter plugin device, as Lima core and Lima-tango-python have them ------------------
+
+
+def test_binning_flip_rotation_and_roi_apply_in_lima_cores_order():
+    """Binning (sums), flip, clockwise rotation, then the roi in the coordinates of the image so made."""
+    frame = np.arange(24 * 32, dtype=np.uint32).reshape(24, 32)
+    geometry = Geometry((32, 24), binning=(2, 2), flip=(True, False), rotation=90).with_roi((1, 2, 8, 10))
+    binned = frame.reshape(12, 2, 16, 2).sum(axis=(1, 3))
+    assert np.array_equal(geometry.process(frame), np.rot90(binned[:, ::-1], -1)[2:12, 1:9])
+    assert geometry.roi == (1, 2, 8, 10) and geometry.size == (8, 10)
+
+
+def test_the_image_attributes_shape_the_frames_from_the_next_prepare_and_keep_the_roi_on_its_pixels(camera):
+    camera.sim_image_size = [32, 24]
+    camera.image_bin = [2, 2]
+    camera.image_roi = [1, 2, 8, 6]
+    camera.image_rotation = "90"  # Lima core's getRotated: (height - y - h, x, h, w) of the 16 x 12 image
+    assert list(camera.image_roi) == [12 - 2 - 6, 1, 6, 8] and (camera.image_width, camera.image_height) == (6, 8)
+    assert list(camera.image_sizes) == [0, 4, 6, 8] and list(camera.image_max_dim) == [32, 24]
+    with pytest.raises(tango.DevFailed, match="Software roi out of limits"):
+        camera.image_roi = [0, 0, 13, 4]
+    with pytest.raises(tango.DevFailed, match="Wrong value image_rotation: 45"):
+        camera.image_rotation = "45"
+    with pytest.raises(tango.DevFailed, match="Wrong value acq_trigger_mode: EXTERNAL_GATE"):
+        camera.acq_trigger_mode = "external_gate"
+    assert list(camera.getAttrStringValueList("acq_trigger_mode")) == ["INTERNAL_TRIGGER", "INTERNAL_TRIGGER_MULTI"]
+    camera.acq_trigger_mode, camera.acq_nb_frames, camera.acq_expo_time = "INTERNAL_TRIGGER", 1, 0.001
+    camera.prepareAcq()
+    camera.startAcq()
+    wait_for(lambda: camera.last_image_ready == 0, "frame 0 was not ready")
+    assert decode_data_array(camera.readImage(0)[1]).shape == (8, 6)
+
+
+def test_the_roicounter_device_computes_what_a_client_of_the_real_one_reads(camera, server):
+    rois = tango.DeviceProxy(server.url(ROI_DEVICE))
+    assert camera.getPluginDeviceNameFromType("RoiCounter") == ROI_DEVICE and camera.getPluginDeviceNameFromType("bpm") == ""
+    rois.clearAllRois()
+    ids = list(rois.addNames(["a", "b"]))
+    assert list(rois.addNames(["b"])) == ids[1:]  # a name keeps its id
+    with pytest.raises(tango.DevFailed, match="should start the device first"):
+        rois.setRois([ids[0], 0, 0, 4, 4])
+    rois.Start()
+    with pytest.raises(tango.DevFailed, match="should call add method before setRoi"):
+        rois.setRois([99, 0, 0, 4, 4])
+    with pytest.raises(tango.DevFailed, match=r"should be a vector as follow \[roi_id0,x0,y0,width0,height0"):
+        rois.setRois([ids[0], 0, 0, 4])
+    rois.setRois([ids[0], 0, 0, 4, 4, ids[1], 3, 5, 7, 2])
+    assert list(rois.getNames()) == ["a", "b"] and list(rois.getRois(["b"])) == [ids[1], 3, 5, 7, 2]
+    assert list(rois.getRoiTypes(["a"])) == ["SQUARE"] and rois.state() == tango.DevState.ON
+    camera.sim_image_size = [32, 24]
+    camera.acq_trigger_mode, camera.acq_nb_frames, camera.acq_expo_time = "INTERNAL_TRIGGER", 3, 0.001
+    camera.prepareAcq()
+    camera.startAcq()
+    wait_for(lambda: camera.acq_status == "Ready" and camera.last_image_ready == 2, "the acquisition did not end")
+    rows = rois.readCounters(1).reshape(-1, 7)  # roi_id, frame, sum, average, std, min, max: ROI after ROI
+    assert [(int(r[0]), int(r[1])) for r in rows] == [(ids[0], 1), (ids[0], 2), (ids[1], 1), (ids[1], 2)]
+    for roi_id, number, *stats in rows:
+        x, y, w, h = (0, 0, 4, 4) if roi_id == ids[0] else (3, 5, 7, 2)
+        pixels = decode_data_array(camera.readImage(int(number))[1])[y : y + h, x : x + w].astype(float)
+        assert np.allclose(stats, [pixels.sum(), pixels.mean(), pixels.std(), pixels.min(), pixels.max()])
+    assert rois.CounterStatus == 2
+    rois.removeRois(["a"])
+    assert list(rois.getNames()) == ["b"]
+    rois.clearAllRois()
+    assert rois.state() == tango.DevState.OFF

@@ -1,27 +1,37 @@
-"""``class: Lima``: a LimaCCDs Tango device (real or our simulator) as a counter of a scan.
+"""``class: Lima``: a LimaCCDs Tango device (real or our simulator) as a counter of a scan, and what a user types.
 
 The Lima object is its own controller: in a scan it becomes one acquisition object whose
-channel ``image`` holds frame references (the server's frame counters), never pixels.
-A camera fault (``acq_status`` Fault) ends the wait for a frame at once, with the server's
-``acq_status_fault_error``.
+channel ``image`` holds frame references (the server's frame counters), never pixels, and
+whose ROI counter channels (``roi_counters:r1_sum``, ...) hold the statistics the server
+computed for each frame (``lima_roi.py``). A camera fault (``acq_status`` Fault) ends the wait
+for a frame at once, with the server's ``acq_status_fault_error``.
+
+At the prompt: ``lima.proxy`` (the device), ``lima.image``, ``lima.acquisition``, ``lima.saving``
+(``lima_settings.py``) and ``lima.roi_counters``; what the user sets there is a setting of the
+object (``lima:<name>``), given back to the device whenever the object is built.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import tango
 
+from bliss_shell.comm import Settings
 from bliss_shell.config import ConfigNode
 
 from .acquisition import AcquisitionBase, AcquisitionParameters, Block, ChannelInfo, Timing
 from .counting import poll_until
 from .lima_protocol import frame_path, image_dtype
+from .lima_roi import RoiCounters, RoiReader, device_url
+from .lima_settings import AcquisitionSettings, ImageSettings, SavingSettings
 from .tango_client import TangoClient, TangoDeviceError
 
 _COUNTERS = ("last_image_acquired", "last_image_ready", "last_image_saved")
 OVERWRITE_POLICY = "ABORT"  # a scan never overwrites frames saved before: the server refuses instead
+FRAMES_PER_FILE = 100  # saving_frame_per_file of a scan's files until the user sets lima.saving.frames_per_file
 
 
 def full_url(proxy: tango.DeviceProxy) -> str:
@@ -32,9 +42,7 @@ def full_url(proxy: tango.DeviceProxy) -> str:
     >>> full_url(tango.DeviceProxy("id00/limaccds/simulator"))  # TANGO_HOST=127.0.0.1:10000
     'tango://127.0.0.1:10000/id00/limaccds/simulator'
     """
-    if proxy.is_dbase_used():
-        return f"tango://{proxy.get_db_host()}:{proxy.get_db_port()}/{proxy.dev_name()}"
-    return f"tango://{proxy.get_dev_host()}:{proxy.get_dev_port()}/{proxy.dev_name()}#dbase=no"
+    return device_url(proxy, proxy.dev_name())
 
 
 class Lima:
@@ -44,9 +52,11 @@ class Lima:
 
     Example
     -------
+    >>> lima_simulator.roi_counters["r1"] = (100, 100, 40, 20)
     >>> loopscan(10, 0.1, lima_simulator)
     >>> SCANS[-1].get_data()["lima_simulator:image"].get_image(-1).shape
     (256, 256)
+    >>> SCANS[-1].get_data()["r1_sum"]
     """
 
     unit = None
@@ -56,11 +66,20 @@ class Lima:
         self.controller_name = self.name
         self._device = TangoClient(node)
         self.url = self._device.url
+        self.proxy: tango.DeviceProxy = self._device.proxy
         for key in ("sim_image_size", "sim_image_type", "sim_motor_url"):  # simulator settings, when the config gives them
             if key in node:
                 self._device.write(key, node[key])
         self.timeout = float(node.get("tango_timeout", 3.0))
         self.server_url = full_url(self._device.proxy)  # what readers get: the URL with its Tango host
+        self.settings = Settings(f"lima:{self.name}")
+        self.image = ImageSettings(self.name, self._device, self.settings)
+        self.acquisition = AcquisitionSettings(self.name, self._device, self.settings)
+        self.saving = SavingSettings(self.name, self._device, self.settings)
+        self.roi_counters = RoiCounters(self, self._device, self.settings)
+        saved = self.settings.get_all()
+        for group in (self.image, self.acquisition, self.saving, self.roi_counters):
+            group.restore(saved)
         self.dtype, self.shape = self._image()
 
     def _image(self) -> tuple[str, tuple[int, int]]:
@@ -75,11 +94,13 @@ class Lima:
     def controller(self) -> Lima:
         return self
 
-    def acquisition_object(self, counters: Any) -> LimaAcquisition:
-        return LimaAcquisition(self)
+    def acquisition_object(self, counters: Sequence[Any]) -> LimaAcquisition:
+        """The detector in a scan: its frames, and the ROI counters it counts (all of them when given the detector)."""
+        return LimaAcquisition(self, counters)
 
-    def prepare(self, parameters: AcquisitionParameters) -> dict[str, Any]:
-        """Set the acquisition up and ``prepareAcq``; return where the frames are (references for readers)."""
+    def prepare(self, parameters: AcquisitionParameters, frames_per_file: int, before: Callable[[], None]) -> dict[str, Any]:
+        """Set the acquisition up, call ``before`` (the ROIs go to the server), ``prepareAcq``; return where the
+        frames are (references for readers)."""
         device = self._device
         device.write("user_detector_name", self.name)
         instrument, detector = device.read_many(("user_instrument_name", "user_detector_name"))
@@ -96,12 +117,13 @@ class Lima:
             "saving_prefix": f"{self.name}_",
             "saving_suffix": ".h5",
             "saving_format": "HDF5",
-            "saving_frame_per_file": 100,
+            "saving_frame_per_file": frames_per_file,
             "saving_index_format": "%04d",
             "saving_next_number": 0,
         }
         for key, value in saving.items():
             device.write(key, value)
+        before()
         try:
             device.command("prepareAcq")
         except TangoDeviceError as error:
@@ -109,7 +131,7 @@ class Lima:
                 raise
             raise TangoDeviceError(f"{error}: a scan never overwrites saved frames (saving_overwrite_policy "
                                    f"{OVERWRITE_POLICY}); move that file out of {folder}") from None  # fmt: skip
-        dtype, (height, width) = self._image()
+        self.dtype, self.shape = dtype, (height, width) = self._image()
         return {
             "server_url": self.server_url,
             "width": width,
@@ -122,7 +144,7 @@ class Lima:
     def start_acquisition(self) -> None:
         self._device.command("startAcq")
 
-    def counters(self) -> dict[str, int]:
+    def frame_counters(self) -> dict[str, int]:
         """The frame counters; a camera in fault raises at once, naming the device and the server's reason."""
         *values, status = self._device.read_many((*_COUNTERS, "acq_status"))
         if status == "Fault":
@@ -136,20 +158,26 @@ class Lima:
 
 
 class LimaAcquisition(AcquisitionBase):
-    """One Lima detector in a scan: its ``image`` channel's values are frame counters, one per frame."""
+    """One Lima detector in a scan: its ``image`` channel's values are frame counters, one per frame; each ROI
+    counter's channel the statistic the server computed for that frame. A point is ready once both are."""
 
     continuous_capable = True
 
-    def __init__(self, lima: Lima):
+    def __init__(self, lima: Lima, counters: Sequence[Any]):
         self.name = lima.name
         self._lima = lima
+        self._saved = lima.settings.get_all()  # this scan's ROIs and frames per file, whatever changes meanwhile
+        self._rois = lima.roi_counters.counted(counters, self._saved)
+        self._reader: RoiReader | None = None
         self._step = True
         self._count_time = 0.0
         self._npoints = 0
         self._triggered = 0  # frames asked for (step scans)
         self._reported = 0  # frames handed to the scan so far
+        self._ready = 0  # frames ready, with their ROI statistics
         self._status: dict[str, int] = {}
         self._channels = [ChannelInfo("image", np.dtype(lima.dtype), lima.shape, kind="lima", source=lima)]
+        self._channels += [ChannelInfo(counter.channel, np.dtype(counter.dtype), source=counter) for counter in self._rois]
 
     @property
     def channels(self) -> list[ChannelInfo]:
@@ -159,8 +187,13 @@ class LimaAcquisition(AcquisitionBase):
         self._step = parameters.timing is Timing.STEP
         self._count_time = parameters.count_time
         self._npoints = parameters.npoints
-        self._triggered = self._reported = 0
-        self._channels[0].info.update(self._lima.prepare(parameters))
+        self._triggered = self._reported = self._ready = 0
+
+        def give_rois() -> None:
+            self._reader = self._lima.roi_counters.prepare(self._rois, self._saved)
+
+        frames_per_file = int(self._saved.get("saving_frame_per_file", FRAMES_PER_FILE))
+        self._channels[0].info.update(self._lima.prepare(parameters, frames_per_file, give_rois))
 
     def trigger(self) -> None:
         """Step scans: one frame per trigger. Otherwise the first trigger starts ``acq_nb_frames`` frames."""
@@ -169,25 +202,32 @@ class LimaAcquisition(AcquisitionBase):
         self._triggered += 1
 
     def wait_ready(self) -> None:
-        """Until the frame of the point is ready (step), or a new frame is (free running)."""
+        """Until the frame of the point is ready (step), or a new frame is (free running), with its ROI statistics."""
         wanted = self._triggered - 1 if self._step else self._reported
         if self._npoints and wanted >= self._npoints:
             return
         seconds = self._count_time + self._lima.timeout
+        reader = self._reader
 
         def ready() -> bool:
-            self._status = self._lima.counters()
-            return self._status["last_image_ready"] >= wanted
+            self._status = self._lima.frame_counters()
+            self._ready = self._status["last_image_ready"] + 1
+            if reader is not None:
+                if self._ready > reader.count:
+                    reader.fetch()
+                self._ready = min(self._ready, reader.count)
+            return self._ready > wanted
 
         poll_until(ready, seconds, lambda: f"{self.name}: frame {wanted} not ready after {seconds:g} s ({self._lima.url})")
 
     def read(self) -> Block:
-        ready = self._status.get("last_image_ready", -1) + 1
-        if self._npoints:
-            ready = min(ready, self._npoints)
+        ready = min(self._ready, self._npoints) if self._npoints else self._ready
         new = max(0, ready - self._reported)
         self._reported += new
-        return {"image": [dict(self._status)] * new}
+        block: Block = {"image": [dict(self._status)] * new}
+        if self._reader is not None:
+            block.update(self._reader.take(new))
+        return block
 
     def stop(self) -> None:
         self._lima.stop()

@@ -5,25 +5,44 @@ this one. Frames are images of the camera's ``image_type`` (``Bpp32`` unless ``s
 says otherwise) with a spot that follows a motor device (``sim_motor_url``); the last
 ``buffer_max_number`` frames stay in memory for ``readImage``; with ``saving_mode = AUTO_FRAME``
 frames are also written to HDF5 files, in the real server's layout and under its overwrite policy.
-Only ``sim_*`` attributes and commands are the simulator's own.
+``image_bin``, ``image_flip``, ``image_rotation`` and ``image_roi`` shape the frames as Lima core does
+(``lima_image.py``); they take effect at ``prepareAcq``, as on the real server. A RoiCounter device of the
+same server (``roi_counter.py``) gets every frame. Only ``sim_*`` attributes and commands are the simulator's own.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 
-import h5py
 import numpy as np
 from tango import AttrWriteType, DeviceProxy, DevState, Except
 from tango.server import Device, attribute, command
 
-from ..lima_protocol import IMAGE_TYPES, encode_data_array, encode_video_image, frame_path, saved_frame
+from ..lima_protocol import IMAGE_TYPES, encode_data_array, encode_video_image, frame_path
+from .lima_image import ROTATIONS, Geometry
+from .lima_saving import FrameFiles, check_overwrite
+from .roi_counter import plugin_for
 
 NO_ERROR = "No error"  # acq_status_fault_error when not in fault, as the real server says it
 OVERWRITE_POLICIES = ("ABORT", "OVERWRITE")  # the real server also has APPEND and MULTISET (entries added to old files)
+# The values of the enumerated attributes, as getAttrStringValueList gives them (the real server has more trigger
+# modes, AUTO_HEADER saving and more formats: this camera offers these).
+CHOICES = {
+    "acq_trigger_mode": ("INTERNAL_TRIGGER", "INTERNAL_TRIGGER_MULTI"),
+    "saving_mode": ("MANUAL", "AUTO_FRAME"),
+    "saving_format": ("HDF5",),
+    "saving_overwrite_policy": OVERWRITE_POLICIES,
+    "image_rotation": tuple(ROTATIONS),
+}
+PLUGIN_TYPES = {"roicounter": plugin_for}  # getPluginDeviceNameFromType: the plugin devices simulated
+
+
+def _refuse(name: str, value: object) -> None:
+    """The real server's words for a value its enumeration does not have."""
+    Except.throw_exception("WrongData", f"Wrong value {name}: {value}", "LimaCCD Class")
 
 
 class LimaCCDs(Device):
@@ -38,7 +57,8 @@ class LimaCCDs(Device):
         }  # fmt: skip
         self._instrument = ""  # user_instrument_name; the real server reads "instrument" while it is unset
         self._image_type = "Bpp32"
-        self._size = (256, 256)
+        self._geometry = Geometry((256, 256))  # as set: image_width and the others report it
+        self._acquiring = self._geometry  # as the acquisition prepared last takes its frames
         self._noise = np.zeros(0, dtype=np.uint32)
         self._buffer: OrderedDict[int, np.ndarray] = OrderedDict()
         self._buffer_max = 64
@@ -49,7 +69,7 @@ class LimaCCDs(Device):
         self._motor_url = ""
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
-        self._files: dict[str, h5py.File] = {}
+        self._files = FrameFiles()
         self.set_state(DevState.ON)
 
     # -- settings a scan writes ----------------------------------------------------------
@@ -59,6 +79,10 @@ class LimaCCDs(Device):
             return self._settings[name]
 
         def write(self: LimaCCDs, value) -> None:  # type: ignore[no-untyped-def]
+            if name in CHOICES:  # an enumeration: any case, stored upper case, as the real server does
+                value = value.upper()
+                if value not in CHOICES[name]:
+                    _refuse(name, value)
             self._settings[name] = value
 
         return attribute(fget=read, fset=write, name=name, dtype=dtype, access=AttrWriteType.READ_WRITE)
@@ -86,8 +110,7 @@ class LimaCCDs(Device):
     @saving_overwrite_policy.write
     def saving_overwrite_policy(self, value: str) -> None:
         if value.upper() not in OVERWRITE_POLICIES:
-            Except.throw_exception("WrongData", f"Wrong value saving_overwrite_policy: {value.upper()} "
-                                   f"(the simulator knows {', '.join(OVERWRITE_POLICIES)})", "LimaCCDs")  # fmt: skip
+            _refuse("saving_overwrite_policy", f"{value.upper()} (the simulator knows {', '.join(OVERWRITE_POLICIES)})")
         self._settings["saving_overwrite_policy"] = value.upper()
 
     @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
@@ -112,11 +135,63 @@ class LimaCCDs(Device):
 
     @attribute(dtype=int)
     def image_width(self) -> int:
-        return self._size[0]
+        """The frames' width once binned, flipped, turned and cut to the roi."""
+        return self._geometry.size[0]
 
     @attribute(dtype=int)
     def image_height(self) -> int:
-        return self._size[1]
+        return self._geometry.size[1]
+
+    @attribute(dtype=(int,), max_dim_x=2)
+    def image_max_dim(self) -> list[int]:
+        """The sensor's width and height."""
+        return list(self._geometry.sensor)
+
+    @attribute(dtype=(int,), max_dim_x=2, access=AttrWriteType.READ_WRITE)
+    def image_bin(self) -> list[int]:
+        """[x, y]: pixels summed; the roi stays on the same pixels of the sensor."""
+        return list(self._geometry.binning)
+
+    @image_bin.write
+    def image_bin(self, value: list[int]) -> None:
+        bx, by = (int(v) for v in value)
+        width, height = self._geometry.sensor
+        if not (1 <= bx <= width and 1 <= by <= height):
+            Except.throw_exception("WrongData", f"Invalid binning [{bx}, {by}] of a {width}x{height} sensor", "LimaCCDs")
+        self._geometry = replace(self._geometry, binning=(bx, by))
+
+    @attribute(dtype=(bool,), max_dim_x=2, access=AttrWriteType.READ_WRITE)
+    def image_flip(self) -> list[bool]:
+        """[left-right, up-down]."""
+        return list(self._geometry.flip)
+
+    @image_flip.write
+    def image_flip(self, value: list[bool]) -> None:
+        self._geometry = replace(self._geometry, flip=(bool(value[0]), bool(value[1])))
+
+    @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
+    def image_rotation(self) -> str:
+        """NONE, 90, 180 or 270 (clockwise)."""
+        return next(name for name, degrees in ROTATIONS.items() if degrees == self._geometry.rotation)
+
+    @image_rotation.write
+    def image_rotation(self, value: str) -> None:
+        if value.upper() not in ROTATIONS:
+            _refuse("image_rotation", value.upper())
+        self._geometry = replace(self._geometry, rotation=ROTATIONS[value.upper()])
+
+    @attribute(dtype=(int,), max_dim_x=4, access=AttrWriteType.READ_WRITE)
+    def image_roi(self) -> list[int]:
+        """[x, y, width, height] in the binned, flipped and turned image; the whole image when none is set
+        ([0, 0, 0, 0] written clears it)."""
+        return list(self._geometry.roi)
+
+    @image_roi.write
+    def image_roi(self, value: list[int]) -> None:
+        try:
+            self._geometry = self._geometry.with_roi(tuple(int(v) for v in value))  # type: ignore[arg-type]
+        except ValueError as error:
+            Except.throw_exception("InvalidValue", str(error), "CtSwBinRoiFlip::setRoi")
 
     @attribute(dtype=str)
     def image_type(self) -> str:
@@ -126,7 +201,7 @@ class LimaCCDs(Device):
     def image_sizes(self) -> list[int]:
         """[signed, bytes per pixel, width, height]; Bpp32F counts as signed, as in the real server."""
         dtype = np.dtype(IMAGE_TYPES[self._image_type])
-        return [int(dtype.kind in "if"), dtype.itemsize, self._size[0], self._size[1]]
+        return [int(dtype.kind in "if"), dtype.itemsize, *self._geometry.size]
 
     def _counter(key: str):  # type: ignore[misc]  # noqa: N805
         def read(self: LimaCCDs) -> int:
@@ -153,12 +228,12 @@ class LimaCCDs(Device):
 
     @attribute(dtype=(int,), max_dim_x=2, access=AttrWriteType.READ_WRITE)
     def sim_image_size(self) -> list[int]:
-        """Simulator only: the frame width and height."""
-        return list(self._size)
+        """Simulator only: the sensor's width and height."""
+        return list(self._geometry.sensor)
 
     @sim_image_size.write
     def sim_image_size(self, value: list[int]) -> None:
-        self._size = (int(value[0]), int(value[1]))
+        self._geometry = self._geometry.with_sensor((int(value[0]), int(value[1])))
 
     @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
     def sim_image_type(self) -> str:
@@ -197,18 +272,33 @@ class LimaCCDs(Device):
             index = self._last["ready"]
             frame = self._buffer.get(index)
         if frame is None:
-            index, frame = -1, np.zeros(self._size[::-1], dtype=np.uint32)
+            index, frame = -1, np.zeros(self._geometry.size[::-1], dtype=np.uint32)
         return "VIDEO_IMAGE", encode_video_image(frame, index)
+
+    @command(dtype_in=str, dtype_out=(str,))
+    def getAttrStringValueList(self, name: str) -> list[str]:
+        """The values an enumerated attribute takes (empty for any other attribute), as the real server."""
+        return list(CHOICES.get(name, ()))
+
+    @command(dtype_in=str, dtype_out=str)
+    def getPluginDeviceNameFromType(self, plugin_type: str) -> str:
+        """The device of that plugin type (``roicounter``) working on this camera's frames; empty if none."""
+        plugin = PLUGIN_TYPES[plugin_type.lower()](self.get_name()) if plugin_type.lower() in PLUGIN_TYPES else None
+        return plugin.get_name() if plugin is not None else ""
 
     @command
     def prepareAcq(self) -> None:
         self._halt()
         self._close_files()
-        self._check_overwrite()
+        check_overwrite(self._settings)
         with self._lock:
             self._buffer.clear()
             self._last = {"acquired": -1, "ready": -1, "saved": -1}
             self._status, self._fault = "Ready", NO_ERROR
+        self._acquiring = self._geometry
+        plugin = plugin_for(self.get_name())
+        if plugin is not None:
+            plugin.reset()
 
     @command
     def startAcq(self) -> None:
@@ -252,9 +342,12 @@ class LimaCCDs(Device):
         for _ in range(count) if count else itertools.count():
             if self._stop.wait(self._settings["acq_expo_time"]):
                 break
-            frame = self._frame()
+            frame = self._acquiring.process(self._frame())
+            index = self._last["ready"] + 1  # this thread alone moves it
+            plugin = plugin_for(self.get_name())
+            if plugin is not None:
+                plugin.process(index, frame)  # before the frame counts as ready
             with self._lock:
-                index = self._last["ready"] + 1
                 self._buffer[index] = frame
                 while len(self._buffer) > self._buffer_max:
                     self._buffer.popitem(last=False)
@@ -275,7 +368,7 @@ class LimaCCDs(Device):
     def _frame(self) -> np.ndarray:
         """A gaussian spot that moves with the motor, on Poisson noise (a slice of a pool drawn once per size).
         The spot is computed within 5 sigma of its centre only: beyond, it adds less than one count."""
-        width, height = self._size
+        width, height = self._acquiring.sensor
         x = self._motor.read_attribute("Position").value if self._motor is not None else 0.0
         sigma = width / 32
         cx, cy = width / 2 + x * width / 20, height / 2
@@ -307,40 +400,11 @@ class LimaCCDs(Device):
     def _frame_path(self) -> str:
         return frame_path(self._instrument or "instrument", self._settings["user_detector_name"])
 
-    def _check_overwrite(self) -> None:
-        """prepareAcq under ABORT: refused if a file the acquisition would write exists (as Lima core's check)."""
-        settings = self._settings
-        if settings["saving_mode"] != "AUTO_FRAME" or settings["saving_overwrite_policy"] != "ABORT":
-            return
-        frames = max(1, settings["acq_nb_frames"])
-        per_file = max(1, settings["saving_frame_per_file"])
-        for first in range(0, frames, per_file):  # the first frame of each file
-            path, _ = saved_frame(settings, first)
-            if os.path.exists(path):
-                Except.throw_exception("SAVING_OVERWRITE", f"File : {os.path.basename(path)} already exist", "LimaCCDs.prepareAcq")
-
     def _save(self, index: int, frame: np.ndarray) -> bool:
         """Frame ``index`` to its file; False (acquisition in Fault) when ABORT finds the file there already."""
-        settings = self._settings
-        path, _ = saved_frame(settings, index)
-        file = self._files.get(path)
-        if file is None:
-            os.makedirs(settings["saving_directory"], exist_ok=True)
-            mode = "x" if settings["saving_overwrite_policy"] == "ABORT" else "w"
-            try:
-                file = self._files[path] = h5py.File(path, mode)
-            except FileExistsError:
-                self._fault, self._status = "Saving: overwrite error", "Fault"
-                return False
-            file.create_dataset(
-                self._frame_path(), shape=(0, *frame.shape), maxshape=(None, *frame.shape), dtype=frame.dtype,
-                chunks=(1, *frame.shape),
-            )  # fmt: skip
-            file["entry_0000/measurement/data"] = h5py.SoftLink("/" + self._frame_path())  # as the real files have
-        dataset = file[self._frame_path()]
-        dataset.resize(dataset.shape[0] + 1, axis=0)
-        dataset[-1] = frame
-        file.flush()
+        if not self._files.save(self._settings, self._frame_path(), index, frame):
+            self._fault, self._status = "Saving: overwrite error", "Fault"
+            return False
         with self._lock:
             self._last["saved"] = index
         return True
@@ -352,6 +416,4 @@ class LimaCCDs(Device):
         self._worker = None
 
     def _close_files(self) -> None:
-        for file in self._files.values():
-            file.close()
-        self._files.clear()
+        self._files.close()

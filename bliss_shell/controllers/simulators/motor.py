@@ -1,8 +1,9 @@
 """``SimMotor``: a motor device that moves with the same profile as the in-process simulation.
 
-Like a real motor controller it keeps its position when its server restarts: the position (and the
-target of a move under way) is written to ``$BLISS_SIM_MEMORY/<device>.json`` at each move, stop and
-``DefinePosition``, and read back when the device starts. Without ``BLISS_SIM_MEMORY`` it starts at 0.
+Like a real motor controller it keeps its position when its server restarts: the position (the
+target of a move under way) is written to ``$BLISS_SIM_MEMORY/<device>.json`` within half a second of a
+move, at once after a stop or ``DefinePosition``, and when the server ends; it is read back when the
+device starts. Without ``BLISS_SIM_MEMORY`` it starts at 0.
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from __future__ import annotations
 import json
 import math
 import os
+import threading
 from pathlib import Path
 
 from tango import AttrWriteType, DevState, Except
 from tango.server import Device, attribute, command
 
 from ..motion import Move
+
+
+_SAVE_PERIOD = 0.5  # s
 
 
 class SimMotor(Device):
@@ -26,6 +31,7 @@ class SimMotor(Device):
         folder = os.environ.get("BLISS_SIM_MEMORY")
         self._memory = Path(folder) / f"{self.get_name().replace('/', '_')}.json" if folder else None
         self._move = Move.still(self._remembered())
+        self._saver: threading.Timer | None = None
         self._velocity = 1000.0
         self._acceleration = 1000.0
         self._limits = [-math.inf, math.inf]
@@ -48,7 +54,9 @@ class SimMotor(Device):
                 "OUT_OF_LIMITS", f"{self.get_name()}: position {target:g} outside limits ({low:g}, {high:g})", "SimMotor.Position"
             )
         self._move = Move(self._move.position(), target, self._velocity, self._acceleration)
-        self._remember(target)
+        if self._memory is not None and (self._saver is None or not self._saver.is_alive()):
+            self._saver = threading.Timer(_SAVE_PERIOD, self._remember)  # a scan's moves cost no write each
+            self._saver.start()
 
     @attribute(dtype=float, access=AttrWriteType.READ_WRITE)
     def Velocity(self) -> float:
@@ -93,13 +101,13 @@ class SimMotor(Device):
     @command
     def Stop(self) -> None:
         self._move = Move.still(self._move.position())
-        self._remember(self._move.target)
+        self._remember()
 
     @command(dtype_in=float)
     def DefinePosition(self, position: float) -> None:
         """The motor is called ``position`` where it is now (nothing moves), as Sardana's motors have it."""
         self._move = Move.still(position)
-        self._remember(position)
+        self._remember()
 
     def _remembered(self) -> float:
         try:
@@ -107,9 +115,15 @@ class SimMotor(Device):
         except (OSError, ValueError, KeyError, TypeError):
             return 0.0
 
-    def _remember(self, position: float) -> None:
+    def delete_device(self) -> None:
+        if self._saver is not None:
+            self._saver.cancel()
+        self._remember()
+
+    def _remember(self) -> None:
         if self._memory is None:
             return
+        position = self._move.target
         try:
             self._memory.parent.mkdir(parents=True, exist_ok=True)
             temporary = self._memory.with_suffix(".tmp")

@@ -1,0 +1,72 @@
+"""The frame files of our LimaCCDs simulator: the real server's HDF5 layout and its overwrite policy.
+
+Frames go to ``<directory>/<prefix><index><suffix>``, ``saving_frame_per_file`` to a file, dataset
+``entry_0000/<instrument>/<detector>/data`` with the soft link ``entry_0000/measurement/data`` (Lima core,
+``CtSaving_Hdf5.cpp``). Under ABORT a file that exists refuses ``prepareAcq``, and one that appears
+during the acquisition stops it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import h5py
+import numpy as np
+from tango import Except
+
+from ..lima_protocol import saved_frame
+
+
+def check_overwrite(settings: Mapping[str, Any]) -> None:
+    """prepareAcq under ABORT: refused if a file the acquisition would write exists (as Lima core's check)."""
+    if settings["saving_mode"] != "AUTO_FRAME" or settings["saving_overwrite_policy"] != "ABORT":
+        return
+    frames = max(1, settings["acq_nb_frames"])
+    per_file = max(1, settings["saving_frame_per_file"])
+    for first in range(0, frames, per_file):  # the first frame of each file
+        path, _ = saved_frame(settings, first)
+        if os.path.exists(path):
+            Except.throw_exception("SAVING_OVERWRITE", f"File : {os.path.basename(path)} already exist", "LimaCCDs.prepareAcq")
+
+
+class FrameFiles:
+    """The files of one acquisition, open until it ends.
+
+    Example
+    -------
+    >>> files = FrameFiles()
+    >>> files.save(settings, "entry_0000/instrument/cam/data", 0, frame)
+    True
+    >>> files.close()
+    """
+
+    def __init__(self) -> None:
+        self._files: dict[str, h5py.File] = {}
+
+    def save(self, settings: Mapping[str, Any], dataset_path: str, index: int, frame: np.ndarray) -> bool:
+        """Frame ``index`` to its file; False when ABORT finds the file there already (the acquisition faults)."""
+        path, _ = saved_frame(settings, index)
+        file = self._files.get(path)
+        if file is None:
+            os.makedirs(settings["saving_directory"], exist_ok=True)
+            mode = "x" if settings["saving_overwrite_policy"] == "ABORT" else "w"
+            try:
+                file = self._files[path] = h5py.File(path, mode)
+            except FileExistsError:
+                return False
+            file.create_dataset(
+                dataset_path, shape=(0, *frame.shape), maxshape=(None, *frame.shape), dtype=frame.dtype, chunks=(1, *frame.shape),
+            )  # fmt: skip
+            file["entry_0000/measurement/data"] = h5py.SoftLink("/" + dataset_path)  # as the real files have
+        dataset = file[dataset_path]
+        dataset.resize(dataset.shape[0] + 1, axis=0)
+        dataset[-1] = frame
+        file.flush()
+        return True
+
+    def close(self) -> None:
+        for file in self._files.values():
+            file.close()
+        self._files.clear()
