@@ -14,6 +14,7 @@ monkey.patch_all(thread=False, queue=False, os=False, signal=False, subprocess=F
 import os  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
+import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -22,6 +23,7 @@ import pytest  # noqa: E402
 import redis  # noqa: E402
 
 from bliss_shell.comm import EmbeddedRedis, use_redis, use_settings_folder  # noqa: E402
+from bliss_shell.comm.settings import write_pending  # noqa: E402
 from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
 from bliss_shell.shell.namespace import show_active_mg, session_namespace  # noqa: E402
@@ -51,11 +53,21 @@ def redis_client(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture(autouse=True)
-def settings_folder(tmp_path: Path) -> Path:
-    """Every test's settings files (motor settings, measurement groups, SCAN_SAVING) in its own folder."""
+def settings_folder(tmp_path: Path) -> Iterator[Path]:
+    """Every test's settings files (motor settings, measurement groups, SCAN_SAVING) in its own folder;
+    what the test left to write soon is written before the next test starts."""
     folder = tmp_path / "settings"
     use_settings_folder(folder)
-    return folder
+    yield folder
+    write_pending()
+
+
+def wait_for(condition, what: str = "the condition was not met in time", timeout: float = 10.0) -> None:
+    """Wait until ``condition()`` is true (greenlets run meanwhile); fail with ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        gevent.sleep(0.005)
 
 
 def interruptible(function, *args):

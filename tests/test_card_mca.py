@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import gevent
 import numpy as np
 import pytest
+from conftest import wait_for
 import tango
 
 from bliss_shell.config import Config, ConfigRoot
@@ -71,13 +71,6 @@ def build(tmp_path: Path, text: str) -> Config:
 @pytest.fixture
 def config(server, tmp_path) -> Config:
     return build(tmp_path, card_config(server.url(CARD)) + mca_config(server.url(MCA)))
-
-
-def wait_for(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the condition was not met in time"
-        gevent.sleep(0.001)
 
 
 def count_point(acquisition, count_time: float) -> dict:

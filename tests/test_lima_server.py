@@ -26,7 +26,7 @@ from bliss_shell.controllers.lima_protocol import decode_data_array
 from bliss_shell.controllers.simulators.lima_image import Geometry
 from bliss_shell.controllers.tango_client import TangoDeviceError
 from bliss_shell.data import EventType, get_node
-from conftest import interruptible, open_session
+from conftest import interruptible, open_session, wait_for
 from simulator_server import SimulatorServer, free_port
 
 CAMERA, ROI_DEVICE = "id00/limaccds/cam", "id00/roicounter/cam"
@@ -190,13 +190,6 @@ def test_abort_refuses_to_prepare_over_an_existing_file_and_overwrite_replaces_i
         assert saved[f"entry_0000/instrument/{camera.user_detector_name}/data"].shape[0] == 1
     with pytest.raises(tango.DevFailed, match="Wrong value saving_overwrite_policy: APPEND"):
         camera.saving_overwrite_policy = "append"
-
-
-def wait_for(condition, what: str) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, what
-        gevent.sleep(0.01)
 
 
 def test_a_file_that_appears_during_the_acquisition_faults_it_under_abort(camera, tmp_path):

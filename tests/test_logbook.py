@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from pathlib import Path
 
-import gevent
 import h5py
 import pytest
 
 from bliss_shell.scanning.engine import AcquisitionError
-from conftest import interruptible
+from conftest import interruptible, wait_for
 from terminal import run_bliss
 
 STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
@@ -20,13 +18,6 @@ STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d"
 
 def logbook(session: dict) -> Path:
     return Path(session["SCAN_SAVING"].get_path()) / "test_session_logbook.txt"
-
-
-def wait_until(condition, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        gevent.sleep(0.01)
 
 
 def test_elog_print_prints_and_writes_a_timestamped_comment(session, capsys):
@@ -53,7 +44,7 @@ def test_every_scan_records_how_it_ended(session):
     done = ascan(roby, 0, 1, 3, 0.01, diode)
     ct(0.01, diode)
     command = interruptible(loopscan, 100_000, 0.01, diode)
-    wait_until(lambda: len(session["SCANS"]) == 3 and session["SCANS"][-1].node is not None)  # it is counting
+    wait_for(lambda: len(session["SCANS"]) == 3 and session["SCANS"][-1].node is not None)  # it is counting
     command.kill(KeyboardInterrupt, block=True)
     diode.read = lambda count_time: 1 / 0  # the device breaks
     with pytest.raises(AcquisitionError):

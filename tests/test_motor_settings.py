@@ -6,8 +6,9 @@ import json
 import math
 
 import pytest
-from conftest import BEAMLINE, open_session
+from conftest import BEAMLINE, open_session, wait_for
 
+from bliss_shell.comm.settings import write_pending
 from bliss_shell.config import ConfigRoot
 
 
@@ -62,6 +63,7 @@ def test_settings_survive_the_next_shell_and_a_redis_that_lost_everything(sessio
     session["set_lim"](roby, -20, 30)
     mg1.disable("diode2")
     session["SCAN_SAVING"].data_filename = "kept"
+    write_pending()  # as the shell does when it ends: the dial of a simulation motor is written soon after a move
     redis_client.flushall()  # an embedded Redis restarted: it keeps nothing on disk
     shell = reopen(redis_client, tmp_path)
     roby = shell["roby"]
@@ -91,3 +93,10 @@ def test_wu_mvd_umvd_sta_and_sync(session, capsys):
     with pytest.raises(ValueError, match=r"^mvd: roby: position 102 outside limits \(-99, 101\)$"):
         session["mvd"](roby, 101)
     assert roby.dial == 100
+
+
+def test_a_simulation_motor_keeps_its_dial_soon_after_a_scan(session, settings_folder):
+    roby = session["roby"]
+    session["ascan"](roby, 0, 3, 4, 0, session["diode"], save=False)
+    saved = settings_folder / "axis:roby.json"
+    wait_for(lambda: saved.exists() and json.loads(saved.read_text()).get("dial_position") == 3, "the dial was not kept")

@@ -155,3 +155,23 @@ def test_servers_listen_on_loopback_never_serve_a_device_twice_and_stop_only_the
         run_bliss("servers", "stop", *config, env=env)
         stranger.kill()
         stranger.wait()
+
+
+def test_a_running_server_the_config_gave_a_device_since_is_named_with_what_to_do(tmp_path, shell_env):
+    (tmp_path / "beamline").mkdir()
+    devices = tmp_path / "beamline" / "devices.yml"
+    devices.write_text(CONFIG)
+    env = dict(shell_env, XDG_RUNTIME_DIR=str(tmp_path / "run"))
+    env.pop("TANGO_HOST", None)
+    config = ("--config", str(tmp_path / "beamline"))
+    try:
+        assert run_bliss("-s", "tsess", *config, "-c", "print(sm1.position)", env=env).returncode == 0
+        devices.write_text(CONFIG.replace("SimCounter: [id00/counter/sc1]", "SimCounter: [id00/counter/sc1, id00/counter/sc2]"))
+        again = run_bliss("-s", "tsess", *config, "-c", "print(sm1.position)", env=env)
+        assert ("TangoUnavailable: sims: BlissSimulators/sims runs without id00/counter/sc2, which the config now adds: "
+                "restart it with `bliss servers stop`, then open the session again") in again.stdout + again.stderr
+        assert again.stdout.splitlines()[-1] == "0.0"  # the session opened all the same
+        run_bliss("servers", "stop", *config, env=env)
+        assert "sc2" not in run_bliss("-s", "tsess", *config, "-c", "print(sm1.position)", env=env).stderr
+    finally:
+        run_bliss("servers", "stop", *config, env=env)

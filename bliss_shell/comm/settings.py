@@ -18,6 +18,7 @@ Example
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -26,6 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import gevent
 import redis
 
 from bliss_shell.config import ConfigError
@@ -33,7 +35,10 @@ from bliss_shell.config import ConfigError
 from .connection import get_redis
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.:-]")
+WRITE_DELAY = 0.5  # s: ``set_soon`` writes within this
 _folder: Path | None = None
+_pending: dict[Settings, dict[str, Any]] = {}
+_writer: gevent.Greenlet | None = None
 
 
 def configured_settings_folder(config_globals: Mapping[str, Any]) -> Path:
@@ -132,6 +137,14 @@ class Settings:
                 stored = {**{f.encode(): v.encode() for f, v in lost.items()}, **stored}
         self._write_file(_decoded(stored))
 
+    def set_soon(self, **values: Any) -> None:
+        """``set`` within ``WRITE_DELAY`` s, the last value of each field only (a scan moving a simulation
+        motor at every point costs one write); also when the process ends, and at ``write_pending()``."""
+        global _writer
+        _pending.setdefault(self, {}).update(values)
+        if _writer is None or _writer.dead:
+            _writer = gevent.spawn_later(WRITE_DELAY, write_pending)
+
     def remove(self, *fields: str) -> None:
         kept = {field: value for field, value in self.get_all().items() if field not in fields}
         if fields:
@@ -168,3 +181,15 @@ class Settings:
         except BaseException:
             os.unlink(temporary)
             raise
+
+
+@atexit.register
+def write_pending() -> None:
+    """Write what ``set_soon`` holds now. With Redis gone, ``set`` has kept it in the files."""
+    while _pending:
+        settings, values = _pending.popitem()
+        try:
+            settings.set(**values)
+        except (redis.RedisError, OSError) as error:
+            print(f"WARNING: settings {settings.name} not written to Redis ({error}); its file has them unless the "
+                  "disk refused too")  # fmt: skip

@@ -154,6 +154,10 @@ class TangoServer:
             return
         if answering:
             missing = [name for name in self.device_names() if name not in answering]
+            if self.pid() is not None:  # our own server, started before the config gave it more devices
+                raise TangoUnavailable(f"{self.name}: {self.server}/{self.instance} runs without {', '.join(missing)}, "
+                                       "which the config now adds: restart it with `bliss servers stop`, then open "
+                                       "the session again")  # fmt: skip
             raise TangoUnavailable(f"{self.name}: {', '.join(answering)} already answer (served elsewhere), "
                                    f"{', '.join(missing)} do not; not starting {self.server}/{self.instance}: serve them "
                                    "all from one place (edit its devices in the config)")  # fmt: skip

@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import atexit
-
 import gevent
-import redis
 
 from bliss_shell.config import ConfigNode
 
 from .axis import HARDWARE_DEFAULTS, OffsetAxis, limit_state
 from .motion import Move
-
-
-_SAVE_PERIOD = 0.5  # s
 
 
 class SimulationMotor(OffsetAxis):
@@ -34,8 +28,6 @@ class SimulationMotor(OffsetAxis):
         self._motion: gevent.Greenlet | None = None
         self._restore()
         self._move = Move.still(float(self.settings.get("dial_position", node.get("position", 0.0))))
-        self._saver: gevent.Greenlet | None = None
-        atexit.register(self._save_quietly)  # a move just before the shell ends is kept too
 
     def __repr__(self) -> str:
         return f"SimulationMotor({self.name!r}, position={self.position:g})"
@@ -52,24 +44,11 @@ class SimulationMotor(OffsetAxis):
     def _set_dial(self, dial: float) -> None:
         self.stop()
         self._move = Move.still(dial)
-        self._save_dial()
+        self._store(dial_position=dial)
 
     def _remember_dial(self) -> None:
-        """Keep the dial position (where the motor is going) as a setting, at most every ``_SAVE_PERIOD``:
-        a scan's moves cost no write each."""
-        if self._saver is None or self._saver.dead:
-            self._saver = gevent.spawn_later(_SAVE_PERIOD, self._save_quietly)
-
-    def _save_quietly(self) -> None:
-        """In the background or at exit: with Redis gone, the dial is kept in the settings file only."""
-        try:
-            self._save_dial()
-        except (redis.RedisError, OSError):
-            pass
-
-    def _save_dial(self) -> None:
-        if self.settings.get("dial_position") != self._move.target:
-            self._store(dial_position=self._move.target)
+        """Keep the dial position (where the motor is going) as a setting, written soon: a scan's moves cost no write each."""
+        self.settings.set_soon(dial_position=self._move.target)
 
     @property
     def hw_state(self) -> str:
