@@ -202,11 +202,17 @@ def test_roi_counters_count_in_scans_and_equal_the_sums_of_the_frames(shell, dev
         assert np.array_equal(measurement["r1_sum"][()], data["r1_sum"]) and "r2_std" in measurement
 
 
-def test_ct_and_a_step_scan_show_the_roi_counters(shell, devices):
+def test_ct_and_a_step_scan_show_the_roi_counters(shell, devices, capsys):
     cam = shell["cam"]
     cam.roi_counters["r1"] = (0, 0, 4, 4)
+    capsys.readouterr()
     counted = shell["ct"](0.01, cam)
     assert {"r1_sum", "r1_avg", "r1_std", "r1_min", "r1_max"} <= set(counted.get_data())
+    printed = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert [words[0] for words in printed] == ["r1_sum", "r1_avg", "r1_std", "r1_min", "r1_max"]
+    assert printed[0][2] == f"{counted.get_data()['r1_sum'][0]:.6g}" and printed[0][-1] == "cam:roi_counters"
+    shell["ct"](0.01, cam.roi_counters.counters.r1_max)
+    assert capsys.readouterr().out.split()[0] == "r1_max"
     step = shell["ascan"](shell["roby"], 0, 1, 3, 0.01, cam)
     sums = step.get_data()["r1_sum"]
     assert len(sums) == 3 and all(s == f[:4, :4].astype(float).sum() for s, f in zip(sums, frames(step)))

@@ -379,21 +379,30 @@ def _title(command: str, *args: Any) -> str:
     return " ".join(words)
 
 
+def _counted_values(scan: Scan, last: dict[str, Any]) -> list[tuple[str, Any]]:
+    """``(fullname, value)`` of the scan's counters in their order: each controller's channels (a 2D detector's
+    ROI counters, ``lima_simulator:roi_counters:r1_sum``), never frames."""
+    found: dict[str, Any] = {}
+    for counter in scan.plan.counters:
+        prefix = f"{counter.controller_name}:"
+        for key, value in last.items():
+            if key.startswith(prefix) and not isinstance(value, dict):
+                found.setdefault(key, value)
+    return list(found.items())
+
+
 def _print_counts(scan: Scan, count_time: float) -> None:
     """``diode = 56.2122 (562.122 /s) diode``: value, rate and controller, in aligned columns (the values the
     scan took, kept in memory: no read back from Redis)."""
     last = scan.last_point
     rows = []
-    for counter in scan.plan.counters:
-        fullname = f"{counter.controller_name}:{counter.name}"
-        if fullname not in last or isinstance(last[fullname], dict):  # a 2D detector: frames, not a value to print
-            continue
-        value = last[fullname]
+    for fullname, value in _counted_values(scan, last):
+        controller, _, name = fullname.rpartition(":")
         if np.ndim(value):
-            rows.append((counter.name, f"{np.shape(value)} spectrum, sum {np.sum(value):.6g}", "", counter.controller_name))
+            rows.append((name, f"{np.shape(value)} spectrum, sum {np.sum(value):.6g}", "", controller))
         else:
             rate = f"({value / count_time:.6g} /s)" if count_time else "(- /s)"
-            rows.append((counter.name, f"{value:.6g}", rate, counter.controller_name))
+            rows.append((name, f"{value:.6g}", rate, controller))
     widths = [max(len(row[i]) for row in rows) for i in range(3)] if rows else []
     for name, value, rate, controller in rows:
         print(f"{name:>{widths[0]}} = {value:>{widths[1]}} {rate:>{widths[2]}} {controller}")
