@@ -91,7 +91,7 @@ def open_session(roots: list[ConfigRoot], name: str, client: redis.Redis, saving
     session = Config(roots).get(name)
     namespace = session_namespace(session, client, ErrorReport())
     session.setup(namespace, on_error=_fail, verbose=False)
-    show_active_mg(namespace)
+    show_active_mg(namespace, _fail)
     namespace["SCAN_SAVING"].base_path = str(saving)
     return namespace
 

@@ -13,7 +13,8 @@ from conftest import BEAMLINE
 
 
 @pytest.fixture
-def config() -> Config:
+def config(redis_client) -> Config:
+    """The test beamline's objects; their settings in the tests' own Redis (emptied) and settings folder."""
     return Config([ConfigRoot(BEAMLINE)])
 
 

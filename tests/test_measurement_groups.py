@@ -77,3 +77,13 @@ def test_a_scan_given_no_counter_when_none_is_enabled_says_what_to_do(session):
         session["ct"](0.01)
     assert len(session["SCANS"]) == 0
     assert counted(session["ct"](0.01, session["diode"])) == ["diode"]
+
+
+def test_active_mg_set_to_something_else_is_refused_at_the_next_scan(session):
+    session["ACTIVE_MG"] = session["diode"]
+    with pytest.raises(TypeError, match=r"^ACTIVE_MG is 'diode', not a measurement group: choose one with "
+                                        r"MG1.set_active\(\) \(lsmg\(\) lists them\)$"):  # fmt: skip
+        session["ct"](0.01)
+    assert len(session["SCANS"]) == 0
+    session["MG2"].set_active()
+    assert counted(session["ct"](0.01)) == ["c1", "c2", "diode"]

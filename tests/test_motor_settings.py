@@ -88,7 +88,8 @@ def test_wu_mvd_umvd_sta_and_sync(session, capsys):
     session["sync"](roby)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["roby[mm]", "robz[mm]"] and lines[2].split() == ["101.00000", "0.00000"]
-    assert lines[5].split() == ["roby", "LIMPOS"] and lines[6].split() == ["robz", "READY"]
+    assert lines[5].split() == ["roby", "READY"] and lines[6].split() == ["robz", "READY"]  # software limits
+    assert roby.hw_state == roby.state == "READY"
     assert lines[-1] == "roby: 101.00000 (dial 100.00000), READY"
     with pytest.raises(ValueError, match=r"^mvd: roby: position 102 outside limits \(-99, 101\)$"):
         session["mvd"](roby, 101)

@@ -99,8 +99,11 @@ def test_a_lima_view_is_a_sequence_of_numpy_frames(lima_scan):
     assert all(np.array_equal(frame, view.get_image(i)) for i, frame in enumerate(frames))
     assert np.array_equal(view[-1], frames[4]) and np.array_equal(view[-5], frames[0])
     sliced = view[2:5]
-    assert isinstance(sliced, tuple) and len(sliced) == 3 and all(np.array_equal(a, b) for a, b in zip(sliced, frames[2:5]))
-    assert [f.tobytes() for f in view[::-2]] == [f.tobytes() for f in frames[::-2]] and view[7:] == ()
+    assert isinstance(sliced, np.ndarray) and np.array_equal(sliced, np.stack(frames[2:5]))  # one array, as in BLISS
+    assert np.array_equal(view[::-2], np.stack(frames[::-2])) and len(view[7:]) == 0
+    assert np.array_equal(view.as_array(), np.stack(frames)) and np.array_equal(lima_node.get(1).as_array(), frames[1])
+    assert np.array_equal(lima_node.get_as_array(0, -1).mean(axis=0), np.mean(frames, axis=0))
+    assert np.array_equal(lima_node.get_as_array(2), frames[2])
     part = lima_node.get(1, 3)  # frames 1, 2 and 3: indexes count from the view's first frame
     assert len(part) == 3 and np.array_equal(part[0], frames[1]) and np.array_equal(part[-1], frames[3])
     assert [f.tobytes() for f in part] == [f.tobytes() for f in frames[1:4]]

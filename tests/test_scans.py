@@ -243,3 +243,12 @@ def test_a_scan_prepared_earlier_saves_where_scan_saving_points_when_it_runs(ses
     scan.run()
     assert scan.path == f"{tmp_path}/scans/test_session/later.h5" and os.path.exists(scan.path)
     assert scan.node.db_name.endswith(":scans:1_loopscan")
+
+
+def test_scan_info_and_scan_number_as_bliss_scripts_read_them(session):
+    planned = session["ascan"](session["roby"], 0, 1, 3, 0, session["diode"], run=False, scan_info={"sample": "quartz"})
+    assert planned.scan_number is None and planned.scan_info["title"] == "ascan roby 0 1 3 0"
+    scan = session["ascan"](session["roby"], 0, 1, 3, 0, session["diode"], scan_info={"sample": "quartz"})
+    assert scan.scan_number == scan.number == 1
+    assert scan.scan_info["title"] == "ascan roby 0 1 3 0" and scan.scan_info["sample"] == "quartz"
+    assert scan.scan_info["npoints"] == 3 and "end_time" in scan.scan_info

@@ -24,12 +24,6 @@ _HARDWARE = ("velocity", "acceleration", "low_limit", "high_limit")  # what the 
 HARDWARE_DEFAULTS = {"velocity": 1000.0, "acceleration": 1000.0, "low_limit": -math.inf, "high_limit": math.inf, "offset": 0.0}
 
 
-def limit_state(dial: float, dial_limits: tuple[float, float]) -> str:
-    """``READY``, or ``LIMNEG``/``LIMPOS`` for a motor that stopped on a limit."""
-    low, high = dial_limits
-    return "LIMNEG" if dial == low else "LIMPOS" if dial == high else "READY"
-
-
 def _number(name: str, what: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
         raise TypeError(f"{name}: {what} {value!r} is not a number")
@@ -93,15 +87,14 @@ class OffsetAxis(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def hw_state(self) -> str:
-        """The controller's state now: ``READY``, ``MOVING``, ``LIMPOS``/``LIMNEG`` (at rest on a limit)
-        or the controller's own word for a fault."""
+    def state(self) -> str:
+        """``READY``, ``MOVING``, or the controller's own word for a fault, read from it now."""
 
     @property
-    def state(self) -> str:
-        """``MOVING`` or ``READY`` (also on a limit: ``hw_state`` tells which), or the fault ``hw_state`` gives."""
-        state = self.hw_state
-        return "READY" if state in ("LIMPOS", "LIMNEG") else state
+    def hw_state(self) -> str:
+        """The state read from the controller: the same as ``state``, which caches nothing here. The limits
+        are software limits (config and settings): a motor at rest on one is ``READY``."""
+        return self.state
 
     def _store(self, **values: float) -> None:
         self.settings.set(**values)

@@ -6,7 +6,7 @@ import gevent
 
 from bliss_shell.config import ConfigNode
 
-from .axis import HARDWARE_DEFAULTS, OffsetAxis, limit_state
+from .axis import HARDWARE_DEFAULTS, OffsetAxis
 from .motion import Move
 
 
@@ -51,10 +51,8 @@ class SimulationMotor(OffsetAxis):
         self.settings.set_soon(dial_position=self._move.target)
 
     @property
-    def hw_state(self) -> str:
-        if self._motion is not None and not self._motion.dead:
-            return "MOVING"
-        return limit_state(self._move.target, self.dial_limits)
+    def state(self) -> str:
+        return "MOVING" if self._motion is not None and not self._motion.dead else "READY"
 
     def _move_dial(self, target: float) -> None:
         self.stop()

@@ -15,7 +15,7 @@ import tango
 
 from bliss_shell.config import ConfigNode
 
-from .axis import OffsetAxis, limit_state
+from .axis import OffsetAxis
 from .interfaces import ConfiguredCounter
 from .sampling import SamplingController, sampling_settings
 from .tango_client import TangoClient
@@ -59,13 +59,11 @@ class TangoMotor(OffsetAxis):
         return low, high
 
     @property
-    def hw_state(self) -> str:
+    def state(self) -> str:
         state = self._device.state()
         if state == tango.DevState.MOVING:
             return "MOVING"
-        if state == tango.DevState.ALARM:
-            return limit_state(self.dial, self.dial_limits)
-        return "READY" if state == tango.DevState.ON else str(state)
+        return "READY" if state in (tango.DevState.ON, tango.DevState.ALARM) else str(state)  # ALARM: at rest on a limit
 
     def _move_dial(self, target: float) -> None:
         self._device.write("Position", target)

@@ -69,8 +69,9 @@ def _cached_proxy(url: str, green: bool) -> tango.DeviceProxy:
 class LimaDataView:
     """Frames ``from_index .. to_index`` of a Lima node, as far as they were ready when the view was made.
 
-    A sequence of numpy frames: ``view[i]`` (negative from the view's end), ``view[2:5]`` (a tuple of
-    frames, as in BLISS), ``len(view)``, ``for frame in view``. Indexes count from the view's first frame.
+    A sequence of numpy frames: ``view[i]`` (negative from the view's end), ``view[2:5]`` (one array of
+    the frames stacked, as in BLISS), ``len(view)``, ``for frame in view``, ``view.as_array()``. Indexes
+    count from the view's first frame.
 
     Example
     -------
@@ -97,10 +98,10 @@ class LimaDataView:
             return 0
         return max(0, min(self.to_index, self.last_image_ready) - self.from_index + 1)
 
-    def __getitem__(self, index: int | slice) -> np.ndarray | tuple[np.ndarray, ...]:
+    def __getitem__(self, index: int | slice) -> np.ndarray:
         if isinstance(index, slice):
             frames = range(len(self))[checked_slice(self.fullname, index, _FRAMES_USAGE)]
-            return tuple(self.get_image(i) for i in frames)
+            return np.asarray([self.get_image(i) for i in frames])
         check_index(self.fullname, index, _FRAMES_USAGE)
         if not -len(self) <= index < len(self):
             raise IndexError(f"{self.fullname}: no frame {index} in {self!r} ({points_range(len(self))})")
@@ -109,6 +110,11 @@ class LimaDataView:
     def __iter__(self) -> Iterator[np.ndarray]:
         for index in range(len(self)):
             yield self.get_image(index)
+
+    def as_array(self) -> np.ndarray:
+        """The view's frames stacked (frames, height, width); a one-frame view gives that frame, as in BLISS."""
+        frames = self[:]
+        return frames[0] if len(frames) == 1 else frames
 
     def __repr__(self) -> str:
         return f"<LimaDataView {self._detector} frames {self.from_index}..{self.to_index}>"

@@ -306,6 +306,15 @@ class LimaNode(DataNode):
         _check_get_indexes(self.fullname, from_index, to_index)
         return LimaDataView(self, from_index, to_index, len(self) - 1)
 
+    def get_as_array(self, from_index: int, to_index: int | None = None) -> np.ndarray:
+        """``get`` as one array: a frame, or the frames stacked (frames, height, width).
+
+        Example
+        -------
+        >>> lima_node.get_as_array(0, -1).mean(axis=0)   # the mean frame of the scan
+        """
+        return self.get(from_index, to_index).as_array()
+
 
 def _check_get_indexes(owner: str, from_index: Any, to_index: Any) -> None:
     """``get(i)`` and ``get(i, j)`` take whole numbers (``to_index`` None: one value)."""

@@ -41,6 +41,9 @@ class ScanContext:
             if chosen.name != self._active_setting.get("name"):
                 self.set_active_mg(chosen)
             return chosen
+        if chosen is not None:
+            raise TypeError(f"ACTIVE_MG is {getattr(chosen, 'name', chosen)!r}, not a measurement group: choose one "
+                            "with MG1.set_active() (lsmg() lists them)")  # fmt: skip
         groups = {name: v for name, v in self.namespace.items() if isinstance(v, MeasurementGroup) and v.name == name}
         return groups.get(self._active_setting.get("name")) or next(iter(groups.values()), None)
 

@@ -50,7 +50,7 @@ def wu(*motors: Axis) -> None:
 
 
 def sta(*motors: Axis) -> None:
-    """The state of each motor given (all when none): READY, MOVING, LIMPOS, LIMNEG or its fault."""
+    """The state of each motor given (all when none): READY, MOVING or its controller's fault."""
     axes = motors_given("sta", motors) if motors else _session_motors()
     rows = []
     for axis in axes:

@@ -228,6 +228,29 @@ class Scan:
         info.update(plan.scan_info)
         return info
 
+    @property
+    def scan_number(self) -> int | None:
+        """BLISS's name for ``number``: None until the scan runs."""
+        return self.number
+
+    @property
+    def scan_info(self) -> dict[str, Any]:
+        """The scan's info as readers get it (``title``, ``type``, ``npoints``, ``count_time``, ``filename``,
+        ``start_time``, ...; with what ``scan_info=`` gave); before it ran, or once Redis dropped it, what
+        the shell knows of it (no times).
+
+        Example
+        -------
+        >>> SCANS[-1].scan_info["title"]
+        'ascan roby 0 1 10 0.1'
+        """
+        published = self.node.info if self.node is not None else {}
+        if published:
+            return published
+        known = self._info(datetime.now(), None, 0)
+        del known["start_time"]
+        return known
+
     def get_data(self) -> ScanData:
         """Every channel as a numpy array, keyed by short name (fullname where two clash)."""
         if self.node is None:

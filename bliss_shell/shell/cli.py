@@ -174,7 +174,7 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
         namespace = session_namespace(session, client, errors, display=True, retention=retention, revive=revive)
         namespace["flint"] = make_flint(client, session.name, choice.url, config.globals)
         session.setup(namespace, on_error=errors.report, verbose=interactive)
-        show_active_mg(namespace)
+        show_active_mg(namespace, errors.report)
         if not interactive:
             return _run_code(args, namespace)
         install_greenlet_dump()

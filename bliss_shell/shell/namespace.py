@@ -53,6 +53,12 @@ def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport
 
 
 
-def show_active_mg(namespace: dict[str, Any]) -> None:
-    """Put ``ACTIVE_MG`` in the namespace once the setup has run, unless the setup chose one."""
-    namespace["ACTIVE_MG"] = current().active_mg
+def show_active_mg(namespace: dict[str, Any], on_error: Callable[[BaseException], None]) -> None:
+    """Put ``ACTIVE_MG`` in the namespace once the setup has run, unless the setup chose one.
+
+    A setup file that made it something else is reported and left as it is: scans then say what to do.
+    """
+    try:
+        namespace["ACTIVE_MG"] = current().active_mg
+    except TypeError as error:
+        on_error(error)
