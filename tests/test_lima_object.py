@@ -4,6 +4,8 @@ Our simulator server runs for real (a LimaCCDs device and its RoiCounter device)
 
 from __future__ import annotations
 
+import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import tango
 from bliss_shell.config import ConfigRoot
 from bliss_shell.controllers.tango_client import TangoDeviceError
 from bliss_shell.data import get_node
+from bliss_shell.shell.scan_display import ScanTable
 from conftest import open_session
 from simulator_server import SimulatorServer
 
@@ -48,6 +51,8 @@ def config_text(url: str) -> str:
   class: SimulationMotor
   velocity: 10000
   acceleration: 1000000
+- name: diode
+  class: SimulationDiode
 - name: MG_cam
   class: MeasurementGroup
   counters: [cam]
@@ -217,6 +222,18 @@ def test_ct_and_a_step_scan_show_the_roi_counters(shell, devices, capsys):
     sums = step.get_data()["r1_sum"]
     assert len(sums) == 3 and all(s == f[:4, :4].astype(float).sum() for s, f in zip(sums, frames(step)))
     assert get_node(f"{step.node.db_name}:axis:timer:cam:roi_counters:r1_avg") is not None
+
+
+def test_the_scan_table_shows_the_counters_named_before_the_roi_statistics(shell, devices):
+    cam = shell["cam"]
+    cam.roi_counters["r1"] = (0, 0, 4, 4)
+    cam.roi_counters["r2"] = (4, 4, 4, 4)
+    scan = shell["ascan"](shell["roby"], 0, 1, 2, 0.01, cam, shell["diode"])
+    out = io.StringIO()
+    ScanTable(scan.node, out, width=100).follow()
+    names = out.getvalue().splitlines()[7].split()
+    assert names[:4] == ["#", "roby", "dt[s]", "diode"] and names[4] == "r1_sum"
+    assert re.search(r"^   not in the table: cam, .*r2_max$", out.getvalue(), re.M)
 
 
 def test_a_measurement_group_with_the_detector_counts_its_roi_counters(shell, devices):
