@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import gevent
 import pytest
 
 from bliss_shell.config import Config, ConfigError, ConfigRoot
 from bliss_shell.controllers import Axis, Counter, MeasurementGroup
-from conftest import BEAMLINE
+from bliss_shell.controllers.motion import Move
+from conftest import BEAMLINE, wait_for
 
 
 @pytest.fixture
@@ -18,26 +17,29 @@ def config(redis_client) -> Config:
     return Config([ConfigRoot(BEAMLINE)])
 
 
-def test_motor_moves_take_the_time_of_their_profile(config):
-    slowy = config.get("slowy")  # velocity 1, acceleration 10: 1 unit takes 1 / 1 + 1 / 10 = 1.1 s
+def test_motor_moves_follow_their_trapezoidal_profile(config):
+    move = Move(0.0, 1.0, velocity=1.0, acceleration=10.0, began=0.0)  # slowy's: 1 unit takes 1 / 1 + 1 / 10 = 1.1 s
+    assert move.duration == pytest.approx(1.1)
+    assert move.position(0.1) == pytest.approx(0.05) and move.position(0.55) == pytest.approx(0.5)
+    assert move.position(1.1) == 1.0 and move.done(1.1) and not move.done(1.0)
+    slowy = config.get("slowy")
     assert isinstance(slowy, Axis) and slowy.unit == "mm"
-    start = time.monotonic()
     slowy.move(1, wait=False)
-    gevent.sleep(0.3)
-    assert slowy.state == "MOVING" and 0 < slowy.position < 1
+    assert slowy.state == "MOVING"
+    wait_for(lambda: 0 < slowy.position < 1, "slowy did not leave 0")
     slowy.wait_move()
-    assert time.monotonic() - start == pytest.approx(1.1, abs=0.1)
     assert slowy.state == "READY" and slowy.position == 1
 
 
 def test_motor_stop_leaves_it_where_it_is(config):
     slowy = config.get("slowy")
     slowy.move(5, wait=False)
-    gevent.sleep(0.5)
+    wait_for(lambda: slowy.position > 0.5, "slowy did not move")
     slowy.stop()
     stopped = slowy.position
-    gevent.sleep(0.2)
-    assert slowy.state == "READY" and 0 < stopped < 5 and slowy.position == stopped
+    assert slowy.state == "READY" and 0.5 < stopped < 5
+    gevent.idle()
+    assert slowy.position == stopped
 
 
 def test_motor_refuses_targets_outside_limits_before_moving(config):
