@@ -22,7 +22,7 @@ def channel_values(scan) -> dict[str, list]:
 
 def file_values(scan) -> dict[str, list]:
     with h5py.File(scan.path, "r") as file:
-        return {name: dataset[()].tolist() for name, dataset in file[scan.node.name]["measurement"].items()}
+        return {name: dataset[()].tolist() for name, dataset in file[f"{scan.number}.1"]["measurement"].items()}
 
 
 def test_values_stay_with_their_counter_whatever_order_they_are_typed_in(session):
@@ -48,7 +48,7 @@ def test_a_spectrum_counter_between_two_scalar_counters(session):
 def test_the_tree_follows_the_chain(session):
     scan = session["ascan"](session["roby"], 0, 1, 2, 0, session["c1"], session["c2"], session["diode"], save=False)
     below = [node.db_name[len(scan.node.db_name) + 1 :] for node in get_node(scan.node.db_name).walk(wait=False)][1:]
-    assert below == ["axis", "axis:roby", "axis:timer", "axis:timer:elapsed_time", "axis:timer:sim", "axis:timer:sim:c1",
+    assert below == ["axis", "axis:roby", "axis:timer", "axis:timer:elapsed_time", "axis:timer:epoch", "axis:timer:sim", "axis:timer:sim:c1",
                      "axis:timer:sim:c2", "axis:timer:diode", "axis:timer:diode:diode"]  # fmt: skip
 
 
@@ -58,7 +58,7 @@ def test_points_acquired_is_exact_in_redis_and_in_the_file(session, npoints):
         scan = session["loopscan"](npoints, 0, session["diode"], session["simu1"])
         assert get_node(scan.node.db_name).info["points_acquired"] == npoints
         with h5py.File(scan.path, "r") as file:
-            assert json.loads(file[scan.node.name]["scan_info"][()])["points_acquired"] == npoints
+            assert json.loads(file[f"{scan.number}.1"]["scan_info"][()])["points_acquired"] == npoints
 
 
 def test_ct_given_a_counter_counts_one_second_as_in_bliss(session, capsys):

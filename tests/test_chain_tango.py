@@ -114,7 +114,7 @@ def end_of(scan) -> dict:
 
 def file_entry(scan) -> dict:
     with h5py.File(scan.path, "r") as file:
-        entry = file[scan.node.name]
+        entry = file[f"{scan.number}.1"]
         return {"status": entry["writer/status"][()].decode(), "reason": entry["writer/reason"][()].decode(),
                 **{name: dataset[()] for name, dataset in entry["measurement"].items()}}  # fmt: skip
 
@@ -129,7 +129,7 @@ def test_a_step_scan_counts_the_card_the_mca_and_lima_at_every_point(beamline, s
     assert data["mca"].shape == (4, 32) and np.all(data["mca"].sum(axis=1) > 0)
     assert data["cam:image"].get_image(3).shape == (24, 32)
     below = [n.db_name[len(scan.node.db_name) + 1 :] for n in get_node(scan.node.db_name).walk(wait=False)][1:]
-    assert below == ["axis", "axis:fm1", "axis:timer", "axis:timer:elapsed_time", "axis:timer:p201", "axis:timer:p201:ct1",
+    assert below == ["axis", "axis:fm1", "axis:timer", "axis:timer:elapsed_time", "axis:timer:epoch", "axis:timer:p201", "axis:timer:p201:ct1",
                      "axis:timer:p201:ct_timer", "axis:timer:mca", "axis:timer:mca:mca", "axis:timer:cam",
                      "axis:timer:cam:image"]  # fmt: skip
     camera = tango.DeviceProxy(server.url("id00/limaccds/cam"))

@@ -80,7 +80,7 @@ def test_walk_filters_and_exclude_children(session):
     scan = session["ascan"](session["roby"], 0, 1, 2, 0, session["diode"])
     root = get_session_node("test_session")
     channels = list(root.walk(include_filter="channel", wait=False))
-    assert [c.name for c in channels] == ["roby", "elapsed_time", "diode"]
+    assert [c.name for c in channels] == ["roby", "elapsed_time", "epoch", "diode"]
     assert [c.short_name for c in root.walk(include_filter=lambda n: n.name == "roby", wait=False)] == ["roby"]
     shallow = [(n.name, n.type) for n in root.walk(exclude_children="scan", wait=False)]
     assert shallow == [("test_session", "container"), ("scans", "container"), ("1_ascan", "scan")]
@@ -92,14 +92,14 @@ def test_walk_filters_and_exclude_children(session):
         (EventType.PREPARED_SCAN, "1_ascan"),
         (EventType.END_SCAN, "1_ascan"),
     ]
-    assert [e.node.name for e in scan.node.walk_events(include_filter="channel", wait=False)] == ["roby", "elapsed_time", "diode"] * 2
+    assert [e.node.name for e in scan.node.walk_events(include_filter="channel", wait=False)] == ["roby", "elapsed_time", "epoch", "diode"] * 2
 
 
 def test_walk_events_on_a_finished_scan_in_order(session):
     scan = session["loopscan"](50, 0, session["diode"], session["c1"])
     events = list(scan.node.walk_events(wait=False))
-    assert [e.type for e in events[:7]] == [EventType.NEW_NODE] * 7  # scan, timer, 3 channels, 2 controllers
-    assert events[7].type is EventType.PREPARED_SCAN and events[-1].type is EventType.END_SCAN
+    assert [e.type for e in events[:8]] == [EventType.NEW_NODE] * 8  # scan, timer, 4 channels, 2 controllers
+    assert events[8].type is EventType.PREPARED_SCAN and events[-1].type is EventType.END_SCAN
     assert events[-1].data.description == "" and events[-1].data.data["state"] == "done"
     values = check_complete(events, 50)
     assert values["diode"] == scan.get_data()["diode"].tolist()
@@ -226,7 +226,7 @@ def test_walk_with_wait_yields_new_nodes(session):
     gevent.sleep(0.1)
     session["ascan"](session["roby"], 0, 1, 2, 0, session["diode"])
     reader.join(timeout=10)
-    assert found == ["test_session", "scans", "1_ascan", "axis", "roby", "timer", "elapsed_time", "diode", "diode"]
+    assert found == ["test_session", "scans", "1_ascan", "axis", "roby", "timer", "elapsed_time", "epoch", "diode", "diode"]
 
 
 READER = """
@@ -258,7 +258,7 @@ def test_another_process_follows_a_scan(session, redis_server, start):
         session["loopscan"](5000, 0, session["diode"], session["c1"], session["c2"])
     out, _ = reader.communicate(timeout=60)
     result = json.loads(out.strip().splitlines()[-1])
-    assert result == {"counts": {"elapsed_time": 5000, "diode": 5000, "c1": 5000, "c2": 5000}, "end": {"state": "done", "reason": ""}}
+    assert result == {"counts": {"elapsed_time": 5000, "epoch": 5000, "diode": 5000, "c1": 5000, "c2": 5000}, "end": {"state": "done", "reason": ""}}
 
 
 def test_a_million_point_scan_reads_back_whole_as_typed_binary(session, redis_client):

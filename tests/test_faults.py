@@ -79,8 +79,8 @@ def test_redis_killed_mid_scan_the_scan_goes_on_the_file_is_complete_and_the_nex
     assert err.count("WARNING") == 1 and "Redis is unreachable" in err and "its file gets every point" in err
     assert "(live display stopped: ConnectionError" in out and "Traceback" not in err  # one line, no noise
     with h5py.File(scan.path, "r", locking=False) as saved:
-        assert len(saved[scan.node.name]["measurement/c1"]) == 150
-        assert saved[scan.node.name]["writer/status"][()] == b"SUCCEEDED"
+        assert len(saved[f"{scan.number}.1"]["measurement/c1"]) == 150
+        assert saved[f"{scan.number}.1"]["writer/status"][()] == b"SUCCEEDED"
     assert len(scan.get_data()["c1"]) == 150  # from the file
 
     server.ensure_running()  # Redis is back (empty: it keeps nothing on disk)
@@ -119,7 +119,7 @@ def test_a_killed_shell_ends_the_scan_for_its_readers_within_seconds(redis_clien
     assert end.node.end_state() == {"state": "failed", "reason": PUBLISHER_GONE}
     points = len(get_node(f"{end.node.db_name}:timer:diode:diode"))
     with h5py.File(tmp_path / "test_session" / "data.h5", "r", libver="latest", swmr=True, locking=False) as saved:
-        assert 0 < len(saved["1_loopscan/measurement/diode"]) <= points  # flushed before the kill
+        assert 0 < len(saved["1.1/measurement/diode"]) <= points  # flushed before the kill
 
 
 def test_a_disk_that_refuses_writes_ends_the_scan_for_readers_with_the_reason(redis_client, shell_env, tmp_path):

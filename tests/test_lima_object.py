@@ -203,7 +203,7 @@ def test_roi_counters_count_in_scans_and_equal_the_sums_of_the_frames(shell, dev
     assert node.fullname == "cam:roi_counters:r1_sum" and node.name == "r1_sum"
     assert data["cam:roi_counters:r2_max"] is data["r2_max"] and data[cam.roi_counters.counters.r2_max] is data["r2_max"]
     with h5py.File(scan.path, "r") as saved:
-        measurement = saved[f"{scan.node.name}/measurement"]
+        measurement = saved[f"{scan.number}.1/measurement"]
         assert np.array_equal(measurement["r1_sum"][()], data["r1_sum"]) and "r2_std" in measurement
 
 
@@ -249,7 +249,7 @@ def test_one_roi_counter_counts_alone(shell, devices):
     cam.roi_counters["r2"] = (4, 4, 4, 4)
     average = cam.roi_counters.counters.r2_avg
     data = shell["ct"](0.01, average).get_data()
-    assert set(data) == {"elapsed_time", "r2_avg", "cam:image"} and data[average][0] == data["cam:image"].get_image(0)[4:8, 4:8].mean()
+    assert set(data) == {"elapsed_time", "epoch", "r2_avg", "cam:image"} and data[average][0] == data["cam:image"].get_image(0)[4:8, 4:8].mean()
 
 
 def test_rois_are_listed_copied_and_removed(shell, devices):
@@ -309,7 +309,7 @@ def test_a_roi_that_no_longer_fits_refuses_the_scan_and_stays(shell, devices):
 
 def test_a_scan_without_rois_leaves_the_roi_device_alone(shell, devices):
     scan = shell["loopscan"](2, 0.01, shell["cam"])
-    assert devices[1].state() == tango.DevState.OFF and set(scan.get_data()) == {"elapsed_time", "cam:image"}
+    assert devices[1].state() == tango.DevState.OFF and set(scan.get_data()) == {"elapsed_time", "epoch", "cam:image"}
     assert get_node(f"{scan.node.db_name}:timer:cam:roi_counters") is None
 
 

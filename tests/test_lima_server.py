@@ -115,7 +115,7 @@ def test_every_pixel_type_of_the_real_server_reads_back_from_memory_and_from_fil
     from_file = [images.get_image(i) for i in range(3)]
     assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(from_server, from_file))
     with h5py.File(scan.path, "r") as master:
-        assert master[f"{scan.node.name}/measurement/cam"].dtype == np.dtype(dtype)
+        assert master[f"{scan.number}.1/measurement/cam"].dtype == np.dtype(dtype)
 
 
 def test_image_sizes_and_image_type_say_the_sign_as_the_real_server_does(camera):
@@ -152,7 +152,7 @@ def test_a_camera_fault_fails_the_scan_at_once_naming_the_device_and_keeps_the_f
     assert 3 <= taken < 500 and len(scan.get_data()["elapsed_time"]) >= 3
     assert scan.get_data()["cam:image"].get_image(taken - 1).shape == (24, 32)
     with h5py.File(scan.path, "r") as master:
-        entry = master[scan.node.name]
+        entry = master[f"{scan.number}.1"]
         assert entry["writer/status"][()] == b"FAILED" and entry["measurement/cam"].shape[0] >= 3
     assert camera.acq_status == "Fault" and camera.acq_status_fault_error == "detector overheated"
     assert session["ct"](0.01, session["cam"]).state == "done"  # prepareAcq resets the camera
@@ -234,7 +234,7 @@ def test_frames_are_found_where_the_server_says_it_saves_them(beamline, camera):
     session["ct"](0.01, session["cam"])
     assert np.array_equal(images.get_image(1), from_server)  # read from the file, at the server's path
     with h5py.File(scan.path, "r") as master:
-        assert np.array_equal(master[f"{scan.node.name}/measurement/cam"][1], from_server)
+        assert np.array_equal(master[f"{scan.number}.1/measurement/cam"][1], from_server)
 
 
 # -- the server URL a reader gets -----------------------------------------------------------------

@@ -23,7 +23,7 @@ def test_ten_reader_processes_each_see_every_point_exactly_once(session, shell_e
     session["loopscan"](npoints, 0, session["diode"], session["c1"])
     results = [json.loads(reader.communicate(timeout=120)[0]) for reader in readers]
     for result in results:
-        assert result == {"counts": {"timer:elapsed_time": npoints, "diode:diode": npoints, "sim:c1": npoints},
+        assert result == {"counts": {"timer:elapsed_time": npoints, "timer:epoch": npoints, "diode:diode": npoints, "sim:c1": npoints},
                           "in_order": True, "state": "done"}  # fmt: skip
 
 
@@ -40,5 +40,5 @@ def test_two_sessions_scanning_at_once_do_not_see_each_other(redis_client, shell
         assert [scan.name for scan in scans] == ["1_loopscan", "2_loopscan", "3_loopscan"]
         assert all(scan.db_name.startswith(f"{name}:") and scan.info["session_name"] == name for scan in scans)
         channels = [n for n in get_session_node(name).walk(include_filter="channel", wait=False)]
-        assert len(channels) == 6 and all(len(channel) == 200 for channel in channels)
+        assert len(channels) == 9 and all(len(channel) == 200 for channel in channels)  # 3 scans: elapsed_time, epoch, diode
         assert all(channel.db_name.startswith(f"{name}:") for channel in channels)

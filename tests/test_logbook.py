@@ -69,7 +69,7 @@ def test_a_logbook_that_cannot_be_written_warns_and_the_scan_stands(session, cap
     scan = session["ascan"](session["roby"], 0, 1, 3, 0.01, session["diode"])
     assert scan.state == "done" and scan.get_data()["diode"].shape == (3,)
     with h5py.File(scan.path, "r", locking=False) as file:
-        assert file["1_ascan/writer/status"][()] == b"SUCCEEDED"
+        assert file["1.1/writer/status"][()] == b"SUCCEEDED"
     warnings = [line for line in capsys.readouterr().out.splitlines() if line.startswith("WARNING")]
     assert warnings == [f"WARNING: logbook {path} not written (No space left on device); the entry was: "
                         f"scan 1 (ascan roby 0 1 3 0.01): finished; file {scan.path}"]  # fmt: skip

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import getpass
 import resource
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import gevent
@@ -16,18 +19,32 @@ import numpy as np
 import pytest
 import silx.io
 
+from bliss_shell.config import ConfigRoot
+from bliss_shell.data import get_node
+from bliss_shell.scanning import ScanSaving
 from bliss_shell.writer import SavingError, dataset_names
-from conftest import BEAMLINE, interruptible
+from conftest import BEAMLINE, interruptible, open_session
+from simulator_server import SimulatorServer
 from terminal import BLISS
 
 
-def stored(path, name: str) -> dict:
-    """Datasets of an entry, read and closed: the file stays free for the next opener."""
+def stored(path, number: int) -> dict:
+    """Datasets of scan ``number``'s entry (``N.1``), links followed (``measurement/diode``), read and closed: the
+    file stays free for the next opener."""
+    values: dict = {}
+
+    def walk(group: h5py.Group, prefix: str) -> None:
+        for key in group:
+            item = group[key]
+            if isinstance(item, h5py.Dataset):
+                values[prefix + key] = item[()]
+            else:
+                walk(item, f"{prefix}{key}/")
+
     with h5py.File(path, "r", locking=False) as file:
-        values = {}
-        file[name].visititems(lambda key, item: values.__setitem__(key, item[()]) if isinstance(item, h5py.Dataset) else None)
-        values["plot.signal"] = file[name]["plot"].attrs.get("signal") if "plot" in file[name] else None
-        return values
+        walk(file[f"{number}.1"], "")
+        values["plot.signal"] = file[f"{number}.1"]["plot"].attrs.get("signal") if "plot" in file[f"{number}.1"] else None
+    return values
 
 
 def test_reference_files_one_per_sample_with_nexus_layout(session, tmp_path):
@@ -42,32 +59,33 @@ def test_reference_files_one_per_sample_with_nexus_layout(session, tmp_path):
     folder = tmp_path / "scans" / "test_session"
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.h5")) == ["sample1/data.h5", "sample2/data.h5"]
     with h5py.File(folder / "sample1" / "data.h5", "r", locking=False) as file:
-        assert list(file) == ["1_ascan", "2_ascan"]
-        assert dict(file.attrs) == {"NX_class": "NXroot", "creator": "bliss_shell", "default": "2_ascan"}
-        first = file["1_ascan"]
+        assert list(file) == ["1.1", "2.1"]
+        assert dict(file.attrs) == {"NX_class": "NXroot", "creator": "bliss_shell", "default": "2.1"}
+        first = file["1.1"]
         assert first.attrs["NX_class"] == "NXentry" and first.attrs["default"] == "plot"
         assert first["title"][()] == b"ascan roby 0 9 10 0.01"
         assert first["start_time"][()] < first["end_time"][()]
         assert first["measurement"].attrs["NX_class"] == "NXcollection"
-        assert sorted(first["measurement"]) == ["diode", "elapsed_time", "roby"]
-        assert first["instrument/positioners/roby"][()] == 0 and first["instrument/positioners_end/roby"][()] == 9
+        assert sorted(first["measurement"]) == ["diode", "elapsed_time", "epoch", "roby"]
+        assert first["instrument/positioners_start/roby"][()] == 0 and first["instrument/positioners_end/roby"][()] == 9
         assert sorted(first["instrument/positioners"]) == ["roby", "robz", "slowy"]  # every motor of the session
+        assert first["instrument/positioners/roby"][()].tolist() == first["measurement/roby"][()].tolist()  # the scanned one
         plot = first["plot"]
         assert (plot.attrs["NX_class"], plot.attrs["signal"], plot.attrs["axes"]) == ("NXdata", "diode", "roby")
         assert first["writer/status"][()] == b"SUCCEEDED"
         assert '"npoints": 10' in first["scan_info"][()].decode()
     for scan in scans:  # what the file holds is what Redis served
-        served, written = scan.get_data(), stored(scan.path, scan.node.name)
-        for name in ("roby", "elapsed_time", "diode"):
+        served, written = scan.get_data(), stored(scan.path, scan.number)
+        for name in ("roby", "elapsed_time", "epoch", "diode"):
             assert np.array_equal(written[f"measurement/{name}"], served[name])
     with silx.io.open(str(folder / "sample2" / "data.h5")) as silx_file:
-        assert silx_file["1_ascan/measurement/diode"][()].tolist() == scans[2].get_data()["diode"].tolist()
-        assert silx_file["1_ascan/plot"].attrs["signal"] == "diode"
+        assert silx_file["1.1/measurement/diode"][()].tolist() == scans[2].get_data()["diode"].tolist()
+        assert silx_file["1.1/plot"].attrs["signal"] == "diode"
 
 
 def test_one_dimensional_channels_are_npoints_by_bins(session):
     scan = session["loopscan"](7, 0.001, session["simu1"], session["diode"])
-    written = stored(scan.path, "1_loopscan")
+    written = stored(scan.path, 1)
     assert written["measurement/simu1"].shape == (7, 16)
     assert np.array_equal(written["measurement/simu1"], scan.get_data()["simu1"])
     assert written["plot.signal"] == "diode"  # the first scalar counter
@@ -97,7 +115,7 @@ def test_numbering_continues_after_the_file_when_redis_lost_the_counter(session,
     redis_client.hdel(f"node|{folder}", "last_scan_number")
     assert session["loopscan"](1, 0, session["diode"]).number == 4
     with h5py.File(session["SCAN_SAVING"].filename, "r", locking=False) as file:
-        assert list(file) == ["1_loopscan", "2_loopscan", "3_loopscan", "4_loopscan"]
+        assert list(file) == ["1.1", "2.1", "3.1", "4.1"]
     redis_client.hset(f"node|{folder}", "last_scan_number", 1)  # another Redis wrote 2..4 into this file
     assert session["loopscan"](1, 0, session["diode"]).number == 5
 
@@ -131,7 +149,7 @@ def test_ctrl_c_pressed_again_while_the_scan_ends_still_leaves_it_aborted_in_the
         gevent.sleep(delay)
         running.kill(KeyboardInterrupt, block=True)
         assert scan.node.end_state() == {"state": "aborted", "reason": "interrupted by user (Ctrl-C)"}
-        written = stored(scan.path, scan.node.name)
+        written = stored(scan.path, scan.number)
         assert written["writer/status"] == b"ABORTED"
         assert np.array_equal(written["measurement/diode"], scan.get_data()["diode"])
         session["slowy"].move(0)
@@ -142,7 +160,7 @@ def test_ctrl_c_leaves_an_aborted_entry_with_the_points_taken(session):
     running = interruptible(scan.run)
     gevent.sleep(0.5)
     running.kill(KeyboardInterrupt, block=True)
-    written = stored(scan.path, scan.node.name)
+    written = stored(scan.path, scan.number)
     assert written["writer/status"] == b"ABORTED"
     assert written["writer/reason"] == b"interrupted by user (Ctrl-C)"
     assert 5 < len(written["measurement/diode"]) < 1000
@@ -172,7 +190,7 @@ def test_a_write_failure_stops_the_scan_and_keeps_what_was_written(shell_env, tm
     assert "no room left on the disk" in err and "threadpool" not in err  # the script's error only, not the thread pool's
     filename = tmp_path / "test_session" / "data.h5"
     with h5py.File(filename, "r", locking=False) as file:
-        stored = file["1_loopscan"]
+        stored = file["1.1"]
         written = len(stored["measurement/diode"])
         assert 0 < written < 100_000
         assert stored["measurement/simu1"].shape == (written, 16)
@@ -191,9 +209,9 @@ def test_a_killed_process_leaves_a_readable_file(shell_env, tmp_path):
     process.communicate()
     # A reader opens it as silx does (SWMR): the writer's "open for write" mark stays after a kill.
     with h5py.File(filename, "r", libver="latest", swmr=True, locking=False) as file:
-        diode = file["1_loopscan/measurement/diode"]
+        diode = file["1.1/measurement/diode"]
         assert len(diode) > 20  # everything flushed up to the last 0.5 s
-        assert file["1_loopscan/measurement/simu1"].shape[0] == len(diode)
+        assert file["1.1/measurement/simu1"].shape[0] == len(diode)
 
 
 SWMR_READER = """
@@ -209,10 +227,10 @@ while time.monotonic() < deadline:
 dataset = None
 while time.monotonic() < deadline:
     try:
-        dataset = dataset or file["1_loopscan/measurement/diode"]
+        dataset = dataset or file["1.1/measurement/diode"]
         dataset.refresh()
         seen.append(len(dataset))
-        if file["1_loopscan/writer/status"][()] != b"RUNNING":
+        if file["1.1/writer/status"][()] != b"RUNNING":
             break
     except KeyError:
         file.close()
@@ -246,7 +264,7 @@ def test_a_killed_shell_leaves_a_finished_file_and_the_next_scan_saves_into_it(s
     while True:  # a live reader, as silx reads during a scan (between two scans the file is not in SWMR mode)
         try:
             with h5py.File(filename, "r", libver="latest", swmr=True, locking=False) as file:
-                if "2_loopscan" in file and len(file["2_loopscan/measurement/diode"]) >= 20:
+                if "2.1" in file and len(file["2.1/measurement/diode"]) >= 20:
                     break
         except OSError:
             pass
@@ -264,8 +282,8 @@ def test_a_killed_shell_leaves_a_finished_file_and_the_next_scan_saves_into_it(s
             assert time.monotonic() < deadline, "the file stayed open for write after the shell died"
             time.sleep(0.1)
     with file:
-        assert len(file["1_loopscan/measurement/diode"]) == 5 and file["1_loopscan/writer/status"][()] == b"SUCCEEDED"
-        interrupted = file["2_loopscan"]
+        assert len(file["1.1/measurement/diode"]) == 5 and file["1.1/writer/status"][()] == b"SUCCEEDED"
+        interrupted = file["2.1"]
         assert interrupted["writer/status"][()] == b"FAILED" and interrupted["writer/reason"][()].decode() == INTERRUPTED
         kept = len(interrupted["measurement/diode"])
         assert kept >= 20 and interrupted["measurement/simu1"].shape == (kept, 16)
@@ -286,3 +304,112 @@ def test_a_file_another_shell_is_writing_is_refused_before_the_scan_takes_a_numb
             session["loopscan"](2, 0, session["diode"])
     assert redis_client.hget(counter, "last_scan_number") == b"1" and len(session["SCANS"]) == 1
     assert session["loopscan"](2, 0, session["diode"]).number == 2
+
+
+# -- the whole SCAN_SAVING: built-in keys, date_format, writer, images_path_template, the table ------------------
+
+
+def test_reference_scenario_with_built_in_template_keys(session, tmp_path):
+    SCAN_SAVING, ascan, roby, diode = (session[k] for k in ("SCAN_SAVING", "ascan", "roby", "diode"))
+    SCAN_SAVING.add("s_name", "")
+    SCAN_SAVING.date_format = "%Y-%m"
+    SCAN_SAVING.template = "{session}/{date}/{s_name}/"
+    SCAN_SAVING.data_filename = "{user_name}_{s_name}"
+    SCAN_SAVING.s_name = "sample1"
+    scans = [ascan(roby, 0, 9, 10, 0.01, diode), ascan(roby, 0, 9, 10, 0.01, diode)]
+    SCAN_SAVING.s_name = "sample2"
+    scans.append(ascan(roby, 0, 9, 10, 0.01, diode))
+
+    folder = tmp_path / "scans" / "test_session" / datetime.now().strftime("%Y-%m")
+    user = getpass.getuser()
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.h5")) == [f"sample1/{user}_sample1.h5",
+                                                                                       f"sample2/{user}_sample2.h5"]  # fmt: skip
+    assert [scan.path for scan in scans] == [str(folder / f"sample1/{user}_sample1.h5")] * 2 + [str(folder / f"sample2/{user}_sample2.h5")]
+    assert [scan.number for scan in scans] == [1, 2, 1]  # numbered per folder, as in BLISS
+    assert SCAN_SAVING.date == datetime.now().strftime("%Y-%m")
+
+
+def test_writer_null_publishes_to_redis_and_writes_no_file(session, tmp_path):
+    SCAN_SAVING = session["SCAN_SAVING"]
+    SCAN_SAVING.writer = "null"
+    scan = session["ascan"](session["roby"], 0, 9, 10, 0.01, session["diode"])
+    assert scan.path is None and "path=<no saving: SCAN_SAVING.writer is 'null'>" in repr(scan)
+    assert len(scan.get_data()["diode"]) == 10 and scan.scan_info["save"] is False  # Redis has it all
+    assert not list(tmp_path.rglob("*.h5"))
+    assert "filename   no file: SCAN_SAVING.writer is 'null'" in repr(SCAN_SAVING)
+    SCAN_SAVING.writer = "nexus"
+    assert session["loopscan"](2, 0, session["diode"]).path == SCAN_SAVING.filename
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("writer", "foo", r"^SCAN_SAVING.writer 'foo' is not a writer: choose one of 'hdf5', 'nexus', 'null'$"),
+    ("template", "{session}/{nope}/", r"^SCAN_SAVING.template: unknown key 'nope' \(keys: session, date, base_path, .*\); "
+                                      r"add it first with SCAN_SAVING.add\('nope', value\)$"),
+    ("template", "{session}/{beamline}/", r"^SCAN_SAVING.template: unknown key 'beamline' \(the config's root __init__.yml "
+                                          r"gives no beamline\)"),
+    ("template", "{session}/{scan_number}/", r"^SCAN_SAVING.template: '\{scan_number\}' has a value only during a scan; "
+                                             r"use it in images_path_template only"),
+    ("data_filename", "{img_acq_device}", r"^SCAN_SAVING.data_filename: '\{img_acq_device\}' has a value only during a scan"),
+    ("images_path_template", "../scan{scan_number}", r"^SCAN_SAVING.images_path_template '../scan\{scan_number\}' must stay "
+                                                     r"inside the scan folder$"),
+    ("date_format", "%Y/%m", r"^SCAN_SAVING.date_format '%Y/%m' gives '.*', not a folder name"),
+    ("date", "20200101", r"^SCAN_SAVING.date is a built-in key, filled in by the session or the scan; it cannot be set$"),
+])  # fmt: skip
+def test_bad_scan_saving_values_are_refused_and_nothing_changes(session, redis_client, name, value, message):
+    before = redis_client.hgetall("scan_saving|test_session")
+    with pytest.raises((ValueError, AttributeError), match=message):
+        setattr(session["SCAN_SAVING"], name, value)
+    assert redis_client.hgetall("scan_saving|test_session") == before
+
+
+def test_the_beamline_key_comes_from_the_config(redis_client, tmp_path):
+    saving = ScanSaving(redis_client, "test_session", beamline="id00")
+    saving.base_path = str(tmp_path)
+    saving.template = "{beamline}/{session}/"
+    assert saving.filename == f"{tmp_path}/id00/test_session/data.h5"
+
+
+def test_images_path_template_places_the_frames_of_each_detector(session, tmp_path):
+    SCAN_SAVING = session["SCAN_SAVING"]
+    folder = tmp_path / "scans" / "test_session"
+    assert SCAN_SAVING.images_path(3, "ascan") == f"{folder}/scan0003/{{img_acq_device}}_"  # BLISS's default
+    SCAN_SAVING.images_path_template = "{scan_name}_{scan_number}/{img_acq_device}/frame_"
+    assert SCAN_SAVING.images_path(12, "loopscan").format(img_acq_device="cam") == f"{folder}/loopscan_0012/cam/frame_"
+
+
+def test_scan_saving_prints_as_blisss_table(session, tmp_path):
+    SCAN_SAVING = session["SCAN_SAVING"]
+    folder = tmp_path / "scans" / "test_session"
+    shown = repr(SCAN_SAVING).splitlines()
+    assert shown[0] == "Parameters (default) -"
+    for line in (f"  .base_path            = '{tmp_path / 'scans'}'", "  .images_path_template = 'scan{scan_number}/{img_acq_device}_'",
+                 "  .date_format          = '%Y%m%d'", "  .writer               = 'hdf5'", "  .session              = 'test_session'",
+                 f"  .date                 = '{datetime.now():%Y%m%d}'", "  .scan_number          = '{scan_number}'"):  # fmt: skip
+        assert line in shown
+    assert shown[-4:] == ["--------------  ---------  " + "-" * len(f"{folder}/data.h5"),
+                          f"does not exist  filename   {folder}/data.h5",
+                          f"does not exist  directory  {folder}",
+                          "--------------  ---------  " + "-" * len(f"{folder}/data.h5")]  # fmt: skip
+    session["loopscan"](1, 0, session["diode"])
+    assert repr(SCAN_SAVING).splitlines()[-3:-1] == [f"exists  filename   {folder}/data.h5", f"exists  directory  {folder}"]
+
+
+@pytest.fixture(scope="module")
+def camera_server() -> Iterator[SimulatorServer]:
+    simulators = SimulatorServer({"LimaCCDs": ["id00/limaccds/camsave"]}, instance="limasaving")
+    yield simulators
+    simulators.stop()
+
+
+def test_lima_frames_follow_images_path_template(camera_server, redis_client, tmp_path):
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "devices.yml").write_text(f"- name: cam\n  class: Lima\n  tango_url: {camera_server.url('id00/limaccds/camsave')}\n"
+                                                     "  sim_image_size: [32, 24]\n- name: lima_saving\n  class: Session\n")  # fmt: skip
+    shell = open_session([ConfigRoot(tmp_path / "config")], "lima_saving", redis_client, tmp_path / "scans")
+    shell["SCAN_SAVING"].images_path_template = "{scan_name}_{scan_number}/{img_acq_device}/frame_"
+    scan = shell["loopscan"](3, 0.01, shell["cam"])
+    folder = Path(scan.path).parent / "loopscan_0001" / "cam"
+    info = get_node(f"{scan.node.db_name}:timer:cam:image").info
+    assert (info["saving_directory"], info["saving_prefix"]) == (str(folder), "frame_")
+    assert sorted(p.name for p in folder.iterdir()) and all(p.name.startswith("frame_") for p in folder.iterdir())
+    assert scan.get_data()["cam:image"].get_image(-1).shape == (24, 32)

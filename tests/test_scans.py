@@ -31,15 +31,15 @@ def test_reference_walkthrough_two_samples_three_ascans(session, tmp_path):
     third = ascan(roby, 0, 9, 10, 0.01, diode)
 
     base = "test_session:" + ":".join(str(tmp_path / "scans").strip("/").split("/"))
-    scan_nodes = ["axis", "axis:roby", "axis:timer", "axis:timer:elapsed_time", "axis:timer:diode", "axis:timer:diode:diode"]
+    scan_nodes = ["axis", "axis:roby", "axis:timer", "axis:timer:elapsed_time", "axis:timer:epoch", "axis:timer:diode", "axis:timer:diode:diode"]
     expected = ["test_session", f"{base}:sample1"]
     for scan in (f"{base}:sample1:1_ascan", f"{base}:sample1:2_ascan"):
         expected += [scan] + [f"{scan}:{n}" for n in scan_nodes]
     expected += [f"{base}:sample2", f"{base}:sample2:1_ascan"] + [f"{base}:sample2:1_ascan:{n}" for n in scan_nodes]
     assert db_names(get_node("test_session")) == expected
-    names = [(n.name, n.type) for n in get_session_node("test_session").walk(wait=False)][:9]
+    names = [(n.name, n.type) for n in get_session_node("test_session").walk(wait=False)][:10]
     assert names == [("test_session", "container"), ("sample1", "container"), ("1_ascan", "scan"), ("axis", "container"),
-                     ("roby", "channel"), ("timer", "container"), ("elapsed_time", "channel"), ("diode", "container"),
+                     ("roby", "channel"), ("timer", "container"), ("elapsed_time", "channel"), ("epoch", "channel"), ("diode", "container"),
                      ("diode", "channel")]  # fmt: skip
 
     assert (first.number, second.number, third.number) == (1, 2, 1)
@@ -47,12 +47,12 @@ def test_reference_walkthrough_two_samples_three_ascans(session, tmp_path):
     assert list(session["SCANS"]) == [first, second, third]
     assert session["SCANS"] is session["current_session"].scans
     data = third.get_data()
-    assert list(data) == ["roby", "elapsed_time", "diode"]
+    assert list(data) == ["roby", "elapsed_time", "epoch", "diode"]
     assert data["roby"].tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert data["elapsed_time"][0] == 0 and np.all(np.diff(data["elapsed_time"]) > 0)
     assert data["axis:roby"] is data["roby"] and data[roby] is data["roby"] and data[diode] is data["diode"]
     assert data["diode:diode"].shape == (10,)
-    with pytest.raises(KeyError, match="'nope' is not a channel of this scan; keys: roby, elapsed_time, diode"):
+    with pytest.raises(KeyError, match="'nope' is not a channel of this scan; keys: roby, elapsed_time, epoch, diode"):
         data["nope"]
 
 
@@ -69,11 +69,11 @@ def test_scan_info_and_channel_description(session):
 
 def test_loopscan_timescan_and_ct_have_timer_on_top(session, capsys):
     loop = session["loopscan"](5, 0, session["diode"])
-    assert [n.name for n in loop.node.walk(wait=False)] == ["1_loopscan", "timer", "elapsed_time", "diode", "diode"]
+    assert [n.name for n in loop.node.walk(wait=False)] == ["1_loopscan", "timer", "elapsed_time", "epoch", "diode", "diode"]
     times = session["timescan"](0, session["diode"], npoints=3)
     assert len(times.get_data()["diode"]) == 3
     count = session["ct"](0.05, session["diode"], session["c1"], session["c2"])
-    assert [n.name for n in count.node.walk(wait=False)] == ["_1_ct", "timer", "elapsed_time", "diode", "diode", "sim", "c1", "c2"]
+    assert [n.name for n in count.node.walk(wait=False)] == ["_1_ct", "timer", "elapsed_time", "epoch", "diode", "diode", "sim", "c1", "c2"]
     assert repr(count) == "Scan(number=1, name=ct, path=<no saving>)"
     assert session["SCANS"][-1] is count
     lines = capsys.readouterr().out.splitlines()
@@ -86,7 +86,7 @@ def test_loopscan_timescan_and_ct_have_timer_on_top(session, capsys):
 def test_scans_without_counters_use_active_mg(session):
     assert session["ACTIVE_MG"] is session["MG1"]
     data = session["loopscan"](2, 0).get_data()
-    assert list(data) == ["elapsed_time", "diode", "diode2"]
+    assert list(data) == ["elapsed_time", "epoch", "diode", "diode2"]
 
 
 def test_dscan_returns_the_motor_and_lineup_goes_to_the_peak(session):
@@ -234,7 +234,7 @@ def test_a_setup_file_can_scan_with_the_active_measurement_group(redis_client, t
     session = config.get("setup_scans")
     namespace = session_namespace(session, redis_client, ErrorReport())
     session.setup(namespace, on_error=pytest.fail, verbose=False)
-    assert list(namespace["first"].get_data()) == ["elapsed_time", "diode", "diode2"]
+    assert list(namespace["first"].get_data()) == ["elapsed_time", "epoch", "diode", "diode2"]
 
 
 def test_a_scan_prepared_earlier_saves_where_scan_saving_points_when_it_runs(session, tmp_path):

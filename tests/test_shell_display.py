@@ -99,7 +99,7 @@ def test_ctrl_c_once_stops_the_scan_cleanly_and_the_next_scan_works(sim_shell):
     sim_shell.wait_for(r"^  slowy stopped at \d\.\d{5}$")
     sim_shell.wait_for(r"^KeyboardInterrupt$")
     sim_shell.prompt(3, label="TEST_SESSION")
-    sim_shell.enter("s = SCANS[-1]; print('after:', s.state, s.node.end_state()['state'], slowy.state, s.path, s.node.name)")
+    sim_shell.enter("s = SCANS[-1]; print('after:', s.state, s.node.end_state()['state'], slowy.state, s.path, f'{s.number}.1')")
     state, redis_state, motor, path, entry = sim_shell.wait_for(r"^after: (\w+) (\w+) (\w+) (\S+) (\S+)$").groups()
     assert (state, redis_state, motor) == ("aborted", "aborted", "READY")
     assert file_status(path, entry) == b"ABORTED"
@@ -115,7 +115,7 @@ def test_ctrl_c_twice_forces_the_abort_and_the_records_still_say_aborted(sim_she
     sim_shell.interrupt()  # while it goes back
     sim_shell.wait_for(r"^KeyboardInterrupt$")
     sim_shell.prompt(3, label="TEST_SESSION")
-    sim_shell.enter("s = SCANS[-1]; print('after:', s.state, s.node.end_state()['state'], slowy.state, slowy.position, s.path, s.node.name)")
+    sim_shell.enter("s = SCANS[-1]; print('after:', s.state, s.node.end_state()['state'], slowy.state, slowy.position, s.path, f'{s.number}.1')")
     found = sim_shell.wait_for(r"^after: (\w+) (\w+) (\w+) (\S+) (\S+) (\S+)$")
     state, redis_state, motor, where, path, entry = found.groups()
     assert (state, redis_state, motor) == ("aborted", "aborted", "READY")

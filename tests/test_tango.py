@@ -247,7 +247,7 @@ def test_the_scan_file_shows_the_lima_frames_from_the_master_file(tango_session,
     moved = tmp_path / "moved"
     Path(scan.path).parent.rename(moved)  # the links are relative: the scan folder can move
     with silx.io.open(str(moved / Path(scan.path).name)) as master:
-        entry = master[scan.node.name]
+        entry = master[f"{scan.number}.1"]
         frames = entry["measurement/lima_simulator"]
         assert frames.shape == (3, *images.get_image(0).shape)
         assert all(np.array_equal(frames[i], images.get_image(i)) for i in range(3))
@@ -270,7 +270,7 @@ def test_an_endless_timescan_takes_frames_until_ctrl_c_and_links_every_one(tango
     assert tango.DeviceProxy(lima.url).acq_status == "Ready"  # the acquisition was stopped with the scan
     assert len(scan.get_data()["lima_simulator:image"]) == taken
     with h5py.File(scan.path, "r") as master:
-        entry = master[scan.node.name]
+        entry = master[f"{scan.number}.1"]
         assert entry["writer/status"][()] == b"ABORTED"
         assert entry["measurement/lima_simulator"].shape[0] == taken
         assert np.array_equal(entry["measurement/lima_simulator"][taken - 1], images.get_image(-1))
@@ -303,12 +303,12 @@ def test_a_server_killed_mid_scan_fails_the_scan_keeps_the_points_and_frames_com
         published = get_node(f"{scan.node.db_name}:timer:tgauss:tgauss").get(0, -1)
         assert len(published) >= 5
         with h5py.File(scan.path, "r") as saved:
-            entry = saved[scan.node.name]
+            entry = saved[f"{scan.number}.1"]
             assert entry["writer/status"][()] == b"FAILED"
             assert re.search(device, entry["writer/reason"][()].decode())
             assert np.array_equal(entry["measurement/tgauss"][()], published)
         with h5py.File(scan.path, "r") as saved:  # the frames taken before the kill are linked
-            linked = saved[scan.node.name]["measurement/lima_simulator"]
+            linked = saved[f"{scan.number}.1"]["measurement/lima_simulator"]
             ready = len(scan.get_data()["lima_simulator:image"])  # frames the server said ready, in Redis
             assert len(linked) == ready >= 4 and np.array_equal(linked[0], seen["frame"])
         server.communicate(timeout=10)

@@ -47,6 +47,12 @@ class Session:
         return (self._node.source.parent / relative).resolve() if relative else None
 
     @property
+    def scan_saving_config(self) -> Any:
+        """``scan_saving`` of the session's YAML (the data policy, docs/saving.md), else of the config's root."""
+        chosen = self._node.get("scan_saving")
+        return chosen if chosen is not None else self.config.globals.get("scan_saving")
+
+    @property
     def scripts_dir(self) -> Path:
         """Where ``load_script`` looks: ``scripts/`` next to the session's YAML file."""
         return self._node.source.parent / "scripts"

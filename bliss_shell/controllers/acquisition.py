@@ -62,7 +62,7 @@ class AcquisitionParameters:
     count_time: float
     timing: Timing
     continuous: bool = False  # a continuous scan: FREE-timed devices are the scan's clock
-    images_directory: str | None = None  # where 2D detectors save their frames; None: not saved
+    images_path: str | None = None  # folder and file prefix of 2D detectors' frames ({img_acq_device}: each one's name); None: not saved
 
 
 @dataclass(frozen=True)

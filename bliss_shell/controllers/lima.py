@@ -13,6 +13,7 @@ object (``lima:<name>``), given back to the device whenever the object is built.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -109,12 +110,13 @@ class Lima:
         device.write("acq_trigger_mode", trigger)
         device.write("acq_nb_frames", parameters.npoints)  # 0: until stopAcq, as LimaCCDs reads it (endless timescan)
         device.write("acq_expo_time", parameters.count_time)
-        folder = parameters.images_directory
+        images = parameters.images_path.format(img_acq_device=self.name) if parameters.images_path else ""
+        folder, prefix = os.path.split(images) if images else ("", f"{self.name}_")  # SCAN_SAVING.images_path_template
         saving = {
             "saving_overwrite_policy": OVERWRITE_POLICY,
             "saving_mode": "AUTO_FRAME" if folder else "MANUAL",
-            "saving_directory": folder or "",
-            "saving_prefix": f"{self.name}_",
+            "saving_directory": folder,
+            "saving_prefix": prefix,
             "saving_suffix": ".h5",
             "saving_format": "HDF5",
             "saving_frame_per_file": frames_per_file,

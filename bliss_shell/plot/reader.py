@@ -308,7 +308,8 @@ def fetch_frames(feed: ScanFeed, pending: dict[str, Any], paced: bool) -> None:
 def load_from_file(feed: ScanFeed, filename: str, entry: str) -> None:
     """A scan that left Redis, from the ``measurement`` group of its entry; frames stay in the file."""
     with h5py.File(filename, "r", locking=False) as file:
-        group = file[entry]["measurement"]
+        number = entry.split("_", 1)[0]
+        group = file[f"{number}.1" if f"{number}.1" in file else entry]["measurement"]  # N_name: files written before N.1
         for name, dataset in group.items():
             if dataset.ndim == 1:
                 feed.add_scalar(name)

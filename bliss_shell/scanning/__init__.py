@@ -29,6 +29,7 @@ from .scan_tools import cen, com, fwhm, goto_cen, goto_com, goto_peak, peak, plo
 from .plan import ScanPlan
 from .scan import Scan
 from .scan_saving import ScanSaving
+from .esrf_saving import POLICY_COMMANDS, ESRFScanSaving, enddataset, newcollection, newdataset, newproposal, newsample, scan_saving_of
 
 COMMANDS = [a2scan, amesh, anscan, ascan, ct, d2scan, dmesh, dnscan, dscan, fscan, ftimescan, lineup, lookupscan,
             loopscan, pointscan, sct, timescan,  # scans, then the helpers
@@ -37,6 +38,8 @@ COMMANDS = [a2scan, amesh, anscan, ascan, ct, d2scan, dmesh, dnscan, dscan, fsca
 
 __all__ = [
     "COMMANDS", "Scan", "ScanContext", "ScanPlan", "ScanSaving", "activate", "current",
+    "ESRFScanSaving", "POLICY_COMMANDS", "enddataset", "newcollection", "newdataset", "newproposal", "newsample",
+    "scan_saving_of",
     "a2scan", "amesh", "anscan", "ascan", "ct", "d2scan", "dmesh", "dnscan", "dscan", "fscan", "ftimescan", "lineup",
     "lookupscan",
     "loopscan", "pointscan", "sct", "timescan",

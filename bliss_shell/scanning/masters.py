@@ -63,7 +63,8 @@ class StepMotorMaster(AcquisitionBase):
 
 
 class TimerMaster(AcquisitionBase):
-    """``timer``: each point counts ``count_time``; ``elapsed_time`` counts from the first point.
+    """``timer``: each point counts ``count_time``; ``elapsed_time`` counts from the first point, ``epoch`` is
+    the point's start as seconds since 1970 (as BLISS's ``timer:epoch``).
 
     In a step scan a point counts from its trigger, once the motors arrived, and ``sleep_time``
     passes before the next one. When nothing moves (ct, loopscan, timescan) points follow a
@@ -92,7 +93,8 @@ class TimerMaster(AcquisitionBase):
         self._count_end = 0.0
         self._triggered = 0
         self._sent = 0
-        self._channels = [ChannelInfo("elapsed_time", np.dtype("float64"), (), "s")]
+        self._to_epoch = 0.0  # time.time() - time.monotonic(), taken once per scan: epochs keep the monotonic spacing
+        self._channels = [ChannelInfo("elapsed_time", np.dtype("float64"), (), "s"), ChannelInfo("epoch", np.dtype("float64"), (), "s")]
 
     @property
     def channels(self) -> list[ChannelInfo]:
@@ -104,6 +106,7 @@ class TimerMaster(AcquisitionBase):
         self._npoints = parameters.npoints
         self._first = None
         self._triggered = self._sent = 0
+        self._to_epoch = time.time() - time.monotonic()
 
     def trigger(self) -> None:
         now = time.monotonic()
@@ -125,10 +128,12 @@ class TimerMaster(AcquisitionBase):
 
     def read(self) -> Block:
         if not self._continuous:
-            return {"elapsed_time": [self._point_start - (self._first or self._point_start)]}
+            return {"elapsed_time": [self._point_start - (self._first or self._point_start)], "epoch": [self._point_start + self._to_epoch]}
         periods = range(self._sent, self._npoints)  # every period is known once started
         self._sent = self._npoints
-        return {"elapsed_time": [index * self._count_time for index in periods]}
+        first = (self._first if self._first is not None else time.monotonic()) + self._to_epoch
+        return {"elapsed_time": [index * self._count_time for index in periods],
+                "epoch": [first + index * self._count_time for index in periods]}  # fmt: skip
 
 
 def _sleep_until(moment: float) -> None:

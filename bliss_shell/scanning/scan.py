@@ -8,7 +8,6 @@ END, the file's status, motors returned, one line at the prompt.
 from __future__ import annotations
 
 import math
-import os
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ from bliss_shell.controllers.lima_protocol import saved_frame
 from bliss_shell.data import ChannelDataNode, LimaNode, ScanNode, get_node
 from bliss_shell.data.lima_view import KeptLimaNode, LimaDataView, acquisition_key
 from bliss_shell.data.publisher import ScanPublisher
-from bliss_shell.writer import ImageFrames, NexusScanWriter, check_target, dataset_names, read_measurement
+from bliss_shell.writer import ImageFrames, NexusScanWriter, check_target, dataset_names, entry_name, read_measurement
 
 from .chain import build_chain
 from .consumers import DisplayConsumer, EndState, Ending, FileConsumer, FrameCounter, RedisConsumer, ScanConsumer
@@ -50,7 +49,7 @@ class Scan:
         self.chain = build_chain(plan.name, plan)  # a chain that cannot be built refuses the scan before Redis
         reach_redis(context, self.name)  # SCAN_SAVING, read next, lives in Redis
         self.number: int | None = None
-        self.path = context.scan_saving.filename if plan.save else None
+        self.path = context.scan_saving.scan_filename(plan.save)
         self.node: ScanNode | None = None
         self.state = "idle"
         self._channels: list[PublishedChannel] = []
@@ -61,7 +60,8 @@ class Scan:
         self._db_name = ""
 
     def __repr__(self) -> str:
-        return f"Scan(number={self.number}, name={self.name}, path={self.path or '<no saving>'})"
+        unsaved = "<no saving>" if not self.plan.save else "<no saving: SCAN_SAVING.writer is 'null'>"
+        return f"Scan(number={self.number}, name={self.name}, path={self.path or unsaved})"
 
     def run(self) -> Scan:
         """Publish the tree and write the file, take every point, end both; Ctrl-C ends it as aborted."""
@@ -69,7 +69,7 @@ class Scan:
             raise RuntimeError(f"{self!r} has already run; start a new scan")
         context = self._context
         reach_redis(context, self.name)
-        self.path = context.scan_saving.filename if self.plan.save else None  # SCAN_SAVING as it is now, like the tree
+        self.path = context.scan_saving.scan_filename(self.plan.save)  # SCAN_SAVING as it is now, like the tree
         if self.path:
             check_target(self.path)  # before anything is numbered, moved or published
         self.number, db_name = number_and_place(context, self.name, self.path)
@@ -155,7 +155,7 @@ class Scan:
 
     def _parameters(self) -> AcquisitionParameters:
         plan = self.plan
-        images = os.path.join(os.path.dirname(self.path), f"scan{self.number:04d}") if self.path else None
+        images = self._context.scan_saving.images_path(self.number, self.name) if self.path and self.number else None
         return AcquisitionParameters(plan.npoints, plan.count_time, plan.timing, plan.continuous, images)
 
     def _publish_image_references(self, publisher: ScanPublisher) -> None:
@@ -195,15 +195,18 @@ class Scan:
         counted = [id(counter) for counter in self.plan.counters]
         first = next((c.spec for c in self._data_channels() if id(c.info.source) in counted and not c.spec.shape), None)
         signal = names[first.fullname] if first else None  # the plot silx draws on open
-        return NexusScanWriter(self.path, db_name.rsplit(":", 1)[1], specs, plot=(signal, axes))
+        assert self.number is not None
+        return NexusScanWriter(self.path, entry_name(self.number), specs, plot=(signal, axes),
+                               dial_positions=lambda: self._positioners(dial=True))  # fmt: skip
 
-    def _positioners(self) -> dict[str, float]:
-        """Every motor of the session, for instrument/positioners; NaN for one that cannot be read."""
+    def _positioners(self, dial: bool = False) -> dict[str, float]:
+        """Every motor of the session (user positions, or dial), for instrument/positioners*; NaN for one that
+        cannot be read."""
         positions = {}
         for value in list(self._context.namespace.values()):
             if looks_like(value, Axis):
                 try:
-                    positions[value.name] = value.position
+                    positions[value.name] = value.dial if dial else value.position
                 except Exception:  # its server is gone: the position is unknown, the scan's own error says why
                     positions[value.name] = math.nan
         return positions
@@ -217,7 +220,7 @@ class Scan:
             "count_time": plan.count_time,
             "session_name": self._context.session,
             "filename": self.path,
-            "save": plan.save,
+            "save": self.path is not None,
             "start_time": start.isoformat(),
             "motors": [axis.name for axis in plan.axes],
             "counters": [counter.name for counter in plan.counters],
@@ -263,7 +266,8 @@ class Scan:
             raise RuntimeError(f"scan {self.node.name} was not saved and has expired from Redis (data_retention, or "
                                "removed to keep redis_memory_cap): its data is gone; save scans to keep them")  # fmt: skip
         if gone and self.path:
-            stored = read_measurement(self.path, self.node.name)
+            assert self.number is not None
+            stored = read_measurement(self.path, self.number, self.name)  # N.1, or N_name in an older file
             arrays = {spec.fullname: stored[name] for spec, name in zip(specs, dataset_names(specs))}
         else:
             nodes = {node.fullname: node for node in self.node.walk(include_filter="channel", wait=False)

@@ -2,13 +2,18 @@
 
 Values are settings (``comm/settings.py``): the Redis hash ``scan_saving|{session}``, shared by the
 session's shells and readers, and a file of the settings folder, so they survive a restarted Redis.
+BLISS's built-in keys fill the templates: ``{session}``, ``{date}`` (``date_format``), ``{user_name}``,
+``{beamline}`` (the config's root ``beamline``) everywhere; ``{scan_name}``, ``{scan_number}`` and
+``{img_acq_device}``, which only a scan knows, in ``images_path_template`` only.
 """
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 import string
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -17,7 +22,13 @@ import redis
 from bliss_shell.comm import Settings
 from bliss_shell.data import keys
 
-DEFAULTS = {"base_path": "/tmp/scans", "template": "{session}/", "data_filename": "data"}
+DEFAULTS = {"base_path": "/tmp/scans", "template": "{session}/", "data_filename": "data", "date_format": "%Y%m%d",
+            "images_path_template": "scan{scan_number}/{img_acq_device}_", "writer": "hdf5"}  # fmt: skip
+WRITERS = ("hdf5", "nexus", "null")  # "null": published to Redis, no file (BLISS's way to switch saving off)
+PER_SCAN = ("scan_name", "scan_number", "img_acq_device")  # values a scan gives: images_path_template only
+BUILT_IN = ("session", "date", "beamline", *PER_SCAN)  # computed, never set
+SCAN_NUMBER_FORMAT = "%04d"  # BLISS's scan_number_format
+TEMPLATES = ("template", "data_filename", "images_path_template")
 _VALUE = re.compile(r"[^/\\:|\x00-\x1f\x7f]*")
 _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -28,45 +39,64 @@ class ScanSaving:
     Example
     -------
     >>> SCAN_SAVING.add('s_name', '')
-    >>> SCAN_SAVING.template = '{session}/{s_name}/'
+    >>> SCAN_SAVING.template = '{session}/{date}/{s_name}/'
     >>> SCAN_SAVING.s_name = 'sample1'
     >>> SCAN_SAVING.filename
-    '/tmp/scans/test_session/sample1/data.h5'
+    '/tmp/scans/test_session/20261130/sample1/data.h5'
     """
 
-    def __init__(self, client: redis.Redis, session: str):
+    policy = "default"  # what the repr's first line says, as BLISS's
+    session: str
+    beamline: str | None
+    _settings: Settings
+
+    def __init__(self, client: redis.Redis, session: str, beamline: str | None = None):
         object.__setattr__(self, "_settings", Settings(f"scan_saving:{session}", key=f"scan_saving|{session}", client=client))
         object.__setattr__(self, "session", session)
+        object.__setattr__(self, "beamline", beamline)
 
     def _values(self) -> dict[str, str]:
-        return {**DEFAULTS, **{name: str(value) for name, value in self._settings.get_all().items()}}
+        stored = {name: str(value) for name, value in self._settings.get_all().items()}
+        return {**DEFAULTS, "user_name": getpass.getuser(), **stored}
+
+    def _keys(self, values: dict[str, str]) -> dict[str, str]:
+        """What the templates are filled with: the parameters and the built-in keys a session knows."""
+        built_in = {"session": self.session, "date": datetime.now().strftime(values["date_format"])}
+        if self.beamline is not None:
+            built_in["beamline"] = self.beamline
+        return {**values, **built_in}
 
     def __getattr__(self, name: str) -> str:
         values = self._values()
         if name in values:
             return values[name]
+        if name == "date":
+            return self._keys(values)["date"]
         raise AttributeError(self._unknown(name, values))
 
     def __setattr__(self, name: str, value: Any) -> None:
         values = self._values()
-        if name == "session":
-            raise AttributeError("SCAN_SAVING.session is the session's name and cannot be changed")
+        if name in BUILT_IN:
+            raise AttributeError(f"SCAN_SAVING.{name} is a built-in key, filled in by the session or the scan; it cannot be set")
         if name not in values:
             raise AttributeError(self._unknown(name, values))
         self._settings.set(**{name: self._checked(name, value, values)})
 
     def add(self, name: str, value: Any = "") -> None:
-        """A new parameter, usable in the template as ``{name}``."""
-        if not _KEY.fullmatch(str(name)) or name == "session":
-            raise ValueError(f"SCAN_SAVING.add: {name!r} is not a valid parameter name (letters, digits, '_')")
+        """A new parameter, usable in the templates as ``{name}``."""
+        if not _KEY.fullmatch(str(name)) or name in BUILT_IN:
+            raise ValueError(f"SCAN_SAVING.add: {name!r} is not a valid parameter name (letters, digits, '_'; "
+                             f"not a built-in key: {', '.join(BUILT_IN)})")  # fmt: skip
         values = self._values()
         if name not in values:
             self._settings.set(**{name: self._checked(name, value, values)})
 
-    @staticmethod
-    def _unknown(name: str, values: dict[str, str]) -> str:
-        known = ", ".join(["session", *values])
-        return f"SCAN_SAVING has no parameter '{name}' (parameters: {known}); add one with SCAN_SAVING.add('{name}', value)"
+    def _known_keys(self, values: dict[str, str]) -> list[str]:
+        return ["session", "date", *(["beamline"] if self.beamline is not None else []), *values]
+
+    def _unknown(self, name: str, values: dict[str, str]) -> str:
+        return (f"SCAN_SAVING has no parameter '{name}' (parameters: {', '.join(self._known_keys(values))}); "
+                f"add one with SCAN_SAVING.add('{name}', value)")  # fmt: skip
 
     def _checked(self, name: str, value: Any, values: dict[str, str]) -> str:
         value = str(value)
@@ -74,51 +104,67 @@ class ScanSaving:
             if not os.path.isabs(value):
                 raise ValueError(f"SCAN_SAVING.base_path must be an absolute path, not {value!r}")
             return os.path.normpath(value)
-        if name == "template":
-            return self._checked_template(value, values)
-        if not _VALUE.fullmatch(value) or value in (".", "..") or (name == "data_filename" and not value):
-            raise ValueError(
-                f"SCAN_SAVING.{name} = {value!r}: a value may not be '.', '..' or contain '/', ':', '|' "
-                "or control characters" + (", and data_filename may not be empty" if name == "data_filename" else "")
-            )
+        if name == "writer":
+            if value not in WRITERS:
+                raise ValueError(f"SCAN_SAVING.writer {value!r} is not a writer: choose one of {', '.join(map(repr, WRITERS))}")
+            return value
+        if name == "date_format":
+            shown = datetime.now().strftime(value)
+            if not shown or not _VALUE.fullmatch(shown) or shown in (".", ".."):
+                raise ValueError(f"SCAN_SAVING.date_format {value!r} gives {shown!r}, not a folder name; try '%Y%m%d'")
+            return value
+        if name in TEMPLATES:
+            return self._checked_template(name, value, values)
+        if not _VALUE.fullmatch(value) or value in (".", ".."):
+            raise ValueError(f"SCAN_SAVING.{name} = {value!r}: a value may not be '.', '..' or contain '/', ':', '|' "
+                             "or control characters")  # fmt: skip
         return value
 
-    def _checked_template(self, value: str, values: dict[str, str]) -> str:
-        """Only known keys; every folder it makes stays inside base_path and is a valid data-tree name."""
+    def _checked_template(self, name: str, value: str, values: dict[str, str]) -> str:
+        """Only known keys (the per-scan ones in images_path_template only); every folder it makes stays
+        inside its parent and is a valid data-tree name; data_filename is one file name."""
         try:
             fields = {field for _, field, _, _ in string.Formatter().parse(value) if field is not None}
         except ValueError as error:
-            raise ValueError(f"SCAN_SAVING.template {value!r} is not a template: {error}") from None
-        unknown = sorted(fields - {"session", *values})
+            raise ValueError(f"SCAN_SAVING.{name} {value!r} is not a template: {error}") from None
+        per_scan = sorted(fields & set(PER_SCAN))
+        if per_scan and name != "images_path_template":
+            raise ValueError(f"SCAN_SAVING.{name}: '{{{per_scan[0]}}}' has a value only during a scan; use it in "
+                             "images_path_template only (BLISS's rule)")  # fmt: skip
+        known = self._known_keys({**values, name: value})
+        unknown = sorted(fields - set(known) - set(PER_SCAN))
         if unknown:
-            raise ValueError(
-                f"SCAN_SAVING.template: unknown key '{unknown[0]}' (keys: {', '.join(['session', *values])}); "
-                f"add it first with SCAN_SAVING.add('{unknown[0]}', value)"
-            )
+            hint = " (the config's root __init__.yml gives no beamline)" if unknown[0] == "beamline" else ""
+            raise ValueError(f"SCAN_SAVING.{name}: unknown key '{unknown[0]}'{hint} (keys: {', '.join(known)}); "
+                             f"add it first with SCAN_SAVING.add('{unknown[0]}', value)")  # fmt: skip
         try:
-            folders = value.format(session="session", **{key: "value" for key in values})
-        except (ValueError, TypeError) as error:  # a format spec or conversion a text value cannot take
-            raise ValueError(f"SCAN_SAVING.template {value!r} is not a template: {error}") from None
+            filled = value.format(**{key: "value" for key in [*known, *PER_SCAN]})
+        except (ValueError, TypeError, IndexError) as error:  # a format spec or conversion a text value cannot take
+            raise ValueError(f"SCAN_SAVING.{name} {value!r} is not a template: {error}") from None
+        if name == "data_filename" and (not filled or "/" in filled or not _VALUE.fullmatch(filled) or filled in (".", "..")):
+            raise ValueError(f"SCAN_SAVING.data_filename = {value!r}: a value may not be '.', '..' or contain '/', ':', '|' "
+                             "or control characters, and data_filename may not be empty")  # fmt: skip
         if value.startswith("/") or ".." in PurePosixPath(value).parts:
-            raise ValueError(f"SCAN_SAVING.template {value!r} must stay inside base_path")
-        if any(not _VALUE.fullmatch(part) for part in folders.split("/")):
-            raise ValueError(f"SCAN_SAVING.template {value!r}: a folder name may not contain '\\', ':', '|' or control characters")
+            raise ValueError(f"SCAN_SAVING.{name} {value!r} must stay inside " + ("base_path" if name == "template" else "the scan folder"))
+        if any(not _VALUE.fullmatch(part) for part in filled.split("/")):
+            raise ValueError(f"SCAN_SAVING.{name} {value!r}: a folder name may not contain '\\', ':', '|' or control characters")
         return value
 
-    def get_path(self) -> str:
-        """The folder of the scans: ``base_path`` / ``template`` filled in.
-
-        Values read back from Redis are checked as values typed at the prompt are (any client
-        may write that hash), and the folder must stay inside ``base_path``.
-        """
+    def _checked_values(self) -> dict[str, str]:
+        """Values read back from Redis, checked as values typed at the prompt are (any client may write that hash)."""
         values = self._values()
         for name, value in values.items():
             try:
                 self._checked(name, value, values)
             except ValueError as error:
                 raise ValueError(f"{error} (read back from Redis, key {self._settings.key}); set it again: SCAN_SAVING.{name} = ...") from None
+        return values
+
+    def get_path(self) -> str:
+        """The folder of the scans: ``base_path`` / ``template`` filled in; it must stay inside ``base_path``."""
+        values = self._checked_values()
         base = os.path.normpath(values["base_path"])
-        path = os.path.normpath(os.path.join(base, values["template"].format(session=self.session, **values)))
+        path = os.path.normpath(os.path.join(base, values["template"].format(**self._keys(values))))
         if os.path.commonpath([base, path]) != base:
             raise ValueError(f"SCAN_SAVING: the saving folder {path} is outside base_path {base}; check the template "
                              f"{values['template']!r} and the session name {self.session!r}")  # fmt: skip
@@ -130,7 +176,20 @@ class ScanSaving:
 
     @property
     def filename(self) -> str:
-        return os.path.join(self.get_path(), f"{self.data_filename}.h5")
+        values = self._checked_values()
+        return os.path.join(self.get_path(), values["data_filename"].format(**self._keys(values)) + ".h5")
+
+    def scan_filename(self, save: bool) -> str | None:
+        """The file a scan writes: None when it is not saved (``save=False``, or ``writer`` is ``"null"``)."""
+        return self.filename if save and self.writer != "null" else None
+
+    def images_path(self, scan_number: int, scan_name: str) -> str:
+        """Where a scan's 2D detectors save their frames: folder and file prefix, with ``{img_acq_device}``
+        left for each detector to fill (``/tmp/scans/demo/scan0003/{img_acq_device}_``)."""
+        values = self._checked_values()
+        escaped = {key: value.replace("{", "{{").replace("}", "}}") for key, value in self._keys(values).items()}
+        given = {"scan_name": scan_name, "scan_number": SCAN_NUMBER_FORMAT % scan_number, "img_acq_device": "{img_acq_device}"}
+        return os.path.join(self.get_path(), values["images_path_template"].format(**{**escaped, **given}))
 
     def directory_db_name(self) -> tuple[str, str]:
         """``(db_name, name)`` of the folder's node: the session, then the folder's components
@@ -141,14 +200,22 @@ class ScanSaving:
         db_name = keys.SEPARATOR.join([self.session, *parts])
         return db_name, parts[-1] if parts else self.session
 
-    def __repr__(self) -> str:
+    def _parameters(self) -> dict[str, str]:
         values = self._values()
-        lines = ["Parameters (default) -", f"  .session          = '{self.session}'"]
-        lines += [f"  .{key:<16} = '{value}'" for key, value in values.items()]
-        path, filename = self.get_path(), self.filename
-        lines += [
-            "",
-            f"  {'exists' if os.path.exists(filename) else 'does not exist':<15} filename   {filename}",
-            f"  {'exists' if os.path.isdir(path) else 'does not exist':<15} directory  {path}",
-        ]
+        built_in = {"session": self.session, "date": self._keys(values)["date"], "beamline": self.beamline or "(not configured)"}
+        return {**values, **built_in, **{key: f"{{{key}}}" for key in PER_SCAN}}
+
+    def __repr__(self) -> str:
+        """BLISS's table: the parameters, then the file and the folder and whether each exists."""
+        lines = [f"Parameters ({self.policy}) -"]
+        lines += [f"  .{key:<20} = '{value}'" for key, value in self._parameters().items()]
+        path = self.get_path()
+        rows = [("exists" if os.path.isdir(path) else "does not exist", "directory", path)]
+        if self.writer == "null":
+            rows.insert(0, ("", "filename", "no file: SCAN_SAVING.writer is 'null' (scans are published to Redis only)"))
+        else:
+            rows.insert(0, ("exists" if os.path.exists(self.filename) else "does not exist", "filename", self.filename))
+        widths = [max(len(row[column]) for row in rows) for column in range(3)]
+        rule = "  ".join("-" * width for width in widths)
+        lines += ["", rule, *("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows), rule]
         return "\n".join(lines)

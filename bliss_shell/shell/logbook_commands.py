@@ -13,7 +13,7 @@ from typing import Any
 
 from bliss_shell.comm import choose_redis, configured_settings_folder, connect, use_settings_folder
 from bliss_shell.config import Config
-from bliss_shell.scanning import ScanSaving, current
+from bliss_shell.scanning import current, scan_saving_of
 from bliss_shell.scanning.logbook import add_entry, logbook_file, session_logbook, warn_unwritten
 
 
@@ -77,7 +77,9 @@ def show_logbook(session: str, config: Config) -> int:
     use_settings_folder(configured_settings_folder(config.globals))  # SCAN_SAVING of a Redis that lost it
     client = connect(choose_redis(config.globals.get("redis_url")))
     try:
-        path = logbook_file(ScanSaving(client, session).get_path(), session)
+        node = config.get(session)
+        saving = scan_saving_of(client, session, node.scan_saving_config, config.globals.get("beamline"))
+        path = logbook_file(saving.get_path(), session)
     except ValueError as error:
         print(f"bliss: {error}", file=sys.stderr)
         return 1

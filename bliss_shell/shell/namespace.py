@@ -12,7 +12,7 @@ import redis
 from bliss_shell.config import Session
 from bliss_shell.data.publisher import register_session
 from bliss_shell.data.retention import Retention
-from bliss_shell.scanning import COMMANDS, ScanContext, ScanSaving, activate, current
+from bliss_shell.scanning import COMMANDS, POLICY_COMMANDS, ScanContext, activate, current, scan_saving_of
 from bliss_shell.scanning.plot_settings import load_selection
 
 from .error_report import ErrorReport
@@ -32,7 +32,7 @@ def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport
     shows every scan live (the shell and ``bliss --script``; tests leave it off).
     """
     register_session(client, session.name)
-    scan_saving = ScanSaving(client, session.name)
+    scan_saving = scan_saving_of(client, session.name, session.scan_saving_config, session.config.globals.get("beamline"))
     namespace: dict[str, Any] = {
         "__name__": "__main__",
         "__builtins__": builtins,
@@ -45,6 +45,7 @@ def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport
     }
     namespace.update({command.__name__: command for command in COMMANDS})
     namespace.update({command.__name__: command for command in [*USER_SCRIPT_COMMANDS, prdef, lprint, elog_print, clear]})
+    namespace.update({command.__name__: command for command in POLICY_COMMANDS})  # the ESRF data policy's
     watch = shell_display(client) if display else None
     activate(ScanContext(session.name, client, scan_saving, session.scans, namespace, watch=watch,
                          plot_selection=load_selection(client, session.name),

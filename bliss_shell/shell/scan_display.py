@@ -73,7 +73,7 @@ class ScanTable:
     def _add_node(self, node: Any) -> None:
         if node.type == "lima":
             self._skipped.append(node.parent.name)
-        elif node.type == "channel":
+        elif node.type == "channel" and node.fullname != "timer:epoch":  # dt[s] says when; BLISS shows no epoch either
             if node.shape:
                 self._skipped.append(node.short_name)
             else:

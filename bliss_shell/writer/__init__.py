@@ -4,6 +4,8 @@ Layer: beside ``data`` (neither imports the other); see docs/architecture.md.
 """
 
 from .image_links import ImageFrames
-from .nexus import NexusScanWriter, SavingError, check_target, dataset_names, highest_scan_number, read_measurement
+from .layout import entry_name, highest_scan_number, read_measurement
+from .nexus import NexusScanWriter, SavingError, check_target, dataset_names
 
-__all__ = ["ImageFrames", "NexusScanWriter", "SavingError", "check_target", "dataset_names", "highest_scan_number", "read_measurement"]
+__all__ = ["ImageFrames", "NexusScanWriter", "SavingError", "check_target", "dataset_names", "entry_name", "highest_scan_number",
+           "read_measurement"]  # fmt: skip

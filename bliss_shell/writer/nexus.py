@@ -27,6 +27,7 @@ from bliss_shell.comm.point_buffer import PointBuffer
 
 from . import guard
 from .image_links import ImageFrames, add_image_links
+from .layout import create_groups, fill_end_positions, interpretation
 from .recovery import WriterLock, recover, writer_lock
 
 CREATOR = "bliss_shell"
@@ -80,15 +81,6 @@ def check_target(filename: str) -> None:
                           "move it away or change SCAN_SAVING.data_filename") from None  # fmt: skip
 
 
-def highest_scan_number(filename: str) -> int:
-    """The highest ``N`` of the ``N_name`` entries of an existing file (0 when none)."""
-    if not os.path.exists(filename) or not h5py.is_hdf5(filename):
-        return 0
-    with h5py.File(filename, "r", locking=False) as file:
-        numbers = [int(name.split("_", 1)[0]) for name in file if name.split("_", 1)[0].isdigit()]
-    return max(numbers, default=0)
-
-
 def dataset_names(channels: Sequence[Channel]) -> list[str]:
     """Short names, or the fullname where two channels share a short name."""
     short = [channel.name for channel in channels]
@@ -96,23 +88,27 @@ def dataset_names(channels: Sequence[Channel]) -> list[str]:
 
 
 class NexusScanWriter:
-    """Writes one scan entry.
+    """Writes one scan entry, in the layout of BLISS's NeXus writer (``layout.py``).
+
+    ``dial_positions`` reads every motor's dial position, at the start and at the end.
 
     Example
     -------
-    >>> writer = NexusScanWriter(filename, "1_ascan", channels, plot=("diode", ["roby"]))
+    >>> writer = NexusScanWriter(filename, "1.1", channels, plot=("diode", ["roby"]), dial_positions=lambda: {"roby": 0.0})
     >>> writer.start(title="ascan roby 0 9 10 0.1", start=now, positioners={"roby": 0.0}, scan_info={})
     >>> writer.add_points({"axis:roby": [0.0], "timer:elapsed_time": [0.0], "diode:diode": [56.0]}, 1)
     >>> writer.end("SUCCEEDED", "", end=now, positioners={"roby": 9.0}, scan_info={})
     """
 
     def __init__(self, filename: str, entry: str, channels: Sequence[Channel], plot: tuple[str | None, list[str]],
-                 max_pending: int = 100_000):  # fmt: skip
+                 max_pending: int = 100_000, dial_positions: Callable[[], dict[str, float]] = dict):  # fmt: skip
         self.filename = filename
         self.entry = entry
         self._channels = list(channels)
         self._names = dataset_names(self._channels)
         self._plot = plot
+        self._dial_positions = dial_positions
+        self._paths: dict[str, str] = {}
         self._buffer = PointBuffer([channel.fullname for channel in self._channels], max_pending=max_pending)
         self._written = 0
         self._file: h5py.File | None = None
@@ -136,7 +132,7 @@ class NexusScanWriter:
                               "SCAN_SAVING.data_filename")  # fmt: skip
         guard.watch(self.filename)
         try:
-            self._in_thread(self._create, title, start, positioners, scan_info)
+            self._in_thread(self._create, title, start, positioners, self._dial_positions(), scan_info)
         except (OSError, ValueError, RuntimeError) as error:
             self._release()
             raise SavingError(f"cannot write {self.filename}: {_reason(error)}") from None
@@ -151,7 +147,7 @@ class NexusScanWriter:
     def end(self, status: str, reason: str, end: datetime, positioners: dict[str, float], scan_info: dict,
             images: Sequence[ImageFrames] = ()) -> None:  # fmt: skip
         """Write what is left, the end time, positions and status, close the file, then link the images."""
-        self._ending = (status, reason, end, positioners, scan_info)
+        self._ending = (status, reason, end, positioners, self._dial_positions(), scan_info)
         self._buffer.wake(urgent=True)
         if self._writer is not None:
             self._writer.join()
@@ -206,17 +202,17 @@ class NexusScanWriter:
                 return
 
     def _finish(self, ending: tuple) -> None:
-        status, reason, end, positioners, scan_info = ending
+        status, reason, end, positioners, dial, scan_info = ending
         if self.error is not None:
             status, reason = "FAILED", reason or f"writing the file failed: {_reason(self.error)}"
         try:
-            self._in_thread(self._write_end, status, reason, end, positioners, scan_info)
+            self._in_thread(self._write_end, status, reason, end, positioners, dial, scan_info)
         except (OSError, ValueError, RuntimeError):
             pass  # the disk refuses even the status: the points already flushed stay readable
 
     # -- h5py, in a pool thread --------------------------------------------------------
 
-    def _create(self, title: str, start: datetime, positioners: dict[str, float], scan_info: dict) -> None:
+    def _create(self, title: str, start: datetime, positioners: dict[str, float], dial: dict[str, float], scan_info: dict) -> None:
         self._file = h5py.File(self.filename, "a", libver="latest", locking=False)
         root = self._file
         root.attrs["NX_class"] = "NXroot"
@@ -230,25 +226,20 @@ class NexusScanWriter:
         entry["start_time"] = start.isoformat()
         # Created with a value so their space exists before SWMR and before the disk fills.
         entry.create_dataset("end_time", data="", dtype=h5py.string_dtype(length=64))
-        measurement = entry.create_group("measurement")
-        measurement.attrs["NX_class"] = "NXcollection"
+        shapes = [tuple(channel.shape) for channel in self._channels]
+        fullnames = [channel.fullname for channel in self._channels]
+        self._paths = create_groups(entry, self._names, fullnames, shapes, positioners, dial)
         self._datasets = []
-        for name, channel in zip(self._names, self._channels):
-            shape = tuple(channel.shape)
+        for name, channel, shape in zip(self._names, self._channels, shapes):
             rows = max(1, 8192 // max(1, int(np.prod(shape))))
-            dataset = measurement.create_dataset(
-                name, shape=(0, *shape), maxshape=(None, *shape), dtype=channel.dtype, chunks=(rows, *shape)
+            dataset = entry.create_dataset(
+                self._paths[name], shape=(0, *shape), maxshape=(None, *shape), dtype=channel.dtype, chunks=(rows, *shape)
             )
             if channel.unit:
                 dataset.attrs["units"] = channel.unit
+            if interpretation(shape):
+                dataset.attrs["interpretation"] = interpretation(shape)
             self._datasets.append(dataset)  # kept open: closing a dataset may write, and hide an error
-        instrument = entry.create_group("instrument")
-        instrument.attrs["NX_class"] = "NXinstrument"
-        for group_name in ("positioners", "positioners_end"):
-            group = instrument.create_group(group_name)
-            group.attrs["NX_class"] = "NXcollection"
-            for motor, position in positioners.items():
-                group[motor] = float(position) if group_name == "positioners" else np.nan
         self._create_plot(entry)
         info = json.dumps(scan_info, default=str).encode()
         self._info_length = 2 * len(info) + 1024  # room for what the end adds
@@ -270,7 +261,7 @@ class NexusScanWriter:
         if axes:
             plot.attrs["axes"] = axes if len(axes) > 1 else axes[0]
         for name in {signal, *axes}:
-            plot[name] = h5py.SoftLink(f"/{self.entry}/measurement/{name}")
+            plot[name] = h5py.SoftLink(f"/{self.entry}/{self._paths[name]}")
 
     def _append(self, columns: list[list[Any]], count: int) -> None:
         if not count:
@@ -301,12 +292,11 @@ class NexusScanWriter:
         if room < needed:
             raise OSError(errno.ENOSPC, f"no room left on the disk for {self.filename} ({room} bytes free)")
 
-    def _write_end(self, status: str, reason: str, end: datetime, positioners: dict[str, float], scan_info: dict) -> None:
+    def _write_end(self, status: str, reason: str, end: datetime, positioners: dict[str, float], dial: dict[str, float],
+                   scan_info: dict) -> None:  # fmt: skip
         entry = self._file[self.entry]
         entry["end_time"][()] = end.isoformat().encode()
-        for motor, position in positioners.items():
-            if motor in entry["instrument/positioners_end"]:
-                entry["instrument/positioners_end"][motor][()] = float(position)
+        fill_end_positions(entry, positioners, dial)
         entry["scan_info"][()] = json.dumps(scan_info, default=str).encode()[: self._info_length]
         entry["writer/reason"][()] = reason.encode()[: _STATUS_LENGTH - 1]
         entry["writer/status"][()] = status.encode()
@@ -327,12 +317,6 @@ class NexusScanWriter:
         except (OSError, RuntimeError):
             pass  # after a failed write: what was flushed before stays readable
         self._file = None
-
-
-def read_measurement(filename: str, entry: str) -> dict[str, np.ndarray]:
-    """Every dataset of an entry's ``measurement`` group, by dataset name."""
-    with h5py.File(filename, "r", locking=False) as file:
-        return {name: dataset[()] for name, dataset in file[entry]["measurement"].items()}
 
 
 def _outcome(function: Callable[..., Any], args: tuple) -> tuple[bool, Any]:

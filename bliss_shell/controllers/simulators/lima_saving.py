@@ -60,6 +60,7 @@ class FrameFiles:
                 dataset_path, shape=(0, *frame.shape), maxshape=(None, *frame.shape), dtype=frame.dtype, chunks=(1, *frame.shape),
             )  # fmt: skip
             file["entry_0000/measurement/data"] = h5py.SoftLink("/" + dataset_path)  # as the real files have
+            _add_nexus_classes(file, dataset_path)
         dataset = file[dataset_path]
         dataset.resize(dataset.shape[0] + 1, axis=0)
         dataset[-1] = frame
@@ -70,3 +71,15 @@ class FrameFiles:
         for file in self._files.values():
             file.close()
         self._files.clear()
+
+
+def _add_nexus_classes(file: h5py.File, dataset_path: str) -> None:
+    """The NeXus classes Lima core writes (NXroot, NXentry, NXinstrument, NXdetector, NXcollection), so NeXus
+    validators and readers walk the file; the frames are marked as images."""
+    file.attrs["NX_class"] = "NXroot"
+    entry, instrument, detector, _ = dataset_path.split("/", 3)
+    classes = {entry: "NXentry", f"{entry}/{instrument}": "NXinstrument", f"{entry}/{instrument}/{detector}": "NXdetector",
+               f"{entry}/measurement": "NXcollection"}  # fmt: skip
+    for group, nx_class in classes.items():
+        file[group].attrs["NX_class"] = nx_class
+    file[dataset_path].attrs["interpretation"] = "image"

@@ -1,0 +1,295 @@
+"""The ESRF data policy as BLISS's ``ESRFScanSaving``: proposal, collection (sample) and dataset make the path.
+
+``<root>/<proposal>/<beamline>/<session date>/RAW_DATA/<collection>/<collection>_<dataset>/<collection>_<dataset>.h5``:
+one file per dataset. When a dataset ends (``enddataset``, or ``newdataset``/``newcollection``/``newproposal``
+moving on), every entry of its file gets the dataset's metadata, and two master files link them: the
+proposal's ``<proposal>_<beamline>.h5`` in the session-date folder and the collection's
+``<proposal>_<collection>.h5``. The choice of proposal, collection and dataset is a setting
+(``data_policy|<session>``), as SCAN_SAVING's values are.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import h5py
+import redis
+
+from bliss_shell.comm import Settings
+from bliss_shell.writer.recovery import writer_lock
+
+from .context import current
+from .scan_saving import ScanSaving
+
+ROOTS = {"visitor": "/data/visitor", "inhouse": "/data/{beamline}/inhouse", "tmp": "/data/{beamline}/tmp"}
+POLICY_SET = ("base_path", "template", "data_filename")  # the policy makes the path: not the user's to set
+_PROPOSAL = re.compile(r"[a-z0-9]+")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_DATE = "%Y%m%d"
+
+
+class ESRFScanSaving(ScanSaving):
+    """SCAN_SAVING under the ESRF data policy (``scan_saving: {class: ESRFScanSaving, beamline: id00}``).
+
+    Example
+    -------
+    >>> newproposal("hg123"); newsample("sample1"); newdataset("area1")
+    >>> SCAN_SAVING.filename
+    '/data/visitor/hg123/id00/20261130/RAW_DATA/sample1/sample1_area1/sample1_area1.h5'
+    """
+
+    policy = "ESRF data policy"
+    beamline: str
+    _roots: dict[str, str]
+    _state: Settings
+
+    def __init__(self, client: redis.Redis, session: str, config: Mapping[str, Any], beamline: str | None = None):
+        beamline = config.get("beamline", beamline)
+        if not isinstance(beamline, str) or not _PROPOSAL.fullmatch(beamline):
+            raise ValueError(f"session {session}: scan_saving (ESRFScanSaving) needs a beamline, like 'id00' "
+                             f"(in scan_saving or the config's root __init__.yml), not {beamline!r}")  # fmt: skip
+        super().__init__(client, session, beamline)
+        roots = {}
+        for kind, default in ROOTS.items():
+            root = str(config.get(f"{kind}_data_root", default)).format(beamline=beamline)
+            if not os.path.isabs(root):
+                raise ValueError(f"session {session}: scan_saving {kind}_data_root must be an absolute folder, not {root!r}")
+            roots[kind] = os.path.normpath(root)
+        object.__setattr__(self, "_roots", roots)
+        object.__setattr__(self, "_state", Settings(f"data_policy:{session}", key=f"data_policy|{session}", client=client))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in POLICY_SET:
+            raise AttributeError(f"SCAN_SAVING.{name} is set by the ESRF data policy: use newproposal(), newsample() "
+                                 "and newdataset()")  # fmt: skip
+        super().__setattr__(name, value)
+
+    # What the user chose, else BLISS's defaults: the beamline's proposal of the month, "sample", the next number.
+    @property
+    def proposal_name(self) -> str:
+        return self._state.get("proposal") or f"{self.beamline}{datetime.now():%y%m}"
+
+    @property
+    def proposal_session_date(self) -> str:
+        return self._state.get("proposal_date") or datetime.now().strftime(_DATE)
+
+    @property
+    def proposal_type(self) -> str:
+        """``inhouse`` (the beamline's own, ``ih...``, ``blc...``), ``tmp`` (``test...``, ``tmp...``, ``temp...``) or ``visitor``."""
+        name = self.proposal_name
+        if name.startswith((self.beamline, "ih", "blc")):
+            return "inhouse"
+        if name.startswith(("test", "tmp", "temp")):
+            return "tmp"
+        return "visitor"
+
+    @property
+    def collection_name(self) -> str:
+        return self._state.get("collection") or "sample"
+
+    @property
+    def dataset_name(self) -> str:
+        """The current dataset; when none was chosen, the next free number of the collection, kept from then on
+        (as BLISS: the scans of a shell, and the next shells, go on in that dataset until ``newdataset``)."""
+        dataset = self._state.get("dataset")
+        if not dataset:
+            dataset = self._next_dataset(self.collection_name)
+            self._state.set(dataset=dataset, dataset_start=datetime.now().astimezone().isoformat())
+        return dataset
+
+    def _session_folder(self) -> str:
+        root = self._roots[self.proposal_type]
+        return os.path.join(root, self.proposal_name, self.beamline, self.proposal_session_date)
+
+    def _collection_folder(self, collection: str) -> str:
+        return os.path.join(self._session_folder(), "RAW_DATA", collection)
+
+    def _dataset_folder(self, collection: str, dataset: str) -> str:
+        return os.path.join(self._collection_folder(collection), f"{collection}_{dataset}")
+
+    def _next_dataset(self, collection: str) -> str:
+        number = 1
+        while os.path.exists(self._dataset_folder(collection, f"{number:04d}")):
+            number += 1
+        return f"{number:04d}"
+
+    def get_path(self) -> str:
+        return self._dataset_folder(self.collection_name, self.dataset_name)
+
+    @property
+    def filename(self) -> str:
+        return os.path.join(self.get_path(), f"{self.collection_name}_{self.dataset_name}.h5")
+
+    def _parameters(self) -> dict[str, str]:
+        shown = {key: value for key, value in super()._parameters().items() if key not in POLICY_SET}
+        return {"proposal_name": self.proposal_name, "proposal_type": self.proposal_type,
+                "proposal_session_date": self.proposal_session_date, "collection_name": self.collection_name,
+                "dataset_name": self.dataset_name, **shown}  # fmt: skip
+
+    # The commands
+    def newproposal(self, name: str | None = None) -> None:
+        proposal = f"{self.beamline}{datetime.now():%y%m}" if name is None else str(name).lower().replace("-", "").replace("_", "")
+        if not _PROPOSAL.fullmatch(proposal):
+            raise ValueError(f"newproposal: {name!r} is not a proposal name: letters and digits, like 'hg123', "
+                             f"'{self.beamline}1234', 'ihch123' or 'test123'")  # fmt: skip
+        self._end_dataset()
+        self._state.set(proposal=proposal, proposal_date=datetime.now().strftime(_DATE), collection=None, dataset=None,
+                        dataset_start=None)  # fmt: skip
+        print(f"Proposal set to '{proposal}' ({self.proposal_type})\nData path: {self.get_path()}")
+
+    def newcollection(self, name: str | None = None, what: str = "Dataset collection") -> None:
+        collection = "sample" if name is None else str(name)
+        if not _NAME.fullmatch(collection):
+            raise ValueError(f"new{'sample' if what == 'Sample' else 'collection'}: {name!r} is not a name: letters, "
+                             "digits, '_' and '-', like 'sample1'")  # fmt: skip
+        self._end_dataset()
+        self._state.set(collection=collection, dataset=None, dataset_start=None)
+        print(f"{what} set to '{collection}'\nData path: {self.get_path()}")
+
+    def newdataset(self, name: str | int | None = None) -> None:
+        collection = self.collection_name
+        dataset = self._next_dataset(collection) if name is None else (f"{name:04d}" if isinstance(name, int) else str(name))
+        if not _NAME.fullmatch(dataset):
+            raise ValueError(f"newdataset: {name!r} is not a dataset name: letters, digits, '_' and '-', like 'area1'")
+        folder = self._dataset_folder(collection, dataset)
+        if os.path.exists(folder) or dataset == self._state.get("dataset"):
+            raise ValueError(f"newdataset: dataset '{dataset}' already exists in collection '{collection}' of proposal "
+                             f"'{self.proposal_name}' ({folder}); choose another name, or newdataset() for the next number")  # fmt: skip
+        self._end_dataset()
+        self._state.set(dataset=dataset, dataset_start=datetime.now().astimezone().isoformat())
+        print(f"Dataset set to '{dataset}'\nData path: {self.get_path()}")
+
+    def enddataset(self) -> None:
+        """The dataset is finished: metadata and master-file links written; the next scan starts the next one."""
+        self._end_dataset()
+        self._state.set(dataset=None, dataset_start=None)
+        print(f"Dataset ended; next data path: {self.get_path()}")
+
+    def _end_dataset(self) -> None:
+        """Write the current dataset's metadata into its file and link its entries from the master files."""
+        filename = self.filename
+        if not os.path.exists(filename):
+            return  # a dataset without scans leaves nothing
+        proposal, collection, dataset = self.proposal_name, self.collection_name, self.dataset_name
+        metadata = {"proposal": proposal, "beamline": self.beamline, "collection": collection, "sample": collection,
+                    "dataset": dataset, "start_time": self._state.get("dataset_start"),
+                    "end_time": datetime.now().astimezone().isoformat()}  # fmt: skip
+        with writer_lock(filename) as free:
+            if not free:
+                raise RuntimeError(f"{filename} is being written by another shell; end the dataset once its scan ended")
+            with h5py.File(filename, "a") as file:
+                entries = [name for name, item in file.items() if item.attrs.get("NX_class") == "NXentry"]
+                if not metadata["start_time"]:  # the dataset started with its first scan, not with newdataset()
+                    starts = [_text(file[entry].get("start_time")) for entry in entries]
+                    metadata["start_time"] = min((start for start in starts if start), default="")
+                for entry in entries:
+                    _write_metadata(file[entry], metadata)
+        prefix = f"{collection}_{dataset}"
+        masters = [os.path.join(self._session_folder(), f"{proposal}_{self.beamline}.h5"),
+                   os.path.join(self._collection_folder(collection), f"{proposal}_{collection}.h5")]  # fmt: skip
+        for master in masters:
+            with h5py.File(master, "a") as file:
+                file.attrs["NX_class"] = "NXroot"
+                file.attrs["creator"] = "bliss_shell"
+                for entry in entries:
+                    link = f"{prefix}_{entry}"
+                    if link not in file:
+                        file[link] = h5py.ExternalLink(os.path.relpath(filename, os.path.dirname(master)), f"/{entry}")
+
+
+def _text(dataset: Any) -> str:
+    if dataset is None:
+        return ""
+    value = dataset[()]
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _write_metadata(entry: h5py.Group, metadata: dict[str, str]) -> None:
+    """``sample`` (NXsample, its name) and ``dataset`` (NXcollection: proposal, beamline, collection, dataset, times)."""
+    for group_name, nx_class, fields in (("sample", "NXsample", {"name": metadata["sample"]}), ("dataset", "NXcollection", metadata)):
+        group = entry.require_group(group_name)
+        group.attrs["NX_class"] = nx_class
+        for key, value in fields.items():
+            if key in group:
+                del group[key]
+            group[key] = value
+
+
+def scan_saving_of(client: redis.Redis, session: str, config: Mapping[str, Any] | None, beamline: str | None) -> ScanSaving:
+    """The session's SCAN_SAVING: ``scan_saving: {class: ESRFScanSaving, ...}`` of its YAML (or of the config's
+    root ``__init__.yml``) enables the ESRF data policy; none, or ``class: BasicScanSaving``, is the plain one."""
+    config = config or {}
+    if not isinstance(config, Mapping):
+        raise ValueError(f"session {session}: scan_saving must be a mapping, like {{class: ESRFScanSaving, beamline: id00}}")
+    chosen = config.get("class", "BasicScanSaving")
+    if chosen == "ESRFScanSaving":
+        return ESRFScanSaving(client, session, config, beamline)
+    if chosen != "BasicScanSaving":
+        raise ValueError(f"session {session}: scan_saving class {chosen!r} is not a data policy: choose ESRFScanSaving "
+                         "or BasicScanSaving")  # fmt: skip
+    return ScanSaving(client, session, beamline)
+
+
+def _policy(command: str) -> ESRFScanSaving:
+    saving = current().scan_saving
+    if not isinstance(saving, ESRFScanSaving):
+        raise RuntimeError(f"{command}: this session saves without the ESRF data policy; enable it in the session's YAML "
+                           "file: scan_saving: {class: ESRFScanSaving, beamline: id00} (docs/saving.md)")  # fmt: skip
+    return saving
+
+
+def newproposal(name: str | None = None) -> None:
+    """Save into proposal ``name`` (the beamline's proposal of the month when None), collection "sample".
+
+    Example
+    -------
+    >>> newproposal("hg123")
+    """
+    _policy("newproposal").newproposal(name)
+
+
+def newcollection(name: str | None = None) -> None:
+    """Save into collection ``name`` of the proposal ("sample" when None), its next dataset.
+
+    Example
+    -------
+    >>> newcollection("sample1")
+    """
+    _policy("newcollection").newcollection(name)
+
+
+def newsample(name: str | None = None) -> None:
+    """BLISS's name for ``newcollection``: a sample is a collection of datasets.
+
+    Example
+    -------
+    >>> newsample("sample1")
+    """
+    _policy("newsample").newcollection(name, what="Sample")
+
+
+def newdataset(name: str | int | None = None) -> None:
+    """Save into dataset ``name`` of the collection (the next number when None); a name used there is refused.
+
+    Example
+    -------
+    >>> newdataset("area1")
+    """
+    _policy("newdataset").newdataset(name)
+
+
+def enddataset() -> None:
+    """End the dataset: metadata and master-file links written; the next scan saves into the next dataset.
+
+    Example
+    -------
+    >>> enddataset()
+    """
+    _policy("enddataset").enddataset()
+
+
+POLICY_COMMANDS = [newproposal, newsample, newcollection, newdataset, enddataset]

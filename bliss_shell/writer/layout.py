@@ -1,0 +1,120 @@
+"""Where things go in a scan entry: the layout of BLISS's NeXus writer (``/N.1``, ``instrument/<device>``,
+``measurement/<name>`` soft links), and how an entry is found again, in this layout or in the older one.
+
+``instrument/<group>`` holds each channel's data once: ``value`` of an NXpositioner for a motor, ``data``
+of an NXdetector for a counter and for the timer's ``elapsed_time`` and ``epoch``. ``measurement/<name>``
+links to it (short name, or ``controller:name`` where two short names clash, as the file always named
+them), and so does the ``plot`` NXdata. Files written before this layout have ``N_name`` entries whose
+``measurement`` holds the datasets themselves; ``find_entry`` and ``highest_scan_number`` read both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import h5py
+import numpy as np
+
+MOTOR_PREFIX = "axis:"  # the step and continuous motor masters
+TIMER_PREFIX = "timer:"
+_INTERPRETATION = {1: "spectrum", 2: "image"}  # by the number of dimensions of one point
+_KIND = {0: "point", 1: "spectrum", 2: "image"}
+POSITIONER_GROUPS = ("positioners_start", "positioners_end", "positioners_dial_start", "positioners_dial_end")
+
+
+def entry_name(number: int, subscan: int = 1) -> str:
+    """``1.1``: scan 1, its first (and here only) sub-scan; a command with several top masters would add ``1.2``."""
+    return f"{number}.{subscan}"
+
+
+def group_name(dataset_name: str) -> str:
+    """The ``instrument`` group of a channel: its dataset name, ``:`` made ``_`` (NeXus names are identifiers)."""
+    return dataset_name.replace(":", "_")
+
+
+def create_groups(entry: h5py.Group, names: Sequence[str], fullnames: Sequence[str], shapes: Sequence[tuple[int, ...]],
+                  positions: Mapping[str, float], dial: Mapping[str, float]) -> dict[str, str]:  # fmt: skip
+    """``instrument`` (with the positioners) and ``measurement``; returns each dataset's path in the entry,
+    by dataset name. The datasets themselves are created by the caller at those paths."""
+    instrument = _group(entry, "instrument", "NXinstrument")
+    measurement = _group(entry, "measurement", "NXcollection")
+    paths = {}
+    for name, fullname, shape in zip(names, fullnames, shapes):
+        motor = fullname.startswith(MOTOR_PREFIX)
+        device = _group(instrument, group_name(name), "NXpositioner" if motor else "NXdetector")
+        paths[name] = f"instrument/{device.name.rsplit('/', 1)[1]}/{'value' if motor else 'data'}"
+        if not motor and not fullname.startswith(TIMER_PREFIX):
+            device["mode"] = "MEAN" if not shape else "SINGLE"
+            device["type"] = _KIND.get(len(shape), "array")
+        measurement[name] = h5py.SoftLink(f"{entry.name}/{paths[name]}")
+    _create_positioners(entry, instrument, names, fullnames, paths, positions, dial)
+    return paths
+
+
+def _create_positioners(entry: h5py.Group, instrument: h5py.Group, names: Sequence[str], fullnames: Sequence[str],
+                        paths: Mapping[str, str], positions: Mapping[str, float], dial: Mapping[str, float]) -> None:  # fmt: skip
+    """``positioners``: the scanned motors' values (links), every other motor where it was at the start;
+    ``positioners_start``/``_end`` and ``positioners_dial_start``/``_end``: every motor, user and dial, at
+    the start and the end (the ends NaN until the scan ends: written before SWMR, filled in then)."""
+    scanned = {fullname[len(MOTOR_PREFIX) :]: name for name, fullname in zip(names, fullnames) if fullname.startswith(MOTOR_PREFIX)}
+    positioners = _group(instrument, "positioners", "NXcollection")
+    for motor, position in positions.items():
+        if motor in scanned:
+            positioners[motor] = h5py.SoftLink(f"{entry.name}/{paths[scanned[motor]]}")
+        else:
+            positioners[motor] = float(position)
+    for title, start in zip(POSITIONER_GROUPS, (positions, None, dial, None)):
+        group = _group(instrument, title, "NXcollection")
+        for motor in positions:
+            group[motor] = float(start.get(motor, np.nan)) if start is not None else np.nan
+
+
+def fill_end_positions(entry: h5py.Group, positions: Mapping[str, float], dial: Mapping[str, float]) -> None:
+    """The motors' user and dial positions at the end, into the datasets ``create_groups`` made."""
+    for group_path, values in (("instrument/positioners_end", positions), ("instrument/positioners_dial_end", dial)):
+        group = entry.get(group_path)
+        for motor, position in values.items():
+            if group is not None and motor in group:
+                group[motor][()] = float(position)
+
+
+def interpretation(shape: tuple[int, ...]) -> str | None:
+    """``spectrum`` for a 1D point (an MCA), ``image`` for a 2D one: how silx and PyMca show them."""
+    return _INTERPRETATION.get(len(shape))
+
+
+def find_entry(file: h5py.File, number: int, name: str) -> h5py.Group:
+    """Scan ``number``'s entry: ``N.1`` (this layout) or ``N_name`` (files written before it)."""
+    for candidate in (entry_name(number), f"{number}_{name}"):
+        if candidate in file:
+            return file[candidate]
+    raise KeyError(f"{file.filename} has no entry for scan {number} ({entry_name(number)} or {number}_{name})")
+
+
+def entry_number(entry: str) -> int | None:
+    """The scan number of an entry name: ``3`` of ``3.1``, ``3.2`` and of an older file's ``3_ascan``."""
+    head = entry.split(".", 1)[0] if "." in entry else entry.split("_", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def highest_scan_number(filename: str) -> int:
+    """The highest scan number of the entries of an existing file (0 when none), in either layout."""
+    if not os.path.exists(filename) or not h5py.is_hdf5(filename):
+        return 0
+    with h5py.File(filename, "r", locking=False) as file:
+        numbers = [entry_number(name) for name in file]
+    return max((number for number in numbers if number is not None), default=0)
+
+
+def read_measurement(filename: str, number: int, name: str) -> dict[str, np.ndarray]:
+    """Every dataset of scan ``number``'s ``measurement`` group, by dataset name (links followed)."""
+    with h5py.File(filename, "r", locking=False) as file:
+        return {key: dataset[()] for key, dataset in find_entry(file, number, name)["measurement"].items()}
+
+
+def _group(parent: h5py.Group, name: str, nx_class: str) -> Any:
+    group = parent.require_group(name)
+    group.attrs["NX_class"] = nx_class
+    return group
