@@ -165,6 +165,9 @@ def test_bliss_logbook_finds_the_logbook_of_a_policy_session(tmp_path, shell_env
     shown = run_bliss("logbook", "esrf_session", "--config", str(config), env=shell_env)
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout.rstrip().endswith("comment: sample mounted")
+    dataset = Path(wrote.stdout.splitlines()[-1])
+    logbooks = list((tmp_path / "data").rglob("esrf_session_logbook.txt"))
+    assert logbooks == [dataset.parents[2] / "esrf_session_logbook.txt"]  # beside RAW_DATA, never in a dataset
 
 
 def test_the_scans_of_a_dataset_stay_in_it_until_newdataset(policy_session):

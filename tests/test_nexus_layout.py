@@ -182,6 +182,10 @@ def test_fscan_mca_and_lima_scans_write_the_bliss_layout_and_the_frame_files_val
     one_d = tuple(name for name in mca_names if spectra.get_data()[name].ndim == 2)
     assert one_d  # the spectrum
     check_entry(spectra.path, spectra.number, [], mca_names, one_d)
+    with silx.io.open(spectra.path) as file:  # a scan of spectra alone opens on a plot of its first spectrum
+        default = silx.io.nxdata.get_default(file[f"{spectra.number}.1"])
+        assert default is not None and default.signal.name.split("/")[-1] == one_d[0]
+        assert default.interpretation == "spectrum" or default.signal.attrs.get("interpretation") == "spectrum"
     images = beamline["loopscan"](3, 0.01, cam)
     check_entry(images.path, images.number, [], [])
     with h5py.File(images.path, "r", locking=False) as file:

@@ -383,7 +383,7 @@ def test_scan_saving_prints_as_blisss_table(session, tmp_path):
     shown = repr(SCAN_SAVING).splitlines()
     assert shown[0] == "Parameters (default) -"
     for line in (f"  .base_path            = '{tmp_path / 'scans'}'", "  .images_path_template = 'scan{scan_number}/{img_acq_device}_'",
-                 "  .date_format          = '%Y%m%d'", "  .writer               = 'hdf5'", "  .session              = 'test_session'",
+                 "  .date_format          = '%Y%m%d'", "  .writer               = 'nexus'", "  .session              = 'test_session'",
                  f"  .date                 = '{datetime.now():%Y%m%d}'", "  .scan_number          = '{scan_number}'"):  # fmt: skip
         assert line in shown
     assert shown[-4:] == ["--------------  ---------  " + "-" * len(f"{folder}/data.h5"),

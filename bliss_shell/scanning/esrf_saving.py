@@ -117,6 +117,10 @@ class ESRFScanSaving(ScanSaving):
             number += 1
         return f"{number:04d}"
 
+    def logbook_folder(self) -> str:
+        """The proposal's session folder, beside RAW_DATA: a dataset holds only what the scans wrote."""
+        return self._session_folder()
+
     def get_path(self) -> str:
         return self._dataset_folder(self.collection_name, self.dataset_name)
 

@@ -1,6 +1,7 @@
 """The session's logbook: a plain text file that lives with the data, one timestamped entry per line.
 
-``<saving folder>/<session>_logbook.txt`` (the folder of ``SCAN_SAVING.get_path()``): ``elog_print``
+``<saving folder>/<session>_logbook.txt`` (``SCAN_SAVING.logbook_folder()``: the saving folder, or under
+the ESRF data policy the proposal's session folder, beside RAW_DATA): ``elog_print``
 writes comments, ``lprint`` info lines, and every scan its own line when it ends (``LogbookConsumer``).
 A write that fails (full disk, a folder that cannot be made) prints one warning line with the entry
 and never stops what wrote it: the scan's result stands.
@@ -16,7 +17,6 @@ True
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 
@@ -35,7 +35,7 @@ def logbook_file(folder: str, session: str) -> Path:
 
 def session_logbook(context: ScanContext) -> Path:
     """The logbook of the open session, in the folder where its next scan is saved."""
-    return logbook_file(context.scan_saving.get_path(), context.session)
+    return logbook_file(context.scan_saving.logbook_folder(), context.session)
 
 
 def entry_line(text: str, when: datetime | None = None) -> str:
@@ -82,15 +82,19 @@ class LogbookConsumer:
         self._number = number
         self._title = title
         self._path = path
+        self._logbook: Path | None = None
+        self._unreadable = ""
+        try:  # where the logbook is when the scan starts (SCAN_SAVING may change while it runs)
+            self._logbook = session_logbook(context)
+        except Exception as error:  # SCAN_SAVING unreadable (Redis gone, a bad value): only the logbook misses it
+            self._unreadable = f"{type(error).__name__}: {error}"
 
     def add_points(self, points: Points, count: int) -> None:
         pass
 
     def end(self, ending: Ending) -> None:
         text = scan_entry(self._number, self._title, ending.state, ending.reason, self._path)
-        try:  # a saved scan's logbook is beside its file; an unsaved one's where SCAN_SAVING points now
-            folder = os.path.dirname(self._path) if self._path else self._context.scan_saving.get_path()
-        except Exception as error:  # SCAN_SAVING unreadable (Redis gone, a bad value): only the logbook misses it
-            warn_unwritten(f"of session {self._context.session}", f"{type(error).__name__}: {error}", text)
+        if self._logbook is None:
+            warn_unwritten(f"of session {self._context.session}", self._unreadable, text)
             return
-        add_entry(logbook_file(folder, self._context.session), text, ending.time)
+        add_entry(self._logbook, text, ending.time)

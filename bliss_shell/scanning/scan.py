@@ -192,8 +192,8 @@ class Scan:
         specs = [channel.spec for channel in self._data_channels()]
         names = dict(zip((spec.fullname for spec in specs), dataset_names(specs)))
         axes = [names[f"axis:{axis.name}"] for axis in self.plan.axes]
-        counted = [id(counter) for counter in self.plan.counters]
-        first = next((c.spec for c in self._data_channels() if id(c.info.source) in counted and not c.spec.shape), None)
+        counted = [c.spec for c in self._data_channels() if id(c.info.source) in {id(counter) for counter in self.plan.counters}]
+        first = min(counted, key=lambda spec: len(spec.shape), default=None)  # a scalar, else a spectrum (an MCA alone)
         signal = names[first.fullname] if first else None  # the plot silx draws on open
         assert self.number is not None
         return NexusScanWriter(self.path, entry_name(self.number), specs, plot=(signal, axes),

@@ -23,7 +23,7 @@ from bliss_shell.comm import Settings
 from bliss_shell.data import keys
 
 DEFAULTS = {"base_path": "/tmp/scans", "template": "{session}/", "data_filename": "data", "date_format": "%Y%m%d",
-            "images_path_template": "scan{scan_number}/{img_acq_device}_", "writer": "hdf5"}  # fmt: skip
+            "images_path_template": "scan{scan_number}/{img_acq_device}_", "writer": "nexus"}  # fmt: skip
 WRITERS = ("hdf5", "nexus", "null")  # "null": published to Redis, no file (BLISS's way to switch saving off)
 PER_SCAN = ("scan_name", "scan_number", "img_acq_device")  # values a scan gives: images_path_template only
 BUILT_IN = ("session", "date", "beamline", *PER_SCAN)  # computed, never set
@@ -159,6 +159,10 @@ class ScanSaving:
             except ValueError as error:
                 raise ValueError(f"{error} (read back from Redis, key {self._settings.key}); set it again: SCAN_SAVING.{name} = ...") from None
         return values
+
+    def logbook_folder(self) -> str:
+        """Where the session logbook goes: the saving folder (the ESRF data policy keeps it out of the datasets)."""
+        return self.get_path()
 
     def get_path(self) -> str:
         """The folder of the scans: ``base_path`` / ``template`` filled in; it must stay inside ``base_path``."""

@@ -79,7 +79,7 @@ def show_logbook(session: str, config: Config) -> int:
     try:
         node = config.get(session)
         saving = scan_saving_of(client, session, node.scan_saving_config, config.globals.get("beamline"))
-        path = logbook_file(saving.get_path(), session)
+        path = logbook_file(saving.logbook_folder(), session)
     except ValueError as error:
         print(f"bliss: {error}", file=sys.stderr)
         return 1
