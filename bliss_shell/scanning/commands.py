@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from bliss_shell.controllers import Axis, Counter, MeasurementGroup, looks_like
+from bliss_shell.controllers import Axis, Counter, MeasurementGroup
 from bliss_shell.data import keys
 
 from .context import current
@@ -21,6 +21,7 @@ from .continuous import Trajectory
 from .listing import available, motors_given
 from .plan import ScanPlan
 from .scan import Scan
+from .titles import as_typed, scan_title
 
 MAX_POINTS = 100_000_000  # a plan of positions beyond this would not fit in memory: refused in one line
 
@@ -31,19 +32,19 @@ def ascan(motor: Axis, start: float, stop: float, npoints: int, count_time: floa
     Example: ``ascan(roby, 0, 9, 10, 0.1, diode)`` counts at roby = 0, 1, ..., 9.
     """
     return anscan([(motor, start, stop)], npoints, count_time, *counters, _command="ascan", name=options.pop("name", "ascan"),
-                  title=options.pop("title", None) or _title("ascan", motor, start, stop, npoints, count_time), **options)  # fmt: skip
+                  title=options.pop("title", None) or scan_title("ascan", motor, start, stop, npoints, count_time), **options)  # fmt: skip
 
 
 def dscan(motor: Axis, start: float, stop: float, npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:
     """Like ``ascan``, relative to where the motor is; it goes back there afterwards, also after an error or Ctrl-C."""
     return dnscan([(motor, start, stop)], npoints, count_time, *counters, _command="dscan", name=options.pop("name", "dscan"),
-                  title=options.pop("title", None) or _title("dscan", motor, start, stop, npoints, count_time), **options)  # fmt: skip
+                  title=options.pop("title", None) or scan_title("dscan", motor, start, stop, npoints, count_time), **options)  # fmt: skip
 
 
 def a2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoints: int, count_time: float,
            *counters: Any, **options: Any) -> Scan | None:  # fmt: skip
     """Two motors together, each from its start to its stop."""
-    title = options.pop("title", None) or _title("a2scan", m1, s1, e1, m2, s2, e2, npoints, count_time)
+    title = options.pop("title", None) or scan_title("a2scan", m1, s1, e1, m2, s2, e2, npoints, count_time)
     return anscan([(m1, s1, e1), (m2, s2, e2)], npoints, count_time, *counters, _command="a2scan", name=options.pop("name", "a2scan"),
                   title=title, **options)  # fmt: skip
 
@@ -51,7 +52,7 @@ def a2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoin
 def d2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoints: int, count_time: float,
            *counters: Any, **options: Any) -> Scan | None:  # fmt: skip
     """``a2scan`` relative to where the motors are; they go back there afterwards."""
-    title = options.pop("title", None) or _title("d2scan", m1, s1, e1, m2, s2, e2, npoints, count_time)
+    title = options.pop("title", None) or scan_title("d2scan", m1, s1, e1, m2, s2, e2, npoints, count_time)
     return dnscan([(m1, s1, e1), (m2, s2, e2)], npoints, count_time, *counters, _command="d2scan", name=options.pop("name", "d2scan"),
                   title=title, **options)  # fmt: skip
 
@@ -84,7 +85,7 @@ def amesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: floa
     """A grid: ``m1`` fast (``n1`` points), ``m2`` slow (``n2`` points); ``backnforth`` reverses every other line."""
     command = "amesh"
     options.setdefault("name", command)
-    options.setdefault("title", _title(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time))
+    options.setdefault("title", scan_title(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time))
     return _mesh(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time, counters, backnforth, options, relative=False)
 
 
@@ -93,7 +94,7 @@ def dmesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: floa
     """``amesh`` relative to where the motors are; they go back there afterwards."""
     command = "dmesh"
     options.setdefault("name", command)
-    options.setdefault("title", _title(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time))
+    options.setdefault("title", scan_title(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time))
     return _mesh(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time, counters, backnforth, options, relative=True)
 
 
@@ -102,7 +103,7 @@ def pointscan(motor: Axis, positions: Sequence[float], count_time: float, *count
     (axis,) = motors_given("pointscan", [motor])
     table = _positions("pointscan", axis, positions)
     options.setdefault("name", "pointscan")
-    options.setdefault("title", f"pointscan {axis.name} {len(table)} {_arg(count_time)}")
+    options.setdefault("title", f"pointscan {axis.name} {len(table)} {as_typed(count_time)}")
     return lookupscan([(axis, table)], count_time, *counters, _command="pointscan", **options)
 
 
@@ -139,7 +140,7 @@ def loopscan(npoints: int, count_time: float, *counters: Any, **options: Any) ->
     command = "loopscan"
     options.setdefault("name", command)
     _npoints(command, npoints)
-    options.setdefault("title", _title(command, npoints, count_time))
+    options.setdefault("title", scan_title(command, npoints, count_time))
     return _scan(command, [], np.empty((npoints, 0)), npoints, count_time, counters, options)
 
 
@@ -149,7 +150,7 @@ def timescan(count_time: float, *counters: Any, npoints: int = 0, **options: Any
     options.setdefault("name", command)
     if npoints != 0:
         _npoints(command, npoints)
-    options.setdefault("title", _title(command, count_time, npoints))  # npoints 0: until Ctrl-C
+    options.setdefault("title", scan_title(command, count_time, npoints))  # npoints 0: until Ctrl-C
     return _scan(command, [], np.empty((0, 0)), npoints, count_time, counters, options)
 
 
@@ -162,7 +163,7 @@ def ct(count_time: Any = 1.0, *counters: Any, _command: str = "ct", **options: A
         count_time, counters = 1.0, (count_time, *counters)
     options.setdefault("name", _command)
     options.setdefault("save", False)
-    options.setdefault("title", _title(options["name"], count_time))
+    options.setdefault("title", scan_title(options["name"], count_time))
     return_scan = options.pop("return_scan", True)
     scan = _scan(_command, [], np.empty((1, 0)), 1, count_time, counters, options)
     if scan is not None and scan.state == "done":
@@ -186,7 +187,7 @@ def fscan(motor: Axis, start: float, step_size: float, npoints: int, acq_time: f
     """
     command = "fscan"
     options.setdefault("name", command)
-    options.setdefault("title", _title(command, motor, start, step_size, npoints, acq_time))
+    options.setdefault("title", scan_title(command, motor, start, step_size, npoints, acq_time))
     (axis,) = motors_given(command, [motor])
     _npoints(command, npoints)
     start = _position(command, axis, start)
@@ -207,7 +208,7 @@ def ftimescan(acq_time: float, npoints: int, *counters: Any, **options: Any) -> 
     """
     command = "ftimescan"
     options.setdefault("name", command)
-    options.setdefault("title", _title(command, acq_time, npoints))
+    options.setdefault("title", scan_title(command, acq_time, npoints))
     _npoints(command, npoints)
     if _count_time(command, acq_time) <= 0:
         raise ValueError(f"{command}: acq_time must be > 0, not {acq_time!r}")
@@ -345,38 +346,6 @@ def _counters(command: str, given: Sequence[Any], active_mg: MeasurementGroup | 
             if not any(member is counter for counter in counters):
                 counters.append(member)
     return counters
-
-
-def _arg(value: Any) -> str:
-    """A number as typed: ``10000000``, ``0.1``, not ``1e+07``; an object by its name."""
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, numbers.Real):
-        value = float(value)
-        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else f"{value:.12g}"
-    return getattr(value, "name", str(value))
-
-
-def _at(axis: Axis, value: Any) -> str:
-    """A position of ``axis`` rounded to its display digits (from its ``tolerance``, as BLISS): ``0.1235``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return _arg(value)
-    return _arg(round(float(value), axis.display_digits))
-
-
-def _title(command: str, *args: Any) -> str:
-    """``ascan roby 0 0.1235 10 0.1``: the two numbers after a motor are its positions, rounded for it."""
-    words, axis, positions = [command], None, 0
-    for arg in args:
-        if looks_like(arg, Axis):
-            axis, positions = arg, 2
-            words.append(arg.name)
-        elif positions and axis is not None:
-            words.append(_at(axis, arg))
-            positions -= 1
-        else:
-            words.append(_arg(arg))
-    return " ".join(words)
 
 
 def _counted_values(scan: Scan, last: dict[str, Any]) -> list[tuple[str, Any]]:
