@@ -19,7 +19,7 @@ from bliss_shell.comm import EmbeddedRedis, use_redis
 from bliss_shell.config import ConfigRoot
 from bliss_shell.data import EventType, get_node, get_session_node
 from bliss_shell.data.walk import PUBLISHER_GONE
-from conftest import BEAMLINE, interruptible
+from conftest import BEAMLINE, interruptible, wait_for
 from conftest import open_session as open_beamline
 
 
@@ -108,7 +108,8 @@ def test_a_killed_shell_ends_the_scan_for_its_readers_within_seconds(redis_clien
     while not any(e.type is EventType.PREPARED_SCAN for e, _ in events):
         assert time.monotonic() < deadline, "the scan did not start"
         gevent.sleep(0.1)
-    gevent.sleep(1.0)
+    scan_db = next(e.node.db_name for e, _ in events if e.type is EventType.PREPARED_SCAN)
+    wait_for(lambda: len(get_node(f"{scan_db}:timer:diode:diode")) >= 50, "50 points in Redis")
     process.send_signal(signal.SIGKILL)
     killed = time.monotonic()
     process.communicate()
@@ -117,9 +118,12 @@ def test_a_killed_shell_ends_the_scan_for_its_readers_within_seconds(redis_clien
     assert end.type is EventType.END_SCAN and end.data.data == {"state": "failed", "reason": PUBLISHER_GONE}
     assert seen - killed < 10.0  # within seconds: the heartbeat lapses, then stays away
     assert end.node.end_state() == {"state": "failed", "reason": PUBLISHER_GONE}
-    points = len(get_node(f"{end.node.db_name}:timer:diode:diode"))
+    published = get_node(f"{end.node.db_name}:timer:diode:diode").get_as_array(0, -1)
     with h5py.File(tmp_path / "test_session" / "data.h5", "r", libver="latest", swmr=True, locking=False) as saved:
-        assert 0 < len(saved["1.1/measurement/diode"]) <= points  # flushed before the kill
+        written = saved["1.1/measurement/diode"][()]
+    # the file and Redis flush on their own: either may hold a batch more, never another value
+    common = min(len(published), len(written))
+    assert common >= 50 and (published[:common] == written[:common]).all()
 
 
 def test_a_disk_that_refuses_writes_ends_the_scan_for_readers_with_the_reason(redis_client, shell_env, tmp_path):
