@@ -28,7 +28,7 @@ import scan_publishing  # noqa: E402
 import startup  # noqa: E402
 import tango_lima  # noqa: E402
 from bliss_shell.comm.embedded_redis import redis_server_binary  # noqa: E402
-from bliss_shell.data import get_node  # noqa: E402
+from bliss_shell.data import get_node, keys  # noqa: E402
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
@@ -95,7 +95,7 @@ def follow_rate(namespace: dict, client: redis.Redis) -> tuple[float, float]:
     start = time.perf_counter()
     for name in [channel.db_name] + [f"{scan.node.db_name}:timer:{c.controller_name}:{c.name}" for c in
                                      (namespace[n] for n in COUNTERS)]:  # fmt: skip
-        client.xrange(f"data|{name}")
+        client.xrange(keys.data_key(name))
     raw = 100_000 / (time.perf_counter() - start)
     return ours, raw
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import redis
 
-from bliss_shell.data import EventType, get_node, get_session_node, get_sessions
+from bliss_shell.data import EventType, get_node, get_session_node, get_sessions, keys
 
 
 def check_complete(events, npoints: int) -> dict[str, list[float]]:
@@ -169,20 +169,20 @@ class PreparingOnLook(redis.Redis):
 
     def xrange(self, name, *args, **kwargs):
         entries = super().xrange(name, *args, **kwargs)
-        if name == f"events|{self.scan}" and not entries:
+        if name == keys.events_key(self.scan) and not entries:
             self.xadd(name, {"event": "prepared"})
-            self.xadd(f"data|{self.scan}:timer:elapsed_time", {"n": 1, "b": np.array([0.5]).tobytes()}, id="1-0")
+            self.xadd(keys.data_key(f"{self.scan}:timer:elapsed_time"), {"n": 1, "b": np.array([0.5]).tobytes()}, id="1-0")
         return entries
 
 
 def test_a_reader_that_looks_before_prepared_still_gets_prepared_before_the_points(redis_client, redis_server):
     scan, channel = "test_session:tmp:1_loopscan", "test_session:tmp:1_loopscan:timer:elapsed_time"
-    redis_client.hset(f"node|{scan}", mapping={"name": "1_loopscan", "type": "scan", "parent": "test_session:tmp"})
-    redis_client.hset(f"node|{scan}:timer", mapping={"name": "timer", "type": "container", "parent": scan})
-    redis_client.hset(f"node|{channel}", mapping={"name": "elapsed_time", "type": "channel", "parent": f"{scan}:timer",
+    redis_client.hset(keys.node_key(scan), mapping={"name": "1_loopscan", "type": "scan", "parent": "test_session:tmp"})
+    redis_client.hset(keys.node_key(f"{scan}:timer"), mapping={"name": "timer", "type": "container", "parent": scan})
+    redis_client.hset(keys.node_key(channel), mapping={"name": "elapsed_time", "type": "channel", "parent": f"{scan}:timer",
                                                   "dtype": "<f8", "shape": "[]"})  # fmt: skip
-    redis_client.xadd(f"children|{scan}", {"db": f"{scan}:timer", "name": "timer", "type": "container"})
-    redis_client.xadd(f"children|{scan}:timer", {"db": channel, "name": "elapsed_time", "type": "channel"})
+    redis_client.xadd(keys.children_key(scan), {"db": f"{scan}:timer", "name": "timer", "type": "container"})
+    redis_client.xadd(keys.children_key(f"{scan}:timer"), {"db": channel, "name": "elapsed_time", "type": "channel"})
     racing = PreparingOnLook(unix_socket_path=str(redis_server.socket))
     racing.scan = scan
     kinds = [event.type for event in get_node(scan, racing).walk_events(wait=False)]
@@ -270,8 +270,8 @@ def test_a_million_point_scan_reads_back_whole_as_typed_binary(session, redis_cl
     assert elapsed.get(654_321) == times[654_321] and elapsed[999_999:].tolist() == [times[-1]]
     # A non-Python reader needs only the node hash and the raw stream entries:
     key = elapsed.db_name
-    dtype = redis_client.hget(f"node|{key}", "dtype").decode()
-    raw = b"".join(fields[b"b"] for _, fields in redis_client.xrange(f"data|{key}") if b"b" in fields)
+    dtype = redis_client.hget(keys.node_key(key), "dtype").decode()
+    raw = b"".join(fields[b"b"] for _, fields in redis_client.xrange(keys.data_key(key)) if b"b" in fields)
     assert np.array_equal(np.frombuffer(raw, dtype=dtype), times)
 
 

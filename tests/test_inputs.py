@@ -8,7 +8,7 @@ import os
 import pytest
 
 from bliss_shell.config import Config, ConfigError, ConfigRoot
-from bliss_shell.data import get_node
+from bliss_shell.data import get_node, keys
 
 
 
@@ -35,7 +35,7 @@ def test_bad_scan_arguments_are_one_line_naming_the_command(session, redis_clien
 
 def test_a_garbage_scan_counter_in_redis_says_what_to_do(session, redis_client):
     session["loopscan"](1, 0, session["diode"])
-    counter = f"node|{session['SCAN_SAVING'].directory_db_name()[0]}"
+    counter = keys.node_key(session["SCAN_SAVING"].directory_db_name()[0])
     redis_client.hset(counter, "last_scan_number", "garbage")
     with pytest.raises(RuntimeError, match=rf"^loopscan: the scan counter in Redis \({counter}, field last_scan_number\) "
                                            rf"is not a number; nothing was moved\. Remove it \(redis-cli HDEL"):  # fmt: skip
@@ -46,20 +46,20 @@ def test_a_garbage_scan_counter_in_redis_says_what_to_do(session, redis_client):
 
 
 def test_scan_saving_values_written_into_redis_by_another_client_are_checked(session, redis_client, tmp_path):
-    redis_client.hset("scan_saving|test_session", "template", "{session}/../../../x/")
+    redis_client.hset("scan_saving|{test_session}", "template", "{session}/../../../x/")
     with pytest.raises(ValueError, match=r"^SCAN_SAVING.template '\{session\}/\.\./\.\./\.\./x/' must stay inside base_path "
-                                         r"\(read back from Redis, key scan_saving\|test_session\); set it again"):  # fmt: skip
+                                         r"\(read back from Redis, key scan_saving\|\{test_session\}\); set it again"):  # fmt: skip
         session["loopscan"](2, 0, session["diode"])
     assert len(session["SCANS"]) == 0 and not os.path.exists(tmp_path / "x")
-    redis_client.hset("scan_saving|test_session", "data_filename", "a|b")
-    redis_client.hset("scan_saving|test_session", "template", "{session}/")
+    redis_client.hset("scan_saving|{test_session}", "data_filename", "a|b")
+    redis_client.hset("scan_saving|{test_session}", "template", "{session}/")
     with pytest.raises(ValueError, match=r"^SCAN_SAVING.data_filename = 'a\|b': a value may not"):
         session["SCAN_SAVING"].filename
 
 
 def test_an_unsaved_scan_that_left_redis_says_so(session, redis_client):
     scan = session["ct"](0.01, session["diode"])
-    for key in redis_client.keys(f"*{scan.node.db_name}*"):
+    for key in redis_client.keys(f"*{keys.tagged(scan.node.db_name)}*"):
         redis_client.delete(key)  # what retention does once data_retention has passed
     assert get_node(scan.node.db_name) is None
     with pytest.raises(RuntimeError, match=rf"^scan {scan.node.name} was not saved and has expired from Redis"):

@@ -23,6 +23,7 @@ import tango
 from bliss_shell.comm import use_settings_folder
 from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.controllers.lima_protocol import decode_data_array
+from bliss_shell.data import keys
 from bliss_shell.controllers.simulators.lima_image import Geometry
 from bliss_shell.controllers.tango_client import TangoDeviceError
 from bliss_shell.data import EventType, get_node
@@ -298,17 +299,17 @@ def test_a_reader_written_from_the_redis_layout_follows_a_lima_scan_to_its_end(b
     scan = session["loopscan"](3, 0.01, session["cam"])
     scan_db = scan.node.db_name
     parent = f"{scan_db}:timer:cam"
-    children = [fields for _, fields in redis_client.xrange(f"children|{parent}")]
+    children = [fields for _, fields in redis_client.xrange(keys.children_key(parent))]
     assert children == [{b"db": f"{parent}:image".encode(), b"name": b"image", b"type": b"lima"}]
     lima_db = f"{parent}:image"
-    assert redis_client.hget(f"node|{lima_db}", "type") == b"lima"
-    info = json.loads(redis_client.get(f"info|{lima_db}"))
+    assert redis_client.hget(keys.node_key(lima_db), "type") == b"lima"
+    info = json.loads(redis_client.get(keys.info_key(lima_db)))
     assert set(info) == {"server_url", "lima_acq_nb", "width", "height", "dtype", "frame_path", "saving_mode",
                          "saving_directory", "saving_prefix", "saving_suffix", "saving_format", "saving_frame_per_file",
                          "saving_index_format", "saving_next_number", "saving_overwrite_policy"}  # fmt: skip
-    events = [fields for _, fields in redis_client.xrange(f"events|{scan_db}")]
+    events = [fields for _, fields in redis_client.xrange(keys.events_key(scan_db))]
     assert [e[b"event"] for e in events] == [b"prepared", b"end"] and events[-1][b"state"] == b"done"
-    entries = redis_client.xrange(f"data|{lima_db}")
+    entries = redis_client.xrange(keys.data_key(lima_db))
     assert all(re.fullmatch(rb"\d+-\d+", entry_id) for entry_id, _ in entries)
     last = {key.decode(): int(value) for key, value in entries[-1][1].items()}
     assert set(last) == {"last_image_acquired", "last_image_ready", "last_image_saved"} and last["last_image_ready"] == 2

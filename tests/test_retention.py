@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 from bliss_shell.data import NodeExpired, get_node, get_session_node
-from bliss_shell.data.keys import FINISHED
+from bliss_shell.data import keys
 from bliss_shell.data.retention import Retention, parse_duration, parse_size, used_memory
 from bliss_shell.scanning import current
 from terminal import run_bliss
 
 
 def keys_of(client, db_name: str) -> list[str]:
-    """Every key of a node and its descendants (the kinds are prefixes: ``node|db``, ``data|db:...``)."""
-    return sorted(k.decode() for k in client.keys(f"*|{db_name}*") if not k.startswith(b"lock|"))
+    """Every key of a node and its descendants (the kinds are prefixes: ``node|{session}:db``, ``data|{session}:db:...``)."""
+    return sorted(k.decode() for k in client.keys(f"*|{keys.tagged(db_name)}*") if not k.startswith(b"lock|"))
 
 
 def test_a_finished_scan_and_its_parents_expire_after_the_retention_time(session, redis_client):
@@ -27,14 +27,14 @@ def test_a_finished_scan_and_its_parents_expire_after_the_retention_time(session
     while scan.node is None or len(get_node(f"{scan.node.db_name}:timer:elapsed_time") or []) < 3:
         gevent.sleep(0.01)
     folder = scan.node.db_name.rsplit(":", 1)[0]
-    held = [key for key in keys_of(redis_client, scan.node.db_name) if not key.startswith("alive|")] + [f"node|{folder}", "node|test_session", f"children|{folder}"]
+    held = [key for key in keys_of(redis_client, scan.node.db_name) if not key.startswith("alive|")] + [keys.node_key(folder), keys.node_key("test_session"), keys.children_key(folder)]
     assert {key: redis_client.ttl(key) for key in held if redis_client.ttl(key) != -1} == {}  # running: nothing expires
     running.get()
     scan_keys = keys_of(redis_client, scan.node.db_name)
     assert len(scan_keys) >= 10 and all(290 < redis_client.ttl(key) <= 300 for key in scan_keys)
-    assert all(290 < redis_client.ttl(key) <= 300 for key in (f"node|{folder}", "node|test_session", f"children|{folder}"))
+    assert all(290 < redis_client.ttl(key) <= 300 for key in (keys.node_key(folder), keys.node_key("test_session"), keys.children_key(folder)))
     assert redis_client.ttl("scan_saving|test_session") in (-1, -2)  # settings are not data: kept
-    assert redis_client.zscore(FINISHED, scan.node.db_name) is not None
+    assert redis_client.zscore(keys.finished_key("test_session"), scan.node.db_name) is not None
 
 
 def test_expired_scans_answer_expired_and_get_data_reads_the_file(session, redis_client):
@@ -54,14 +54,14 @@ def test_expired_scans_answer_expired_and_get_data_reads_the_file(session, redis
 
 
 def test_the_memory_cap_removes_whole_old_scans_never_a_running_one(session, redis_client, capsys):
-    assert used_memory(redis_client) < 4 << 20
+    assert used_memory(redis_client, "test_session") < 4 << 20
     cap = 16 << 20
     current().retention = Retention(memory_cap=cap)
     scans = [session["loopscan"](100, 0, session["simu_big"]) for _ in range(8)]  # 3.3 MB each, 26 MB in all
     held = [scan for scan in scans if get_node(scan.node.db_name) is not None]
     removed = scans[: len(scans) - len(held)]
     assert removed and held == scans[len(removed):]  # oldest first
-    assert used_memory(redis_client) < cap
+    assert used_memory(redis_client, "test_session") < cap
     for scan in removed:  # whole: not one key left
         assert keys_of(redis_client, scan.node.db_name) == []
         assert scan.get_data()["simu_big"].shape == (100, 4096)  # from the file
@@ -75,7 +75,7 @@ def test_the_memory_cap_removes_whole_old_scans_never_a_running_one(session, red
     assert "this scan alone fills the Redis memory cap (16 MiB): the scan goes on and its file gets every point" in err
     assert all(get_node(scan.node.db_name) is None for scan in scans)  # everything finished made room first
     in_redis = len(get_node(f"{big.node.db_name}:timer:simu_big:simu_big"))
-    assert 0 < in_redis < 600 and used_memory(redis_client) < cap
+    assert 0 < in_redis < 600 and used_memory(redis_client, "test_session") < cap
     assert big.node.end_state() == {"state": "done", "reason": ""}
     assert big.get_data()["simu_big"].shape == (600, 4096)  # the file has every point
 
@@ -85,9 +85,9 @@ def test_bliss_data_status(session, shell_env):
     result = run_bliss("--config", str(__import__("conftest").BEAMLINE), "data", "status", env=shell_env)
     lines = result.stdout.splitlines()
     assert result.returncode == 0, result.stderr
-    assert re.fullmatch(r"memory used: \d+\.\d MiB of the 1024 MiB cap \(\d+%\)", lines[0])
-    assert lines[1] == "finished scans held: 1, each kept 24 h after it ended"
-    assert re.fullmatch(r"oldest: test_session:\S+:1_loopscan, ended \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", lines[2])
+    assert re.fullmatch(r"test_session: memory used \d+\.\d MiB of the 1024 MiB cap \(\d+%\); finished scans held: 1, "
+                        r"each kept 24 h after it ended; running: 0", lines[0])  # fmt: skip
+    assert re.fullmatch(r"  oldest: test_session:\S+:1_loopscan, ended \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", lines[1])
 
 
 @pytest.mark.parametrize(("text", "seconds"), [(86400, 86400), ("12h", 43200), ("1d", 86400), ("90", 90), ("2m", 120)])

@@ -20,7 +20,7 @@ import pytest
 import silx.io
 
 from bliss_shell.config import ConfigRoot
-from bliss_shell.data import get_node
+from bliss_shell.data import get_node, keys
 from bliss_shell.scanning import ScanSaving
 from bliss_shell.writer import SavingError, dataset_names
 from conftest import BEAMLINE, interruptible, open_session
@@ -112,11 +112,11 @@ def test_numbering_continues_after_the_file_when_redis_lost_the_counter(session,
     for _ in range(3):
         session["loopscan"](1, 0, session["diode"])
     folder, _ = session["SCAN_SAVING"].directory_db_name()
-    redis_client.hdel(f"node|{folder}", "last_scan_number")
+    redis_client.hdel(keys.node_key(folder), "last_scan_number")
     assert session["loopscan"](1, 0, session["diode"]).number == 4
     with h5py.File(session["SCAN_SAVING"].filename, "r", locking=False) as file:
         assert list(file) == ["1.1", "2.1", "3.1", "4.1"]
-    redis_client.hset(f"node|{folder}", "last_scan_number", 1)  # another Redis wrote 2..4 into this file
+    redis_client.hset(keys.node_key(folder), "last_scan_number", 1)  # another Redis wrote 2..4 into this file
     assert session["loopscan"](1, 0, session["diode"]).number == 5
 
 
@@ -127,7 +127,7 @@ def test_a_folder_that_cannot_be_created_is_refused_before_anything_moves(sessio
     with pytest.raises(Exception, match=r"cannot create the saving folder .*a_file/scans/test_session: Not a directory"):
         session["ascan"](session["roby"], 0, 5, 3, 0, session["diode"])
     assert session["roby"].position == 0 and len(session["SCANS"]) == 0
-    assert not any(key.startswith(b"node|test_session:") for key in redis_client.keys("node|*"))
+    assert not any(key.startswith(b"node|{test_session}:") for key in redis_client.keys("node|*"))
 
 
 def test_an_existing_file_that_is_not_hdf5_is_refused_and_left_untouched(session, redis_client):
@@ -297,7 +297,7 @@ def test_a_file_another_shell_is_writing_is_refused_before_the_scan_takes_a_numb
     from bliss_shell.writer.recovery import writer_lock
 
     first = session["loopscan"](2, 0, session["diode"])
-    counter = f"node|{session['SCAN_SAVING'].directory_db_name()[0]}"
+    counter = keys.node_key(session["SCAN_SAVING"].directory_db_name()[0])
     with writer_lock(first.path) as taken:  # as another shell writing the same file holds it
         assert taken
         with pytest.raises(SavingError, match=f"^{first.path} is being written by another shell; wait for its scan to end"):

@@ -133,8 +133,8 @@ def test_run_false_and_return_scan(session):
 
 
 def nothing_published(client) -> bool:
-    return client.exists("node|test_session") and not any(
-        key.startswith(b"node|test_session:") for key in client.keys("node|*")
+    return client.exists("node|{test_session}") and not any(
+        key.startswith(b"node|{test_session}:") for key in client.keys("node|*")
     )
 
 

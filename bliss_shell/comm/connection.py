@@ -1,7 +1,9 @@
 """The one place that decides which Redis the process talks to, and connects to it.
 
 An external Redis is used when named (``$BLISS_REDIS_URL``, else ``redis_url`` in the
-root ``__init__.yml``); otherwise the embedded one, started on first use.
+root ``__init__.yml``); otherwise the embedded one, started on first use. The address may
+name one Redis, Sentinels or a cluster (``redis_url.py``). A shell writes, so it is refused
+a replica; a reader takes any server that has the data.
 """
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
+from redis.cluster import RedisCluster
+from redis.exceptions import RedisClusterException
 
 from bliss_shell.config import Config, ConfigError, config_roots
 
 from .embedded_redis import EmbeddedRedis, runtime_dir
 from .errors import RedisUnavailable
+from .failover import through_failover
+from .redis_url import client_for
 
 REDIS_URL_ENV = "BLISS_REDIS_URL"
 
@@ -29,31 +35,60 @@ class RedisChoice:
     embedded: EmbeddedRedis | None = None
 
 
-def choose_redis(configured_url: str | None = None) -> RedisChoice:
-    """``$BLISS_REDIS_URL`` wins over the config's ``redis_url``; neither means embedded."""
+def choose_redis(configured_url: str | None = None, reader_url: str | None = None) -> RedisChoice:
+    """``$BLISS_REDIS_URL`` wins over the config's ``redis_url``; neither means embedded.
+
+    A reader process (``bliss --watch``, ``get_node`` in a script) passes ``redis_reader_url`` of
+    the config, which wins over ``redis_url``: a replica, for example.
+    """
     if os.environ.get(REDIS_URL_ENV):
         return RedisChoice(os.environ[REDIS_URL_ENV], REDIS_URL_ENV)
+    if reader_url:
+        return RedisChoice(reader_url, "redis_reader_url in the config")
     if configured_url:
         return RedisChoice(configured_url, "redis_url in the config")
     server = EmbeddedRedis(runtime_dir())
     return RedisChoice(server.url, "embedded", server)
 
 
-def connect(choice: RedisChoice) -> redis.Redis:
-    """A client that has answered PING; raises RedisUnavailable with a one-line reason."""
+def connect(choice: RedisChoice, writer: bool = True) -> redis.Redis:
+    """A client that has answered PING; raises RedisUnavailable with a one-line reason.
+
+    ``writer``: the process publishes (a shell), so a read-only replica is refused.
+    """
     if choice.embedded is not None:
         choice.embedded.ensure_running()
-    shown = redacted(choice.url)
+    shown = f"{redacted(choice.url)} (from {choice.origin})"
     try:
-        client = redis.Redis.from_url(choice.url, socket_connect_timeout=3, socket_timeout=10)
+        client = client_for(choice.url)
     except ValueError as error:
-        raise RedisUnavailable(f"{shown} (from {choice.origin}) is not a Redis URL: {error}") from None
+        raise RedisUnavailable(f"{shown} is not a Redis address: {error}") from None
+    except (redis.RedisError, RedisClusterException, OSError) as error:  # a cluster is asked for its nodes at once
+        raise RedisUnavailable(f"cannot reach the Redis cluster at {shown}: {error}") from None
     try:
-        client.ping()
-    except (redis.RedisError, OSError) as error:
+        through_failover(client, client.ping)
+        refusal = None if isinstance(client, RedisCluster) else _wrong_role(client.execute_command("ROLE"), writer)
+    except (redis.RedisError, RedisClusterException, OSError) as error:
         client.close()
-        raise RedisUnavailable(f"cannot reach Redis at {shown} (from {choice.origin}): {error}") from None
+        raise RedisUnavailable(f"cannot reach Redis at {shown}: {error}") from None
+    if refusal:
+        client.close()
+        raise RedisUnavailable(f"{shown} {refusal}")
     return client
+
+
+def _wrong_role(role: list, writer: bool) -> str | None:
+    """Why a server of this role cannot serve (Redis's ROLE reply), or None."""
+    kind = role[0].decode() if isinstance(role[0], bytes) else role[0]
+    if kind == "sentinel":
+        services = ", ".join(name.decode() if isinstance(name, bytes) else name for name in role[1]) or "none yet"
+        return (f"is a Redis Sentinel, which holds no data: give its address as "
+                f"redis+sentinel://HOST:PORT[,HOST:PORT...]/SERVICE (services it watches: {services})")  # fmt: skip
+    if kind == "slave" and writer:
+        primary = f"{role[1].decode() if isinstance(role[1], bytes) else role[1]}:{role[2]}"
+        return (f"is a read-only replica of {primary}: a shell publishes, so give it the primary's address, or "
+                "redis+sentinel://HOST:PORT/SERVICE to follow failovers; readers may use the replica")  # fmt: skip
+    return None
 
 
 def apply_memory_cap(client: redis.Redis, choice: RedisChoice, cap: int) -> str | None:
@@ -66,11 +101,13 @@ def apply_memory_cap(client: redis.Redis, choice: RedisChoice, cap: int) -> str 
         client.config_set("maxmemory", cap)
         client.config_set("maxmemory-policy", "noeviction")
         return None
-    try:
-        settings = client.config_get("maxmemory*")
+    try:  # a cluster: the policy of every primary, the smallest limit
+        answers = client.config_get("maxmemory*", target_nodes=RedisCluster.PRIMARIES) if isinstance(client, RedisCluster) else {"": client.config_get("maxmemory*")}
     except redis.RedisError:  # CONFIG refused to this user: nothing to check
         return None
-    policy, limit = settings.get("maxmemory-policy", "noeviction"), int(settings.get("maxmemory", 0))
+    every = list(answers.values()) if isinstance(client, RedisCluster) and "maxmemory" not in answers else [answers.get("", answers)]
+    policy = next((found["maxmemory-policy"] for found in every if found.get("maxmemory-policy", "noeviction") != "noeviction"), "noeviction")
+    limit = min(int(found.get("maxmemory", 0)) for found in every)
     if policy != "noeviction":
         return (f"the Redis at {redacted(choice.url)} evicts keys (maxmemory-policy {policy}): scans could lose "
                 "parts of their tree; set maxmemory-policy noeviction")  # fmt: skip
@@ -101,14 +138,14 @@ def use_redis(client: redis.Redis) -> None:
 def get_redis() -> redis.Redis:
     """The process's Redis client; connects on first use, as a reader process would.
 
-    Without a shell, the choice is the same as the shell's: ``$BLISS_REDIS_URL``, else
-    ``redis_url`` of the config, else the embedded server.
+    Without a shell, the choice is a reader's: ``$BLISS_REDIS_URL``, else ``redis_reader_url``
+    or ``redis_url`` of the config, else the embedded server.
     """
     global _shared
     if _shared is None:
         try:
-            configured = Config(config_roots()).globals.get("redis_url")
+            settings = Config(config_roots()).globals
         except ConfigError:
-            configured = None
-        _shared = connect(choose_redis(configured))
+            settings = {}
+        _shared = connect(choose_redis(settings.get("redis_url"), settings.get("redis_reader_url")), writer=False)
     return _shared

@@ -32,7 +32,7 @@ class SessionLock:
 
     def __init__(self, client: redis.Redis, session: str, ttl: float = TTL):
         self._client = client
-        self._key = f"lock|session|{session}"
+        self._key = f"lock|session|{{{session}}}"  # braces: the session's cluster slot
         self._session = session
         self._ttl_ms = int(ttl * 1000)
         self._token = json.dumps(

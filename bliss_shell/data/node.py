@@ -25,7 +25,8 @@ from .encoding import block_end, block_first, decode_block
 from .lima_view import LimaDataView, check_index, checked_slice, image_fullname, points_range
 from .events import Event
 from .heartbeat import LOOK_PERIOD, Heartbeats
-from .walk import PUBLISHER_GONE, NodeFilter, Walker
+from .orphans import PUBLISHER_GONE
+from .walk import NodeFilter, Walker
 
 class NodeExpired(LookupError):
     """A node that was in Redis and is not any more: its scan passed the retention time or was removed

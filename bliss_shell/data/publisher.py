@@ -22,10 +22,12 @@ import gevent.event
 import numpy as np
 import redis
 
+from bliss_shell.comm import TRANSIENT, follows_failover, through_failover
 from bliss_shell.comm.point_buffer import PointBuffer
 
 from . import keys
 from .encoding import encode_block
+from .orphans import close_scan
 from .retention import FULL, HIGH_WATER, Retention, held_keys, make_room, release, used_memory
 
 HEARTBEAT = 1.0  # s between refreshes of a running scan's alive| key
@@ -50,16 +52,9 @@ return 0
 def ensure_container(client: redis.Redis, db_name: str, name: str, parent: str) -> None:
     """Create a session or saving-folder node unless it exists (one round trip)."""
     keys.check_db_name(db_name)
-    client.eval(
-        _ENSURE_CONTAINER,
-        2,
-        keys.node_key(db_name),
-        keys.children_key(parent),
-        name,
-        parent,
-        _now_ms(),
-        db_name,
-    )
+    # a session has no parent: its one key (a cluster refuses keys of two slots in one script)
+    script_keys = [keys.node_key(db_name), keys.children_key(parent)] if parent else [keys.node_key(db_name)]
+    client.eval(_ENSURE_CONTAINER, len(script_keys), *script_keys, name, parent, _now_ms(), db_name)
 
 
 def register_session(client: redis.Redis, session: str) -> None:
@@ -152,6 +147,7 @@ class ScanPublisher:
         if node_type == "scan":  # the heartbeat exists before any reader can see the scan
             self._scan_db = db_name
             self._queue("set", keys.alive_key(db_name), 1, px=HEARTBEAT_TTL_MS)
+            self._queue("hset", keys.running_key(keys.session_of(db_name)), db_name, self._retention.seconds)
         created = {"name": name, "type": node_type, "parent": parent, "created": _now_ms()}
         created.update({key: value for key, value in fields.items() if value is not None})
         self._queue("hset", keys.node_key(db_name), mapping=created)
@@ -227,11 +223,13 @@ class ScanPublisher:
             return False
         commands, self._commands = self._commands, []
         columns, count = self._buffer.take()
+        now = time.monotonic()
         if self._offline:  # the points are dropped here; the file has them
             self._buffer.release()
             self._tree_sent.set()
+            if follows_failover(self._client):  # the new primary gets the heartbeat, then an honest END
+                self._after_failover(end, now)
             return end is not None
-        now = time.monotonic()
         pipe = self._client.pipeline(transaction=False)
         for command, args, kwargs in commands:
             getattr(pipe, command)(*args, **kwargs)
@@ -269,12 +267,48 @@ class ScanPublisher:
             return
         try:
             pipe.execute()
-        except (redis.ConnectionError, redis.TimeoutError) as error:
-            self._stop_publishing(f"Redis is unreachable ({error})")
+        except TRANSIENT as error:
+            if follows_failover(self._client):  # what the new primary got is not known yet
+                self._stop_publishing(f"Redis is failing over ({error}): the scan goes on and its file gets every "
+                                      f"point; the new primary may lack the last of the {self._published} points "
+                                      "sent (replication is asynchronous): the scan's END in Redis will say how many "
+                                      "it has", told=True)  # fmt: skip
+            else:
+                self._stop_publishing(f"Redis is unreachable ({error})")
+            self._offline = True
+        except redis.ReadOnlyError as error:
+            self._stop_publishing(f"Redis became a read-only replica ({error}; a failover made another server the "
+                                  "primary: give the shell redis+sentinel://HOST:PORT/SERVICE to follow it)")  # fmt: skip
             self._offline = True
         except redis.ResponseError as error:  # out of memory in spite of the cap (an external Redis)
             self._stop_publishing(f"Redis refused the scan's data ({error})")
             self._offline = True
+
+    def _after_failover(self, end: tuple[str, str, str] | None, now: float) -> None:
+        """Points stopped at a failover: keep the heartbeat going (readers wait for the END, not call the
+        scan dead), and at the end close the scan on the new primary, saying how many points it has."""
+        if end is None:
+            if self._scan_db is not None and now - self._last_beat >= HEARTBEAT:
+                self._last_beat = now
+                try:
+                    self._client.set(keys.alive_key(self._scan_db), 1, px=HEARTBEAT_TTL_MS)
+                except (*TRANSIENT, redis.ResponseError):
+                    pass  # still failing over: the next round tries again
+            return
+        scan_db, state, reason, sent = *end, self._published
+
+        def told(held: int) -> str:
+            lost = f"Redis failed over during the scan: it has the first {held} of the {sent} points sent; the file has them all"
+            return f"{reason}; {lost}" if reason else lost
+
+        try:
+            held = through_failover(self._client, lambda: close_scan(self._client, scan_db, state, told, silent_only=False))
+        except (*TRANSIENT, redis.ResponseError) as error:
+            self._warn(f"Redis did not come back from the failover ({error}): the scan's END is not in Redis; the "
+                       "next shell or reader that finds the scan closes it")  # fmt: skip
+            return
+        if held is None:
+            self._warn("the new primary has nothing of this scan (the failover lost it); its file has every point")
 
     def _room_for(self, count: int, now: float) -> int:
         """How many of ``count`` points may go to Redis without passing the memory cap.
@@ -289,8 +323,9 @@ class ScanPublisher:
         estimate = self._known_used + self._unchecked_bytes + size
         if now - self._last_memory_check >= _MEMORY_CHECK or estimate > HIGH_WATER * cap:
             try:
-                make_room(self._client, cap, size)
-                self._known_used = used_memory(self._client)
+                session = keys.session_of(self._scan_db or self._parents[-1])
+                make_room(self._client, session, cap, size)
+                self._known_used = used_memory(self._client, session)
             except (redis.ConnectionError, redis.TimeoutError):
                 return count  # said by the pipeline that follows
             self._last_memory_check, self._unchecked_bytes = now, 0
@@ -301,9 +336,10 @@ class ScanPublisher:
         self._stop_publishing(f"this scan alone fills the Redis memory cap ({cap / 2**20:.0f} MiB)", self._published + fits)
         return min(fits, count)
 
-    def _stop_publishing(self, why: str, kept: int | None = None) -> None:
+    def _stop_publishing(self, why: str, kept: int | None = None, told: bool = False) -> None:
+        """Warn once that Redis stops getting points: ``why``, with what Redis has unless ``told``."""
         if self.complete:
             self.complete = False
             kept = self._published if kept is None else kept
-            self._warn(f"{why}: the scan goes on and its file gets every point; Redis has the first {kept}")
+            self._warn(why if told else f"{why}: the scan goes on and its file gets every point; Redis has the first {kept}")
 

@@ -4,7 +4,8 @@
   Its session and folder nodes are made permanent while it runs and get the same TTL when it
   ends, so they live as long as their newest scan.
 - Redis runs with ``noeviction``: it never drops part of a tree. The memory cap is kept here,
-  by removing whole finished scans (``finished_scans``, oldest first) when used memory passes
+  by removing whole finished scans of the session (``finished_scans|{session}``, oldest first)
+  when the used memory of the Redis (the cluster node) that holds the session passes
   ``HIGH_WATER`` of the cap, down to ``LOW_WATER``.
 """
 
@@ -16,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis
+
+from bliss_shell.comm import server_info
 
 from . import keys
 
@@ -70,13 +73,16 @@ def release(pipe: Any, scan_db: str, nodes: list[str], parents: list[str], reten
     for db_name in [*nodes, *parents]:
         for key in keys.node_keys(db_name):
             pipe.expire(key, retention.seconds)
-    now = time.time()
-    pipe.zadd(keys.FINISHED, {scan_db: now * 1000})
-    pipe.zremrangebyscore(keys.FINISHED, "-inf", (now - retention.seconds) * 1000)  # expired by now
+    now, finished = time.time(), keys.finished_key(keys.session_of(scan_db))
+    pipe.hdel(keys.running_key(keys.session_of(scan_db)), scan_db)
+    pipe.zadd(finished, {scan_db: now * 1000})
+    pipe.zremrangebyscore(finished, "-inf", (now - retention.seconds) * 1000)  # expired by now
+    pipe.expire(finished, retention.seconds)
 
 
-def used_memory(client: redis.Redis) -> int:
-    return int(client.info("memory")["used_memory"])
+def used_memory(client: redis.Redis, session: str) -> int:
+    """Used memory of the Redis, or of the cluster node, that holds the session."""
+    return int(server_info(client, keys.finished_key(session), "memory")["used_memory"])
 
 
 def subtree(client: redis.Redis, db_name: str) -> list[str]:
@@ -94,19 +100,19 @@ def remove_scan(client: redis.Redis, scan_db: str) -> None:
     pipe = client.pipeline(transaction=True)
     for db_name in subtree(client, scan_db):
         pipe.delete(*keys.node_keys(db_name))
-    pipe.zrem(keys.FINISHED, scan_db)
+    pipe.zrem(keys.finished_key(keys.session_of(scan_db)), scan_db)
     pipe.execute()
 
 
-def make_room(client: redis.Redis, cap: int, incoming: int = 0) -> list[str]:
-    """Remove finished scans, oldest first, while used memory plus ``incoming`` bytes is above
-    ``HIGH_WATER`` of the cap (down to ``LOW_WATER``); return the scans removed. Running scans are
-    never in ``finished_scans``."""
+def make_room(client: redis.Redis, session: str, cap: int, incoming: int = 0) -> list[str]:
+    """Remove the session's finished scans, oldest first, while used memory plus ``incoming`` bytes
+    is above ``HIGH_WATER`` of the cap (down to ``LOW_WATER``); return the scans removed. Running
+    scans are never in ``finished_scans``."""
     removed: list[str] = []
-    if used_memory(client) + incoming <= HIGH_WATER * cap:
+    if used_memory(client, session) + incoming <= HIGH_WATER * cap:
         return removed
-    while used_memory(client) + incoming > LOW_WATER * cap:
-        oldest = client.zrange(keys.FINISHED, 0, 0)
+    while used_memory(client, session) + incoming > LOW_WATER * cap:
+        oldest = client.zrange(keys.finished_key(session), 0, 0)
         if not oldest:
             break
         remove_scan(client, oldest[0].decode())
@@ -114,13 +120,15 @@ def make_room(client: redis.Redis, cap: int, incoming: int = 0) -> list[str]:
     return removed
 
 
-def status(client: redis.Redis, retention: Retention) -> dict[str, Any]:
-    """What ``bliss data status`` shows."""
-    oldest = client.zrange(keys.FINISHED, 0, 0, withscores=True)
+def status(client: redis.Redis, session: str, retention: Retention) -> dict[str, Any]:
+    """What ``bliss data status`` shows of a session."""
+    finished = keys.finished_key(session)
+    oldest = client.zrange(finished, 0, 0, withscores=True)
     return {
-        "used": used_memory(client),
+        "used": used_memory(client, session),
         "cap": retention.memory_cap,
         "retention": retention.seconds,
-        "scans": int(client.zcard(keys.FINISHED)),
+        "scans": int(client.zcard(finished)),
+        "running": int(client.hlen(keys.running_key(session))),
         "oldest": (oldest[0][0].decode(), oldest[0][1] / 1000) if oldest else None,
     }

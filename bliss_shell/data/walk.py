@@ -14,18 +14,21 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Union
 
 import numpy as np
+import redis
+
+from bliss_shell.comm import through_failover
 
 from . import keys
 from .encoding import block_first
 from .events import Event, EventData, EventType
 from .heartbeat import LOOK_PERIOD, Heartbeats
+from .orphans import PUBLISHER_GONE, close_scan
 
 NodeFilter = Union[str, Sequence[str], Callable[[Any], bool], None]
 
 BATCH = 1000  # entries per stream per read
 _IDLE_MS = 1000  # one blocking read; stays below the client's socket timeout
 _SETTLE_MS = 20  # how long to look for more data before an END is yielded
-PUBLISHER_GONE = "the scan's publisher stopped without ending it (its process died); points sent before are kept"
 
 
 def _matcher(node_filter: NodeFilter, default: bool) -> Callable[[Any], bool]:
@@ -70,7 +73,7 @@ class Walker:
         self._owners: dict[str, Any] = {}
         self._scan_streams: dict[str, list[str]] = {}
         self._scan_of: dict[str, str | None] = {}
-        self._ended: list[tuple[Any, dict[bytes, bytes]]] = []
+        self._ended: dict[str, tuple[Any, dict[bytes, bytes]]] = {}  # by scan: one END each
         self._running: dict[str, Any] = {}  # scans without END yet: their heartbeat is watched
         self._heartbeats = Heartbeats(self._client)
         self._last_heartbeat_check = 0.0
@@ -154,7 +157,8 @@ class Walker:
             pause = self._read_at + self._read_period - time.monotonic()
             if pause > 0:  # a reader that wants batches, not every point as it comes
                 time.sleep(pause)
-            reply = self._client.xread(dict(self._positions), count=BATCH, block=block)
+            positions = dict(self._positions)  # a failover: the same read again, on the new primary
+            reply = through_failover(self._client, lambda: self._client.xread(positions, count=BATCH, block=block))
             self._read_at = 0.0
             if not reply:
                 yield from self._release_ended(settled=True)
@@ -189,14 +193,21 @@ class Walker:
 
     def _check_heartbeats(self) -> None:
         """A running scan whose publisher died (killed shell) never sends END: once its heartbeat
-        stayed away (``heartbeat.py``: a stalled Redis is not a death), end it for the reader as failed."""
+        stayed away (``heartbeat.py``: a stalled Redis is not a death), close it in Redis (``orphans.py``),
+        whose END then comes like any; on a replica, which takes no writes, end it for this reader alone."""
         now = time.monotonic()
         if not self._running or now - self._last_heartbeat_check < LOOK_PERIOD:
             return
         self._last_heartbeat_check = now
-        for db_name in self._heartbeats.dead(list(self._running)):
+        for db_name in through_failover(self._client, lambda: self._heartbeats.dead(list(self._running))):
             scan = self._running.pop(db_name)
-            self._ended.append((scan, {b"event": b"end", b"state": b"failed", b"reason": PUBLISHER_GONE.encode()}))
+            try:
+                if close_scan(self._client, db_name, "failed", PUBLISHER_GONE) is None:
+                    self._running[db_name] = scan  # ended by another (its END comes), or its heartbeat is back
+                continue  # closed here: its END is in the stream
+            except redis.ResponseError:  # READONLY (a replica), NOPERM (a read-only user)
+                pass
+            self._ended.setdefault(db_name, (scan, {b"event": b"end", b"state": b"failed", b"reason": PUBLISHER_GONE.encode()}))
 
     # -- shared ------------------------------------------------------------------------
 
@@ -239,7 +250,7 @@ class Walker:
                 yield from self._out(Event(EventType.PREPARED_SCAN, scan, EventData()))
             elif fields.get(b"event") == b"end":
                 self._running.pop(scan.db_name, None)
-                self._ended.append((scan, fields))
+                self._ended.setdefault(scan.db_name, (scan, fields))
 
     def _on_data(self, channel: Any, entries: list) -> Iterator[Event]:
         if channel.type == "lima":  # a status entry: the frames ready so far, as a view
@@ -266,8 +277,8 @@ class Walker:
         """Yield held END events once nothing more is waiting to be read; stop following those scans."""
         if not settled:
             return
-        ended, self._ended = self._ended, []
-        for scan, fields in ended:
+        ended, self._ended = self._ended, {}
+        for scan, fields in ended.values():
             yield from self._out(Event(EventType.END_SCAN, scan, _end_data(fields)))
             for key in self._scan_streams.pop(scan.db_name, []):
                 self._positions.pop(key, None)

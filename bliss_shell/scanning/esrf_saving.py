@@ -5,7 +5,7 @@ one file per dataset. When a dataset ends (``enddataset``, or ``newdataset``/``n
 moving on), every entry of its file gets the dataset's metadata, and two master files link them: the
 proposal's ``<proposal>_<beamline>.h5`` in the session-date folder and the collection's
 ``<proposal>_<collection>.h5``. The choice of proposal, collection and dataset is a setting
-(``data_policy|<session>``), as SCAN_SAVING's values are.
+(``data_policy|{<session>}``), as SCAN_SAVING's values are.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import h5py
 import redis
 
 from bliss_shell.comm import Settings
+from bliss_shell.data import keys
 from bliss_shell.writer.recovery import writer_lock
 
 from .context import current
@@ -60,7 +61,7 @@ class ESRFScanSaving(ScanSaving):
                 raise ValueError(f"session {session}: scan_saving {kind}_data_root must be an absolute folder, not {root!r}")
             roots[kind] = os.path.normpath(root)
         object.__setattr__(self, "_roots", roots)
-        object.__setattr__(self, "_state", Settings(f"data_policy:{session}", key=f"data_policy|{session}", client=client))
+        object.__setattr__(self, "_state", Settings(f"data_policy:{session}", key=keys.session_key("data_policy", session), client=client))
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in POLICY_SET:

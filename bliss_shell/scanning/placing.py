@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import redis
 
+from bliss_shell.comm import TRANSIENT, through_failover
+from bliss_shell.data import keys
 from bliss_shell.data.publisher import ensure_container, register_session
 from bliss_shell.writer import highest_scan_number
 
@@ -16,18 +18,25 @@ from .context import ScanContext
 
 
 def reach_redis(context: ScanContext, command: str) -> None:
-    """Before anything moves: Redis numbers the scan. The embedded one is started again if it died."""
+    """Before anything moves: Redis numbers the scan, so it must take writes (the session's node, again:
+    it expires a retention time after its last scan). The embedded one is started again if it died;
+    through Sentinels or a cluster, a failover in progress is waited for (``FAILOVER_WAIT``)."""
+    client = context.client
     try:
-        context.client.ping()
+        through_failover(client, lambda: register_session(client, context.session))
         return
-    except redis.ConnectionError as error:
+    except redis.ReadOnlyError:
+        raise RuntimeError(f"{command}: Redis answers as a read-only replica (a failover made another server the "
+                           "primary); nothing was moved. Give the shell the primary's address, or "
+                           "redis+sentinel://HOST:PORT/SERVICE to follow failovers") from None  # fmt: skip
+    except TRANSIENT as error:
         if context.revive is None:
             raise RuntimeError(f"{command}: Redis is unreachable ({error}); nothing was moved. Start it "
                                "again, or check BLISS_REDIS_URL / redis_url in the config") from None  # fmt: skip
         reason = error
     try:
         context.revive()
-        context.client.ping()
+        register_session(client, context.session)
     except Exception as error:
         raise RuntimeError(f"{command}: Redis is unreachable ({reason}) and could not be started again "
                            f"({error}); nothing was moved") from None  # fmt: skip
@@ -37,16 +46,15 @@ def number_and_place(context: ScanContext, name: str, path: str | None) -> tuple
     """The scan's number and its node's db_name (``demo:tmp:scans:3_ascan``); saved when ``path`` is given."""
     client, saving = context.client, context.scan_saving
     directory, directory_name = saving.directory_db_name()
-    register_session(client, context.session)  # again: it expires a retention time after its last scan
     ensure_container(client, directory, directory_name, context.session)
     if path:
-        counter = f"node|{directory}"
+        counter = keys.node_key(directory)
         in_file = highest_scan_number(path)  # first: a file that cannot be read costs no number
         number = _next(client, counter, "last_scan_number", 1, name)
         if number <= in_file:  # Redis lost the counter, or another one numbered into this file
             number = _next(client, counter, "last_scan_number", in_file + 1 - number, name)
         return number, f"{directory}:{number}_{name}"
-    number = _next(client, f"node|{context.session}", "last_unsaved_scan_number", 1, name)
+    number = _next(client, keys.node_key(context.session), "last_unsaved_scan_number", 1, name)
     return number, f"{directory}:_{number}_{name}"
 
 

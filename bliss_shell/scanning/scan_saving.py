@@ -51,7 +51,7 @@ class ScanSaving:
     _settings: Settings
 
     def __init__(self, client: redis.Redis, session: str, beamline: str | None = None):
-        object.__setattr__(self, "_settings", Settings(f"scan_saving:{session}", key=f"scan_saving|{session}", client=client))
+        object.__setattr__(self, "_settings", Settings(f"scan_saving:{session}", key=keys.session_key("scan_saving", session), client=client))
         object.__setattr__(self, "session", session)
         object.__setattr__(self, "beamline", beamline)
 

@@ -31,6 +31,7 @@ from bliss_shell.comm import (  # noqa: E402
 from bliss_shell.comm.tango_servers import TangoUnavailable, needed_servers  # noqa: E402
 from bliss_shell.config import Config, ConfigError, Session, config_roots  # noqa: E402
 from bliss_shell.data import keys  # noqa: E402
+from bliss_shell.data.orphans import close_orphans  # noqa: E402
 from bliss_shell.data.retention import Retention, status  # noqa: E402
 from bliss_shell.plot.launcher import ViewerError, stop_viewer  # noqa: E402
 
@@ -60,8 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     servers = commands.add_parser("servers", help="start, show or stop the servers bliss runs (Redis, Tango)")
     servers.add_argument("action", choices=["start", "status", "stop"])
     servers.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
-    data = commands.add_parser("data", help="what Redis holds: memory used, the cap, the oldest scan")
+    data = commands.add_parser("data", help="what Redis holds per session: memory used, the cap, the oldest scan; closes orphaned scans")
     data.add_argument("action", choices=["status"])
+    data.add_argument("data_session", metavar="SESSION", nargs="?", help="one session (default: every session that published)")
     data.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
     plot = commands.add_parser("plot", help="the live plots of a session in the browser: start or find them, print the URL")
     plot.add_argument("plot_session", metavar="SESSION")
@@ -82,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "servers":
             return run_servers_command(args.action, config)
         if args.command == "data":
-            return _data_status(config)
+            return _data_status(config, args.data_session)
         if args.command == "plot":
             return _plot(args, config)
         if args.command == "logbook":
@@ -111,20 +113,28 @@ def _retention(config: Config) -> Retention:
         raise ConfigError(f"the config's root __init__.yml: {error}") from None
 
 
-def _data_status(config: Config) -> int:
-    """``bliss data status``: memory used of the cap, scans held, the oldest one."""
+def _data_status(config: Config, session: str | None) -> int:
+    """``bliss data status [SESSION]``: per session, the scans held, the oldest one and the memory used
+    of the cap on the server that holds it; orphaned scans found are closed and listed."""
     retention = _retention(config)
     client = connect(choose_redis(config.globals.get("redis_url")))
     try:
-        held = status(client, retention)
+        sessions = [session] if session else sorted(name.decode() for name in client.smembers(keys.SESSIONS))
+        if not sessions:
+            print("no session has published in this Redis")
+        for name in sessions:
+            closed = close_orphans(client, name)
+            held = status(client, name, retention)
+            print(f"{name}: memory used {held['used'] / 2**20:.1f} MiB of the {held['cap'] / 2**20:.0f} MiB cap "
+                  f"({held['used'] / held['cap']:.0%}); finished scans held: {held['scans']}, each kept "
+                  f"{held['retention'] / 3600:g} h after it ended; running: {held['running']}")  # fmt: skip
+            if held["oldest"]:
+                oldest, ended = held["oldest"]
+                print(f"  oldest: {oldest}, ended {datetime.fromtimestamp(ended).strftime('%Y-%m-%d %H:%M:%S')}")
+            for scan, points in closed:
+                print(f"  closed {scan} as failed: its publisher was gone; Redis has {points} points of it")
     finally:
         client.close()
-    print(f"memory used: {held['used'] / 2**20:.1f} MiB of the {held['cap'] / 2**20:.0f} MiB cap "
-          f"({held['used'] / held['cap']:.0%})")  # fmt: skip
-    print(f"finished scans held: {held['scans']}, each kept {held['retention'] / 3600:g} h after it ended")
-    if held["oldest"]:
-        name, ended = held["oldest"]
-        print(f"oldest: {name}, ended {datetime.fromtimestamp(ended).strftime('%Y-%m-%d %H:%M:%S')}")
     return 0
 
 
@@ -163,6 +173,9 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
         print(f"WARNING: {warning}", file=sys.stderr)
     lock = SessionLock(client, session.name)
     lock.acquire()
+    for scan, points in close_orphans(client, session.name):
+        print(f"note: {scan} had lost its publisher (a shell killed, or a failover): closed as failed, with "
+              f"{points} points in Redis")  # fmt: skip
     try:
         interactive = args.script is None and args.code is None
         errors = ErrorReport()
@@ -189,8 +202,8 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
 
 
 def _watch(session: str, config: Config) -> int:
-    """Another terminal's view of a session's scans: reads Redis only, takes no lock."""
-    client = connect(choose_redis(config.globals.get("redis_url")))
+    """Another terminal's view of a session's scans: reads Redis only (``redis_reader_url``, a replica, will do)."""
+    client = connect(choose_redis(config.globals.get("redis_url"), config.globals.get("redis_reader_url")), writer=False)
     print(f"Watching the scans of session {session} (Ctrl-C to stop)", flush=True)
     try:
         watch_session(session, client)

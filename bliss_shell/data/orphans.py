@@ -1,0 +1,155 @@
+"""Closing a scan in Redis without its publisher: an orphan (its shell died, or lost Redis in a failover).
+
+A running scan is listed in ``running_scans|{session}`` (a hash: db_name -> retention seconds)
+from its first pipeline to its END. A scan listed there whose heartbeat stayed away
+(``heartbeat.py``) is an orphan: whichever shell or reader finds it first closes it, if its
+Redis takes writes. Closing is one script in the session's slot: it seals the channels where
+this Redis's data ends, writes END (``failed``, with the reason and the points this Redis has)
+unless an END is already there, and the scan's keys then get the retention TTL, as a finished
+scan's do. The publisher closes its own scan the same way after a failover (``close_scan``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import redis
+
+from . import keys
+from .heartbeat import GRACE, LOOK_PERIOD, Heartbeats
+from .retention import Retention, release, subtree
+
+PUBLISHER_GONE = "the scan's publisher stopped without ending it (its process died); points sent before are kept"
+
+# KEYS: events, alive, running, then the channels' data streams. ARGV: state, reason, time, published,
+# scan db_name, "1" to close only a silent scan, then one seal ID per channel ("" for none).
+_CLOSE = """
+if ARGV[6] == '1' and redis.call('exists', KEYS[2]) == 1 then return 0 end
+local last = redis.call('xrevrange', KEYS[1], '+', '-', 'COUNT', 1)
+if #last > 0 then
+  local fields = last[1][2]
+  for i = 1, #fields, 2 do
+    if fields[i] == 'event' and fields[i + 1] == 'end' then
+      redis.call('hdel', KEYS[3], ARGV[5])
+      return 0
+    end
+  end
+end
+for i = 4, #KEYS do
+  if ARGV[i + 3] ~= '' then redis.call('xadd', KEYS[i], ARGV[i + 3], 'n', 0, 'end', 1) end
+end
+redis.call('xadd', KEYS[1], '*', 'event', 'end', 'state', ARGV[1], 'reason', ARGV[2], 'time', ARGV[3], 'published', ARGV[4])
+redis.call('del', KEYS[2])
+return 1
+"""
+
+
+def close_scan(client: Any, scan_db: str, state: str, reason: str | Callable[[int], str], silent_only: bool = True) -> int | None:
+    """End ``scan_db`` in this Redis as its publisher would have; return the points it holds, or None
+    when there was nothing to close (already ended, alive, or unknown to this Redis).
+
+    ``reason`` is the END's reason, or a function of the points found that gives it;
+    ``silent_only``: leave it alone if its heartbeat is there. Raises redis.ReadOnlyError on a replica.
+
+    Example
+    -------
+    >>> close_scan(client, "demo:tmp:scans:3_ascan", "failed", PUBLISHER_GONE)
+    1204
+    """
+    session = keys.session_of(scan_db)
+    fields = client.hgetall(keys.node_key(scan_db))
+    if not fields:
+        client.hdel(keys.running_key(session), scan_db)
+        return None
+    nodes = subtree(client, scan_db)
+    pipe = client.pipeline(transaction=False)
+    for db_name in nodes:
+        pipe.hget(keys.node_key(db_name), "type")
+        pipe.xrevrange(keys.data_key(db_name), count=1)
+    replies = pipe.execute()
+    channels, seals, points = [], [], []
+    for db_name, kind, last in zip(nodes, replies[0::2], replies[1::2]):
+        if kind != b"channel":
+            continue
+        channels.append(keys.data_key(db_name))
+        if last and last[0][1].get(b"end"):  # sealed already
+            seals.append("")
+            points.append(int(last[0][0].split(b"-")[0]) - 1)
+            continue
+        end = int(last[0][0].split(b"-")[0]) - 1 + int(last[0][1][b"n"]) if last else 0
+        seals.append(f"{end + 1}-0")
+        points.append(end)
+    held = min(points, default=0)
+    told = reason(held) if callable(reason) else reason
+    closed = client.eval(
+        _CLOSE,
+        3 + len(channels),
+        keys.events_key(scan_db),
+        keys.alive_key(scan_db),
+        keys.running_key(session),
+        *channels,
+        state,
+        told,
+        int(time.time() * 1000),
+        held,
+        scan_db,
+        "1" if silent_only else "0",
+        *seals,
+    )
+    if not closed:
+        return None
+    retention = Retention(seconds=int(client.hget(keys.running_key(session), scan_db) or Retention.seconds))
+    parents = _parents(client, fields)
+    pipe = client.pipeline(transaction=False)
+    release(pipe, scan_db, nodes, parents, retention)
+    pipe.execute()
+    return held
+
+
+def _parents(client: Any, fields: dict[bytes, bytes]) -> list[str]:
+    """The scan's folder and session nodes (made permanent while it ran)."""
+    parents, parent = [], fields.get(b"parent", b"").decode()
+    while parent:
+        parents.append(parent)
+        parent = (client.hget(keys.node_key(parent), "parent") or b"").decode()
+    return parents
+
+
+def close_orphans(client: Any, session: str) -> list[tuple[str, int]]:
+    """Close the session's orphans: each scan listed running whose heartbeat stays away for ``GRACE`` s
+    of a responsive Redis. Returns (db_name, points held) of those closed here. Waits only while some
+    scan is suspect (its heartbeat missing, not yet for long enough).
+
+    Example
+    -------
+    >>> close_orphans(client, "demo")
+    [('demo:tmp:scans:7_ascan', 1204)]
+    """
+    running = keys.running_key(session)
+    scans = sorted(name.decode() for name in client.hkeys(running))
+    if not scans:
+        return []
+    pipe = client.pipeline(transaction=False)
+    for scan in scans:
+        pipe.exists(keys.node_key(scan), keys.alive_key(scan))
+    lost = [scan for scan, found in zip(scans, pipe.execute()) if not found]  # nothing of it reached this Redis
+    if lost:
+        client.hdel(running, *lost)
+        scans = [scan for scan in scans if scan not in lost]
+    watch, dead = Heartbeats(client), set()
+    deadline = time.monotonic() + GRACE + 8 * LOOK_PERIOD
+    dead |= watch.dead(scans)
+    while (suspects := [scan for scan in scans if watch.suspects(scan) and scan not in dead]) and time.monotonic() < deadline:
+        time.sleep(LOOK_PERIOD)  # gevent-patched in the shell
+        dead |= watch.dead(suspects)
+    closed = []
+    for scan in sorted(dead):
+        try:
+            held = close_scan(client, scan, "failed", PUBLISHER_GONE)
+        except redis.ReadOnlyError:  # a replica: a shell or reader on the primary closes it
+            return closed
+        if held is not None:
+            closed.append((scan, held))
+    return closed
