@@ -1,8 +1,8 @@
 """A reader process: follows one scan of a session through ``walk_events`` and checks every point.
 
 Started before the scan; prints ``ready``, then at that scan's END_SCAN one JSON line: per
-channel, the number of points seen, and whether every block came once and in order. Used by
-tests/test_load.py and bench/load.py.
+channel, the number of points seen, whether every block came once and in order, and the END's
+state and reason. Used by tests/test_load.py, tests/test_redis_topologies.py and bench/load.py.
 
 Usage: python follow_points.py SESSION SCAN_NAME     (SCAN_NAME as in the tree: 3_loopscan)
 """
@@ -23,5 +23,5 @@ for event in get_session_node(session).walk_events(exclude_children=others):
         in_order &= event.data.first_index == counts.get(name, 0)
         counts[name] = counts.get(name, 0) + event.data.block_size
     elif event.type is EventType.END_SCAN and event.node.name == scan_name:
-        print(json.dumps({"counts": counts, "in_order": in_order, "state": event.data.data["state"]}), flush=True)
+        print(json.dumps({"counts": counts, "in_order": in_order, **event.data.data}), flush=True)
         break

@@ -24,7 +24,7 @@ def test_ten_reader_processes_each_see_every_point_exactly_once(session, shell_e
     results = [json.loads(reader.communicate(timeout=120)[0]) for reader in readers]
     for result in results:
         assert result == {"counts": {"timer:elapsed_time": npoints, "timer:epoch": npoints, "diode:diode": npoints, "sim:c1": npoints},
-                          "in_order": True, "state": "done"}  # fmt: skip
+                          "in_order": True, "state": "done", "reason": ""}  # fmt: skip
 
 
 def test_two_sessions_scanning_at_once_do_not_see_each_other(redis_client, shell_env, tmp_path):

@@ -21,6 +21,11 @@ def db_names(node) -> list[str]:
 
 
 def test_reference_walkthrough_two_samples_three_ascans(session, tmp_path):
+    reference_walkthrough(session, tmp_path)
+
+
+def reference_walkthrough(session: dict, tmp_path) -> None:
+    """The reference's two samples and three ascans, the walk of the tree and get_data (also run on a cluster)."""
     SCAN_SAVING, ascan, roby, diode = (session[k] for k in ("SCAN_SAVING", "ascan", "roby", "diode"))
     SCAN_SAVING.add("s_name", "")
     SCAN_SAVING.template = "{session}/{s_name}/"

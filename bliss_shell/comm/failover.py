@@ -20,6 +20,7 @@ from redis.sentinel import MasterNotFoundError, SentinelConnectionPool
 FAILOVER_WAIT = 30.0  # s: Sentinel's down-after-milliseconds plus an election, with room to spare
 _PAUSES = (0.05, 0.1, 0.2, 0.5, 1.0)  # s between tries, the last one repeated
 TRANSIENT = (redis.ConnectionError, redis.TimeoutError, ClusterDownError, TryAgainError, MasterNotFoundError, RedisClusterException)
+REDIS_ERRORS = (redis.RedisError, RedisClusterException)  # a cluster that cannot be reached at all is not a RedisError
 
 T = TypeVar("T")
 

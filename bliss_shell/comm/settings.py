@@ -33,6 +33,7 @@ import redis
 from bliss_shell.config import ConfigError
 
 from .connection import get_redis
+from .failover import REDIS_ERRORS
 
 _SAFE = re.compile(r"[^A-Za-z0-9_.:-]")
 WRITE_DELAY = 0.5  # s: ``set_soon`` writes within this
@@ -109,7 +110,7 @@ class Settings:
         from the file alone while Redis does not answer (the file is never behind)."""
         try:
             stored = self.client.hgetall(self.key)
-        except redis.RedisError:
+        except REDIS_ERRORS:
             return self._read_file()
         if stored:
             return _decoded(stored)
@@ -127,7 +128,7 @@ class Settings:
         pipe = self.client.pipeline()
         try:
             existed, _, stored = pipe.exists(self.key).hset(self.key, mapping=encoded).hgetall(self.key).execute()
-        except redis.RedisError:
+        except REDIS_ERRORS:
             self._write_file({**self._read_file(), **values})  # kept for the next shell; this one is told
             raise
         if not existed:  # Redis had lost the group: the rest of it comes back from its file
@@ -190,6 +191,6 @@ def write_pending() -> None:
         settings, values = _pending.popitem()
         try:
             settings.set(**values)
-        except (redis.RedisError, OSError) as error:
+        except (*REDIS_ERRORS, OSError) as error:
             print(f"WARNING: settings {settings.name} not written to Redis ({error}); its file has them unless the "
                   "disk refused too")  # fmt: skip

@@ -48,7 +48,7 @@ return 1
 
 def close_scan(client: Any, scan_db: str, state: str, reason: str | Callable[[int], str], silent_only: bool = True) -> int | None:
     """End ``scan_db`` in this Redis as its publisher would have; return the points it holds, or None
-    when there was nothing to close (already ended, alive, or unknown to this Redis).
+    when it needs no closing (ended already, or alive). LookupError: this Redis has nothing of it.
 
     ``reason`` is the END's reason, or a function of the points found that gives it;
     ``silent_only``: leave it alone if its heartbeat is there. Raises redis.ReadOnlyError on a replica.
@@ -62,7 +62,7 @@ def close_scan(client: Any, scan_db: str, state: str, reason: str | Callable[[in
     fields = client.hgetall(keys.node_key(scan_db))
     if not fields:
         client.hdel(keys.running_key(session), scan_db)
-        return None
+        raise LookupError(f"{scan_db} is not in this Redis")
     nodes = subtree(client, scan_db)
     pipe = client.pipeline(transaction=False)
     for db_name in nodes:
@@ -150,6 +150,8 @@ def close_orphans(client: Any, session: str) -> list[tuple[str, int]]:
             held = close_scan(client, scan, "failed", PUBLISHER_GONE)
         except redis.ReadOnlyError:  # a replica: a shell or reader on the primary closes it
             return closed
+        except LookupError:  # removed meanwhile
+            continue
         if held is not None:
             closed.append((scan, held))
     return closed

@@ -60,8 +60,8 @@ def ensure_container(client: redis.Redis, db_name: str, name: str, parent: str) 
 def register_session(client: redis.Redis, session: str) -> None:
     """The session node, and the session in the ``sessions`` set that ``get_sessions`` reads."""
     keys.check_name(session, "session name")
+    client.sadd(keys.SESSIONS, session)  # first: a replica refuses it with READONLY, a script's refusal is vaguer
     ensure_container(client, session, session, "")
-    client.sadd(keys.SESSIONS, session)
 
 
 @dataclass(frozen=True)
@@ -306,9 +306,12 @@ class ScanPublisher:
         except (*TRANSIENT, redis.ResponseError) as error:
             self._warn(f"Redis did not come back from the failover ({error}): the scan's END is not in Redis; the "
                        "next shell or reader that finds the scan closes it")  # fmt: skip
-            return
-        if held is None:
+        except LookupError:
             self._warn("the new primary has nothing of this scan (the failover lost it); its file has every point")
+        else:
+            if held is None:
+                self._warn("a reader closed this scan in Redis first, taking it for dead during the failover; "
+                           "its file has every point")  # fmt: skip
 
     def _room_for(self, count: int, now: float) -> int:
         """How many of ``count`` points may go to Redis without passing the memory cap.

@@ -205,7 +205,7 @@ class Walker:
                 if close_scan(self._client, db_name, "failed", PUBLISHER_GONE) is None:
                     self._running[db_name] = scan  # ended by another (its END comes), or its heartbeat is back
                 continue  # closed here: its END is in the stream
-            except redis.ResponseError:  # READONLY (a replica), NOPERM (a read-only user)
+            except (redis.ResponseError, LookupError):  # READONLY (a replica), NOPERM (a read-only user), gone
                 pass
             self._ended.setdefault(db_name, (scan, {b"event": b"end", b"state": b"failed", b"reason": PUBLISHER_GONE.encode()}))
 

@@ -19,6 +19,7 @@ from bliss_shell.data import keys
 from .context import current
 from .continuous import Trajectory
 from .listing import available, motors_given
+from .placing import reach_redis
 from .plan import ScanPlan
 from .scan import Scan
 from .titles import as_typed, scan_title
@@ -249,6 +250,7 @@ def _scan(command: str, axes: list[Axis], positions: np.ndarray, npoints: int, c
         raise TypeError(f"{command}: unknown keyword '{next(iter(options))}'")
     _check_scan_name(command, name)
     count_time = _count_time(command, count_time)
+    reach_redis(context, command)  # before the active group's setting is written
     chosen = _counters(command, counters, context.active_mg)
     for column, axis in enumerate(axes):
         for target in (positions[:, column].min(), positions[:, column].max()):
