@@ -8,7 +8,7 @@ import time
 import gevent
 import pytest
 
-from bliss_shell.comm import SessionLock, SessionLocked, choose_redis, redacted
+from bliss_shell.comm import RedisChoice, RedisUnavailable, SessionLock, SessionLocked, choose_redis, connect, redacted
 from terminal import run_bliss
 
 
@@ -57,6 +57,20 @@ def test_environment_url_wins_over_config_then_embedded(monkeypatch, tmp_path):
     assert choose_redis("redis://b:2").origin == "redis_url in the config"
     embedded = choose_redis(None)
     assert embedded.embedded is not None and embedded.url == f"unix://{tmp_path}/bliss_shell/redis.sock"
+    reader = choose_redis("redis://b:2", "redis://replica:3")  # a reader process: redis_reader_url first
+    assert (reader.url, reader.origin) == ("redis://replica:3", "redis_reader_url in the config")
+
+
+@pytest.mark.parametrize(("url", "told"), [
+    ("redis+sentinel://127.0.0.1:26379", "a Sentinel address names the service: redis+sentinel://host:port[,host:port...]/mymaster"),
+    ("redis+sentinel://127.0.0.1:26379/mymaster?role=boss", "role=boss is not known: role=primary (the default) or role=replica"),
+    ("redis+cluster://127.0.0.1:7000,nohost", "'nohost' is not host:port (addresses are host:port[,host:port...])"),
+    ("redis+cluster://127.0.0.1:7000/mymaster", "a cluster address is redis+cluster://host:port[,host:port...], without a path or a role"),
+])  # fmt: skip
+def test_a_malformed_sentinel_or_cluster_address_is_one_line(url, told):
+    with pytest.raises(RedisUnavailable) as refused:
+        connect(RedisChoice(url, "BLISS_REDIS_URL"))
+    assert str(refused.value) == f"{url} (from BLISS_REDIS_URL) is not a Redis address: {told}"
 
 
 def test_redacted_hides_passwords_only():

@@ -92,6 +92,8 @@ def test_a_shell_refuses_a_replica_and_a_sentinel_port_in_one_line(topology, she
         assert result.returncode == 1 and "opened" not in result.stdout
         assert result.stderr == f"bliss: {server.url} (from BLISS_REDIS_URL) {told}\n"
     assert primary.ask(lambda client: client.dbsize()) == 0  # nothing was written
+    replicas = f"{topology.sentinel_url([sentinel])}?role=replica"  # for readers: a replica the Sentinels name
+    assert connect(RedisChoice(replicas, "the test"), writer=False).execute_command("ROLE")[0] == b"slave"
 
 
 def test_a_scan_on_a_primary_demoted_to_replica_says_so_and_moves_nothing(topology, tmp_path):

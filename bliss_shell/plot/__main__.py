@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     if not url:
         parser.error(f"name the Redis to read: --redis URL or ${REDIS_URL_ENV}")
     try:
-        client = connect(RedisChoice(url, "--redis" if args.redis else REDIS_URL_ENV))
+        client = connect(RedisChoice(url, "--redis" if args.redis else REDIS_URL_ENV), writer=False)  # a replica will do
         viewer = Viewer(args.session, client, redacted(url))
         viewer.listen(args.address, args.port)
     except (RedisUnavailable, PortInUse) as error:
