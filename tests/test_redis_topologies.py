@@ -25,7 +25,7 @@ from bliss_shell.data.orphans import PUBLISHER_GONE
 from bliss_shell.data.retention import Retention, used_memory
 from bliss_shell.scanning import current
 from conftest import BEAMLINE, open_session, wait_for
-from redis_topology import RedisProcess, Topology
+from redis_topology import RedisProcess, Topology, free_port
 from terminal import BLISS, run_bliss
 from test_scans import reference_walkthrough
 
@@ -92,6 +92,11 @@ def test_a_shell_refuses_a_replica_and_a_sentinel_port_in_one_line(topology, she
         assert result.returncode == 1 and "opened" not in result.stdout
         assert result.stderr == f"bliss: {server.url} (from BLISS_REDIS_URL) {told}\n"
     assert primary.ask(lambda client: client.dbsize()) == 0  # nothing was written
+    nobody = free_port()
+    wrong = f"redis+sentinel://127.0.0.1:{nobody},127.0.0.1:1/mymaster"  # no Sentinel there: no waiting
+    result = run_bliss("-s", "test_session", "--config", str(BEAMLINE), "-c", "print('opened')", env=dict(shell_env, BLISS_REDIS_URL=wrong))
+    assert result.stderr == (f"bliss: cannot reach Redis at {wrong} (from BLISS_REDIS_URL): no Sentinel answers "
+                             f"(127.0.0.1:{nobody}, 127.0.0.1:1)\n")  # fmt: skip
     replicas = f"{topology.sentinel_url([sentinel])}?role=replica"  # for readers: a replica the Sentinels name
     assert connect(RedisChoice(replicas, "the test"), writer=False).execute_command("ROLE")[0] == b"slave"
 
@@ -220,8 +225,11 @@ def test_sessions_spread_over_the_shards_and_each_keeps_its_memory_cap_on_its_no
     assert "WARNING" not in capsys.readouterr().err
 
 
-def test_a_cluster_that_is_down_is_one_line(cluster, shell_env):
+def test_the_bliss_command_on_a_cluster_and_on_one_that_is_down(cluster, shell_env, tmp_path):
     nodes, url = cluster
+    code = f"SCAN_SAVING.base_path = {str(tmp_path)!r}\nprint(loopscan(3, 0, diode).get_data()['diode'].shape)"
+    opened = run_bliss("-s", "test_session", "--config", str(BEAMLINE), "-c", code, env=dict(shell_env, BLISS_REDIS_URL=url))
+    assert opened.returncode == 0 and opened.stdout.splitlines()[-1] == "(3,)", opened.stderr
     for node in nodes:
         node.kill()
     result = run_bliss("-s", "test_session", "--config", str(BEAMLINE), "-c", "print('opened')", env=dict(shell_env, BLISS_REDIS_URL=url))

@@ -8,6 +8,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
 CHECKED = [
+    "bliss_shell/comm/failover.py",
+    "bliss_shell/comm/redis_url.py",
+    "bliss_shell/data/orphans.py",
     "bliss_shell/controllers/acquisition.py",
     "bliss_shell/controllers/counter_card.py",
     "bliss_shell/controllers/counting.py",

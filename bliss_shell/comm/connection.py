@@ -20,7 +20,7 @@ from bliss_shell.config import Config, ConfigError, config_roots
 
 from .embedded_redis import EmbeddedRedis, runtime_dir
 from .errors import RedisUnavailable
-from .failover import through_failover
+from .failover import through_failover, unanswered_sentinels
 from .redis_url import client_for
 
 REDIS_URL_ENV = "BLISS_REDIS_URL"
@@ -52,7 +52,8 @@ def choose_redis(configured_url: str | None = None, reader_url: str | None = Non
 
 
 def connect(choice: RedisChoice, writer: bool = True) -> redis.Redis:
-    """A client that has answered PING; raises RedisUnavailable with a one-line reason.
+    """A client that has answered PING (a RedisCluster for a cluster, which answers the same calls);
+    raises RedisUnavailable with a one-line reason.
 
     ``writer``: the process publishes (a shell), so a read-only replica is refused.
     """
@@ -65,6 +66,10 @@ def connect(choice: RedisChoice, writer: bool = True) -> redis.Redis:
         raise RedisUnavailable(f"{shown} is not a Redis address: {error}") from None
     except (redis.RedisError, RedisClusterException, OSError) as error:  # a cluster is asked for its nodes at once
         raise RedisUnavailable(f"cannot reach the Redis cluster at {shown}: {error}") from None
+    silent = unanswered_sentinels(client)
+    if silent:
+        client.close()
+        raise RedisUnavailable(f"cannot reach Redis at {shown}: no Sentinel answers ({silent})")
     try:
         through_failover(client, client.ping)
         refusal = None if isinstance(client, RedisCluster) else _wrong_role(client.execute_command("ROLE"), writer)

@@ -9,7 +9,7 @@ of one Redis is never retried: a Redis that is down says so at once.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import redis
@@ -49,7 +49,23 @@ def through_failover(client: Any, call: Callable[[], T], wait: float = FAILOVER_
             time.sleep(next(pauses, _PAUSES[-1]))  # gevent-patched in the shell
 
 
-def server_info(client: Any, key: str, section: str) -> dict[str, Any]:
+def unanswered_sentinels(client: Any) -> str | None:
+    """For a client given Sentinels: their addresses when none of them answers (a wrong address, not a
+    failover: no use waiting), else None."""
+    pool = getattr(client, "connection_pool", None)
+    if not isinstance(pool, SentinelConnectionPool):
+        return None
+    sentinels = pool.sentinel_manager.sentinels
+    for sentinel in sentinels:
+        try:
+            sentinel.ping()
+            return None
+        except (redis.ConnectionError, redis.TimeoutError):
+            continue
+    return ", ".join(f"{kwargs.get('host')}:{kwargs.get('port')}" for kwargs in (s.connection_pool.connection_kwargs for s in sentinels))
+
+
+def server_info(client: Any, key: str, section: str) -> Mapping[str, Any]:
     """``INFO section`` of the server that holds ``key``: the one Redis, or its node in a cluster."""
     if isinstance(client, RedisCluster):
         return client.info(section, target_nodes=client.get_node_from_key(key))

@@ -26,10 +26,10 @@ from redis.sentinel import Sentinel
 
 SENTINEL_SCHEMES = {"redis+sentinel": "redis", "rediss+sentinel": "rediss"}
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
-_TIMEOUTS = {"socket_connect_timeout": 3, "socket_timeout": 10}
+_TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 3, "socket_timeout": 10}
 
 
-def client_for(url: str) -> redis.Redis:
+def client_for(url: str) -> redis.Redis | RedisCluster:
     """A client for ``url`` (not yet connected); ValueError says what is wrong with the address.
 
     Example
@@ -42,7 +42,7 @@ def client_for(url: str) -> redis.Redis:
         return _sentinel_client(url, SENTINEL_SCHEMES[scheme])
     if scheme in CLUSTER_SCHEMES:
         return _cluster_client(url, CLUSTER_SCHEMES[scheme])
-    return redis.Redis.from_url(url, **_TIMEOUTS)
+    return redis.Redis.from_url(url, socket_connect_timeout=_TIMEOUTS["socket_connect_timeout"], socket_timeout=_TIMEOUTS["socket_timeout"])
 
 
 def _split(url: str, scheme: str) -> tuple[list[tuple[str, int]], str, dict[str, Any], dict[str, str]]:
@@ -56,7 +56,7 @@ def _split(url: str, scheme: str) -> tuple[list[tuple[str, int]], str, dict[str,
             raise ValueError(f"'{host}' is not host:port (addresses are host:port[,host:port...])")
         addresses.append((name, int(port)))
     query = dict(parse_qsl(parts.query))
-    own = {key: query.pop(key) for key in ("role", "sentinel_password", "sentinel_username") if key in query}
+    own: dict[str, str] = {key: query.pop(key) for key in ("role", "sentinel_password", "sentinel_username") if key in query}
     single = urlunsplit((scheme, f"{credentials}@{hosts.split(',')[0]}" if credentials else hosts.split(",")[0], "", urlencode(query), ""))
     options = {**_TIMEOUTS, **parse_url(single)}
     for key in ("host", "port", "db", "path", "connection_class"):
@@ -73,7 +73,7 @@ def _sentinel_client(url: str, scheme: str) -> redis.Redis:
     role = own.get("role", "primary")
     if role not in ("primary", "replica"):
         raise ValueError(f"role={role} is not known: role=primary (the default) or role=replica")
-    sentinel_options = {**_TIMEOUTS}
+    sentinel_options: dict[str, Any] = {**_TIMEOUTS}
     sentinel_options.update({key.removeprefix("sentinel_"): value for key, value in own.items() if key.startswith("sentinel_")})
     sentinel = Sentinel(addresses, sentinel_kwargs=sentinel_options, **options)
     return sentinel.master_for(service) if role == "primary" else sentinel.slave_for(service)

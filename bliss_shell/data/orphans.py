@@ -144,7 +144,7 @@ def close_orphans(client: Any, session: str) -> list[tuple[str, int]]:
     while (suspects := [scan for scan in scans if watch.suspects(scan) and scan not in dead]) and time.monotonic() < deadline:
         time.sleep(LOOK_PERIOD)  # gevent-patched in the shell
         dead |= watch.dead(suspects)
-    closed = []
+    closed: list[tuple[str, int]] = []
     for scan in sorted(dead):
         try:
             held = close_scan(client, scan, "failed", PUBLISHER_GONE)
