@@ -329,7 +329,7 @@ class ScanPublisher:
                 session = keys.session_of(self._scan_db or self._parents[-1])
                 make_room(self._client, session, cap, size)
                 self._known_used = used_memory(self._client, session)
-            except (redis.ConnectionError, redis.TimeoutError):
+            except TRANSIENT:
                 return count  # said by the pipeline that follows
             self._last_memory_check, self._unchecked_bytes = now, 0
             estimate = self._known_used + size
