@@ -9,16 +9,17 @@ of runs and the load average before and after the block:
    (INFO cpu, user + sys) per million values.
 2. Memory: Redis ``used_memory`` added by a ``loopscan(100000, 0, c1, c2, save=False)``, per point per channel
    (bytes per float64 value), and what a day of retention takes at an example rate.
-3. Readers: R reader processes (R = 1, 10, 50; tests/follow_points.py) following a 100,000-point loopscan, on
+3. Cluster: 2 shells (test_session and other_session, whose hash tags fall on different shards) on a 3-primary
+   Redis Cluster against 2 shells on one Redis, run alternately: points/s in all and Redis CPU per million values.
+4. Readers: R reader processes (R = 1, 10, 50; tests/follow_points.py) following a 100,000-point loopscan, on
    the primary or on one replica of it: whether every reader saw every point once, in order, the scan's
    per-point time, and the CPU the primary (and the replica) spent meanwhile. R = 0 is the reference.
-4. Cluster: 2 shells (test_session and other_session, whose hash tags fall on different shards) on a 3-primary
-   Redis Cluster against 2 shells on one Redis, run alternately: points/s in all and Redis CPU per million values.
+   Run last: its hundreds of reader processes leave the load average high for a minute.
 
 Every process is on this machine: shells, readers and Redis share its cores, so a rate here is bounded by the
 clients' CPU as much as by Redis; Redis's CPU per million values is the figure that carries to other machines.
 
-Usage: .venv/bin/python bench/scaling.py [runs]     (default 3; about 4 minutes on 2 cores)
+Usage: .venv/bin/python bench/scaling.py [runs]     (default 3: about 4 minutes on 2 cores)
 """
 
 from scan_publishing import BEAMLINE, open_session  # noqa: I001  (patches gevent first)
@@ -53,6 +54,7 @@ SHELL_COUNTS = (1, 2, 4)
 SCAN_POINTS = 10_000  # per loopscan of a shell's loop
 CHANNELS = 4  # elapsed_time, epoch, c1, c2 (checked in Redis)
 ROUND_SECONDS = 3.0
+WARM_UP_SECONDS = 1.0
 MEMORY_POINTS = 100_000
 READER_COUNTS = (1, 10, 50)
 EXAMPLE_CHANNELS, EXAMPLE_HZ = 10, 1000
@@ -143,6 +145,7 @@ class Shells:
                                                            stdin=subprocess.PIPE, stdout=output, stderr=subprocess.STDOUT, text=True))  # fmt: skip
             for index in range(len(self.processes)):
                 self._wait_lines(index, "ready", 1, 60)
+            self.round([], WARM_UP_SECONDS)  # first scans of a shell are slower (imports, first nodes): not counted
         except BaseException:
             self.__exit__()
             raise
@@ -240,7 +243,7 @@ def memory(client: redis.Redis, namespace: dict, runs: int) -> None:
 
 
 def readers(primary: RedisProcess, replica: RedisProcess, client: redis.Redis, namespace: dict, runs: int) -> None:
-    """Block 3: R readers on the primary or on the replica, interleaved run by run."""
+    """Block 4: R readers on the primary or on the replica, interleaved run by run."""
     cases = [(0, primary)] + [(count, server) for count in READER_COUNTS for server in (primary, replica)]
     found: dict[tuple[int, int], dict[str, list]] = {
         (count, server.port): {"ms": [], "primary": [], "replica": [], "whole": []} for count, server in cases
@@ -270,7 +273,7 @@ def readers(primary: RedisProcess, replica: RedisProcess, client: redis.Redis, n
 
 
 def cluster(topology: Topology, config: Path, folder: Path, runs: int) -> None:
-    """Block 4: 2 shells on a 3-primary cluster against 2 shells on one Redis, alternately."""
+    """Block 3: 2 shells on a 3-primary cluster against 2 shells on one Redis, alternately."""
     single, nodes = topology.primary(), topology.cluster()
     sessions = SESSIONS[:2]
     with client_for(topology.cluster_url(nodes)) as client:  # where the cluster puts each session's hash tag
@@ -306,13 +309,13 @@ def measure(runs: int) -> None:
             namespace = open_session(client, str(folder / "scans"))
             with block("2. Redis memory per point per float64 channel"):
                 memory(client, namespace, runs)
+            with block("3. Cluster: 2 shells (test_session, other_session) on a 3-primary Redis Cluster vs on one Redis"):
+                cluster(topology, config, folder, runs)
             replica = topology.replica(primary)
-            with block(f"3. Readers (tests/follow_points.py) following loopscan({READER_POINTS}, 0, c1, c2, save=False) "
+            with block(f"4. Readers (tests/follow_points.py) following loopscan({READER_POINTS}, 0, c1, c2, save=False) "
                        f"in this process, on the primary :{primary.port} or its replica :{replica.port}"):  # fmt: skip
                 readers(primary, replica, client, namespace, runs)
             client.close()
-            with block("4. Cluster: 2 shells (test_session, other_session) on a 3-primary Redis Cluster vs on one Redis"):
-                cluster(topology, config, folder, runs)
     finally:
         kill_children()
         shutil.rmtree(folder, ignore_errors=True)

@@ -111,9 +111,10 @@ def memory_per_point(client: redis.Redis, namespace: dict) -> float:
     client.flushall()
     namespace = open_session(client, namespace["SCAN_SAVING"].base_path)
     before = client.info("memory")["used_memory"]
-    namespace["loopscan"](100_000, 0, namespace["c1"], namespace["c2"], namespace["diode"], save=False)
+    scan = namespace["loopscan"](100_000, 0, namespace["c1"], namespace["c2"], namespace["diode"], save=False)
     after = client.info("memory")["used_memory"]
-    return (after - before) / (100_000 * 4)  # elapsed_time + three counters
+    channels = sum(1 for _ in scan.node.walk(include_filter="channel", wait=False))  # elapsed_time, epoch, 3 counters
+    return (after - before) / (100_000 * channels)
 
 
 def latency(client: redis.Redis, server: EmbeddedRedis) -> list[float]:
