@@ -54,9 +54,9 @@ import tango  # noqa: E402
 from bliss_shell.comm import runtime_dir  # noqa: E402
 from bliss_shell.comm.tango_servers import TangoDatabase, needed_servers  # noqa: E402
 from bliss_shell.config import Config, ConfigRoot  # noqa: E402
-from bliss_shell.controllers.motion import Move  # noqa: E402
 from bliss_shell.controllers import AcquisitionParameters  # noqa: E402
 from bliss_shell.controllers.acquisition import Timing  # noqa: E402
+from bliss_shell.controllers.motion import Move  # noqa: E402
 from bliss_shell.scanning.engine import Engine, _wait_and_read, each  # noqa: E402
 from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
 from bliss_shell.shell.namespace import session_namespace  # noqa: E402
@@ -74,7 +74,8 @@ CONTINUOUS_POINTS = 10_000
 LIMA_FRAMES = 1_000
 LIMA_EXPO = 0.001
 
-CONFIG = """
+CONFIG = (
+    """
 - name: bench_counter_a
   class: TangoServer
   instance: chain_a
@@ -98,8 +99,9 @@ CONFIG = """
     CT2: [id00/ct2/card]
     SimMCA: [id00/mca/mca]
     LimaCCDs: [id00/limaccds/cam]
-""" + "".join(
-    f"""
+"""
+    + "".join(
+        f"""
 - name: c{letter}
   class: TangoCounter
   tango_url: id00/counter/c{letter}
@@ -111,8 +113,9 @@ CONFIG = """
   tango_url: id00/counter/c{letter}
   mode: MEAN
 """
-    for letter, height in (("a", 1), ("b", 2), ("c", 3))
-) + f"""
+        for letter, height in (("a", 1), ("b", 2), ("c", 3))
+    )
+    + f"""
 - name: fm
   class: TangoMotor
   tango_url: id00/motor/fm
@@ -150,6 +153,7 @@ CONFIG = """
 - name: bench
   class: Session
 """
+)
 
 # What the engine of BEFORE can drive, on the same devices (its config knows no ``mode`` nor velocity limit).
 OLD_CONFIG = f"""
@@ -338,7 +342,7 @@ def old_engine_walls(folder: Path, redis_url: str, runs: int) -> dict[bool, list
 # -- 4. continuous scans ---------------------------------------------------------------------------------
 
 
-def points_kept(scan) -> tuple[int, int]:  # noqa: ANN001
+def points_kept(scan) -> tuple[int, int]:
     """Fewest points of any channel in Redis, and in the file's measurement group."""
     in_redis = min(len(node.get(0, -1)) for node in scan.node.walk(include_filter="channel", wait=False))
     in_redis = min(in_redis, len(scan.get_data()["ct1"]))
@@ -410,7 +414,9 @@ def measure(runs: int) -> dict[str, tuple[float, float, float]]:
 
     _measure_in(runs, add, raw)
     for save in (False, True):
-        raw[f"dead_ratio_{save}"] = [statistics.median(raw[f"dead_after_{save}_ms"]) / statistics.median(raw[f"dead_before_{save}_ms"])]
+        raw[f"dead_ratio_{save}"] = [
+            statistics.median(raw[f"dead_after_{save}_ms"]) / statistics.median(raw[f"dead_before_{save}_ms"])
+        ]
     raw["move_ms"] = [step_move_time() * 1e3]
     return {key: spread(values) for key, values in raw.items()}
 
@@ -476,7 +482,9 @@ def _measure_in(runs: int, add: Callable[[str, float], None], raw: dict[str, lis
         for save in (False, True):
             for _ in range(runs):
                 add(f"dead_after_{save}_ms", dead_time(ascan_wall(namespace, ("ca", "cam"), save)) * 1e3)
-                add(f"dead_card_{save}_ms", dead_time(ascan_wall(namespace, ("ct_timer", "ct1", "ct2", "mca", "cam"), save)) * 1e3)
+                add(
+                    f"dead_card_{save}_ms", dead_time(ascan_wall(namespace, ("ct_timer", "ct1", "ct2", "mca", "cam"), save)) * 1e3
+                )
         for save, walls in old_engine_walls(folder, redis_url, runs).items():
             raw[f"dead_before_{save}_ms"] = [dead_time(wall) * 1e3 for wall in walls]
         namespace["fm"].move(0)

@@ -11,15 +11,15 @@ Usage: .venv/bin/python bench/display.py [runs]
 
 from scan_publishing import open_session, own_redis  # noqa: I001  (patches gevent first)
 
-import contextlib  # noqa: E402
-import os  # noqa: E402
-import statistics  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
+import contextlib
+import os
+import statistics
+import sys
+import time
 
 
-from bliss_shell.scanning import current  # noqa: E402
-from bliss_shell.shell.scan_display import shell_display  # noqa: E402
+from bliss_shell.scanning import current
+from bliss_shell.shell.scan_display import shell_display
 
 
 def per_point(namespace: dict, rows: bool) -> float:

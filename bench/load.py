@@ -9,14 +9,13 @@ Usage: .venv/bin/python bench/load.py [runs]
 
 from scan_publishing import open_session, own_redis  # noqa: I001  (patches gevent first)
 
-import json  # noqa: E402
-import os  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 
 FOLLOWER = str(Path(__file__).resolve().parents[1] / "tests" / "follow_points.py")

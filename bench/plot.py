@@ -186,7 +186,11 @@ def beamline() -> Iterator[Beamline]:
             namespace = session_namespace(session, client, ErrorReport())
             session.setup(namespace, on_error=print, verbose=False)
             namespace["SCAN_SAVING"].base_path = str(folder / "scans")
-            pids = {"Tango server": servers[0].pid(), "Tango database": TangoDatabase(runtime_dir()).pid, "Redis": redis_server.pid()}
+            pids = {
+                "Tango server": servers[0].pid(),
+                "Tango database": TangoDatabase(runtime_dir()).pid,
+                "Redis": redis_server.pid(),
+            }
             yield Beamline(folder, redis_server.url, namespace, pids)  # type: ignore[arg-type]
         finally:
             for server in servers:
@@ -217,7 +221,7 @@ class ViewerProcess:
 @contextlib.contextmanager
 def viewer(line: Beamline) -> Iterator[ViewerProcess]:
     """The session's viewer, started as ``flint()`` starts it (its own process); stopped afterwards."""
-    log = open(line.folder / "viewer.log", "ab")
+    log = open(line.folder / "viewer.log", "ab")  # noqa: SIM115  (the viewer's output while it runs)
     process = subprocess.Popen([sys.executable, "-m", "bliss_shell.plot", SESSION, "--address", "127.0.0.1"],
                                env={**os.environ, REDIS_URL_ENV: line.redis_url}, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=log)  # fmt: skip
@@ -547,10 +551,13 @@ def measure(runs: int) -> Iterator[tuple[str, dict[str, list[float]]]]:
         time.sleep(SESSION_LINGER)
         for pinned in (False, True) if (os.cpu_count() or 1) >= 2 else (False,):
             runs_of = list(pages_cost(line, view, runs, pinned))
-            yield "pinned" if pinned else "shared", {
-                **{f"0 {key}": values for key, values in collect(f for count, f in runs_of if not count).items()},
-                **{f"{PAGES} {key}": values for key, values in collect(f for count, f in runs_of if count).items()},
-            }
+            yield (
+                "pinned" if pinned else "shared",
+                {
+                    **{f"0 {key}": values for key, values in collect(f for count, f in runs_of if not count).items()},
+                    **{f"{PAGES} {key}": values for key, values in collect(f for count, f in runs_of if count).items()},
+                },
+            )
 
 
 def collect(runs: Iterable[dict[str, float]]) -> dict[str, list[float]]:
@@ -614,7 +621,9 @@ def main() -> None:
             printers[part](figures)
         else:
             if part == "shared":
-                print(f"\n4. loopscan({PAGES_POINTS}, 0, diode), 0 and {PAGES} open pages (one Chromium, {PAGES} windows), alternating")
+                print(
+                    f"\n4. loopscan({PAGES_POINTS}, 0, diode), 0 and {PAGES} open pages (one Chromium, {PAGES} windows), alternating"
+                )
             print_pages_cost(figures, "every process on any core" if part == "shared" else "browsers on CPU 1, the rest on CPU 0")
         print(f"   (load average {os.getloadavg()[0]:.2f} after this part)", flush=True)
 

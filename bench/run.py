@@ -9,26 +9,26 @@ Usage: .venv/bin/pip install -q -e '.[bench]' && .venv/bin/python bench/run.py [
 
 from scan_publishing import NPOINTS, open_session, own_redis  # noqa: I001  (patches gevent first)
 
-import os  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from datetime import datetime  # noqa: E402
-from importlib.metadata import version  # noqa: E402
-from pathlib import Path  # noqa: E402
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.metadata import version
+from pathlib import Path
 
-import redis  # noqa: E402
+import redis
 
-import chain  # noqa: E402
-import load  # noqa: E402
-import scan_publishing  # noqa: E402
-import startup  # noqa: E402
-import tango_lima  # noqa: E402
-from bliss_shell.comm.embedded_redis import redis_server_binary  # noqa: E402
-from bliss_shell.data import get_node, keys  # noqa: E402
+import chain
+import load
+import scan_publishing
+import startup
+import tango_lima
+from bliss_shell.comm.embedded_redis import redis_server_binary
+from bliss_shell.data import get_node, keys
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 SIZES = (1_000, 10_000, 100_000, 1_000_000)

@@ -24,30 +24,30 @@ Usage: .venv/bin/python bench/scaling.py [runs]     (default 3: about 4 minutes 
 
 from scan_publishing import BEAMLINE, open_session  # noqa: I001  (patches gevent first)
 
-import contextlib  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import textwrap  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Iterator, Sequence  # noqa: E402
-from pathlib import Path  # noqa: E402
+import contextlib
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
-import redis  # noqa: E402
+import redis
 
-from load import NPOINTS as READER_POINTS, one_scan  # noqa: E402
-from bliss_shell.comm import RedisChoice, client_for, connect, use_redis, use_settings_folder  # noqa: E402
-from bliss_shell.data import keys  # noqa: E402
+from load import NPOINTS as READER_POINTS, one_scan
+from bliss_shell.comm import RedisChoice, client_for, connect, use_redis, use_settings_folder
+from bliss_shell.data import keys
 
 sys.path.insert(0, str(BEAMLINE.parent))  # tests/: the topology helper (its conftest patches gevent as above)
-from redis_topology import RedisProcess, Topology  # noqa: E402
-from terminal import BLISS  # noqa: E402
+from redis_topology import RedisProcess, Topology
+from terminal import BLISS
 
 SESSIONS = ("test_session", "other_session", "third_session", "fourth_session")  # the last two: in the bench's config copy
 SHELL_COUNTS = (1, 2, 4)
@@ -172,7 +172,9 @@ class Shells:
                 return lines
             if self.processes[index].poll() is not None or time.monotonic() > deadline:
                 tail = "\n".join(self.logs[index].read_text().splitlines()[-20:])
-                raise RuntimeError(f"shell {self.logs[index].stem} gave no '{prefix}' line (exit {self.processes[index].poll()}):\n{tail}")
+                raise RuntimeError(
+                    f"shell {self.logs[index].stem} gave no '{prefix}' line (exit {self.processes[index].poll()}):\n{tail}"
+                )
             time.sleep(0.02)
 
     def round(self, servers: Sequence[RedisProcess], seconds: float = ROUND_SECONDS) -> dict[str, float]:
@@ -261,7 +263,9 @@ def readers(primary: RedisProcess, replica: RedisProcess, client: redis.Redis, n
     for count, server in cases:
         row = found[(count, server.port)]
         where = "no reader" if count == 0 else f"R={count:2d} on the {'primary' if server is primary else 'replica'}"
-        seen = "" if count == 0 else f"; every reader saw every point once, in order: {sum(row['whole'])}/{len(row['whole'])} runs"
+        seen = (
+            "" if count == 0 else f"; every reader saw every point once, in order: {sum(row['whole'])}/{len(row['whole'])} runs"
+        )
         print(f"   {where:21s}: {spread(row['ms'], '{:.4f}')} ms per point{seen}")
         print(f"   {'':21s}  CPU during the scan and its readers: primary {spread(row['primary'], '{:.2f}')} s, "
               f"replica {spread(row['replica'], '{:.2f}')} s")  # fmt: skip
@@ -277,7 +281,9 @@ def cluster(topology: Topology, config: Path, folder: Path, runs: int) -> None:
     single, nodes = topology.primary(), topology.cluster()
     sessions = SESSIONS[:2]
     with client_for(topology.cluster_url(nodes)) as client:  # where the cluster puts each session's hash tag
-        owners = {session: (client.keyslot(f"{{{session}}}"), client.get_node_from_key(f"{{{session}}}").port) for session in sessions}
+        owners = {
+            session: (client.keyslot(f"{{{session}}}"), client.get_node_from_key(f"{{{session}}}").port) for session in sessions
+        }
     found: dict[str, list[dict[str, float]]] = {"one": [], "cluster": []}
     with Shells(sessions, single.url, config, folder / "one-redis") as on_one, \
          Shells(sessions, topology.cluster_url(nodes), config, folder / "cluster") as on_cluster:  # fmt: skip

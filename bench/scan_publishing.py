@@ -165,11 +165,17 @@ def measure(runs: int) -> dict[str, float]:
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     m = measure(runs)
-    print(f"loopscan({NPOINTS}, 0, c1, c2, diode), publishing on: {m['scan_ms']:.4f} ms per point (median of {runs}; target <= 0.1)")
-    print(f"same, publishing and saving (HDF5):                 {m['saved_ms']:.4f} ms per point (target <= 0.15; ratio {m['saved_ms'] / m['scan_ms']:.1f} x)")
+    print(
+        f"loopscan({NPOINTS}, 0, c1, c2, diode), publishing on: {m['scan_ms']:.4f} ms per point (median of {runs}; target <= 0.1)"
+    )
+    print(
+        f"same, publishing and saving (HDF5):                 {m['saved_ms']:.4f} ms per point (target <= 0.15; ratio {m['saved_ms'] / m['scan_ms']:.1f} x)"
+    )
     print(f"1D spectra (4096 float64 bins) saved and published:  {m['spectra_mbs']:.0f} MB/s "
           f"(published only: {m['spectra_unsaved_mbs']:.0f} MB/s)")  # fmt: skip
-    print(f"same reads with no publishing:                      {m['bare_ms']:.4f} ms per point (ratio {m['scan_ms'] / m['bare_ms']:.1f} x)")
+    print(
+        f"same reads with no publishing:                      {m['bare_ms']:.4f} ms per point (ratio {m['scan_ms'] / m['bare_ms']:.1f} x)"
+    )
     print(f"Redis memory per point per float64 channel:         {m['memory_b']:.1f} B (100,000 points; target <= 16)")
     print(f"point to reader in another process:                 {m['latency_ms']:.2f} ms median, "
           f"{m['latency_p99_ms']:.2f} ms p99 ({m['latency_points']} points; target <= 5 median)")  # fmt: skip

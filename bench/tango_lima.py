@@ -154,9 +154,15 @@ def main() -> None:
     m = measure(runs)
     ours = m["get_image_fps"]
     print(f"get_image, 1024x1024 uint32 from server memory: {ours:7.0f} frames/s ({ours * 4.194:.0f} MB/s; median of {runs})")
-    print(f"plain readImage + decode of the same frames:    {m['read_image_fps']:7.0f} frames/s (ratio {m['get_image_ratio']:.2f}; target >= 0.5)")
-    print(f"loopscan({COUNTER_POINTS}, 0, tcounter), Tango counter:   {m['counter_scan_ms']:.3f} ms per point (publishing on, saving off)")
-    print(f"bare read loop of that counter, green mode:   {m['counter_green_ms']:.3f} ms per read (scan / bare {m['counter_scan_ms'] / m['counter_green_ms']:.2f})")
+    print(
+        f"plain readImage + decode of the same frames:    {m['read_image_fps']:7.0f} frames/s (ratio {m['get_image_ratio']:.2f}; target >= 0.5)"
+    )
+    print(
+        f"loopscan({COUNTER_POINTS}, 0, tcounter), Tango counter:   {m['counter_scan_ms']:.3f} ms per point (publishing on, saving off)"
+    )
+    print(
+        f"bare read loop of that counter, green mode:   {m['counter_green_ms']:.3f} ms per read (scan / bare {m['counter_scan_ms'] / m['counter_green_ms']:.2f})"
+    )
     print(f"bare read loop, plain (blocking) proxy:       {m['counter_plain_ms']:.3f} ms per read")
     print(f"loopscan({LIMA_POINTS}, 0, lima_simulator), saving on: {m['lima_fps_256']:.0f} frames/s at 256x256, "
           f"{m['lima_fps_1024']:.0f} frames/s at 1024x1024 (uint32)")  # fmt: skip

@@ -13,11 +13,10 @@ Example
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import json
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +53,9 @@ const deep = (root, selector) => {
 class Browser:
     def __init__(self, folder: Path):
         if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
-            raise RuntimeError("the browser tests need Debian's chromium and chromium-driver: the README's test command installs them")
+            raise RuntimeError(
+                "the browser tests need Debian's chromium and chromium-driver: the README's test command installs them"
+            )
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
         for flag in (*FLAGS, f"--user-data-dir={folder / 'chromium-profile'}"):

@@ -26,7 +26,7 @@ from bliss_shell.comm import EmbeddedRedis, use_redis, use_settings_folder  # no
 from bliss_shell.comm.settings import write_pending  # noqa: E402
 from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
-from bliss_shell.shell.namespace import show_active_mg, session_namespace  # noqa: E402
+from bliss_shell.shell.namespace import session_namespace, show_active_mg  # noqa: E402
 from terminal import Terminal, run_bliss  # noqa: E402
 
 BEAMLINE = Path(__file__).parent / "beamline"
@@ -144,4 +144,3 @@ def open_terminal(shell_env: dict[str, str]) -> Iterator:
     yield start
     for terminal in terminals:
         terminal.close()
-

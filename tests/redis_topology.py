@@ -154,9 +154,7 @@ class Topology:
     def __enter__(self) -> Topology:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
         self.close()
 
     def close(self) -> None:
@@ -246,7 +244,7 @@ class Topology:
 
         for sentinel in sentinels:
             wait_for(
-                lambda: sentinel.answers(lambda client: ready(sentinel, client)),
+                lambda: sentinel.answers(lambda client: ready(sentinel, client)),  # noqa: B023  (waited for here)
                 f"sentinel {sentinel} did not learn the replicas {sorted(replicas)} and the other sentinels",
                 SETTLE_TIMEOUT,
             )
@@ -305,7 +303,7 @@ class Topology:
             output = log.read_text(errors="replace")
             raise RuntimeError(f"redis-cli --cluster create failed ({create.returncode}):\n{output}")
         for node in nodes:
-            wait_for(lambda: node.answers(_cluster_ok), f"cluster node {node} is not cluster_state:ok", SETTLE_TIMEOUT)
+            wait_for(lambda: node.answers(_cluster_ok), f"cluster node {node} is not cluster_state:ok", SETTLE_TIMEOUT)  # noqa: B023
         return nodes
 
     @staticmethod

@@ -24,9 +24,7 @@ ROWS, COLUMNS = 50, 140
 
 def run_bliss(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """Run ``bliss`` without a terminal, as a script or a cron job would."""
-    return subprocess.run(
-        [BLISS, *args], env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-    )
+    return subprocess.run([BLISS, *args], env=env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 class Terminal:

@@ -8,7 +8,6 @@ from pathlib import Path
 import gevent
 import numpy as np
 import pytest
-from conftest import wait_for
 import tango
 
 from bliss_shell.config import Config, ConfigRoot
@@ -16,6 +15,7 @@ from bliss_shell.controllers.acquisition import AcquisitionParameters, Timing
 from bliss_shell.controllers.counter_card import CardAcquisition
 from bliss_shell.controllers.tango_client import TangoDeviceError
 from bliss_shell.controllers.tango_mca import MCAAcquisition
+from conftest import wait_for
 from simulator_server import SimulatorServer
 
 CARD, MCA = "id00/ct2/p201", "id00/mca/mca1"

@@ -17,7 +17,9 @@ from conftest import BEAMLINE, open_session
 
 def channel_values(scan) -> dict[str, list]:
     """Every channel of a finished scan as Redis has it, by fullname."""
-    return {node.fullname: node.get(0, -1).tolist() for node in get_node(scan.node.db_name).walk(include_filter="channel", wait=False)}
+    return {
+        node.fullname: node.get(0, -1).tolist() for node in get_node(scan.node.db_name).walk(include_filter="channel", wait=False)
+    }
 
 
 def file_values(scan) -> dict[str, list]:

@@ -158,7 +158,9 @@ def test_fscan_counts_every_period_at_the_position_the_motor_had(beamline, serve
     assert len(positions) == 400 and entry["fm1"].tolist() == positions.tolist()
     assert positions[0] == pytest.approx(1, abs=0.02)  # computed from the trajectory at the card's start
     assert np.diff(positions) == pytest.approx(np.full(399, 0.02))  # constant velocity: one step per period
-    assert entry["ct_timer"].tolist() == pytest.approx([0.002] * 400) and entry["ct1"].tolist() == pytest.approx([RATE * 0.002] * 400)
+    assert entry["ct_timer"].tolist() == pytest.approx([0.002] * 400) and entry["ct1"].tolist() == pytest.approx(
+        [RATE * 0.002] * 400
+    )
     assert entry["elapsed_time"].tolist() == pytest.approx([i * 0.002 for i in range(400)])
     assert tango.DeviceProxy(server.url("id00/limaccds/cam")).last_image_ready == 399
     run_up = 10**2 / (2 * 400)  # velocity 10 (0.02 / 0.002), acceleration 400
@@ -176,14 +178,23 @@ def test_ftimescan_takes_thousands_of_points_at_one_millisecond(beamline):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("fm1", 0, 0.2, 10, 0.001, "ct1"), "fscan: fm1 would run at 200/s (step_size / acq_time), above its velocity limit 50; "
-                                            "use a smaller step or a longer acq_time"),
+        (
+            ("fm1", 0, 0.2, 10, 0.001, "ct1"),
+            "fscan: fm1 would run at 200/s (step_size / acq_time), above its velocity limit 50; "
+            "use a smaller step or a longer acq_time",
+        ),
         (("fm1", 90, 1, 20, 0.1, "ct1"), "fscan: fm1's trajectory goes outside its limits (-100, 100): run-down end at 110.125"),
         (("fm1", 0, 0, 10, 0.01, "ct1"), "fscan: step_size must be a non-zero number, not 0.0"),
-        (("fm1", 0, 0.01, 10, 0.01, "mca"), "fscan: mca cannot count in a continuous scan (only counter cards and Lima "
-                                           "detectors time themselves); count them with a step scan"),
-        (("fm1", 0, 0.01, 10, 0.01, "a"), "fscan: a cannot count in a continuous scan (only counter cards and Lima "
-                                         "detectors time themselves); count them with a step scan"),
+        (
+            ("fm1", 0, 0.01, 10, 0.01, "mca"),
+            "fscan: mca cannot count in a continuous scan (only counter cards and Lima "
+            "detectors time themselves); count them with a step scan",
+        ),
+        (
+            ("fm1", 0, 0.01, 10, 0.01, "a"),
+            "fscan: a cannot count in a continuous scan (only counter cards and Lima "
+            "detectors time themselves); count them with a step scan",
+        ),
     ],
 )
 def test_fscan_refuses_what_the_motor_or_the_devices_cannot_do_before_anything_moves(beamline, redis_client, args, message):
@@ -225,7 +236,9 @@ def test_a_device_that_never_gets_ready_fails_the_scan_naming_it(beamline, serve
     mca.write_attribute("sim_readout_time", 3600.0)  # stuck: it never leaves RUNNING
     command.join(timeout=20)
     assert isinstance(command.exception, TimeoutError)
-    assert str(command.exception).startswith(f"mca: Tango device {server.url('id00/mca/mca')}: still acquiring after 0.02 s count time")
+    assert str(command.exception).startswith(
+        f"mca: Tango device {server.url('id00/mca/mca')}: still acquiring after 0.02 s count time"
+    )
     assert scan.state == "failed" and end_of(scan)["reason"].startswith("TimeoutError: mca: Tango device")
     assert 2 <= len(file_entry(scan)["ct1"]) < 40
     assert mca.state() == tango.DevState.ON  # the scan stopped it

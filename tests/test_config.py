@@ -75,9 +75,7 @@ def test_unknown_class_names_object_place_and_known_classes(tmp_path):
     assert config.get("fine")["name"] == "fine"
     with pytest.raises(ConfigError) as caught:
         config.get("roby")
-    assert str(caught.value) == (
-        f"{path.as_posix()}, line 2: 'roby' has unknown class 'NoSuchMotor'; known classes: {KNOWN}"
-    )
+    assert str(caught.value) == (f"{path.as_posix()}, line 2: 'roby' has unknown class 'NoSuchMotor'; known classes: {KNOWN}")
 
 
 def test_yaml_tags_are_refused_so_config_cannot_run_code(tmp_path):

@@ -82,7 +82,12 @@ def test_two_proposals_two_samples_two_datasets_each_make_blisss_tree(policy_ses
             assert (text(entry["sample/name"]), entry["sample"].attrs["NX_class"]) == (sample, "NXsample")
             metadata = {key: text(entry["dataset"][key]) for key in entry["dataset"]}
             assert {k: metadata[k] for k in ("proposal", "beamline", "collection", "sample", "dataset")} == {
-                "proposal": proposal, "beamline": "id00", "collection": sample, "sample": sample, "dataset": dataset}
+                "proposal": proposal,
+                "beamline": "id00",
+                "collection": sample,
+                "sample": sample,
+                "dataset": dataset,
+            }
             assert metadata["start_time"] <= text(entry["start_time"]) <= text(entry["end_time"]) <= metadata["end_time"]
     for proposal, root in roots.items():
         with h5py.File(root / f"{proposal}_id00.h5", "r", locking=False) as master:  # the proposal's master file
@@ -95,7 +100,9 @@ def test_two_proposals_two_samples_two_datasets_each_make_blisss_tree(policy_ses
                 assert master.get(name, getlink=True).filename == f"RAW_DATA/{sample}/{sample}_{dataset}/{sample}_{dataset}.h5"
         for sample in ("cells", "powder"):
             with h5py.File(root / "RAW_DATA" / sample / f"{proposal}_{sample}.h5", "r", locking=False) as master:
-                linked = [f"{sample}_{dataset}_{only_entry(scans[proposal, sample, dataset].path)}" for dataset in ("area1", "area2")]
+                linked = [
+                    f"{sample}_{dataset}_{only_entry(scans[proposal, sample, dataset].path)}" for dataset in ("area1", "area2")
+                ]
                 assert sorted(master) == linked
                 assert text(master[f"{linked[1]}/dataset/proposal"]) == proposal
 
@@ -136,7 +143,9 @@ def test_bad_policy_inputs_are_refused_and_nothing_changes(policy_session, redis
         assert redis_client.hgetall("data_policy|esrf_session") == before and saving.filename == filename
     with pytest.raises(AttributeError, match=r"^SCAN_SAVING.template is set by the ESRF data policy: use newproposal\(\)"):
         saving.template = "{session}/"
-    again = ESRFScanSaving(redis_client, "esrf_session", {"beamline": "id00", "visitor_data_root": str(Path(filename).parents[6])})
+    again = ESRFScanSaving(
+        redis_client, "esrf_session", {"beamline": "id00", "visitor_data_root": str(Path(filename).parents[6])}
+    )
     assert again.filename == filename  # as the next shell sees it: a setting
 
 
@@ -149,7 +158,9 @@ def test_policy_commands_say_how_to_enable_the_policy(session):
 def test_scan_saving_prints_the_policy_in_its_table(policy_session):
     policy_session["newproposal"]("hg123")
     shown = repr(policy_session["SCAN_SAVING"])
-    assert shown.startswith("Parameters (ESRF data policy) -\n  .proposal_name        = 'hg123'\n  .proposal_type        = 'visitor'")
+    assert shown.startswith(
+        "Parameters (ESRF data policy) -\n  .proposal_name        = 'hg123'\n  .proposal_type        = 'visitor'"
+    )
     assert ".template" not in shown and "does not exist  filename   " in shown
 
 

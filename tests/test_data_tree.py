@@ -92,7 +92,12 @@ def test_walk_filters_and_exclude_children(session):
         (EventType.PREPARED_SCAN, "1_ascan"),
         (EventType.END_SCAN, "1_ascan"),
     ]
-    assert [e.node.name for e in scan.node.walk_events(include_filter="channel", wait=False)] == ["roby", "elapsed_time", "epoch", "diode"] * 2
+    assert [e.node.name for e in scan.node.walk_events(include_filter="channel", wait=False)] == [
+        "roby",
+        "elapsed_time",
+        "epoch",
+        "diode",
+    ] * 2
 
 
 def test_walk_events_on_a_finished_scan_in_order(session):
@@ -209,7 +214,9 @@ def test_walk_on_new_events_ignores_what_exists(session):
     second = session["loopscan"](4, 0, session["diode"])
     reader.join(timeout=10)
     assert {e.node.db_name for e in events if e.type is EventType.NEW_NODE} >= {second.node.db_name}
-    assert all(second.node.db_name in e.node.db_name for e in events if e.type is not EventType.NEW_NODE or e.node.type != "container")
+    assert all(
+        second.node.db_name in e.node.db_name for e in events if e.type is not EventType.NEW_NODE or e.node.type != "container"
+    )
     check_complete(events, 4)
 
 
@@ -258,7 +265,10 @@ def test_another_process_follows_a_scan(session, redis_server, start):
         session["loopscan"](5000, 0, session["diode"], session["c1"], session["c2"])
     out, _ = reader.communicate(timeout=60)
     result = json.loads(out.strip().splitlines()[-1])
-    assert result == {"counts": {"elapsed_time": 5000, "epoch": 5000, "diode": 5000, "c1": 5000, "c2": 5000}, "end": {"state": "done", "reason": ""}}
+    assert result == {
+        "counts": {"elapsed_time": 5000, "epoch": 5000, "diode": 5000, "c1": 5000, "c2": 5000},
+        "end": {"state": "done", "reason": ""},
+    }
 
 
 def test_a_million_point_scan_reads_back_whole_as_typed_binary(session, redis_client):

@@ -55,7 +55,7 @@ def test_gaussian_counter_follows_its_motor(config):
     roby.move(3.2)
     assert gauss.read(0.1) == pytest.approx(100)
     roby.move(4.2)
-    assert gauss.read(0.1) == pytest.approx(100 * 2.718281828 ** -0.5)
+    assert gauss.read(0.1) == pytest.approx(100 * 2.718281828**-0.5)
 
 
 def test_diodes_share_a_controller_when_told_and_mca_gives_spectra(config):
@@ -69,6 +69,8 @@ def test_diodes_share_a_controller_when_told_and_mca_gives_spectra(config):
 def test_measurement_group_holds_counters_only(config, tmp_path):
     group = config.get("MG1")
     assert isinstance(group, MeasurementGroup) and [c.name for c in group.counters] == ["diode", "diode2"]
-    (tmp_path / "mg.yml").write_text("- name: m\n  class: SimulationMotor\n- name: bad\n  class: MeasurementGroup\n  counters: [m]\n")
+    (tmp_path / "mg.yml").write_text(
+        "- name: m\n  class: SimulationMotor\n- name: bad\n  class: MeasurementGroup\n  counters: [m]\n"
+    )
     with pytest.raises(ConfigError, match=r"mg.yml, line 3: bad: 'm' is not a counter"):
         Config([ConfigRoot(tmp_path)]).get("bad")

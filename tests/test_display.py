@@ -105,7 +105,11 @@ def typed(helper: TypingHelper, keys: str) -> tuple[str, str | None]:
     ("keys", "shown", "run"),
     [
         ("ascan roby 0 9 10 0.1 diode", "ascan(roby,0,9,10,0.1,diode", "ascan(roby,0,9,10,0.1,diode)"),
-        ("ascan roby  0 'a b' [1, 2] save=False", "ascan(roby,0,'a b',[1, 2],save=False", "ascan(roby,0,'a b',[1, 2],save=False)"),
+        (
+            "ascan roby  0 'a b' [1, 2] save=False",
+            "ascan(roby,0,'a b',[1, 2],save=False",
+            "ascan(roby,0,'a b',[1, 2],save=False)",
+        ),
         ("wa", "wa", "wa()"),
         ("sleep", "sleep", None),  # a required argument: left as typed
         ("roby", "roby", None),  # not callable

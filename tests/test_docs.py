@@ -27,9 +27,26 @@ def test_every_command_is_documented_with_its_signature_and_an_example():
 
 
 def test_the_shells_own_names_are_documented():
-    for name in ("flint", "last_error", "load_script", "sleep", "tw", "user_script_homedir", "user_script_list",
-                 "user_script_load", "user_script_run", "prdef", "lprint", "elog_print", "clear",
-                 "newproposal", "newsample", "newcollection", "newdataset", "enddataset"):
+    for name in (
+        "flint",
+        "last_error",
+        "load_script",
+        "sleep",
+        "tw",
+        "user_script_homedir",
+        "user_script_list",
+        "user_script_load",
+        "user_script_run",
+        "prdef",
+        "lprint",
+        "elog_print",
+        "clear",
+        "newproposal",
+        "newsample",
+        "newcollection",
+        "newdataset",
+        "enddataset",
+    ):
         documented_signature(name)
 
 

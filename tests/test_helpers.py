@@ -110,7 +110,7 @@ def test_sync_and_listings(session, capsys):
     assert lines[0] == "roby: 0.00000 (dial 0.00000), READY"
     assert lines[3] == "roby  robz  slowy"
     assert lines[4].split() == ["Name", "Shape", "Controller", "Unit"]
-    assert ["c1", "0D", "sim", "mm"] == lines[8].split() and ["simu1", "1D", "(16,)", "simu1", "mm"] == lines[11].split()
+    assert lines[8].split() == ["c1", "0D", "sim", "mm"] and lines[11].split() == ["simu1", "1D", "(16,)", "simu1", "mm"]
     assert lines[-3:] == [" * MG1: diode, diode2", "   MG2: c1, c2, diode", "roby  robz"]
     with pytest.raises(TypeError, match="lsobj: the pattern is a string such as 'rob\\*', not 3"):
         session["lsobj"](3)
@@ -142,7 +142,9 @@ def test_peak_tools_say_what_is_missing(session, capsys):
     with pytest.raises(RuntimeError, match="^cen: no scan yet in this session; run one first$"):
         session["cen"]()
     session["loopscan"](3, 0, session["diode"])
-    with pytest.raises(RuntimeError, match=r"^goto_peak: no scan of this session moved a motor; give one: goto_peak\(scan=SCANS\[-1\]\)$"):
+    with pytest.raises(
+        RuntimeError, match=r"^goto_peak: no scan of this session moved a motor; give one: goto_peak\(scan=SCANS\[-1\]\)$"
+    ):
         session["goto_peak"]()
     with pytest.raises(ValueError, match="^goto_peak: scan 1 moved no motor$"):
         session["goto_peak"](scan=session["SCANS"][-1])

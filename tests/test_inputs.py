@@ -11,18 +11,26 @@ from bliss_shell.config import Config, ConfigError, ConfigRoot
 from bliss_shell.data import get_node, keys
 
 
-
 @pytest.mark.parametrize(
     "call, error, message",
     [
         (lambda s: s["loopscan"](2, 0, s["diode"], save="no"), TypeError, "^loopscan: save must be True or False, not 'no'$"),
         (lambda s: s["ct"](0.1, s["diode"], run=1), TypeError, "^ct: run must be True or False, not 1$"),
-        (lambda s: s["anscan"]([], 3, 0.1, s["diode"]), ValueError,
-         r"^anscan: give a list of \(motor, start, stop\): anscan\(\[\(roby, 0, 1\), \(robz, 5, 6\)\], 10, 0.1\)$"),
-        (lambda s: s["pointscan"](s["roby"], "012", 0.1, s["diode"]), ValueError,
-         "^pointscan: roby: positions must be a list of numbers, not '012'$"),
-        (lambda s: s["pointscan"](s["roby"], [0, "x"], 0.1, s["diode"]), ValueError,
-         r"^pointscan: roby: positions must be a list of numbers, not \[0, 'x'\]$"),
+        (
+            lambda s: s["anscan"]([], 3, 0.1, s["diode"]),
+            ValueError,
+            r"^anscan: give a list of \(motor, start, stop\): anscan\(\[\(roby, 0, 1\), \(robz, 5, 6\)\], 10, 0.1\)$",
+        ),
+        (
+            lambda s: s["pointscan"](s["roby"], "012", 0.1, s["diode"]),
+            ValueError,
+            "^pointscan: roby: positions must be a list of numbers, not '012'$",
+        ),
+        (
+            lambda s: s["pointscan"](s["roby"], [0, "x"], 0.1, s["diode"]),
+            ValueError,
+            r"^pointscan: roby: positions must be a list of numbers, not \[0, 'x'\]$",
+        ),
         (lambda s: s["lookupscan"]([], 0.1, s["diode"]), ValueError, r"^lookupscan: give a list of \(motor, positions\) pairs"),
     ],
 )

@@ -113,14 +113,19 @@ def test_binning_flip_rotation_and_roi_shape_the_frames_of_later_scans(shell, de
     cam.image.rotation = 0  # Lima core keeps the roi on the same pixels of the sensor
     assert cam.image.roi == [2, 3, 10, 8]  # (x, y) = (y', 12 - x' - width')
     cam.image.roi = None
-    assert cam.image.roi == [0, 0, 16, 12] and shell["loopscan"](1, 0.01, cam).get_data()["cam:image"].get_image(0).shape == (12, 16)
+    assert cam.image.roi == [0, 0, 16, 12] and shell["loopscan"](1, 0.01, cam).get_data()["cam:image"].get_image(0).shape == (
+        12,
+        16,
+    )
 
 
 def test_an_image_roi_outside_the_image_is_refused_and_nothing_changes(shell, devices):
     cam = shell["cam"]
     cam.image.roi = (0, 0, 10, 10)
     saved = cam.settings.get_all()
-    with pytest.raises(ValueError, match=r"^cam: image.roi \(30, 0, 10, 10\) goes outside the 32 x 24 image: x \+ width must be <= 32 "):
+    with pytest.raises(
+        ValueError, match=r"^cam: image.roi \(30, 0, 10, 10\) goes outside the 32 x 24 image: x \+ width must be <= 32 "
+    ):
         cam.image.roi = (30, 0, 10, 10)
     with pytest.raises(ValueError, match=r"cam: image.roi \(0, 0, 5\) refused: give \(x, y, width, height\), four whole numbers"):
         cam.image.roi = (0, 0, 5)
@@ -133,17 +138,23 @@ def test_bad_binning_flip_and_rotation_are_refused_and_nothing_changes(shell, de
     cam = shell["cam"]
     cam.image.binning = [2, 1]
     saved = cam.settings.get_all()
-    with pytest.raises(ValueError, match=r"cam: image.binning \[-1, 2\] refused: each must be >= 1 and leave a pixel of the 32 x 24 sensor"):
+    with pytest.raises(
+        ValueError, match=r"cam: image.binning \[-1, 2\] refused: each must be >= 1 and leave a pixel of the 32 x 24 sensor"
+    ):
         cam.image.binning = [-1, 2]
     with pytest.raises(ValueError, match=r"cam: image.binning \[64, 1\] refused: each must be >= 1"):
         cam.image.binning = [64, 1]
-    with pytest.raises(ValueError, match=r"cam: image.binning '2x2' refused: give \[x, y\], two whole numbers >= 1, e.g. \[2, 2\]"):
+    with pytest.raises(
+        ValueError, match=r"cam: image.binning '2x2' refused: give \[x, y\], two whole numbers >= 1, e.g. \[2, 2\]"
+    ):
         cam.image.binning = "2x2"
     with pytest.raises(ValueError, match=r"cam: image.flip 'x' refused: give \[left-right, up-down\], two booleans"):
         cam.image.flip = "x"
     with pytest.raises(ValueError, match=r"cam: image.rotation 45 refused: one of 0, 90, 180, 270 \(degrees, clockwise\)"):
         cam.image.rotation = 45
-    with pytest.raises(AttributeError, match="cam: image.width is read only: it follows image.roi, image.binning and image.rotation"):
+    with pytest.raises(
+        AttributeError, match="cam: image.width is read only: it follows image.roi, image.binning and image.rotation"
+    ):
         cam.image.width = 3
     with pytest.raises(AttributeError):
         cam.image.binnig = [4, 4]  # a typo is not a new attribute
@@ -164,7 +175,11 @@ def test_acquisition_settings_are_the_devices_and_bad_values_are_refused(shell, 
         cam.acquisition.expo_time = -1
     with pytest.raises(ValueError, match=r"cam: acquisition.nb_frames 1.5 refused: give a whole number >= 0"):
         cam.acquisition.nb_frames = 1.5
-    assert (cam.acquisition.expo_time, cam.acquisition.nb_frames, cam.acquisition.trigger_mode) == (0.25, 3, "INTERNAL_TRIGGER_MULTI")
+    assert (cam.acquisition.expo_time, cam.acquisition.nb_frames, cam.acquisition.trigger_mode) == (
+        0.25,
+        3,
+        "INTERNAL_TRIGGER_MULTI",
+    )
     assert "expo_time      0.25" in repr(cam.acquisition) and "each scan sets these" in repr(cam.acquisition)
 
 
@@ -249,7 +264,10 @@ def test_one_roi_counter_counts_alone(shell, devices):
     cam.roi_counters["r2"] = (4, 4, 4, 4)
     average = cam.roi_counters.counters.r2_avg
     data = shell["ct"](0.01, average).get_data()
-    assert set(data) == {"elapsed_time", "epoch", "r2_avg", "cam:image"} and data[average][0] == data["cam:image"].get_image(0)[4:8, 4:8].mean()
+    assert (
+        set(data) == {"elapsed_time", "epoch", "r2_avg", "cam:image"}
+        and data[average][0] == data["cam:image"].get_image(0)[4:8, 4:8].mean()
+    )
 
 
 def test_rois_are_listed_copied_and_removed(shell, devices):

@@ -23,10 +23,9 @@ import tango
 from bliss_shell.comm import use_settings_folder
 from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.controllers.lima_protocol import decode_data_array
-from bliss_shell.data import keys
 from bliss_shell.controllers.simulators.lima_image import Geometry
 from bliss_shell.controllers.tango_client import TangoDeviceError
-from bliss_shell.data import EventType, get_node
+from bliss_shell.data import EventType, get_node, keys
 from conftest import interruptible, open_session, wait_for
 from simulator_server import SimulatorServer, free_port
 

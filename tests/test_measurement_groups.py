@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BEAMLINE, open_session
 
 from bliss_shell.config import ConfigRoot
+from conftest import BEAMLINE, open_session
 
 TIMERS = {"elapsed_time", "epoch"}
 

@@ -6,10 +6,10 @@ import json
 import math
 
 import pytest
-from conftest import BEAMLINE, open_session, wait_for
 
 from bliss_shell.comm.settings import write_pending
 from bliss_shell.config import ConfigRoot
+from conftest import BEAMLINE, open_session, wait_for
 
 
 def reopen(redis_client, tmp_path) -> dict:

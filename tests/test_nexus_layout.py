@@ -135,7 +135,11 @@ def write_old_layout(path: Path, number: int, name: str) -> None:
         file.attrs.update(NX_class="NXroot", creator="bliss_shell", default=f"{number}_{name}")
         entry = file.create_group(f"{number}_{name}")
         entry.attrs.update(NX_class="NXentry", default="plot")
-        entry["title"], entry["start_time"], entry["end_time"] = f"{name} 5 0.1", "2026-01-01T00:00:00+00:00", "2026-01-01T00:00:01+00:00"
+        entry["title"], entry["start_time"], entry["end_time"] = (
+            f"{name} 5 0.1",
+            "2026-01-01T00:00:00+00:00",
+            "2026-01-01T00:00:01+00:00",
+        )
         measurement = entry.create_group("measurement")
         measurement.attrs["NX_class"] = "NXcollection"
         measurement["elapsed_time"] = np.arange(5) * 0.1
@@ -198,7 +202,10 @@ def test_fscan_mca_and_lima_scans_write_the_bliss_layout_and_the_frame_files_val
     for frames in frame_files:
         with h5py.File(frames, "r", locking=False) as file:
             assert file.attrs["NX_class"] == "NXroot" and file["entry_0000"].attrs["NX_class"] == "NXentry"
-            assert {file[f"entry_0000/{group}"].attrs["NX_class"] for group in file["entry_0000"]} >= {"NXinstrument", "NXcollection"}
+            assert {file[f"entry_0000/{group}"].attrs["NX_class"] for group in file["entry_0000"]} >= {
+                "NXinstrument",
+                "NXcollection",
+            }
         with silx.io.open(frames) as file:
             assert silx.io.is_dataset(file["entry_0000/measurement/data"])
     if PUNX.exists():

@@ -32,8 +32,8 @@ from bliss_shell.config import ConfigRoot
 from bliss_shell.data import get_node
 from bliss_shell.data.retention import remove_scan
 from bliss_shell.plot.decimate import COLUMNS, FULL_POINTS, decimate
-from bliss_shell.plot.page import REFRESH_MS, UPDATES_PER_SECOND
 from bliss_shell.plot.launcher import start_viewer
+from bliss_shell.plot.page import REFRESH_MS, UPDATES_PER_SECOND
 from browser import Browser
 from conftest import BEAMLINE, open_session
 from simulator_server import SimulatorServer, free_port
@@ -231,7 +231,9 @@ def test_the_pixel_under_the_mouse_is_the_value_get_image_reads_and_the_slider_s
     assert VIRIDIS.index(log[faint]) > VIRIDIS.index(linear[faint])  # log lifts the faint part
     assert log[np.unravel_index(frame.argmax(), frame.shape)] == VIRIDIS[-1]
     # linear again, a max typed in and no min: the min stays the frame's, the median pixel and above saturate
-    browser.js(f"(() => {{ model('colormap').active = 0; model('autoscale').active = []; model('vmax').value = '{frame[faint]}'; return 1 }})()")
+    browser.js(
+        f"(() => {{ model('colormap').active = 0; model('autoscale').active = []; model('vmax').value = '{frame[faint]}'; return 1 }})()"
+    )
     typed = wait_for_colours(browser, lambda colours: colours[faint] == VIRIDIS[-1], "the median pixel saturated")
     assert typed[faint] == typed[np.unravel_index(frame.argmax(), frame.shape)] == VIRIDIS[-1]
     assert typed[np.unravel_index(frame.argmin(), frame.shape)] == VIRIDIS[0]

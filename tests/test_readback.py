@@ -95,7 +95,9 @@ def test_a_lima_view_is_a_sequence_of_numpy_frames(lima_scan):
     view = lima_node.get(0, -1)
     frames = list(view)
     assert len(view) == len(frames) == 5
-    assert all(isinstance(frame, np.ndarray) and frame.shape == (lima_node.info["height"], lima_node.info["width"]) for frame in frames)
+    assert all(
+        isinstance(frame, np.ndarray) and frame.shape == (lima_node.info["height"], lima_node.info["width"]) for frame in frames
+    )
     assert all(np.array_equal(frame, view.get_image(i)) for i, frame in enumerate(frames))
     assert np.array_equal(view[-1], frames[4]) and np.array_equal(view[-5], frames[0])
     sliced = view[2:5]
@@ -126,7 +128,9 @@ def test_a_lima_view_refuses_what_it_does_not_hold_with_its_frames(lima_scan):
     assert list(empty) == [] and len(empty) == 0
     usage = r"view\[0\] is the first frame, view\[-1\] the last, view\[2:5\] frames 2 to 4"
     for index in ("1", 1.5, None):
-        with pytest.raises(TypeError, match=rf"^lima_simulator:image: indexes are whole numbers, not {re.escape(repr(index))}: {usage}$"):
+        with pytest.raises(
+            TypeError, match=rf"^lima_simulator:image: indexes are whole numbers, not {re.escape(repr(index))}: {usage}$"
+        ):
             view[index]
     with pytest.raises(ValueError, match=r"^lima_simulator:image: a slice step cannot be 0"):
         view[::0]

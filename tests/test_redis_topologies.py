@@ -94,7 +94,9 @@ def test_a_shell_refuses_a_replica_and_a_sentinel_port_in_one_line(topology, she
     assert primary.ask(lambda client: client.dbsize()) == 0  # nothing was written
     nobody = free_port()
     wrong = f"redis+sentinel://127.0.0.1:{nobody},127.0.0.1:1/mymaster"  # no Sentinel there: no waiting
-    result = run_bliss("-s", "test_session", "--config", str(BEAMLINE), "-c", "print('opened')", env=dict(shell_env, BLISS_REDIS_URL=wrong))
+    result = run_bliss(
+        "-s", "test_session", "--config", str(BEAMLINE), "-c", "print('opened')", env=dict(shell_env, BLISS_REDIS_URL=wrong)
+    )
     assert result.stderr == (f"bliss: cannot reach Redis at {wrong} (from BLISS_REDIS_URL): no Sentinel answers "
                              f"(127.0.0.1:{nobody}, 127.0.0.1:1)\n")  # fmt: skip
     replicas = f"{topology.sentinel_url([sentinel])}?role=replica"  # for readers: a replica the Sentinels name
@@ -177,7 +179,9 @@ def test_a_scan_orphaned_by_a_failover_is_closed_and_listed_by_bliss_data_status
     result = run_bliss("--config", str(BEAMLINE), "data", "status", "test_session", env=env)
     assert result.returncode == 0, result.stderr
     held = len(get_node(f"{scan.db_name}:timer:diode:diode", reader))
-    assert f"  closed {scan.db_name} as failed: its publisher was gone; Redis has {held} points of it" in result.stdout.splitlines()
+    assert (
+        f"  closed {scan.db_name} as failed: its publisher was gone; Redis has {held} points of it" in result.stdout.splitlines()
+    )
     assert scan.end_state() == {"state": "failed", "reason": PUBLISHER_GONE}
     assert new.ask(lambda client: client.ttl(keys.events_key(scan.db_name))) > 0
     assert new.ask(lambda client: client.hlen(keys.running_key("test_session"))) == 0
@@ -232,7 +236,9 @@ def test_the_bliss_command_on_a_cluster_and_on_one_that_is_down(cluster, shell_e
     assert opened.returncode == 0 and opened.stdout.splitlines()[-1] == "(3,)", opened.stderr
     for node in nodes:
         node.kill()
-    result = run_bliss("-s", "test_session", "--config", str(BEAMLINE), "-c", "print('opened')", env=dict(shell_env, BLISS_REDIS_URL=url))
+    result = run_bliss(
+        "-s", "test_session", "--config", str(BEAMLINE), "-c", "print('opened')", env=dict(shell_env, BLISS_REDIS_URL=url)
+    )
     assert result.returncode == 1 and "opened" not in result.stdout
     assert result.stderr.startswith(f"bliss: cannot reach the Redis cluster at {url} (from BLISS_REDIS_URL): ")
     assert len(result.stderr.splitlines()) == 1

@@ -8,8 +8,7 @@ import gevent
 import numpy as np
 import pytest
 
-from bliss_shell.data import NodeExpired, get_node, get_session_node
-from bliss_shell.data import keys
+from bliss_shell.data import NodeExpired, get_node, get_session_node, keys
 from bliss_shell.data.retention import Retention, parse_duration, parse_size, used_memory
 from bliss_shell.scanning import current
 from terminal import run_bliss
@@ -27,12 +26,19 @@ def test_a_finished_scan_and_its_parents_expire_after_the_retention_time(session
     while scan.node is None or len(get_node(f"{scan.node.db_name}:timer:elapsed_time") or []) < 3:
         gevent.sleep(0.01)
     folder = scan.node.db_name.rsplit(":", 1)[0]
-    held = [key for key in keys_of(redis_client, scan.node.db_name) if not key.startswith("alive|")] + [keys.node_key(folder), keys.node_key("test_session"), keys.children_key(folder)]
+    held = [key for key in keys_of(redis_client, scan.node.db_name) if not key.startswith("alive|")] + [
+        keys.node_key(folder),
+        keys.node_key("test_session"),
+        keys.children_key(folder),
+    ]
     assert {key: redis_client.ttl(key) for key in held if redis_client.ttl(key) != -1} == {}  # running: nothing expires
     running.get()
     scan_keys = keys_of(redis_client, scan.node.db_name)
     assert len(scan_keys) >= 10 and all(290 < redis_client.ttl(key) <= 300 for key in scan_keys)
-    assert all(290 < redis_client.ttl(key) <= 300 for key in (keys.node_key(folder), keys.node_key("test_session"), keys.children_key(folder)))
+    assert all(
+        290 < redis_client.ttl(key) <= 300
+        for key in (keys.node_key(folder), keys.node_key("test_session"), keys.children_key(folder))
+    )
     assert redis_client.ttl("scan_saving|test_session") in (-1, -2)  # settings are not data: kept
     assert redis_client.zscore(keys.finished_key("test_session"), scan.node.db_name) is not None
 
@@ -50,7 +56,11 @@ def test_expired_scans_answer_expired_and_get_data_reads_the_file(session, redis
     assert all(np.array_equal(after[key], before[key]) for key in before)
     current().retention = Retention()
     again = session["loopscan"](3, 0, session["diode"])  # the session and folder nodes come back
-    assert [n.name for n in get_session_node("test_session").walk(wait=False)][:3] == ["test_session", again.node.parent.name, "2_loopscan"]
+    assert [n.name for n in get_session_node("test_session").walk(wait=False)][:3] == [
+        "test_session",
+        again.node.parent.name,
+        "2_loopscan",
+    ]
 
 
 def test_the_memory_cap_removes_whole_old_scans_never_a_running_one(session, redis_client, capsys):
@@ -60,7 +70,7 @@ def test_the_memory_cap_removes_whole_old_scans_never_a_running_one(session, red
     scans = [session["loopscan"](100, 0, session["simu_big"]) for _ in range(8)]  # 3.3 MB each, 26 MB in all
     held = [scan for scan in scans if get_node(scan.node.db_name) is not None]
     removed = scans[: len(scans) - len(held)]
-    assert removed and held == scans[len(removed):]  # oldest first
+    assert removed and held == scans[len(removed) :]  # oldest first
     assert used_memory(redis_client, "test_session") < cap
     for scan in removed:  # whole: not one key left
         assert keys_of(redis_client, scan.node.db_name) == []

@@ -324,7 +324,9 @@ def test_reference_scenario_with_built_in_template_keys(session, tmp_path):
     user = getpass.getuser()
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.h5")) == [f"sample1/{user}_sample1.h5",
                                                                                        f"sample2/{user}_sample2.h5"]  # fmt: skip
-    assert [scan.path for scan in scans] == [str(folder / f"sample1/{user}_sample1.h5")] * 2 + [str(folder / f"sample2/{user}_sample2.h5")]
+    assert [scan.path for scan in scans] == [str(folder / f"sample1/{user}_sample1.h5")] * 2 + [
+        str(folder / f"sample2/{user}_sample2.h5")
+    ]
     assert [scan.number for scan in scans] == [1, 2, 1]  # numbered per folder, as in BLISS
     assert SCAN_SAVING.date == datetime.now().strftime("%Y-%m")
 

@@ -36,7 +36,15 @@ def reference_walkthrough(session: dict, tmp_path) -> None:
     third = ascan(roby, 0, 9, 10, 0.01, diode)
 
     base = "test_session:" + ":".join(str(tmp_path / "scans").strip("/").split("/"))
-    scan_nodes = ["axis", "axis:roby", "axis:timer", "axis:timer:elapsed_time", "axis:timer:epoch", "axis:timer:diode", "axis:timer:diode:diode"]
+    scan_nodes = [
+        "axis",
+        "axis:roby",
+        "axis:timer",
+        "axis:timer:elapsed_time",
+        "axis:timer:epoch",
+        "axis:timer:diode",
+        "axis:timer:diode:diode",
+    ]
     expected = ["test_session", f"{base}:sample1"]
     for scan in (f"{base}:sample1:1_ascan", f"{base}:sample1:2_ascan"):
         expected += [scan] + [f"{scan}:{n}" for n in scan_nodes]
@@ -78,7 +86,17 @@ def test_loopscan_timescan_and_ct_have_timer_on_top(session, capsys):
     times = session["timescan"](0, session["diode"], npoints=3)
     assert len(times.get_data()["diode"]) == 3
     count = session["ct"](0.05, session["diode"], session["c1"], session["c2"])
-    assert [n.name for n in count.node.walk(wait=False)] == ["_1_ct", "timer", "elapsed_time", "epoch", "diode", "diode", "sim", "c1", "c2"]
+    assert [n.name for n in count.node.walk(wait=False)] == [
+        "_1_ct",
+        "timer",
+        "elapsed_time",
+        "epoch",
+        "diode",
+        "diode",
+        "sim",
+        "c1",
+        "c2",
+    ]
     assert repr(count) == "Scan(number=1, name=ct, path=<no saving>)"
     assert session["SCANS"][-1] is count
     lines = capsys.readouterr().out.splitlines()
@@ -150,18 +168,53 @@ def nothing_published(client) -> bool:
         ("ascan", ("roby", 0, 1, 2, 0.1, 3), TypeError, "ascan: 3 is not a counter"),
         ("ascan", ("roby", 0, 1, 0, 0.1, "diode"), ValueError, "ascan: the number of points must be a whole number >= 1, not 0"),
         ("loopscan", (-3, 0.1, "diode"), ValueError, "loopscan: the number of points must be a whole number >= 1, not -3"),
-        ("ascan", ("roby", 0, 1, 2, -0.1, "diode"), ValueError, "ascan: count_time must be a finite number of seconds >= 0, not -0.1"),
-        ("ascan", ("roby", 0, 1, 5, float("nan"), "diode"), ValueError, "ascan: count_time must be a finite number of seconds >= 0, not nan"),
-        ("loopscan", (3, float("inf"), "diode"), ValueError, "loopscan: count_time must be a finite number of seconds >= 0, not inf"),
+        (
+            "ascan",
+            ("roby", 0, 1, 2, -0.1, "diode"),
+            ValueError,
+            "ascan: count_time must be a finite number of seconds >= 0, not -0.1",
+        ),
+        (
+            "ascan",
+            ("roby", 0, 1, 5, float("nan"), "diode"),
+            ValueError,
+            "ascan: count_time must be a finite number of seconds >= 0, not nan",
+        ),
+        (
+            "loopscan",
+            (3, float("inf"), "diode"),
+            ValueError,
+            "loopscan: count_time must be a finite number of seconds >= 0, not inf",
+        ),
         ("ascan", ("roby", 0, float("nan"), 5, 0.1, "diode"), ValueError, "ascan: roby: nan is not a finite position"),
         ("dscan", ("roby", float("-inf"), 1, 5, 0.1, "diode"), ValueError, "dscan: roby: -inf is not a finite position"),
-        ("loopscan", (10**12, 0, "diode"), ValueError, "loopscan: 1000000000000 points is more than a scan can plan (1e+08); "
-                                                      "split it into several scans, or use timescan to count until Ctrl-C"),
-        ("amesh", ("roby", 0, 1, 10**6, "robz", 0, 1, 10**6, 0.1), ValueError, "amesh: 1000000000000 points is more than a scan "
-                                                                                "can plan (1e+08); split it into several scans, or "
-                                                                                "use timescan to count until Ctrl-C"),
-        ("a2scan", ("roby", 0, 1, "roby", 2, 3, 5, 0, "diode"), ValueError, "a2scan: roby is given twice; a motor moves once per command"),
-        ("d2scan", ("roby", 0, 1, "roby", 2, 3, 5, 0, "diode"), ValueError, "d2scan: roby is given twice; a motor moves once per command"),
+        (
+            "loopscan",
+            (10**12, 0, "diode"),
+            ValueError,
+            "loopscan: 1000000000000 points is more than a scan can plan (1e+08); "
+            "split it into several scans, or use timescan to count until Ctrl-C",
+        ),
+        (
+            "amesh",
+            ("roby", 0, 1, 10**6, "robz", 0, 1, 10**6, 0.1),
+            ValueError,
+            "amesh: 1000000000000 points is more than a scan "
+            "can plan (1e+08); split it into several scans, or "
+            "use timescan to count until Ctrl-C",
+        ),
+        (
+            "a2scan",
+            ("roby", 0, 1, "roby", 2, 3, 5, 0, "diode"),
+            ValueError,
+            "a2scan: roby is given twice; a motor moves once per command",
+        ),
+        (
+            "d2scan",
+            ("roby", 0, 1, "roby", 2, 3, 5, 0, "diode"),
+            ValueError,
+            "d2scan: roby is given twice; a motor moves once per command",
+        ),
         ("ascan", ("roby", 0, 1, 5, 0, "diode", "diode"), ValueError, "ascan: diode is given twice; count it once"),
         ("ascan", ("roby", 0, 120, 5, 0.1, "diode"), ValueError, "ascan: roby: position 120 outside limits (-100, 100)"),
         ("a2scan", ("roby", 0, 1, "robz", 0, -101, 5, 0.1), ValueError, "a2scan: robz: position -101 outside limits (-100, 100)"),
@@ -211,7 +264,9 @@ def test_dscan_returns_the_motor_after_ctrl_c(session):
 
 def test_scan_saving_refuses_unknown_keys_and_bad_values(session):
     SCAN_SAVING = session["SCAN_SAVING"]
-    with pytest.raises(ValueError, match=r"SCAN_SAVING.template: unknown key 'sample' .* add it first with SCAN_SAVING.add\('sample', value\)"):
+    with pytest.raises(
+        ValueError, match=r"SCAN_SAVING.template: unknown key 'sample' .* add it first with SCAN_SAVING.add\('sample', value\)"
+    ):
         SCAN_SAVING.template = "{session}/{sample}/"
     assert SCAN_SAVING.template == "{session}/"
     with pytest.raises(AttributeError, match="SCAN_SAVING has no parameter 'nope'"):
@@ -233,7 +288,9 @@ def test_scan_saving_persists_in_redis(session, redis_client):
 
 
 def test_a_setup_file_can_scan_with_the_active_measurement_group(redis_client, tmp_path):
-    (tmp_path / "s.yml").write_text("name: setup_scans\nclass: Session\nsetup-file: ./s_setup.py\nconfig-objects: [MG1, diode, diode2]\n")
+    (tmp_path / "s.yml").write_text(
+        "name: setup_scans\nclass: Session\nsetup-file: ./s_setup.py\nconfig-objects: [MG1, diode, diode2]\n"
+    )
     (tmp_path / "s_setup.py").write_text(f"SCAN_SAVING.base_path = '{tmp_path}'\nfirst = ct(0.01)\n")
     config = Config([ConfigRoot(BEAMLINE), ConfigRoot(tmp_path, "extra")])
     session = config.get("setup_scans")

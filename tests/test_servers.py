@@ -86,7 +86,9 @@ def test_a_server_that_is_down_leaves_the_session_open_and_its_objects_say_why(t
             assert "".join(shown.split()) in screen
         assert "OK:1/2objectssuccessfullyinitialized." in screen
         shell.enter("bm1.position")
-        shell.wait_for(r"^!!! === ObjectUnavailable: bm1 is unavailable: Tango device id00/motor/bm1 is not reachable: Device id00/motor/bm1 is not exported")
+        shell.wait_for(
+            r"^!!! === ObjectUnavailable: bm1 is unavailable: Tango device id00/motor/bm1 is not reachable: Device id00/motor/bm1 is not exported"
+        )
         shell.prompt(2, label="BSESS")
         shell.enter("ascan(bm1, 0, 1, 2, 0.1)")
         shell.wait_for(r"^!!! === ObjectUnavailable: ascan: bm1 is unavailable: Tango device id00/motor/bm1 ")
@@ -168,8 +170,10 @@ def test_a_running_server_the_config_gave_a_device_since_is_named_with_what_to_d
         assert run_bliss("-s", "tsess", *config, "-c", "print(sm1.position)", env=env).returncode == 0
         devices.write_text(CONFIG.replace("SimCounter: [id00/counter/sc1]", "SimCounter: [id00/counter/sc1, id00/counter/sc2]"))
         again = run_bliss("-s", "tsess", *config, "-c", "print(sm1.position)", env=env)
-        assert ("TangoUnavailable: sims: BlissSimulators/sims runs without id00/counter/sc2, which the config now adds: "
-                "restart it with `bliss servers stop`, then open the session again") in again.stdout + again.stderr
+        assert (
+            "TangoUnavailable: sims: BlissSimulators/sims runs without id00/counter/sc2, which the config now adds: "
+            "restart it with `bliss servers stop`, then open the session again"
+        ) in again.stdout + again.stderr
         assert again.stdout.splitlines()[-1] == "0.0"  # the session opened all the same
         run_bliss("servers", "stop", *config, env=env)
         assert "sc2" not in run_bliss("-s", "tsess", *config, "-c", "print(sm1.position)", env=env).stderr

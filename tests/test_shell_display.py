@@ -115,7 +115,9 @@ def test_ctrl_c_twice_forces_the_abort_and_the_records_still_say_aborted(sim_she
     sim_shell.interrupt()  # while it goes back
     sim_shell.wait_for(r"^KeyboardInterrupt$")
     sim_shell.prompt(3, label="TEST_SESSION")
-    sim_shell.enter("s = SCANS[-1]; print('after:', s.state, s.node.end_state()['state'], slowy.state, slowy.position, s.path, f'{s.number}.1')")
+    sim_shell.enter(
+        "s = SCANS[-1]; print('after:', s.state, s.node.end_state()['state'], slowy.state, slowy.position, s.path, f'{s.number}.1')"
+    )
     found = sim_shell.wait_for(r"^after: (\w+) (\w+) (\w+) (\S+) (\S+) (\S+)$")
     state, redis_state, motor, where, path, entry = found.groups()
     assert (state, redis_state, motor) == ("aborted", "aborted", "READY")

@@ -48,7 +48,7 @@ def start_simulator(port: int, instance: str = "test") -> subprocess.Popen:
         except tango.DevFailed:
             if time.monotonic() > deadline or server.poll() is not None:
                 server.kill()
-                raise RuntimeError(f"the simulator did not start: {server.communicate()[0]}")
+                raise RuntimeError(f"the simulator did not start: {server.communicate()[0]}") from None
             time.sleep(0.1)
 
 
@@ -134,7 +134,9 @@ def test_lineup_on_tango_devices_finds_the_peak(tango_session):
 
 
 def test_an_unreachable_device_is_one_clear_error(tmp_path):
-    (tmp_path / "d.yml").write_text(f"name: ghost\nclass: TangoMotor\ntango_url: tango://127.0.0.1:{free_port()}/id00/motor/x#dbase=no\n")
+    (tmp_path / "d.yml").write_text(
+        f"name: ghost\nclass: TangoMotor\ntango_url: tango://127.0.0.1:{free_port()}/id00/motor/x#dbase=no\n"
+    )
     with pytest.raises(ConnectionError, match=r"^ghost: Tango device tango://127.0.0.1:\d+/id00/motor/x#dbase=no"):
         Config([ConfigRoot(tmp_path)]).get("ghost")
 
@@ -260,7 +262,9 @@ def test_an_endless_timescan_takes_frames_until_ctrl_c_and_links_every_one(tango
     scan = tango_session["timescan"](0.01, lima, npoints=0, run=False)
     command = interruptible(scan.run)
     deadline = time.monotonic() + 10
-    while scan.node is None or len(scan.get_data().get("lima_simulator:image", ())) < 5:  # beyond one frame: acq_nb_frames 0 is endless
+    while (
+        scan.node is None or len(scan.get_data().get("lima_simulator:image", ())) < 5
+    ):  # beyond one frame: acq_nb_frames 0 is endless
         assert time.monotonic() < deadline, "the endless timescan stopped taking frames"
         gevent.sleep(0.05)
     command.kill(KeyboardInterrupt, block=True)

@@ -68,7 +68,9 @@ def test_a_step_past_a_limit_is_refused_in_one_line_and_tw_goes_on(open_terminal
     answer(shell, 3, "roby.position", r"900\.0")
     assert "Traceback" not in shell.text()
     shell.enter("tw(roby, 0)")
-    shell.wait_for(r"^!!! === ValueError: tw: step 0 of roby must be a positive number \(the arrow keys give the direction\) === !!!")
+    shell.wait_for(
+        r"^!!! === ValueError: tw: step 0 of roby must be a positive number \(the arrow keys give the direction\) === !!!"
+    )
     shell.prompt(5)
 
 
@@ -125,4 +127,7 @@ def test_wrong_arguments_are_refused_before_anything_moves(session, arguments, e
 def test_without_a_terminal_tw_refuses_and_names_what_to_use_instead(shell_env):
     result = run_bliss("-s", "demo", "-c", "tw(roby, 0.5)", env=shell_env)
     assert result.returncode == 1
-    assert "RuntimeError: tw: reads the arrow keys, and standard input is not a terminal; in a script use mvr(roby, 0.5)" in result.stderr
+    assert (
+        "RuntimeError: tw: reads the arrow keys, and standard input is not a terminal; in a script use mvr(roby, 0.5)"
+        in result.stderr
+    )

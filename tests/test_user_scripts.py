@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BEAMLINE, open_session
 from bliss_shell.config import ConfigRoot
+from conftest import BEAMLINE, open_session
 
 ALIGN = '''\
 import math
@@ -110,13 +110,19 @@ def test_a_script_that_raises_shows_its_own_traceback_and_the_session_carries_on
 @pytest.mark.parametrize(
     "call, error, message",
     [
-        (("user_script_load", "align"), RuntimeError,
-         r"user_script_load: no user script folder yet; set one with user_script_homedir\('/path/to/scripts'\), "
-         r"or give the script's absolute path"),
+        (
+            ("user_script_load", "align"),
+            RuntimeError,
+            r"user_script_load: no user script folder yet; set one with user_script_homedir\('/path/to/scripts'\), "
+            r"or give the script's absolute path",
+        ),
         (("user_script_list",), RuntimeError, r"user_script_list: no user script folder yet"),
         (("user_script_homedir", "scripts"), ValueError, r"user_script_homedir: 'scripts' is not an absolute path"),
-        (("user_script_homedir", "/nonexistent/scripts"), FileNotFoundError,
-         r"user_script_homedir: /nonexistent/scripts is not a folder; create it first"),
+        (
+            ("user_script_homedir", "/nonexistent/scripts"),
+            FileNotFoundError,
+            r"user_script_homedir: /nonexistent/scripts is not a folder; create it first",
+        ),
         (("user_script_homedir", 42), TypeError, r"user_script_homedir: the folder must be a path in quotes, not 42 \(int\)"),
         (("user_script_run", 42), TypeError, r"user_script_run: the script name must be a path in quotes, not 42 \(int\)"),
     ],

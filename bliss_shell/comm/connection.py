@@ -107,11 +107,20 @@ def apply_memory_cap(client: redis.Redis, choice: RedisChoice, cap: int) -> str 
         client.config_set("maxmemory-policy", "noeviction")
         return None
     try:  # a cluster: the policy of every primary, the smallest limit
-        answers = client.config_get("maxmemory*", target_nodes=RedisCluster.PRIMARIES) if isinstance(client, RedisCluster) else {"": client.config_get("maxmemory*")}
+        answers = (
+            client.config_get("maxmemory*", target_nodes=RedisCluster.PRIMARIES)
+            if isinstance(client, RedisCluster)
+            else {"": client.config_get("maxmemory*")}
+        )
     except redis.RedisError:  # CONFIG refused to this user: nothing to check
         return None
-    every = list(answers.values()) if isinstance(client, RedisCluster) and "maxmemory" not in answers else [answers.get("", answers)]
-    policy = next((found["maxmemory-policy"] for found in every if found.get("maxmemory-policy", "noeviction") != "noeviction"), "noeviction")
+    every = (
+        list(answers.values()) if isinstance(client, RedisCluster) and "maxmemory" not in answers else [answers.get("", answers)]
+    )
+    policy = next(
+        (found["maxmemory-policy"] for found in every if found.get("maxmemory-policy", "noeviction") != "noeviction"),
+        "noeviction",
+    )
     limit = min(int(found.get("maxmemory", 0)) for found in every)
     if policy != "noeviction":
         return (f"the Redis at {redacted(choice.url)} evicts keys (maxmemory-policy {policy}): scans could lose "

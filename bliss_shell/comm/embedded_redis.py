@@ -140,4 +140,3 @@ class EmbeddedRedis:
         wait_until(lambda: not pid_alive(pid), _START_TIMEOUT)
         self.socket.unlink(missing_ok=True)
         return pid
-

@@ -19,7 +19,14 @@ from redis.sentinel import MasterNotFoundError, SentinelConnectionPool
 
 FAILOVER_WAIT = 30.0  # s: Sentinel's down-after-milliseconds plus an election, with room to spare
 _PAUSES = (0.05, 0.1, 0.2, 0.5, 1.0)  # s between tries, the last one repeated
-TRANSIENT = (redis.ConnectionError, redis.TimeoutError, ClusterDownError, TryAgainError, MasterNotFoundError, RedisClusterException)
+TRANSIENT = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    ClusterDownError,
+    TryAgainError,
+    MasterNotFoundError,
+    RedisClusterException,
+)
 REDIS_ERRORS = (redis.RedisError, RedisClusterException)  # a cluster that cannot be reached at all is not a RedisError
 
 T = TypeVar("T")
@@ -62,7 +69,9 @@ def unanswered_sentinels(client: Any) -> str | None:
             return None
         except (redis.ConnectionError, redis.TimeoutError):
             continue
-    return ", ".join(f"{kwargs.get('host')}:{kwargs.get('port')}" for kwargs in (s.connection_pool.connection_kwargs for s in sentinels))
+    return ", ".join(
+        f"{kwargs.get('host')}:{kwargs.get('port')}" for kwargs in (s.connection_pool.connection_kwargs for s in sentinels)
+    )
 
 
 def server_info(client: Any, key: str, section: str) -> Mapping[str, Any]:

@@ -42,7 +42,9 @@ def client_for(url: str) -> redis.Redis | RedisCluster:
         return _sentinel_client(url, SENTINEL_SCHEMES[scheme])
     if scheme in CLUSTER_SCHEMES:
         return _cluster_client(url, CLUSTER_SCHEMES[scheme])
-    return redis.Redis.from_url(url, socket_connect_timeout=_TIMEOUTS["socket_connect_timeout"], socket_timeout=_TIMEOUTS["socket_timeout"])
+    return redis.Redis.from_url(
+        url, socket_connect_timeout=_TIMEOUTS["socket_connect_timeout"], socket_timeout=_TIMEOUTS["socket_timeout"]
+    )
 
 
 def _split(url: str, scheme: str) -> tuple[list[tuple[str, int]], str, dict[str, Any], dict[str, str]]:
@@ -57,7 +59,9 @@ def _split(url: str, scheme: str) -> tuple[list[tuple[str, int]], str, dict[str,
         addresses.append((name, int(port)))
     query = dict(parse_qsl(parts.query))
     own: dict[str, str] = {key: query.pop(key) for key in ("role", "sentinel_password", "sentinel_username") if key in query}
-    single = urlunsplit((scheme, f"{credentials}@{hosts.split(',')[0]}" if credentials else hosts.split(",")[0], "", urlencode(query), ""))
+    single = urlunsplit(
+        (scheme, f"{credentials}@{hosts.split(',')[0]}" if credentials else hosts.split(",")[0], "", urlencode(query), "")
+    )
     options = {**_TIMEOUTS, **parse_url(single)}
     for key in ("host", "port", "db", "path", "connection_class"):
         options.pop(key, None)

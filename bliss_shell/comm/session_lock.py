@@ -35,9 +35,7 @@ class SessionLock:
         self._key = f"lock|session|{{{session}}}"  # braces: the session's cluster slot
         self._session = session
         self._ttl_ms = int(ttl * 1000)
-        self._token = json.dumps(
-            {"host": socket.gethostname(), "pid": os.getpid(), "cmd": " ".join(["bliss", *sys.argv[1:]])}
-        )
+        self._token = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "cmd": " ".join(["bliss", *sys.argv[1:]])})
         self._refresher: gevent.Greenlet | None = None
 
     def acquire(self) -> None:

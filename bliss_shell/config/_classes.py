@@ -7,9 +7,10 @@ importing them, and a beamline package can add classes of its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Callable
+from typing import Any
 
 GROUP = "bliss_shell.classes"
 

@@ -115,15 +115,9 @@ def _plain(value: Any, shown_as: str, line: int, budget: _Budget, depth: int) ->
             "are not allowed in config files; write plain values"
         )
     if isinstance(value, CommentedMap):
-        return {
-            str(key): _plain(item, shown_as, value.lc.value(key)[0] + 1, budget, depth + 1)
-            for key, item in value.items()
-        }
+        return {str(key): _plain(item, shown_as, value.lc.value(key)[0] + 1, budget, depth + 1) for key, item in value.items()}
     if isinstance(value, CommentedSeq):
-        return [
-            _plain(item, shown_as, value.lc.item(index)[0] + 1, budget, depth + 1)
-            for index, item in enumerate(value)
-        ]
+        return [_plain(item, shown_as, value.lc.item(index)[0] + 1, budget, depth + 1) for index, item in enumerate(value)]
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):

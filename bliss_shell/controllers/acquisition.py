@@ -62,7 +62,9 @@ class AcquisitionParameters:
     count_time: float
     timing: Timing
     continuous: bool = False  # a continuous scan: FREE-timed devices are the scan's clock
-    images_path: str | None = None  # folder and file prefix of 2D detectors' frames ({img_acq_device}: each one's name); None: not saved
+    images_path: str | None = (
+        None  # folder and file prefix of 2D detectors' frames ({img_acq_device}: each one's name); None: not saved
+    )
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class ChannelInfo:
     """
 
     name: str
-    dtype: np.dtype = np.dtype("float64")
+    dtype: np.dtype = np.dtype("float64")  # noqa: RUF009  (a dtype is immutable)
     shape: tuple[int, ...] = ()
     unit: str | None = None
     kind: str = "data"

@@ -81,7 +81,9 @@ class CardCounter(ConfiguredCounter):
             raise TypeError(f"{node.where}: {self.name}: card '{card_name}' is not a CounterCard")
         channel = node.get("channel")
         if not isinstance(channel, int) or isinstance(channel, bool) or not 1 <= channel <= TIMER_CHANNEL:
-            raise ValueError(f"{node.where}: {self.name}: channel must be 1 to {INPUTS} (inputs) or {TIMER_CHANNEL} (the timer), not {channel!r}")
+            raise ValueError(
+                f"{node.where}: {self.name}: channel must be 1 to {INPUTS} (inputs) or {TIMER_CHANNEL} (the timer), not {channel!r}"
+            )
         self.controller = card
         self.controller_name = card.name
         self.channel: int = channel

@@ -122,7 +122,7 @@ def _choice(group: Parameters, parameter: Parameter, value: Any) -> str:
 class Parameters:
     """One group of a LimaCCDs device's parameters; ``label`` is ``lima_simulator.image``."""
 
-    __slots__ = ("name", "device", "settings", "label", "_choices")
+    __slots__ = ("_choices", "device", "label", "name", "settings")
     group = ""
     about = ""  # what scans do with the group, shown by repr
 

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 class EventType(enum.Enum):
     NEW_NODE = "new_node"
-    NEW_CHILD = "new_node"  # BLISS 1.x name of the same event
+    NEW_CHILD = "new_node"  # noqa: PIE796  (BLISS 1.x name of the same event: an alias)
     PREPARED_SCAN = "prepared_scan"
     NEW_DATA = "new_data"
     END_SCAN = "end_scan"

@@ -51,7 +51,9 @@ class Heartbeats:
             pipe.xrevrange(keys.events_key(db_name), count=1)
         replies = pipe.execute()
         answered = time.monotonic()
-        stalled = answered - asked > _STALL or (self._last_look is not None and asked - self._last_look > 4 * LOOK_PERIOD + _STALL)
+        stalled = answered - asked > _STALL or (
+            self._last_look is not None and asked - self._last_look > 4 * LOOK_PERIOD + _STALL
+        )
         self._last_look = answered
         if stalled:  # no heartbeat could get through meanwhile: watch again from now
             self._missing_since.clear()

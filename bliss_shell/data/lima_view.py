@@ -12,13 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import h5py
-from gevent import monkey
 import numpy as np
 import redis
 import tango
+from gevent import monkey
 
 from bliss_shell.controllers.lima_protocol import decode_data_array, saved_frame
-
 
 _FRAMES_USAGE = "view[0] is the first frame, view[-1] the last, view[2:5] frames 2 to 4"
 
@@ -125,17 +124,14 @@ class LimaDataView:
         absolute = (self.to_index + 1 + index) if index < 0 else self.from_index + index
         if absolute < 0 or absolute > self.last_image_ready:
             raise IndexError(
-                f"{self._detector}: image {absolute} is not acquired yet "
-                f"(last image ready: {self.last_image_ready})"
+                f"{self._detector}: image {absolute} is not acquired yet (last image ready: {self.last_image_ready})"
             )
         info = self._node.info
         frame = self._from_server(info, absolute)
         if frame is None:
             frame = self._from_file(info, absolute)
         if frame is None:
-            raise IndexError(
-                f"{self._detector}: image {absolute} is no longer in the server's memory and was not saved"
-            )
+            raise IndexError(f"{self._detector}: image {absolute} is no longer in the server's memory and was not saved")
         return frame
 
     def get_last_image(self) -> np.ndarray:

@@ -22,11 +22,12 @@ from bliss_shell.comm import get_redis
 
 from . import keys
 from .encoding import block_end, block_first, decode_block
-from .lima_view import LimaDataView, check_index, checked_slice, image_fullname, points_range
 from .events import Event
 from .heartbeat import LOOK_PERIOD, Heartbeats
+from .lima_view import LimaDataView, check_index, checked_slice, image_fullname, points_range
 from .orphans import PUBLISHER_GONE
 from .walk import NodeFilter, Walker
+
 
 class NodeExpired(LookupError):
     """A node that was in Redis and is not any more: its scan passed the retention time or was removed
@@ -106,7 +107,9 @@ class DataNode:
             pipe.hgetall(keys.node_key(db_name))
         return [make_node(self._client, db_name, raw) for db_name, raw in zip(names, pipe.execute()) if raw]
 
-    def walk(self, include_filter: NodeFilter = None, exclude_children: NodeFilter = None, wait: bool = True) -> Iterator[DataNode]:
+    def walk(
+        self, include_filter: NodeFilter = None, exclude_children: NodeFilter = None, wait: bool = True
+    ) -> Iterator[DataNode]:
         """This node and its descendants, depth first in creation order; ``wait`` then follows new ones."""
         walker = Walker(self, include_filter, exclude_children, nodes_only=True)
         for event in walker.events(wait):
@@ -271,7 +274,6 @@ class ChannelDataNode(DataNode):
         values = np.concatenate([block for _, block in blocks])
         offset = start - blocks[0][0]
         return values[offset : offset + stop - start + 1]
-
 
 
 class LimaNode(DataNode):

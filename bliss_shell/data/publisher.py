@@ -345,4 +345,3 @@ class ScanPublisher:
             self.complete = False
             kept = self._published if kept is None else kept
             self._warn(why if told else f"{why}: the scan goes on and its file gets every point; Redis has the first {kept}")
-

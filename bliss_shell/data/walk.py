@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import redis
@@ -24,7 +24,7 @@ from .events import Event, EventData, EventType
 from .heartbeat import LOOK_PERIOD, Heartbeats
 from .orphans import PUBLISHER_GONE, close_scan
 
-NodeFilter = Union[str, Sequence[str], Callable[[Any], bool], None]
+NodeFilter = str | Sequence[str] | Callable[[Any], bool] | None
 
 BATCH = 1000  # entries per stream per read
 _IDLE_MS = 1000  # one blocking read; stays below the client's socket timeout
@@ -158,7 +158,7 @@ class Walker:
             if pause > 0:  # a reader that wants batches, not every point as it comes
                 time.sleep(pause)
             positions = dict(self._positions)  # a failover: the same read again, on the new primary
-            reply = through_failover(self._client, lambda: self._client.xread(positions, count=BATCH, block=block))
+            reply = through_failover(self._client, lambda: self._client.xread(positions, count=BATCH, block=block))  # noqa: B023
             self._read_at = 0.0
             if not reply:
                 yield from self._release_ended(settled=True)

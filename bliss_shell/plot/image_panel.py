@@ -16,7 +16,17 @@ from typing import Any
 import numpy as np
 from bokeh.events import MouseMove
 from bokeh.layouts import column, row
-from bokeh.models import CheckboxGroup, ColorBar, ColumnDataSource, Div, LinearColorMapper, LogColorMapper, RadioButtonGroup, Slider, TextInput
+from bokeh.models import (
+    CheckboxGroup,
+    ColorBar,
+    ColumnDataSource,
+    Div,
+    LinearColorMapper,
+    LogColorMapper,
+    RadioButtonGroup,
+    Slider,
+    TextInput,
+)
 from bokeh.palettes import Viridis256
 
 from .colormap import colorize

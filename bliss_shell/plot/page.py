@@ -216,7 +216,9 @@ class Page:
             points = feed.points()
             total = feed.info.get("npoints", 0)
             of = f"/{total}" if total else ""
-            where = f" (read from its file {escape(entry.filename)}: it has left Redis)" if feed.source == "file" and entry else ""
+            where = (
+                f" (read from its file {escape(entry.filename)}: it has left Redis)" if feed.source == "file" and entry else ""
+            )
             lines.append(f"<b>{escape(entry.name if entry else feed.db_name)}</b> {escape(feed.info.get('title', ''))}: "
                          f"{state}, {points}{of} points{where}")  # fmt: skip
             if feed.problem:

@@ -23,13 +23,22 @@ from .commands import (
     timescan,
 )
 from .context import ScanContext, activate, current
+from .esrf_saving import (
+    POLICY_COMMANDS,
+    ESRFScanSaving,
+    enddataset,
+    newcollection,
+    newdataset,
+    newproposal,
+    newsample,
+    scan_saving_of,
+)
 from .listing import lscnt, lsmg, lsobj
 from .motors import lsmot, mv, mvd, mvr, set_lim, sta, sync, umv, umvd, umvr, wa, wm, wu
-from .scan_tools import cen, com, fwhm, goto_cen, goto_com, goto_peak, peak, plotselect, where
 from .plan import ScanPlan
 from .scan import Scan
 from .scan_saving import ScanSaving
-from .esrf_saving import POLICY_COMMANDS, ESRFScanSaving, enddataset, newcollection, newdataset, newproposal, newsample, scan_saving_of
+from .scan_tools import cen, com, fwhm, goto_cen, goto_com, goto_peak, peak, plotselect, where
 
 COMMANDS = [a2scan, amesh, anscan, ascan, ct, d2scan, dmesh, dnscan, dscan, fscan, ftimescan, lineup, lookupscan,
             loopscan, pointscan, sct, timescan,  # scans, then the helpers
@@ -37,10 +46,36 @@ COMMANDS = [a2scan, amesh, anscan, ascan, ct, d2scan, dmesh, dnscan, dscan, fsca
             cen, peak, com, fwhm, goto_cen, goto_peak, goto_com]  # fmt: skip
 
 __all__ = [
-    "COMMANDS", "Scan", "ScanContext", "ScanPlan", "ScanSaving", "activate", "current",
-    "ESRFScanSaving", "POLICY_COMMANDS", "enddataset", "newcollection", "newdataset", "newproposal", "newsample",
-    "scan_saving_of",
-    "a2scan", "amesh", "anscan", "ascan", "ct", "d2scan", "dmesh", "dnscan", "dscan", "fscan", "ftimescan", "lineup",
+    "COMMANDS",
+    "POLICY_COMMANDS",
+    "ESRFScanSaving",
+    "Scan",
+    "ScanContext",
+    "ScanPlan",
+    "ScanSaving",
+    "a2scan",
+    "activate",
+    "amesh",
+    "anscan",
+    "ascan",
+    "ct",
+    "current",
+    "d2scan",
+    "dmesh",
+    "dnscan",
+    "dscan",
+    "enddataset",
+    "fscan",
+    "ftimescan",
+    "lineup",
     "lookupscan",
-    "loopscan", "pointscan", "sct", "timescan",
+    "loopscan",
+    "newcollection",
+    "newdataset",
+    "newproposal",
+    "newsample",
+    "pointscan",
+    "scan_saving_of",
+    "sct",
+    "timescan",
 ]  # fmt: skip

@@ -66,7 +66,9 @@ def counter_objects(command: str, counters: Sequence[Counter]) -> list[Acquisiti
     reserved = {"axis", "timer", "elapsed_time"}
     for device in objects:
         if device.name in reserved:
-            raise ValueError(f"{command}: a controller may not be called '{device.name}' (a master's name); rename it in the config")
+            raise ValueError(
+                f"{command}: a controller may not be called '{device.name}' (a master's name); rename it in the config"
+            )
     return objects
 
 

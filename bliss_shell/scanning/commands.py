@@ -123,7 +123,9 @@ def lookupscan(motor_positions: Sequence[tuple[Axis, Sequence[float]]], count_ti
     return _scan(command, axes, np.column_stack(tables), len(tables[0]), count_time, counters, options)
 
 
-def lineup(motor: Axis, start: float, stop: float, npoints: int, count_time: float, counter: Counter, **options: Any) -> Scan | None:
+def lineup(
+    motor: Axis, start: float, stop: float, npoints: int, count_time: float, counter: Counter, **options: Any
+) -> Scan | None:
     """``dscan`` with one counter, then move the motor to where the counter peaked."""
     options.setdefault("name", "lineup")
     options["return_scan"] = True
@@ -178,7 +180,9 @@ def sct(count_time: Any = 1.0, *counters: Any, **options: Any) -> Scan | None:
     return ct(count_time, *counters, _command="sct", **options)
 
 
-def fscan(motor: Axis, start: float, step_size: float, npoints: int, acq_time: float, *counters: Any, **options: Any) -> Scan | None:
+def fscan(
+    motor: Axis, start: float, step_size: float, npoints: int, acq_time: float, *counters: Any, **options: Any
+) -> Scan | None:
     """A continuous scan: ``motor`` runs at ``step_size / acq_time`` through ``npoints`` periods of ``acq_time``.
 
     The counting devices (a counter card, Lima) time themselves from when the motor passes
@@ -294,8 +298,11 @@ def _npoints(command: str, npoints: Any) -> None:
 
 def _motor_ranges(command: str, motors: Any) -> Sequence[tuple[Any, Any, Any]]:
     """``[(motor, start, stop), ...]``, at least one."""
-    if isinstance(motors, (str, bytes)) or not isinstance(motors, Sequence) or not motors or any(
-        not isinstance(m, (tuple, list)) or len(m) != 3 for m in motors
+    if (
+        isinstance(motors, (str, bytes))
+        or not isinstance(motors, Sequence)
+        or not motors
+        or any(not isinstance(m, (tuple, list)) or len(m) != 3 for m in motors)
     ):
         raise ValueError(f"{command}: give a list of (motor, start, stop): {command}([(roby, 0, 1), (robz, 5, 6)], 10, 0.1)")
     return motors

@@ -117,7 +117,9 @@ class ContinuousMotorMaster(AcquisitionBase):
         """After the last period the run-down finishes (a fraction of a second); before it, the motor stops now."""
         trajectory, axis = self._trajectory, self._trajectory.axis
         try:
-            periods_over = self._run is not None and time.monotonic() >= self._first_period + trajectory.npoints * trajectory.acq_time
+            periods_over = (
+                self._run is not None and time.monotonic() >= self._first_period + trajectory.npoints * trajectory.acq_time
+            )
             if periods_over:
                 axis.wait_move()
             else:

@@ -61,7 +61,9 @@ class ESRFScanSaving(ScanSaving):
                 raise ValueError(f"session {session}: scan_saving {kind}_data_root must be an absolute folder, not {root!r}")
             roots[kind] = os.path.normpath(root)
         object.__setattr__(self, "_roots", roots)
-        object.__setattr__(self, "_state", Settings(f"data_policy:{session}", key=keys.session_key("data_policy", session), client=client))
+        object.__setattr__(
+            self, "_state", Settings(f"data_policy:{session}", key=keys.session_key("data_policy", session), client=client)
+        )
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in POLICY_SET:
@@ -137,7 +139,9 @@ class ESRFScanSaving(ScanSaving):
 
     # The commands
     def newproposal(self, name: str | None = None) -> None:
-        proposal = f"{self.beamline}{datetime.now():%y%m}" if name is None else str(name).lower().replace("-", "").replace("_", "")
+        proposal = (
+            f"{self.beamline}{datetime.now():%y%m}" if name is None else str(name).lower().replace("-", "").replace("_", "")
+        )
         if not _PROPOSAL.fullmatch(proposal):
             raise ValueError(f"newproposal: {name!r} is not a proposal name: letters and digits, like 'hg123', "
                              f"'{self.beamline}1234', 'ihch123' or 'test123'")  # fmt: skip
@@ -215,7 +219,10 @@ def _text(dataset: Any) -> str:
 
 def _write_metadata(entry: h5py.Group, metadata: dict[str, str]) -> None:
     """``sample`` (NXsample, its name) and ``dataset`` (NXcollection: proposal, beamline, collection, dataset, times)."""
-    for group_name, nx_class, fields in (("sample", "NXsample", {"name": metadata["sample"]}), ("dataset", "NXcollection", metadata)):
+    for group_name, nx_class, fields in (
+        ("sample", "NXsample", {"name": metadata["sample"]}),
+        ("dataset", "NXcollection", metadata),
+    ):
         group = entry.require_group(group_name)
         group.attrs["NX_class"] = nx_class
         for key, value in fields.items():

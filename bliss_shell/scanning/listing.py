@@ -45,7 +45,9 @@ def motors_given(command: str, motors: Iterable[Any]) -> list[Axis]:
 def lscnt() -> None:
     """Every counter of the session: name, shape, controller, unit."""
     counters = [value for value in session_objects().values() if isinstance(value, Counter)]
-    rows = [[c.name, "0D" if not c.shape else f"{len(c.shape)}D {tuple(c.shape)}", c.controller_name, c.unit or ""] for c in counters]
+    rows = [
+        [c.name, "0D" if not c.shape else f"{len(c.shape)}D {tuple(c.shape)}", c.controller_name, c.unit or ""] for c in counters
+    ]
     print(format_table(["Name", "Shape", "Controller", "Unit"], rows))
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from .consumers import EndState, Ending
+from .consumers import Ending, EndState
 from .context import ScanContext
 from .records import Points
 

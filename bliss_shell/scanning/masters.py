@@ -94,7 +94,10 @@ class TimerMaster(AcquisitionBase):
         self._triggered = 0
         self._sent = 0
         self._to_epoch = 0.0  # time.time() - time.monotonic(), taken once per scan: epochs keep the monotonic spacing
-        self._channels = [ChannelInfo("elapsed_time", np.dtype("float64"), (), "s"), ChannelInfo("epoch", np.dtype("float64"), (), "s")]
+        self._channels = [
+            ChannelInfo("elapsed_time", np.dtype("float64"), (), "s"),
+            ChannelInfo("epoch", np.dtype("float64"), (), "s"),
+        ]
 
     @property
     def channels(self) -> list[ChannelInfo]:
@@ -128,7 +131,10 @@ class TimerMaster(AcquisitionBase):
 
     def read(self) -> Block:
         if not self._continuous:
-            return {"elapsed_time": [self._point_start - (self._first or self._point_start)], "epoch": [self._point_start + self._to_epoch]}
+            return {
+                "elapsed_time": [self._point_start - (self._first or self._point_start)],
+                "epoch": [self._point_start + self._to_epoch],
+            }
         periods = range(self._sent, self._npoints)  # every period is known once started
         self._sent = self._npoints
         first = (self._first if self._first is not None else time.monotonic()) + self._to_epoch

@@ -66,7 +66,9 @@ def set_lim(*motor_low_high: Any) -> None:
     if not motor_low_high or len(motor_low_high) % 3:
         raise TypeError("set_lim: give motor, low, high triples: set_lim(roby, -5, 5) or set_lim(roby, -5, 5, robz, 0, 1)")
     axes = motors_given("set_lim", motor_low_high[::3])
-    limits = [(_number("set_lim", low), _number("set_lim", high)) for low, high in zip(motor_low_high[1::3], motor_low_high[2::3])]
+    limits = [
+        (_number("set_lim", low), _number("set_lim", high)) for low, high in zip(motor_low_high[1::3], motor_low_high[2::3])
+    ]
     for axis, (low, high) in zip(axes, limits):
         if low > high:
             raise ValueError(f"set_lim: {axis.name}: low limit {low:g} above high limit {high:g}; nothing was changed")
@@ -213,4 +215,3 @@ def _number(command: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{command}: {value!r} is not a position")
     return float(value)
-

@@ -18,7 +18,9 @@ from bliss_shell.controllers import Block, ChannelInfo
 Points = dict[str, Sequence[Any]]
 """Whole points keyed by channel fullname, one sequence of values per channel, all the same length."""
 
-_SCALARS = frozenset((float, int, np.float64, np.float32, np.int64, np.int32, np.uint32, np.uint16, np.int16, np.uint8, np.uint64))
+_SCALARS = frozenset(
+    (float, int, np.float64, np.float32, np.int64, np.int32, np.uint32, np.uint16, np.int16, np.uint8, np.uint64)
+)
 
 
 def channel_fullname(owner: str, channel: str) -> str:
@@ -84,11 +86,11 @@ class BlockCheck:
         return count if count > 0 else 0
 
     def _check(self, channel: ChannelInfo, value: Any) -> None:
-        if not channel.shape:
-            if isinstance(value, numbers.Real) and not isinstance(value, bool) or (
-                isinstance(value, np.generic) and value.dtype.kind in "uif"
-            ):
-                return
+        scalar = (isinstance(value, numbers.Real) and not isinstance(value, bool)) or (
+            isinstance(value, np.generic) and value.dtype.kind in "uif"
+        )
+        if not channel.shape and scalar:
+            return
         shape = tuple(np.shape(value))
         if shape != channel.shape:
             raise ChannelMisfit(f"{channel.name} (controller {self.owner}): a value of shape {shape} does not fit "

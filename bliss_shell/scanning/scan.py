@@ -13,7 +13,7 @@ from typing import Any
 
 import redis
 
-from bliss_shell.controllers import AcquisitionParameters, looks_like, Axis
+from bliss_shell.controllers import AcquisitionParameters, Axis, looks_like
 from bliss_shell.controllers.lima_protocol import saved_frame
 from bliss_shell.data import ChannelDataNode, LimaNode, ScanNode, get_node
 from bliss_shell.data.lima_view import KeptLimaNode, LimaDataView, acquisition_key
@@ -21,7 +21,7 @@ from bliss_shell.data.publisher import ScanPublisher
 from bliss_shell.writer import ImageFrames, NexusScanWriter, check_target, dataset_names, entry_name, read_measurement
 
 from .chain import build_chain
-from .consumers import DisplayConsumer, EndState, Ending, FileConsumer, FrameCounter, RedisConsumer, ScanConsumer
+from .consumers import DisplayConsumer, Ending, EndState, FileConsumer, FrameCounter, RedisConsumer, ScanConsumer
 from .context import ScanContext
 from .ending import interruptible, return_motors, shielded, state_of, where_things_stand
 from .engine import Engine
@@ -76,7 +76,9 @@ class Scan:
         self._db_name = db_name
         self.state = "running"
         context.scans.append(self)
-        publisher = ScanPublisher(context.client, retention=context.retention, parents=[db_name.rsplit(":", 1)[0], context.session])
+        publisher = ScanPublisher(
+            context.client, retention=context.retention, parents=[db_name.rsplit(":", 1)[0], context.session]
+        )
         start = datetime.now().astimezone()
         self._channels = publish_tree(publisher, db_name, self.chain, self._info(start, None, 0))
         node = ScanNode(context.client, db_name, {"name": db_name.rsplit(":", 1)[1], "type": "scan"})
@@ -129,7 +131,7 @@ class Scan:
         ending = Ending(state, reason, end, self._info(start, end, engine.points), self._positioners(), self._image_frames())
         for consumer in (c for c in consumers if c.essential):
             self.state = ending.state.value
-            forced |= shielded(lambda: consumer.end(ending))
+            forced |= shielded(lambda: consumer.end(ending))  # noqa: B023  (called here, in this round)
             if consumer.failure and ending.state is EndState.DONE:
                 ending.state, ending.reason = EndState.FAILED, consumer.failure
                 late = consumer.failure
@@ -141,7 +143,7 @@ class Scan:
             pass
         for consumer in (c for c in consumers if not c.essential):
             if not forced:
-                forced = interruptible(lambda: consumer.end(ending))
+                forced = interruptible(lambda: consumer.end(ending))  # noqa: B023  (called here, in this round)
         if ending.state is EndState.ABORTED:
             print(where_things_stand(self.number, self.plan.axes, self.plan.return_to, self._frame_counts(), forced))
         if not forced:
@@ -181,7 +183,9 @@ class Scan:
                 path, _ = saved_frame(info, index)
                 files[path] = files.get(path, 0) + 1
             detector = fullname.split(":")[0]
-            frames.append(ImageFrames(detector, info["frame_path"], (info["height"], info["width"]), info["dtype"], list(files.items())))
+            frames.append(
+                ImageFrames(detector, info["frame_path"], (info["height"], info["width"]), info["dtype"], list(files.items()))
+            )
         return frames
 
     def _data_channels(self) -> list[PublishedChannel]:

@@ -17,8 +17,7 @@ class ScanData(dict):
     def __init__(self, by_fullname: dict[str, np.ndarray], sources: dict[str, Any], views: dict[str, Any] | None = None):
         short = [fullname.rsplit(":", 1)[-1] for fullname in by_fullname]
         keyed = {
-            (name if short.count(name) == 1 else fullname): values
-            for name, (fullname, values) in zip(short, by_fullname.items())
+            (name if short.count(name) == 1 else fullname): values for name, (fullname, values) in zip(short, by_fullname.items())
         }
         keyed.update(views or {})  # Lima image views, always by fullname ('lima_simulator:image')
         super().__init__(keyed)

@@ -51,7 +51,9 @@ class ScanSaving:
     _settings: Settings
 
     def __init__(self, client: redis.Redis, session: str, beamline: str | None = None):
-        object.__setattr__(self, "_settings", Settings(f"scan_saving:{session}", key=keys.session_key("scan_saving", session), client=client))
+        object.__setattr__(
+            self, "_settings", Settings(f"scan_saving:{session}", key=keys.session_key("scan_saving", session), client=client)
+        )
         object.__setattr__(self, "session", session)
         object.__setattr__(self, "beamline", beamline)
 
@@ -145,7 +147,9 @@ class ScanSaving:
             raise ValueError(f"SCAN_SAVING.data_filename = {value!r}: a value may not be '.', '..' or contain '/', ':', '|' "
                              "or control characters, and data_filename may not be empty")  # fmt: skip
         if value.startswith("/") or ".." in PurePosixPath(value).parts:
-            raise ValueError(f"SCAN_SAVING.{name} {value!r} must stay inside " + ("base_path" if name == "template" else "the scan folder"))
+            raise ValueError(
+                f"SCAN_SAVING.{name} {value!r} must stay inside " + ("base_path" if name == "template" else "the scan folder")
+            )
         if any(not _VALUE.fullmatch(part) for part in filled.split("/")):
             raise ValueError(f"SCAN_SAVING.{name} {value!r}: a folder name may not contain '\\', ':', '|' or control characters")
         return value
@@ -157,7 +161,9 @@ class ScanSaving:
             try:
                 self._checked(name, value, values)
             except ValueError as error:
-                raise ValueError(f"{error} (read back from Redis, key {self._settings.key}); set it again: SCAN_SAVING.{name} = ...") from None
+                raise ValueError(
+                    f"{error} (read back from Redis, key {self._settings.key}); set it again: SCAN_SAVING.{name} = ..."
+                ) from None
         return values
 
     def logbook_folder(self) -> str:

@@ -31,7 +31,9 @@ class PublishedChannel:
         return self.info.kind == "lima"
 
 
-def publish_tree(publisher: ScanPublisher, scan_db: str, chain: AcquisitionChain, scan_info: dict[str, Any]) -> list[PublishedChannel]:
+def publish_tree(
+    publisher: ScanPublisher, scan_db: str, chain: AcquisitionChain, scan_info: dict[str, Any]
+) -> list[PublishedChannel]:
     """Queue the scan node and every node below it; return the channels in tree order."""
     publisher.add_node(scan_db, scan_db.rsplit(":", 1)[1], "scan", scan_db.rsplit(":", 1)[0], info=scan_info)
     node_db: dict[int, str] = {}

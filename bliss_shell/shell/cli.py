@@ -38,7 +38,7 @@ from bliss_shell.plot.launcher import ViewerError, stop_viewer  # noqa: E402
 from .debug import install_greenlet_dump  # noqa: E402
 from .error_report import ErrorReport  # noqa: E402
 from .logbook_commands import show_logbook  # noqa: E402
-from .namespace import show_active_mg, session_namespace  # noqa: E402
+from .namespace import session_namespace, show_active_mg  # noqa: E402
 from .plots import make_flint, show_plots, viewer_address  # noqa: E402
 from .scan_display import watch_session  # noqa: E402
 from .servers import run_servers_command  # noqa: E402
@@ -61,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     servers = commands.add_parser("servers", help="start, show or stop the servers bliss runs (Redis, Tango)")
     servers.add_argument("action", choices=["start", "status", "stop"])
     servers.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
-    data = commands.add_parser("data", help="what Redis holds per session: memory used, the cap, the oldest scan; closes orphaned scans")
+    data = commands.add_parser(
+        "data", help="what Redis holds per session: memory used, the cap, the oldest scan; closes orphaned scans"
+    )
     data.add_argument("action", choices=["status"])
     data.add_argument("data_session", metavar="SESSION", nargs="?", help="one session (default: every session that published)")
     data.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS, default=argparse.SUPPRESS)

@@ -53,7 +53,6 @@ def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport
     return namespace
 
 
-
 def show_active_mg(namespace: dict[str, Any], on_error: Callable[[BaseException], None]) -> None:
     """Put ``ACTIVE_MG`` in the namespace once the setup has run, unless the setup chose one.
 

@@ -22,7 +22,8 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.layout import ConditionalContainer, FormattedTextControl, Window
 from prompt_toolkit.patch_stdout import patch_stdout
 from ptpython.prompt_style import PromptStyle
-from ptpython.repl import PythonRepl, ReplExit, exit as ptpython_exit
+from ptpython.repl import PythonRepl, ReplExit
+from ptpython.repl import exit as ptpython_exit
 from ptpython.utils import unindent_code
 
 from .error_report import ErrorReport
@@ -68,7 +69,11 @@ class SessionRepl(PythonRepl):
             get_locals=lambda: namespace,
             history_filename=str(history),
             extra_key_bindings=self._typing_helper_bindings(),
-            _extra_toolbars=[ConditionalContainer(Window(FormattedTextControl(self._status), height=1, style="class:status-toolbar"), filter=~is_done)],
+            _extra_toolbars=[
+                ConditionalContainer(
+                    Window(FormattedTextControl(self._status), height=1, style="class:status-toolbar"), filter=~is_done
+                )
+            ],
         )
         self._errors = errors
         self._command: gevent.Greenlet | None = None
@@ -201,4 +206,3 @@ class SessionRepl(PythonRepl):
             command.kill(KeyboardInterrupt, block=False)
         else:  # not started yet: cancel it without raising into the hub
             command.kill(block=False)
-

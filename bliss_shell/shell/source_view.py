@@ -59,7 +59,9 @@ def prdef(function: Any) -> None:
         print(f"'{name}' is an alias for '{real_name}' which is defined in:\n{where}\n")
     else:
         print(f"'{real_name}' is defined in:\n{where}\n")
-    print("".join(lines).rstrip("\n") if lines else "(its source is not available: it was not read from a file this shell can read)")
+    print(
+        "".join(lines).rstrip("\n") if lines else "(its source is not available: it was not read from a file this shell can read)"
+    )
 
 
 def _definition(value: Any) -> Any:
@@ -93,7 +95,7 @@ def _source(target: Any) -> tuple[str, list[str]]:
     first = code.co_firstlineno if code is not None else 0
     if filename == "<stdin>" and code is not None:
         typed = _typed_at_prompt(code)
-        return ("<stdin>:%d (typed at the prompt)" % first), typed or []
+        return f"<stdin>:{first} (typed at the prompt)", typed or []
     linecache.checkcache(filename)  # the file changed since it was read: show what is on disk now
     try:
         lines, first = inspect.getsourcelines(target)

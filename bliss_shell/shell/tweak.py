@@ -32,7 +32,9 @@ from bliss_shell.scanning.tables import position
 
 _ESCAPE_WAIT = 0.05  # s: how long an Escape waits for the rest of an arrow key's sequence
 _STEP_CHARACTERS = frozenset("0123456789.eE+-")
-_QUIT = frozenset({"q", "Q", Keys.ControlC, Keys.ControlD})  # Ctrl-C arrives as a key only when the terminal makes no signal of it
+_QUIT = frozenset(
+    {"q", "Q", Keys.ControlC, Keys.ControlD}
+)  # Ctrl-C arrives as a key only when the terminal makes no signal of it
 _ENTER = frozenset({Keys.ControlM, Keys.ControlJ})
 
 

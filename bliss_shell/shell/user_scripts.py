@@ -91,7 +91,9 @@ def user_script_list() -> None:
         print(f" - {script}")
 
 
-def user_script_load(scriptname: str | os.PathLike | None = None, export_global: str | bool = DEFAULT_EXPORT) -> UserNamespace | None:
+def user_script_load(
+    scriptname: str | os.PathLike | None = None, export_global: str | bool = DEFAULT_EXPORT
+) -> UserNamespace | None:
     """Run a script and export the names it defines (those not starting with ``_``).
 
     Parameters

@@ -59,4 +59,3 @@ def guard(shell_pid: int, state: Path) -> list[str]:
     marked = recover(filename)
     state.unlink(missing_ok=True)
     return marked
-

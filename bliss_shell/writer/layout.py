@@ -58,7 +58,9 @@ def _create_positioners(entry: h5py.Group, instrument: h5py.Group, names: Sequen
     """``positioners``: the scanned motors' values (links), every other motor where it was at the start;
     ``positioners_start``/``_end`` and ``positioners_dial_start``/``_end``: every motor, user and dial, at
     the start and the end (the ends NaN until the scan ends: written before SWMR, filled in then)."""
-    scanned = {fullname[len(MOTOR_PREFIX) :]: name for name, fullname in zip(names, fullnames) if fullname.startswith(MOTOR_PREFIX)}
+    scanned = {
+        fullname[len(MOTOR_PREFIX) :]: name for name, fullname in zip(names, fullnames) if fullname.startswith(MOTOR_PREFIX)
+    }
     positioners = _group(instrument, "positioners", "NXcollection")
     for motor, position in positions.items():
         if motor in scanned:

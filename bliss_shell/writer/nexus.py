@@ -212,7 +212,9 @@ class NexusScanWriter:
 
     # -- h5py, in a pool thread --------------------------------------------------------
 
-    def _create(self, title: str, start: datetime, positioners: dict[str, float], dial: dict[str, float], scan_info: dict) -> None:
+    def _create(
+        self, title: str, start: datetime, positioners: dict[str, float], dial: dict[str, float], scan_info: dict
+    ) -> None:
         self._file = h5py.File(self.filename, "a", libver="latest", locking=False)
         root = self._file
         root.attrs["NX_class"] = "NXroot"
@@ -281,8 +283,7 @@ class NexusScanWriter:
         batch and a new chunk per dataset keeps every point written so far readable.
         """
         needed = 65536 + sum(
-            dataset.dtype.itemsize * int(np.prod(dataset.shape[1:])) * (count + dataset.chunks[0])
-            for dataset in self._datasets
+            dataset.dtype.itemsize * int(np.prod(dataset.shape[1:])) * (count + dataset.chunks[0]) for dataset in self._datasets
         )
         folder = os.statvfs(os.path.dirname(self.filename))
         room = folder.f_bavail * folder.f_frsize

@@ -56,7 +56,7 @@ class WriterLock:
 
     def acquire(self) -> bool:
         """Take it unless a live writer holds it; True when taken."""
-        lock = open(self._path, "w")
+        lock = open(self._path, "w")  # noqa: SIM115  (held open as long as the lock is)
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -74,7 +74,7 @@ class LimaCCDs(Device):
 
     # -- settings a scan writes ----------------------------------------------------------
 
-    def _setting(name: str, dtype: type):  # type: ignore[misc]  # noqa: N805
+    def _setting(name: str, dtype: type):  # type: ignore[misc]
         def read(self: LimaCCDs):  # type: ignore[no-untyped-def]
             return self._settings[name]
 
@@ -203,7 +203,7 @@ class LimaCCDs(Device):
         dtype = np.dtype(IMAGE_TYPES[self._image_type])
         return [int(dtype.kind in "if"), dtype.itemsize, *self._geometry.size]
 
-    def _counter(key: str):  # type: ignore[misc]  # noqa: N805
+    def _counter(key: str):  # type: ignore[misc]
         def read(self: LimaCCDs) -> int:
             return self._last[key]
 
@@ -243,7 +243,9 @@ class LimaCCDs(Device):
     @sim_image_type.write
     def sim_image_type(self, value: str) -> None:
         if value not in IMAGE_TYPES:
-            Except.throw_exception("WrongData", f"Wrong value sim_image_type: {value} (one of {', '.join(IMAGE_TYPES)})", "LimaCCDs")
+            Except.throw_exception(
+                "WrongData", f"Wrong value sim_image_type: {value} (one of {', '.join(IMAGE_TYPES)})", "LimaCCDs"
+            )
         self._image_type = value
 
     @command(dtype_in=str)

@@ -19,7 +19,6 @@ from tango.server import Device, attribute, command
 
 from ..motion import Move
 
-
 _SAVE_PERIOD = 0.5  # s
 
 

@@ -111,7 +111,7 @@ class RoiCounterDeviceServer(Device):
             Except.throw_exception("NOT_SIMULATED", f"Could not read mask from {value}: the simulator has no masks", "RoiCounter")
         self._mask = value
 
-    def _kept(name: str):  # type: ignore[misc]  # noqa: N805
+    def _kept(name: str):  # type: ignore[misc]
         """An attribute the simulator keeps without acting on it."""
 
         def read(self: RoiCounterDeviceServer) -> int:
