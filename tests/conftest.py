@@ -31,6 +31,21 @@ from terminal import Terminal, run_bliss  # noqa: E402
 
 BEAMLINE = Path(__file__).parent / "beamline"
 
+# Fixtures that start processes (a shell, Tango servers, Redis topologies, a viewer, a browser): their tests are
+# the slow tier. `pytest -m "not slow"` runs the rest in under a minute; the README's command runs everything.
+SLOW_FIXTURES = {"open_terminal", "shell_env", "sim_shell", "topology", "cluster", "browser", "viewer", "own_redis",
+                 "simulator", "server", "database_camera", "runtime_dir"}  # fmt: skip
+
+
+# In-process tests that take seconds: a million points, a thousand-object config.
+SLOW_TESTS = {"test_a_million_point_scan_reads_back_whole_as_typed_binary", "test_a_config_of_too_many_objects_is_refused"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())) or item.originalname in SLOW_TESTS:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[EmbeddedRedis]:
@@ -41,6 +56,7 @@ def redis_server() -> Iterator[EmbeddedRedis]:
     server.ensure_running()
     yield server
     server.stop()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
