@@ -1,4 +1,4 @@
-"""The acquisition chain, its engine, the devices it drives and the live plots type-check cleanly (mypy, config in pyproject.toml)."""
+"""The package type-checks (mypy, config in pyproject.toml), and the modules of the scan engine stay short."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
-CHECKED = [
+ENGINE = [
     "bliss_shell/comm/failover.py",
     "bliss_shell/comm/redis_url.py",
     "bliss_shell/data/orphans.py",
@@ -41,11 +41,12 @@ CHECKED = [
 ]
 
 
-def test_the_chain_modules_type_check():
-    result = subprocess.run([sys.executable, "-m", "mypy", *CHECKED], cwd=ROOT, capture_output=True, text=True, timeout=600)
+def test_the_whole_package_type_checks():
+    """mypy on all of bliss_shell: no error. Untyped libraries are dealt with in pyproject.toml's [tool.mypy] alone."""
+    result = subprocess.run([sys.executable, "-m", "mypy", "bliss_shell"], cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_no_module_of_the_engine_is_over_400_lines():
-    long = {path: n for path in CHECKED if (n := len((ROOT / path).read_text().splitlines())) > 400}
+    long = {path: n for path in ENGINE if (n := len((ROOT / path).read_text().splitlines())) > 400}
     assert long == {}

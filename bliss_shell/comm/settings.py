@@ -63,6 +63,11 @@ def settings_folder() -> Path:
     return _folder if _folder is not None else configured_settings_folder({})
 
 
+def _fields(values: Mapping[str, Any]) -> dict[str | bytes, str]:
+    """The hash's fields: each value as JSON (keyed as redis-py's ``hset`` types its mapping)."""
+    return {field: json.dumps(value) for field, value in values.items()}
+
+
 def _decoded(stored: dict[bytes, bytes]) -> dict[str, Any]:
     """JSON values; a value another client wrote as plain text is that text."""
     values = {}
@@ -116,7 +121,7 @@ class Settings:
             return _decoded(stored)
         saved = self._read_file()
         if saved:
-            self.client.hset(self.key, mapping={field: json.dumps(value) for field, value in saved.items()})
+            self.client.hset(self.key, mapping=_fields(saved))
         return saved
 
     def get(self, field: str, default: Any = None) -> Any:
@@ -124,19 +129,20 @@ class Settings:
 
     def set(self, **values: Any) -> None:
         """Store values (JSON-able): Redis first (one round trip), then the file gets the whole group."""
-        encoded = {field: json.dumps(value) for field, value in values.items()}
+        fields = _fields(values)
         pipe = self.client.pipeline()
         try:
-            existed, _, stored = pipe.exists(self.key).hset(self.key, mapping=encoded).hgetall(self.key).execute()
+            existed, _, stored = pipe.exists(self.key).hset(self.key, mapping=fields).hgetall(self.key).execute()
         except REDIS_ERRORS:
             self._write_file({**self._read_file(), **values})  # kept for the next shell; this one is told
             raise
+        group = _decoded(stored)
         if not existed:  # Redis had lost the group: the rest of it comes back from its file
-            lost = {field: json.dumps(value) for field, value in self._read_file().items() if field not in encoded}
+            lost = {field: value for field, value in self._read_file().items() if field not in values}
             if lost:
-                self.client.hset(self.key, mapping=lost)
-                stored = {**{f.encode(): v.encode() for f, v in lost.items()}, **stored}
-        self._write_file(_decoded(stored))
+                self.client.hset(self.key, mapping=_fields(lost))
+                group = {**lost, **group}
+        self._write_file(group)
 
     def set_soon(self, **values: Any) -> None:
         """``set`` within ``WRITE_DELAY`` s, the last value of each field only (a scan moving a simulation

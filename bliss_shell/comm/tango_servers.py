@@ -79,7 +79,10 @@ class TangoDatabase:
                 self._state.write_text(f"{port} {process.pid}")
                 if not wait_started(process, lambda: self.tango_host is not None, _START_TIMEOUT):
                     raise TangoUnavailable(f"the Tango database did not start: {log_tail(self.log)}")
-        return self.tango_host  # type: ignore[return-value]
+        host = self.tango_host
+        if host is None:  # it answered a moment ago
+            raise TangoUnavailable(f"the Tango database stopped answering: {log_tail(self.log)}")
+        return host
 
     def stop(self) -> int | None:
         pid = self.pid

@@ -162,12 +162,12 @@ class OffsetAxis(abc.ABC):
             raise ValueError(f"{self.name}: dial {value:g} outside the dial limits ({low:g}, {high:g})")
         self._set_dial(value)
 
+    def _read_dial_limits(self) -> tuple[float, float]:
+        return self._read("low_limit"), self._read("high_limit")
+
     @property
     def dial_limits(self) -> tuple[float, float]:
         return self._read_dial_limits()
-
-    def _read_dial_limits(self) -> tuple[float, float]:
-        return self._read("low_limit"), self._read("high_limit")
 
     @dial_limits.setter
     def dial_limits(self, limits: tuple[float, float]) -> None:

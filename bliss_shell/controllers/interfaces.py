@@ -33,11 +33,19 @@ class Axis(Protocol):
     @property
     def limits(self) -> tuple[float, float]: ...
 
+    @limits.setter
+    def limits(self, limits: tuple[float, float]) -> None:
+        """``set_lim``: the dial limits follow, by the offset."""
+
     @property
     def dial_limits(self) -> tuple[float, float]: ...
 
     @property
-    def state(self) -> str: ...
+    def state(self) -> str:
+        """``READY``, ``MOVING`` or the controller's fault, read from the controller (what ``sta`` shows)."""
+
+    def sync_hard(self) -> None:
+        """Take what the controller has now (velocity, acceleration, limits) into the settings (``sync``)."""
 
     def check_target(self, target: float) -> None:
         """Raise ValueError naming the axis, target and limits when the target is refused."""

@@ -69,7 +69,7 @@ class SimulationMotor(OffsetAxis):
                 raise
 
     def stop(self) -> None:
-        if self.state == "MOVING":
+        if self._motion is not None and not self._motion.dead:  # MOVING
             self._move = Move.still(self.dial)
             self._motion.kill()
             self._remember_dial()

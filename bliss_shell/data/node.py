@@ -61,7 +61,7 @@ def get_node(db_name: str, client: redis.Redis | None = None) -> DataNode | None
 
 def make_node(client: redis.Redis, db_name: str, raw: dict[bytes, bytes]) -> DataNode:
     fields = {key.decode(): value.decode() for key, value in raw.items()}
-    kind = fields.get("type")
+    kind = fields.get("type", "")
     cls = {"channel": ChannelDataNode, "scan": ScanNode, "lima": LimaNode}.get(kind, DataNode)
     return cls(client, db_name, fields)
 

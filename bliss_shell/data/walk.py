@@ -114,7 +114,7 @@ class Walker:
             for child in self._read_children(node):
                 yield from self._replay(child, scan)
 
-    def _descendants(self, node: Any, scan: str) -> Iterator[Any]:
+    def _descendants(self, node: Any, scan: str | None) -> Iterator[Any]:
         for child in self._read_children(node):
             self._register(child, scan)
             yield child

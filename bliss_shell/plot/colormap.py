@@ -34,7 +34,10 @@ def colorize(values: np.ndarray, low: float | None, high: float | None, log: boo
     if low is None or high is None:
         return np.where(np.isnan(values), np.uint32(NAN_RGBA), PALETTE[0]).astype(np.uint32)
     if log:
-        low, high = np.log10(max(low, np.finfo(np.float32).tiny)), np.log10(max(high, np.finfo(np.float32).tiny))
+        # max(limit, tiny), which mypy cannot type for a float and a float32; tiny stays a float32, as the log of the
+        # pixels at or below 0 is taken in float32
+        tiny = np.finfo(np.float32).tiny
+        low, high = (np.log10(tiny if tiny > limit else limit) for limit in (low, high))
         with np.errstate(divide="ignore", invalid="ignore"):
             values = np.log10(np.where((values > 0) | np.isnan(values), values, np.finfo(np.float32).tiny), dtype=np.float32)
     span = high - low if high != low else 1.0  # low above high: the scale reversed

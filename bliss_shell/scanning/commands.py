@@ -99,7 +99,9 @@ def dmesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: floa
     return _mesh(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time, counters, backnforth, options, relative=True)
 
 
-def pointscan(motor: Axis, positions: Sequence[float], count_time: float, *counters: Any, **options: Any) -> Scan | None:
+def pointscan(
+    motor: Axis, positions: Sequence[float] | np.ndarray, count_time: float, *counters: Any, **options: Any
+) -> Scan | None:
     """Count at each of the given positions of one motor."""
     (axis,) = motors_given("pointscan", [motor])
     table = _positions("pointscan", axis, positions)
@@ -108,7 +110,7 @@ def pointscan(motor: Axis, positions: Sequence[float], count_time: float, *count
     return lookupscan([(axis, table)], count_time, *counters, _command="pointscan", **options)
 
 
-def lookupscan(motor_positions: Sequence[tuple[Axis, Sequence[float]]], count_time: float, *counters: Any,
+def lookupscan(motor_positions: Sequence[tuple[Axis, Sequence[float] | np.ndarray]], count_time: float, *counters: Any,
                _command: str = "lookupscan", **options: Any) -> Scan | None:  # fmt: skip
     """Several motors through position tables of the same length: ``lookupscan([(roby, [0, 2, 5])], 0.1)``."""
     command = _command
@@ -291,7 +293,7 @@ def _flag(command: str, key: str, value: Any) -> bool:
 def _npoints(command: str, npoints: Any) -> None:
     if isinstance(npoints, bool) or not isinstance(npoints, numbers.Integral) or npoints < 1:
         raise ValueError(f"{command}: the number of points must be a whole number >= 1, not {npoints!r}")
-    if npoints > MAX_POINTS:
+    if int(npoints) > MAX_POINTS:  # numbers.Integral promises __lt__ and __int__, not __gt__
         raise ValueError(f"{command}: {npoints} points is more than a scan can plan ({MAX_POINTS:.0e}); split it into "
                          "several scans, or use timescan to count until Ctrl-C")  # fmt: skip
 

@@ -55,7 +55,7 @@ def sta(*motors: Axis) -> None:
     rows = []
     for axis in axes:
         try:
-            rows.append([axis.name, axis.hw_state])
+            rows.append([axis.name, axis.state])
         except Exception as error:  # its server is gone: the other motors are still shown
             rows.append([axis.name, f"!ERR {error}"])
     print(format_table(["Axis", "Status"], rows))

@@ -7,6 +7,7 @@ axis position of the highest value.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ class Curve:
     counter: str
 
 
-def curve(command: str, scan: Scan, counter: Any = None, axis: Any = None, selection: list[str] = ()) -> Curve:
+def curve(command: str, scan: Scan, counter: Any = None, axis: Any = None, selection: Sequence[str] = ()) -> Curve:
     """The counter (given, else the first plotselected one in the scan, else the scan's first) along the axis.
 
     Counters chosen with plotselect of which none is in the scan are an error: never another counter instead.

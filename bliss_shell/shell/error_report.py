@@ -5,6 +5,7 @@ from __future__ import annotations
 import traceback
 from collections import deque
 from pathlib import Path
+from types import TracebackType
 
 import ptpython
 
@@ -41,7 +42,7 @@ class ErrorReport:
         print("".join(lines), end="")
 
 
-def _user_frames(tb):  # type: ignore[no-untyped-def]
+def _user_frames(tb: TracebackType | None) -> TracebackType | None:
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_MACHINERY):
         tb = tb.tb_next
     return tb

@@ -9,13 +9,19 @@ selector itself, or it would wait until the next key press.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from contextvars import Context
+from typing import TypeVarTuple
 
 import gevent
 import gevent.selectors
 
+_Ts = TypeVarTuple("_Ts")
+
 
 class GeventEventLoop(asyncio.SelectorEventLoop):
+    _write_to_self: Callable[[], None]  # asyncio's own wake-up (a byte to its self-pipe), not in its type stubs
+
     def __init__(self) -> None:
         super().__init__(gevent.selectors.DefaultSelector())
         self._owner = gevent.getcurrent()
@@ -24,12 +30,14 @@ class GeventEventLoop(asyncio.SelectorEventLoop):
         if gevent.getcurrent() is not self._owner:
             self._write_to_self()
 
-    def call_soon(self, callback: Any, *args: Any, context: Any = None) -> asyncio.Handle:
+    def call_soon(self, callback: Callable[[*_Ts], object], *args: *_Ts, context: Context | None = None) -> asyncio.Handle:
         handle = super().call_soon(callback, *args, context=context)
         self._wake_if_foreign()
         return handle
 
-    def call_at(self, when: float, callback: Any, *args: Any, context: Any = None) -> asyncio.TimerHandle:
+    def call_at(
+        self, when: float, callback: Callable[[*_Ts], object], *args: *_Ts, context: Context | None = None
+    ) -> asyncio.TimerHandle:
         handle = super().call_at(when, callback, *args, context=context)
         self._wake_if_foreign()
         return handle

@@ -102,7 +102,8 @@ class SessionRepl(PythonRepl):
         @bindings.add("enter", filter=rewrites)
         def _(event: KeyPressEvent) -> None:
             code = helper.on_enter(event.current_buffer.text)
-            event.current_buffer.document = Document(code, len(code))
+            if code is not None:  # the filter saw a rewrite: None only if the namespace changed since
+                event.current_buffer.document = Document(code, len(code))
             event.current_buffer.validate_and_handle()
 
         @bindings.add("f7")
@@ -173,7 +174,8 @@ class SessionRepl(PythonRepl):
             done = await finished
         finally:
             self._command = None
-        kind, value = done.value if done.successful() else ("interrupted", None)
+        outcome: tuple[str, Any] = done.value if done.successful() else ("interrupted", None)
+        kind, value = outcome
         if kind == "exit":
             return True
         if kind == "interrupted":

@@ -100,7 +100,8 @@ class ScanTable:
         """As many columns as the terminal shows, in order: motors, dt, counters, then the channels a
         detector groups (``lima_simulator:roi_counters:r1_sum``): a counter named in the command is not
         pushed out by a detector's ROI statistics."""
-        shown, used = [], _INDEX_WIDTH
+        shown: list[Any] = []
+        used = _INDEX_WIDTH
         for channel in sorted(self._channels, key=lambda c: c.fullname.count(":") > 1):
             width = max(_MIN_WIDTH, len(_label(channel)) + 2, len(_controller(channel)) + 2)
             if used + width > self._width and shown:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import redis
+
 from bliss_shell.comm import RedisUnavailable, choose_redis, connect, redacted
 from bliss_shell.comm.tango_servers import TangoDatabase, TangoServer, TangoUnavailable
 from bliss_shell.config import Config
@@ -84,7 +86,7 @@ def _redis(action: str, config: Config) -> int:
     return 0
 
 
-def _memory(client) -> str:  # type: ignore[no-untyped-def]
+def _memory(client: redis.Redis) -> str:
     used = client.info("memory")
     cap = int(client.config_get("maxmemory").get("maxmemory", 0))
     limit = f"{cap / 2**30:.2f} GiB" if cap else "no limit"

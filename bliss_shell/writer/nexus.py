@@ -212,6 +212,12 @@ class NexusScanWriter:
 
     # -- h5py, in a pool thread --------------------------------------------------------
 
+    @property
+    def _open_file(self) -> h5py.File:
+        """The file ``_create`` opened: every other h5py call comes after it, and before ``_close``."""
+        assert self._file is not None, "_create first"
+        return self._file
+
     def _create(
         self, title: str, start: datetime, positioners: dict[str, float], dial: dict[str, float], scan_info: dict
     ) -> None:
@@ -272,7 +278,7 @@ class NexusScanWriter:
         for dataset, channel, column in zip(self._datasets, self._channels, columns):
             dataset.resize(self._written + count, axis=0)
             dataset[self._written :] = np.asarray(column, dtype=channel.dtype)
-        self._file.flush()  # every batch reaches the disk (and SWMR readers) before the next one
+        self._open_file.flush()  # every batch reaches the disk (and SWMR readers) before the next one
         self._written += count
 
     def _check_room(self, count: int) -> None:
@@ -295,13 +301,13 @@ class NexusScanWriter:
 
     def _write_end(self, status: str, reason: str, end: datetime, positioners: dict[str, float], dial: dict[str, float],
                    scan_info: dict) -> None:  # fmt: skip
-        entry = self._file[self.entry]
+        entry = self._open_file[self.entry]
         entry["end_time"][()] = end.isoformat().encode()
         fill_end_positions(entry, positioners, dial)
         entry["scan_info"][()] = json.dumps(scan_info, default=str).encode()[: self._info_length]
         entry["writer/reason"][()] = reason.encode()[: _STATUS_LENGTH - 1]
         entry["writer/status"][()] = status.encode()
-        self._file.flush()
+        self._open_file.flush()
 
     def _mark_failed(self, reason: str) -> None:
         try:
@@ -314,7 +320,7 @@ class NexusScanWriter:
     def _close(self) -> None:
         self._datasets = []
         try:
-            self._file.close()
+            self._open_file.close()
         except (OSError, RuntimeError):
             pass  # after a failed write: what was flushed before stays readable
         self._file = None

@@ -16,6 +16,7 @@ import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 from tango import AttrWriteType, DeviceProxy, DevState, Except
@@ -49,7 +50,7 @@ class LimaCCDs(Device):
     def init_device(self) -> None:
         super().init_device()
         self._lock = threading.Lock()
-        self._settings = {
+        self._settings: dict[str, Any] = {  # the attributes _setting makes, of their Tango types
             "acq_nb_frames": 1, "acq_expo_time": 0.1, "acq_trigger_mode": "INTERNAL_TRIGGER", "latency_time": 0.0,
             "saving_mode": "MANUAL", "saving_directory": "", "saving_prefix": "lima_", "saving_suffix": ".h5",
             "saving_format": "HDF5", "saving_frame_per_file": 100, "saving_index_format": "%04d",
@@ -74,11 +75,11 @@ class LimaCCDs(Device):
 
     # -- settings a scan writes ----------------------------------------------------------
 
-    def _setting(name: str, dtype: type):  # type: ignore[misc]
-        def read(self: LimaCCDs):  # type: ignore[no-untyped-def]
+    def _setting(name: str, dtype: type):
+        def read(self: LimaCCDs):
             return self._settings[name]
 
-        def write(self: LimaCCDs, value) -> None:  # type: ignore[no-untyped-def]
+        def write(self: LimaCCDs, value) -> None:
             if name in CHOICES:  # an enumeration: any case, stored upper case, as the real server does
                 value = value.upper()
                 if value not in CHOICES[name]:
@@ -189,7 +190,8 @@ class LimaCCDs(Device):
     @image_roi.write
     def image_roi(self, value: list[int]) -> None:
         try:
-            self._geometry = self._geometry.with_roi(tuple(int(v) for v in value))  # type: ignore[arg-type]
+            x, y, width, height = (int(v) for v in value)  # not 4 values: a ValueError too
+            self._geometry = self._geometry.with_roi((x, y, width, height))
         except ValueError as error:
             Except.throw_exception("InvalidValue", str(error), "CtSwBinRoiFlip::setRoi")
 
@@ -203,7 +205,7 @@ class LimaCCDs(Device):
         dtype = np.dtype(IMAGE_TYPES[self._image_type])
         return [int(dtype.kind in "if"), dtype.itemsize, *self._geometry.size]
 
-    def _counter(key: str):  # type: ignore[misc]
+    def _counter(key: str):
         def read(self: LimaCCDs) -> int:
             return self._last[key]
 
@@ -268,7 +270,7 @@ class LimaCCDs(Device):
     # -- commands ------------------------------------------------------------------------
 
     @attribute(dtype="DevEncoded")
-    def video_last_image(self) -> tuple[str, bytes]:
+    def video_last_image(self) -> tuple[str, bytearray]:
         """The last frame, as the live view reads it (``-1`` frame number when there is none)."""
         with self._lock:
             index = self._last["ready"]
@@ -325,7 +327,7 @@ class LimaCCDs(Device):
             self._status = "Ready"
 
     @command(dtype_in=int, dtype_out="DevEncoded")
-    def readImage(self, index: int) -> tuple[str, bytes]:
+    def readImage(self, index: int) -> tuple[str, bytearray]:
         with self._lock:
             ready = self._last["ready"]
             if index < 0:
@@ -362,8 +364,8 @@ class LimaCCDs(Device):
             nb_frames = self._settings["acq_nb_frames"]
             done = nb_frames > 0 and self._last["ready"] + 1 >= nb_frames
         if done or self._settings["acq_trigger_mode"] != "INTERNAL_TRIGGER_MULTI" or self._stop.is_set():
+            self._close_files()  # first: a client that sees Ready may open the files (HDF5 refuses a file still held)
             self._status = "Ready"
-            self._close_files()
         elif self._settings["acq_trigger_mode"] == "INTERNAL_TRIGGER_MULTI":
             self._status = "Running"
 

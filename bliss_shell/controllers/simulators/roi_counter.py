@@ -111,7 +111,7 @@ class RoiCounterDeviceServer(Device):
             Except.throw_exception("NOT_SIMULATED", f"Could not read mask from {value}: the simulator has no masks", "RoiCounter")
         self._mask = value
 
-    def _kept(name: str):  # type: ignore[misc]
+    def _kept_attribute(name: str):
         """An attribute the simulator keeps without acting on it."""
 
         def read(self: RoiCounterDeviceServer) -> int:
@@ -122,9 +122,9 @@ class RoiCounterDeviceServer(Device):
 
         return attribute(fget=read, fset=write, name=name, dtype=int, access=AttrWriteType.READ_WRITE)
 
-    OverflowThreshold = _kept("OverflowThreshold")
-    RunLevel = _kept("RunLevel")
-    del _kept
+    OverflowThreshold = _kept_attribute("OverflowThreshold")
+    RunLevel = _kept_attribute("RunLevel")
+    del _kept_attribute
 
     # -- commands -------------------------------------------------------------------------
 
