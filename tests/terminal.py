@@ -81,10 +81,15 @@ class Terminal:
     def type(self, text: str) -> None:
         self.child.send(text)
 
-    def enter(self, command: str) -> None:
-        """Type a command and press Enter (as its own key, after the text is echoed)."""
+    def enter(self, command: str, timeout: float = 15.0) -> None:
+        """Type a command and press Enter (as its own key, once the typed text shows on the screen)."""
+        echoed = len(self.transcript)
         self.child.send(command)
-        time.sleep(0.1)
+        deadline = time.monotonic() + timeout
+        while command and len(self.transcript) == echoed:  # the shell has drawn something since: the echo
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{command!r} was not echoed after {timeout} s:\n{self.text()}\n{self.watchdog()}")
+            self._pump(0.05)
         self.child.send("\r")
 
     def interrupt(self) -> None:

@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from bliss_shell.data import EventType, get_node, get_session_node, get_sessions, keys
+from conftest import wait_for
 
 
 def check_complete(events, npoints: int) -> dict[str, list[float]]:
@@ -42,11 +43,28 @@ def check_complete(events, npoints: int) -> dict[str, list[float]]:
     return values
 
 
-def follow_until_end(events_of_session, events: list) -> gevent.Greenlet:
+class Following(redis.Redis):
+    """A client that tells when a reader on it has replayed what exists and waits for what comes: its first XREAD.
+
+    Example
+    -------
+    >>> client = Following(connection_pool=redis_client.connection_pool)
+    >>> reader = gevent.spawn(list, get_session_node("test_session", client).walk())
+    >>> wait_for(lambda: client.following, "the reader did not start following")
+    """
+
+    following = False
+
+    def xread(self, *args, **kwargs):
+        self.following = True
+        return super().xread(*args, **kwargs)
+
+
+def follow_until_end(events_of_session, events: list, client: redis.Redis | None = None) -> gevent.Greenlet:
     """A greenlet that appends the session's events to ``events`` until the first END_SCAN."""
 
     def read():
-        for event in events_of_session(get_session_node("test_session")):
+        for event in events_of_session(get_session_node("test_session", client)):
             events.append(event)
             if event.type is EventType.END_SCAN:
                 return
@@ -114,20 +132,23 @@ def test_walk_events_on_a_finished_scan_in_order(session):
 
 
 @pytest.mark.parametrize("start", ["before", "during", "after"])
-def test_a_greenlet_reader_sees_every_point_once_whenever_it_starts(session, start):
+def test_a_greenlet_reader_sees_every_point_once_whenever_it_starts(session, redis_client, start):
     npoints = 3000
     scan = session["loopscan"](npoints, 0, session["diode"], session["c1"], run=False, sleep_time=0.0)
     events: list = []
     walk_events = lambda root: root.walk_events()  # noqa: E731
 
     if start == "before":
-        reader = follow_until_end(walk_events, events)
-        gevent.sleep(0.05)
+        client = Following(connection_pool=redis_client.connection_pool)
+        reader = follow_until_end(walk_events, events, client)
+        wait_for(lambda: client.following, "the reader did not start following the session")
         scan.run()
     elif start == "during":
         running = gevent.spawn(scan.run)
-        while scan.node is None or len(get_node(f"{scan.node.db_name}:timer:diode:diode") or []) < 100:
-            gevent.sleep(0.001)
+        wait_for(
+            lambda: scan.node is not None and len(get_node(f"{scan.node.db_name}:timer:diode:diode") or []) >= 100,
+            "the scan did not publish 100 points",
+        )
         reader = follow_until_end(walk_events, events)
         running.join()
     else:
@@ -206,11 +227,12 @@ def test_walk_events_resumes_from_first_index(session):
     assert diode.data.data.tolist() == scan.get_data()["diode"][25:].tolist()
 
 
-def test_walk_on_new_events_ignores_what_exists(session):
+def test_walk_on_new_events_ignores_what_exists(session, redis_client):
     session["loopscan"](3, 0, session["diode"])
     events: list = []
-    reader = follow_until_end(lambda root: root.walk_on_new_events(), events)
-    gevent.sleep(0.1)
+    client = Following(connection_pool=redis_client.connection_pool)
+    reader = follow_until_end(lambda root: root.walk_on_new_events(), events, client)
+    wait_for(lambda: client.following, "the reader did not start following the session")  # what exists is passed over
     second = session["loopscan"](4, 0, session["diode"])
     reader.join(timeout=10)
     assert {e.node.db_name for e in events if e.type is EventType.NEW_NODE} >= {second.node.db_name}
@@ -220,17 +242,18 @@ def test_walk_on_new_events_ignores_what_exists(session):
     check_complete(events, 4)
 
 
-def test_walk_with_wait_yields_new_nodes(session):
+def test_walk_with_wait_yields_new_nodes(session, redis_client):
     found = []
+    client = Following(connection_pool=redis_client.connection_pool)
 
     def read():
-        for node in get_session_node("test_session").walk():
+        for node in get_session_node("test_session", client).walk():
             found.append(node.name)
             if node.name == "diode" and node.type == "channel":
                 return
 
     reader = gevent.spawn(read)
-    gevent.sleep(0.1)
+    wait_for(lambda: client.following, "the reader did not start following the session")
     session["ascan"](session["roby"], 0, 1, 2, 0, session["diode"])
     reader.join(timeout=10)
     assert found == ["test_session", "scans", "1_ascan", "axis", "roby", "timer", "elapsed_time", "epoch", "diode", "diode"]
@@ -238,10 +261,18 @@ def test_walk_with_wait_yields_new_nodes(session):
 
 READER = """
 import json, sys
+from bliss_shell.comm import get_redis
 from bliss_shell.data import EventType, get_session_node
+client = get_redis()
+read = client.xread
+def following(*args, **kwargs):  # its first read of what comes: it replayed what exists
+    client.xread = read
+    print("following", flush=True)
+    return read(*args, **kwargs)
+client.xread = following
 print("ready", flush=True)
 counts, firsts = {}, {}
-for event in get_session_node("test_session").walk_events():
+for event in get_session_node("test_session", client).walk_events():
     if event.type is EventType.NEW_DATA:
         expected = firsts.get(event.node.name, 0)
         assert event.data.first_index == expected, (event.node.name, event.data.first_index, expected)
@@ -261,7 +292,7 @@ def test_another_process_follows_a_scan(session, redis_server, start):
     reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(READER)], env=env, stdout=subprocess.PIPE, text=True)
     assert reader.stdout.readline().strip() == "ready"
     if start == "before":
-        gevent.sleep(0.3)
+        assert reader.stdout.readline().strip() == "following"
         session["loopscan"](5000, 0, session["diode"], session["c1"], session["c2"])
     out, _ = reader.communicate(timeout=60)
     result = json.loads(out.strip().splitlines()[-1])
@@ -285,7 +316,7 @@ def test_a_million_point_scan_reads_back_whole_as_typed_binary(session, redis_cl
     assert np.array_equal(np.frombuffer(raw, dtype=dtype), times)
 
 
-def test_finding_scans_never_lists_the_whole_database(session, redis_server):
+def test_finding_scans_never_lists_the_whole_database(session, redis_client, redis_server):
     session["loopscan"](2, 0, session["diode"])
     monitor_client = redis.Redis(unix_socket_path=str(redis_server.socket))  # a connection of its own
     commands = []
@@ -293,13 +324,19 @@ def test_finding_scans_never_lists_the_whole_database(session, redis_server):
     def watch():
         with monitor_client.monitor() as monitor:
             for command in monitor.listen():
-                commands.append(command["command"].split()[0].upper())
+                commands.append(command["command"])
+
+    def seen(marker: str) -> bool:  # MONITOR shows every command in order: all before the marker came first
+        redis_client.echo(marker)
+        return f"ECHO {marker}" in commands
 
     watcher = gevent.spawn(watch)
-    gevent.sleep(0.1)
+    wait_for(lambda: seen("watching"), "MONITOR did not start")
+    start = len(commands)
     list(get_sessions())
     list(get_session_node("test_session").walk_events(wait=False))
-    gevent.sleep(0.2)
+    wait_for(lambda: seen("done"), "MONITOR did not show the reads")
     watcher.kill()
     monitor_client.close()
-    assert commands and not {"KEYS", "SCAN"} & set(commands)
+    names = {command.split()[0].upper() for command in commands[start : commands.index("ECHO done")]}
+    assert names - {"ECHO"} and not {"KEYS", "SCAN"} & names

@@ -5,13 +5,13 @@ from __future__ import annotations
 import io
 import re
 
-import gevent
 import pytest
 
+from bliss_shell.data import get_node
 from bliss_shell.scanning import current
 from bliss_shell.shell.scan_display import ScanTable, shell_display
 from bliss_shell.shell.typing_helper import TypingHelper
-from conftest import BEAMLINE, interruptible
+from conftest import BEAMLINE, interruptible, wait_for
 
 
 def rows_of(text: str) -> list[list[str]]:
@@ -53,7 +53,10 @@ def test_many_points_show_a_bar_and_the_last_point(session, capsys):
 def test_an_aborted_scan_says_so_and_a_narrow_terminal_drops_columns(session):
     scan = session["loopscan"](1000, 0.01, session["diode"], session["diode2"], session["c1"], run=False)
     command = interruptible(scan.run)
-    gevent.sleep(0.3)
+    wait_for(
+        lambda: scan.node is not None and len(get_node(f"{scan.node.db_name}:timer:diode:diode") or []) >= 3,
+        "the scan did not take 3 points",
+    )
     command.kill(KeyboardInterrupt, block=True)
     out = io.StringIO()
     ScanTable(scan.node, out, width=30).follow()  # a finished scan replays whole

@@ -18,6 +18,8 @@ import redis
 from bliss_shell.comm import EmbeddedRedis, use_redis
 from bliss_shell.config import ConfigRoot
 from bliss_shell.data import EventType, get_node, get_session_node
+from bliss_shell.data.heartbeat import GRACE
+from bliss_shell.data.publisher import HEARTBEAT_TTL_MS
 from bliss_shell.data.walk import PUBLISHER_GONE
 from conftest import BEAMLINE, interruptible, wait_for
 from conftest import open_session as open_beamline
@@ -44,9 +46,7 @@ def open_session(client: redis.Redis, tmp_path: Path) -> dict:
 
 def kill(server: EmbeddedRedis) -> None:
     os.kill(server.pid(), signal.SIGKILL)
-    deadline = time.monotonic() + 5
-    while server.answers() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_for(lambda: not server.answers(), "Redis still answers after SIGKILL", timeout=5)
 
 
 def test_redis_killed_mid_scan_the_scan_goes_on_the_file_is_complete_and_the_next_scan_publishes(own_redis, tmp_path, capsys):
@@ -68,8 +68,11 @@ def test_redis_killed_mid_scan_the_scan_goes_on_the_file_is_complete_and_the_nex
             return error
 
     reader = gevent.spawn(read)
-    while scan.node is None or len(get_node(f"{scan.node.db_name}:timer:elapsed_time", client) or []) < 20:
-        gevent.sleep(0.02)
+    wait_for(
+        lambda: scan.node is not None and len(get_node(f"{scan.node.db_name}:timer:elapsed_time", client) or []) >= 20,
+        "the scan did not publish 20 points",
+        timeout=30,
+    )
     kill(server)
     reader.join(timeout=5)  # a reader blocked on the dead server gets an error, not a hang
     assert reader.dead and isinstance(reader.value, redis.ConnectionError)
@@ -92,34 +95,34 @@ def test_redis_killed_mid_scan_the_scan_goes_on_the_file_is_complete_and_the_nex
 
 
 def test_a_killed_shell_ends_the_scan_for_its_readers_within_seconds(redis_client, shell_env, tmp_path):
-    from test_saving import run_scan_process
+    from test_saving import points_in_file, run_scan_process
 
     events: list = []
 
     def read():
         for event in get_session_node("test_session").walk_events(exclude_children="scan"):
-            events.append((event, time.monotonic()))
+            events.append(event)
             if event.type is EventType.END_SCAN:
                 return
 
     reader = gevent.spawn(read)
     process = run_scan_process(shell_env, tmp_path, 100_000, 0.01)
-    deadline = time.monotonic() + 30
-    while not any(e.type is EventType.PREPARED_SCAN for e, _ in events):
-        assert time.monotonic() < deadline, "the scan did not start"
-        gevent.sleep(0.1)
-    scan_db = next(e.node.db_name for e, _ in events if e.type is EventType.PREPARED_SCAN)
-    wait_for(lambda: len(get_node(f"{scan_db}:timer:diode:diode")) >= 50, "50 points in Redis")
+    wait_for(lambda: any(e.type is EventType.PREPARED_SCAN for e in events), "the scan did not start", timeout=30)
+    scan_db = next(e.node.db_name for e in events if e.type is EventType.PREPARED_SCAN)
+    filename = tmp_path / "test_session" / "data.h5"
+    wait_for(
+        lambda: len(get_node(f"{scan_db}:timer:diode:diode")) >= 50 and points_in_file(filename, "1.1") >= 50,
+        "50 points in Redis and in the file",
+    )
     process.send_signal(signal.SIGKILL)
-    killed = time.monotonic()
     process.communicate()
-    reader.join(timeout=10)
-    end, seen = events[-1]
+    # within seconds: the heartbeat lapses, then stays away; the reader gets the END it waits for
+    wait_for(lambda: reader.dead, "the reader got no END after the shell was killed", timeout=20)
+    end = events[-1]
     assert end.type is EventType.END_SCAN and end.data.data == {"state": "failed", "reason": PUBLISHER_GONE}
-    assert seen - killed < 10.0  # within seconds: the heartbeat lapses, then stays away
     assert end.node.end_state() == {"state": "failed", "reason": PUBLISHER_GONE}
     published = get_node(f"{end.node.db_name}:timer:diode:diode").get_as_array(0, -1)
-    with h5py.File(tmp_path / "test_session" / "data.h5", "r", libver="latest", swmr=True, locking=False) as saved:
+    with h5py.File(filename, "r", libver="latest", swmr=True, locking=False) as saved:
         written = saved["1.1/measurement/diode"][()]
     # the file and Redis flush on their own: either may hold a batch more, never another value
     common = min(len(published), len(written))
@@ -184,13 +187,18 @@ def test_a_stalled_redis_is_not_a_dead_publisher(own_redis, tmp_path):
         assert follower.stdout.readline().strip() == "ready"
         scan = session["ascan"](session["roby"], 0, 100, 300, 0.02, session["diode"], run=False)
         command = interruptible(scan.run)
-        with gevent.Timeout(30):
-            while scan.node is None or len(get_node(f"{scan.node.db_name}:axis:timer:diode:diode") or ()) < 60:
-                gevent.sleep(0.05)
+        wait_for(
+            lambda: scan.node is not None and len(get_node(f"{scan.node.db_name}:axis:timer:diode:diode") or ()) >= 60,
+            "the scan did not publish 60 points",
+            timeout=30,
+        )
         pid = server.pid()
-        os.kill(pid, signal.SIGSTOP)  # Redis (or the network to it) stalls for 5 s
+        # Redis (or the network to it) stalls until the heartbeat, refreshed at the latest now, has lapsed
+        # and stayed missing for GRACE: a reader that took a stall for a death would call the publisher dead.
+        lapsed = time.time() + HEARTBEAT_TTL_MS / 1000 + GRACE  # Redis expires keys by this clock
+        os.kill(pid, signal.SIGSTOP)
         try:
-            gevent.sleep(5)
+            wait_for(lambda: time.time() > lapsed, "the stall did not end")
         finally:
             os.kill(pid, signal.SIGCONT)
         command.get(timeout=60)

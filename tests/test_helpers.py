@@ -79,13 +79,11 @@ def test_mv_refuses_bad_arguments_before_anything_moves(session, arguments, erro
 
 
 def test_ctrl_c_during_mv_stops_the_motor_and_shows_where(session, capsys):
-    from conftest import interruptible
+    from conftest import interruptible, wait_for
 
     slowy = session["slowy"]
     command = interruptible(session["mv"], slowy, 50)
-    import gevent
-
-    gevent.sleep(0.5)
+    wait_for(lambda: slowy.position > 0, "slowy did not start moving")
     command.kill(KeyboardInterrupt, block=True)
     assert isinstance(command.value, KeyboardInterrupt)
     assert slowy.state == "READY" and 0 < slowy.position < 50

@@ -35,7 +35,7 @@ from bliss_shell.plot.decimate import COLUMNS, FULL_POINTS, decimate
 from bliss_shell.plot.launcher import start_viewer
 from bliss_shell.plot.page import REFRESH_MS, UPDATES_PER_SECOND
 from browser import Browser
-from conftest import BEAMLINE, open_session
+from conftest import BEAMLINE, open_session, wait_for
 from simulator_server import SimulatorServer, free_port
 from terminal import run_bliss
 
@@ -105,14 +105,12 @@ def test_a_scan_appears_in_the_page_point_by_point_with_the_values_it_published(
     browser.open(viewer())
     browser.wait("model('status').text.includes('no scan yet')", "that the session has no scan yet")
     scan = gevent.spawn(session["ascan"], session["roby"], 0, 9, 40, 0.05, session["diode"], session["sim_ct_gauss"])
-    seen_while_running = False
-    while not scan.dead:
-        drawn = browser.js("model('curve_source').data.x.length")
-        seen_while_running |= 0 < drawn < 40
-        gevent.sleep(0.05)
+    wait_for(  # the scan still running after the page was read: the page had them while it ran
+        lambda: 0 < browser.js("model('curve_source').data.x.length") < 40 and not scan.dead,
+        "the page only got the points after the scan",
+    )
     scan.get()
     browser.wait("model('curve_source').data.x.length == 40 && model('status').text.includes('done')", "the 40 points, done")
-    assert seen_while_running, "the page only got the points after the scan"
     data = session["SCANS"][-1].get_data()
     assert np.array_equal(page_array(browser, "curve_source", "x"), data["roby"])
     assert np.array_equal(page_array(browser, "curve_source", "sim_ct_gauss"), data["sim_ct_gauss"])

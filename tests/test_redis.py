@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import stat
-import time
 
-import gevent
 import pytest
 
 from bliss_shell.comm import RedisChoice, RedisUnavailable, SessionLock, SessionLocked, choose_redis, connect, redacted
+from conftest import wait_for
 from terminal import run_bliss
 
 
@@ -105,13 +104,22 @@ def test_session_lock_of_a_vanished_holder_expires(redis_client):
     crashed.acquire()
     crashed._refresher.kill()  # the holder stops refreshing, as if its machine died
     assert not can_open(redis_client)
-    time.sleep(0.4)
+    wait_for(lambda: not redis_client.exists(crashed._key), "the lock of a holder that stopped refreshing did not expire")
     assert can_open(redis_client)
+
+
+def redis_ms(client) -> int:
+    """Redis's clock, by which it expires keys, in ms."""
+    seconds, microseconds = client.time()
+    return seconds * 1000 + microseconds // 1000
 
 
 def test_session_lock_is_refreshed_while_held(redis_client):
     holder = SessionLock(redis_client, "demo", ttl=0.3)
     holder.acquire()
-    gevent.sleep(0.7)  # more than twice the TTL: only the refresher keeps it
+    unrefreshed = redis_ms(redis_client) + redis_client.pttl(holder._key)  # when it would lapse without its refresher
+    # until Redis's clock is a TTL past that: only the refresher keeps it (as a holder alive for long does)
+    wait_for(lambda: redis_ms(redis_client) > unrefreshed + 300, "Redis's clock did not pass the lock's first TTL")
     assert not can_open(redis_client)
     holder.release()
+    assert can_open(redis_client)

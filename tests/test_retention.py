@@ -11,6 +11,7 @@ import pytest
 from bliss_shell.data import NodeExpired, get_node, get_session_node, keys
 from bliss_shell.data.retention import Retention, parse_duration, parse_size, used_memory
 from bliss_shell.scanning import current
+from conftest import wait_for
 from terminal import run_bliss
 
 
@@ -23,8 +24,10 @@ def test_a_finished_scan_and_its_parents_expire_after_the_retention_time(session
     current().retention = Retention(seconds=300)
     scan = session["loopscan"](20, 0.02, session["diode"], run=False)
     running = gevent.spawn(scan.run)
-    while scan.node is None or len(get_node(f"{scan.node.db_name}:timer:elapsed_time") or []) < 3:
-        gevent.sleep(0.01)
+    wait_for(
+        lambda: scan.node is not None and len(get_node(f"{scan.node.db_name}:timer:elapsed_time") or []) >= 3,
+        "the scan did not publish 3 points",
+    )
     folder = scan.node.db_name.rsplit(":", 1)[0]
     held = [key for key in keys_of(redis_client, scan.node.db_name) if not key.startswith("alive|")] + [
         keys.node_key(folder),
@@ -48,8 +51,10 @@ def test_expired_scans_answer_expired_and_get_data_reads_the_file(session, redis
     scan = session["ascan"](session["roby"], 0, 4, 5, 0, session["diode"])
     before = scan.get_data()
     channel = get_node(f"{scan.node.db_name}:axis:timer:diode:diode")
-    gevent.sleep(2.2)
-    assert get_node(scan.node.db_name) is None and keys_of(redis_client, scan.node.db_name) == []
+    wait_for(
+        lambda: get_node(scan.node.db_name) is None and keys_of(redis_client, scan.node.db_name) == [],
+        "the scan's keys did not expire after its retention time",
+    )
     with pytest.raises(NodeExpired, match=r"1_ascan:axis:timer:diode:diode has expired from Redis"):
         len(channel)
     after = scan.get_data()

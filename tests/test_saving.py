@@ -8,12 +8,10 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-import gevent
 import h5py
 import numpy as np
 import pytest
@@ -23,7 +21,7 @@ from bliss_shell.config import ConfigRoot
 from bliss_shell.data import get_node, keys
 from bliss_shell.scanning import ScanSaving
 from bliss_shell.writer import SavingError, dataset_names
-from conftest import BEAMLINE, interruptible, open_session
+from conftest import BEAMLINE, interruptible, open_session, wait_for
 from simulator_server import SimulatorServer
 from terminal import BLISS
 
@@ -140,13 +138,23 @@ def test_an_existing_file_that_is_not_hdf5_is_refused_and_left_untouched(session
     assert session["roby"].position == 0 and len(session["SCANS"]) == 0
 
 
+def points_of(scan, channel: str) -> int:
+    """How many points of ``channel`` (``"timer:diode:diode"``) the running scan has published."""
+    return len(get_node(f"{scan.node.db_name}:{channel}") or []) if scan.node is not None else 0
+
+
 def test_ctrl_c_pressed_again_while_the_scan_ends_still_leaves_it_aborted_in_the_file_and_redis(session):
-    for delay in (0.0, 0.001, 0.005, 0.02):  # the second Ctrl-C lands somewhere in the ending steps
+    ending = {  # where the second Ctrl-C lands in the ending steps
+        "at once": lambda scan: True,
+        "the file and Redis are told": lambda scan: scan.state == "aborted",
+        "Redis has the END": lambda scan: scan.node.end_state() is not None,
+    }
+    for step, reached in ending.items():
         scan = session["dscan"](session["slowy"], 0, 1, 50, 0.01, session["diode"], run=False)
         running = interruptible(scan.run)
-        gevent.sleep(0.3)
+        wait_for(lambda: points_of(scan, "axis:timer:diode:diode") >= 2, "the scan took no points")  # noqa: B023
         running.kill(KeyboardInterrupt, block=False)
-        gevent.sleep(delay)
+        wait_for(lambda: reached(scan), f"the ending of the aborted scan never reached: {step}")  # noqa: B023
         running.kill(KeyboardInterrupt, block=True)
         assert scan.node.end_state() == {"state": "aborted", "reason": "interrupted by user (Ctrl-C)"}
         written = stored(scan.path, scan.number)
@@ -158,7 +166,7 @@ def test_ctrl_c_pressed_again_while_the_scan_ends_still_leaves_it_aborted_in_the
 def test_ctrl_c_leaves_an_aborted_entry_with_the_points_taken(session):
     scan = session["loopscan"](1000, 0.02, session["diode"], run=False)
     running = interruptible(scan.run)
-    gevent.sleep(0.5)
+    wait_for(lambda: points_of(scan, "timer:diode:diode") >= 10, "the scan did not publish 10 points")
     running.kill(KeyboardInterrupt, block=True)
     written = stored(scan.path, scan.number)
     assert written["writer/status"] == b"ABORTED"
@@ -198,13 +206,20 @@ def test_a_write_failure_stops_the_scan_and_keeps_what_was_written(shell_env, tm
         assert b"no room left on the disk" in stored["writer/reason"][()]
 
 
+def points_in_file(filename: Path, entry: str) -> int:
+    """How many diode points a live reader (SWMR, as silx reads during a scan) finds in ``entry`` now; 0 before it
+    is there (between two scans the file is not in SWMR mode)."""
+    try:
+        with h5py.File(filename, "r", libver="latest", swmr=True, locking=False) as file:
+            return len(file[f"{entry}/measurement/diode"]) if f"{entry}/measurement/diode" in file else 0
+    except OSError:
+        return 0
+
+
 def test_a_killed_process_leaves_a_readable_file(shell_env, tmp_path):
     process = run_scan_process(shell_env, tmp_path, 100_000, 0.01)
     filename = tmp_path / "test_session" / "data.h5"
-    deadline = time.monotonic() + 20
-    while not filename.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(2.0)
+    wait_for(lambda: points_in_file(filename, "1.1") > 20, "the scan did not flush 20 points to its file", timeout=30)
     process.send_signal(signal.SIGKILL)
     process.communicate()
     # A reader opens it as silx does (SWMR): the writer's "open for write" mark stays after a kill.
@@ -260,28 +275,19 @@ def test_a_killed_shell_leaves_a_finished_file_and_the_next_scan_saves_into_it(s
     first.communicate(timeout=60)
     assert first.returncode == 0
     process = run_scan_process(shell_env, tmp_path, 100_000, 0.01)
-    deadline = time.monotonic() + 30
-    while True:  # a live reader, as silx reads during a scan (between two scans the file is not in SWMR mode)
-        try:
-            with h5py.File(filename, "r", libver="latest", swmr=True, locking=False) as file:
-                if "2.1" in file and len(file["2.1/measurement/diode"]) >= 20:
-                    break
-        except OSError:
-            pass
-        assert time.monotonic() < deadline, "the scan did not start writing"
-        time.sleep(0.05)
+    wait_for(lambda: points_in_file(filename, "2.1") >= 20, "the scan did not start writing", timeout=30)
     process.send_signal(signal.SIGKILL)  # the terminal closed, or kill -9
     process.communicate()
 
-    deadline = time.monotonic() + 20  # the shell's guard finishes the file once the shell is gone
-    while True:
+    def finished() -> bool:  # the shell's guard finishes the file once the shell is gone: it opens, the entry has ended
         try:
-            file = h5py.File(filename, "r")  # plain h5py, as silx and PyMca open it
-            break
+            with h5py.File(filename, "r") as file:  # plain h5py, as silx and PyMca open it
+                return file["2.1/writer/status"][()] != b"RUNNING"
         except OSError:
-            assert time.monotonic() < deadline, "the file stayed open for write after the shell died"
-            time.sleep(0.1)
-    with file:
+            return False
+
+    wait_for(finished, "the file stayed open for write, its scan running, after the shell died", timeout=20)
+    with h5py.File(filename, "r") as file:
         assert len(file["1.1/measurement/diode"]) == 5 and file["1.1/writer/status"][()] == b"SUCCEEDED"
         interrupted = file["2.1"]
         assert interrupted["writer/status"][()] == b"FAILED" and interrupted["writer/reason"][()].decode() == INTERRUPTED

@@ -13,7 +13,7 @@ from bliss_shell.data import EventType, get_node, get_session_node
 from bliss_shell.scanning import ScanSaving
 from bliss_shell.shell.error_report import ErrorReport
 from bliss_shell.shell.namespace import session_namespace
-from conftest import BEAMLINE, interruptible
+from conftest import BEAMLINE, interruptible, wait_for
 
 
 def db_names(node) -> list[str]:
@@ -239,11 +239,14 @@ def test_ctrl_c_during_a_scan_aborts_it_and_keeps_the_points(session):
     events = []
     reader = gevent.spawn(lambda: events.extend(get_session_node("test_session").walk_events(include_filter="scan")))
     command = interruptible(scan.run)
-    gevent.sleep(2.5)  # slowy needs about 1.3 s per point
+    wait_for(  # slowy needs about 1.3 s per point
+        lambda: scan.node is not None and len(get_node(f"{scan.node.db_name}:axis:slowy") or []) >= 1 and slowy.position > 0,
+        "the scan took no point, or slowy did not leave it",
+    )
     command.kill(KeyboardInterrupt, block=True)
     assert isinstance(command.value, KeyboardInterrupt)
     assert slowy.state == "READY" and 0 < slowy.position < 5  # stopped where it was
-    gevent.sleep(0.2)
+    wait_for(lambda: any(e.type is EventType.END_SCAN for e in events), "the reader got no END")
     reader.kill()
     ends = [e for e in events if e.type is EventType.END_SCAN]
     assert len(ends) == 1 and ends[0].data.data == {"state": "aborted", "reason": "interrupted by user (Ctrl-C)"}
@@ -256,7 +259,7 @@ def test_dscan_returns_the_motor_after_ctrl_c(session):
     slowy = session["slowy"]
     slowy.move(1)
     command = interruptible(session["dscan"], slowy, 0, 3, 4, 0, session["diode"])
-    gevent.sleep(1.0)
+    wait_for(lambda: slowy.position > 1, "slowy did not leave its first point")
     command.kill(KeyboardInterrupt, block=True)
     assert isinstance(command.value, KeyboardInterrupt)
     assert slowy.position == 1

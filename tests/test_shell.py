@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import signal
 import socket
-import time
 from pathlib import Path
 
 from terminal import run_bliss
@@ -34,14 +33,9 @@ def test_an_expression_shows_its_result_under_the_prompt_number(open_terminal):
 def test_background_greenlet_keeps_running_while_prompt_waits(open_terminal):
     shell = open_terminal("-s", "demo")
     shell.prompt(1)
-    shell.enter("ticks = []; g = gevent.spawn(lambda: [(ticks.append(1), gevent.sleep(0.01)) for _ in range(10**6)])")
-    shell.prompt(2)
-    shell.enter("len(ticks)")
-    before = int(shell.wait_for(r"^  Out \[2\]: (\d+)$").group(1))
-    time.sleep(1.0)  # the user does nothing: the prompt waits for a key
-    shell.enter("len(ticks)")
-    after = int(shell.wait_for(r"^  Out \[3\]: (\d+)$").group(1))
-    assert after - before >= 30, f"the greenlet ran {after - before} times in 1 s of idle prompt"
+    shell.enter("g = gevent.spawn(lambda: [gevent.sleep(0.01) for _ in range(30)] and print('30 ticks at an idle prompt'))")
+    shell.prompt(2)  # the user types nothing more: the greenlet runs while the prompt waits for a key
+    shell.wait_for(r"^30 ticks at an idle prompt$")
 
 
 def test_error_prints_one_line_and_last_error_shows_traceback(open_terminal):
@@ -65,13 +59,11 @@ def test_error_prints_one_line_and_last_error_shows_traceback(open_terminal):
 def test_ctrl_c_interrupts_sleep_and_the_prompt_comes_back(open_terminal):
     shell = open_terminal("-s", "demo")
     shell.prompt(1)
-    shell.enter("sleep(10)")
-    time.sleep(0.5)
-    started = time.monotonic()
+    shell.enter("print('sleeping'); sleep(10)")
+    shell.wait_for(r"^sleeping$")
     shell.interrupt()
-    shell.wait_for(r"^KeyboardInterrupt$", timeout=5)
+    shell.wait_for(r"^KeyboardInterrupt$", timeout=5)  # well before the 10 s are over
     shell.prompt(2, timeout=5)
-    assert time.monotonic() - started < 5
     shell.enter("1 + 1")
     shell.wait_for(r"^  Out \[2\]: 2$")
 
@@ -81,8 +73,8 @@ def test_ctrl_c_keeps_background_greenlets_alive(open_terminal):
     shell.prompt(1)
     shell.enter("ticks = []; g = gevent.spawn(lambda: [(ticks.append(1), gevent.sleep(0.01)) for _ in range(10**6)])")
     shell.prompt(2)
-    shell.enter("sleep(10)")
-    time.sleep(0.3)
+    shell.enter("print('sleeping'); sleep(10)")
+    shell.wait_for(r"^sleeping$")
     shell.interrupt()
     shell.prompt(3, timeout=5)
     shell.enter("g.dead, len(ticks) > 0")
@@ -210,7 +202,7 @@ def test_ctrl_c_during_a_scan_at_the_prompt(open_terminal):
     shell = open_terminal("-s", "demo")
     shell.prompt(1)
     shell.enter("s = loopscan(1000, 0.05, diode, save=False)")
-    time.sleep(1.0)
+    shell.wait_for(r"\] +\d{2,3}/1000 ", timeout=30)  # the progress bar has passed 10 points
     shell.interrupt()
     shell.wait_for(r"^KeyboardInterrupt$", timeout=5)
     shell.prompt(2)

@@ -21,7 +21,7 @@ from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.controllers import Axis, Counter
 from bliss_shell.controllers.lima_protocol import decode_data_array
 from bliss_shell.data import get_node
-from conftest import interruptible, open_session
+from conftest import interruptible, open_session, wait_for
 
 DEVICES = {"SimMotor": ["id00/motor/tm1"], "SimCounter": ["id00/counter/tgauss"], "LimaCCDs": ["id00/limaccds/sim1"]}
 
@@ -112,8 +112,8 @@ def test_tango_devices_are_axes_and_counters(tango_session):
 def test_a_tango_motor_moves_in_the_background_and_stops(tango_session):
     tm1 = tango_session["tm1"]
     tm1.move(40, wait=False)
-    gevent.sleep(0.1)
-    assert tm1.state == "MOVING" and 0 < tm1.position < 40
+    assert tm1.state == "MOVING"  # the move went on in the background
+    wait_for(lambda: tm1.position > 0, "tm1 did not leave 0")
     tm1.stop()
     stopped = tm1.position
     assert tm1.state == "READY" and 0 < stopped < 40
@@ -141,11 +141,8 @@ def test_an_unreachable_device_is_one_clear_error(tmp_path):
         Config([ConfigRoot(tmp_path)]).get("ghost")
 
 
-def wait_ready(lima, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while lima.acq_status != "Ready":
-        assert time.monotonic() < deadline, "the acquisition did not end"
-        time.sleep(0.02)
+def wait_ready(lima) -> None:
+    wait_for(lambda: lima.acq_status == "Ready", "the acquisition did not end")
 
 
 def test_lima_simulator_acquires_keeps_a_ring_buffer_and_saves(simulator, tmp_path):
@@ -186,27 +183,26 @@ def test_lima_simulator_takes_one_frame_per_start_in_multi_trigger(simulator):
     lima.prepareAcq()
     for expected in range(3):
         lima.startAcq()
-        deadline = time.monotonic() + 5
-        while lima.last_image_ready < expected:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        wait_for(lambda: lima.last_image_ready >= expected, f"frame {expected} was not taken")  # noqa: B023
     wait_ready(lima)
     assert lima.last_image_ready == 2
 
 
-def test_ct_with_lima_publishes_references_and_images_read_back(tango_session):
+def test_ct_with_lima_publishes_references_and_images_read_back(tango_session, redis_client):
     from bliss_shell.data import EventType, get_session_node
+    from test_data_tree import Following
 
     events = []
+    client = Following(connection_pool=redis_client.connection_pool)
 
     def follow():
-        for event in get_session_node("tango_session").walk_events(include_filter="lima"):
+        for event in get_session_node("tango_session", client).walk_events(include_filter="lima"):
             events.append(event)
             if event.type is EventType.NEW_DATA:
                 return
 
     reader = gevent.spawn(follow)
-    gevent.sleep(0.1)
+    wait_for(lambda: client.following, "the reader did not start following the session")
     scan = tango_session["ct"](0.05, tango_session["lima_simulator"])
     reader.join(timeout=10)
     assert [(str(e.type), e.node.name) for e in events] == [("event.NEW_NODE", "image"), ("event.NEW_DATA", "image")]
@@ -261,17 +257,15 @@ def test_an_endless_timescan_takes_frames_until_ctrl_c_and_links_every_one(tango
     lima = tango_session["lima_simulator"]
     scan = tango_session["timescan"](0.01, lima, npoints=0, run=False)
     command = interruptible(scan.run)
-    deadline = time.monotonic() + 10
-    while (
-        scan.node is None or len(scan.get_data().get("lima_simulator:image", ())) < 5
-    ):  # beyond one frame: acq_nb_frames 0 is endless
-        assert time.monotonic() < deadline, "the endless timescan stopped taking frames"
-        gevent.sleep(0.05)
+    wait_for(  # beyond one frame: acq_nb_frames 0 is endless
+        lambda: scan.node is not None and len(scan.get_data().get("lima_simulator:image", ())) >= 5,
+        "the endless timescan stopped taking frames",
+    )
     command.kill(KeyboardInterrupt, block=True)
     images = scan.get_data()["lima_simulator:image"]
     taken = len(images)
-    gevent.sleep(0.2)
-    assert tango.DeviceProxy(lima.url).acq_status == "Ready"  # the acquisition was stopped with the scan
+    device = tango.DeviceProxy(lima.url)
+    wait_for(lambda: device.acq_status == "Ready", "the acquisition went on after the scan")  # stopped with the scan
     assert len(scan.get_data()["lima_simulator:image"]) == taken
     with h5py.File(scan.path, "r") as master:
         entry = master[f"{scan.number}.1"]
@@ -287,11 +281,9 @@ def test_a_server_killed_mid_scan_fails_the_scan_keeps_the_points_and_frames_com
     seen = {}
 
     def kill_after_five_points():
-        while not session["SCANS"] or session["SCANS"][-1].node is None:
-            gevent.sleep(0.01)
+        wait_for(lambda: session["SCANS"] and session["SCANS"][-1].node is not None, "the scan did not start")
         scan = session["SCANS"][-1]
-        while len(get_node(f"{scan.node.db_name}:timer:tgauss:tgauss")) < 5:
-            gevent.sleep(0.01)
+        wait_for(lambda: len(get_node(f"{scan.node.db_name}:timer:tgauss:tgauss")) >= 5, "the scan took no 5 points")
         seen["frame"] = scan.get_data()["lima_simulator:image"].get_image(0)
         server.kill()
 
