@@ -25,6 +25,7 @@ MODULES = {
     "bliss_shell.data.events": True,
     "bliss_shell.data.encoding": False,
     "bliss_shell.data.heartbeat": True,
+    "bliss_shell.data.walk": True,
     "bliss_shell.comm.connection": False,
     "bliss_shell.comm.redis_url": False,
     "bliss_shell.comm.failover": False,
@@ -40,6 +41,7 @@ FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 def examples_namespace(request: pytest.FixtureRequest, with_session: bool) -> dict:
     """What the examples use besides their module's own names: the Redis client, the readers, the session."""
     client = request.getfixturevalue("redis_client")
+    request.getfixturevalue("monkeypatch").delenv("BLISS_REDIS_URL", raising=False)  # choose_redis as configured
     namespace = {"client": client, "np": np, "get_node": get_node, "get_session_node": get_session_node,
                  "get_sessions": get_sessions}  # fmt: skip
     if with_session:

@@ -29,7 +29,13 @@ REDIS_URL_ENV = "BLISS_REDIS_URL"
 
 @dataclass(frozen=True)
 class RedisChoice:
-    """Which Redis to use and why: ``origin`` is told to the user when it cannot be reached."""
+    """Which Redis to use and why: ``origin`` is told to the user when it cannot be reached.
+
+    Examples
+    --------
+    >>> RedisChoice("redis://redis.beamline:6379", "redis_url in the config")
+    RedisChoice(url='redis://redis.beamline:6379', origin='redis_url in the config', embedded=None)
+    """
 
     url: str
     origin: str
@@ -41,6 +47,17 @@ def choose_redis(configured_url: str | None = None, reader_url: str | None = Non
 
     A reader process (``bliss --watch``, ``get_node`` in a script) passes ``redis_reader_url`` of
     the config, which wins over ``redis_url``: a replica, for example.
+
+    Examples
+    --------
+    Without ``$BLISS_REDIS_URL``:
+
+    >>> choose_redis("redis://redis.beamline:6379")
+    RedisChoice(url='redis://redis.beamline:6379', origin='redis_url in the config', embedded=None)
+    >>> choose_redis("redis://redis.beamline:6379", "redis://replica.beamline:6379").origin
+    'redis_reader_url in the config'
+    >>> choose_redis().origin
+    'embedded'
     """
     if os.environ.get(REDIS_URL_ENV):
         return RedisChoice(os.environ[REDIS_URL_ENV], REDIS_URL_ENV)
@@ -57,6 +74,22 @@ def connect(choice: RedisChoice, writer: bool = True) -> redis.Redis:
     raises RedisUnavailable with a one-line reason.
 
     ``writer``: the process publishes (a shell), so a read-only replica is refused.
+
+    Raises
+    ------
+    RedisUnavailable
+        No answer, not a Redis address, a Sentinel given as a Redis, or a replica given to a writer.
+
+    Examples
+    --------
+    >>> connect(RedisChoice("redis://127.0.0.1:1", "redis_url in the config"))
+    Traceback (most recent call last):
+    ...
+    bliss_shell.comm.errors.RedisUnavailable: cannot reach Redis at redis://127.0.0.1:1 (from redis_url in the config): ...
+    >>> connect(RedisChoice("http://127.0.0.1:6379", "redis_url in the config"))
+    Traceback (most recent call last):
+    ...
+    bliss_shell.comm.errors.RedisUnavailable: http://127.0.0.1:6379 (from redis_url in the config) is not a Redis address: ...
     """
     if choice.embedded is not None:
         choice.embedded.ensure_running()
@@ -104,6 +137,15 @@ def apply_memory_cap(client: redis.Redis, choice: RedisChoice, cap: int) -> str 
 
     The cap itself is kept by removing whole finished scans (data/retention.py); Redis's own
     ``maxmemory`` is the hard stop behind it, and eviction would cut trees, so it must be off.
+
+    Examples
+    --------
+    The tests' Redis, taken for an external one whose ``maxmemory`` (1 GiB) is below a 2 GiB cap:
+
+    >>> apply_memory_cap(client, RedisChoice("redis://redis.beamline:6379", "redis_url in the config"), 2 << 30)
+    'the Redis at redis://redis.beamline:6379 has maxmemory 1073741824 B, below the configured cap 2147483648 B'
+    >>> apply_memory_cap(client, RedisChoice("redis://redis.beamline:6379", "redis_url in the config"), 1 << 30) is None
+    True
     """
     if choice.embedded is not None:
         client.config_set("maxmemory", cap)
@@ -134,7 +176,15 @@ def apply_memory_cap(client: redis.Redis, choice: RedisChoice, cap: int) -> str 
 
 
 def redacted(url: str) -> str:
-    """The URL with any password replaced, for messages."""
+    """The URL with any password replaced, for messages.
+
+    Examples
+    --------
+    >>> redacted("redis://beamline:secret@redis.beamline:6379/0")
+    'redis://beamline:***@redis.beamline:6379/0'
+    >>> redacted("redis://redis.beamline:6379")
+    'redis://redis.beamline:6379'
+    """
     parts = urlsplit(url)
     if parts.password is None:
         return url
@@ -147,7 +197,14 @@ _shared: redis.Redis | None = None
 
 
 def use_redis(client: redis.Redis) -> None:
-    """Make ``client`` the one every layer gets from ``get_redis`` (the shell's connection)."""
+    """Make ``client`` the one every layer gets from ``get_redis`` (the shell's connection).
+
+    Examples
+    --------
+    >>> use_redis(client)
+    >>> get_redis() is client
+    True
+    """
     global _shared
     _shared = client
 
@@ -157,6 +214,16 @@ def get_redis() -> redis.Redis:
 
     Without a shell, the choice is a reader's: ``$BLISS_REDIS_URL``, else ``redis_reader_url``
     or ``redis_url`` of the config, else the embedded server.
+
+    Raises
+    ------
+    RedisUnavailable
+        The Redis chosen does not answer.
+
+    Examples
+    --------
+    >>> get_redis().ping()
+    True
     """
     global _shared
     if _shared is None:

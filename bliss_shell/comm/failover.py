@@ -33,16 +33,32 @@ T = TypeVar("T")
 
 
 def follows_failover(client: Any) -> bool:
-    """True for a client that finds a new primary by itself (Sentinels, a cluster)."""
+    """True for a client that finds a new primary by itself (Sentinels, a cluster).
+
+    Examples
+    --------
+    >>> from bliss_shell.comm import client_for
+    >>> follows_failover(client_for("redis+sentinel://127.0.0.1:26379/mymaster")), follows_failover(client)
+    (True, False)
+    """
     return isinstance(client, RedisCluster) or isinstance(getattr(client, "connection_pool", None), SentinelConnectionPool)
 
 
 def through_failover(client: Any, call: Callable[[], T], wait: float = FAILOVER_WAIT) -> T:
     """``call()``, retried on a transient error for ``wait`` seconds if ``client`` follows failovers.
 
-    Example
-    -------
-    >>> through_failover(client, lambda: client.xread({"events|{demo}:tmp:1_ascan": "0-0"}, block=1000))
+    Raises
+    ------
+    Exception
+        What ``call`` raised: at once for a client of one Redis or an error that is not transient,
+        else the last transient error once ``wait`` has passed.
+
+    Examples
+    --------
+    >>> through_failover(client, client.ping)
+    True
+    >>> through_failover(client, lambda: client.xread({"events|{demo}:tmp:1_ascan": "0-0"}, block=10))
+    []
     """
     if not follows_failover(client):
         return call()
@@ -58,7 +74,16 @@ def through_failover(client: Any, call: Callable[[], T], wait: float = FAILOVER_
 
 def unanswered_sentinels(client: Any) -> str | None:
     """For a client given Sentinels: their addresses when none of them answers (a wrong address, not a
-    failover: no use waiting), else None."""
+    failover: no use waiting), else None.
+
+    Examples
+    --------
+    >>> from bliss_shell.comm import client_for
+    >>> unanswered_sentinels(client_for("redis+sentinel://127.0.0.1:1/mymaster"))
+    '127.0.0.1:1'
+    >>> unanswered_sentinels(client) is None
+    True
+    """
     pool = getattr(client, "connection_pool", None)
     if not isinstance(pool, SentinelConnectionPool):
         return None
@@ -75,7 +100,13 @@ def unanswered_sentinels(client: Any) -> str | None:
 
 
 def server_info(client: Any, key: str, section: str) -> Mapping[str, Any]:
-    """``INFO section`` of the server that holds ``key``: the one Redis, or its node in a cluster."""
+    """``INFO section`` of the server that holds ``key``: the one Redis, or its node in a cluster.
+
+    Examples
+    --------
+    >>> server_info(client, "node|{demo}", "memory")["maxmemory_policy"]
+    'noeviction'
+    """
     if isinstance(client, RedisCluster):
         return client.info(section, target_nodes=client.get_node_from_key(key))
     return client.info(section)

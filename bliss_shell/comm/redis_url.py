@@ -30,12 +30,30 @@ _TIMEOUTS: dict[str, Any] = {"socket_connect_timeout": 3, "socket_timeout": 10}
 
 
 def client_for(url: str) -> redis.Redis | RedisCluster:
-    """A client for ``url`` (not yet connected); ValueError says what is wrong with the address.
+    """A client for ``url`` (not yet connected): one Redis, Sentinels' primary or replica, or a cluster.
 
-    Example
-    -------
-    >>> client_for("redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/mymaster").ping()
-    True
+    A cluster client asks a node for the cluster's layout at once, so a cluster that cannot be reached
+    raises here (``RedisClusterException``); the other kinds connect on their first call.
+
+    Raises
+    ------
+    ValueError
+        What is wrong with the address.
+
+    Examples
+    --------
+    >>> client_for("redis://redis.beamline:6379/0").connection_pool.connection_kwargs["host"]
+    'redis.beamline'
+    >>> client_for("redis+sentinel://127.0.0.1:26379,127.0.0.1:26380/mymaster?role=replica")
+    <redis.client.Redis(<redis.sentinel.SentinelConnectionPool(service=mymaster(slave))>)>
+    >>> client_for("redis+sentinel://127.0.0.1:26379")
+    Traceback (most recent call last):
+    ...
+    ValueError: a Sentinel address names the service: redis+sentinel://host:port[,host:port...]/mymaster
+    >>> client_for("redis+sentinel://127.0.0.1/mymaster")
+    Traceback (most recent call last):
+    ...
+    ValueError: '127.0.0.1' is not host:port (addresses are host:port[,host:port...])
     """
     scheme = urlsplit(url).scheme
     if scheme in SENTINEL_SCHEMES:

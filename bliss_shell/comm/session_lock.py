@@ -23,11 +23,16 @@ _EXTEND = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexp
 class SessionLock:
     """Held while a session is open; refreshed by a greenlet, gone ``TTL`` s after a crash.
 
-    Example
-    -------
+    Examples
+    --------
     >>> lock = SessionLock(client, "demo")
-    >>> lock.acquire()   # raises SessionLocked naming the holder's host and pid
+    >>> lock.acquire()
+    >>> SessionLock(client, "demo").acquire()  # a second shell of the session
+    Traceback (most recent call last):
+    ...
+    bliss_shell.comm.errors.SessionLocked: session 'demo' is already open on host ..., pid ... (bliss ...); close it there first
     >>> lock.release()
+    >>> SessionLock(client, "demo").acquire()
     """
 
     def __init__(self, client: redis.Redis, session: str, ttl: float = TTL):
@@ -39,6 +44,13 @@ class SessionLock:
         self._refresher: gevent.Greenlet | None = None
 
     def acquire(self) -> None:
+        """Take the lock (from a dead holder on this host at once), then keep it fresh until ``release``.
+
+        Raises
+        ------
+        SessionLocked
+            Another live process holds it; the message names its host, pid and command.
+        """
         if not self._take():
             holder = self._client.get(self._key)
             if holder is None or not self._holder_is_dead(holder) or not self._take_over(holder):
@@ -75,6 +87,7 @@ class SessionLock:
                 pass  # Redis away for a moment: the next round tries again
 
     def release(self) -> None:
+        """Stop refreshing and give the lock back (if still ours); with Redis away it expires by itself."""
         if self._refresher is not None:
             self._refresher.kill()
             self._refresher = None

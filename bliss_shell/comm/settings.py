@@ -8,8 +8,8 @@ Redis lacks is read back from its file. Scan data is not a setting: it stays in 
 The folder: ``settings_path`` in the config's root ``__init__.yml``, else
 ``$XDG_STATE_HOME/bliss_shell/settings/<beamline>`` (``~/.local/state/...``); back it up by copying it.
 
-Example
--------
+Examples
+--------
 >>> settings = Settings("axis:roby")
 >>> settings.set(offset=1.5)
 >>> settings.get("offset")
@@ -43,7 +43,20 @@ _writer: gevent.Greenlet | None = None
 
 
 def configured_settings_folder(config_globals: Mapping[str, Any]) -> Path:
-    """``settings_path`` of the config's globals, else ``$XDG_STATE_HOME/bliss_shell/settings/<beamline>``."""
+    """``settings_path`` of the config's globals, else ``$XDG_STATE_HOME/bliss_shell/settings/<beamline>``.
+
+    Raises
+    ------
+    ConfigError
+        ``settings_path`` is not an absolute folder.
+
+    Examples
+    --------
+    >>> configured_settings_folder({"settings_path": "/data/id00/settings"})
+    PosixPath('/data/id00/settings')
+    >>> configured_settings_folder({"beamline": "id00"})
+    PosixPath('.../bliss_shell/settings/id00')
+    """
     chosen = config_globals.get("settings_path")
     if chosen is not None:
         if not isinstance(chosen, str) or not os.path.isabs(chosen):
@@ -60,6 +73,13 @@ def use_settings_folder(folder: Path) -> None:
 
 
 def settings_folder() -> Path:
+    """The folder of this process's settings files: as ``use_settings_folder`` set it, else the default one.
+
+    Examples
+    --------
+    >>> settings_folder()
+    PosixPath('.../settings')
+    """
     return _folder if _folder is not None else configured_settings_folder({})
 
 
@@ -86,12 +106,14 @@ class Settings:
     client reads as that text). ``key`` overrides the Redis key (``SCAN_SAVING`` keeps
     its documented ``scan_saving|<session>``).
 
-    Example
-    -------
+    Examples
+    --------
     >>> mg = Settings("measurement_group:MG1")
     >>> mg.set(disabled=["diode2"])
     >>> mg.get_all()
     {'disabled': ['diode2']}
+    >>> mg.key, mg.path.name
+    ('settings|measurement_group:MG1', 'measurement_group:MG1.json')
     """
 
     def __init__(self, name: str, key: str | None = None, client: redis.Redis | None = None):
@@ -104,10 +126,12 @@ class Settings:
 
     @property
     def client(self) -> redis.Redis:
+        """The Redis given, else the process's (``get_redis()``)."""
         return self._client if self._client is not None else get_redis()
 
     @property
     def path(self) -> Path:
+        """The group's file: ``<settings folder>/<name>.json`` (characters unsafe in a file name as ``_``)."""
         return settings_folder() / f"{_SAFE.sub('_', self.name)}.json"
 
     def get_all(self) -> dict[str, Any]:
@@ -125,6 +149,15 @@ class Settings:
         return saved
 
     def get(self, field: str, default: Any = None) -> Any:
+        """One value of the group, or ``default``.
+
+        Examples
+        --------
+        >>> roby = Settings("axis:roby")
+        >>> roby.set(offset=1.5)
+        >>> roby.get("offset"), roby.get("velocity", 10)
+        (1.5, 10)
+        """
         return self.get_all().get(field, default)
 
     def set(self, **values: Any) -> None:
@@ -153,6 +186,16 @@ class Settings:
             _writer = gevent.spawn_later(WRITE_DELAY, write_pending)
 
     def remove(self, *fields: str) -> None:
+        """Forget these fields of the group, in Redis and in its file.
+
+        Examples
+        --------
+        >>> roby = Settings("axis:roby")
+        >>> roby.set(offset=1.5, sign=-1)
+        >>> roby.remove("offset")
+        >>> roby.get_all()
+        {'sign': -1}
+        """
         kept = {field: value for field, value in self.get_all().items() if field not in fields}
         if fields:
             self.client.hdel(self.key, *fields)

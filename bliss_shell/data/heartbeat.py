@@ -25,8 +25,8 @@ _STALL = 1.0  # s: a look slower than this, or a gap between looks longer than 4
 class Heartbeats:
     """One reader's watch over the heartbeats of the scans it follows.
 
-    Example
-    -------
+    Examples
+    --------
     >>> watch = Heartbeats(client)
     >>> watch.dead(["demo:tmp:scans:3_ascan"])  # call it every LOOK_PERIOD or so
     set()

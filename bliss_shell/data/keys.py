@@ -19,64 +19,175 @@ _SESSION_NAME = re.compile(r"[^:|{}\x00-\x1f\x7f]+")
 
 
 def tagged(db_name: str) -> str:
-    """``demo:tmp:3_ascan`` as it appears in keys: ``{demo}:tmp:3_ascan`` (the session is the hash tag)."""
+    """``demo:tmp:3_ascan`` as it appears in keys: ``{demo}:tmp:3_ascan`` (the session is the hash tag).
+
+    Examples
+    --------
+    >>> tagged("demo:tmp:3_ascan")
+    '{demo}:tmp:3_ascan'
+    >>> tagged("demo")
+    '{demo}'
+    """
     session, separator, rest = db_name.partition(SEPARATOR)
     return f"{{{session}}}{separator}{rest}"
 
 
 def session_of(db_name: str) -> str:
+    """The session of a db_name: its first component.
+
+    Examples
+    --------
+    >>> session_of("demo:tmp:3_ascan")
+    'demo'
+    """
     return db_name.partition(SEPARATOR)[0]
 
 
 def node_key(db_name: str) -> str:
+    """The hash of a node's fields (``name``, ``type``, ``parent``, ...).
+
+    Examples
+    --------
+    >>> node_key("demo:tmp:3_ascan")
+    'node|{demo}:tmp:3_ascan'
+    """
     return f"node|{tagged(db_name)}"
 
 
 def info_key(db_name: str) -> str:
+    """A node's info: JSON (a scan's scan_info, a Lima node's references).
+
+    Examples
+    --------
+    >>> info_key("demo:tmp:3_ascan")
+    'info|{demo}:tmp:3_ascan'
+    """
     return f"info|{tagged(db_name)}"
 
 
 def children_key(db_name: str) -> str:
+    """The stream that announces a node's children, in creation order.
+
+    Examples
+    --------
+    >>> children_key("demo:tmp:3_ascan")
+    'children|{demo}:tmp:3_ascan'
+    """
     return f"children|{tagged(db_name)}"
 
 
 def data_key(db_name: str) -> str:
+    """A channel's stream of typed binary blocks (a Lima node's frame counters).
+
+    Examples
+    --------
+    >>> data_key("demo:tmp:3_ascan")
+    'data|{demo}:tmp:3_ascan'
+    """
     return f"data|{tagged(db_name)}"
 
 
 def events_key(db_name: str) -> str:
+    """A scan's stream of events: ``prepared``, then ``end``.
+
+    Examples
+    --------
+    >>> events_key("demo:tmp:3_ascan")
+    'events|{demo}:tmp:3_ascan'
+    """
     return f"events|{tagged(db_name)}"
 
 
 def alive_key(scan_db_name: str) -> str:
-    """A running scan's heartbeat: refreshed by its publisher, gone when it ends or dies."""
+    """A running scan's heartbeat: refreshed by its publisher, gone when it ends or dies.
+
+    Examples
+    --------
+    >>> alive_key("demo:tmp:3_ascan")
+    'alive|{demo}:tmp:3_ascan'
+    """
     return f"alive|{tagged(scan_db_name)}"
 
 
 def node_keys(db_name: str) -> list[str]:
-    """Every key a node may have."""
+    """Every key a node may have.
+
+    Examples
+    --------
+    >>> node_keys("demo:tmp")
+    ['node|{demo}:tmp', 'info|{demo}:tmp', 'children|{demo}:tmp', 'data|{demo}:tmp', 'events|{demo}:tmp', 'alive|{demo}:tmp']
+    """
     return [f"{kind}|{tagged(db_name)}" for kind in NODE_KINDS]
 
 
 def finished_key(session: str) -> str:
-    """A sorted set: the session's finished scans by end time (ms), the order the memory cap removes them."""
+    """A sorted set: the session's finished scans by end time (ms), the order the memory cap removes them.
+
+    Examples
+    --------
+    >>> finished_key("demo")
+    'finished_scans|{demo}'
+    """
     return f"finished_scans|{{{session}}}"
 
 
 def running_key(session: str) -> str:
     """A hash: the session's scans published and not ended (db_name -> retention seconds), where a
-    closer looks for orphans (``orphans.py``)."""
+    closer looks for orphans (``orphans.py``).
+
+    Examples
+    --------
+    >>> running_key("demo")
+    'running_scans|{demo}'
+    """
     return f"running_scans|{{{session}}}"
 
 
 def session_key(kind: str, session: str) -> str:
-    """Another per-session key in the session's slot: ``scan_saving|{demo}``, ``lock|session|{demo}``."""
+    """Another per-session key in the session's slot: ``scan_saving|{demo}``, ``lock|session|{demo}``.
+
+    Examples
+    --------
+    >>> session_key("scan_saving", "demo")
+    'scan_saving|{demo}'
+    """
     return f"{kind}|{{{session}}}"
 
 
 def check_name(name: str, what: str = "node name") -> str:
-    """A node name is one db_name component: no ``:``, no ``|``, no control characters; a session
-    name has no braces either (they mark it in keys)."""
+    """``name`` if it can be one db_name component: no ``:``, no ``|``, no control characters, not ``.``
+    or ``..``; a session name has no braces either (they mark it in keys).
+
+    Parameters
+    ----------
+    name : str
+        The name to check.
+    what : str
+        What the name is, for the message; ``"session name"`` also refuses braces.
+
+    Returns
+    -------
+    str
+        ``name``, unchanged.
+
+    Raises
+    ------
+    ValueError
+        The name is refused; the message names ``what`` and the value.
+
+    Examples
+    --------
+    >>> check_name("sample1")
+    'sample1'
+    >>> check_name("a:b", "saving folder component")
+    Traceback (most recent call last):
+    ...
+    ValueError: saving folder component 'a:b' is not valid: use letters, digits, '_', '-' or '.', without ':', '|', '{' or '}'
+    >>> check_name("{demo}", "session name")
+    Traceback (most recent call last):
+    ...
+    ValueError: session name '{demo}' is not valid: ...
+    """
     pattern = _SESSION_NAME if what == "session name" else _NAME
     if not isinstance(name, str) or not pattern.fullmatch(name) or name in (".", ".."):
         raise ValueError(f"{what} {name!r} is not valid: use letters, digits, '_', '-' or '.', without ':', '|', '{{' or '}}'")
@@ -84,6 +195,22 @@ def check_name(name: str, what: str = "node name") -> str:
 
 
 def check_db_name(db_name: str) -> str:
+    """``db_name`` if it is components joined by ``:``, each a valid name (the first, the session, without braces).
+
+    Raises
+    ------
+    ValueError
+        Empty, not a string, an empty component (``a::b``), or a component with ``|`` or a control character.
+
+    Examples
+    --------
+    >>> check_db_name("demo:tmp:scans:3_ascan")
+    'demo:tmp:scans:3_ascan'
+    >>> check_db_name("demo::3_ascan")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'demo::3_ascan' is not a node db_name: components are separated by one ':' and ...
+    """
     if not isinstance(db_name, str) or not db_name:
         raise ValueError(f"{db_name!r} is not a node db_name (like 'demo:tmp:scans:1_ascan')")
     for index, part in enumerate(db_name.split(SEPARATOR)):
@@ -97,5 +224,11 @@ def check_db_name(db_name: str) -> str:
 
 def plot_key(session: str) -> str:
     """A session's plot settings, a hash: ``select`` (plotselect's counters, JSON list), ``marker``
-    (the last peak tool's result, JSON) and ``viewer`` (where the session's viewer listens, JSON)."""
+    (the last peak tool's result, JSON) and ``viewer`` (where the session's viewer listens, JSON).
+
+    Examples
+    --------
+    >>> plot_key("demo")
+    'plot|{demo}'
+    """
     return session_key("plot", session)

@@ -24,18 +24,55 @@ _FRAMES_USAGE = "view[0] is the first frame, view[-1] the last, view[2:5] frames
 
 def image_fullname(db_name: str) -> str:
     """``detector:image`` (``'lima_simulator:image'``) of a Lima node ``...:<scan>:timer:lima_simulator:image``,
-    as a channel's fullname is its controller and its name (``diode:diode``)."""
+    as a channel's fullname is its controller and its name (``diode:diode``).
+
+    Examples
+    --------
+    >>> image_fullname("demo:tmp:scans:3_ascan:axis:timer:lima_simulator:image")
+    'lima_simulator:image'
+    """
     return ":".join(db_name.split(":")[-2:])
 
 
 def check_index(owner: str, index: Any, usage: str) -> None:
-    """A point or frame index is a whole number (numpy's too); ``usage`` says what to type instead."""
+    """A point or frame index is a whole number (numpy's too); ``usage`` says what to type instead.
+
+    Raises
+    ------
+    TypeError
+        ``index`` is not a whole number (a bool is not one); the message starts with ``owner``.
+
+    Examples
+    --------
+    >>> check_index("diode:diode", np.int64(3), "node[0] is the first point")
+    >>> check_index("diode:diode", 1.5, "node[0] is the first point")
+    Traceback (most recent call last):
+    ...
+    TypeError: diode:diode: indexes are whole numbers, not 1.5: node[0] is the first point
+    """
     if isinstance(index, bool) or not isinstance(index, numbers.Integral):
         raise TypeError(f"{owner}: indexes are whole numbers, not {index!r}: {usage}")
 
 
 def checked_slice(owner: str, index: slice, usage: str) -> slice:
-    """``index`` once its start, stop and step are whole numbers (or None) and its step is not 0."""
+    """``index`` once its start, stop and step are whole numbers (or None) and its step is not 0.
+
+    Raises
+    ------
+    TypeError
+        A part of the slice is not a whole number.
+    ValueError
+        The step is 0.
+
+    Examples
+    --------
+    >>> checked_slice("diode:diode", slice(2, None, -1), "node[2:5] points 2 to 4")
+    slice(2, None, -1)
+    >>> checked_slice("diode:diode", slice(None, None, 0), "node[2:5] points 2 to 4")
+    Traceback (most recent call last):
+    ...
+    ValueError: diode:diode: a slice step cannot be 0: node[2:5] points 2 to 4
+    """
     for part in (index.start, index.stop, index.step):
         if part is not None:
             check_index(owner, part, usage)
@@ -45,12 +82,26 @@ def checked_slice(owner: str, index: slice, usage: str) -> slice:
 
 
 def points_range(length: int) -> str:
-    """What indexes ``length`` points or frames take, for error messages."""
+    """What indexes ``length`` points or frames take, for error messages.
+
+    Examples
+    --------
+    >>> points_range(5)
+    'indexes 0 to 4, or -5 to -1 from the end'
+    >>> points_range(0)
+    'none yet'
+    """
     return "none yet" if length <= 0 else f"indexes 0 to {length - 1}, or -{length} to -1 from the end"
 
 
 def acquisition_key(server_url: str) -> str:
-    """Counts a server's acquisitions, so a reader knows whether the server still holds its frames."""
+    """Counts a server's acquisitions, so a reader knows whether the server still holds its frames.
+
+    Examples
+    --------
+    >>> acquisition_key("tango://localhost:20000/id00/limaccds/simulator1")
+    'lima_acq|tango://localhost:20000/id00/limaccds/simulator1'
+    """
     return f"lima_acq|{server_url}"
 
 
@@ -72,12 +123,16 @@ class LimaDataView:
     the frames stacked, as in BLISS), ``len(view)``, ``for frame in view``, ``view.as_array()``. Indexes
     count from the view's first frame.
 
-    Example
-    -------
-    >>> view = lima_node.get(-1)
-    >>> view.get_image(-1)
-    >>> frames = SCANS[-1].get_data()["lima_simulator:image"]
-    >>> len(frames), frames[-1].shape, [frame.max() for frame in frames]
+    Examples
+    --------
+    After ``ascan(roby, 0, 4, 5, 0.1, lima_simulator)`` (the examples need a Lima camera, a Tango device
+    server, which the doctests do not start):
+
+    >>> frames = SCANS[-1].get_data()["lima_simulator:image"]  # doctest: +SKIP
+    >>> frames  # doctest: +SKIP
+    <LimaDataView lima_simulator frames 0..4>
+    >>> len(frames), frames[-1].shape, frames[1:3].shape  # doctest: +SKIP
+    (5, (24, 32), (2, 24, 32))
     """
 
     def __init__(self, node: Any, from_index: int, to_index: int | None, ready: int):
@@ -111,7 +166,15 @@ class LimaDataView:
             yield self.get_image(index)
 
     def as_array(self) -> np.ndarray:
-        """The view's frames stacked (frames, height, width); a one-frame view gives that frame, as in BLISS."""
+        """The view's frames stacked (frames, height, width); a one-frame view gives that frame, as in BLISS.
+
+        Examples
+        --------
+        With a camera (the doctests have none):
+
+        >>> frames.as_array().shape  # doctest: +SKIP
+        (5, 24, 32)
+        """
         frames = self[:]
         return frames[0] if len(frames) == 1 else frames
 
@@ -119,7 +182,20 @@ class LimaDataView:
         return f"<LimaDataView {self._detector} frames {self.from_index}..{self.to_index}>"
 
     def get_image(self, index: int) -> np.ndarray:
-        """Frame ``index`` of the view (negative from its end): server memory first, then the saved file."""
+        """Frame ``index`` of the view (negative from its end): server memory first, then the saved file.
+
+        Raises
+        ------
+        IndexError
+            The frame is not acquired yet, or the server no longer holds it and it was not saved.
+
+        Examples
+        --------
+        With a camera (the doctests have none):
+
+        >>> frames.get_image(-1).dtype  # doctest: +SKIP
+        dtype('uint32')
+        """
         check_index(f"{self.fullname}.get_image", index, "get_image(0) is the view's first frame, get_image(-1) its last")
         absolute = (self.to_index + 1 + index) if index < 0 else self.from_index + index
         if absolute < 0 or absolute > self.last_image_ready:
@@ -135,6 +211,7 @@ class LimaDataView:
         return frame
 
     def get_last_image(self) -> np.ndarray:
+        """The view's last frame: ``get_image(-1)`` (BLISS's name)."""
         return self.get_image(-1)
 
     def _from_server(self, info: dict, index: int) -> np.ndarray | None:

@@ -48,15 +48,43 @@ return 1
 
 def close_scan(client: Any, scan_db: str, state: str, reason: str | Callable[[int], str], silent_only: bool = True) -> int | None:
     """End ``scan_db`` in this Redis as its publisher would have; return the points it holds, or None
-    when it needs no closing (ended already, or alive). LookupError: this Redis has nothing of it.
+    when it needs no closing (ended already, or alive).
 
-    ``reason`` is the END's reason, or a function of the points found that gives it;
-    ``silent_only``: leave it alone if its heartbeat is there. Raises redis.ReadOnlyError on a replica.
+    Parameters
+    ----------
+    client : redis.Redis
+        The Redis that holds the scan (a primary).
+    scan_db : str
+        The scan's db_name.
+    state : str
+        The END's state: ``failed`` for an orphan.
+    reason : str or callable
+        The END's reason, or a function of the points found that gives it.
+    silent_only : bool
+        Leave the scan alone if its heartbeat is there (its publisher lives).
 
-    Example
+    Returns
     -------
-    >>> close_scan(client, "demo:tmp:scans:3_ascan", "failed", PUBLISHER_GONE)
-    1204
+    int or None
+        The points every channel holds (the fewest of them), or None.
+
+    Raises
+    ------
+    LookupError
+        This Redis has nothing of the scan.
+    redis.ReadOnlyError
+        ``client`` is a replica.
+
+    Examples
+    --------
+    A scan that ended needs no closing:
+
+    >>> close_scan(client, SCANS[-1].node.db_name, "failed", PUBLISHER_GONE) is None
+    True
+    >>> close_scan(client, "test_session:tmp:scans:99_ascan", "failed", PUBLISHER_GONE)
+    Traceback (most recent call last):
+    ...
+    LookupError: test_session:tmp:scans:99_ascan is not in this Redis
     """
     session = keys.session_of(scan_db)
     fields = client.hgetall(keys.node_key(scan_db))
@@ -122,10 +150,13 @@ def close_orphans(client: Any, session: str) -> list[tuple[str, int]]:
     of a responsive Redis. Returns (db_name, points held) of those closed here. Waits only while some
     scan is suspect (its heartbeat missing, not yet for long enough).
 
-    Example
-    -------
-    >>> close_orphans(client, "demo")
-    [('demo:tmp:scans:7_ascan', 1204)]
+    Examples
+    --------
+    No scan is running here, so there is none to close. After a shell died in the middle of ``7_ascan``,
+    having sent 1204 points, it would give ``[('test_session:tmp:scans:7_ascan', 1204)]``.
+
+    >>> close_orphans(client, "test_session")
+    []
     """
     running = keys.running_key(session)
     scans = sorted(name.decode() for name in client.hkeys(running))

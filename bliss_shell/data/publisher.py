@@ -50,7 +50,26 @@ return 0
 
 
 def ensure_container(client: redis.Redis, db_name: str, name: str, parent: str) -> None:
-    """Create a session or saving-folder node unless it exists (one round trip)."""
+    """Create a session or saving-folder node unless it exists (one round trip).
+
+    Parameters
+    ----------
+    client : redis.Redis
+        Where to create it.
+    db_name : str
+        The node's db_name.
+    name : str
+        Its name (the last component of ``db_name``).
+    parent : str
+        The parent's db_name, which announces it in its ``children|`` stream; ``""`` for a session.
+
+    Examples
+    --------
+    >>> ensure_container(client, "demo:tmp", "tmp", "demo")
+    >>> ensure_container(client, "demo:tmp", "tmp", "demo")  # already there: nothing changes
+    >>> get_node("demo:tmp"), len(client.xrange(keys.children_key("demo")))
+    (<DataNode demo:tmp type=container>, 1)
+    """
     keys.check_db_name(db_name)
     # a session has no parent: its one key (a cluster refuses keys of two slots in one script)
     script_keys = [keys.node_key(db_name), keys.children_key(parent)] if parent else [keys.node_key(db_name)]
@@ -58,7 +77,21 @@ def ensure_container(client: redis.Redis, db_name: str, name: str, parent: str) 
 
 
 def register_session(client: redis.Redis, session: str) -> None:
-    """The session node, and the session in the ``sessions`` set that ``get_sessions`` reads."""
+    """The session node, and the session in the ``sessions`` set that ``get_sessions`` reads.
+
+    Raises
+    ------
+    ValueError
+        ``session`` is not a session name.
+    redis.ReadOnlyError
+        ``client`` is a replica.
+
+    Examples
+    --------
+    >>> register_session(client, "demo")
+    >>> get_sessions()
+    [<DataNode demo type=container>]
+    """
     keys.check_name(session, "session name")
     client.sadd(keys.SESSIONS, session)  # first: a replica refuses it with READONLY, a script's refusal is vaguer
     ensure_container(client, session, session, "")
@@ -66,7 +99,14 @@ def register_session(client: redis.Redis, session: str) -> None:
 
 @dataclass(frozen=True)
 class ChannelSpec:
-    """A channel to publish: where it goes and how its values are typed."""
+    """A channel to publish: where it goes and how its values are typed.
+
+    Examples
+    --------
+    >>> ChannelSpec("demo:tmp:1_loopscan:timer:elapsed_time", "elapsed_time", "timer:elapsed_time", np.dtype("f8"), unit="s")
+    ChannelSpec(db_name='demo:tmp:1_loopscan:timer:elapsed_time', name='elapsed_time', fullname='timer:elapsed_time',
+                dtype=dtype('float64'), shape=(), unit='s')
+    """
 
     db_name: str
     name: str
@@ -91,17 +131,45 @@ def _to_stderr(message: str) -> None:
 class ScanPublisher:
     """Publishes one scan's subtree.
 
-    Example
-    -------
-    >>> publisher = ScanPublisher(client, parents=["demo:tmp", "demo"])
-    >>> publisher.add_node("demo:tmp:1_loopscan", "1_loopscan", "scan", parent="demo:tmp")
-    >>> publisher.prepared()
-    >>> publisher.add_points({"demo:tmp:1_loopscan:timer:elapsed_time": [0.0]}, 1)
-    >>> publisher.end("done")
+    The tree first (``add_node``, ``add_channel``), then ``prepared``, points (``add_points``, keyed by
+    the channels' fullnames) and ``end``. The scan's folder and session nodes exist already
+    (``register_session``, ``ensure_container``): ``parents`` names them, nearest first.
 
     Redis never stops the scan: if it becomes unreachable, or the scan alone would pass the
     memory cap, the publisher warns once (``on_warning``) and stops sending points; the
     scan's file, a peer, keeps them all. ``complete`` says whether Redis got every point.
+
+    Parameters
+    ----------
+    client : redis.Redis
+        Where to publish.
+    max_pending : int
+        Points waiting to be sent before ``add_points`` waits for the sender.
+    retention : Retention, optional
+        The TTL given at END and the memory cap kept; by default 1 day and 1 GiB.
+    parents : sequence of str
+        The scan's folder and session db_names: made permanent while it runs.
+    on_warning : callable
+        Told, once, why points stopped reaching Redis; by default printed on stderr.
+
+    Examples
+    --------
+    >>> register_session(client, "demo")
+    >>> ensure_container(client, "demo:tmp", "tmp", "demo")
+    >>> publisher = ScanPublisher(client, parents=["demo:tmp", "demo"])
+    >>> publisher.add_node("demo:tmp:1_loopscan", "1_loopscan", "scan", parent="demo:tmp", info={"title": "loopscan 2 0"})
+    >>> publisher.add_node("demo:tmp:1_loopscan:timer", "timer", "container", parent="demo:tmp:1_loopscan")
+    >>> elapsed = ChannelSpec("demo:tmp:1_loopscan:timer:elapsed_time", "elapsed_time", "timer:elapsed_time", np.dtype("f8"))
+    >>> publisher.add_channel(elapsed, parent="demo:tmp:1_loopscan:timer")
+    >>> publisher.prepared("demo:tmp:1_loopscan")
+    >>> publisher.add_points({"timer:elapsed_time": [0.0, 0.1]}, 2)
+    >>> publisher.end("demo:tmp:1_loopscan", "done")
+    >>> publisher.points, publisher.complete
+    (2, True)
+    >>> get_node("demo:tmp:1_loopscan:timer:elapsed_time").get(0, -1)
+    array([0. , 0.1])
+    >>> get_node("demo:tmp:1_loopscan").end_state()
+    {'state': 'done', 'reason': ''}
     """
 
     def __init__(
@@ -142,6 +210,16 @@ class ScanPublisher:
         return self._published + self._buffer.pending
 
     def add_node(self, db_name: str, name: str, node_type: str, parent: str, info: dict | None = None, **fields: Any) -> None:
+        """Queue a node: its hash (``fields`` added to name, type, parent, created), its info, its entry in the parent.
+
+        A ``scan`` node also gets its heartbeat and joins the session's running scans. Nothing is sent before
+        ``prepared`` (or ``end``). See the class's example.
+
+        Raises
+        ------
+        ValueError
+            ``db_name`` is not a db_name.
+        """
         keys.check_db_name(db_name)
         self._nodes.append(db_name)
         if node_type == "scan":  # the heartbeat exists before any reader can see the scan
@@ -156,6 +234,7 @@ class ScanPublisher:
         self._queue("xadd", keys.children_key(parent), {"db": db_name, "name": name, "type": node_type})
 
     def add_channel(self, channel: ChannelSpec, parent: str) -> None:
+        """Queue a channel's node under ``parent``; ``add_points`` then takes its values by its fullname."""
         self._buffer.add_column(channel.fullname)
         self._point_bytes += channel.dtype.itemsize * int(np.prod(channel.shape, dtype=int))
         self.add_node(
@@ -176,6 +255,7 @@ class ScanPublisher:
         self._queue("xadd", keys.data_key(db_name), counters)
 
     def set_info(self, db_name: str, info: dict) -> None:
+        """Queue a node's info (JSON; numpy values as lists), replacing what it had."""
         self._queue("set", keys.info_key(db_name), _json(info))
 
     def prepared(self, scan_db: str) -> None:
@@ -190,11 +270,34 @@ class ScanPublisher:
 
     def add_points(self, points: Mapping[str, Sequence[Any]], count: int) -> None:
         """``count`` points, values keyed by channel fullname. Never waits on Redis unless
-        ``max_pending`` points are already waiting to be sent."""
+        ``max_pending`` points are already waiting to be sent.
+
+        Parameters
+        ----------
+        points : mapping of str to sequence
+            For every channel added, its ``count`` values (each of the channel's shape).
+        count : int
+            How many points.
+        """
         self._buffer.add(points, count)
 
     def end(self, scan_db: str, state: str = "done", reason: str = "") -> None:
-        """Send everything left, seal every channel, publish END; return when it is in Redis."""
+        """Send everything left, seal every channel, publish END; return when it is in Redis.
+
+        Parameters
+        ----------
+        scan_db : str
+            The scan's db_name.
+        state : str
+            ``done``, ``aborted`` or ``failed``.
+        reason : str
+            Why it was aborted or failed (``''`` for ``done``).
+
+        Raises
+        ------
+        Exception
+            What stopped the sender, other than Redis going away (which only warns).
+        """
         self._end = (scan_db, state, reason)
         self._buffer.wake(urgent=True)
         self._sender.join()

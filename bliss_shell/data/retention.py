@@ -31,24 +31,96 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Retention:
-    """``data_retention`` (seconds, or ``12h``, ``1d``) and ``redis_memory_cap`` (bytes, or ``1gb``) of the config."""
+    """``data_retention`` (seconds, or ``12h``, ``1d``) and ``redis_memory_cap`` (bytes, or ``1gb``) of the config.
+
+    Examples
+    --------
+    >>> Retention()
+    Retention(seconds=86400, memory_cap=1073741824)
+    """
 
     seconds: int = 86_400
     memory_cap: int = 1 << 30
 
     @classmethod
     def from_config(cls, settings: dict[str, Any]) -> Retention:
+        """From the config's globals (the root ``__init__.yml``); what they lack keeps its default.
+
+        Raises
+        ------
+        ValueError
+            A value that is not a positive duration or size; the message names the setting.
+
+        Examples
+        --------
+        >>> Retention.from_config({"data_retention": "12h", "redis_memory_cap": "512mb"})
+        Retention(seconds=43200, memory_cap=536870912)
+        >>> Retention.from_config({})
+        Retention(seconds=86400, memory_cap=1073741824)
+        """
         seconds = parse_duration(settings.get("data_retention", cls.seconds), "data_retention")
         cap = parse_size(settings.get("redis_memory_cap", cls.memory_cap), "redis_memory_cap")
         return cls(seconds, cap)
 
 
 def parse_size(value: Any, what: str) -> int:
+    """A size in bytes: a positive number of bytes, or a number with ``k``, ``m`` or ``g`` (powers of 1024).
+
+    The unit may be followed by ``b`` or ``ib`` and is case-insensitive: ``1gb``, ``1G``, ``1.5GiB``.
+
+    Parameters
+    ----------
+    value : int or str
+        What the config says.
+    what : str
+        The setting's name, for the message.
+
+    Raises
+    ------
+    ValueError
+        Not a positive size; the message names ``what`` and the value.
+
+    Examples
+    --------
+    >>> parse_size("1gb", "redis_memory_cap"), parse_size("512MiB", "redis_memory_cap"), parse_size(4096, "cap")
+    (1073741824, 536870912, 4096)
+    >>> parse_size("1.5k", "cap")
+    1536
+    >>> parse_size("lots", "redis_memory_cap")
+    Traceback (most recent call last):
+    ...
+    ValueError: redis_memory_cap must be a size such as 1gb, 512mb or a number of bytes, not 'lots'
+    """
     units = {"": 1, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
     return _parse(value, _SIZE, units, f"{what} must be a size such as 1gb, 512mb or a number of bytes, not {value!r}")
 
 
 def parse_duration(value: Any, what: str) -> int:
+    """A duration in seconds: a positive number of seconds, or a number with ``s``, ``m``, ``h`` or ``d``.
+
+    Parameters
+    ----------
+    value : int or str
+        What the config says.
+    what : str
+        The setting's name, for the message.
+
+    Raises
+    ------
+    ValueError
+        Not a positive duration; the message names ``what`` and the value.
+
+    Examples
+    --------
+    >>> parse_duration("12h", "data_retention"), parse_duration("1d", "data_retention"), parse_duration(600, "x")
+    (43200, 86400, 600)
+    >>> parse_duration("1.5m", "data_retention")
+    90
+    >>> parse_duration(0, "data_retention")
+    Traceback (most recent call last):
+    ...
+    ValueError: data_retention must be a duration such as 86400, 12h or 1d, not 0
+    """
     units = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
     return _parse(value, _DURATION, units, f"{what} must be a duration such as 86400, 12h or 1d, not {value!r}")
 
@@ -64,12 +136,35 @@ def _parse(value: Any, pattern: re.Pattern, units: dict[str, int], refusal: str)
 
 
 def held_keys(parents: list[str]) -> list[str]:
-    """The keys of a running scan's session and folder nodes: made permanent while it runs."""
+    """The keys of a running scan's session and folder nodes: made permanent while it runs.
+
+    Examples
+    --------
+    >>> held_keys(["demo:tmp", "demo"])
+    ['node|{demo}:tmp', 'info|{demo}:tmp', 'children|{demo}:tmp', 'data|{demo}:tmp', 'events|{demo}:tmp', 'alive|{demo}:tmp',
+     'node|{demo}', 'info|{demo}', 'children|{demo}', 'data|{demo}', 'events|{demo}', 'alive|{demo}']
+    """
     return [key for parent in parents for key in keys.node_keys(parent)]
 
 
 def release(pipe: Any, scan_db: str, nodes: list[str], parents: list[str], retention: Retention) -> None:
-    """A scan ended: its keys and its parents' expire after the retention time; it may now be removed."""
+    """A scan ended: its keys and its parents' expire after the retention time; it may now be removed.
+
+    Queues the commands on ``pipe``, the pipeline that also sends the scan's END (``ScanPublisher``, ``close_scan``).
+
+    Parameters
+    ----------
+    pipe : redis.client.Pipeline
+        Where the commands go; the caller executes it.
+    scan_db : str
+        The scan's db_name.
+    nodes : list of str
+        The scan's nodes (the scan and its descendants).
+    parents : list of str
+        Its folder and session nodes.
+    retention : Retention
+        The TTL to give.
+    """
     for db_name in [*nodes, *parents]:
         for key in keys.node_keys(db_name):
             pipe.expire(key, retention.seconds)
@@ -81,12 +176,24 @@ def release(pipe: Any, scan_db: str, nodes: list[str], parents: list[str], reten
 
 
 def used_memory(client: redis.Redis, session: str) -> int:
-    """Used memory of the Redis, or of the cluster node, that holds the session."""
+    """Used memory of the Redis, or of the cluster node, that holds the session, in bytes.
+
+    Examples
+    --------
+    >>> used_memory(client, "test_session") > 0
+    True
+    """
     return int(server_info(client, keys.finished_key(session), "memory")["used_memory"])
 
 
 def subtree(client: redis.Redis, db_name: str) -> list[str]:
-    """The node and all its descendants, read from the ``children|`` streams."""
+    """The node and all its descendants, read from the ``children|`` streams (the node first).
+
+    Examples
+    --------
+    >>> [db_name.rsplit(":", 1)[-1] for db_name in subtree(client, SCANS[-1].node.db_name)]
+    ['2_ascan', 'axis', 'timer', 'diode', 'diode', 'epoch', 'elapsed_time', 'roby']
+    """
     found, todo = [], [db_name]
     while todo:
         current = todo.pop()
@@ -96,7 +203,19 @@ def subtree(client: redis.Redis, db_name: str) -> list[str]:
 
 
 def remove_scan(client: redis.Redis, scan_db: str) -> None:
-    """Delete every key of a finished scan in one transaction: readers see all of it or none."""
+    """Delete every key of a finished scan in one transaction: readers see all of it or none.
+
+    Its file keeps the data: a reader that still holds one of its nodes gets ``NodeExpired``.
+
+    Examples
+    --------
+    >>> scan = loopscan(2, 0, diode)
+    >>> remove_scan(client, scan.node.db_name)
+    >>> get_node(scan.node.db_name) is None
+    True
+    >>> len(scan.get_data()["diode:diode"])
+    2
+    """
     pipe = client.pipeline(transaction=True)
     for db_name in subtree(client, scan_db):
         pipe.delete(*keys.node_keys(db_name))
@@ -107,7 +226,13 @@ def remove_scan(client: redis.Redis, scan_db: str) -> None:
 def make_room(client: redis.Redis, session: str, cap: int, incoming: int = 0) -> list[str]:
     """Remove the session's finished scans, oldest first, while used memory plus ``incoming`` bytes
     is above ``HIGH_WATER`` of the cap (down to ``LOW_WATER``); return the scans removed. Running
-    scans are never in ``finished_scans``."""
+    scans are never in ``finished_scans``.
+
+    Examples
+    --------
+    >>> make_room(client, "test_session", cap=1 << 30)  # far below the cap: nothing to remove
+    []
+    """
     removed: list[str] = []
     if used_memory(client, session) + incoming <= HIGH_WATER * cap:
         return removed
@@ -121,7 +246,19 @@ def make_room(client: redis.Redis, session: str, cap: int, incoming: int = 0) ->
 
 
 def status(client: redis.Redis, session: str, retention: Retention) -> dict[str, Any]:
-    """What ``bliss data status`` shows of a session."""
+    """What ``bliss data status`` shows of a session.
+
+    Returns
+    -------
+    dict
+        ``used`` and ``cap`` (bytes), ``retention`` (s), ``scans`` (finished ones held), ``running``, and
+        ``oldest``: ``(db_name, end time in s since the epoch)`` of the oldest finished scan, or None.
+
+    Examples
+    --------
+    >>> status(client, "test_session", Retention())
+    {'used': ..., 'cap': 1073741824, 'retention': 86400, 'scans': 2, 'running': 0, 'oldest': ('test_session:...:1_loopscan', ...)}
+    """
     finished = keys.finished_key(session)
     oldest = client.zrange(finished, 0, 0, withscores=True)
     return {

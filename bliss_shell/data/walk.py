@@ -52,6 +52,14 @@ def _end_data(fields: dict[bytes, bytes]) -> EventData:
 
 
 class Walker:
+    """One reader's walk over a subtree: what ``DataNode.walk``, ``walk_events`` and ``walk_on_new_events`` use.
+
+    Examples
+    --------
+    >>> [event.type.name for event in Walker(get_node(SCANS[-1].node.db_name), "scan").events(wait=False)]
+    ['NEW_NODE', 'PREPARED_SCAN', 'END_SCAN']
+    """
+
     def __init__(
         self,
         root: Any,
@@ -81,6 +89,7 @@ class Walker:
         self._read_at = 0.0  # when the last read that had caught up returned (0: read at once)
 
     def events(self, wait: bool) -> Iterator[Event]:
+        """What exists, in order; then, with ``wait``, what comes (until the scans followed have all ended)."""
         yield from self._replay(self._root, None)
         self._silent = False
         if wait:

@@ -36,13 +36,18 @@ _KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 class ScanSaving:
     """The saving parameters of one session.
 
-    Example
-    -------
+    Examples
+    --------
+    >>> SCAN_SAVING.base_path = '/data/id00/inhouse'
     >>> SCAN_SAVING.add('s_name', '')
     >>> SCAN_SAVING.template = '{session}/{date}/{s_name}/'
     >>> SCAN_SAVING.s_name = 'sample1'
     >>> SCAN_SAVING.filename
-    '/tmp/scans/test_session/20261130/sample1/data.h5'
+    '/data/id00/inhouse/test_session/.../sample1/data.h5'
+    >>> SCAN_SAVING.sample = 'x'
+    Traceback (most recent call last):
+    ...
+    AttributeError: SCAN_SAVING has no parameter 'sample' (parameters: session, date, ...); add one with SCAN_SAVING.add('sample', value)
     """
 
     policy = "default"  # what the repr's first line says, as BLISS's
@@ -171,7 +176,20 @@ class ScanSaving:
         return self.get_path()
 
     def get_path(self) -> str:
-        """The folder of the scans: ``base_path`` / ``template`` filled in; it must stay inside ``base_path``."""
+        """The folder of the scans: ``base_path`` / ``template`` filled in; it must stay inside ``base_path``.
+
+        Raises
+        ------
+        ValueError
+            A value read back from Redis is refused, or the folder is outside ``base_path``.
+
+        Examples
+        --------
+        >>> SCAN_SAVING.base_path = '/data/id00/inhouse'
+        >>> SCAN_SAVING.template = '{session}/'
+        >>> SCAN_SAVING.get_path()
+        '/data/id00/inhouse/test_session'
+        """
         values = self._checked_values()
         base = os.path.normpath(values["base_path"])
         path = os.path.normpath(os.path.join(base, values["template"].format(**self._keys(values))))
@@ -195,7 +213,15 @@ class ScanSaving:
 
     def images_path(self, scan_number: int, scan_name: str) -> str:
         """Where a scan's 2D detectors save their frames: folder and file prefix, with ``{img_acq_device}``
-        left for each detector to fill (``/tmp/scans/demo/scan0003/{img_acq_device}_``)."""
+        left for each detector to fill (``/tmp/scans/demo/scan0003/{img_acq_device}_``).
+
+        Examples
+        --------
+        >>> SCAN_SAVING.base_path = '/data/id00/inhouse'
+        >>> SCAN_SAVING.template = '{session}/'
+        >>> SCAN_SAVING.images_path(3, "ascan")
+        '/data/id00/inhouse/test_session/scan0003/{img_acq_device}_'
+        """
         values = self._checked_values()
         escaped = {key: value.replace("{", "{{").replace("}", "}}") for key, value in self._keys(values).items()}
         given = {"scan_name": scan_name, "scan_number": SCAN_NUMBER_FORMAT % scan_number, "img_acq_device": "{img_acq_device}"}
@@ -203,7 +229,15 @@ class ScanSaving:
 
     def directory_db_name(self) -> tuple[str, str]:
         """``(db_name, name)`` of the folder's node: the session, then the folder's components
-        without the session's own name (``test_session:mnt:c:tmp:sample1``)."""
+        without the session's own name (``test_session:mnt:c:tmp:sample1``).
+
+        Examples
+        --------
+        >>> SCAN_SAVING.base_path = '/mnt/c/tmp'
+        >>> SCAN_SAVING.template = '{session}/sample1'
+        >>> SCAN_SAVING.directory_db_name()
+        ('test_session:mnt:c:tmp:sample1', 'sample1')
+        """
         parts = [part for part in PurePosixPath(self.get_path()).parts[1:] if part != self.session]
         for part in parts:
             keys.check_name(part, "saving folder component")
