@@ -99,7 +99,8 @@ def test_ctrl_c_during_a_move_stops_the_motor_and_leaves_tw(open_terminal):
     shell.wait_for(r"^KeyboardInterrupt$")
     found = answer(shell, 3, "roby.state, roby.position", r"\('(\w+)', (\S+)\)")
     assert found.group(1) != "MOVING"
-    assert 0 < float(found.group(2)) < 500 and math.isclose(float(found.group(2)), stopped, abs_tol=1)
+    # stopped where it was, short of the target: on a busy machine Ctrl-C may even come before it left 0
+    assert 0 <= float(found.group(2)) < 500 and math.isclose(float(found.group(2)), stopped, abs_tol=1)
 
 
 @pytest.mark.parametrize(
