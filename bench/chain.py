@@ -48,7 +48,6 @@ from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
-import h5py  # noqa: E402
 import tango  # noqa: E402
 
 from bliss_shell.comm import runtime_dir  # noqa: E402
@@ -60,6 +59,8 @@ from bliss_shell.controllers.motion import Move  # noqa: E402
 from bliss_shell.scanning.engine import Engine, _wait_and_read, each  # noqa: E402
 from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
 from bliss_shell.shell.namespace import session_namespace  # noqa: E402
+from bliss_shell.writer import read_measurement  # noqa: E402
+from machine import spread  # noqa: E402
 from scan_publishing import own_redis  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -208,11 +209,6 @@ print(json.dumps({"module": bliss_shell.__file__, "times": times}), flush=True)
 """
 
 
-def spread(values: list[float]) -> tuple[float, float, float]:
-    """Median, min, max."""
-    return statistics.median(values), min(values), max(values)
-
-
 @contextlib.contextmanager
 def engine_runs() -> Iterator[list[float]]:
     """Seconds each ``Engine.run`` of the scans within takes (devices started to the last point in)."""
@@ -346,8 +342,7 @@ def points_kept(scan) -> tuple[int, int]:
     """Fewest points of any channel in Redis, and in the file's measurement group."""
     in_redis = min(len(node.get(0, -1)) for node in scan.node.walk(include_filter="channel", wait=False))
     in_redis = min(in_redis, len(scan.get_data()["ct1"]))
-    with h5py.File(scan.path, "r") as file:
-        in_file = min(len(dataset) for dataset in file[scan.node.name]["measurement"].values())
+    in_file = min(len(dataset) for dataset in read_measurement(scan.path, scan.number, scan.name).values())  # entry N.1
     return in_redis, in_file
 
 

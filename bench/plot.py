@@ -67,6 +67,7 @@ from bliss_shell.comm.tango_servers import TangoDatabase, needed_servers  # noqa
 from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
 from bliss_shell.shell.namespace import session_namespace  # noqa: E402
+from machine import spread  # noqa: E402
 from scan_publishing import own_redis  # noqa: E402
 
 SESSION = "bench_plot"
@@ -143,11 +144,6 @@ for event in events:
         break
 print(json.dumps(arrivals), flush=True)
 """
-
-
-def spread(values: list[float]) -> tuple[float, float, float]:
-    """Median, min, max."""
-    return statistics.median(values), min(values), max(values)
 
 
 def _f(values: list[float], digits: int = 1) -> str:

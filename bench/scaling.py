@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from pathlib import Path
 import redis
 
 from load import NPOINTS as READER_POINTS, one_scan
+from machine import kill_children
 from bliss_shell.comm import RedisChoice, client_for, connect, use_redis, use_settings_folder
 from bliss_shell.data import keys
 
@@ -325,17 +325,6 @@ def measure(runs: int) -> None:
     finally:
         kill_children()
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def kill_children() -> None:
-    """SIGKILL what this process started and left running (reader processes of a run that failed)."""
-    own = os.getpid()
-    for entry in Path("/proc").iterdir():
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == own:
-                os.kill(int(entry.name), signal.SIGKILL)
-                with contextlib.suppress(ChildProcessError):
-                    os.waitpid(int(entry.name), 0)
 
 
 def main() -> None:

@@ -16,12 +16,9 @@ from gevent import monkey
 monkey.patch_all(thread=False, queue=False, os=False, signal=False, subprocess=False)
 
 import os  # noqa: E402
-import shutil  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import redis  # noqa: E402
 import tango  # noqa: E402
@@ -32,6 +29,7 @@ from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.controllers.lima_protocol import decode_data_array  # noqa: E402
 from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
 from bliss_shell.shell.namespace import session_namespace  # noqa: E402
+from machine import private_folder, saved_environ  # noqa: E402
 
 CONFIG = """
 - name: bench_simulators
@@ -95,63 +93,58 @@ def lima_fps(namespace: dict) -> float:
     return LIMA_POINTS / (time.perf_counter() - start)
 
 
-def measure(runs: int) -> dict[str, float]:
-    """Medians of ``runs``: get_image and plain readImage frames/s, ms per point or read, Lima fps."""
-    folder = Path(tempfile.mkdtemp(prefix="bsb-"))
-    folder.chmod(0o700)
-    saved_env = {key: os.environ.get(key) for key in ("XDG_RUNTIME_DIR", "TANGO_HOST")}
-    os.environ["XDG_RUNTIME_DIR"] = str(folder)
-    os.environ.pop("TANGO_HOST", None)
-    (folder / "beamline").mkdir()
-    (folder / "beamline" / "bench.yml").write_text(CONFIG)
-    config = Config([ConfigRoot(folder / "beamline")])
-    redis_server = EmbeddedRedis(folder)
-    redis_server.ensure_running()
-    client = redis.Redis(unix_socket_path=str(redis_server.socket))
-    use_redis(client)
-    servers = needed_servers(config, config.get("bench").object_names())
-    try:
-        for server in servers:
-            server.start()
-        session = config.get("bench")
-        namespace = session_namespace(session, client, ErrorReport())
-        session.setup(namespace, on_error=print, verbose=False)
-        namespace["SCAN_SAVING"].base_path = str(folder / "scans")
-        lima = tango.DeviceProxy("id00/limaccds/bench")
-        lima.sim_image_size = [1024, 1024]
-        image_rates = [get_image_rates(namespace, lima) for _ in range(runs)]
-        counter_times = [counter_costs(namespace, "id00/counter/tcounter") for _ in range(runs)]
-        fps_big = [lima_fps(namespace) for _ in range(max(1, runs // 2))]
-        lima.sim_image_size = [256, 256]
-        fps_small = [lima_fps(namespace) for _ in range(runs)]
-    finally:
-        for server in servers:
-            server.stop()
-        TangoDatabase(runtime_dir()).stop()  # its state is in $XDG_RUNTIME_DIR/bliss_shell, as the servers'
-        client.close()
-        redis_server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
-        for key, value in saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    scan, green, plain = (statistics.median(t[i] for t in counter_times) * 1e3 for i in range(3))
+def measure(runs: int) -> dict[str, list[float]]:
+    """The figure of each run: get_image and plain readImage frames/s, ms per point or read, Lima fps.
+
+    Everything started (Redis, the Tango database, the simulator server) is stopped afterwards and the folder
+    removed, whatever happened: what did not answer its stop is killed (``machine.private_folder``)."""
+    tango.ApiUtil.cleanup()  # forget a database another benchmark used in this process (see bench/chain.py)
+    with private_folder("bsb-") as folder, saved_environ("XDG_RUNTIME_DIR", "TANGO_HOST"):
+        servers = []
+        try:
+            os.environ["XDG_RUNTIME_DIR"] = str(folder)
+            os.environ.pop("TANGO_HOST", None)
+            (folder / "beamline").mkdir()
+            (folder / "beamline" / "bench.yml").write_text(CONFIG)
+            config = Config([ConfigRoot(folder / "beamline")])
+            redis_server = EmbeddedRedis(folder)
+            redis_server.ensure_running()
+            client = redis.Redis(unix_socket_path=str(redis_server.socket))
+            use_redis(client)
+            servers = needed_servers(config, config.get("bench").object_names())
+            for server in servers:
+                server.start()
+            session = config.get("bench")
+            namespace = session_namespace(session, client, ErrorReport())
+            session.setup(namespace, on_error=print, verbose=False)
+            namespace["SCAN_SAVING"].base_path = str(folder / "scans")
+            lima = tango.DeviceProxy("id00/limaccds/bench")
+            lima.sim_image_size = [1024, 1024]
+            image_rates = [get_image_rates(namespace, lima) for _ in range(runs)]
+            counter_times = [counter_costs(namespace, "id00/counter/tcounter") for _ in range(runs)]
+            fps_big = [lima_fps(namespace) for _ in range(max(1, runs // 2))]
+            lima.sim_image_size = [256, 256]
+            fps_small = [lima_fps(namespace) for _ in range(runs)]
+        finally:
+            for server in servers:
+                server.stop()
+            TangoDatabase(runtime_dir()).stop()  # its state is in $XDG_RUNTIME_DIR/bliss_shell, as the servers'
+            EmbeddedRedis(folder).stop()
     return {
-        "get_image_fps": statistics.median(r[0] for r in image_rates),
-        "read_image_fps": statistics.median(r[1] for r in image_rates),
-        "get_image_ratio": statistics.median(r[0] / r[1] for r in image_rates),
-        "counter_scan_ms": scan,
-        "counter_green_ms": green,
-        "counter_plain_ms": plain,
-        "lima_fps_256": statistics.median(fps_small),
-        "lima_fps_1024": statistics.median(fps_big),
+        "get_image_fps": [r[0] for r in image_rates],
+        "read_image_fps": [r[1] for r in image_rates],
+        "get_image_ratio": [r[0] / r[1] for r in image_rates],
+        "counter_scan_ms": [t[0] * 1e3 for t in counter_times],
+        "counter_green_ms": [t[1] * 1e3 for t in counter_times],
+        "counter_plain_ms": [t[2] * 1e3 for t in counter_times],
+        "lima_fps_256": fps_small,
+        "lima_fps_1024": fps_big,
     }
 
 
 def main() -> None:
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-    m = measure(runs)
+    m = {key: statistics.median(values) for key, values in measure(runs).items()}
     ours = m["get_image_fps"]
     print(f"get_image, 1024x1024 uint32 from server memory: {ours:7.0f} frames/s ({ours * 4.194:.0f} MB/s; median of {runs})")
     print(

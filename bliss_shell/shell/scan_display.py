@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, TextIO
 
 import gevent
+import gevent.event
 import numpy as np
 import redis
 
@@ -43,6 +44,7 @@ class ScanTable:
         self._out = out or sys.stdout
         self._width = width or shutil.get_terminal_size((100, 24)).columns
         self._live = self._out.isatty()  # a log file gets the bar once, at the end
+        self.ended = gevent.event.Event()  # set by the scan once its END is in Redis: the bar looks at once
         self._channels: list[Any] = []  # scalar channels in publishing order
         self._skipped: list[str] = []
         self._pending: dict[str, deque] = {}
@@ -135,7 +137,7 @@ class ScanTable:
                 self._write(("\r" if self._live else "") + _bar(done, npoints, time.monotonic() - started, self._width))
             if end is not None:
                 break
-            gevent.sleep(_BAR_PERIOD)
+            self.ended.wait(_BAR_PERIOD)  # not a plain sleep: the scan's end would wait up to a period for it
         self._write("\n")
         if done:
             self._rows = done - 1
@@ -199,9 +201,11 @@ def shell_display(client: redis.Redis) -> Callable[[str], Callable[[], None]]:
 
     def watch(db_name: str) -> Callable[[], None]:
         node = ScanNode(client, db_name, {"name": db_name.rsplit(":", 1)[1], "type": "scan"})  # published soon
-        follower = gevent.spawn(_shown_until_redis_fails, ScanTable(node, quiet=("ct", "sct")))
+        table = ScanTable(node, quiet=("ct", "sct"))
+        follower = gevent.spawn(_shown_until_redis_fails, table)
 
         def finish() -> None:
+            table.ended.set()
             try:
                 follower.join(timeout=_FINISH_TIMEOUT)
             finally:
