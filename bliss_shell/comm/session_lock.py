@@ -32,7 +32,9 @@ class SessionLock:
     ...
     bliss_shell.comm.errors.SessionLocked: session 'demo' is already open on host ..., pid ... (bliss ...); close it there first
     >>> lock.release()
-    >>> SessionLock(client, "demo").acquire()
+    >>> again = SessionLock(client, "demo")  # once released, the session opens again
+    >>> again.acquire()
+    >>> again.release()
     """
 
     def __init__(self, client: redis.Redis, session: str, ttl: float = TTL):
