@@ -86,10 +86,10 @@ class BlockCheck:
         return count if count > 0 else 0
 
     def _check(self, channel: ChannelInfo, value: Any) -> None:
-        scalar = (isinstance(value, numbers.Real) and not isinstance(value, bool)) or (
-            isinstance(value, np.generic) and value.dtype.kind in "uif"
-        )
-        if not channel.shape and scalar:
+        if not channel.shape and (
+            (isinstance(value, numbers.Real) and not isinstance(value, bool))
+            or (isinstance(value, np.generic) and value.dtype.kind in "uif")
+        ):  # a scalar channel's number: nothing more to check (the type checks only run for scalar channels)
             return
         shape = tuple(np.shape(value))
         if shape != channel.shape:
