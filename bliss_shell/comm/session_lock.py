@@ -30,7 +30,7 @@ class SessionLock:
     >>> SessionLock(client, "demo").acquire()  # a second shell of the session
     Traceback (most recent call last):
     ...
-    bliss_shell.comm.errors.SessionLocked: session 'demo' is already open on host ..., pid ... (bliss ...); close it there first
+    bliss_shell.comm.errors.SessionLocked: session 'demo' is already open on host ..., pid ... (bliss...); close it there first
     >>> lock.release()
     >>> again = SessionLock(client, "demo")  # once released, the session opens again
     >>> again.acquire()
