@@ -250,7 +250,8 @@ def ct_costs(namespace: dict, names: tuple[str, ...]) -> tuple[float, float]:
 
 def read_costs(namespace: dict) -> tuple[float, float]:
     """Median seconds of one green-mode read of one counter, and of the three counters read one after another,
-    back to back (servers and client busy: the best case)."""
+    back to back (servers and client busy: the best case).
+    """
     a, b, c = (namespace[name] for name in ("ca", "cb", "cc"))
     one = [timed_call(lambda: a.read(0)) for _ in range(READS)]
     three = [timed_call(lambda: (a.read(0), b.read(0), c.read(0))) for _ in range(READS)]
@@ -259,7 +260,8 @@ def read_costs(namespace: dict) -> tuple[float, float]:
 
 def idle_read_costs(namespace: dict) -> tuple[float, float, float]:
     """The same after 0.1 s of idling, as in a ct(0.1): median seconds of one read, of the three counters read
-    together (the engine's ``each``, one greenlet per controller) and one after another."""
+    together (the engine's ``each``, one greenlet per controller) and one after another.
+    """
     counters = [namespace[name] for name in ("ca", "cb", "cc")]
     objects = [counter.controller.acquisition_object([counter]) for counter in counters]
     for device in objects:
@@ -311,7 +313,7 @@ def ascan_wall(namespace: dict, names: tuple[str, ...], save: bool) -> float:
 
 
 def old_engine_walls(folder: Path, redis_url: str, runs: int) -> dict[bool, list[float]]:
-    """ascan walls of the engine of BEFORE on fm + ca + cam, from a worktree, in a subprocess."""
+    """Ascan walls of the engine of BEFORE on fm + ca + cam, from a worktree, in a subprocess."""
     worktree = Path(tempfile.mkdtemp(prefix="bsb-before-"))
     old = folder / "old"
     old.mkdir()

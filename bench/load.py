@@ -47,7 +47,7 @@ def one_scan(namespace: dict, scan_name: str, env: dict[str, str], readers: int)
 
 
 def measure(runs: int) -> dict[str, list[float]]:
-    """ms per point alone and with the readers, each run; whether every reader saw every point in every run."""
+    """Ms per point alone and with the readers, each run; whether every reader saw every point in every run."""
     times: dict[int, list[float]] = {0: [], READERS: []}
     complete = True
     with own_redis("bsl-") as (folder, server, client):

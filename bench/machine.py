@@ -122,7 +122,8 @@ def kill_children() -> None:
 @contextlib.contextmanager
 def private_folder(prefix: str) -> Iterator[Path]:
     """A folder of the bench's own in the temporary folder (mode 700; short, for unix sockets). Afterwards,
-    whatever happened: what still runs from it is stopped (with a line saying so), and it is removed."""
+    whatever happened: what still runs from it is stopped (with a line saying so), and it is removed.
+    """
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     _FOLDERS.append(folder)
     try:
@@ -165,7 +166,8 @@ def _machine_busy() -> float:
 @dataclass
 class Block:
     """The load of one block of measurements. ``others``: the load average less the bench's own share (its
-    CPU, averaged as the kernel averages the load); ``other_cpu``: the cores other processes kept busy."""
+    CPU, averaged as the kernel averages the load); ``other_cpu``: the cores other processes kept busy.
+    """
 
     name: str
     load_before: float
@@ -178,7 +180,8 @@ class Block:
     @property
     def busy(self) -> str | None:
         """Why the block's figures are suspect: other processes' load before it, or their CPU during it (the load
-        during a block counts the bench's own queued processes, its reader processes say, as well)."""
+        during a block counts the bench's own queued processes, its reader processes say, as well).
+        """
         limit = BUSY_PER_CORE * CORES
         if self.others_before > limit:
             return f"other processes' load {self.others_before:.2f} before it (limit {limit:.2f} on {CORES} cores)"

@@ -145,7 +145,8 @@ def per_point(namespace: dict, command: str, npoints: int, save: bool) -> float:
 
 def follow_rate(namespace: dict, client: redis.Redis) -> tuple[float, float]:
     """Points per second a reader gets replaying a finished 100,000-point scan with ``walk_events``, and
-    the raw XRANGE rate of the same streams (no decoding) as its limit."""
+    the raw XRANGE rate of the same streams (no decoding) as its limit.
+    """
     scan = namespace["loopscan"](100_000, 0, *(namespace[name] for name in COUNTERS), save=False)
     start = time.perf_counter()
     points = sum(e.data.block_size for e in scan.node.walk_events(wait=False) if e.type.name == "NEW_DATA")
@@ -189,8 +190,9 @@ def disk_rate(folder: Path) -> float:
 
 
 def engine_measures(runs: int) -> tuple[dict[str, list[float]], dict[tuple[int, bool], float]]:
-    """ascan and timescan per point, following and machine limits (each run), and the size sweep (medians),
-    on a Redis of their own."""
+    """Ascan and timescan per point, following and machine limits (each run), and the size sweep (medians),
+    on a Redis of their own.
+    """
     m: dict[str, list[float]] = {}
     sweep: dict[tuple[int, bool], float] = {}
     with own_redis("bsr-") as (folder, _, client):

@@ -179,7 +179,8 @@ class Shells:
 
     def round(self, servers: Sequence[RedisProcess], seconds: float = ROUND_SECONDS) -> dict[str, float]:
         """Every shell loops loopscans for ``seconds``, all starting together: points in all, the wall time
-        from the start to the last shell's end, and the CPU seconds ``servers`` used meanwhile."""
+        from the start to the last shell's end, and the CPU seconds ``servers`` used meanwhile.
+        """
         cpu = redis_cpu(servers)
         start = time.time() + 0.3
         for process in self.processes:

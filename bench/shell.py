@@ -42,7 +42,7 @@ SHELL_CODE = textwrap.dedent(f"""
 
 
 def in_shell(server_url: str, folder, runs: int) -> dict[str, list[float]]:
-    """ms per point of each run in a ``bliss -c`` process (display on), saving off and on."""
+    """Ms per point of each run in a ``bliss -c`` process (display on), saving off and on."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("BLISS_", "XDG_", "TANGO_"))}
     env.update(HOME=str(folder), XDG_RUNTIME_DIR=str(folder), XDG_STATE_HOME=str(folder / "state"), BLISS_REDIS_URL=server_url)
     code = SHELL_CODE.replace("BASE_PATH", repr(str(folder / "shell_scans"))).replace("RUNS", str(runs))
@@ -58,8 +58,9 @@ def in_shell(server_url: str, folder, runs: int) -> dict[str, list[float]]:
 
 
 def in_process(namespace: dict, client, runs: int, display: bool) -> dict[str, list[float]]:
-    """ms per point of each run in this process, the live display on or off, saving off and on (keys False,
-    True); with the display, the ms each scan's end waited for it (``DisplayConsumer.end``: wait_False, wait_True)."""
+    """Ms per point of each run in this process, the live display on or off, saving off and on (keys False,
+    True); with the display, the ms each scan's end waited for it (``DisplayConsumer.end``: wait_False, wait_True).
+    """
     counters = [namespace[name] for name in COUNTERS]
     current().watch = shell_display(client) if display else None
     times: dict[str, list[float]] = {}
@@ -91,8 +92,9 @@ def in_process(namespace: dict, client, runs: int, display: bool) -> dict[str, l
 
 
 def measure(runs: int) -> dict[str, list[float]]:
-    """ms per point of each run: ``{where}_{save}_ms`` for where in shell, display (in-process), bench; and
-    ``display_wait_{save}_ms``: what each scan's end waited for the display, in ms per scan."""
+    """Ms per point of each run: ``{where}_{save}_ms`` for where in shell, display (in-process), bench; and
+    ``display_wait_{save}_ms``: what each scan's end waited for the display, in ms per scan.
+    """
     with own_redis("bsh-") as (folder, server, client):
         shell = in_shell(server.url, folder, runs)
         namespace = open_session(client, str(folder / "scans"))

@@ -97,7 +97,8 @@ def measure(runs: int) -> dict[str, list[float]]:
     """The figure of each run: get_image and plain readImage frames/s, ms per point or read, Lima fps.
 
     Everything started (Redis, the Tango database, the simulator server) is stopped afterwards and the folder
-    removed, whatever happened: what did not answer its stop is killed (``machine.private_folder``)."""
+    removed, whatever happened: what did not answer its stop is killed (``machine.private_folder``).
+    """
     tango.ApiUtil.cleanup()  # forget a database another benchmark used in this process (see bench/chain.py)
     with private_folder("bsb-") as folder, saved_environ("XDG_RUNTIME_DIR", "TANGO_HOST"):
         servers = []

@@ -49,7 +49,8 @@ class PointBuffer:
 
     def add(self, points: Mapping[str, Sequence[Any]], count: int) -> None:
         """``count`` points, values keyed by channel name (other keys are not this buffer's: ignored);
-        waits only when ``max_pending`` points are already waiting."""
+        waits only when ``max_pending`` points are already waiting.
+        """
         for name, column in zip(self._names, self._columns):
             column.extend(points[name])
         self.pending += count
@@ -60,7 +61,8 @@ class PointBuffer:
 
     def wake(self, urgent: bool = False) -> None:
         """Wake the consumer for something else than points (an event to send, the end); ``urgent``: without
-        waiting for ``min_interval`` (nothing more will join the batch: PREPARED, the END)."""
+        waiting for ``min_interval`` (nothing more will join the batch: PREPARED, the END).
+        """
         self._urgent |= urgent
         self._ready.set()
 

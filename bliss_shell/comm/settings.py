@@ -136,7 +136,8 @@ class Settings:
 
     def get_all(self) -> dict[str, Any]:
         """Every value of the group; read back from its file when Redis has lost the group, or
-        from the file alone while Redis does not answer (the file is never behind)."""
+        from the file alone while Redis does not answer (the file is never behind).
+        """
         try:
             stored = self.client.hgetall(self.key)
         except REDIS_ERRORS:
@@ -179,7 +180,8 @@ class Settings:
 
     def set_soon(self, **values: Any) -> None:
         """``set`` within ``WRITE_DELAY`` s, the last value of each field only (a scan moving a simulation
-        motor at every point costs one write); also when the process ends, and at ``write_pending()``."""
+        motor at every point costs one write); also when the process ends, and at ``write_pending()``.
+        """
         global _writer
         _pending.setdefault(self, {}).update(values)
         if _writer is None or _writer.dead:

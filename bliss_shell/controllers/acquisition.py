@@ -115,7 +115,8 @@ class AcquisitionObject(Protocol):
 @runtime_checkable
 class CounterController(Protocol):
     """What groups counters: a scan makes one acquisition object per controller from the
-    controller's counters it counts (one call reads them all)."""
+    controller's counters it counts (one call reads them all).
+    """
 
     name: str
 

@@ -32,7 +32,8 @@ def _number(name: str, what: str, value: Any) -> float:
 
 class OffsetAxis(abc.ABC):
     """The user side of a motor and its settings; a subclass gives the controller's side:
-    ``_read_dial``, ``_read``/``_write`` of the ``_HARDWARE`` values, ``_move_dial``, ``_set_dial``, ``state``."""
+    ``_read_dial``, ``_read``/``_write`` of the ``_HARDWARE`` values, ``_move_dial``, ``_set_dial``, ``state``.
+    """
 
     name: str
 
@@ -93,7 +94,8 @@ class OffsetAxis(abc.ABC):
     @property
     def hw_state(self) -> str:
         """The state read from the controller: the same as ``state``, which caches nothing here. The limits
-        are software limits (config and settings): a motor at rest on one is ``READY``."""
+        are software limits (config and settings): a motor at rest on one is ``READY``.
+        """
         return self.state
 
     def _store(self, **values: float) -> None:
@@ -204,7 +206,8 @@ class OffsetAxis(abc.ABC):
 
     def sync_hard(self) -> None:
         """Take velocity, acceleration and limits from the controller again (as it has them now) into the
-        settings, and the offset from the settings (another session may have changed it)."""
+        settings, and the offset from the settings (another session may have changed it).
+        """
         self._offset = float(self.settings.get("offset", self._offset))
         self._store(**{name: self._read(name) for name in _HARDWARE})
 

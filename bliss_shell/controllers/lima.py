@@ -101,7 +101,8 @@ class Lima:
 
     def prepare(self, parameters: AcquisitionParameters, frames_per_file: int, before: Callable[[], None]) -> dict[str, Any]:
         """Set the acquisition up, call ``before`` (the ROIs go to the server), ``prepareAcq``; return where the
-        frames are (references for readers)."""
+        frames are (references for readers).
+        """
         device = self._device
         device.write("user_detector_name", self.name)
         instrument, detector = device.read_many(("user_instrument_name", "user_detector_name"))
@@ -161,7 +162,8 @@ class Lima:
 
 class LimaAcquisition(AcquisitionBase):
     """One Lima detector in a scan: its ``image`` channel's values are frame counters, one per frame; each ROI
-    counter's channel the statistic the server computed for that frame. A point is ready once both are."""
+    counter's channel the statistic the server computed for that frame. A point is ready once both are.
+    """
 
     continuous_capable = True
 

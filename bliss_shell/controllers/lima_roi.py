@@ -261,7 +261,8 @@ class RoiCounters:
 
     def counted(self, counters: Sequence[Any], saved: dict[str, Any]) -> list[RoiStatCounter]:
         """The ROI counters a scan counts: all of them when it counts the detector, else those it was given.
-        Refused (before the scan starts) when the image no longer holds one, or the server cannot compute them."""
+        Refused (before the scan starts) when the image no longer holds one, or the server cannot compute them.
+        """
         rois = saved.get(FIELD) or {}
         if any(counter is self._controller for counter in counters):
             chosen = [self.counter(name, stat) for name in rois for stat in STATS]

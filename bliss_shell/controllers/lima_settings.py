@@ -175,7 +175,8 @@ class AcquisitionSettings(Parameters):
 
 class SavingSettings(Parameters):
     """``lima.saving``: a scan sets ``mode`` (AUTO_FRAME when it saves, else MANUAL) and ``file_format`` (HDF5,
-    which the frame readers and the master file's links read); it uses ``frames_per_file``."""
+    which the frame readers and the master file's links read); it uses ``frames_per_file``.
+    """
 
     __slots__ = ()
     group = "saving"

@@ -28,7 +28,8 @@ _POLL = 0.005  # ...a long one costs few calls
 class TangoMotor(OffsetAxis):
     """``class: TangoMotor`` with ``tango_url`` (a device with Position, limits, Velocity, Acceleration, Stop
     and DefinePosition); the device speaks dial positions, ``offset`` makes them user positions.
-    Velocity, acceleration and limits the user set (settings) win over the config's."""
+    Velocity, acceleration and limits the user set (settings) win over the config's.
+    """
 
     def __init__(self, node: ConfigNode):
         super().__init__(node)

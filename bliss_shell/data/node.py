@@ -44,7 +44,8 @@ from .walk import NodeFilter, Walker
 
 class NodeExpired(LookupError):
     """A node that was in Redis and is not any more: its scan passed the retention time or was removed
-    to keep the memory cap. The scan's file still has the data (``SCANS[i].get_data()`` reads it)."""
+    to keep the memory cap. The scan's file still has the data (``SCANS[i].get_data()`` reads it).
+    """
 
     def __init__(self, db_name: str):
         super().__init__(f"{db_name} has expired from Redis (retention time or memory cap); its scan's file keeps the data")

@@ -320,7 +320,8 @@ class ScanPublisher:
 
     def _send(self) -> bool:
         """One round: what is queued, in pipelines of at most ``_CHUNK`` of point data; True once the END
-        went (or could not go)."""
+        went (or could not go).
+        """
         end = self._end  # read first: once it is set, every point is already in the buffer
         if self._held and end is None:
             return False
@@ -389,7 +390,8 @@ class ScanPublisher:
 
     def _after_failover(self, end: tuple[str, str, str] | None, now: float) -> None:
         """Points stopped at a failover: keep the heartbeat going (readers wait for the END, not call the
-        scan dead), and at the end close the scan on the new primary, saying how many points it has."""
+        scan dead), and at the end close the scan on the new primary, saying how many points it has.
+        """
         if end is None:
             if self._scan_db is not None and now - self._last_beat >= HEARTBEAT:
                 self._last_beat = now

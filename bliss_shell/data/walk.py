@@ -203,7 +203,8 @@ class Walker:
     def _check_heartbeats(self) -> None:
         """A running scan whose publisher died (killed shell) never sends END: once its heartbeat
         stayed away (``heartbeat.py``: a stalled Redis is not a death), close it in Redis (``orphans.py``),
-        whose END then comes like any; on a replica, which takes no writes, end it for this reader alone."""
+        whose END then comes like any; on a replica, which takes no writes, end it for this reader alone.
+        """
         now = time.monotonic()
         if not self._running or now - self._last_heartbeat_check < LOOK_PERIOD:
             return
@@ -243,7 +244,8 @@ class Walker:
 
     def _data_start(self, channel: Any) -> str:
         """The position to read a channel from: its end when only new events are wanted,
-        else just before the block that holds ``first_index``."""
+        else just before the block that holds ``first_index``.
+        """
         key = keys.data_key(channel.db_name)
         if self._silent:
             last = self._client.xrevrange(key, count=1)

@@ -80,7 +80,8 @@ class CurvePanel:
 
     def show_lines(self, chosen: list[str]) -> None:
         """One line per chosen counter, in the shown figure only. The browser redraws every line its source
-        feeds at each update, hidden or not: lines not shown are parked on an empty source."""
+        feeds at each update, hidden or not: lines not shown are parked on an empty source.
+        """
         self._chosen = list(chosen)
         colors = dict(zip(self._counters, itertools.cycle(Category10_10)))
         for scale, plot in self.curves.items():
@@ -112,7 +113,8 @@ class CurvePanel:
 
     def refresh(self, feed: ScanFeed, x_name: str) -> None:
         """The new points: appended while the curve is short, else a decimated view at most every
-        ``DECIMATED_PERIOD``."""
+        ``DECIMATED_PERIOD``.
+        """
         with feed.lock:
             points = feed.points()
             columns = {"x": feed.scalar(x_name)[:points], **{n: feed.scalar(n)[:points] for n in self._counters}}
@@ -160,7 +162,8 @@ class CurvePanel:
 
     def _line(self, scale: str, slot: int) -> tuple[Any, LegendItem]:
         """The figure's ``slot``-th line and its legend entry, made once: the browser keeps every model it was
-        ever sent, so lines are reused, never replaced."""
+        ever sent, so lines are reused, never replaced.
+        """
         lines = self._lines[scale]
         while len(lines) <= slot:
             line = self.curves[scale].line("x", "x", source=self._parked, line_width=1, visible=False)

@@ -99,7 +99,8 @@ def make_frame(index: int, full: np.ndarray) -> Frame:
 
 def _bin(full: np.ndarray, step: int) -> np.ndarray:
     """Mean of ``step`` x ``step`` blocks, as float32: sums of strided slices (a third of the time of a reshaped
-    mean, which reduces over non-contiguous axes)."""
+    mean, which reduces over non-contiguous axes).
+    """
     height, width = (full.shape[0] // step) * step, (full.shape[1] // step) * step
     full = full[:height, :width]
     columns = full[:, 0::step].astype(np.float32)

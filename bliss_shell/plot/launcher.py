@@ -62,7 +62,8 @@ def find_viewer(client: redis.Redis, session: str) -> dict | None:
 
 def _viewer_alive_here(record: dict) -> bool:
     """The record's process runs on this machine and is a viewer (not a later process that got its pid; a
-    zombie's command line is empty)."""
+    zombie's command line is empty).
+    """
     try:
         return record.get("host") == socket.gethostname() and pid_runs(int(record["pid"]), "bliss_shell.plot")
     except (KeyError, ValueError, TypeError):

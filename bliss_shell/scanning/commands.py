@@ -337,7 +337,8 @@ def _count_time(command: str, value: Any, what: str = "count_time") -> float:
 
 def _counters(command: str, given: Sequence[Any], active_mg: MeasurementGroup | None) -> list[Counter]:
     """The counters among what was given, measurement groups expanded; a counter typed twice is refused
-    (one that also comes in a group is counted once)."""
+    (one that also comes in a group is counted once).
+    """
     if not given and active_mg is not None:
         if not active_mg.counters:
             raise ValueError(f"{command}: no counter given, and the active measurement group {active_mg.name} has none "
@@ -361,7 +362,8 @@ def _counters(command: str, given: Sequence[Any], active_mg: MeasurementGroup | 
 
 def _counted_values(scan: Scan, last: dict[str, Any]) -> list[tuple[str, Any]]:
     """``(fullname, value)`` of the scan's counters in their order: each controller's channels (a 2D detector's
-    ROI counters, ``lima_simulator:roi_counters:r1_sum``), never frames."""
+    ROI counters, ``lima_simulator:roi_counters:r1_sum``), never frames.
+    """
     found: dict[str, Any] = {}
     for counter in scan.plan.counters:
         prefix = f"{counter.controller_name}:"
@@ -373,7 +375,8 @@ def _counted_values(scan: Scan, last: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def _print_counts(scan: Scan, count_time: float) -> None:
     """``diode = 56.2122 (562.122 /s) diode``: value, rate and controller, in aligned columns (the values the
-    scan took, kept in memory: no read back from Redis)."""
+    scan took, kept in memory: no read back from Redis).
+    """
     last = scan.last_point
     rows = []
     for fullname, value in _counted_values(scan, last):

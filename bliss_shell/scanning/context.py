@@ -35,7 +35,8 @@ class ScanContext:
     def active_mg(self) -> MeasurementGroup | None:
         """What scans count when given no counter: ``ACTIVE_MG`` of the namespace (a group the user or
         the setup file assigned there becomes the active one), else the group chosen last in this
-        session (``set_active``, a setting), else the session's first measurement group."""
+        session (``set_active``, a setting), else the session's first measurement group.
+        """
         chosen = self.namespace.get("ACTIVE_MG")
         if isinstance(chosen, MeasurementGroup):
             if chosen.name != self._active_setting.get("name"):

@@ -160,7 +160,8 @@ class Engine:
 
     def _collect(self) -> int:
         """Wait for and read every object, level by level; hand on the points now whole. Return how many
-        points were whole, else how many values came in (0: nothing came)."""
+        points were whole, else how many values came in (0: nothing came).
+        """
         values: Points = {}
         counts: list[int] = []
         device = None

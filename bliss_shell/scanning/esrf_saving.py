@@ -97,7 +97,8 @@ class ESRFScanSaving(ScanSaving):
     @property
     def dataset_name(self) -> str:
         """The current dataset; when none was chosen, the next free number of the collection, kept from then on
-        (as BLISS: the scans of a shell, and the next shells, go on in that dataset until ``newdataset``)."""
+        (as BLISS: the scans of a shell, and the next shells, go on in that dataset until ``newdataset``).
+        """
         dataset = self._state.get("dataset")
         if not dataset:
             dataset = self._next_dataset(self.collection_name)
@@ -233,7 +234,8 @@ def _write_metadata(entry: h5py.Group, metadata: dict[str, str]) -> None:
 
 def scan_saving_of(client: redis.Redis, session: str, config: Mapping[str, Any] | None, beamline: str | None) -> ScanSaving:
     """The session's SCAN_SAVING: ``scan_saving: {class: ESRFScanSaving, ...}`` of its YAML (or of the config's
-    root ``__init__.yml``) enables the ESRF data policy; none, or ``class: BasicScanSaving``, is the plain one."""
+    root ``__init__.yml``) enables the ESRF data policy; none, or ``class: BasicScanSaving``, is the plain one.
+    """
     config = config or {}
     if not isinstance(config, Mapping):
         raise ValueError(f"session {session}: scan_saving must be a mapping, like {{class: ESRFScanSaving, beamline: id00}}")

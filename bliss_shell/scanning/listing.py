@@ -53,7 +53,8 @@ def lscnt() -> None:
 
 def lsmg() -> None:
     """The measurement groups; ``*`` marks the active one (``ACTIVE_MG``), what scans count by default,
-    and disabled counters are listed apart: `` * MG1: diode (disabled: diode2)``."""
+    and disabled counters are listed apart: `` * MG1: diode (disabled: diode2)``.
+    """
     active = current().active_mg
     for group in (value for value in session_objects().values() if isinstance(value, MeasurementGroup)):
         mark = "*" if group is active else " "

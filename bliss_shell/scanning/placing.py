@@ -20,7 +20,8 @@ from .context import ScanContext
 def reach_redis(context: ScanContext, command: str) -> None:
     """Before anything moves: Redis numbers the scan, so it must take writes (the session's node, again:
     it expires a retention time after its last scan). The embedded one is started again if it died;
-    through Sentinels or a cluster, a failover in progress is waited for (``FAILOVER_WAIT``)."""
+    through Sentinels or a cluster, a failover in progress is waited for (``FAILOVER_WAIT``).
+    """
     client = context.client
     try:
         through_failover(client, lambda: register_session(client, context.session))

@@ -60,7 +60,8 @@ class BlockCheck:
 
     def __call__(self, block: Block, into: Points) -> int:
         """Put the block's values into ``into`` by fullname; return its number of points. Raise ChannelMisfit
-        for anything that does not fit (the scan then fails: nothing of that point is handed on)."""
+        for anything that does not fit (the scan then fails: nothing of that point is handed on).
+        """
         if block.keys() != self._names:
             missing = sorted(self._names - block.keys())
             extra = sorted(block.keys() - self._names)

@@ -205,7 +205,8 @@ class Scan:
 
     def _positioners(self, dial: bool = False) -> dict[str, float]:
         """Every motor of the session (user positions, or dial), for instrument/positioners*; NaN for one that
-        cannot be read."""
+        cannot be read.
+        """
         positions = {}
         for value in list(self._context.namespace.values()):
             if looks_like(value, Axis):

@@ -129,7 +129,8 @@ class ScanSaving:
 
     def _checked_template(self, name: str, value: str, values: dict[str, str]) -> str:
         """Only known keys (the per-scan ones in images_path_template only); every folder it makes stays
-        inside its parent and is a valid data-tree name; data_filename is one file name."""
+        inside its parent and is a valid data-tree name; data_filename is one file name.
+        """
         try:
             fields = {field for _, field, _, _ in string.Formatter().parse(value) if field is not None}
         except ValueError as error:

@@ -1,5 +1,6 @@
 """Shell functions on the last scan that moved a motor (or a given one): ``cen``, ``peak``, ``com``, ``fwhm``, ``goto_*``,
-``where``, ``plotselect``; each ``(counter=None, axis=None, scan=None)`` as in BLISS."""
+``where``, ``plotselect``; each ``(counter=None, axis=None, scan=None)`` as in BLISS.
+"""
 
 from __future__ import annotations
 

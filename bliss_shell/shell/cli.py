@@ -117,7 +117,8 @@ def _retention(config: Config) -> Retention:
 
 def _data_status(config: Config, session: str | None) -> int:
     """``bliss data status [SESSION]``: per session, the scans held, the oldest one and the memory used
-    of the cap on the server that holds it; orphaned scans found are closed and listed."""
+    of the cap on the server that holds it; orphaned scans found are closed and listed.
+    """
     retention = _retention(config)
     client = connect(choose_redis(config.globals.get("redis_url")))
     try:

@@ -101,7 +101,8 @@ class ScanTable:
     def _fit(self) -> list[Any]:
         """As many columns as the terminal shows, in order: motors, dt, counters, then the channels a
         detector groups (``lima_simulator:roi_counters:r1_sum``): a counter named in the command is not
-        pushed out by a detector's ROI statistics."""
+        pushed out by a detector's ROI statistics.
+        """
         shown: list[Any] = []
         used = _INDEX_WIDTH
         for channel in sorted(self._channels, key=lambda c: c.fullname.count(":") > 1):

@@ -61,7 +61,8 @@ class TypingHelper:
 
     def _callable(self, name: str) -> Any:
         """The plain callable (function, method, callable object) of that name, else None; classes are
-        left alone, since typing a class name is more often a look than a call."""
+        left alone, since typing a class name is more often a look than a call.
+        """
         value = self._namespace.get(name, getattr(builtins, name, None))
         return value if callable(value) and not isinstance(value, type) else None
 

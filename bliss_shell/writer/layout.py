@@ -37,7 +37,8 @@ def group_name(dataset_name: str) -> str:
 def create_groups(entry: h5py.Group, names: Sequence[str], fullnames: Sequence[str], shapes: Sequence[tuple[int, ...]],
                   positions: Mapping[str, float], dial: Mapping[str, float]) -> dict[str, str]:  # fmt: skip
     """``instrument`` (with the positioners) and ``measurement``; returns each dataset's path in the entry,
-    by dataset name. The datasets themselves are created by the caller at those paths."""
+    by dataset name. The datasets themselves are created by the caller at those paths.
+    """
     instrument = _group(entry, "instrument", "NXinstrument")
     measurement = _group(entry, "measurement", "NXcollection")
     paths = {}
@@ -57,7 +58,8 @@ def _create_positioners(entry: h5py.Group, instrument: h5py.Group, names: Sequen
                         paths: Mapping[str, str], positions: Mapping[str, float], dial: Mapping[str, float]) -> None:  # fmt: skip
     """``positioners``: the scanned motors' values (links), every other motor where it was at the start;
     ``positioners_start``/``_end`` and ``positioners_dial_start``/``_end``: every motor, user and dial, at
-    the start and the end (the ends NaN until the scan ends: written before SWMR, filled in then)."""
+    the start and the end (the ends NaN until the scan ends: written before SWMR, filled in then).
+    """
     scanned = {
         fullname[len(MOTOR_PREFIX) :]: name for name, fullname in zip(names, fullnames) if fullname.startswith(MOTOR_PREFIX)
     }

@@ -60,7 +60,8 @@ class SavingError(Exception):
 
 def check_target(filename: str) -> None:
     """Refuse, before anything moves, a folder that cannot be written or a file that is not HDF5; finish a
-    file whose writer died (``recovery.py``), or refuse one a live writer holds."""
+    file whose writer died (``recovery.py``), or refuse one a live writer holds.
+    """
     folder = os.path.dirname(filename)
     try:
         os.makedirs(folder, exist_ok=True)
@@ -126,7 +127,8 @@ class NexusScanWriter:
 
     def start(self, title: str, start: datetime, positioners: dict[str, float], scan_info: dict) -> None:
         """Create the entry and every dataset, then switch the file to SWMR. From here until ``end`` this shell
-        holds the file's writer lock, and its guard finishes the file if the shell dies (``guard.py``)."""
+        holds the file's writer lock, and its guard finishes the file if the shell dies (``guard.py``).
+        """
         if not self._lock.acquire():
             raise SavingError(f"{self.filename} is being written by another shell; wait for its scan to end or change "
                               "SCAN_SAVING.data_filename")  # fmt: skip
@@ -181,7 +183,8 @@ class NexusScanWriter:
 
     def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
         """``function(*args)`` in the thread pool; its error is raised here, in the greenlet (the pool
-        would also print it as a traceback: the user gets one line from the scan instead)."""
+        would also print it as a traceback: the user gets one line from the scan instead).
+        """
         failed, result = self._pool.apply(_outcome, (function, args))
         if failed:
             raise result

@@ -85,7 +85,8 @@ def writer_lock(filename: str) -> Iterator[bool]:
 
 def recover(filename: str) -> list[str]:
     """Finish a file whose writer died; return the entries marked interrupted. Does nothing while a
-    live writer holds the file, or to a file that is not HDF5 (``check_target`` refuses those)."""
+    live writer holds the file, or to a file that is not HDF5 (``check_target`` refuses those).
+    """
     if not os.path.exists(filename) or not h5py.is_hdf5(filename):
         return []
     with writer_lock(filename) as free:

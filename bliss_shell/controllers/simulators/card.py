@@ -201,7 +201,8 @@ class CT2(Device):
 
     def _count(self, run: CardRun, halt: threading.Event) -> None:
         """Add the rows of finished periods as time passes; sleep until the next one is due (batches of
-        ``_BATCH`` seconds when periods are shorter), so short periods never busy-loop a CPU."""
+        ``_BATCH`` seconds when periods are shorter), so short periods never busy-loop a CPU.
+        """
         while True:
             with self._lock:
                 now = time.monotonic()

@@ -184,7 +184,8 @@ class LimaCCDs(Device):
     @attribute(dtype=(int,), max_dim_x=4, access=AttrWriteType.READ_WRITE)
     def image_roi(self) -> list[int]:
         """[x, y, width, height] in the binned, flipped and turned image; the whole image when none is set
-        ([0, 0, 0, 0] written clears it)."""
+        ([0, 0, 0, 0] written clears it).
+        """
         return list(self._geometry.roi)
 
     @image_roi.write
@@ -253,7 +254,8 @@ class LimaCCDs(Device):
     @command(dtype_in=str)
     def sim_fault(self, message: str) -> None:
         """Simulator only: the camera fails now: no more frames, ``acq_status`` Fault with ``message``
-        (``Camera: error`` when empty) until ``prepareAcq``."""
+        (``Camera: error`` when empty) until ``prepareAcq``.
+        """
         self._halt()
         self._fault, self._status = message or "Camera: error", "Fault"
 
@@ -371,7 +373,8 @@ class LimaCCDs(Device):
 
     def _frame(self) -> np.ndarray:
         """A gaussian spot that moves with the motor, on Poisson noise (a slice of a pool drawn once per size).
-        The spot is computed within 5 sigma of its centre only: beyond, it adds less than one count."""
+        The spot is computed within 5 sigma of its centre only: beyond, it adds less than one count.
+        """
         width, height = self._acquiring.sensor
         x = self._motor.read_attribute("Position").value if self._motor is not None else 0.0
         sigma = width / 32
@@ -391,7 +394,8 @@ class LimaCCDs(Device):
 
     def _pixels(self, counts: np.ndarray) -> np.ndarray:
         """``counts`` in the camera's image type: 8-bit types divide by 8, signed ones and float sit 20 lower
-        (the noise floor goes below zero), every type clipped to its range."""
+        (the noise floor goes below zero), every type clipped to its range.
+        """
         dtype = np.dtype(IMAGE_TYPES[self._image_type])
         if dtype == np.uint32:
             return counts

@@ -89,7 +89,8 @@ class Geometry:
 
     def with_roi(self, roi: Rect) -> Geometry:
         """The roi ``roi`` (processed image coordinates); an empty one (zero width or height) or the whole image
-        clears it. ValueError, in Lima core's words, when it does not fit the image."""
+        clears it. ValueError, in Lima core's words, when it does not fit the image.
+        """
         x, y, w, h = roi
         if w == 0 or h == 0 or (x, y, w, h) == (0, 0, *self.full):
             return replace(self, sensor_roi=None)
@@ -104,7 +105,8 @@ class Geometry:
 
     def with_sensor(self, sensor: tuple[int, int]) -> Geometry:
         """Another sensor size: as Lima core, a roi that starts outside is cleared, one that ends outside is cut;
-        a binning larger than the sensor goes back to 1 x 1."""
+        a binning larger than the sensor goes back to 1 x 1.
+        """
         width, height = sensor
         binning = self.binning if self.binning[0] <= width and self.binning[1] <= height else (1, 1)
         roi = self.sensor_roi

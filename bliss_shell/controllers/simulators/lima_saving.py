@@ -20,7 +20,7 @@ from ..lima_protocol import saved_frame
 
 
 def check_overwrite(settings: Mapping[str, Any]) -> None:
-    """prepareAcq under ABORT: refused if a file the acquisition would write exists (as Lima core's check)."""
+    """PrepareAcq under ABORT: refused if a file the acquisition would write exists (as Lima core's check)."""
     if settings["saving_mode"] != "AUTO_FRAME" or settings["saving_overwrite_policy"] != "ABORT":
         return
     frames = max(1, settings["acq_nb_frames"])
@@ -75,7 +75,8 @@ class FrameFiles:
 
 def _add_nexus_classes(file: h5py.File, dataset_path: str) -> None:
     """The NeXus classes Lima core writes (NXroot, NXentry, NXinstrument, NXdetector, NXcollection), so NeXus
-    validators and readers walk the file; the frames are marked as images."""
+    validators and readers walk the file; the frames are marked as images.
+    """
     file.attrs["NX_class"] = "NXroot"
     entry, instrument, detector, _ = dataset_path.split("/", 3)
     classes = {entry: "NXentry", f"{entry}/{instrument}": "NXinstrument", f"{entry}/{instrument}/{detector}": "NXdetector",
