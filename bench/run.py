@@ -67,22 +67,20 @@ process with the live display on (the shell's `ScanTable`, as `bench/display.py`
 in the same block. This run: saving on, shell {shell_on} ms/pt, in-process with the display {display_on}, without
 it {bench_on}; saving off, {shell_off}, {display_off} and {bench_off}.
 
-Where the difference goes: the live display. The real shell and the in-process session with the display are alike;
-both differ from the bench's session, which has no display. A scan of many fast points shows a progress bar, and
-the bar (`_follow_bar` in bliss_shell/shell/scan_display.py) notices the scan's end by polling `end_state()` every
-0.1 s (`_BAR_PERIOD`); at its end the scan waits for the display (`DisplayConsumer.end` joins it) so that the last
-line is printed before the prompt. That wait, timed in the rows above: {wait_on} ms per scan with saving on ({wait_on_range} ms),
-{wait_off} ms with saving off ({wait_off_range} ms). It is wherever the bar's next poll falls, up to one period. With
-saving on, the file's end (closed in the thread pool) comes before the Redis END and the bar's poll falls in that
-window: it misses the END and sleeps a whole period, close to 100 ms in every run; with saving off the END often is in
-Redis when the bar looks (a few ms), but not always (the usual case, as in the issue's equal figures without saving). A cProfile of
-the scans with and without the display shows the same CPU in the scan loop (records, point buffer, counters, in
-equal shares): the difference is this idle wait at the end, not work per point. It is a fixed cost per scan:
-at 10,000 points it adds about 0.01 ms per point, at 100 points about 1 ms per point.
+Where the difference went: the live display's wait at the scan's end. A scan of many fast points shows a progress
+bar; at its end the scan waits for the display (`DisplayConsumer.end` joins it) so that the last line is printed
+before the prompt. The bar (`_follow_bar` in bliss_shell/shell/scan_display.py) used to notice the end by polling
+`end_state()` every 0.1 s (`_BAR_PERIOD`). With saving on, the file's end (closed in the thread pool) comes just
+before the Redis END, so the poll missed the END and slept a whole period: 96.5 ms per scan (96.1-98.4, 3 runs,
+bench/run.py of 2026-11-30 08:36 UTC), which made the real shell 1.67 times slower per point than the in-process
+session without the display (0.0248 against 0.0148 ms), as the issue measured. A cProfile of the scans with and
+without the display showed the same CPU in the scan loop: the difference was that idle wait, not work per point.
 
-Fixed in bliss_shell on 2026-11-30, after the run that measured it: the scan's end now wakes the bar (an event set
-by `finish()` in `shell_display`, which `_follow_bar` waits on in place of `gevent.sleep(_BAR_PERIOD)`), so the
-wait is one Redis round trip. The rows above show it gone once this bench is run again."""
+Fixed on 2026-11-30: the scan's end wakes the bar (an event set by `finish()` in `shell_display`, which `_follow_bar`
+waits on in place of `gevent.sleep(_BAR_PERIOD)`). The wait, timed in the rows above: {wait_on} ms per scan with
+saving on ({wait_on_range} ms), {wait_off} ms with saving off ({wait_off_range} ms): about one Redis round trip and
+the last line's printing. What is left between the real shell and the in-process session is the process's output
+and the display's own work per refresh."""
 
 
 def shell_figures(rows: "list[Row]") -> dict[str, str]:
