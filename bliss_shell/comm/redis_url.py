@@ -20,8 +20,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
+from redis.backoff import NoBackoff
 from redis.cluster import ClusterNode, RedisCluster
 from redis.connection import parse_url
+from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 SENTINEL_SCHEMES = {"redis+sentinel": "redis", "rediss+sentinel": "rediss"}
@@ -95,7 +97,8 @@ def _sentinel_client(url: str, scheme: str) -> redis.Redis:
     role = own.get("role", "primary")
     if role not in ("primary", "replica"):
         raise ValueError(f"role={role} is not known: role=primary (the default) or role=replica")
-    sentinel_options: dict[str, Any] = {**_TIMEOUTS}
+    # one try per Sentinel: the pool asks the next one anyway, and redis-py's default retries cost 4 s per silent one
+    sentinel_options: dict[str, Any] = {**_TIMEOUTS, "retry": Retry(NoBackoff(), 0)}
     sentinel_options.update({key.removeprefix("sentinel_"): value for key, value in own.items() if key.startswith("sentinel_")})
     sentinel = Sentinel(addresses, sentinel_kwargs=sentinel_options, **options)
     return sentinel.master_for(service) if role == "primary" else sentinel.slave_for(service)
