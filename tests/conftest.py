@@ -16,6 +16,7 @@ import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
@@ -118,17 +119,43 @@ def session(redis_client: redis.Redis, tmp_path: Path) -> dict:
     return open_session([ConfigRoot(BEAMLINE)], "test_session", redis_client, tmp_path / "scans")
 
 
+@contextmanager
+def private_runtime_folder(prefix: str) -> Iterator[Path]:
+    """A runtime folder (``XDG_RUNTIME_DIR``) of the tests' own; the daemons started in it are stopped and it is
+    removed at the end, so that nothing is left in the user's."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    env = {key: value for key, value in os.environ.items() if key not in ("TANGO_HOST", "BLISS_CONFIG", "BLISS_REDIS_URL")}
+    try:
+        yield folder
+    finally:
+        run_bliss("servers", "stop", env=dict(env, XDG_RUNTIME_DIR=str(folder), BLISS_REDIS_URL="redis://127.0.0.1:1"))
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def runtime_dir() -> Iterator[Path]:
     """The tests' own runtime folder: the Tango database and device servers the shells start live there.
 
     They are daemons that outlive each shell (as for a user); stopped when the tests end.
     """
-    folder = Path(tempfile.mkdtemp(prefix="bst-run-"))
-    env = {key: value for key, value in os.environ.items() if key not in ("TANGO_HOST", "BLISS_CONFIG")}
-    yield folder
-    run_bliss("servers", "stop", env=dict(env, XDG_RUNTIME_DIR=str(folder), BLISS_REDIS_URL="redis://127.0.0.1:1"))
-    shutil.rmtree(folder, ignore_errors=True)
+    with private_runtime_folder("bst-run-") as folder:
+        yield folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_runtime_dir() -> Iterator[Path]:
+    """The runtime folder of the tests' own process: what the scans run in it leave there (the files' writer locks,
+    the writer's guard) and an embedded Redis a test starts go away with it, not into the user's folder."""
+    before = os.environ.get("XDG_RUNTIME_DIR")
+    with private_runtime_folder("bst-own-") as folder:
+        os.environ["XDG_RUNTIME_DIR"] = str(folder)
+        try:
+            yield folder
+        finally:
+            if before is None:
+                del os.environ["XDG_RUNTIME_DIR"]
+            else:
+                os.environ["XDG_RUNTIME_DIR"] = before
 
 
 @pytest.fixture
@@ -152,8 +179,8 @@ def open_terminal(shell_env: dict[str, str]) -> Iterator:
     """``open_terminal("-s", "demo")`` starts the shell in a pseudo-terminal; closed after the test."""
     terminals: list[Terminal] = []
 
-    def start(*args: str, env: dict[str, str] | None = None) -> Terminal:
-        terminal = Terminal(list(args), env or shell_env)
+    def start(*args: str, env: dict[str, str] | None = None, sigint_ignored: bool = False) -> Terminal:
+        terminal = Terminal(list(args), env or shell_env, sigint_ignored)
         terminals.append(terminal)
         return terminal
 

@@ -28,8 +28,14 @@ def run_bliss(*args: str, env: dict[str, str], timeout: float = 60) -> subproces
 
 
 class Terminal:
-    def __init__(self, args: list[str], env: dict[str, str]):
-        self.child = pexpect.spawn(BLISS, args, env=env, dimensions=(ROWS, COLUMNS))
+    """``bliss`` with ``args`` in a terminal, as the foreground job of a user's shell: Ctrl-C has its default action
+    (whatever the tests were started with). ``sigint_ignored`` starts it as a background job of a script is started
+    (``sh -c 'bliss ... &'``), with SIGINT ignored."""
+
+    def __init__(self, args: list[str], env: dict[str, str], sigint_ignored: bool = False):
+        disposition = signal.SIG_IGN if sigint_ignored else signal.SIG_DFL
+        self.child = pexpect.spawn(BLISS, args, env=env, dimensions=(ROWS, COLUMNS),
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, disposition))  # fmt: skip
         self.screen = pyte.Screen(COLUMNS, ROWS)
         self._stream = pyte.ByteStream(self.screen)
         self.transcript = bytearray()
@@ -73,7 +79,8 @@ class Terminal:
         while time.monotonic() < end:
             self._pump(0.1)
         dump = self.transcript.decode(errors="replace")
-        return dump[dump.rfind("=== bliss_shell greenlets") :] or "(no greenlet dump)"
+        start = dump.rfind("=== bliss_shell greenlets")
+        return dump[start:] if start >= 0 else "(no greenlet dump)"
 
     def prompt(self, number: int, label: str = "DEMO", timeout: float = 15.0) -> None:
         self.wait_for(rf"^{label} \[{number}\]: *$", timeout)

@@ -65,8 +65,9 @@ def test_an_aborted_scan_says_so_and_a_narrow_terminal_drops_columns(session):
     assert text.rstrip().endswith("Scan aborted: interrupted by user (Ctrl-C)")
 
 
-def test_bliss_watch_follows_the_scans_of_a_session_from_another_process(session, open_terminal):
-    watcher = open_terminal("--config", str(BEAMLINE), "--watch", "test_session")
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["foreground", "started-with-sigint-ignored"])
+def test_bliss_watch_follows_the_scans_of_a_session_from_another_process(session, open_terminal, sigint_ignored):
+    watcher = open_terminal("--config", str(BEAMLINE), "--watch", "test_session", sigint_ignored=sigint_ignored)
     watcher.wait_for(r"^Watching the scans of session test_session \(Ctrl-C to stop\)$", timeout=30)
     scan = session["ascan"](session["roby"], 0, 2, 3, 0, session["diode"])
     watcher.wait_for(r"^Took ", timeout=15)

@@ -6,6 +6,7 @@ from gevent import monkey
 monkey.patch_all(thread=False, queue=False)
 
 import argparse  # noqa: E402
+import signal  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
 import traceback  # noqa: E402
@@ -80,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``bliss`` command with ``argv`` (default: the process's arguments); its exit status.
+
+    ``bliss -s NAME`` opens the session's shell; ``--script FILE`` or ``-c CODE`` runs code in it
+    and exits; ``--list`` lists the sessions; ``--watch NAME`` shows the session's scans as they
+    run; ``bliss servers|data|plot|logbook ...`` manage the servers, the data in Redis, the live
+    plots and the logbook. A config, Redis, Tango or lock problem prints one line and gives 1.
+    """
     args = _parser().parse_args(argv)
     try:
         config = Config(config_roots(args.config))
@@ -116,8 +124,9 @@ def _retention(config: Config) -> Retention:
 
 
 def _data_status(config: Config, session: str | None) -> int:
-    """``bliss data status [SESSION]``: per session, the scans held, the oldest one and the memory used
-    of the cap on the server that holds it; orphaned scans found are closed and listed.
+    """``bliss data status [SESSION]``: per session, the memory used of the cap, the scans held, the oldest one.
+
+    The memory is that of the server that holds the session; orphaned scans found are closed and listed.
     """
     retention = _retention(config)
     client = connect(choose_redis(config.globals.get("redis_url")))
@@ -207,6 +216,9 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
 def _watch(session: str, config: Config) -> int:
     """Another terminal's view of a session's scans: reads Redis only (``redis_reader_url``, a replica, will do)."""
     client = connect(choose_redis(config.globals.get("redis_url"), config.globals.get("redis_reader_url")), writer=False)
+    # Ctrl-C must stop it even when started with SIGINT ignored (a non-interactive shell's background job)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    install_greenlet_dump()
     print(f"Watching the scans of session {session} (Ctrl-C to stop)", flush=True)
     try:
         watch_session(session, client)
