@@ -249,8 +249,9 @@ def ct_costs(namespace: dict, names: tuple[str, ...]) -> tuple[float, float]:
 
 
 def read_costs(namespace: dict) -> tuple[float, float]:
-    """Median seconds of one green-mode read of one counter, and of the three counters read one after another,
-    back to back (servers and client busy: the best case).
+    """Median seconds of one green-mode read of one counter, and of the three counters read one after another.
+
+    The reads come back to back (servers and client busy: the best case).
     """
     a, b, c = (namespace[name] for name in ("ca", "cb", "cc"))
     one = [timed_call(lambda: a.read(0)) for _ in range(READS)]
@@ -259,8 +260,9 @@ def read_costs(namespace: dict) -> tuple[float, float]:
 
 
 def idle_read_costs(namespace: dict) -> tuple[float, float, float]:
-    """The same after 0.1 s of idling, as in a ct(0.1): median seconds of one read, of the three counters read
-    together (the engine's ``each``, one greenlet per controller) and one after another.
+    """The same after 0.1 s of idling, as in a ct(0.1): median seconds of one read, of three together, of three in turn.
+
+    Together is the engine's ``each``, one greenlet per controller; in turn, one after another.
     """
     counters = [namespace[name] for name in ("ca", "cb", "cc")]
     objects = [counter.controller.acquisition_object([counter]) for counter in counters]

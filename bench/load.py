@@ -1,5 +1,6 @@
-"""Ten reader processes following a 100,000-point loopscan: the scan's per-point time with them and
-without them (target: at most 20% more), and whether each reader saw every point once.
+"""Ten reader processes following a 100,000-point loopscan: the scan's per-point time with and without them.
+
+The target is at most 20% more with them; each reader also checks that it saw every point once.
 
 Each run is a fresh scan; readers are started and listening before it. Medians of several runs,
 the two cases interleaved so both see the same machine.

@@ -82,7 +82,7 @@ def _own_processes() -> dict[int, float]:
 
 
 def processes_in(folder: Path) -> list[int]:
-    """This user's processes that work in ``folder`` or name it on their command line (never this one)."""
+    """The processes of this user that work in ``folder`` or name it on their command line (never this one)."""
     uid, found = os.getuid(), []
     for entry in os.listdir("/proc"):
         if entry.isdigit() and int(entry) != os.getpid():
@@ -121,8 +121,9 @@ def kill_children() -> None:
 
 @contextlib.contextmanager
 def private_folder(prefix: str) -> Iterator[Path]:
-    """A folder of the bench's own in the temporary folder (mode 700; short, for unix sockets). Afterwards,
-    whatever happened: what still runs from it is stopped (with a line saying so), and it is removed.
+    """A folder of the bench's own in the temporary folder (mode 700; short, for unix sockets).
+
+    Afterwards, whatever happened: what still runs from it is stopped (with a line saying so), and it is removed.
     """
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     _FOLDERS.append(folder)
@@ -165,8 +166,10 @@ def _machine_busy() -> float:
 
 @dataclass
 class Block:
-    """The load of one block of measurements. ``others``: the load average less the bench's own share (its
-    CPU, averaged as the kernel averages the load); ``other_cpu``: the cores other processes kept busy.
+    """The load of one block of measurements.
+
+    ``others``: the load average less the bench's own share (its CPU, averaged as the kernel averages the
+    load); ``other_cpu``: the cores other processes kept busy.
     """
 
     name: str
@@ -179,8 +182,9 @@ class Block:
 
     @property
     def busy(self) -> str | None:
-        """Why the block's figures are suspect: other processes' load before it, or their CPU during it (the load
-        during a block counts the bench's own queued processes, its reader processes say, as well).
+        """Why the block's figures are suspect: other processes' load before it, or their CPU during it.
+
+        Not the load during a block: it counts the bench's own queued processes (its reader processes, say) as well.
         """
         limit = BUSY_PER_CORE * CORES
         if self.others_before > limit:

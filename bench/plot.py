@@ -487,8 +487,9 @@ def show_tab(page: Browser, title: str) -> None:
 
 
 def pages_run(line: Beamline, view: ViewerProcess, pages: Browser, count: int) -> dict[str, float]:
-    """Wall time of loopscan(PAGES_POINTS, 0, diode), the CPU seconds of each process during it, and with pages
-    open, their updates (summed over the pages that showed this scan).
+    """Wall time of loopscan(PAGES_POINTS, 0, diode), the CPU seconds of each process during it, and the pages' updates.
+
+    The updates, with pages open, are summed over the pages that showed this scan.
     """
     groups = {"scan (this process)": [os.getpid()], "viewer": [view.process.pid],
               **{role: [pid] for role, pid in line.pids.items()}, "Chromium": pages.pids()}  # fmt: skip
@@ -503,8 +504,10 @@ def pages_run(line: Beamline, view: ViewerProcess, pages: Browser, count: int) -
 
 
 def pages_cost(line: Beamline, view: ViewerProcess, runs: int, pinned: bool) -> Iterator[tuple[int, dict[str, float]]]:
-    """(pages open, figures) of ``runs`` scans with 0 and with PAGES pages, alternating. ``pinned``: the browsers
-    on CPU 1, everything else (scan, servers, Redis, viewer) on CPU 0, as when the browsers run on other machines.
+    """(pages open, figures) of ``runs`` scans with 0 and with PAGES pages, alternating.
+
+    ``pinned``: the browsers on CPU 1, everything else (scan, servers, Redis, viewer) on CPU 0, as when the
+    browsers run on other machines.
     """
     scan_side = [os.getpid(), view.process.pid, *line.pids.values()]
     with browser(line.folder, PAGES) as pages:

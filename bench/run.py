@@ -142,8 +142,9 @@ def per_point(namespace: dict, command: str, npoints: int, save: bool) -> float:
 
 
 def follow_rate(namespace: dict, client: redis.Redis) -> tuple[float, float]:
-    """Points per second a reader gets replaying a finished 100,000-point scan with ``walk_events``, and
-    the raw XRANGE rate of the same streams (no decoding) as its limit.
+    """Points per second a reader gets replaying a finished 100,000-point scan with ``walk_events``, and its limit.
+
+    The limit is the raw XRANGE rate of the same streams (no decoding).
     """
     scan = namespace["loopscan"](100_000, 0, *(namespace[name] for name in COUNTERS), save=False)
     start = time.perf_counter()
@@ -188,8 +189,9 @@ def disk_rate(folder: Path) -> float:
 
 
 def engine_measures(runs: int) -> tuple[dict[str, list[float]], dict[tuple[int, bool], float]]:
-    """Ascan and timescan per point, following and machine limits (each run), and the size sweep (medians),
-    on a Redis of their own.
+    """Ascan and timescan per point, following and machine limits (each run), and the size sweep (medians).
+
+    They run on a Redis of their own.
     """
     m: dict[str, list[float]] = {}
     sweep: dict[tuple[int, bool], float] = {}

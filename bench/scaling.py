@@ -178,8 +178,10 @@ class Shells:
             time.sleep(0.02)
 
     def round(self, servers: Sequence[RedisProcess], seconds: float = ROUND_SECONDS) -> dict[str, float]:
-        """Every shell loops loopscans for ``seconds``, all starting together: points in all, the wall time
-        from the start to the last shell's end, and the CPU seconds ``servers`` used meanwhile.
+        """Every shell loops loopscans for ``seconds``, all starting together; the figures of the round.
+
+        They are the points in all, the wall time from the start to the last shell's end, and the CPU seconds
+        ``servers`` used meanwhile.
         """
         cpu = redis_cpu(servers)
         start = time.time() + 0.3

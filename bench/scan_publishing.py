@@ -57,8 +57,9 @@ for event in get_session_node("test_session").walk_on_new_events():
 
 @contextlib.contextmanager
 def own_redis(prefix: str) -> Iterator[tuple[Path, EmbeddedRedis, redis.Redis]]:
-    """A Redis of the benchmark's own, in a private folder; both stopped and removed afterwards, whatever
-    happened (what still runs from the folder then, a server that did not answer its stop, is killed).
+    """A Redis of the benchmark's own, in a private folder; both stopped and removed afterwards, whatever happened.
+
+    What still runs from the folder then (a server that did not answer its stop) is killed.
     """
     with private_folder(prefix) as folder:
         server = EmbeddedRedis(folder)
@@ -143,8 +144,9 @@ def latency(client: redis.Redis, server: EmbeddedRedis) -> list[float]:
 
 
 def measure(runs: int) -> dict[str, list[float]]:
-    """The figure of each of ``runs`` runs: ms per point (scan, saved, engine alone), MB/s of spectra; B per
-    point and the latency in ms (median and p99 of its points) come from one run.
+    """The figure of each of ``runs`` runs: ms per point (scan, saved, engine alone), MB/s of spectra.
+
+    B per point and the latency in ms (median and p99 of its points) come from one run.
     """
     with own_redis("bsb-") as (folder, server, client):
         namespace = open_session(client, str(folder / "scans"))

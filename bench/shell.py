@@ -58,8 +58,9 @@ def in_shell(server_url: str, folder, runs: int) -> dict[str, list[float]]:
 
 
 def in_process(namespace: dict, client, runs: int, display: bool) -> dict[str, list[float]]:
-    """Ms per point of each run in this process, the live display on or off, saving off and on (keys False,
-    True); with the display, the ms each scan's end waited for it (``DisplayConsumer.end``: wait_False, wait_True).
+    """Ms per point of each run in this process, the live display on or off, saving off and on (keys False, True).
+
+    With the display, also the ms each scan's end waited for it (``DisplayConsumer.end``: wait_False, wait_True).
     """
     counters = [namespace[name] for name in COUNTERS]
     current().watch = shell_display(client) if display else None
@@ -92,8 +93,9 @@ def in_process(namespace: dict, client, runs: int, display: bool) -> dict[str, l
 
 
 def measure(runs: int) -> dict[str, list[float]]:
-    """Ms per point of each run: ``{where}_{save}_ms`` for where in shell, display (in-process), bench; and
-    ``display_wait_{save}_ms``: what each scan's end waited for the display, in ms per scan.
+    """Ms per point of each run: ``{where}_{save}_ms`` for where in shell, display (in-process), bench.
+
+    And ``display_wait_{save}_ms``: what each scan's end waited for the display, in ms per scan.
     """
     with own_redis("bsh-") as (folder, server, client):
         shell = in_shell(server.url, folder, runs)

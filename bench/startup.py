@@ -1,6 +1,7 @@
-"""Time from `bliss -s demo -c pass` to exit, with the embedded Redis already up: the fixed cost
-of opening a session (imports, config, Redis connection, lock, setup file). Prints the median of
-several runs. Usage: .venv/bin/python bench/startup.py [runs]
+"""Time from `bliss -s demo -c pass` to exit, with the embedded Redis already up: the fixed cost of a session.
+
+That cost is opening a session: imports, config, Redis connection, lock, setup file. Prints the median
+of several runs. Usage: .venv/bin/python bench/startup.py [runs]
 
 The shells run as a user of their own (HOME, runtime and state folders in a private temporary folder):
 the embedded Redis, Tango database and device servers the first one starts are the bench's, stopped

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +48,18 @@ def test_the_whole_package_type_checks():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_no_module_of_the_engine_is_over_400_lines():
-    long = {path: n for path in ENGINE if (n := len((ROOT / path).read_text().splitlines())) > 400}
+def code_lines(source: str) -> int:
+    """The lines of a module that are not its docstrings (the user's help may be as long as it needs)."""
+    documented = (node for node in ast.walk(ast.parse(source))
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)))  # fmt: skip
+    docstrings = [
+        node.body[0] for node in documented
+        if node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+        and isinstance(node.body[0].value.value, str)
+    ]  # fmt: skip
+    return len(source.splitlines()) - sum((doc.end_lineno or doc.lineno) - doc.lineno + 1 for doc in docstrings)
+
+
+def test_no_module_of_the_engine_is_over_400_lines_of_code():
+    long = {path: n for path in ENGINE if (n := code_lines((ROOT / path).read_text())) > 400}
     assert long == {}

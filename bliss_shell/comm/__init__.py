@@ -1,4 +1,4 @@
-"""Connections to Redis (and, later, Tango) and the lifecycle of the servers we start.
+"""Connections to Redis and Tango, the settings kept in Redis, and the lifecycle of the servers we start.
 
 Layer: above ``config``; see docs/architecture.md.
 """

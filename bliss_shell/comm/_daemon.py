@@ -34,6 +34,7 @@ def wait_until(answers: Callable[[], bool], timeout: float) -> bool:
 
 
 def log_tail(log: Path, lines: int = 5) -> str:
+    """The last ``lines`` lines of a server's log, for the message that says why it did not start."""
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
     except OSError:

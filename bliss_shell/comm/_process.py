@@ -15,8 +15,9 @@ def pid_alive(pid: int) -> bool:
 
 
 def pid_runs(pid: int, *words: str) -> bool:
-    """Whether process ``pid`` exists and its command line holds every one of ``words``: a pid read from
-    a file may have been reused by another program since, which must never be signalled.
+    """Whether process ``pid`` exists and its command line holds every one of ``words``.
+
+    A pid read from a file may have been reused by another program since, which must never be signalled.
     """
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as cmdline:

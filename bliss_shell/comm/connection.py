@@ -70,10 +70,17 @@ def choose_redis(configured_url: str | None = None, reader_url: str | None = Non
 
 
 def connect(choice: RedisChoice, writer: bool = True) -> redis.Redis:
-    """A client that has answered PING (a RedisCluster for a cluster, which answers the same calls);
-    raises RedisUnavailable with a one-line reason.
+    """A client of the chosen Redis that has answered PING; RedisUnavailable with a one-line reason if none.
 
-    ``writer``: the process publishes (a shell), so a read-only replica is refused.
+    For a cluster the client is a RedisCluster, which answers the same calls. The embedded
+    server is started first if it is not running.
+
+    Parameters
+    ----------
+    choice : RedisChoice
+        The Redis to use, as ``choose_redis`` gives it.
+    writer : bool
+        The process publishes (a shell), so a read-only replica is refused; False for a reader.
 
     Raises
     ------

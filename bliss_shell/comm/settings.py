@@ -135,8 +135,17 @@ class Settings:
         return settings_folder() / f"{_SAFE.sub('_', self.name)}.json"
 
     def get_all(self) -> dict[str, Any]:
-        """Every value of the group; read back from its file when Redis has lost the group, or
-        from the file alone while Redis does not answer (the file is never behind).
+        """Every value of the group.
+
+        Read back from its file (and put back in Redis) when Redis has lost the group, or from
+        the file alone while Redis does not answer: the file is never behind.
+
+        Examples
+        --------
+        >>> notes = Settings("user:notes")
+        >>> notes.set(sample="Si", temperature=300)
+        >>> notes.get_all()
+        {'sample': 'Si', 'temperature': 300}
         """
         try:
             stored = self.client.hgetall(self.key)
@@ -179,8 +188,10 @@ class Settings:
         self._write_file(group)
 
     def set_soon(self, **values: Any) -> None:
-        """``set`` within ``WRITE_DELAY`` s, the last value of each field only (a scan moving a simulation
-        motor at every point costs one write); also when the process ends, and at ``write_pending()``.
+        """``set`` within ``WRITE_DELAY`` s, the last value of each field only.
+
+        A scan moving a simulation motor at every point so costs one write. What is pending is
+        also written when the process ends, and at ``write_pending()``.
         """
         global _writer
         _pending.setdefault(self, {}).update(values)

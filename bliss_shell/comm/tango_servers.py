@@ -47,7 +47,16 @@ def _answers(url: str) -> bool:
 
 
 class TangoDatabase:
-    """The embedded Tango database: ``127.0.0.1:<port>``, its sqlite file in the runtime folder."""
+    """The embedded Tango database: ``127.0.0.1:<port>``, its sqlite file in the runtime folder.
+
+    ``bliss servers start|status|stop`` shows and stops it; the first device server a shell starts starts it.
+
+    Examples
+    --------
+    >>> database = TangoDatabase()  # doctest: +SKIP
+    >>> database.ensure_running()  # doctest: +SKIP
+    '127.0.0.1:40213'
+    """
 
     def __init__(self, folder: Path | None = None):
         self.folder = folder or runtime_dir()
@@ -67,9 +76,19 @@ class TangoDatabase:
 
     @property
     def pid(self) -> int | None:
+        """The database server's pid while it answers, else None."""
         return int(self._state.read_text().split()[1]) if self.tango_host else None
 
     def ensure_running(self) -> str:
+        """Start the database unless it answers; its ``TANGO_HOST`` (``127.0.0.1:PORT``).
+
+        A file lock makes two shells starting at the same moment share one database.
+
+        Raises
+        ------
+        TangoUnavailable
+            It did not start within 20 s, or stopped answering; the message ends with its log.
+        """
         with open(self.folder / "tango-db.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if self.tango_host is None:
@@ -85,6 +104,7 @@ class TangoDatabase:
         return host
 
     def stop(self) -> int | None:
+        """Stop the database (SIGTERM, then wait for it); the pid it had, or None if none was running."""
         pid = self.pid
         if pid is not None:
             os.kill(pid, signal.SIGTERM)
@@ -103,9 +123,26 @@ def tango_host() -> str:
 class TangoServer:
     """``class: TangoServer``: a device server the shell runs.
 
-    Keys: ``module`` (run with ``python -m``), ``server`` (its Tango server name), ``instance``,
-    ``devices`` (``{TangoClass: [domain/family/member, ...]}``), ``listen`` (the address it listens on:
-    127.0.0.1 unless the config names a beamline interface, or 0.0.0.0 for all).
+    Keys: ``module`` (run with ``python -m``; default ``bliss_shell.controllers.simulators``),
+    ``server`` (its Tango server name; default ``BlissSimulators``), ``instance`` (default the
+    object's name), ``devices`` (``{TangoClass: [domain/family/member, ...]}``), ``listen`` (the
+    address it listens on: 127.0.0.1 unless the config names a beamline interface, or 0.0.0.0 for all).
+
+    Raises
+    ------
+    ConfigError
+        ``devices`` does not map Tango classes to lists of device names.
+
+    Examples
+    --------
+    With the repository's config (``config/servers.yml``), which the doctests do not use:
+
+    >>> server = config.get("demo_simulators")  # doctest: +SKIP
+    >>> server, server.device_names()[:2]  # doctest: +SKIP
+    (TangoServer(BlissSimulators/demo), ['id00/motor/roby', 'id00/motor/robz'])
+    >>> server.start()  # doctest: +SKIP
+    >>> server.pid()  # doctest: +SKIP
+    52377
     """
 
     def __init__(self, node: ConfigNode):
@@ -130,12 +167,15 @@ class TangoServer:
 
     @property
     def log(self) -> Path:
+        """The server's log file, in the runtime folder."""
         return self._folder / f"tango-{self.server}-{self.instance}.log"
 
     def device_names(self) -> list[str]:
+        """Every device it serves, in the config's order."""
         return [name for names in self.devices.values() for name in names]
 
     def pid(self) -> int | None:
+        """The server's pid while its process runs, else None."""
         try:
             pid = int(self._pidfile.read_text())
         except (OSError, ValueError):
@@ -143,6 +183,7 @@ class TangoServer:
         return pid if pid_runs(pid, self.module, self.instance) else None  # the pid may have been reused since
 
     def running(self) -> bool:
+        """Whether its process runs and every one of its devices answers."""
         return self.pid() is not None and all(_answers(name) for name in self.device_names())
 
     def start(self) -> None:
@@ -150,6 +191,12 @@ class TangoServer:
 
         Devices served already (by this server, or by another host sharing ``TANGO_HOST``) are never
         registered again: that would mark them not exported for every client.
+
+        Raises
+        ------
+        TangoUnavailable
+            Some of its devices answer and others not, or it did not start within 20 s (the message ends
+            with its log).
         """
         host = tango_host()
         answering = [name for name in self.device_names() if _answers(name)]
@@ -178,6 +225,7 @@ class TangoServer:
             raise TangoUnavailable(f"Tango server {self.server}/{self.instance} did not start: {log_tail(self.log)}")
 
     def stop(self) -> int | None:
+        """Stop the server (SIGTERM, then wait for it); the pid it had, or None if it was not running."""
         pid = self.pid()
         if pid is not None:
             os.kill(pid, signal.SIGTERM)
@@ -187,7 +235,15 @@ class TangoServer:
 
 
 def device_name(url: str) -> str:
-    """``domain/family/member`` of a Tango URL (``tango://host:port/d/f/m#dbase=no`` or ``d/f/m``), lower case."""
+    """``domain/family/member`` of a Tango URL (``tango://host:port/d/f/m#dbase=no`` or ``d/f/m``), lower case.
+
+    Examples
+    --------
+    >>> device_name("tango://127.0.0.1:20000/id00/Motor/roby#dbase=no")
+    'id00/motor/roby'
+    >>> device_name("id00/limaccds/simulator")
+    'id00/limaccds/simulator'
+    """
     name = url.split("#", 1)[0]
     if name.startswith("tango://"):
         name = name[len("tango://") :].split("/", 1)[1]

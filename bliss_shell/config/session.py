@@ -16,12 +16,31 @@ _LIST_KEYS = ("config-objects", "exclude-objects", "include-sessions")
 
 
 class Session:
-    """A session defined in the config (``class: Session``).
+    """A session defined in the config (``class: Session``): what ``bliss -s NAME`` opens.
 
-    Example
-    -------
-    >>> session = config.get("demo")
-    >>> session.setup(namespace, on_error=print)
+    Its YAML keys: ``config-objects`` (the objects it loads; default every object of the config
+    but the sessions), ``exclude-objects``, ``include-sessions`` (sessions set up first) and
+    ``setup-file`` (a script run in its namespace, relative to its YAML file). In the shell it is
+    ``current_session``.
+
+    Parameters
+    ----------
+    node : ConfigNode
+        The session's config.
+
+    Raises
+    ------
+    ConfigError
+        A list key is not a list of names, or ``setup-file`` is not a path.
+
+    Examples
+    --------
+    >>> current_session
+    Session('test_session')
+    >>> current_session.object_names()
+    ['diode', 'diode2', 'c1', 'c2', 'sim_ct_gauss', 'simu1', 'MG1', 'MG2', 'simu_big', 'roby', 'robz', 'slowy']
+    >>> current_session.setup_file is None  # test_session has no setup-file
+    True
     """
 
     def __init__(self, node: ConfigNode):
@@ -95,7 +114,17 @@ class Session:
         """Load the objects into ``env``, then run the setup files there.
 
         An object or a setup file that fails is reported through ``on_error`` and the
-        session still opens: the user can fix it and carry on.
+        session still opens: the user can fix it and carry on (an object that failed is an
+        ``Unavailable``). ``env`` also gets ``current_session``, ``config`` and ``load_script``.
+
+        Parameters
+        ----------
+        env : dict
+            The session's namespace.
+        on_error : callable
+            Told each error, which is not raised.
+        verbose : bool
+            Print what is loaded, as the shell does.
         """
         say = print if verbose else (lambda *args: None)
         sessions = self.sessions_in_setup_order()
@@ -134,10 +163,17 @@ class ObjectUnavailable(AttributeError):
 class Unavailable:
     """Holds the name of an object that failed to load, so that using it says why in one line.
 
-    Example
-    -------
-    >>> roby.position
-    ObjectUnavailable: roby is unavailable: Tango device id00/motor/roby is not reachable: ...
+    Examples
+    --------
+    A motor whose Tango device did not answer when the session opened:
+
+    >>> broken = Unavailable("roby", ConnectionError("roby: Tango device id00/motor/roby is not reachable"))
+    >>> broken
+    <roby: unavailable: Tango device id00/motor/roby is not reachable>
+    >>> broken.position
+    Traceback (most recent call last):
+    ...
+    bliss_shell.config.session.ObjectUnavailable: roby is unavailable: Tango device id00/motor/roby is not reachable
     """
 
     def __init__(self, name: str, error: BaseException):
@@ -155,7 +191,19 @@ class Unavailable:
 
 
 class _ScriptLoader:
-    """``load_script("name")``: run ``scripts/name.py`` of the session in its namespace."""
+    """``load_script("name")``: run ``scripts/name.py`` of the session in its namespace.
+
+    The folders looked in are ``scripts/`` next to each session's YAML file, this session's
+    first, then those of the sessions it includes.
+
+    Examples
+    --------
+    >>> load_script("align")  # runs scripts/align.py  # doctest: +SKIP
+    >>> load_script("no_such_script")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: load_script: no script 'no_such_script' in .../sessions/scripts; scripts there: none
+    """
 
     def __init__(self, sessions: list[Session], env: dict[str, Any]):
         self._folders = [session.scripts_dir for session in reversed(sessions)]

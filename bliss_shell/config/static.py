@@ -31,8 +31,21 @@ class ConfigRoot:
 
 
 def config_roots(directory: str | None = None) -> list[ConfigRoot]:
-    """Where the config lives: ``directory`` (``--config``), else ``$BLISS_CONFIG``,
-    else this repository's own ``config/`` with ``sessions/`` mounted at ``sessions``.
+    """Where the config lives: ``directory`` (``--config``), else ``$BLISS_CONFIG``, else the repository's.
+
+    The repository's is its own ``config/`` folder, with ``sessions/`` mounted at ``sessions``.
+
+    Raises
+    ------
+    ConfigError
+        The folder named does not exist, or none is named and the repository has no ``config/``.
+
+    Examples
+    --------
+    >>> config_roots("/no/such/folder")
+    Traceback (most recent call last):
+    ...
+    bliss_shell.config.errors.ConfigError: config directory /no/such/folder (from --config) does not exist
     """
     chosen, origin = (directory, "--config") if directory else (os.environ.get(CONFIG_ENV), CONFIG_ENV)
     if chosen:
@@ -63,6 +76,7 @@ class ConfigNode(Mapping[str, Any]):
 
     @property
     def name(self) -> str:
+        """The object's ``name``: unique in the whole config."""
         return self._values["name"]
 
     @property
@@ -89,10 +103,28 @@ MAX_OBJECTS = 20_000  # named objects in a whole config (docs/config.md)
 class Config:
     """All objects of a config tree, by name; objects are built once, when first asked for.
 
-    Example
-    -------
-    >>> config = Config(config_roots())
-    >>> config.get("demo")
+    A session's namespace holds its config as ``config``; a script makes one with
+    ``Config(config_roots())``. ``globals`` holds the root ``__init__.yml`` (``beamline``,
+    ``redis_url``, ...).
+
+    Parameters
+    ----------
+    roots : sequence of ConfigRoot
+        The folders of YAML files, as ``config_roots`` gives them.
+
+    Raises
+    ------
+    ConfigError
+        A file is not valid YAML, or names an object twice or wrongly; the message names the file and line.
+
+    Examples
+    --------
+    >>> config.names_of_class("Session")
+    ['other_session', 'test_session']
+    >>> config.get("roby") is roby  # the session's objects are the config's
+    True
+    >>> config.get_config("roby")["velocity"], config.get_config("roby").where
+    (10000, '...devices/motors.yml, line 2')
     """
 
     def __init__(self, roots: Sequence[ConfigRoot]):
@@ -169,9 +201,17 @@ class Config:
         return list(self._nodes)
 
     def names_of_class(self, class_name: str) -> list[str]:
+        """The names of the objects whose ``class`` is ``class_name``, in file order."""
         return [name for name, node in self._nodes.items() if node.get("class") == class_name]
 
     def get_config(self, name: str) -> ConfigNode:
+        """The config of object ``name`` (its keys, with its folders' defaults), without building it.
+
+        Raises
+        ------
+        ConfigError
+            No object has that name.
+        """
         try:
             return self._nodes[name]
         except KeyError:
@@ -181,6 +221,11 @@ class Config:
         """The object called ``name``, built on first use from its ``class``.
 
         An object without ``class`` is its plain config (a read-only mapping).
+
+        Raises
+        ------
+        ConfigError
+            No object has that name, or its ``class`` is not a known one.
         """
         if name not in self._objects:
             self._objects[name] = self._build(self.get_config(name))

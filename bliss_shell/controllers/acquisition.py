@@ -53,9 +53,10 @@ class Timing(enum.Enum):
 class AcquisitionParameters:
     """What a scan asks of every object when it prepares it.
 
-    Example
-    -------
+    Examples
+    --------
     >>> AcquisitionParameters(npoints=10, count_time=0.1, timing=Timing.STEP)
+    AcquisitionParameters(npoints=10, count_time=0.1, timing=<Timing.STEP: 'STEP'>, continuous=False, images_path=None)
     """
 
     npoints: int  # 0: until stopped (an endless timescan)
@@ -97,30 +98,40 @@ class AcquisitionObject(Protocol):
     blocking: bool
 
     @property
-    def channels(self) -> list[ChannelInfo]: ...
+    def channels(self) -> list[ChannelInfo]:
+        """The channels it produces, known before the scan starts."""
 
-    def prepare(self, parameters: AcquisitionParameters) -> None: ...
+    def prepare(self, parameters: AcquisitionParameters) -> None:
+        """Set the device up for the scan, once, before anything starts."""
 
-    def start(self) -> None: ...
+    def start(self) -> None:
+        """Arm the device, once, after every object is prepared."""
 
-    def trigger(self) -> None: ...
+    def trigger(self) -> None:
+        """Take one point (``STEP``); in a ``FREE`` scan the first trigger starts them all."""
 
-    def wait_ready(self) -> None: ...
+    def wait_ready(self) -> None:
+        """Return when the point just triggered (``STEP``) or new points (``FREE``) can be read."""
 
-    def read(self) -> Block: ...
+    def read(self) -> Block:
+        """The points acquired since the last read."""
 
-    def stop(self) -> None: ...
+    def stop(self) -> None:
+        """Stop the device: always called, at the end, after an error and after Ctrl-C."""
 
 
 @runtime_checkable
 class CounterController(Protocol):
-    """What groups counters: a scan makes one acquisition object per controller from the
-    controller's counters it counts (one call reads them all).
+    """What groups counters: one acquisition object per controller reads all its counters a scan counts.
+
+    A scan makes one acquisition object per controller from the controller's counters it counts, so
+    that one call reads them all.
     """
 
     name: str
 
-    def acquisition_object(self, counters: Sequence[Any]) -> AcquisitionObject: ...
+    def acquisition_object(self, counters: Sequence[Any]) -> AcquisitionObject:
+        """The acquisition object that counts ``counters`` (counters of this controller) in a scan."""
 
 
 class AcquisitionBase:
@@ -131,13 +142,13 @@ class AcquisitionBase:
     continuous_capable = False  # True: it can time itself through a continuous scan (a card, a camera)
 
     def start(self) -> None:
-        pass
+        """Nothing to arm."""
 
     def trigger(self) -> None:
-        pass
+        """Nothing to trigger."""
 
     def wait_ready(self) -> None:
-        pass
+        """Nothing to wait for."""
 
     def stop(self) -> None:
-        pass
+        """Nothing to stop."""

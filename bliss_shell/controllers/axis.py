@@ -31,8 +31,10 @@ def _number(name: str, what: str, value: Any) -> float:
 
 
 class OffsetAxis(abc.ABC):
-    """The user side of a motor and its settings; a subclass gives the controller's side:
-    ``_read_dial``, ``_read``/``_write`` of the ``_HARDWARE`` values, ``_move_dial``, ``_set_dial``, ``state``.
+    """The user side of a motor and its settings; a subclass gives the controller's side.
+
+    The subclass implements ``_read_dial``, ``_read``/``_write`` of the ``_HARDWARE`` values,
+    ``_move_dial``, ``_set_dial``, ``wait_move``, ``stop`` and ``state``.
     """
 
     name: str
@@ -84,7 +86,8 @@ class OffsetAxis(abc.ABC):
         """Start the move to a dial position; ``wait_move`` waits for it."""
 
     @abc.abstractmethod
-    def wait_move(self) -> None: ...
+    def wait_move(self) -> None:
+        """Return when the move under way is over; an interrupted wait stops the motor."""
 
     @property
     @abc.abstractmethod
@@ -93,8 +96,9 @@ class OffsetAxis(abc.ABC):
 
     @property
     def hw_state(self) -> str:
-        """The state read from the controller: the same as ``state``, which caches nothing here. The limits
-        are software limits (config and settings): a motor at rest on one is ``READY``.
+        """The state read from the controller: the same as ``state``, which caches nothing here.
+
+        The limits are software limits (config and settings): a motor at rest on one is ``READY``.
         """
         return self.state
 
@@ -104,6 +108,7 @@ class OffsetAxis(abc.ABC):
 
     @property
     def velocity(self) -> float:
+        """Units per second, as the controller has it; setting it keeps it as a setting."""
         return self._read("velocity")
 
     @velocity.setter
@@ -112,6 +117,7 @@ class OffsetAxis(abc.ABC):
 
     @property
     def acceleration(self) -> float:
+        """Units per second squared, as the controller has it; setting it keeps it as a setting."""
         return self._read("acceleration")
 
     @acceleration.setter
@@ -139,10 +145,12 @@ class OffsetAxis(abc.ABC):
 
     @property
     def offset(self) -> float:
+        """User position minus dial position; setting ``position`` changes it."""
         return self._offset
 
     @property
     def position(self) -> float:
+        """The user position: dial + offset. ``roby.position = 0`` calls where the motor is 0 (the offset changes)."""
         return self.dial + self.offset
 
     @position.setter
@@ -153,6 +161,7 @@ class OffsetAxis(abc.ABC):
 
     @property
     def dial(self) -> float:
+        """The controller's position. ``roby.dial = 0`` tells the controller it is at 0 (nothing moves)."""
         return self._read_dial()
 
     @dial.setter
@@ -169,6 +178,7 @@ class OffsetAxis(abc.ABC):
 
     @property
     def dial_limits(self) -> tuple[float, float]:
+        """``(low, high)`` in dial positions, as the controller has them; setting them keeps them as a setting."""
         return self._read_dial_limits()
 
     @dial_limits.setter
@@ -205,13 +215,16 @@ class OffsetAxis(abc.ABC):
             self._write(name, float(self._config.get(name, HARDWARE_DEFAULTS[name])))
 
     def sync_hard(self) -> None:
-        """Take velocity, acceleration and limits from the controller again (as it has them now) into the
-        settings, and the offset from the settings (another session may have changed it).
+        """Take velocity, acceleration and limits from the controller again into the settings.
+
+        The controller's values as it has them now become the settings, and the offset is read again
+        from the settings (another session may have changed it).
         """
         self._offset = float(self.settings.get("offset", self._offset))
         self._store(**{name: self._read(name) for name in _HARDWARE})
 
     def check_target(self, target: float) -> None:
+        """Raise TypeError when ``target`` is not a number, ValueError when it is outside ``limits``."""
         if isinstance(target, bool) or not isinstance(target, numbers.Real) or math.isnan(target):
             raise TypeError(f"{self.name}: position {target!r} is not a number")
         low, high = self.limits
@@ -219,6 +232,7 @@ class OffsetAxis(abc.ABC):
             raise ValueError(f"{self.name}: position {target:g} outside limits ({low:g}, {high:g})")
 
     def move(self, target: float, wait: bool = True) -> None:
+        """Move to user position ``target`` (checked against the limits first); wait for the end unless ``wait`` is False."""
         self.check_target(target)
         self._move_dial(float(target) - self.offset)
         if wait:

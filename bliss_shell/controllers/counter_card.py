@@ -8,6 +8,16 @@ as on the P201: inputs 1-10, the timer 11 (the elapsed counting time, in seconds
   count time (``start_acq`` per trigger); the point is over when the device leaves RUNNING.
 - Continuous scans: the card counts ``npoints`` periods back to back from the first trigger
   (when the motor passes the first point) and is the scan's clock; blocks of new rows are read from its ``data`` FIFO as they come.
+
+Examples
+--------
+>>> from bliss_shell.controllers.counter_card import INPUTS, TIMER_CHANNEL
+>>> INPUTS, TIMER_CHANNEL
+(10, 11)
+>>> ct(0.1, ct1, ct_timer)  # doctest: +SKIP
+      ct1 = ... (... /s) p201
+ ct_timer = 0.1 (1 /s) p201
+Scan(number=..., name=ct, path=<no saving>)
 """
 
 from __future__ import annotations
@@ -30,14 +40,19 @@ TIMER_CHANNEL = 11
 
 
 class CounterCard:
-    """``class: CounterCard``: ``tango_url`` of a CT2 device, ``timeout`` (s beyond the count time, default 3).
+    """A P201 counter/timer card behind a CT2 Tango device (the demo's ``p201``): the controller of its channels.
 
-    For the simulator: ``sim_rates`` (counts/s of inputs 1-10), ``sim_noise`` (Poisson counts).
+    Config: ``class: CounterCard`` with ``tango_url`` of a CT2 device, ``timeout`` (s beyond the
+    count time, default 3). For our simulator: ``sim_rates`` (counts/s of inputs 1-10),
+    ``sim_noise`` (Poisson counts). Its channels are ``CardCounter`` objects; a scan reads all
+    those it counts in one call.
 
-    Example
-    -------
-    >>> p201 = config.get("p201")
-    >>> p201.acquisition_object([ct1, ct_timer]).channels
+    Examples
+    --------
+    >>> p201  # doctest: +SKIP
+    CounterCard('p201', id00/ct2/p201)
+    >>> [channel.name for channel in p201.acquisition_object([ct1, ct_timer]).channels]  # doctest: +SKIP
+    ['ct1', 'ct_timer']
     """
 
     def __init__(self, node: ConfigNode):
@@ -57,18 +72,27 @@ class CounterCard:
         return f"CounterCard({self.name!r}, {self.url})"
 
     def acquisition_object(self, counters: Sequence[CardCounter]) -> CardAcquisition:
+        """The card in a scan, counting ``counters`` (its own channels)."""
         return CardAcquisition(self, counters)
 
 
 class CardCounter(ConfiguredCounter):
-    """``class: CardCounter``: ``card`` (a CounterCard's name), ``channel`` (1-10 inputs, 11 the timer), ``unit``.
+    """One channel of a counter card (the demo's ``ct1``, ``ct2``, ``ct_timer``): counts over the count time.
 
-    Counts integrate over the count time: float64 scalars; the timer's unit is ``s``.
+    Config: ``class: CardCounter`` with ``card`` (a CounterCard's name), ``channel`` (1-10 the
+    inputs, 11 the timer), ``unit``. Counts integrate over the count time: float64 scalars; the
+    timer counts seconds (its unit ``s`` unless ``unit`` says otherwise).
 
-    Example
-    -------
-    >>> ct1 = config.get("ct1"); ct1.read(0.1)
-    1000.0
+    Examples
+    --------
+    In the demo, input 1 counts 1000 pulses/s (``sim_rates`` of ``p201``), Poisson drawn:
+
+    >>> ct_timer.read(0.1)  # doctest: +SKIP
+    0.1
+    >>> 50 < ct1.read(0.1) < 150  # doctest: +SKIP
+    True
+    >>> ct_timer.channel, ct_timer.unit, ct_timer.controller  # doctest: +SKIP
+    (11, 's', CounterCard('p201', id00/ct2/p201))
     """
 
     def __init__(self, node: ConfigNode):
@@ -90,18 +114,20 @@ class CardCounter(ConfiguredCounter):
         self.unit = node.get("unit", "s" if channel == TIMER_CHANNEL else None)
 
     def read(self, count_time: float) -> float:
+        """One count of ``count_time`` seconds, now."""
         return count_once(self.controller.acquisition_object([self]), count_time)[self.name][0]
 
 
 class CardAcquisition(AcquisitionBase):
     """The counters of one card in a scan; see the module docstring for each timing.
 
-    Example
-    -------
-    >>> acquisition = p201.acquisition_object([ct1, ct_timer])
-    >>> acquisition.prepare(AcquisitionParameters(1, 0.1, Timing.STEP)); acquisition.trigger()
-    >>> acquisition.wait_ready(); acquisition.read()
-    {'ct1': [1000.0], 'ct_timer': [0.1]}
+    Examples
+    --------
+    >>> from bliss_shell.controllers import AcquisitionParameters, Timing
+    >>> acquisition = p201.acquisition_object([ct1, ct_timer])  # doctest: +SKIP
+    >>> acquisition.prepare(AcquisitionParameters(1, 0.1, Timing.STEP)); acquisition.trigger()  # doctest: +SKIP
+    >>> acquisition.wait_ready(); acquisition.read()  # doctest: +SKIP
+    {'ct1': [...], 'ct_timer': [0.1]}
     """
 
     continuous_capable = True
@@ -122,9 +148,11 @@ class CardAcquisition(AcquisitionBase):
 
     @property
     def channels(self) -> list[ChannelInfo]:
+        """One channel per counter, named after it."""
         return self._channels
 
     def prepare(self, parameters: AcquisitionParameters) -> None:
+        """Set the card up: one period per trigger, or ``npoints`` periods in a continuous scan (``prepare_acq``)."""
         self._continuous = parameters.timing is Timing.FREE and parameters.continuous
         if self._continuous and not parameters.count_time > 0:
             raise ValueError(f"{self.name}: a continuous count needs a count time above 0 s, not {parameters.count_time:g}")
@@ -164,6 +192,7 @@ class CardAcquisition(AcquisitionBase):
                 f"+ {self._card.timeout:g} s; raise `timeout` in its config if the card is slow")  # fmt: skip
 
     def read(self) -> Block:
+        """The rows counted since the last read (``data``), a list per counter."""
         rows = np.asarray(self._card.device.read("data"), dtype=float)  # rows = points, columns = channels 1-12
         count = len(rows) if rows.size else 0
         if not self._continuous and count != 1:
@@ -173,4 +202,5 @@ class CardAcquisition(AcquisitionBase):
         return {counter.name: rows[:, counter.channel - 1].tolist() if count else [] for counter in self._counters}
 
     def stop(self) -> None:
+        """Stop counting (``stop_acq``)."""
         self._card.device.command("stop_acq")

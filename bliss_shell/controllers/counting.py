@@ -19,9 +19,14 @@ _POLL = 0.005
 def timeout_setting(node: ConfigNode) -> float:
     """The ``timeout`` key of a counting device's config: seconds it may take beyond the count time (default 3).
 
-    Example
-    -------
-    >>> timeout_setting(config.get_config("p201"))
+    Raises
+    ------
+    ValueError
+        ``timeout`` is not a number above 0.
+
+    Examples
+    --------
+    >>> timeout_setting(config.get_config("p201"))  # doctest: +SKIP
     3.0
     """
     value = node.get("timeout", DEFAULT_TIMEOUT)
@@ -35,9 +40,18 @@ def poll_until(done: Callable[[], bool], seconds: float, waited_for: Callable[[]
 
     Polls soon at first, then every 5 ms: a short count is seen soon, a long one costs few calls.
 
-    Example
-    -------
-    >>> poll_until(lambda: device.state() != tango.DevState.RUNNING, 1.5, lambda: "p201: still counting")
+    Raises
+    ------
+    TimeoutError
+        ``done`` still returns False after ``seconds``; the message is ``waited_for()``.
+
+    Examples
+    --------
+    >>> poll_until(lambda: roby.state == "READY", 1.5, lambda: "roby: still moving")
+    >>> poll_until(lambda: False, 0.01, lambda: "p201: still counting")
+    Traceback (most recent call last):
+    ...
+    TimeoutError: p201: still counting
     """
     deadline = time.monotonic() + seconds
     poll = _FIRST_POLL
@@ -51,10 +65,12 @@ def poll_until(done: Callable[[], bool], seconds: float, waited_for: Callable[[]
 def count_once(acquisition: AcquisitionObject, count_time: float) -> Block:
     """One point of ``acquisition``, as a step scan counts it (what a counter's ``read(count_time)`` does).
 
-    Example
-    -------
-    >>> count_once(p201.acquisition_object([ct1]), 0.1)
-    {'ct1': [1000.0]}
+    Examples
+    --------
+    >>> count_once(diode.controller.acquisition_object([diode]), 0.1)
+    {'diode': [...]}
+    >>> count_once(p201.acquisition_object([ct1]), 0.1)  # doctest: +SKIP
+    {'ct1': [...]}
     """
     acquisition.prepare(AcquisitionParameters(npoints=1, count_time=count_time, timing=Timing.STEP))
     try:

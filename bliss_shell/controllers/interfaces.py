@@ -25,20 +25,24 @@ class Axis(Protocol):
     display_digits: int  # decimals of its positions in titles (from config ``tolerance``, default 1e-4: 4)
 
     @property
-    def position(self) -> float: ...
+    def position(self) -> float:
+        """The user position, read from the controller."""
 
     @property
-    def dial(self) -> float: ...
+    def dial(self) -> float:
+        """The controller's position: user position minus ``offset``."""
 
     @property
-    def limits(self) -> tuple[float, float]: ...
+    def limits(self) -> tuple[float, float]:
+        """The user limits ``(low, high)``: the dial limits plus ``offset``."""
 
     @limits.setter
     def limits(self, limits: tuple[float, float]) -> None:
         """``set_lim``: the dial limits follow, by the offset."""
 
     @property
-    def dial_limits(self) -> tuple[float, float]: ...
+    def dial_limits(self) -> tuple[float, float]:
+        """The limits ``(low, high)`` in dial positions: config ``low_limit``, ``high_limit``, or what the user set."""
 
     @property
     def state(self) -> str:
@@ -50,17 +54,22 @@ class Axis(Protocol):
     def check_target(self, target: float) -> None:
         """Raise ValueError naming the axis, target and limits when the target is refused."""
 
-    def move(self, target: float, wait: bool = True) -> None: ...
+    def move(self, target: float, wait: bool = True) -> None:
+        """Move to user position ``target``, checked first; return when it arrived unless ``wait`` is False."""
 
-    def wait_move(self) -> None: ...
+    def wait_move(self) -> None:
+        """Return when the move under way is over; Ctrl-C stops the motor where it is."""
 
-    def stop(self) -> None: ...
+    def stop(self) -> None:
+        """Stop the motor where it is."""
 
 
 @runtime_checkable
 class Counter(Protocol):
-    """A counter: what a scan counts. Its ``controller`` makes the scan's acquisition object for
-    all the counters of that controller it counts (``controllers/acquisition.py``).
+    """A counter: what a scan counts.
+
+    Its ``controller`` makes the scan's acquisition object for all the counters of that
+    controller the scan counts (``controllers/acquisition.py``).
 
     A 2D detector (Lima) is a counter whose channel holds frame references.
     """
@@ -72,7 +81,8 @@ class Counter(Protocol):
     shape: tuple[int, ...]
 
     @property
-    def controller(self) -> CounterController: ...
+    def controller(self) -> CounterController:
+        """What reads it in a scan, together with the other counters of that controller."""
 
 
 class ConfiguredCounter:

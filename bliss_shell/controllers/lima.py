@@ -38,26 +38,38 @@ FRAMES_PER_FILE = 100  # saving_frame_per_file of a scan's files until the user 
 def full_url(proxy: tango.DeviceProxy) -> str:
     """The device's URL with its Tango host, so that a reader needs nothing else to reach it.
 
-    Example
-    -------
-    >>> full_url(tango.DeviceProxy("id00/limaccds/simulator"))  # TANGO_HOST=127.0.0.1:10000
+    Examples
+    --------
+    >>> full_url(tango.DeviceProxy("id00/limaccds/simulator"))  # doctest: +SKIP
     'tango://127.0.0.1:10000/id00/limaccds/simulator'
+    >>> full_url(tango.DeviceProxy("tango://127.0.0.1:10000/id00/limaccds/simulator#dbase=no"))
+    'tango://127.0.0.1:10000/id00/limaccds/simulator#dbase=no'
+
+    The first with ``TANGO_HOST=127.0.0.1:10000``; the second names a server without a database.
     """
     return device_url(proxy, proxy.dev_name())
 
 
 class Lima:
-    """A 2D detector: ``INTERNAL_TRIGGER_MULTI`` (one ``startAcq`` per point) in step scans,
-    ``INTERNAL_TRIGGER`` (``acq_nb_frames`` frames after one ``startAcq``) in ct, loopscan,
-    timescan and continuous scans; frames saved to the scan's images folder when it is saved.
+    """A 2D detector behind a LimaCCDs Tango device (the demo's ``lima_simulator``): one frame per point.
 
-    Example
-    -------
-    >>> lima_simulator.roi_counters["r1"] = (100, 100, 40, 20)
-    >>> loopscan(10, 0.1, lima_simulator)
-    >>> SCANS[-1].get_data()["lima_simulator:image"].get_image(-1).shape
-    (256, 256)
-    >>> SCANS[-1].get_data()["r1_sum"]
+    Config: ``class: Lima`` with ``tango_url`` and ``tango_timeout`` (s beyond the count time for a
+    frame and its ROI statistics to be ready, default 3); for our simulator ``sim_image_size``,
+    ``sim_image_type`` and ``sim_motor_url`` (the motor its spot follows). Step scans take one
+    frame per ``startAcq`` (``INTERNAL_TRIGGER_MULTI``); ct, loopscan, timescan and continuous
+    scans take ``acq_nb_frames`` frames after one ``startAcq`` (``INTERNAL_TRIGGER``). Frames are
+    saved to the scan's images folder when the scan is saved; the scan's channel holds
+    references to them, never pixels. ``lima.image``, ``lima.acquisition``, ``lima.saving`` and
+    ``lima.roi_counters`` are what a user sets.
+
+    Examples
+    --------
+    >>> lima_simulator.roi_counters["r1"] = (100, 100, 40, 20)  # doctest: +SKIP
+    >>> loopscan(10, 0.1, lima_simulator)  # doctest: +SKIP
+    Scan(number=..., name=loopscan, path=...)
+    >>> data = SCANS[-1].get_data()  # doctest: +SKIP
+    >>> data["lima_simulator:image"].get_image(-1).shape, data["r1_sum"].shape  # doctest: +SKIP
+    ((256, 256), (10,))
     """
 
     unit = None
@@ -93,6 +105,7 @@ class Lima:
 
     @property
     def controller(self) -> Lima:
+        """The detector itself: its frames and ROI counters are read together."""
         return self
 
     def acquisition_object(self, counters: Sequence[Any]) -> LimaAcquisition:
@@ -100,8 +113,10 @@ class Lima:
         return LimaAcquisition(self, counters)
 
     def prepare(self, parameters: AcquisitionParameters, frames_per_file: int, before: Callable[[], None]) -> dict[str, Any]:
-        """Set the acquisition up, call ``before`` (the ROIs go to the server), ``prepareAcq``; return where the
-        frames are (references for readers).
+        """Set the acquisition up, call ``before`` (the ROIs go to the server), then ``prepareAcq``.
+
+        Returns what a reader needs to find the frames: the server's URL, the frames' size, pixel
+        type and dataset, and the ``saving_*`` values of the acquisition.
         """
         device = self._device
         device.write("user_detector_name", self.name)
@@ -145,6 +160,7 @@ class Lima:
         }
 
     def start_acquisition(self) -> None:
+        """Start taking frames (``startAcq``)."""
         self._device.command("startAcq")
 
     def frame_counters(self) -> dict[str, int]:
@@ -157,12 +173,16 @@ class Lima:
         return {name: int(value) for name, value in zip(_COUNTERS, values)}
 
     def stop(self) -> None:
+        """Stop taking frames (``stopAcq``)."""
         self._device.command("stopAcq")
 
 
 class LimaAcquisition(AcquisitionBase):
-    """One Lima detector in a scan: its ``image`` channel's values are frame counters, one per frame; each ROI
-    counter's channel the statistic the server computed for that frame. A point is ready once both are.
+    """One Lima detector in a scan: a frame per point, and the ROI statistics of each frame.
+
+    Its ``image`` channel's values are the server's frame counters, one per frame; each ROI
+    counter's channel holds the statistic the server computed for that frame. A point is ready
+    once both are.
     """
 
     continuous_capable = True
@@ -185,9 +205,11 @@ class LimaAcquisition(AcquisitionBase):
 
     @property
     def channels(self) -> list[ChannelInfo]:
+        """``image`` (frame references), then one channel per ROI counter counted."""
         return self._channels
 
     def prepare(self, parameters: AcquisitionParameters) -> None:
+        """Set the detector up for the scan, its ROIs included; the ``image`` channel learns where the frames are."""
         self._step = parameters.timing is Timing.STEP
         self._count_time = parameters.count_time
         self._npoints = parameters.npoints
@@ -225,6 +247,7 @@ class LimaAcquisition(AcquisitionBase):
         poll_until(ready, seconds, lambda: f"{self.name}: frame {wanted} not ready after {seconds:g} s ({self._lima.url})")
 
     def read(self) -> Block:
+        """The frames ready since the last read (their frame counters), with their ROI statistics."""
         ready = min(self._ready, self._npoints) if self._npoints else self._ready
         new = max(0, ready - self._reported)
         self._reported += new
@@ -234,4 +257,5 @@ class LimaAcquisition(AcquisitionBase):
         return block
 
     def stop(self) -> None:
+        """Stop the detector (``stopAcq``)."""
         self._lima.stop()

@@ -1,7 +1,7 @@
-"""What a LimaCCDs server produces: the bytes of ``readImage`` (DATA_ARRAY) and ``video_last_image``
-(VIDEO_IMAGE), its pixel types, and where its ``AUTO_FRAME`` HDF5 saving puts each frame.
+"""What a LimaCCDs server produces: its frames' bytes, its pixel types, and where it saves each frame.
 
-Encoders for our simulator, decoders for clients; the formats are the real server's
+The bytes are those of ``readImage`` (DATA_ARRAY) and ``video_last_image`` (VIDEO_IMAGE); the
+saving is its ``AUTO_FRAME`` HDF5 saving. Encoders for our simulator, decoders for clients; the formats are the real server's
 (Lima-tango-python ``LimaCCDs.py``, Lima core ``CtSaving_Hdf5.cpp``).
 """
 
@@ -44,8 +44,8 @@ def image_dtype(image_type: str, image_sizes: Sequence[int]) -> np.dtype:
     ``image_type`` decides (``Bpp16S`` is ``int16``, ``Bpp32F`` ``float32``); a name this table does not
     know falls back on ``image_sizes``: ``[signed, bytes per pixel, width, height]``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> image_dtype("Bpp16S", [1, 2, 256, 256])
     dtype('int16')
     """
@@ -62,8 +62,8 @@ def frame_path(instrument: str, detector: str) -> str:
     Entry ``entry_0000``: the first entry of a new file, which is what every file of an acquisition is
     under the ``ABORT`` (or ``OVERWRITE``) overwrite policy; ``APPEND`` would add entries to old files.
 
-    Example
-    -------
+    Examples
+    --------
     >>> frame_path("instrument", "lima_simulator")
     'entry_0000/instrument/lima_simulator/data'
     """
@@ -71,7 +71,15 @@ def frame_path(instrument: str, detector: str) -> str:
 
 
 def encode_data_array(frame: np.ndarray, number: int = 0) -> bytearray:
-    """``frame`` (height, width) as the real server's ``readImage`` sends it, little endian."""
+    """``frame`` (height, width) as the real server's ``readImage`` sends it, little endian.
+
+    Examples
+    --------
+    >>> frame = np.arange(6, dtype=np.uint16).reshape(2, 3)
+    >>> raw = encode_data_array(frame, number=7)
+    >>> len(raw), decode_data_array(raw).tolist()
+    (92, [[0, 1, 2], [3, 4, 5]])
+    """
     height, width = frame.shape
     size = frame.dtype.itemsize
     header = struct.pack(
@@ -90,6 +98,7 @@ def _with_header(header: bytes, frame: np.ndarray, dtype: np.dtype) -> bytearray
 
 
 def encode_video_image(frame: np.ndarray, number: int) -> bytearray:
+    """``frame`` as the real server's ``video_last_image`` sends it: Y32 pixels, big endian, after the VDEO header."""
     height, width = frame.shape
     header = struct.pack(VIDEO_HEADER, VIDEO_MAGIC, 1, VIDEO_Y32, number, width, height, 0, struct.calcsize(VIDEO_HEADER), 0, 0)
     if frame.dtype != np.uint32:  # Y32 is unsigned: negative pixels of a signed camera show as 0
@@ -113,6 +122,13 @@ def saved_frame(saving: Mapping[str, Any], index: int) -> tuple[str, int]:
     """The file and the row of that file where the server saved frame ``index``.
 
     ``saving`` holds the server's ``saving_*`` settings of the acquisition.
+
+    Examples
+    --------
+    >>> saving = {"saving_directory": "/data/scan0001", "saving_prefix": "lima_simulator_", "saving_suffix": ".h5",
+    ...           "saving_index_format": "%04d", "saving_next_number": 0, "saving_frame_per_file": 100}
+    >>> saved_frame(saving, 250)
+    ('/data/scan0001/lima_simulator_0002.h5', 50)
     """
     per_file = max(1, int(saving["saving_frame_per_file"]))
     number = int(saving["saving_next_number"]) + index // per_file

@@ -34,7 +34,14 @@ FIELD = "roi_counters"  # the setting: {name: [x, y, width, height]}, in the ord
 
 
 class Roi(NamedTuple):
-    """A rectangle of the image; ``roi_counters["r2"] = roi_counters["r1"]`` copies one."""
+    """A rectangle of the image; ``roi_counters["r2"] = roi_counters["r1"]`` copies one.
+
+    Examples
+    --------
+    >>> roi = Roi(100, 100, 40, 20, "r1")
+    >>> roi.width * roi.height, roi[:4]
+    (800, (100, 100, 40, 20))
+    """
 
     x: int
     y: int
@@ -51,10 +58,15 @@ def _roi(name: str, rect: Sequence[int]) -> Roi:
 def device_url(proxy: tango.DeviceProxy, device: str) -> str:
     """The URL of ``device`` served where ``proxy``'s device is (same Tango host, or same server without one).
 
-    Example
-    -------
-    >>> device_url(tango.DeviceProxy("id00/limaccds/simulator"), "id00/roicounter/simulator")  # TANGO_HOST=127.0.0.1:10000
+    Examples
+    --------
+    >>> device_url(tango.DeviceProxy("id00/limaccds/simulator"), "id00/roicounter/simulator")  # doctest: +SKIP
     'tango://127.0.0.1:10000/id00/roicounter/simulator'
+    >>> camera = tango.DeviceProxy("tango://127.0.0.1:10000/id00/limaccds/simulator#dbase=no")
+    >>> device_url(camera, "id00/roicounter/simulator")
+    'tango://127.0.0.1:10000/id00/roicounter/simulator#dbase=no'
+
+    The first with ``TANGO_HOST=127.0.0.1:10000``; the second names a server without a database.
     """
     if proxy.is_dbase_used():
         return f"tango://{proxy.get_db_host()}:{proxy.get_db_port()}/{device}"
@@ -73,7 +85,18 @@ class PluginClient(TangoClient):
 
 
 class RoiStatCounter:
-    """One statistic of one ROI, a counter of the Lima detector's scans: ``lima_simulator.roi_counters.counters.r1_sum``."""
+    """One statistic of one ROI, a counter of the Lima detector's scans: ``lima_simulator.roi_counters.counters.r1_sum``.
+
+    Examples
+    --------
+    >>> lima_simulator.roi_counters["r1"] = (100, 100, 40, 20)  # doctest: +SKIP
+    >>> counter = lima_simulator.roi_counters.counters.r1_sum  # doctest: +SKIP
+    >>> counter, counter.roi, counter.stat  # doctest: +SKIP
+    (RoiStatCounter('lima_simulator:roi_counters:r1_sum'), 'r1', 'sum')
+    >>> s = loopscan(5, 0.1, counter)  # doctest: +SKIP
+    >>> s.get_data()[counter].shape  # doctest: +SKIP
+    (5,)
+    """
 
     dtype = "float64"
     shape: tuple[int, ...] = ()
@@ -88,6 +111,7 @@ class RoiStatCounter:
 
     @property
     def fullname(self) -> str:
+        """``lima_simulator:roi_counters:r1_sum``: the detector's name, then the channel's."""
         return f"{self.controller_name}:{self.channel}"
 
     def __repr__(self) -> str:
@@ -95,7 +119,17 @@ class RoiStatCounter:
 
 
 class RoiCounterList:
-    """The ROI counters by name, as attributes too: ``counters.r1_sum``, ``counters["r1_sum"]``, ``list(counters)``."""
+    """The ROI counters by name, as attributes too: ``counters.r1_sum``, ``counters["r1_sum"]``, ``list(counters)``.
+
+    Examples
+    --------
+    >>> lima_simulator.roi_counters["r1"] = (100, 100, 40, 20)  # doctest: +SKIP
+    >>> counters = lima_simulator.roi_counters.counters  # doctest: +SKIP
+    >>> counters  # doctest: +SKIP
+    r1_sum, r1_avg, r1_std, r1_min, r1_max
+    >>> counters["r1_max"] is counters.r1_max, len(counters)  # doctest: +SKIP
+    (True, 5)
+    """
 
     def __init__(self, counters: Sequence[RoiStatCounter], owner: str):
         self._counters = {counter.name: counter for counter in counters}
@@ -169,12 +203,26 @@ class RoiReader:
 class RoiCounters:
     """``lima.roi_counters``: set, list and delete ROIs; their counters count in every scan of the detector.
 
-    Example
-    -------
-    >>> lima_simulator.roi_counters["r1"] = (100, 100, 40, 20)   # x, y, width, height
-    >>> lima_simulator.roi_counters["r1"]
+    A ROI is ``(x, y, width, height)`` in the image the detector delivers (after ``lima.image``'s
+    binning, flip, rotation and roi), named by a Python name; each makes five counters. The ROIs
+    are a setting of the detector: every shell of the beamline sees them.
+
+    Examples
+    --------
+    >>> lima_simulator.roi_counters["r1"] = (100, 100, 40, 20)  # doctest: +SKIP
+    >>> lima_simulator.roi_counters["r1"]  # doctest: +SKIP
     Roi(x=100, y=100, width=40, height=20, name='r1')
-    >>> del lima_simulator.roi_counters["r1"]; lima_simulator.roi_counters.clear()
+    >>> lima_simulator.roi_counters  # doctest: +SKIP
+    lima_simulator ROI counters (sum, avg, std, min, max of each; the image is 256 x 256):
+      name  x    y    width  height
+      r1    100  100  40     20
+    >>> lima_simulator.roi_counters.counters  # doctest: +SKIP
+    r1_sum, r1_avg, r1_std, r1_min, r1_max
+    >>> ct(0.1, lima_simulator.roi_counters.counters.r1_avg)  # doctest: +SKIP
+    r1_avg = ... (... /s) lima_simulator:roi_counters
+    Scan(number=..., name=ct, path=<no saving>)
+    >>> del lima_simulator.roi_counters["r1"]  # doctest: +SKIP
+    >>> lima_simulator.roi_counters.clear()  # doctest: +SKIP
     """
 
     def __init__(self, controller: CounterController, device: TangoClient, settings: Settings):
@@ -227,6 +275,7 @@ class RoiCounters:
         return len(self._saved())
 
     def keys(self) -> list[str]:
+        """The names of the ROIs, in the order they were made."""
         return list(self._saved())
 
     def clear(self) -> None:
@@ -234,6 +283,7 @@ class RoiCounters:
         self._settings.remove(FIELD)
 
     def get_rois(self) -> list[Roi]:
+        """Every ROI, in the order they were made."""
         return [_roi(name, rect) for name, rect in self._saved().items()]
 
     @property
@@ -261,6 +311,7 @@ class RoiCounters:
 
     def counted(self, counters: Sequence[Any], saved: dict[str, Any]) -> list[RoiStatCounter]:
         """The ROI counters a scan counts: all of them when it counts the detector, else those it was given.
+
         Refused (before the scan starts) when the image no longer holds one, or the server cannot compute them.
         """
         rois = saved.get(FIELD) or {}

@@ -31,6 +31,7 @@ _WHOLE_IMAGE = [0, 0, 0, 0]  # image_roi written so: no roi (Lima core's empty r
 
 
 def whole(value: Any) -> bool:
+    """Whether ``value`` is a whole number (an int or numpy integer, not a bool)."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
@@ -44,10 +45,18 @@ def items(value: Any, count: int) -> list[Any] | None:
 def check_rect(label: str, value: Any, image: tuple[int, int]) -> list[int]:
     """``(x, y, width, height)`` as four ints inside an image of ``image`` (width, height) pixels.
 
-    Example
-    -------
+    Raises
+    ------
+    ValueError
+        ``value`` is not four whole numbers, or the rectangle is empty or goes outside the image.
+
+    Examples
+    --------
+    >>> check_rect("cam: ROI r1", (100, 100, 40, 20), (256, 256))
+    [100, 100, 40, 20]
     >>> check_rect("cam: ROI r1", (250, 0, 10, 10), (256, 256))
     Traceback (most recent call last):
+    ...
     ValueError: cam: ROI r1 (250, 0, 10, 10) goes outside the 256 x 256 image: x + width must be <= 256 and y + height <= 256
     """
     rect = items(value, 4)
@@ -135,9 +144,11 @@ class Parameters:
 
     @classmethod
     def parameters(cls) -> list[Parameter]:
+        """The group's parameters, in the order the class lists them."""
         return [value for value in vars(cls).values() if isinstance(value, Parameter)]
 
     def choices(self, attribute: str) -> list[str]:
+        """The values the device offers for an enumerated attribute (``getAttrStringValueList``), asked once."""
         if attribute not in self._choices:
             self._choices[attribute] = [str(value) for value in self.device.command("getAttrStringValueList", attribute)]
         return self._choices[attribute]
@@ -163,7 +174,14 @@ class Parameters:
 
 
 class AcquisitionSettings(Parameters):
-    """``lima.acquisition``: a scan sets all three for its run (count time, points, its trigger mode)."""
+    """``lima.acquisition``: a scan sets all three for its run (count time, points, its trigger mode).
+
+    Examples
+    --------
+    >>> lima_simulator.acquisition.trigger_mode = "internal_trigger_multi"  # doctest: +SKIP
+    >>> lima_simulator.acquisition.trigger_mode  # doctest: +SKIP
+    'INTERNAL_TRIGGER_MULTI'
+    """
 
     __slots__ = ()
     group = "acquisition"
@@ -174,8 +192,16 @@ class AcquisitionSettings(Parameters):
 
 
 class SavingSettings(Parameters):
-    """``lima.saving``: a scan sets ``mode`` (AUTO_FRAME when it saves, else MANUAL) and ``file_format`` (HDF5,
-    which the frame readers and the master file's links read); it uses ``frames_per_file``.
+    """``lima.saving``: ``mode``, ``file_format`` and ``frames_per_file`` of the frames' files.
+
+    A scan sets ``mode`` (AUTO_FRAME when it saves, else MANUAL) and ``file_format`` (HDF5, which
+    the frame readers and the master file's links read) for its run; it uses ``frames_per_file``.
+
+    Examples
+    --------
+    >>> lima_simulator.saving.frames_per_file = 50  # doctest: +SKIP
+    >>> lima_simulator.saving.frames_per_file  # doctest: +SKIP
+    50
     """
 
     __slots__ = ()
@@ -222,12 +248,20 @@ def _roi(group: Parameters, parameter: Parameter, value: Any) -> list[int]:
 class ImageSettings(Parameters):
     """``lima.image``: ``roi``, ``binning``, ``flip``, ``rotation`` (settable), ``width``, ``height``, ``type``.
 
-    Example
-    -------
-    >>> lima_simulator.image.binning = [2, 2]
-    >>> lima_simulator.image.roi = (0, 0, 64, 32)      # in the binned image; None takes the whole image
-    >>> lima_simulator.image.width, lima_simulator.image.height
+    The frames of the next scans follow them. Lima core keeps the roi on the same pixels of the
+    sensor when the binning, flip or rotation change.
+
+    Examples
+    --------
+    >>> lima_simulator.image.binning = [2, 2]  # doctest: +SKIP
+    >>> lima_simulator.image.roi = (0, 0, 64, 32)  # doctest: +SKIP
+    >>> lima_simulator.image.width, lima_simulator.image.height  # doctest: +SKIP
     (64, 32)
+    >>> lima_simulator.image.binning = [1, 1]; lima_simulator.image.roi = None  # doctest: +SKIP
+    >>> lima_simulator.image.width, lima_simulator.image.height  # doctest: +SKIP
+    (256, 256)
+
+    The roi is given in the binned image; ``None`` takes the whole image.
     """
 
     __slots__ = ()
@@ -261,6 +295,10 @@ class ImageSettings(Parameters):
         self.settings.set(image_rotation=rotation, image_flip=flip, image_bin=binning, image_roi=roi)
 
     def restore(self, saved: dict[str, Any]) -> None:
+        """The saved image values, back to the device in the order that gives the same roi.
+
+        When the device refuses one, all four are dropped (saying so) and the whole image is used.
+        """
         if not any(attribute in saved for attribute in _IMAGE):
             return
         try:

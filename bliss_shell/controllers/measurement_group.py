@@ -26,14 +26,29 @@ def on_set_active(callback: Callable[[MeasurementGroup], None]) -> None:
 
 
 class MeasurementGroup:
-    """``class: MeasurementGroup`` with ``counters: [diode, diode2]``.
+    """A named list of counters, some of them enabled: what a scan given the group counts.
 
-    Example
-    -------
+    Config: ``class: MeasurementGroup`` with ``counters: [diode, diode2]`` (names of counters).
+    Which counters are disabled is a setting of the group: the same in every session and shell,
+    and kept after a restart. A scan given no counter counts the enabled counters of the
+    session's active group, ``ACTIVE_MG`` (``lsmg()`` lists the groups).
+
+    Examples
+    --------
     >>> MG1.disable("diode2")
-    >>> MG1.enabled
-    ['diode']
+    >>> MG1.enabled, MG1.disabled
+    (['diode'], ['diode2'])
+    >>> MG1
+    MeasurementGroup: MG1
+    <BLANKLINE>
+      Enabled                        Disabled
+      ------------------------------ ------------------------------
+      diode                          diode2
     >>> MG1.set_active()
+    >>> ct(0.1)
+    diode = ... (... /s) diode
+    Scan(number=..., name=ct, path=<no saving>)
+    >>> MG1.enable_all()
     """
 
     def __init__(self, node: ConfigNode):
@@ -54,11 +69,13 @@ class MeasurementGroup:
 
     @property
     def disabled(self) -> list[str]:
+        """The names of the disabled counters, in the group's order."""
         disabled = set(self._settings.get("disabled", []))
         return [name for name in self.available if name in disabled]
 
     @property
     def enabled(self) -> list[str]:
+        """The names of the enabled counters, in the group's order."""
         disabled = set(self.disabled)
         return [name for name in self.available if name not in disabled]
 
@@ -69,19 +86,37 @@ class MeasurementGroup:
         return [counter for counter in self._members if counter.name in enabled]
 
     def enable(self, *counters: Any) -> None:
-        """Enable counters, given as objects or names (shell patterns such as ``"diode*"`` allowed)."""
+        """Enable counters, given as objects or names (shell patterns such as ``"diode*"`` allowed).
+
+        Raises
+        ------
+        TypeError
+            No counter is given, or one is neither a counter nor a name.
+        ValueError
+            A counter or pattern matches no counter of the group.
+        """
         chosen = self._matching("enable", counters)
         self._settings.set(disabled=[name for name in self.disabled if name not in chosen])
 
     def disable(self, *counters: Any) -> None:
-        """Disable counters: scans given this group no longer count them. ``MG1.disable("diode2")``."""
+        """Disable counters, given as objects or names (patterns allowed): scans given this group no longer count them.
+
+        Raises
+        ------
+        TypeError
+            No counter is given, or one is neither a counter nor a name.
+        ValueError
+            A counter or pattern matches no counter of the group.
+        """
         chosen = self._matching("disable", counters)
         self._settings.set(disabled=[name for name in self.available if name in chosen or name in self.disabled])
 
     def enable_all(self) -> None:
+        """Enable every counter of the group."""
         self._settings.set(disabled=[])
 
     def disable_all(self) -> None:
+        """Disable every counter of the group."""
         self._settings.set(disabled=self.available)
 
     def set_active(self) -> None:

@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Move:
-    """A move from ``start`` to ``target`` at ``velocity`` (units/s) and ``acceleration`` (units/s2)."""
+    """A move from ``start`` to ``target`` at ``velocity`` (units/s) and ``acceleration`` (units/s2).
+
+    Examples
+    --------
+    >>> move = Move(0.0, 10.0, velocity=5.0, acceleration=10.0, began=0.0)
+    >>> move.duration, move.position(now=1.0), move.done(now=2.5)
+    (2.5, 3.75, True)
+    """
 
     start: float
     target: float
@@ -23,15 +30,18 @@ class Move:
 
     @property
     def duration(self) -> float:
+        """Seconds the move takes: a triangle profile when too short to reach ``velocity``, else a trapezoid."""
         distance, v, a = abs(self.target - self.start), self.velocity, self.acceleration
         if distance <= v * v / a:  # never reaches full speed
             return 2 * math.sqrt(distance / a)
         return distance / v + v / a
 
     def done(self, now: float | None = None) -> bool:
+        """Whether the move is over at ``now`` (a ``time.monotonic()`` time; default: now)."""
         return (time.monotonic() if now is None else now) - self.began >= self.duration
 
     def position(self, now: float | None = None) -> float:
+        """Where the motor is at ``now`` (a ``time.monotonic()`` time; default: now); ``target`` once done."""
         elapsed = (time.monotonic() if now is None else now) - self.began
         total, duration = abs(self.target - self.start), self.duration
         if total == 0 or elapsed >= duration:

@@ -29,6 +29,8 @@ DEFAULT_SAMPLING_PERIOD = 0.01  # s between two readings of a MEAN or INTEGRATE 
 
 
 class SamplingMode(enum.Enum):
+    """How a sampling counter's readings make the value of a point (config key ``mode``)."""
+
     SINGLE = "SINGLE"
     MEAN = "MEAN"
     INTEGRATE = "INTEGRATE"
@@ -37,8 +39,13 @@ class SamplingMode(enum.Enum):
 def sampling_settings(node: ConfigNode, default: SamplingMode = SamplingMode.MEAN) -> tuple[SamplingMode, float]:
     """``mode`` and ``sampling_period`` of a counter's config, checked.
 
-    Example
-    -------
+    Raises
+    ------
+    ValueError
+        ``mode`` is not a ``SamplingMode`` name, or ``sampling_period`` is not above 0.
+
+    Examples
+    --------
     >>> sampling_settings(config.get_config("diode"))
     (<SamplingMode.MEAN: 'MEAN'>, 0.01)
     """
@@ -61,8 +68,12 @@ Reading = Callable[[float], dict[str, Any]]
 class SamplingAcquisition(AcquisitionBase):
     """The counters of one sampling controller in a scan.
 
-    Example
-    -------
+    Each point reads them once after the count time, or (a ``MEAN`` or ``INTEGRATE`` counter and a
+    count time above 0) every ``sampling_period`` from ``trigger`` to ``wait_ready``.
+
+    Examples
+    --------
+    >>> from bliss_shell.controllers import AcquisitionParameters, Timing
     >>> acquisition = SamplingAcquisition("sim", [c1, c2], lambda t: {"c1": 1.0, "c2": 2.0}, blocking=False)
     >>> acquisition.prepare(AcquisitionParameters(1, 0.0, Timing.STEP)); acquisition.trigger()
     >>> acquisition.wait_ready(); acquisition.read()
@@ -86,13 +97,16 @@ class SamplingAcquisition(AcquisitionBase):
 
     @property
     def channels(self) -> list[ChannelInfo]:
+        """One channel per counter, named after it."""
         return self._channels
 
     def prepare(self, parameters: AcquisitionParameters) -> None:
+        """Keep the count time; decide whether points are sampled during it."""
         self._count_time = parameters.count_time
         self._sampled = parameters.count_time > 0 and any(m is not SamplingMode.SINGLE for m in self._modes.values())
 
     def trigger(self) -> None:
+        """Start reading every ``sampling_period`` when the point is sampled; else nothing."""
         if self._sampled:
             self._samples = []
             self._stop_sampling.clear()
@@ -105,12 +119,14 @@ class SamplingAcquisition(AcquisitionBase):
                 return
 
     def wait_ready(self) -> None:
+        """Stop the sampling of the point; a reading that failed raises here."""
         if self._sampler is not None:
             self._stop_sampling.set()
             sampler, self._sampler = self._sampler, None
             sampler.get()  # a reading that failed fails the point, naming the device
 
     def read(self) -> Block:
+        """The point's value of each counter: one reading, or the readings combined as its mode says."""
         if not self._sampled:  # one reading, after the count (the common case, kept short)
             values = self._reading(self._count_time)
             if not self._integrating:
@@ -129,6 +145,7 @@ class SamplingAcquisition(AcquisitionBase):
         return value * self._count_time if self._modes[name] is SamplingMode.INTEGRATE else value
 
     def stop(self) -> None:
+        """Stop a sampling under way."""
         if self._sampler is not None:
             self._sampler.kill()
             self._sampler = None
@@ -138,12 +155,16 @@ class SamplingController:
     """A controller whose counters are read by a function of theirs, all at once.
 
     ``read_all(counters, count_time)`` returns each counter's value by name; ``blocking`` says
-    whether it waits on a server.
+    whether it waits on a server. Two controllers of the same name, function and ``blocking`` are
+    equal: their counters are counted together.
 
-    Example
-    -------
+    Examples
+    --------
     >>> controller = SamplingController("sim", lambda counters, t: {c.name: c.read(t) for c in counters}, blocking=False)
-    >>> controller.acquisition_object([c1, c2]).channels
+    >>> [channel.name for channel in controller.acquisition_object([c1, c2]).channels]
+    ['c1', 'c2']
+    >>> c1.controller == c2.controller, c1.controller == diode.controller
+    (True, False)
     """
 
     def __init__(self, name: str, read_all: Callable[[Sequence[Any], float], dict[str, Any]], blocking: bool):
@@ -164,5 +185,6 @@ class SamplingController:
         return hash(self.name)
 
     def acquisition_object(self, counters: Sequence[Any]) -> SamplingAcquisition:
+        """The acquisition object that reads ``counters`` (counters of this controller) in a scan."""
         counters = list(counters)
         return SamplingAcquisition(self.name, counters, lambda count_time: self._read_all(counters, count_time), self.blocking)

@@ -38,17 +38,49 @@ class _SimulationCounter(ConfiguredCounter):
 
 
 class SimulationDiode(_SimulationCounter):
-    """``class: SimulationDiode``: a random value in [-100, 100) per reading (``mode`` MEAN averages them)."""
+    """A counter simulated in-process: a random whole number in [-100, 100) per reading.
+
+    Config: ``class: SimulationDiode``, and optionally ``controller`` (counters naming the same
+    one are read together; default: its own name), ``unit``, ``mode`` (``MEAN``, the default,
+    averages the readings made every ``sampling_period`` seconds of the count; ``SINGLE``,
+    ``INTEGRATE``) and ``seed`` (the same values at every start).
+
+    Examples
+    --------
+    >>> ct(0.1, diode)
+    diode = ... (... /s) diode
+    Scan(number=..., name=ct, path=<no saving>)
+    >>> -100 <= diode.read(0.1) < 100
+    True
+    >>> diode.controller_name, diode.mode
+    ('diode', <SamplingMode.MEAN: 'MEAN'>)
+    """
 
     def read(self, count_time: float) -> float:
+        """One reading, now."""
         return float(self._random.randrange(-100, 100))
 
 
 class SimulationCounter(_SimulationCounter):
-    """``class: SimulationCounter``: ``distribution`` (GAUSSIAN, LINEAR, FLAT) against ``axis``.
+    """A counter simulated in-process whose value follows a motor's position: a peak to find.
 
-    Keys: ``axis`` (a motor name), ``mu``, ``sigma``, ``height``, ``noise`` (a fraction of
-    ``height``). Example: a gaussian of height 100 at roby = 5 that ``lineup`` finds.
+    Config: ``class: SimulationCounter`` with ``distribution`` (``GAUSSIAN``, the default:
+    ``height`` at ``mu``, of width ``sigma``; ``LINEAR``: ``height * (x - mu)``; ``FLAT``:
+    ``height``) of ``x``, the position of motor ``axis`` (0 without one); ``noise`` adds a
+    gaussian noise of ``noise * height``. Defaults: ``mu`` 0, ``sigma`` 1, ``height`` 100,
+    ``noise`` 0. Other keys as ``SimulationDiode``'s.
+
+    Examples
+    --------
+    >>> mv(roby, 3.2)
+    Moving roby from ... to 3.20000
+    >>> sim_ct_gauss.read(0.1)  # at mu: the height
+    100.0
+    >>> round(sim_ct_gauss.value_at(3.2 + 1), 2)  # one sigma away
+    60.65
+    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    >>> cen()  # the middle of the peak's full width at half maximum
+    3.20...
     """
 
     def __init__(self, node: ConfigNode):
@@ -66,6 +98,7 @@ class SimulationCounter(_SimulationCounter):
         self.noise = float(node.get("noise", 0.0))
 
     def value_at(self, x: float) -> float:
+        """The value at motor position ``x``, without noise."""
         if self.distribution == "GAUSSIAN":
             return self.height * math.exp(-((x - self.mu) ** 2) / (2 * self.sigma**2))
         if self.distribution == "LINEAR":
@@ -73,12 +106,28 @@ class SimulationCounter(_SimulationCounter):
         return self.height
 
     def read(self, count_time: float) -> float:
+        """One reading, now: the value at the motor's position, plus noise."""
         x = self._axis.position if self._axis is not None else 0.0
         return self.value_at(x) + self.noise * self.height * self._random.gauss(0.0, 1.0)
 
 
 class SimulationMCA(_SimulationCounter):
-    """``class: SimulationMCA``: a spectrum of ``nbins`` bins (a peak on a flat background), one per point."""
+    """An MCA simulated in-process: a spectrum of ``nbins`` bins per point, a peak on a flat background.
+
+    Config: ``class: SimulationMCA`` with ``nbins`` (default 128); ``mode`` is ``SINGLE`` by
+    default (one spectrum after the count time). Each bin is Poisson drawn, its mean
+    proportional to the count time.
+
+    Examples
+    --------
+    >>> simu1.shape
+    (16,)
+    >>> ct(0.1, simu1)
+    simu1 = (16,) spectrum, sum ...  simu1
+    Scan(number=..., name=ct, path=<no saving>)
+    >>> simu1.read(0.1).shape
+    (16,)
+    """
 
     default_mode = SamplingMode.SINGLE
 
@@ -93,4 +142,5 @@ class SimulationMCA(_SimulationCounter):
         self._spectra = np.random.default_rng(node.get("seed"))
 
     def read(self, count_time: float) -> Any:
+        """One spectrum, counted over ``count_time`` (at least 1 ms)."""
         return self._spectra.poisson(self._profile * max(count_time, 1e-3)).astype("float64")

@@ -11,14 +11,29 @@ from .motion import Move
 
 
 class SimulationMotor(OffsetAxis):
-    """``class: SimulationMotor`` with ``velocity``, ``acceleration``, ``low_limit``, ``high_limit`` (dial),
-    ``offset``, ``unit``.
+    """A motor simulated in-process: a move takes the time its velocity and acceleration give.
 
-    Example
-    -------
+    Config: ``class: SimulationMotor`` with ``velocity`` (units/s), ``acceleration`` (units/s2),
+    ``low_limit`` and ``high_limit`` (dial), ``offset``, ``unit``, ``tolerance`` (default 1e-4: 4
+    decimals shown), ``velocity_high_limit`` (continuous scans stay below it) and ``position``
+    (the dial position of a first start). Its dial position, velocity, acceleration, limits
+    and offset are settings: a restarted shell finds the motor where it was left.
+
+    Examples
+    --------
+    >>> mv(roby, 1)
+    Moving roby from ... to 1.00000
+    >>> roby.position, roby.dial, roby.offset
+    (1.0, 1.0, 0.0)
+    >>> roby.limits, roby.velocity, roby.state
+    ((-100.0, 100.0), 10000.0, 'READY')
     >>> roby.move(5)
-    >>> roby.position
-    5.0
+    >>> roby
+    SimulationMotor('roby', position=5)
+    >>> mv(roby, 200)
+    Traceback (most recent call last):
+    ...
+    ValueError: mv: roby: position 200 outside limits (-100, 100)
     """
 
     def __init__(self, node: ConfigNode):
@@ -52,6 +67,7 @@ class SimulationMotor(OffsetAxis):
 
     @property
     def state(self) -> str:
+        """``MOVING`` while a move is under way, else ``READY``."""
         return "MOVING" if self._motion is not None and not self._motion.dead else "READY"
 
     def _move_dial(self, target: float) -> None:
@@ -61,6 +77,7 @@ class SimulationMotor(OffsetAxis):
         self._motion = gevent.spawn(gevent.sleep, self._move.duration)
 
     def wait_move(self) -> None:
+        """Return when the move under way is over; an interrupted wait (Ctrl-C) stops the motor where it is."""
         if self._motion is not None:
             try:
                 self._motion.join()
@@ -69,6 +86,7 @@ class SimulationMotor(OffsetAxis):
                 raise
 
     def stop(self) -> None:
+        """Stop a move under way where the motor is now; nothing happens to a motor at rest."""
         if self._motion is not None and not self._motion.dead:  # MOVING
             self._move = Move.still(self.dial)
             self._motion.kill()

@@ -19,7 +19,16 @@ class TangoDeviceError(RuntimeError):
 
 
 def describe(error: tango.DevFailed) -> str:
-    """What Tango said, in one line: the outermost error of its stack (the root cause in brackets)."""
+    """What Tango said, in one line: the outermost error of its stack (the root cause in brackets).
+
+    Examples
+    --------
+    >>> try:
+    ...     tango.Except.throw_exception("CT2_REFUSED", "id00/ct2/p201: an acquisition is running", "CT2.start_acq")
+    ... except tango.DevFailed as error:
+    ...     describe(error)
+    'id00/ct2/p201: an acquisition is running'
+    """
     descs = [e.desc.strip().splitlines()[0] for e in error.args if e.desc.strip()]
     if not descs:
         return "no reason given"
@@ -29,10 +38,21 @@ def describe(error: tango.DevFailed) -> str:
 class TangoClient:
     """The device behind a config object's ``tango_url``; it must answer when the object is built.
 
-    Example
-    -------
-    >>> device = TangoClient(node)
-    >>> device.read("Position")
+    Calls use PyTango's gevent green mode; a call that fails raises ``TangoDeviceError``, whose
+    message names the object and the device.
+
+    Raises
+    ------
+    ValueError
+        The config gives no ``tango_url``.
+    ConnectionError
+        The device does not answer.
+
+    Examples
+    --------
+    >>> device = TangoClient(config.get_config("roby"))  # doctest: +SKIP
+    >>> device.read("Unit"), device.read_many(["LowLimit", "HighLimit"])  # doctest: +SKIP
+    ('mm', [-1000.0, 1000.0])
     """
 
     def __init__(self, node: ConfigNode):
@@ -51,30 +71,35 @@ class TangoClient:
         return TangoDeviceError(f"{self.name}: Tango device {self.url}: {describe(error)}")
 
     def read(self, attribute: str) -> Any:
+        """The value of one attribute."""
         try:
             return self.proxy.read_attribute(attribute).value
         except tango.DevFailed as error:
             raise self._failed(error) from None
 
     def read_many(self, attributes: Sequence[str]) -> list[Any]:
+        """The values of several attributes, in one call (``read_attributes``)."""
         try:
             return [reply.value for reply in self.proxy.read_attributes(list(attributes))]
         except tango.DevFailed as error:
             raise self._failed(error) from None
 
     def write(self, attribute: str, value: Any) -> None:
+        """Write one attribute."""
         try:
             self.proxy.write_attribute(attribute, value)
         except tango.DevFailed as error:
             raise self._failed(error) from None
 
     def command(self, name: str, *argument: Any) -> Any:
+        """Run a command, with its argument if it takes one; its answer."""
         try:
             return self.proxy.command_inout(name, *argument)
         except tango.DevFailed as error:
             raise self._failed(error) from None
 
     def state(self) -> tango.DevState:
+        """The device's state (ON, MOVING, RUNNING, ...)."""
         try:
             return self.proxy.state()
         except tango.DevFailed as error:

@@ -3,6 +3,14 @@
 Clients use PyTango's gevent green mode, so a Tango call waits in its greenlet only.
 Optional config keys (``velocity``, ``low_limit``, ...) are written to the device when
 the object is built: that is how the config drives the simulator servers.
+
+Examples
+--------
+A scan, a command or a user's script need not know which kind of motor or counter it has:
+
+>>> from bliss_shell.controllers import Axis, Counter
+>>> isinstance(roby, Axis), isinstance(diode, Counter)
+(True, True)
 """
 
 from __future__ import annotations
@@ -26,9 +34,23 @@ _POLL = 0.005  # ...a long one costs few calls
 
 
 class TangoMotor(OffsetAxis):
-    """``class: TangoMotor`` with ``tango_url`` (a device with Position, limits, Velocity, Acceleration, Stop
-    and DefinePosition); the device speaks dial positions, ``offset`` makes them user positions.
+    """A motor served by a Tango device: the demo's ``roby`` and ``robz`` (our ``SimMotor``).
+
+    Config: ``class: TangoMotor`` with ``tango_url``, a device with the attributes ``Position``,
+    ``Velocity``, ``Acceleration``, ``LowLimit``, ``HighLimit``, ``Unit`` and the commands ``Stop``
+    and ``DefinePosition``; optional ``velocity``, ``acceleration``, ``low_limit``, ``high_limit``
+    (dial), ``unit``, ``offset``, ``tolerance``, ``velocity_high_limit``, written to the device when
+    the motor is built. The device speaks dial positions; ``offset`` makes them user positions.
     Velocity, acceleration and limits the user set (settings) win over the config's.
+
+    Examples
+    --------
+    >>> roby  # doctest: +SKIP
+    TangoMotor('roby', id00/motor/roby)
+    >>> mv(roby, 1)  # doctest: +SKIP
+    Moving roby from ... to 1.00000
+    >>> roby.position, roby.velocity, roby.state  # doctest: +SKIP
+    (1.0, 2500.0, 'READY')
     """
 
     def __init__(self, node: ConfigNode):
@@ -61,6 +83,7 @@ class TangoMotor(OffsetAxis):
 
     @property
     def state(self) -> str:
+        """``MOVING``, ``READY`` (the device ON, or ALARM: at rest on a limit), else the device's state."""
         state = self._device.state()
         if state == tango.DevState.MOVING:
             return "MOVING"
@@ -70,6 +93,7 @@ class TangoMotor(OffsetAxis):
         self._device.write("Position", target)
 
     def wait_move(self) -> None:
+        """Return when the device is no longer MOVING; an interrupted wait (Ctrl-C) stops the motor."""
         poll = _FIRST_POLL
         try:
             while self._device.state() == tango.DevState.MOVING:
@@ -80,6 +104,7 @@ class TangoMotor(OffsetAxis):
             raise
 
     def stop(self) -> None:
+        """Stop the motor where it is (the device's ``Stop``)."""
         self._device.command("Stop")
 
 
@@ -96,11 +121,24 @@ def _read_tango(counters: Sequence[TangoCounter], count_time: float) -> dict[str
 
 
 class TangoCounter(ConfiguredCounter):
-    """``class: TangoCounter`` with ``tango_url`` and ``attribute`` (default ``Value``); a sampling counter
-    (``mode``: MEAN, SINGLE or INTEGRATE, ``sampling_period``). Counters naming the same ``controller``
-    are read together, one ``read_attributes`` per device.
+    """A counter read from an attribute of a Tango device: the demo's ``diode``, ``diode2``, ``sim_ct_gauss``.
 
-    For the simulator: ``motor_url``, ``distribution``, ``mu``, ``sigma``, ``height``, ``noise``.
+    Config: ``class: TangoCounter`` with ``tango_url`` and ``attribute`` (default ``Value``); a
+    sampling counter (``mode``: ``MEAN``, the default, ``SINGLE`` or ``INTEGRATE``;
+    ``sampling_period``). Counters naming the same ``controller`` are read together, one
+    ``read_attributes`` per device. For our ``SimCounter`` device: ``motor_url`` (the motor
+    device it follows), ``distribution``, ``mu``, ``sigma``, ``height``, ``noise``, as
+    ``SimulationCounter``'s.
+
+    Examples
+    --------
+    >>> diode  # doctest: +SKIP
+    TangoCounter('diode', id00/counter/diode)
+    >>> ct(0.1, diode)  # doctest: +SKIP
+    diode = ... (... /s) diode
+    Scan(number=..., name=ct, path=<no saving>)
+    >>> diode.url, diode.attribute, diode.mode  # doctest: +SKIP
+    ('id00/counter/diode', 'Value', <SamplingMode.MEAN: 'MEAN'>)
     """
 
     def __init__(self, node: ConfigNode):

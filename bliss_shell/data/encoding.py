@@ -16,7 +16,7 @@ import numpy as np
 
 
 def encode_block(values: Sequence[Any], dtype: np.dtype, shape: tuple[int, ...]) -> bytes:
-    """Points as raw little-endian bytes of ``dtype``; each value must have the channel's ``shape``.
+    r"""Points as raw little-endian bytes of ``dtype``; each value must have the channel's ``shape``.
 
     Raises
     ------
@@ -26,7 +26,7 @@ def encode_block(values: Sequence[Any], dtype: np.dtype, shape: tuple[int, ...])
     Examples
     --------
     >>> encode_block([1, 2], np.dtype("<u2"), ())
-    b'\\x01\\x00\\x02\\x00'
+    b'\x01\x00\x02\x00'
     >>> encode_block([[1, 2]], np.dtype("<u2"), (3,))
     Traceback (most recent call last):
     ...
@@ -39,11 +39,11 @@ def encode_block(values: Sequence[Any], dtype: np.dtype, shape: tuple[int, ...])
 
 
 def decode_block(raw: bytes, dtype: np.dtype, shape: tuple[int, ...]) -> np.ndarray:
-    """The points of a block: an array of ``dtype``, one row of ``shape`` per point.
+    r"""The points of a block: an array of ``dtype``, one row of ``shape`` per point.
 
     Examples
     --------
-    >>> decode_block(b"\\x01\\x00\\x02\\x00\\x03\\x00\\x04\\x00", np.dtype("<u2"), (2,))
+    >>> decode_block(b"\x01\x00\x02\x00\x03\x00\x04\x00", np.dtype("<u2"), (2,))
     array([[1, 2],
            [3, 4]], dtype=uint16)
     """

@@ -132,8 +132,9 @@ def finished_key(session: str) -> str:
 
 
 def running_key(session: str) -> str:
-    """A hash: the session's scans published and not ended (db_name -> retention seconds), where a
-    closer looks for orphans (``orphans.py``).
+    """A hash: the session's scans published and not ended (db_name -> retention seconds).
+
+    A closer looks there for orphans (``orphans.py``).
 
     Examples
     --------
@@ -155,8 +156,10 @@ def session_key(kind: str, session: str) -> str:
 
 
 def check_name(name: str, what: str = "node name") -> str:
-    """``name`` if it can be one db_name component: no ``:``, no ``|``, no control characters, not ``.``
-    or ``..``; a session name has no braces either (they mark it in keys).
+    """``name`` if it can be one db_name component; else ValueError.
+
+    A component has no ``:``, no ``|``, no control characters, and is not ``.`` or ``..``; a session
+    name has no braces either (they mark it in keys).
 
     Parameters
     ----------
@@ -223,8 +226,10 @@ def check_db_name(db_name: str) -> str:
 
 
 def plot_key(session: str) -> str:
-    """A session's plot settings, a hash: ``select`` (plotselect's counters, JSON list), ``marker``
-    (the last peak tool's result, JSON) and ``viewer`` (where the session's viewer listens, JSON).
+    """A session's plot settings, a hash of JSON values.
+
+    ``select`` holds plotselect's counters (a list), ``marker`` the last peak tool's result, and
+    ``viewer`` where the session's viewer listens.
 
     Examples
     --------

@@ -23,8 +23,9 @@ _FRAMES_USAGE = "view[0] is the first frame, view[-1] the last, view[2:5] frames
 
 
 def image_fullname(db_name: str) -> str:
-    """``detector:image`` (``'lima_simulator:image'``) of a Lima node ``...:<scan>:timer:lima_simulator:image``,
-    as a channel's fullname is its controller and its name (``diode:diode``).
+    """``detector:image`` (``'lima_simulator:image'``) of a Lima node ``...:<scan>:timer:lima_simulator:image``.
+
+    As a channel's fullname is its controller and its name (``diode:diode``).
 
     Examples
     --------

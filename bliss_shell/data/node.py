@@ -43,8 +43,10 @@ from .walk import NodeFilter, Walker
 
 
 class NodeExpired(LookupError):
-    """A node that was in Redis and is not any more: its scan passed the retention time or was removed
-    to keep the memory cap. The scan's file still has the data (``SCANS[i].get_data()`` reads it).
+    """A node that was in Redis and is not any more.
+
+    Its scan passed the retention time, or was removed to keep the memory cap. The scan's file
+    still has the data (``SCANS[i].get_data()`` reads it).
     """
 
     def __init__(self, db_name: str):
@@ -244,7 +246,7 @@ class DataNode:
     def walk(
         self, include_filter: NodeFilter = None, exclude_children: NodeFilter = None, wait: bool = True
     ) -> Iterator[DataNode]:
-        """This node and its descendants, depth first in creation order; ``wait`` then follows new ones.
+        """The node itself and its descendants, depth first in creation order; ``wait`` then follows new ones.
 
         Parameters
         ----------
@@ -346,9 +348,11 @@ class ScanNode(DataNode):
     """
 
     def end_state(self) -> dict[str, str] | None:
-        """``{"state": ..., "reason": ...}`` once the scan has ended (``failed`` when its publisher died
-        without ending it), else None. When the heartbeat is missing it watches it for a couple of seconds
-        first: after a stalled Redis, a live publisher refreshes it as soon as Redis answers again.
+        """``{"state": ..., "reason": ...}`` once the scan has ended, else None.
+
+        The state is ``failed`` when its publisher died without ending it. When the heartbeat is missing it
+        watches it for a couple of seconds first: after a stalled Redis, a live publisher refreshes it as
+        soon as Redis answers again.
 
         Returns
         -------

@@ -47,8 +47,9 @@ return 1
 
 
 def close_scan(client: Any, scan_db: str, state: str, reason: str | Callable[[int], str], silent_only: bool = True) -> int | None:
-    """End ``scan_db`` in this Redis as its publisher would have; return the points it holds, or None
-    when it needs no closing (ended already, or alive).
+    """End ``scan_db`` in this Redis as its publisher would have; the points it holds, or None.
+
+    None when the scan needs no closing: it has ended already, or (``silent_only``) its heartbeat is there.
 
     Parameters
     ----------
@@ -146,9 +147,10 @@ def _parents(client: Any, fields: dict[bytes, bytes]) -> list[str]:
 
 
 def close_orphans(client: Any, session: str) -> list[tuple[str, int]]:
-    """Close the session's orphans: each scan listed running whose heartbeat stays away for ``GRACE`` s
-    of a responsive Redis. Returns (db_name, points held) of those closed here. Waits only while some
-    scan is suspect (its heartbeat missing, not yet for long enough).
+    """Close the session's orphans; ``(db_name, points held)`` of those closed here.
+
+    An orphan is a scan listed running whose heartbeat stays away for ``GRACE`` s of a responsive
+    Redis. Waits only while some scan is suspect (its heartbeat missing, not yet for long enough).
 
     Examples
     --------

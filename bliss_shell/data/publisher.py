@@ -89,8 +89,8 @@ def register_session(client: redis.Redis, session: str) -> None:
     Examples
     --------
     >>> register_session(client, "demo")
-    >>> get_sessions()
-    [<DataNode demo type=container>]
+    >>> [session.name for session in get_sessions()]
+    ['demo', 'test_session']
     """
     keys.check_name(session, "session name")
     client.sadd(keys.SESSIONS, session)  # first: a replica refuses it with READONLY, a script's refusal is vaguer
@@ -269,8 +269,9 @@ class ScanPublisher:
         self._tree_sent.wait(timeout)
 
     def add_points(self, points: Mapping[str, Sequence[Any]], count: int) -> None:
-        """``count`` points, values keyed by channel fullname. Never waits on Redis unless
-        ``max_pending`` points are already waiting to be sent.
+        """``count`` points, values keyed by channel fullname.
+
+        Never waits on Redis unless ``max_pending`` points are already waiting to be sent.
 
         Parameters
         ----------
@@ -319,8 +320,9 @@ class ScanPublisher:
             self._tree_sent.set()
 
     def _send(self) -> bool:
-        """One round: what is queued, in pipelines of at most ``_CHUNK`` of point data; True once the END
-        went (or could not go).
+        """One round: what is queued, in pipelines of at most ``_CHUNK`` of point data; True once the END went.
+
+        Also True when the END could not go (Redis gone).
         """
         end = self._end  # read first: once it is set, every point is already in the buffer
         if self._held and end is None:
@@ -389,8 +391,10 @@ class ScanPublisher:
             self._offline = True
 
     def _after_failover(self, end: tuple[str, str, str] | None, now: float) -> None:
-        """Points stopped at a failover: keep the heartbeat going (readers wait for the END, not call the
-        scan dead), and at the end close the scan on the new primary, saying how many points it has.
+        """Points stopped at a failover: keep the heartbeat going, and at the end close the scan on the new primary.
+
+        The heartbeat makes readers wait for the END rather than call the scan dead; the END says how many
+        points the new primary has.
         """
         if end is None:
             if self._scan_db is not None and now - self._last_beat >= HEARTBEAT:

@@ -224,9 +224,11 @@ def remove_scan(client: redis.Redis, scan_db: str) -> None:
 
 
 def make_room(client: redis.Redis, session: str, cap: int, incoming: int = 0) -> list[str]:
-    """Remove the session's finished scans, oldest first, while used memory plus ``incoming`` bytes
-    is above ``HIGH_WATER`` of the cap (down to ``LOW_WATER``); return the scans removed. Running
-    scans are never in ``finished_scans``.
+    """Remove the session's finished scans, oldest first, to make room; return the scans removed.
+
+    Nothing is removed unless used memory plus ``incoming`` bytes is above ``HIGH_WATER`` of the cap;
+    then scans go until it is down to ``LOW_WATER`` (or none is left). Running scans are never in
+    ``finished_scans``.
 
     Examples
     --------

@@ -201,9 +201,11 @@ class Walker:
             yield from self._release_ended(settled=not full and not added)
 
     def _check_heartbeats(self) -> None:
-        """A running scan whose publisher died (killed shell) never sends END: once its heartbeat
-        stayed away (``heartbeat.py``: a stalled Redis is not a death), close it in Redis (``orphans.py``),
-        whose END then comes like any; on a replica, which takes no writes, end it for this reader alone.
+        """Close the running scans whose publisher died: a killed shell never sends END.
+
+        Once a heartbeat stayed away (``heartbeat.py``: a stalled Redis is not a death), the scan is closed in
+        Redis (``orphans.py``), whose END then comes like any; on a replica, which takes no writes, it is
+        ended for this reader alone.
         """
         now = time.monotonic()
         if not self._running or now - self._last_heartbeat_check < LOOK_PERIOD:
@@ -243,8 +245,9 @@ class Walker:
         return scan
 
     def _data_start(self, channel: Any) -> str:
-        """The position to read a channel from: its end when only new events are wanted,
-        else just before the block that holds ``first_index``.
+        """The position to read a channel from.
+
+        Its end when only new events are wanted, else just before the block that holds ``first_index``.
         """
         key = keys.data_key(channel.db_name)
         if self._silent:

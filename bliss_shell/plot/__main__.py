@@ -17,6 +17,7 @@ from .server import PortInUse, Viewer
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the viewer of ``argv``'s session until SIGTERM or SIGINT; the exit status (1: it could not start)."""
     parser = argparse.ArgumentParser(prog="python -m bliss_shell.plot")
     parser.add_argument("session")
     parser.add_argument("--redis", metavar="URL", help=f"the Redis to read (default: ${REDIS_URL_ENV}, which flint() sets)")

@@ -1,12 +1,20 @@
 """The page's Curves tab: the chosen counters against the scan's x, decimated when long, and the peak tools' mark.
 
-Example
--------
+Examples
+--------
+A feed as the viewer's reader fills it (``reader.follow_scan``), drawn as a page does it:
+
+>>> feed = ScanFeed("test_session:tmp:scans:2_ascan", {"motors": ["roby"]})
+>>> for name, values in (("roby", [0.0, 1.0, 2.0]), ("diode", [12.0, 40.0, 31.0])):
+...     feed.add_scalar(name)
+...     feed.append(name, 0, np.array(values))
 >>> panel = CurvePanel()
 >>> panel.show(feed)
->>> panel.set_counters(["diode", "sim_ct_gauss"])
+>>> panel.set_counters(feed.counters)
 >>> panel.show_lines(["diode"])
->>> panel.refresh(feed, "roby")   # in the page's periodic refresh
+>>> panel.refresh(feed, feed.x_name)  # in the page's periodic refresh
+>>> panel.source.data["x"], panel.source.data["diode"]
+(array([0., 1., 2.]), array([12., 40., 31.]))
 """
 
 from __future__ import annotations
@@ -79,8 +87,10 @@ class CurvePanel:
         self._drawn = 0
 
     def show_lines(self, chosen: list[str]) -> None:
-        """One line per chosen counter, in the shown figure only. The browser redraws every line its source
-        feeds at each update, hidden or not: lines not shown are parked on an empty source.
+        """One line per chosen counter, in the shown figure only.
+
+        The browser redraws every line its source feeds at each update, hidden or not: lines not
+        shown are parked on an empty source.
         """
         self._chosen = list(chosen)
         colors = dict(zip(self._counters, itertools.cycle(Category10_10)))
@@ -112,8 +122,9 @@ class CurvePanel:
         return self._drawn < 0 and self._decimated_at == 0.0
 
     def refresh(self, feed: ScanFeed, x_name: str) -> None:
-        """The new points: appended while the curve is short, else a decimated view at most every
-        ``DECIMATED_PERIOD``.
+        """Draw the new points: appended while the curve is short, else a decimated view.
+
+        A decimated view is redrawn at most every ``DECIMATED_PERIOD`` while the scan runs.
         """
         with feed.lock:
             points = feed.points()
@@ -161,8 +172,9 @@ class CurvePanel:
     # -- lines -------------------------------------------------------------------------
 
     def _line(self, scale: str, slot: int) -> tuple[Any, LegendItem]:
-        """The figure's ``slot``-th line and its legend entry, made once: the browser keeps every model it was
-        ever sent, so lines are reused, never replaced.
+        """The figure's ``slot``-th line and its legend entry, made once.
+
+        The browser keeps every model it was ever sent, so lines are reused, never replaced.
         """
         lines = self._lines[scale]
         while len(lines) <= slot:

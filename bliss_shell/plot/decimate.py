@@ -4,8 +4,8 @@ Each column keeps the points where any channel has its lowest and its highest va
 every peak and dip stays visible at any zoom; zooming in sends full resolution again once
 the visible part holds ``FULL_POINTS`` or fewer.
 
-Example
--------
+Examples
+--------
 >>> x = np.arange(1_000_000.0)
 >>> rows = decimate(x, {"diode": np.sin(x / 1000)}, None, None)
 >>> len(rows["x"]) <= 2 * COLUMNS
@@ -22,7 +22,16 @@ COLUMNS = 1500  # about a wide screen's pixel columns
 
 def decimate(x: np.ndarray, ys: dict[str, np.ndarray], low: float | None, high: float | None,
              columns: int = COLUMNS) -> dict[str, np.ndarray]:  # fmt: skip
-    """The rows to draw for the x window ``low .. high`` (None: all): keyed ``x`` and each channel's name."""
+    """The rows to draw for the x window ``low .. high`` (None: all): keyed ``x`` and each channel's name.
+
+    Every row of the window when it holds ``FULL_POINTS`` or fewer; else, for each of about ``columns``
+    runs of rows, those of every channel's minimum and maximum (and the window's first and last row).
+
+    Examples
+    --------
+    >>> decimate(np.arange(5.0), {"diode": np.array([3.0, 1.0, 4.0, 1.0, 5.0])}, 1, 3)
+    {'x': array([1., 2., 3.]), 'diode': array([1., 4., 1.])}
+    """
     n = len(x)
     if low is None or high is None:
         inside = np.arange(n)

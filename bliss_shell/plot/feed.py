@@ -3,8 +3,8 @@
 A ``ScanFeed`` is shared by every page that shows the scan: the reader appends, the pages
 copy what they have not drawn yet. Every change bumps ``version`` under ``lock``.
 
-Example
--------
+Examples
+--------
 >>> feed = ScanFeed("demo:tmp:scans:1_ascan")
 >>> feed.add_scalar("roby")
 >>> feed.append("roby", 0, np.array([0.0, 1.0]))
@@ -49,6 +49,7 @@ class Growing:
         self.length = need
 
     def view(self) -> np.ndarray:
+        """The values so far, without a copy."""
         return self._data[: self.length]
 
 
@@ -60,6 +61,7 @@ class Spectra:
     rows: list[np.ndarray] = field(default_factory=list)
 
     def put(self, first: int, values: np.ndarray) -> None:
+        """Spectra of points ``first ..``; those already held are skipped, the oldest beyond ``SPECTRA_KEPT`` dropped."""
         skip = self.count - first
         for row in values[max(skip, 0) :]:
             self.rows.append(np.asarray(row, dtype=float))
@@ -98,8 +100,9 @@ def make_frame(index: int, full: np.ndarray) -> Frame:
 
 
 def _bin(full: np.ndarray, step: int) -> np.ndarray:
-    """Mean of ``step`` x ``step`` blocks, as float32: sums of strided slices (a third of the time of a reshaped
-    mean, which reduces over non-contiguous axes).
+    """Mean of ``step`` x ``step`` blocks, as float32; the rows and columns left over are dropped.
+
+    Sums of strided slices: a third of the time of a reshaped mean, which reduces over non-contiguous axes.
     """
     height, width = (full.shape[0] // step) * step, (full.shape[1] // step) * step
     full = full[:height, :width]
@@ -132,24 +135,29 @@ class ScanFeed:
     # -- written by the reader ---------------------------------------------------------
 
     def changed(self) -> None:
+        """Bump ``version``: the pages redraw what they have not drawn (the caller holds ``lock``)."""
         self.version += 1
 
     def add_scalar(self, name: str) -> None:
+        """A scalar channel (one number per point); nothing if it is there already."""
         with self.lock:
             self.scalars.setdefault(name, Growing())
             self.changed()
 
     def add_spectrum(self, name: str) -> None:
+        """A 1D channel (a spectrum per point, an MCA's)."""
         with self.lock:
             self.spectra.setdefault(name, Spectra())
             self.changed()
 
     def add_images(self, name: str) -> None:
+        """A Lima detector's frames."""
         with self.lock:
             self.images.setdefault(name, Images())
             self.changed()
 
     def append(self, name: str, first: int, values: np.ndarray) -> None:
+        """Values of points ``first ..`` of a scalar or 1D channel; points already held are skipped."""
         with self.lock:
             if name in self.scalars:
                 self.scalars[name].put(first, values)
@@ -158,6 +166,7 @@ class ScanFeed:
             self.changed()
 
     def set_frame(self, name: str, frame: Frame | None, view: Any, error: str = "") -> None:
+        """A detector's newest view of its frames, its newest frame fetched (None: keep the last) and any error."""
         with self.lock:
             images = self.images[name]
             images.view, images.ready, images.error = view, view.last_image_ready, error
@@ -166,6 +175,7 @@ class ScanFeed:
             self.changed()
 
     def end(self) -> None:
+        """The scan has ended: nothing more comes."""
         with self.lock:
             self.ended = True
             self.changed()

@@ -4,9 +4,11 @@ The browser fits each figure's ranges to its data after every update; sent back,
 changes were ten messages to the viewer per update. Zooms still reach the viewer, as
 ``RangesUpdate`` events.
 
-Example
--------
+Examples
+--------
 >>> plot = live_figure(name="curve_linear", height=460, width=880)
+>>> [type(tool).__name__ for tool in plot.tools], plot.x_range.syncable
+(['PanTool', 'WheelZoomTool', 'BoxZoomTool', 'ResetTool', 'SaveTool', 'CrosshairTool'], False)
 """
 
 from __future__ import annotations

@@ -1,10 +1,15 @@
-"""The page's Image tab: a Lima detector's newest frame, its colormap and histogram, the pixel under the mouse,
-and a slider over the frames of a finished scan.
+"""The page's Image tab: a Lima detector's newest frame, its colormap and histogram, the pixel under the mouse.
 
-Example
--------
+Once the scan has ended, a slider goes over its frames.
+
+Examples
+--------
+>>> feed = ScanFeed(SCANS[-1].node.db_name)  # the ascan: no camera
 >>> panel = ImagePanel()
->>> panel.refresh(feed)   # in the page's periodic refresh
+>>> panel.show(feed)
+>>> panel.refresh(feed)  # in the page's periodic refresh
+>>> panel.title.text
+'No Lima detector in this scan.'
 """
 
 from __future__ import annotations
@@ -77,6 +82,7 @@ class ImagePanel:
         self.slider.disabled = True
 
     def refresh(self, feed: ScanFeed) -> None:
+        """Draw the detector's newest frame if it is new, and the frame count; open the slider once the scan ended."""
         if not feed.images:
             self.title.text = "No Lima detector in this scan."
             return

@@ -4,9 +4,10 @@ The viewer records where it listens in the session's plot settings (``plot|<sess
 ``viewer``); a record whose viewer does not answer ``/status``, and is not a viewer process
 alive on this machine, is stale and a new viewer is started. This module does not import Bokeh: the shell stays quick to start.
 
-Example
--------
->>> url = open_viewer(client, "demo", "unix:///run/user/1000/bliss_shell/redis.sock")
+Examples
+--------
+>>> open_viewer(client, "test_session", "unix:///run/user/1000/bliss_shell/redis.sock")  # doctest: +SKIP
+'http://127.0.0.1:40123/'
 """
 
 from __future__ import annotations
@@ -43,7 +44,15 @@ class ViewerError(RuntimeError):
 
 
 def find_viewer(client: redis.Redis, session: str) -> dict | None:
-    """The record of the session's running viewer (``url``, ``pid``, ``host``), or None."""
+    """The record of the session's running viewer (``url``, ``pid``, ``host``), or None.
+
+    A viewer that does not answer ``/status`` still counts while its process runs on this machine.
+
+    Examples
+    --------
+    >>> find_viewer(client, "test_session") is None
+    True
+    """
     try:
         raw = client.hget(plot_key(session), "viewer")
     except redis.RedisError:
@@ -61,8 +70,9 @@ def find_viewer(client: redis.Redis, session: str) -> dict | None:
 
 
 def _viewer_alive_here(record: dict) -> bool:
-    """The record's process runs on this machine and is a viewer (not a later process that got its pid; a
-    zombie's command line is empty).
+    """The record's process runs on this machine and is a viewer.
+
+    Not a later process that got its pid; a zombie's command line is empty.
     """
     try:
         return record.get("host") == socket.gethostname() and pid_runs(int(record["pid"]), "bliss_shell.plot")
@@ -111,7 +121,31 @@ def _first_lines(process: subprocess.Popen, timeout: float) -> list[str]:
 
 def open_viewer(client: redis.Redis, session: str, redis_url: str, address: str = "127.0.0.1", port: int = 0,
                 log: Path | None = None) -> str:  # fmt: skip
-    """The URL of the session's viewer, started if none runs; a browser opens it when the machine has a screen."""
+    """The URL of the session's viewer, started if none runs; a browser opens it when the machine has a screen.
+
+    Parameters
+    ----------
+    client : redis.Redis
+        Where the session's plot settings say where its viewer listens.
+    session : str
+        The session whose scans it draws.
+    redis_url : str
+        The Redis a new viewer reads (given through its environment, not its arguments).
+    address, port : str, int
+        Where a new viewer listens (port 0: any free one).
+    log : Path, optional
+        A new viewer's log file; by default none.
+
+    Raises
+    ------
+    ViewerError
+        A new viewer did not start; the message says why, or names its log.
+
+    Examples
+    --------
+    >>> open_viewer(client, "test_session", "unix:///run/user/1000/bliss_shell/redis.sock")  # doctest: +SKIP
+    'http://127.0.0.1:40123/'
+    """
     record = find_viewer(client, session)
     url = record["url"] if record else start_viewer(session, redis_url, address, port, log or Path(os.devnull))
     if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
@@ -120,7 +154,18 @@ def open_viewer(client: redis.Redis, session: str, redis_url: str, address: str 
 
 
 def stop_viewer(client: redis.Redis, session: str) -> bool:
-    """Stop the session's viewer if it runs on this machine; False when there was none."""
+    """Stop the session's viewer if it runs on this machine; False when there was none.
+
+    Raises
+    ------
+    ViewerError
+        The viewer runs on another machine.
+
+    Examples
+    --------
+    >>> stop_viewer(client, "test_session")
+    False
+    """
     record = find_viewer(client, session)
     if record is None:
         return False

@@ -9,10 +9,17 @@ its own freshness.
 Every update costs the browser a redraw, and the viewer its encoding: the open pages share
 ``UPDATES_PER_SECOND``. One page is updated every ``REFRESH_MS``, ten pages twice a second each.
 
-Example
--------
+Examples
+--------
+The viewer makes one per page a browser opens (``Viewer._new_page``); here, on a document of its own
+and a watch not started yet, so the page knows no scan:
+
 >>> from bokeh.document import Document
+>>> watch = SessionWatch("test_session", client, "redis://localhost:6379")
 >>> page = Page(Document(), watch, open_pages=lambda: 1)
+>>> page.refresh()
+>>> page.status.text, page.sent
+('Session test_session has no scan yet: waiting for the first one.', 1)
 """
 
 from __future__ import annotations

@@ -5,11 +5,24 @@ the plot settings the shell writes (``plotselect``, the peak tools' marker) and 
 answers. ``feed(db_name)`` gives a scan's ``ScanFeed``, filled by a thread that follows the
 scan in Redis, or read once from its file when the scan has left Redis.
 
-Example
--------
->>> watch = SessionWatch("demo", get_redis())
->>> watch.start()
->>> watch.newest()
+Examples
+--------
+A scan's feed, read from Redis until the scan's end (what the thread of ``feed(db_name)`` does):
+
+>>> feed = ScanFeed(SCANS[-1].node.db_name)
+>>> follow_scan(feed, get_node(SCANS[-1].node.db_name))
+>>> feed.ended, feed.points(), feed.x_name, feed.counters
+(True, 5, 'roby', ['diode'])
+>>> feed.scalar("roby")
+array([0., 1., 2., 3., 4.])
+
+The viewer's watch over the session, with threads of its own:
+
+>>> watch = SessionWatch("test_session", client, "redis://localhost:6379")
+>>> watch.start()  # doctest: +SKIP
+>>> watch.newest().name  # doctest: +SKIP
+'2_ascan'
+>>> watch.stop()
 """
 
 from __future__ import annotations
@@ -69,6 +82,7 @@ class FileFrames:
         self.last_image_ready = count - 1
 
     def get_image(self, index: int) -> np.ndarray:
+        """Frame ``index`` (negative from the last), read from the file; IndexError when it has no such frame."""
         absolute = index + self.last_image_ready + 1 if index < 0 else index
         if not 0 <= absolute <= self.last_image_ready:
             raise IndexError(f"image {index} is not in the file (it has {self.last_image_ready + 1})")
@@ -77,7 +91,17 @@ class FileFrames:
 
 
 class SessionWatch:
-    """What a session's pages share: its scans, the plot settings, Redis's state and the loaded scans."""
+    """What a session's pages share: its scans, the plot settings, Redis's state and the loaded scans.
+
+    Parameters
+    ----------
+    session : str
+        The session whose scans it follows.
+    client : redis.Redis
+        The Redis to read (a replica will do).
+    redis_shown : str
+        The Redis's address as a page shows it when Redis does not answer (password redacted).
+    """
 
     def __init__(self, session: str, client: redis.Redis, redis_shown: str):
         self.session = session
@@ -93,13 +117,16 @@ class SessionWatch:
         self._stopping = threading.Event()
 
     def start(self) -> None:
+        """Start the threads that follow the session's scans and its plot settings."""
         for target in (self._watch_scans, self._watch_settings):
             threading.Thread(target=target, name=target.__name__, daemon=True).start()
 
     def stop(self) -> None:
+        """Ask the threads to stop: the settings' within ``SETTINGS_PERIOD``, the scans' at its next event."""
         self._stopping.set()
 
     def newest(self) -> ScanEntry | None:
+        """The scan that appeared last, or None."""
         with self.lock:
             return max(self.scans.values(), key=lambda e: e.order, default=None)
 

@@ -4,12 +4,15 @@ It serves BokehJS from the installed package (nothing from the internet), answer
 ``/status`` with what it holds (JSON, for ``flint()`` and for tests), and says where it
 listens in the session's plot settings so that every shell and terminal finds it.
 
-Example
--------
->>> viewer = Viewer("demo", get_redis(), "unix:///run/user/1000/bliss_shell/redis.sock")
->>> viewer.listen("127.0.0.1", 0)
->>> viewer.url
+Examples
+--------
+>>> viewer = Viewer("test_session", client, "unix:///run/user/1000/bliss_shell/redis.sock")
+>>> viewer.status()
+{'session': 'test_session', 'url': '', 'pid': ..., 'redis': 'ok', 'scans': 0, 'pages': []}
+>>> viewer.listen("127.0.0.1", 0)  # doctest: +SKIP
+>>> viewer.url  # doctest: +SKIP
 'http://127.0.0.1:40123/'
+>>> viewer.run()  # serves until SIGTERM or SIGINT  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from .reader import SessionWatch
 
 
 class PortInUse(OSError):
-    pass
+    """The viewer's port is taken; the message names it and how to choose another."""
 
 
 class _Status(RequestHandler):
@@ -102,6 +105,7 @@ class Viewer:
         return None
 
     def unregister(self) -> None:
+        """Remove the viewer's record from the plot settings, if it is still this process's."""
         try:
             raw = self._client.hget(plot_key(self.session), "viewer")
             if raw and json.loads(raw).get("pid") == os.getpid():
@@ -110,6 +114,7 @@ class Viewer:
             pass
 
     def status(self) -> dict[str, Any]:
+        """What ``/status`` answers: the session, URL, pid, Redis's state, the scans listed and each open page's updates."""
         pages = [{"sent": p.sent, "confirmed": p.confirmed, "dropped": p.dropped,
                   "scan": p._feed.db_name if p._feed else None} for p in list(self._pages)]  # fmt: skip
         return {"session": self.session, "url": self.url, "pid": os.getpid(),

@@ -20,17 +20,23 @@ from .plan import ScanPlan
 
 @dataclass
 class ChainNode:
+    """One acquisition object of the chain and the objects it triggers."""
+
     device: AcquisitionObject
     children: list[ChainNode] = field(default_factory=list)
 
 
 @dataclass
 class AcquisitionChain:
-    """Example
-    -------
-    >>> chain = build_chain(plan)
+    """The tree of acquisition objects a scan runs, top master first.
+
+    Examples
+    --------
+    The chain of ``ascan(roby, 0, 4, 5, 0, diode)``:
+
+    >>> chain = build_chain("ascan", SCANS[-1].plan)
     >>> [[device.name for device in level] for level in chain.levels()]
-    [['axis'], ['timer'], ['sim', 'diode']]
+    [['axis'], ['timer'], ['diode']]
     """
 
     top: ChainNode
@@ -73,7 +79,20 @@ def counter_objects(command: str, counters: Sequence[Counter]) -> list[Acquisiti
 
 
 def build_chain(command: str, plan: ScanPlan) -> AcquisitionChain:
-    """The chain of a scan: motor master (step or continuous) over the timer over the counters."""
+    """The chain of a scan: motor master (step or continuous) over the timer over the counters.
+
+    Raises
+    ------
+    ValueError
+        Counters that cannot go in one chain: two kinds of counter under one controller name, a
+        controller named as a master, or a continuous scan of devices that do not time themselves.
+
+    Examples
+    --------
+    >>> plan = ScanPlan("loopscan", "loopscan 3 0.1", [], np.empty((3, 0)), [diode, c1, c2], 0.1, 3)
+    >>> [[device.name for device in level] for level in build_chain("loopscan", plan).levels()]
+    [['timer'], ['diode', 'sim']]
+    """
     devices = counter_objects(command, plan.counters)
     if plan.continuous:
         _check_continuous(command, devices)

@@ -28,23 +28,161 @@ MAX_POINTS = 100_000_000  # a plan of positions beyond this would not fit in mem
 
 
 def ascan(motor: Axis, start: float, stop: float, npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:
-    """``npoints`` points from ``start`` to ``stop`` (both included), counting ``count_time`` at each.
+    """Absolute scan: ``npoints`` points from ``start`` to ``stop`` (both included), counting ``count_time`` at each.
 
-    Example: ``ascan(roby, 0, 9, 10, 0.1, diode)`` counts at roby = 0, 1, ..., 9.
+    The step is ``(stop - start) / (npoints - 1)``; the motor stays at ``stop`` afterwards. Every
+    argument is checked before anything moves: a position outside the motor's limits, a count time
+    that is not a number >= 0 or a counter given twice raises one error and nothing happens.
+
+    Parameters
+    ----------
+    motor : Axis
+        The motor to scan.
+    start, stop : float
+        Its first and last positions (user positions).
+    npoints : int
+        The number of points, >= 1: points, not intervals (5 from 0 to 4 counts at 0, 1, 2, 3, 4).
+    count_time : float
+        Seconds counted at each point, >= 0.
+    *counters : Counter or MeasurementGroup
+        What to count; none: the enabled counters of ``ACTIVE_MG``. A group given is counted as its
+        enabled counters.
+    **options
+        ``name`` (str, default "ascan"): the scan's name, as ``SCANS`` shows it; its Redis node is
+        ``<number>_<name>`` (letters, digits, ``_``, ``-``, ``.``). ``title`` (str, default
+        "ascan roby 0 4 5 0.01"): the title readers and the file show. ``save`` (bool, default True):
+        write the NeXus file; False only publishes into Redis. ``run`` (bool, default True): False
+        returns the scan without running it (``.run()`` it later). ``return_scan`` (bool, default
+        True): False returns None. ``scan_info`` (dict): merged into the scan's info. ``sleep_time``
+        (float, default 0): seconds to wait after each point. Any other keyword is refused.
+
+    Returns
+    -------
+    Scan or None
+        The scan, also kept in ``SCANS`` (None with ``return_scan=False``).
+
+    See Also
+    --------
+    dscan : the same, relative to where the motor is.
+    a2scan, anscan : several motors together.
+
+    Examples
+    --------
+    >>> s = ascan(roby, 0, 4, 5, 0.01, diode)
+    >>> s.state
+    'done'
+    >>> s.get_data()["roby"]
+    array([0., 1., 2., 3., 4.])
+    >>> roby.position
+    4.0
+
+    At the prompt the scan shows itself (with the live display on, each point is printed as it comes):
+
+    >>> ascan(roby, 0, 4, 5, 0, diode)
+    Scan(number=..., name=ascan, path=.../data.h5)
+
+    No counter given: the active measurement group's are counted.
+
+    >>> s = ascan(roby, 0, 4, 5, 0)
+    >>> list(s.get_data())
+    ['roby', 'elapsed_time', 'epoch', 'diode', 'diode2']
+
+    Options: not saved, a title of one's own, prepared now and run later.
+
+    >>> s = ascan(roby, 0, 4, 5, 0, diode, save=False, title="roby survey", run=False)
+    >>> s.state
+    'idle'
+    >>> s.run()
+    Scan(number=..., name=ascan, path=<no saving>)
+    >>> s.scan_info["title"]
+    'roby survey'
+
+    A position beyond the motor's limits is refused before anything moves.
+
+    >>> ascan(roby, 0, 200, 5, 0, diode)
+    Traceback (most recent call last):
+    ...
+    ValueError: ascan: roby: position 200 outside limits (-100, 100)
     """
     return anscan([(motor, start, stop)], npoints, count_time, *counters, _command="ascan", name=options.pop("name", "ascan"),
                   title=options.pop("title", None) or scan_title("ascan", motor, start, stop, npoints, count_time), **options)  # fmt: skip
 
 
 def dscan(motor: Axis, start: float, stop: float, npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:
-    """Like ``ascan``, relative to where the motor is; it goes back there afterwards, also after an error or Ctrl-C."""
+    """Relative scan: ``ascan`` from ``start`` to ``stop`` around where the motor is; it goes back there afterwards.
+
+    The motor returns to where it started also after an error or Ctrl-C.
+
+    Parameters
+    ----------
+    motor : Axis
+        The motor to scan.
+    start, stop : float
+        The first and last positions, relative to the motor's position now.
+    npoints : int
+        The number of points, >= 1.
+    count_time : float
+        Seconds counted at each point, >= 0.
+    *counters : Counter or MeasurementGroup
+        What to count; none: ``ACTIVE_MG``'s enabled counters.
+    **options
+        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
+        ``sleep_time``): see ``help(ascan)``.
+
+    Returns
+    -------
+    Scan or None
+        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+
+    Examples
+    --------
+    >>> mv(roby, 2)
+    Moving roby from ... to 2.00000
+    >>> s = dscan(roby, -1, 1, 5, 0.01, diode)
+    >>> s.get_data()["roby"]
+    array([1. , 1.5, 2. , 2.5, 3. ])
+    >>> roby.position
+    2.0
+    """
     return dnscan([(motor, start, stop)], npoints, count_time, *counters, _command="dscan", name=options.pop("name", "dscan"),
                   title=options.pop("title", None) or scan_title("dscan", motor, start, stop, npoints, count_time), **options)  # fmt: skip
 
 
 def a2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoints: int, count_time: float,
            *counters: Any, **options: Any) -> Scan | None:  # fmt: skip
-    """Two motors together, each from its start to its stop."""
+    """Absolute scan of two motors together, each from its start to its stop, through ``npoints`` points.
+
+    Parameters
+    ----------
+    m1 : Axis
+        The first motor.
+    s1, e1 : float
+        Its first and last positions.
+    m2 : Axis
+        The second motor.
+    s2, e2 : float
+        Its first and last positions.
+    npoints : int
+        The number of points, >= 1, the same for both motors.
+    count_time : float
+        Seconds counted at each point, >= 0.
+    *counters : Counter or MeasurementGroup
+        What to count; none: ``ACTIVE_MG``'s enabled counters.
+    **options
+        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
+        ``sleep_time``): see ``help(ascan)``.
+
+    Returns
+    -------
+    Scan or None
+        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+
+    Examples
+    --------
+    >>> s = a2scan(roby, 0, 1, robz, 5, 6, 3, 0.01, diode)
+    >>> s.get_data()["roby"], s.get_data()["robz"]
+    (array([0. , 0.5, 1. ]), array([5. , 5.5, 6. ]))
+    """
     title = options.pop("title", None) or scan_title("a2scan", m1, s1, e1, m2, s2, e2, npoints, count_time)
     return anscan([(m1, s1, e1), (m2, s2, e2)], npoints, count_time, *counters, _command="a2scan", name=options.pop("name", "a2scan"),
                   title=title, **options)  # fmt: skip
@@ -52,7 +190,44 @@ def a2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoin
 
 def d2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoints: int, count_time: float,
            *counters: Any, **options: Any) -> Scan | None:  # fmt: skip
-    """``a2scan`` relative to where the motors are; they go back there afterwards."""
+    """Relative scan of two motors together: ``a2scan`` around where they are; they go back there afterwards.
+
+    Parameters
+    ----------
+    m1 : Axis
+        The first motor.
+    s1, e1 : float
+        Its first and last positions, relative to where it is.
+    m2 : Axis
+        The second motor.
+    s2, e2 : float
+        Its first and last positions, relative to where it is.
+    npoints : int
+        The number of points, >= 1.
+    count_time : float
+        Seconds counted at each point, >= 0.
+    *counters : Counter or MeasurementGroup
+        What to count; none: ``ACTIVE_MG``'s enabled counters.
+    **options
+        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
+        ``sleep_time``): see ``help(ascan)``.
+
+    Returns
+    -------
+    Scan or None
+        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+
+    Examples
+    --------
+    >>> mv(roby, 2, robz, 5)
+    Moving roby from ... to 2.00000
+    Moving robz from ... to 5.00000
+    >>> s = d2scan(roby, -1, 1, robz, -0.5, 0.5, 3, 0.01, diode)
+    >>> s.get_data()["robz"]
+    array([4.5, 5. , 5.5])
+    >>> roby.position, robz.position
+    (2.0, 5.0)
+    """
     title = options.pop("title", None) or scan_title("d2scan", m1, s1, e1, m2, s2, e2, npoints, count_time)
     return dnscan([(m1, s1, e1), (m2, s2, e2)], npoints, count_time, *counters, _command="d2scan", name=options.pop("name", "d2scan"),
                   title=title, **options)  # fmt: skip
@@ -60,7 +235,33 @@ def d2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoin
 
 def anscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time: float, *counters: Any,
            _command: str = "anscan", **options: Any) -> Scan | None:  # fmt: skip
-    """Any number of motors together: ``anscan([(roby, 0, 1), (robz, 5, 6)], 10, 0.1, diode)``."""
+    """Absolute scan of any number of motors together, each from its start to its stop.
+
+    Parameters
+    ----------
+    motors : list of (Axis, float, float)
+        ``(motor, start, stop)`` for each motor; a motor given twice is refused.
+    npoints : int
+        The number of points, >= 1, the same for every motor.
+    count_time : float
+        Seconds counted at each point, >= 0.
+    *counters : Counter or MeasurementGroup
+        What to count; none: ``ACTIVE_MG``'s enabled counters.
+    **options
+        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
+        ``sleep_time``): see ``help(ascan)``.
+
+    Returns
+    -------
+    Scan or None
+        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+
+    Examples
+    --------
+    >>> s = anscan([(roby, 0, 1), (robz, 5, 6)], 3, 0.01, diode)
+    >>> s.get_data()["robz"]
+    array([5. , 5.5, 6. ])
+    """
     command = _command
     axes = motors_given(command, [motor for motor, _, _ in _motor_ranges(command, motors)])
     _npoints(command, npoints)
@@ -71,7 +272,38 @@ def anscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time
 
 def dnscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time: float, *counters: Any,
            _command: str = "dnscan", **options: Any) -> Scan | None:  # fmt: skip
-    """``anscan`` relative to where the motors are; they go back there afterwards."""
+    """Relative scan of any number of motors: ``anscan`` around where they are; they go back there afterwards.
+
+    Parameters
+    ----------
+    motors : list of (Axis, float, float)
+        ``(motor, start, stop)`` for each motor, start and stop relative to where it is.
+    npoints : int
+        The number of points, >= 1.
+    count_time : float
+        Seconds counted at each point, >= 0.
+    *counters : Counter or MeasurementGroup
+        What to count; none: ``ACTIVE_MG``'s enabled counters.
+    **options
+        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
+        ``sleep_time``): see ``help(ascan)``.
+
+    Returns
+    -------
+    Scan or None
+        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+
+    Examples
+    --------
+    >>> mv(roby, 2, robz, 5)
+    Moving roby from ... to 2.00000
+    Moving robz from ... to 5.00000
+    >>> s = dnscan([(roby, -1, 1), (robz, -1, 1)], 3, 0.01, diode)
+    >>> s.get_data()["roby"]
+    array([1., 2., 3.])
+    >>> roby.position, robz.position
+    (2.0, 5.0)
+    """
     command = _command
     axes = motors_given(command, [motor for motor, _, _ in _motor_ranges(command, motors)])
     _npoints(command, npoints)
@@ -83,7 +315,46 @@ def dnscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time
 
 def amesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: float, n2: int, count_time: float,
           *counters: Any, backnforth: bool = False, **options: Any) -> Scan | None:  # fmt: skip
-    """A grid: ``m1`` fast (``n1`` points), ``m2`` slow (``n2`` points); ``backnforth`` reverses every other line."""
+    """Absolute grid: ``m1`` through ``n1`` points on each line (fast), ``m2`` through ``n2`` lines (slow).
+
+    Parameters
+    ----------
+    m1 : Axis
+        The fast motor.
+    s1, e1 : float
+        Its first and last positions on each line.
+    n1 : int
+        The points of a line, >= 1.
+    m2 : Axis
+        The slow motor.
+    s2, e2 : float
+        Its first and last positions.
+    n2 : int
+        The number of lines, >= 1.
+    count_time : float
+        Seconds counted at each point, >= 0.
+    *counters : Counter or MeasurementGroup
+        What to count; none: ``ACTIVE_MG``'s enabled counters.
+    backnforth : bool
+        Default False; True runs every other line backwards (``m1`` goes back from ``e1`` to ``s1``).
+    **options
+        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
+        ``sleep_time``): see ``help(ascan)``.
+
+    Returns
+    -------
+    Scan or None
+        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+
+    Examples
+    --------
+    >>> s = amesh(roby, 0, 2, 3, robz, 0, 1, 2, 0.01, diode)
+    >>> s.get_data()["roby"], s.get_data()["robz"]
+    (array([0., 1., 2., 0., 1., 2.]), array([0., 0., 0., 1., 1., 1.]))
+    >>> s = amesh(roby, 0, 2, 3, robz, 0, 1, 2, 0.01, diode, backnforth=True)
+    >>> s.get_data()["roby"]
+    array([0., 1., 2., 2., 1., 0.])
+    """
     command = "amesh"
     options.setdefault("name", command)
     options.setdefault("title", scan_title(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time))
@@ -92,7 +363,48 @@ def amesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: floa
 
 def dmesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: float, n2: int, count_time: float,
           *counters: Any, backnforth: bool = False, **options: Any) -> Scan | None:  # fmt: skip
-    """``amesh`` relative to where the motors are; they go back there afterwards."""
+    """Relative grid: ``amesh`` around where the motors are; they go back there afterwards.
+
+    Parameters
+    ----------
+    m1 : Axis
+        The fast motor.
+    s1, e1 : float
+        Its first and last positions on each line, relative to where it is.
+    n1 : int
+        The points of a line, >= 1.
+    m2 : Axis
+        The slow motor.
+    s2, e2 : float
+        Its first and last positions, relative to where it is.
+    n2 : int
+        The number of lines, >= 1.
+    count_time : float
+        Seconds counted at each point, >= 0.
+    *counters : Counter or MeasurementGroup
+        What to count; none: ``ACTIVE_MG``'s enabled counters.
+    backnforth : bool
+        Default False; True runs every other line backwards.
+    **options
+        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
+        ``sleep_time``): see ``help(ascan)``.
+
+    Returns
+    -------
+    Scan or None
+        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+
+    Examples
+    --------
+    >>> mv(roby, 2, robz, 5)
+    Moving roby from ... to 2.00000
+    Moving robz from ... to 5.00000
+    >>> s = dmesh(roby, -1, 1, 3, robz, -1, 1, 2, 0.01, diode)
+    >>> s.get_data()["robz"]
+    array([4., 4., 4., 6., 6., 6.])
+    >>> roby.position, robz.position
+    (2.0, 5.0)
+    """
     command = "dmesh"
     options.setdefault("name", command)
     options.setdefault("title", scan_title(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time))
@@ -102,7 +414,33 @@ def dmesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: floa
 def pointscan(
     motor: Axis, positions: Sequence[float] | np.ndarray, count_time: float, *counters: Any, **options: Any
 ) -> Scan | None:
-    """Count at each of the given positions of one motor."""
+    """Count at each of the given positions of one motor, in the order given.
+
+    Parameters
+    ----------
+    motor : Axis
+        The motor.
+    positions : list of float or numpy array
+        Its positions, finite numbers, at least one.
+    count_time : float
+        Seconds counted at each point, >= 0.
+    *counters : Counter or MeasurementGroup
+        What to count; none: ``ACTIVE_MG``'s enabled counters.
+    **options
+        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
+        ``sleep_time``): see ``help(ascan)``.
+
+    Returns
+    -------
+    Scan or None
+        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+
+    Examples
+    --------
+    >>> s = pointscan(roby, [0, 1, 5, 2], 0.01, diode)
+    >>> s.get_data()["roby"]
+    array([0., 1., 5., 2.])
+    """
     (axis,) = motors_given("pointscan", [motor])
     table = _positions("pointscan", axis, positions)
     options.setdefault("name", "pointscan")
@@ -112,7 +450,31 @@ def pointscan(
 
 def lookupscan(motor_positions: Sequence[tuple[Axis, Sequence[float] | np.ndarray]], count_time: float, *counters: Any,
                _command: str = "lookupscan", **options: Any) -> Scan | None:  # fmt: skip
-    """Several motors through position tables of the same length: ``lookupscan([(roby, [0, 2, 5])], 0.1)``."""
+    """Move several motors through position tables of the same length, counting at each point.
+
+    Parameters
+    ----------
+    motor_positions : list of (Axis, list of float)
+        ``(motor, positions)`` for each motor; every table has the same number of positions.
+    count_time : float
+        Seconds counted at each point, >= 0.
+    *counters : Counter or MeasurementGroup
+        What to count; none: ``ACTIVE_MG``'s enabled counters.
+    **options
+        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
+        ``sleep_time``): see ``help(ascan)``.
+
+    Returns
+    -------
+    Scan or None
+        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+
+    Examples
+    --------
+    >>> s = lookupscan([(roby, [0, 2, 5]), (robz, [1, 1, 3])], 0.01, diode)
+    >>> s.get_data()["roby"], s.get_data()["robz"]
+    (array([0., 2., 5.]), array([1., 1., 3.]))
+    """
     command = _command
     options.setdefault("name", command)
     if isinstance(motor_positions, (str, bytes)) or not isinstance(motor_positions, Sequence) or not motor_positions:
@@ -128,7 +490,41 @@ def lookupscan(motor_positions: Sequence[tuple[Axis, Sequence[float] | np.ndarra
 def lineup(
     motor: Axis, start: float, stop: float, npoints: int, count_time: float, counter: Counter, **options: Any
 ) -> Scan | None:
-    """``dscan`` with one counter, then move the motor to where the counter peaked."""
+    """``dscan`` with one counter, then move the motor to where that counter was highest.
+
+    When the scan did not end ``done`` (Ctrl-C, an error), the motor stays where ``dscan`` left it.
+
+    Parameters
+    ----------
+    motor : Axis
+        The motor to scan.
+    start, stop : float
+        The first and last positions, relative to where the motor is.
+    npoints : int
+        The number of points, >= 1.
+    count_time : float
+        Seconds counted at each point, >= 0.
+    counter : Counter
+        The counter whose highest value the motor goes to.
+    **options
+        As ``dscan``'s; the scan is always returned.
+
+    Returns
+    -------
+    Scan
+        The ``dscan``.
+
+    Examples
+    --------
+    ``sim_ct_gauss`` is a simulated peak at roby = 3.2:
+
+    >>> mv(roby, 2)
+    Moving roby from ... to 2.00000
+    >>> s = lineup(roby, -2, 2, 9, 0.01, sim_ct_gauss)
+    Moving roby to the peak of sim_ct_gauss: 3
+    >>> roby.position
+    3.0
+    """
     options.setdefault("name", "lineup")
     options["return_scan"] = True
     scan = dscan(motor, start, stop, npoints, count_time, counter, **options)
@@ -141,7 +537,36 @@ def lineup(
 
 
 def loopscan(npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:
-    """``npoints`` counts in a row, nothing moving."""
+    """``npoints`` counts in a row, nothing moving.
+
+    Points follow one another every ``count_time`` (+ ``sleep_time``).
+
+    Parameters
+    ----------
+    npoints : int
+        The number of counts, >= 1.
+    count_time : float
+        Seconds of each count, >= 0.
+    *counters : Counter or MeasurementGroup
+        What to count; none: ``ACTIVE_MG``'s enabled counters.
+    **options
+        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
+        ``sleep_time``): see ``help(ascan)``.
+
+    Returns
+    -------
+    Scan or None
+        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+
+    Examples
+    --------
+    >>> s = loopscan(5, 0.01, diode)
+    >>> len(s.get_data()["diode"])
+    5
+    >>> s = loopscan(3, 0.01, diode, sleep_time=0.02)  # a point every 0.03 s
+    >>> s.state
+    'done'
+    """
     command = "loopscan"
     options.setdefault("name", command)
     _npoints(command, npoints)
@@ -150,7 +575,33 @@ def loopscan(npoints: int, count_time: float, *counters: Any, **options: Any) ->
 
 
 def timescan(count_time: float, *counters: Any, npoints: int = 0, **options: Any) -> Scan | None:
-    """Count again and again; ``npoints=0`` means until Ctrl-C."""
+    """Count again and again, nothing moving: until Ctrl-C, or ``npoints`` counts.
+
+    Parameters
+    ----------
+    count_time : float
+        Seconds of each count, >= 0.
+    *counters : Counter or MeasurementGroup
+        What to count; none: ``ACTIVE_MG``'s enabled counters.
+    npoints : int
+        Default 0: count until Ctrl-C (the scan then ends ``aborted``, its points kept); else the
+        number of counts.
+    **options
+        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
+        ``sleep_time``): see ``help(ascan)``.
+
+    Returns
+    -------
+    Scan or None
+        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+
+    Examples
+    --------
+    >>> s = timescan(0.01, diode, npoints=3)
+    >>> s.state, len(s.get_data()["diode"])
+    ('done', 3)
+    >>> timescan(0.5, diode)  # doctest: +SKIP
+    """
     command = "timescan"
     options.setdefault("name", command)
     if npoints != 0:
@@ -160,9 +611,37 @@ def timescan(count_time: float, *counters: Any, npoints: int = 0, **options: Any
 
 
 def ct(count_time: Any = 1.0, *counters: Any, _command: str = "ct", **options: Any) -> Scan | None:
-    """Count once, print each counter's value and rate; not saved, but kept in ``SCANS``.
+    """Count once and print each counter's value and rate; not saved, but kept in ``SCANS``.
 
     ``ct(diode)`` counts 1 s, as in BLISS: a counter given first is a counter, not a time.
+
+    Parameters
+    ----------
+    count_time : float
+        Seconds to count, >= 0; default 1.
+    *counters : Counter or MeasurementGroup
+        What to count; none: ``ACTIVE_MG``'s enabled counters.
+    **options
+        As ``ascan``'s; ``save`` defaults to False here (``sct`` saves).
+
+    Returns
+    -------
+    Scan or None
+        The scan (None with ``return_scan=False``).
+
+    Examples
+    --------
+    Each line: counter = value (value / count_time per second) controller; ``diode`` is a random
+    simulation, so its values differ from one count to the next.
+
+    >>> ct(0.01, diode)
+    diode = ... (... /s) diode
+    Scan(number=..., name=ct, path=<no saving>)
+    >>> s = ct(0.01, MG1)
+     diode = ... (... /s) diode
+    diode2 = ... (... /s) diode2
+    >>> s = ct(0.01, simu1)
+    simu1 = (16,) spectrum, sum ...  simu1
     """
     if not isinstance(count_time, numbers.Real):
         count_time, counters = 1.0, (count_time, *counters)
@@ -177,7 +656,28 @@ def ct(count_time: Any = 1.0, *counters: Any, _command: str = "ct", **options: A
 
 
 def sct(count_time: Any = 1.0, *counters: Any, **options: Any) -> Scan | None:
-    """``ct``, saved."""
+    """``ct``, saved: count once, print each counter's value and rate, and write the scan into the file.
+
+    Parameters
+    ----------
+    count_time : float
+        Seconds to count, >= 0; default 1.
+    *counters : Counter or MeasurementGroup
+        What to count; none: ``ACTIVE_MG``'s enabled counters.
+    **options
+        As ``ascan``'s; ``save`` defaults to True.
+
+    Returns
+    -------
+    Scan or None
+        The scan (None with ``return_scan=False``).
+
+    Examples
+    --------
+    >>> sct(0.01, diode)
+    diode = ... (... /s) diode
+    Scan(number=..., name=sct, path=.../data.h5)
+    """
     options.setdefault("save", True)
     return ct(count_time, *counters, _command="sct", **options)
 
@@ -188,9 +688,47 @@ def fscan(
     """A continuous scan: ``motor`` runs at ``step_size / acq_time`` through ``npoints`` periods of ``acq_time``.
 
     The counting devices (a counter card, Lima) time themselves from when the motor passes
-    ``start``; the motor channel holds its position at the start of each period.
+    ``start``; the motor channel holds its position at the start of each period. The motor starts
+    a run-up before ``start`` to be at speed there. Refused before anything moves: a speed above
+    the motor's ``velocity_high_limit``, a run outside its limits, a step of 0, a counter that cannot
+    time itself (the simulated diodes, MCAs).
 
-    Example: ``fscan(roby, 0, 0.1, 100, 0.01, p201)`` counts 100 periods of 10 ms from roby = 0 to 10.
+    Parameters
+    ----------
+    motor : Axis
+        The motor.
+    start : float
+        Its position at the start of the first period.
+    step_size : float
+        How far it goes during one period (negative: backwards).
+    npoints : int
+        The number of periods, >= 1.
+    acq_time : float
+        Seconds of each period, > 0.
+    *counters : Counter or MeasurementGroup
+        Counters of counter cards or Lima detectors; none: ``ACTIVE_MG``'s enabled counters.
+    **options
+        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
+        ``sleep_time``): see ``help(ascan)``.
+
+    Returns
+    -------
+    Scan or None
+        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+
+    Examples
+    --------
+    100 periods of 10 ms, roby from 0 to 10, counted by the counter card ``p201`` (the demo session
+    has it; this one has no counter card):
+
+    >>> fscan(roby, 0, 0.1, 100, 0.01, ct1, ct_timer)  # doctest: +SKIP
+
+    A counter that cannot time itself is refused:
+
+    >>> fscan(roby, 0, 0.1, 100, 0.01, diode)
+    Traceback (most recent call last):
+    ...
+    ValueError: fscan: diode cannot count in a continuous scan (only counter cards and Lima detectors time themselves); count them with a step scan
     """
     command = "fscan"
     options.setdefault("name", command)
@@ -211,7 +749,37 @@ def fscan(
 def ftimescan(acq_time: float, npoints: int, *counters: Any, **options: Any) -> Scan | None:
     """A continuous time scan: ``npoints`` periods of ``acq_time`` back to back, timed by the devices.
 
-    Example: ``ftimescan(0.001, 10000, p201)``.
+    Nothing moves; the counting devices (a counter card, Lima) count on their own clock.
+
+    Parameters
+    ----------
+    acq_time : float
+        Seconds of each period, > 0.
+    npoints : int
+        The number of periods, >= 1.
+    *counters : Counter or MeasurementGroup
+        Counters of counter cards or Lima detectors; none: ``ACTIVE_MG``'s enabled counters.
+    **options
+        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
+        ``sleep_time``): see ``help(ascan)``.
+
+    Returns
+    -------
+    Scan or None
+        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+
+    Examples
+    --------
+    10000 periods of 1 ms on the counter card ``p201`` (the demo session has it; this one has none):
+
+    >>> ftimescan(0.001, 10000, ct1, ct_timer)  # doctest: +SKIP
+
+    A counter that cannot time itself is refused:
+
+    >>> ftimescan(0.01, 10, diode)
+    Traceback (most recent call last):
+    ...
+    ValueError: ftimescan: diode cannot count in a continuous scan (only counter cards and Lima detectors time themselves); count them with a step scan
     """
     command = "ftimescan"
     options.setdefault("name", command)
@@ -336,8 +904,9 @@ def _count_time(command: str, value: Any, what: str = "count_time") -> float:
 
 
 def _counters(command: str, given: Sequence[Any], active_mg: MeasurementGroup | None) -> list[Counter]:
-    """The counters among what was given, measurement groups expanded; a counter typed twice is refused
-    (one that also comes in a group is counted once).
+    """The counters among what was given, measurement groups expanded.
+
+    A counter typed twice is refused (one that also comes in a group is counted once).
     """
     if not given and active_mg is not None:
         if not active_mg.counters:
@@ -361,8 +930,9 @@ def _counters(command: str, given: Sequence[Any], active_mg: MeasurementGroup | 
 
 
 def _counted_values(scan: Scan, last: dict[str, Any]) -> list[tuple[str, Any]]:
-    """``(fullname, value)`` of the scan's counters in their order: each controller's channels (a 2D detector's
-    ROI counters, ``lima_simulator:roi_counters:r1_sum``), never frames.
+    """``(fullname, value)`` of the scan's counters in their order.
+
+    Each controller's channels (a 2D detector's ROI counters, ``lima_simulator:roi_counters:r1_sum``), never frames.
     """
     found: dict[str, Any] = {}
     for counter in scan.plan.counters:
@@ -374,8 +944,9 @@ def _counted_values(scan: Scan, last: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _print_counts(scan: Scan, count_time: float) -> None:
-    """``diode = 56.2122 (562.122 /s) diode``: value, rate and controller, in aligned columns (the values the
-    scan took, kept in memory: no read back from Redis).
+    """``diode = 56.2122 (562.122 /s) diode``: value, rate and controller, in aligned columns.
+
+    The values the scan took, kept in memory: no read back from Redis.
     """
     last = scan.last_point
     rows = []

@@ -29,6 +29,7 @@ class EndState(enum.Enum):
 
     @property
     def file_status(self) -> str:
+        """The same end as the file's ``writer/status`` says it: ``SUCCEEDED``, ``ABORTED`` or ``FAILED``."""
         return {"done": "SUCCEEDED", "aborted": "ABORTED", "failed": "FAILED"}[self.value]
 
 
@@ -54,12 +55,18 @@ class ScanConsumer(Protocol):
 
     essential: bool
 
-    def add_points(self, points: Points, count: int) -> None: ...
+    def add_points(self, points: Points, count: int) -> None:
+        """Take ``count`` whole points, values keyed by channel fullname; return at once."""
+        ...
 
-    def end(self, ending: Ending) -> None: ...
+    def end(self, ending: Ending) -> None:
+        """The scan ended (``ending`` says how): finish the record, once."""
+        ...
 
     @property
-    def failure(self) -> str | None: ...
+    def failure(self) -> str | None:
+        """Why the record is incomplete, else None."""
+        ...
 
 
 class RedisConsumer:
@@ -73,20 +80,24 @@ class RedisConsumer:
         self._image_nodes = dict(image_nodes)  # lima channel fullname -> its node's db_name
 
     def add_points(self, points: Points, count: int) -> None:
+        """Queue the points for Redis, and each Lima node's newest frame counters."""
         self._publisher.add_points(points, count)
         for fullname, db_name in self._image_nodes.items():
             self._publisher.lima_status(db_name, points[fullname][-1])
 
     def end(self, ending: Ending) -> None:
+        """The final scan info, then the END event with the end state and its reason."""
         self._publisher.set_info(self._scan_db, ending.scan_info)
         self._publisher.end(self._scan_db, ending.state.value, ending.reason)
 
     @property
     def failure(self) -> None:
+        """Always None: Redis never fails a scan."""
         return None  # Redis never fails a scan: the file keeps every point
 
     @property
     def complete(self) -> bool:
+        """True when Redis got every point (False: it was unreachable or dropped some; read the file)."""
         return self._publisher.complete
 
 
@@ -99,14 +110,17 @@ class FileConsumer:
         self._writer = writer
 
     def add_points(self, points: Points, count: int) -> None:
+        """Hand the points to the writer, which writes them in its own greenlet."""
         self._writer.add_points(points, count)
 
     def end(self, ending: Ending) -> None:
+        """Write the last points, the end time, positions, status and image links, and close the file."""
         self._writer.end(ending.state.file_status, ending.reason, ending.time, ending.positioners, ending.scan_info,
                          ending.images)  # fmt: skip
 
     @property
     def failure(self) -> str | None:
+        """Why the file is incomplete (a write failed), else None."""
         return self._writer.failure
 
 
@@ -120,11 +134,12 @@ class FrameCounter:
         self.frames = dict.fromkeys(image_channels, 0)
 
     def add_points(self, points: Points, count: int) -> None:
+        """Keep each detector's frame count: its newest ``last_image_ready`` + 1."""
         for fullname in self.frames:
             self.frames[fullname] = points[fullname][-1]["last_image_ready"] + 1
 
     def end(self, ending: Ending) -> None:
-        pass
+        """Nothing to finish: the counts stay readable in ``frames``."""
 
 
 class DisplayConsumer:
@@ -137,7 +152,8 @@ class DisplayConsumer:
         self._shown = shown
 
     def add_points(self, points: Points, count: int) -> None:
-        pass
+        """Nothing to do: the display reads the points from Redis."""
 
     def end(self, ending: Ending) -> None:
+        """Wait until the display has shown the whole scan (a second Ctrl-C skips the wait)."""
         self._shown()

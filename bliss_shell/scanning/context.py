@@ -19,6 +19,19 @@ from .scan_saving import ScanSaving
 
 @dataclass
 class ScanContext:
+    """The open session as its scans see it; ``current()`` gives it, one per shell.
+
+    Examples
+    --------
+    >>> context = current()
+    >>> context.session
+    'test_session'
+    >>> context.scans[-1] is SCANS[-1]
+    True
+    >>> context.active_mg.name
+    'MG1'
+    """
+
     session: str
     client: redis.Redis
     scan_saving: ScanSaving
@@ -33,9 +46,16 @@ class ScanContext:
 
     @property
     def active_mg(self) -> MeasurementGroup | None:
-        """What scans count when given no counter: ``ACTIVE_MG`` of the namespace (a group the user or
-        the setup file assigned there becomes the active one), else the group chosen last in this
-        session (``set_active``, a setting), else the session's first measurement group.
+        """What scans count when given no counter.
+
+        ``ACTIVE_MG`` of the namespace (a group the user or the setup file assigned there becomes the
+        active one), else the group chosen last in this session (``set_active``, a setting), else the
+        session's first measurement group.
+
+        Raises
+        ------
+        TypeError
+            ``ACTIVE_MG`` holds something that is not a measurement group.
         """
         chosen = self.namespace.get("ACTIVE_MG")
         if isinstance(chosen, MeasurementGroup):
@@ -62,12 +82,25 @@ _current: ScanContext | None = None
 
 
 def activate(context: ScanContext) -> None:
+    """Make ``context`` the open session's: what ``current()`` gives and ``MG.set_active()`` updates."""
     global _current
     _current = context
     on_set_active(context.set_active_mg)
 
 
 def current() -> ScanContext:
+    """The open session's context.
+
+    Raises
+    ------
+    RuntimeError
+        No session is open.
+
+    Examples
+    --------
+    >>> current().scan_saving is SCAN_SAVING
+    True
+    """
     if _current is None:
         raise RuntimeError("no session is open: scans run in a session (bliss -s NAME)")
     return _current

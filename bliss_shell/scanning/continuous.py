@@ -24,10 +24,13 @@ from bliss_shell.controllers.motion import Move
 class Trajectory:
     """The run of one motor through ``npoints`` periods of ``acq_time``, ``step_size`` per period.
 
-    Example
-    -------
-    >>> Trajectory(roby, start=0.0, step_size=0.1, npoints=100, acq_time=0.01, acceleration=1000.0).velocity
-    10.0
+    Examples
+    --------
+    ``fscan(roby, 0, 0.1, 100, 0.01, ...)`` with roby accelerating at 1000 units/s²:
+
+    >>> run = Trajectory(roby, start=0.0, step_size=0.1, npoints=100, acq_time=0.01, acceleration=1000.0)
+    >>> run.velocity, run.run_up, run.first, run.last
+    (10.0, 0.05, -0.05, 10.05)
     """
 
     axis: Axis
@@ -39,6 +42,7 @@ class Trajectory:
 
     @property
     def velocity(self) -> float:
+        """The constant velocity of the run: ``|step_size| / acq_time``."""
         return abs(self.step_size) / self.acq_time
 
     @property
@@ -87,9 +91,11 @@ class ContinuousMotorMaster(AcquisitionBase):
 
     @property
     def channels(self) -> list[ChannelInfo]:
+        """One channel, named after the motor: its position at the start of each period."""
         return self._channels
 
     def prepare(self, parameters: AcquisitionParameters) -> None:
+        """Move the motor to the run-up start, then set its velocity to the run's (restored by ``stop``)."""
         axis = self._trajectory.axis
         axis.move(self._trajectory.first)
         self._saved_velocity = axis.velocity
@@ -106,6 +112,7 @@ class ContinuousMotorMaster(AcquisitionBase):
         self._first_period = time.monotonic()
 
     def read(self) -> Block:
+        """Every period's position at once, computed from the run (none before ``start``)."""
         if self._run is None:
             return {self._channels[0].name: []}
         trajectory = self._trajectory

@@ -32,7 +32,9 @@ Result = TypeVar("Result")
 class PointConsumer(Protocol):
     """What the engine hands whole points to (``consumers.py`` has the scan's)."""
 
-    def add_points(self, points: Points, count: int) -> None: ...
+    def add_points(self, points: Points, count: int) -> None:
+        """Take ``count`` whole points, values keyed by channel fullname."""
+        ...
 
 
 class AcquisitionError(RuntimeError):
@@ -91,12 +93,37 @@ def _trigger(device: AcquisitionObject) -> None:
 
 
 class Engine:
-    """Runs one chain once.
+    """Runs one chain once: its owner calls ``prepare``, ``run``, then ``stop`` whatever happened.
 
-    Example
-    -------
-    >>> engine = Engine(build_chain("loopscan", plan), AcquisitionParameters(3, 0.1, Timing.FREE), [consumer])
-    >>> engine.prepare(); engine.run(); engine.stop()
+    Parameters
+    ----------
+    chain : AcquisitionChain
+        The tree of acquisition objects (``build_chain``).
+    parameters : AcquisitionParameters
+        What every object is prepared with: number of points (0: until Ctrl-C), count time, timing.
+    consumers : sequence of PointConsumer
+        What the whole points are handed to, in this order (``add_points(points, count)``).
+
+    Examples
+    --------
+    A loopscan of two points without Redis or file, its points printed as they come:
+
+    >>> from bliss_shell.controllers import Timing
+    >>> from bliss_shell.scanning.chain import build_chain
+    >>> from bliss_shell.scanning.plan import ScanPlan
+    >>> class Show:
+    ...     def add_points(self, points, count):
+    ...         print(count, list(points))
+    >>> plan = ScanPlan("loopscan", "loopscan 2 0", [], np.empty((2, 0)), [diode], 0.0, 2)
+    >>> engine = Engine(build_chain("loopscan", plan), AcquisitionParameters(2, 0.0, Timing.FREE), [Show()])
+    >>> engine.prepare()
+    >>> engine.run()
+    1 ['timer:elapsed_time', 'timer:epoch', 'diode:diode']
+    1 ['timer:elapsed_time', 'timer:epoch', 'diode:diode']
+    >>> engine.stop()
+    []
+    >>> engine.points
+    2
     """
 
     def __init__(self, chain: AcquisitionChain, parameters: AcquisitionParameters, consumers: Sequence[PointConsumer]):
@@ -112,6 +139,7 @@ class Engine:
         self._newest: Points = {}
 
     def prepare(self) -> None:
+        """Prepare every object of the chain, those that wait on a server together."""
         each(self._devices, lambda device: device.prepare(self._parameters))
 
     def run(self) -> None:
@@ -159,8 +187,9 @@ class Engine:
             raise error if device is None else _naming(device, error) from None
 
     def _collect(self) -> int:
-        """Wait for and read every object, level by level; hand on the points now whole. Return how many
-        points were whole, else how many values came in (0: nothing came).
+        """Wait for and read every object, level by level; hand on the points now whole.
+
+        Returns how many points were whole, else how many values came in (0: nothing came).
         """
         values: Points = {}
         counts: list[int] = []

@@ -6,6 +6,26 @@ moving on), every entry of its file gets the dataset's metadata, and two master 
 proposal's ``<proposal>_<beamline>.h5`` in the session-date folder and the collection's
 ``<proposal>_<collection>.h5``. The choice of proposal, collection and dataset is a setting
 (``data_policy|{<session>}``), as SCAN_SAVING's values are.
+
+Examples
+--------
+A session without the policy refuses its commands, saying how to enable it:
+
+>>> newproposal("hg123")
+Traceback (most recent call last):
+...
+RuntimeError: newproposal: this session saves without the ESRF data policy; enable it in the session's YAML file: scan_saving: {class: ESRFScanSaving, beamline: id00} (docs/saving.md)
+
+The examples of the commands below run in a session with the policy, as its YAML would make it; here the
+session is given one, its data roots in its saving folder rather than under ``/data``:
+
+>>> root = SCAN_SAVING.base_path
+>>> current().scan_saving = ESRFScanSaving(client, current().session, {
+...     "beamline": "id00", "visitor_data_root": f"{root}/visitor",
+...     "inhouse_data_root": f"{root}/inhouse", "tmp_data_root": f"{root}/tmp"})
+>>> newproposal("hg123")
+Proposal set to 'hg123' (visitor)
+Data path: .../visitor/hg123/id00/.../RAW_DATA/sample/sample_0001
 """
 
 from __future__ import annotations
@@ -36,11 +56,38 @@ _DATE = "%Y%m%d"
 class ESRFScanSaving(ScanSaving):
     """SCAN_SAVING under the ESRF data policy (``scan_saving: {class: ESRFScanSaving, beamline: id00}``).
 
-    Example
-    -------
-    >>> newproposal("hg123"); newsample("sample1"); newdataset("area1")
-    >>> SCAN_SAVING.filename
-    '/data/visitor/hg123/id00/20261130/RAW_DATA/sample1/sample1_area1/sample1_area1.h5'
+    The path is made of the proposal, collection and dataset that ``newproposal``, ``newsample``
+    (``newcollection``) and ``newdataset`` choose; ``base_path``, ``template`` and ``data_filename`` are
+    the policy's, not to be set.
+
+    Parameters
+    ----------
+    client : redis.Redis
+        Where the choice of proposal, collection and dataset is kept.
+    session : str
+        The session's name.
+    config : mapping
+        The ``scan_saving`` of the session's YAML: ``beamline`` and, optionally, ``visitor_data_root``
+        (default ``/data/visitor``), ``inhouse_data_root`` (``/data/{beamline}/inhouse``) and
+        ``tmp_data_root`` (``/data/{beamline}/tmp``).
+    beamline : str, optional
+        The beamline when ``config`` names none (the config's root ``__init__.yml``).
+
+    Examples
+    --------
+    What a session makes of ``scan_saving: {class: ESRFScanSaving, beamline: id00}``; its commands are
+    the session's ``newproposal``, ``newsample``, ``newdataset``, ...:
+
+    >>> saving = ESRFScanSaving(client, "demo", {"beamline": "id00"})
+    >>> saving.newproposal("hg123"); saving.newcollection("sample1"); saving.newdataset("area1")
+    Proposal set to 'hg123' (visitor)
+    Data path: /data/visitor/hg123/id00/.../RAW_DATA/sample/sample_0001
+    Dataset collection set to 'sample1'
+    Data path: /data/visitor/hg123/id00/.../RAW_DATA/sample1/sample1_0001
+    Dataset set to 'area1'
+    Data path: /data/visitor/hg123/id00/.../RAW_DATA/sample1/sample1_area1
+    >>> saving.filename
+    '/data/visitor/hg123/id00/.../RAW_DATA/sample1/sample1_area1/sample1_area1.h5'
     """
 
     policy = "ESRF data policy"
@@ -74,10 +121,12 @@ class ESRFScanSaving(ScanSaving):
     # What the user chose, else BLISS's defaults: the beamline's proposal of the month, "sample", the next number.
     @property
     def proposal_name(self) -> str:
+        """The proposal chosen with ``newproposal``, else the beamline's proposal of the month (``id002611``)."""
         return self._state.get("proposal") or f"{self.beamline}{datetime.now():%y%m}"
 
     @property
     def proposal_session_date(self) -> str:
+        """The day the proposal was chosen (``YYYYMMDD``): its session folder."""
         return self._state.get("proposal_date") or datetime.now().strftime(_DATE)
 
     @property
@@ -92,12 +141,14 @@ class ESRFScanSaving(ScanSaving):
 
     @property
     def collection_name(self) -> str:
+        """The collection (sample) chosen with ``newcollection``/``newsample``, else ``sample``."""
         return self._state.get("collection") or "sample"
 
     @property
     def dataset_name(self) -> str:
-        """The current dataset; when none was chosen, the next free number of the collection, kept from then on
-        (as BLISS: the scans of a shell, and the next shells, go on in that dataset until ``newdataset``).
+        """The current dataset; when none was chosen, the next free number of the collection, kept from then on.
+
+        As in BLISS, the scans of a shell, and the next shells, go on in that dataset until ``newdataset``.
         """
         dataset = self._state.get("dataset")
         if not dataset:
@@ -126,10 +177,12 @@ class ESRFScanSaving(ScanSaving):
         return self._session_folder()
 
     def get_path(self) -> str:
+        """The dataset's folder, where its scans are saved."""
         return self._dataset_folder(self.collection_name, self.dataset_name)
 
     @property
     def filename(self) -> str:
+        """The dataset's file: ``<collection>_<dataset>.h5`` in its folder."""
         return os.path.join(self.get_path(), f"{self.collection_name}_{self.dataset_name}.h5")
 
     def _parameters(self) -> dict[str, str]:
@@ -140,6 +193,7 @@ class ESRFScanSaving(ScanSaving):
 
     # The commands
     def newproposal(self, name: str | None = None) -> None:
+        """The ``newproposal`` command: the current dataset ends, the proposal's collection ``sample`` starts."""
         proposal = (
             f"{self.beamline}{datetime.now():%y%m}" if name is None else str(name).lower().replace("-", "").replace("_", "")
         )
@@ -152,6 +206,7 @@ class ESRFScanSaving(ScanSaving):
         print(f"Proposal set to '{proposal}' ({self.proposal_type})\nData path: {self.get_path()}")
 
     def newcollection(self, name: str | None = None, what: str = "Dataset collection") -> None:
+        """The ``newcollection`` (``what="Sample"``: ``newsample``) command: the current dataset ends."""
         collection = "sample" if name is None else str(name)
         if not _NAME.fullmatch(collection):
             raise ValueError(f"new{'sample' if what == 'Sample' else 'collection'}: {name!r} is not a name: letters, "
@@ -161,6 +216,7 @@ class ESRFScanSaving(ScanSaving):
         print(f"{what} set to '{collection}'\nData path: {self.get_path()}")
 
     def newdataset(self, name: str | int | None = None) -> None:
+        """The ``newdataset`` command: the current dataset ends; a name whose folder exists is refused."""
         collection = self.collection_name
         dataset = self._next_dataset(collection) if name is None else (f"{name:04d}" if isinstance(name, int) else str(name))
         if not _NAME.fullmatch(dataset):
@@ -233,8 +289,10 @@ def _write_metadata(entry: h5py.Group, metadata: dict[str, str]) -> None:
 
 
 def scan_saving_of(client: redis.Redis, session: str, config: Mapping[str, Any] | None, beamline: str | None) -> ScanSaving:
-    """The session's SCAN_SAVING: ``scan_saving: {class: ESRFScanSaving, ...}`` of its YAML (or of the config's
-    root ``__init__.yml``) enables the ESRF data policy; none, or ``class: BasicScanSaving``, is the plain one.
+    """The session's SCAN_SAVING, as its YAML chooses.
+
+    ``scan_saving: {class: ESRFScanSaving, ...}`` of its YAML (or of the config's root ``__init__.yml``)
+    enables the ESRF data policy; none, or ``class: BasicScanSaving``, is the plain one.
     """
     config = config or {}
     if not isinstance(config, Mapping):
@@ -257,51 +315,140 @@ def _policy(command: str) -> ESRFScanSaving:
 
 
 def newproposal(name: str | None = None) -> None:
-    """Save into proposal ``name`` (the beamline's proposal of the month when None), collection "sample".
+    """Save into proposal ``name`` from now on, in its collection ``sample`` (ESRF data policy).
 
-    Example
-    -------
+    The current dataset ends first (as ``enddataset``). The proposal's name gives its root folder: the
+    beamline's own (``id00...``), ``ih...`` and ``blc...`` are inhouse, ``test...``, ``tmp...`` and
+    ``temp...`` are tmp, every other one is visitor.
+
+    Parameters
+    ----------
+    name : str, optional
+        The proposal, letters and digits (``hg-123`` is ``hg123``; capitals are lowered); None: the
+        beamline's proposal of the month (``id002611``).
+
+    Examples
+    --------
+    In a session whose YAML enables the ESRF data policy (``scan_saving: {class: ESRFScanSaving, beamline: id00}``):
+
     >>> newproposal("hg123")
+    Proposal set to 'hg123' (visitor)
+    Data path: .../visitor/hg123/id00/.../RAW_DATA/sample/sample_0001
+    >>> newproposal("ihch456")
+    Proposal set to 'ihch456' (inhouse)
+    Data path: .../inhouse/ihch456/id00/.../RAW_DATA/sample/sample_0001
+    >>> newproposal()
+    Proposal set to 'id00...' (inhouse)
+    Data path: .../inhouse/id00.../id00/.../RAW_DATA/sample/sample_0001
+    >>> newproposal("hg123")
+    Proposal set to 'hg123' (visitor)
+    Data path: .../visitor/hg123/id00/.../RAW_DATA/sample/sample_0001
     """
     _policy("newproposal").newproposal(name)
 
 
 def newcollection(name: str | None = None) -> None:
-    """Save into collection ``name`` of the proposal ("sample" when None), its next dataset.
+    """Save into collection ``name`` of the proposal from now on, in its next dataset (ESRF data policy).
 
-    Example
-    -------
-    >>> newcollection("sample1")
+    The current dataset ends first (as ``enddataset``). ``newsample`` is the same command.
+
+    Parameters
+    ----------
+    name : str, optional
+        The collection: letters, digits, ``_`` and ``-``, starting with a letter or digit; None: ``sample``.
+
+    Examples
+    --------
+    In a session whose YAML enables the ESRF data policy (``scan_saving: {class: ESRFScanSaving, beamline: id00}``):
+
+    >>> newcollection("cells")
+    Dataset collection set to 'cells'
+    Data path: .../RAW_DATA/cells/cells_0001
+    >>> newcollection()
+    Dataset collection set to 'sample'
+    Data path: .../RAW_DATA/sample/sample_0001
     """
     _policy("newcollection").newcollection(name)
 
 
 def newsample(name: str | None = None) -> None:
-    """BLISS's name for ``newcollection``: a sample is a collection of datasets.
+    """Save into sample ``name`` of the proposal from now on, in its next dataset (ESRF data policy).
 
-    Example
-    -------
-    >>> newsample("sample1")
+    BLISS's name for ``newcollection``: a sample is a collection of datasets. The current dataset
+    ends first (as ``enddataset``).
+
+    Parameters
+    ----------
+    name : str, optional
+        The sample: letters, digits, ``_`` and ``-``, starting with a letter or digit; None: ``sample``.
+
+    Examples
+    --------
+    In a session whose YAML enables the ESRF data policy (``scan_saving: {class: ESRFScanSaving, beamline: id00}``):
+
+    >>> newsample("powder")
+    Sample set to 'powder'
+    Data path: .../RAW_DATA/powder/powder_0001
+    >>> s = loopscan(3, 0.01, diode)
+    >>> s.path
+    '.../RAW_DATA/powder/powder_0001/powder_0001.h5'
     """
     _policy("newsample").newcollection(name, what="Sample")
 
 
 def newdataset(name: str | int | None = None) -> None:
-    """Save into dataset ``name`` of the collection (the next number when None); a name used there is refused.
+    """Save into dataset ``name`` of the collection from now on (ESRF data policy).
 
-    Example
-    -------
-    >>> newdataset("area1")
+    The current dataset ends first (as ``enddataset``). The current dataset's name, or one whose
+    folder exists (a scan saved there), is refused: a dataset is never added to once ended.
+
+    Parameters
+    ----------
+    name : str or int, optional
+        The dataset: letters, digits, ``_`` and ``-``; a number is written with 4 digits (``7``:
+        ``0007``); None: the collection's next free number.
+
+    Examples
+    --------
+    In a session whose YAML enables the ESRF data policy (``scan_saving: {class: ESRFScanSaving, beamline: id00}``):
+
+    >>> newdataset("area2")
+    Dataset set to 'area2'
+    Data path: .../RAW_DATA/sample/sample_area2
+    >>> s = loopscan(3, 0.01, diode)
+    >>> newdataset()
+    Dataset set to '0001'
+    Data path: .../RAW_DATA/sample/sample_0001
+    >>> newdataset(7)
+    Dataset set to '0007'
+    Data path: .../RAW_DATA/sample/sample_0007
+    >>> newdataset("area2")
+    Traceback (most recent call last):
+    ...
+    ValueError: newdataset: dataset 'area2' already exists in collection 'sample' of proposal 'hg123' (...); choose another name, or newdataset() for the next number
     """
     _policy("newdataset").newdataset(name)
 
 
 def enddataset() -> None:
-    """End the dataset: metadata and master-file links written; the next scan saves into the next dataset.
+    """End the dataset (ESRF data policy): the next scan saves into the collection's next dataset.
 
-    Example
-    -------
+    Every entry of the dataset's file gets the dataset's metadata (proposal, beamline, collection,
+    sample, dataset, start and end times), and the proposal's and the collection's master files
+    link them. A dataset without scans leaves nothing.
+
+    Examples
+    --------
+    In a session whose YAML enables the ESRF data policy (``scan_saving: {class: ESRFScanSaving, beamline: id00}``):
+
+    >>> newdataset("area1")
+    Dataset set to 'area1'
+    Data path: .../RAW_DATA/sample/sample_area1
+    >>> s = loopscan(3, 0.01, diode)
+    >>> s.path
+    '.../RAW_DATA/sample/sample_area1/sample_area1.h5'
     >>> enddataset()
+    Dataset ended; next data path: .../RAW_DATA/sample/sample_0001
     """
     _policy("enddataset").enddataset()
 

@@ -43,7 +43,21 @@ def motors_given(command: str, motors: Iterable[Any]) -> list[Axis]:
 
 
 def lscnt() -> None:
-    """Every counter of the session: name, shape, controller, unit."""
+    """Print every counter of the session: name, shape, controller, unit.
+
+    Examples
+    --------
+    >>> lscnt()
+            Name       Shape    Controller  Unit
+    ------------  ----------  ------------  ----
+           diode          0D         diode    mm
+          diode2          0D        diode2    mm
+              c1          0D           sim    mm
+              c2          0D           sim    mm
+    sim_ct_gauss          0D  sim_ct_gauss    mm
+           simu1    1D (16,)         simu1    mm
+        simu_big  1D (4096,)      simu_big    mm
+    """
     counters = [value for value in session_objects().values() if isinstance(value, Counter)]
     rows = [
         [c.name, "0D" if not c.shape else f"{len(c.shape)}D {tuple(c.shape)}", c.controller_name, c.unit or ""] for c in counters
@@ -52,8 +66,21 @@ def lscnt() -> None:
 
 
 def lsmg() -> None:
-    """The measurement groups; ``*`` marks the active one (``ACTIVE_MG``), what scans count by default,
-    and disabled counters are listed apart: `` * MG1: diode (disabled: diode2)``.
+    """Print the measurement groups and their enabled counters; ``*`` marks the active one.
+
+    The active group (``ACTIVE_MG``) is what scans count when given no counter; a group's disabled
+    counters are listed apart: `` * MG1: diode (disabled: diode2)``.
+
+    Examples
+    --------
+    >>> lsmg()
+     * MG1: diode, diode2
+       MG2: c1, c2, diode
+    >>> MG1.disable("diode2")
+    >>> lsmg()
+     * MG1: diode (disabled: diode2)
+       MG2: c1, c2, diode
+    >>> MG1.enable_all()
     """
     active = current().active_mg
     for group in (value for value in session_objects().values() if isinstance(value, MeasurementGroup)):
@@ -63,7 +90,21 @@ def lsmg() -> None:
 
 
 def lsobj(pattern: str = "*") -> None:
-    """The session's objects whose name matches a shell pattern: ``lsobj("rob*")``."""
+    """Print the names of the session's objects (motors, counters, measurement groups) that match a pattern.
+
+    Parameters
+    ----------
+    pattern : str
+        A shell pattern (``*``, ``?``, ``[...]``), matched against the whole name, case sensitive;
+        default ``"*"``: every object.
+
+    Examples
+    --------
+    >>> lsobj("rob*")
+    roby  robz
+    >>> lsobj()
+    diode  diode2  c1  c2  sim_ct_gauss  simu1  MG1  MG2  simu_big  roby  robz  slowy
+    """
     if not isinstance(pattern, str):
         raise TypeError(f"lsobj: the pattern is a string such as 'rob*', not {pattern!r}")
     print("  ".join(name for name in session_objects() if fnmatch.fnmatchcase(name, pattern)))

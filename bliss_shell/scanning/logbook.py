@@ -6,10 +6,18 @@ writes comments, ``lprint`` info lines, and every scan its own line when it ends
 A write that fails (full disk, a folder that cannot be made) prints one warning line with the entry
 and never stops what wrote it: the scan's result stands.
 
-Example
--------
+Examples
+--------
+Every scan of the session has its line:
+
+>>> from bliss_shell.scanning import current
+>>> print(session_logbook(current()).read_text())
+20...  scan 1 (loopscan 5 0): finished; file .../data.h5
+20...  scan 2 (ascan roby 0 4 5 0): finished; file .../data.h5
+
+>>> from datetime import datetime
 >>> logbook = logbook_file(SCAN_SAVING.get_path(), "demo")
->>> add_entry(logbook, "comment: sample changed")
+>>> add_entry(logbook, "comment: sample changed", datetime(2026, 11, 24, 19, 30, 49))
 True
 >>> print(logbook.read_text())
 2026-11-24 19:30:49  comment: sample changed
@@ -29,7 +37,13 @@ _INDENT = " " * (len("2026-01-01 00:00:00") + 2)  # continuation lines of a mult
 
 
 def logbook_file(folder: str, session: str) -> Path:
-    """The logbook of ``session`` in the saving folder ``folder``."""
+    """The logbook of ``session`` in the saving folder ``folder``.
+
+    Examples
+    --------
+    >>> logbook_file("/data/id00/inhouse/demo", "demo")
+    PosixPath('/data/id00/inhouse/demo/demo_logbook.txt')
+    """
     return Path(folder) / f"{session}_logbook.txt"
 
 
@@ -39,7 +53,15 @@ def session_logbook(context: ScanContext) -> Path:
 
 
 def entry_line(text: str, when: datetime | None = None) -> str:
-    """``2026-11-24 19:30:49  text``; the lines after the first one are indented under the text."""
+    r"""``2026-11-24 19:30:49  text``; the lines after the first one are indented under the text.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> print(entry_line("sample changed\nnew holder", datetime(2026, 11, 24, 19, 30, 49)), end="")
+    2026-11-24 19:30:49  sample changed
+                         new holder
+    """
     stamp = (when or datetime.now().astimezone()).strftime(_TIME)
     return f"{stamp}  " + f"\n{_INDENT}".join(text.rstrip("\n").splitlines() or [""]) + "\n"
 
@@ -57,12 +79,21 @@ def add_entry(path: Path, text: str, when: datetime | None = None) -> bool:
 
 
 def warn_unwritten(where: str, reason: str, text: str) -> None:
+    """Print the one-line warning of an entry that could not be written, with the entry's first line."""
     first = text.splitlines()[0] if text.strip() else "(empty)"
     print(f"WARNING: logbook {where} not written ({reason}); the entry was: {first}", flush=True)
 
 
 def scan_entry(number: int | None, title: str, state: EndState, reason: str, path: str | None) -> str:
-    """``scan 3 (ascan roby 0 4 5 0.02): finished; file /data/demo/data.h5``."""
+    """The scan's line: its number, title, how it ended and where it was saved.
+
+    Examples
+    --------
+    >>> scan_entry(3, "ascan roby 0 4 5 0.02", EndState.DONE, "", "/data/demo/data.h5")
+    'scan 3 (ascan roby 0 4 5 0.02): finished; file /data/demo/data.h5'
+    >>> scan_entry(4, "ct 0.1", EndState.ABORTED, "interrupted by user (Ctrl-C)", None)
+    'scan 4 (ct 0.1): aborted: interrupted by user (Ctrl-C); not saved'
+    """
     ended = {EndState.DONE: "finished", EndState.ABORTED: f"aborted: {reason}", EndState.FAILED: f"failed: {reason}"}[state]
     where = f"file {path}" if path else "not saved"
     return f"scan {number} ({title}): {' / '.join(ended.splitlines())}; {where}"
@@ -90,9 +121,10 @@ class LogbookConsumer:
             self._unreadable = f"{type(error).__name__}: {error}"
 
     def add_points(self, points: Points, count: int) -> None:
-        pass
+        """Nothing: the logbook has one line per scan, written at its end."""
 
     def end(self, ending: Ending) -> None:
+        """Append the scan's line, or warn with it when the logbook cannot be found or written."""
         text = scan_entry(self._number, self._title, ending.state, ending.reason, self._path)
         if self._logbook is None:
             warn_unwritten(f"of session {self._context.session}", self._unreadable, text)

@@ -20,9 +20,24 @@ from bliss_shell.controllers.acquisition import AcquisitionBase
 class StepMotorMaster(AcquisitionBase):
     """``axis``: moves every motor to the point's position (all together), then reads where each is.
 
-    Example
-    -------
+    Parameters
+    ----------
+    axes : sequence of Axis
+        The motors the scan moves.
+    positions : numpy.ndarray
+        One row per point, one column per motor (``ScanPlan.positions``).
+
+    Examples
+    --------
+    >>> from bliss_shell.controllers import Timing
     >>> master = StepMotorMaster([roby], np.array([[0.0], [1.0]]))
+    >>> master.prepare(AcquisitionParameters(2, 0.0, Timing.STEP))
+    >>> master.trigger()
+    >>> master.read()
+    {'roby': [0.0]}
+    >>> master.trigger()
+    >>> master.read()
+    {'roby': [1.0]}
     """
 
     name = "axis"
@@ -35,12 +50,15 @@ class StepMotorMaster(AcquisitionBase):
 
     @property
     def channels(self) -> list[ChannelInfo]:
+        """One channel per motor, named after it, in its unit."""
         return self._channels
 
     def prepare(self, parameters: AcquisitionParameters) -> None:
+        """Back to the first point."""
         self._index = 0
 
     def trigger(self) -> None:
+        """Move every motor to the next point's position, all together; return once all arrived."""
         targets = self._positions[self._index]
         for axis, target in zip(self._axes, targets):
             axis.move(float(target), wait=False)
@@ -49,9 +67,11 @@ class StepMotorMaster(AcquisitionBase):
         self._index += 1
 
     def read(self) -> Block:
+        """Where each motor is now (its user position)."""
         return {axis.name: [axis.position] for axis in self._axes}
 
     def stop(self) -> None:
+        """Stop every motor; a motor that cannot stop is reported once the others were stopped."""
         failures = []
         for axis in self._axes:  # one motor that cannot stop (its server died) does not keep the others going
             try:
@@ -63,8 +83,10 @@ class StepMotorMaster(AcquisitionBase):
 
 
 class TimerMaster(AcquisitionBase):
-    """``timer``: each point counts ``count_time``; ``elapsed_time`` counts from the first point, ``epoch`` is
-    the point's start as seconds since 1970 (as BLISS's ``timer:epoch``).
+    """``timer``: each point counts ``count_time``.
+
+    ``elapsed_time`` counts from the first point, ``epoch`` is the point's start as seconds since
+    1970 (as BLISS's ``timer:epoch``).
 
     In a step scan a point counts from its trigger, once the motors arrived, and ``sleep_time``
     passes before the next one. When nothing moves (ct, loopscan, timescan) points follow a
@@ -74,9 +96,27 @@ class TimerMaster(AcquisitionBase):
     In a continuous scan the devices time themselves: the timer's points are the periods
     ``i * count_time`` from the moment the devices were started.
 
-    Example
-    -------
-    >>> TimerMaster(0.1, sleep_time=0.5)  # loopscan(10, 0.1, diode, sleep_time=0.5): a point every 0.6 s
+    Parameters
+    ----------
+    count_time : float
+        Seconds each point counts.
+    sleep_time : float, optional
+        Seconds between points: a step scan waits them once the motors arrived, otherwise a point
+        starts every ``count_time + sleep_time``.
+
+    Examples
+    --------
+    The timer of ``loopscan(10, 0.1, diode, sleep_time=0.5)``, a point every 0.6 s:
+
+    >>> from bliss_shell.controllers import Timing
+    >>> timer = TimerMaster(0.1, sleep_time=0.5)
+    >>> [channel.name for channel in timer.channels]
+    ['elapsed_time', 'epoch']
+    >>> timer.prepare(AcquisitionParameters(10, 0.1, Timing.FREE))
+    >>> timer.trigger()
+    >>> timer.wait_ready()  # 0.1 s
+    >>> timer.read()["elapsed_time"]
+    [0.0]
     """
 
     name = "timer"
@@ -101,9 +141,11 @@ class TimerMaster(AcquisitionBase):
 
     @property
     def channels(self) -> list[ChannelInfo]:
+        """``elapsed_time`` and ``epoch``, in seconds."""
         return self._channels
 
     def prepare(self, parameters: AcquisitionParameters) -> None:
+        """Learn the scan's timing and number of points; the first trigger starts the clock."""
         self._continuous = parameters.continuous
         self._scheduled = parameters.timing is Timing.FREE
         self._npoints = parameters.npoints
@@ -112,6 +154,7 @@ class TimerMaster(AcquisitionBase):
         self._to_epoch = time.time() - time.monotonic()
 
     def trigger(self) -> None:
+        """Start a point: at once for the first, else when the schedule or ``sleep_time`` says."""
         now = time.monotonic()
         period = self._count_time + self._sleep_time
         if self._first is None:
@@ -126,10 +169,12 @@ class TimerMaster(AcquisitionBase):
         self._triggered += 1
 
     def wait_ready(self) -> None:
+        """Sleep until the point's count time is over (at once in a continuous scan)."""
         if not self._continuous:
             _sleep_until(self._count_end)  # also lets the consumers run
 
     def read(self) -> Block:
+        """The point's ``elapsed_time`` and ``epoch``; in a continuous scan, every period's at once."""
         if not self._continuous:
             return {
                 "elapsed_time": [self._point_start - (self._first or self._point_start)],

@@ -21,7 +21,25 @@ _LIVE_PERIOD = 0.1  # umv refreshes its table this often
 
 
 def wa() -> None:
-    """Every motor of the session: user position over dial position."""
+    """Print every motor of the session: user position over dial position (BLISS's "where all").
+
+    A motor whose controller cannot be read shows ``!ERR`` (the reason goes to stderr); the others
+    are still shown.
+
+    Examples
+    --------
+    >>> mv(roby, 1, robz, 0)
+    Moving roby from ... to 1.00000
+    Moving robz from ... to 0.00000
+    >>> wa()
+    Current Positions: user
+                       dial
+    <BLANKLINE>
+    roby[mm]  robz[mm]  slowy[mm]
+    --------  --------  ---------
+     1.00000   0.00000    0.00000
+     1.00000   0.00000    0.00000
+    """
     motors = _session_motors()
     print("Current Positions: user")
     print("                   dial\n")
@@ -29,7 +47,34 @@ def wa() -> None:
 
 
 def wm(*motors: Axis) -> None:
-    """User and dial high limit, position and low limit, and the offset of each motor given."""
+    """Print, for each motor given, its user and dial high limit, position and low limit, and its offset.
+
+    User = dial + offset; the limits are software limits, kept as settings (``set_lim``).
+
+    Parameters
+    ----------
+    *motors : Axis
+        The motors to show, each once; none: every motor of the session.
+
+    Examples
+    --------
+    >>> mv(roby, 1, robz, 0)
+    Moving roby from ... to 1.00000
+    Moving robz from ... to 0.00000
+    >>> wm(roby, robz)
+                roby[mm]    robz[mm]
+    --------  ----------  ----------
+    User
+     High      100.00000   100.00000
+     Current     1.00000     0.00000
+     Low      -100.00000  -100.00000
+    Offset       0.00000     0.00000
+    <BLANKLINE>
+    Dial
+     High      100.00000   100.00000
+     Current     1.00000     0.00000
+     Low      -100.00000  -100.00000
+    """
     axes = motors_given("wm", motors) if motors else _session_motors()
     rows: list[list[str]] = [["User"]]
     readings = [_reading(axis) for axis in axes]
@@ -44,13 +89,51 @@ def wm(*motors: Axis) -> None:
 
 
 def wu(*motors: Axis) -> None:
-    """User positions of the motors given (all of the session's when none), one row."""
+    """Print the user positions of the motors given (all of the session's when none), on one row.
+
+    Parameters
+    ----------
+    *motors : Axis
+        The motors to show, each once; none: every motor of the session.
+
+    Examples
+    --------
+    >>> mv(roby, 1, robz, 0)
+    Moving roby from ... to 1.00000
+    Moving robz from ... to 0.00000
+    >>> wu(roby, robz)
+    roby[mm]  robz[mm]
+    --------  --------
+     1.00000   0.00000
+    """
     axes = motors_given("wu", motors) if motors else _session_motors()
     print(format_table([_label(axis) for axis in axes], [[_reading(axis)["user"] for axis in axes]]))
 
 
 def sta(*motors: Axis) -> None:
-    """The state of each motor given (all when none): READY, MOVING or its controller's fault."""
+    """Print the state of each motor given (all when none): ``READY``, ``MOVING`` or its controller's fault.
+
+    The limits are software limits: a motor at rest on one is ``READY``. A motor whose controller
+    cannot be read shows ``!ERR`` and why.
+
+    Parameters
+    ----------
+    *motors : Axis
+        The motors to show, each once; none: every motor of the session.
+
+    Examples
+    --------
+    >>> sta()
+     Axis  Status
+    -----  ------
+     roby   READY
+     robz   READY
+    slowy   READY
+    >>> sta(roby)
+    Axis  Status
+    ----  ------
+    roby   READY
+    """
     axes = motors_given("sta", motors) if motors else _session_motors()
     rows = []
     for axis in axes:
@@ -62,7 +145,27 @@ def sta(*motors: Axis) -> None:
 
 
 def set_lim(*motor_low_high: Any) -> None:
-    """``set_lim(roby, -5, 5)``: user limits of each motor (the dial limits follow the offset); kept as settings."""
+    """Set the user limits of one or more motors; kept as settings, so the next shells have them too.
+
+    The dial limits follow (dial = user - offset). Every pair is checked first: a low limit above its
+    high one changes nothing, on any motor. Moves and scans beyond the limits are refused.
+
+    Parameters
+    ----------
+    *motor_low_high : Axis, float, float
+        ``motor, low, high`` for each motor: ``set_lim(roby, -5, 5, robz, 0, 1)``.
+
+    Examples
+    --------
+    >>> set_lim(roby, -5, 5)
+    'roby' new limits: (-5.00000, 5.00000) user, (-5.00000, 5.00000) dial
+    >>> mv(roby, 10)
+    Traceback (most recent call last):
+    ...
+    ValueError: mv: roby: position 10 outside limits (-5, 5)
+    >>> set_lim(roby, -100, 100)
+    'roby' new limits: (-100.00000, 100.00000) user, (-100.00000, 100.00000) dial
+    """
     if not motor_low_high or len(motor_low_high) % 3:
         raise TypeError("set_lim: give motor, low, high triples: set_lim(roby, -5, 5) or set_lim(roby, -5, 5, robz, 0, 1)")
     axes = motors_given("set_lim", motor_low_high[::3])
@@ -79,40 +182,160 @@ def set_lim(*motor_low_high: Any) -> None:
 
 
 def mv(*motor_positions: Any) -> None:
-    """``mv(roby, 1, robz, 2)``: move together, return when all arrived."""
+    """Move motors to user positions, all together; return when all arrived.
+
+    Every target is checked against its motor's limits before any motor moves. Ctrl-C stops the
+    motors where they are and shows where that is.
+
+    Parameters
+    ----------
+    *motor_positions : Axis, float
+        ``motor, position`` pairs: ``mv(roby, 1)`` or ``mv(roby, 1, robz, 2)``.
+
+    See Also
+    --------
+    umv : the same, showing the positions while moving.
+    mvr : move by an amount.
+
+    Examples
+    --------
+    >>> mv(roby, 1, robz, 2)
+    Moving roby from ... to 1.00000
+    Moving robz from ... to 2.00000
+    >>> roby.position, robz.position
+    (1.0, 2.0)
+    >>> mv(roby, 0, robz, 0)
+    Moving roby from 1.00000 to 0.00000
+    Moving robz from 2.00000 to 0.00000
+    """
     _move("mv", _pairs("mv", motor_positions), relative=False, live=False)
 
 
 def umv(*motor_positions: Any) -> None:
-    """``mv`` that shows the positions while moving."""
+    """``mv`` that shows the positions while moving, then where the motors arrived (user over dial).
+
+    On a terminal one line is rewritten with the positions until every motor stopped.
+
+    Parameters
+    ----------
+    *motor_positions : Axis, float
+        ``motor, position`` pairs: ``umv(roby, 1)`` or ``umv(roby, 1, robz, 2)``.
+
+    Examples
+    --------
+    >>> umv(roby, 3)
+    Moving roby from ... to 3.00000
+    roby[mm]
+    --------
+     3.00000
+     3.00000
+    """
     _move("umv", _pairs("umv", motor_positions), relative=False, live=True)
 
 
 def mvr(*motor_displacements: Any) -> None:
-    """``mvr(roby, 0.5)``: move by the given amounts."""
+    """Move motors by the given amounts from where they are, all together; return when all arrived.
+
+    Parameters
+    ----------
+    *motor_displacements : Axis, float
+        ``motor, amount`` pairs: ``mvr(roby, 0.5)`` or ``mvr(roby, 0.5, robz, -1)``.
+
+    Examples
+    --------
+    >>> mv(roby, 1)
+    Moving roby from ... to 1.00000
+    >>> mvr(roby, 0.5)
+    Moving roby from 1.00000 to 1.50000
+    >>> mvr(roby, -0.5)
+    Moving roby from 1.50000 to 1.00000
+    """
     _move("mvr", _pairs("mvr", motor_displacements), relative=True, live=False)
 
 
 def umvr(*motor_displacements: Any) -> None:
-    """``mvr`` that shows the positions while moving."""
+    """``mvr`` that shows the positions while moving, then where the motors arrived (user over dial).
+
+    Parameters
+    ----------
+    *motor_displacements : Axis, float
+        ``motor, amount`` pairs: ``umvr(roby, 0.5)`` or ``umvr(roby, 0.5, robz, -1)``.
+
+    Examples
+    --------
+    >>> mv(roby, 1)
+    Moving roby from ... to 1.00000
+    >>> umvr(roby, -0.5)
+    Moving roby from 1.00000 to 0.50000
+    roby[mm]
+    --------
+     0.50000
+     0.50000
+    """
     _move("umvr", _pairs("umvr", motor_displacements), relative=True, live=True)
 
 
 def mvd(*motor_dials: Any) -> None:
-    """``mvd(roby, 1)``: move to dial positions."""
+    """Move motors to dial positions (the controller's), all together; ``mv`` speaks user positions.
+
+    Parameters
+    ----------
+    *motor_dials : Axis, float
+        ``motor, dial position`` pairs: ``mvd(roby, 1)`` or ``mvd(roby, 1, robz, 2)``.
+
+    Examples
+    --------
+    With an offset of 1 (user = dial + 1), dial 2 is user position 3:
+
+    >>> mv(roby, 0)
+    Moving roby from ... to 0.00000
+    >>> roby.position = 1
+    >>> mvd(roby, 2)
+    Moving roby from 1.00000 to 3.00000
+    >>> roby.dial, roby.position
+    (2.0, 3.0)
+    >>> roby.position = roby.dial  # offset 0 again
+    """
     _move("mvd", _dial_pairs("mvd", motor_dials), relative=False, live=False)
 
 
 def umvd(*motor_dials: Any) -> None:
-    """``mvd`` that shows the positions while moving."""
+    """``mvd`` that shows the positions while moving, then where the motors arrived (user over dial).
+
+    Parameters
+    ----------
+    *motor_dials : Axis, float
+        ``motor, dial position`` pairs: ``umvd(roby, 1)`` or ``umvd(roby, 1, robz, 2)``.
+
+    Examples
+    --------
+    >>> umvd(roby, 1)
+    Moving roby from ... to 1.00000
+    roby[mm]
+    --------
+     1.00000
+     1.00000
+    """
     _move("umvd", _dial_pairs("umvd", motor_dials), relative=False, live=True)
 
 
 def sync(*motors: Axis) -> None:
-    """Read each motor (all when none given) from its controller again and show what it says.
+    """Read each motor (all when none given) from its controller again and print what it says.
 
     Our motors keep no cached position; ``sync_hard()`` takes the controller's velocity,
     acceleration and limits into the settings. It is where a motor whose server is gone shows its error.
+
+    Parameters
+    ----------
+    *motors : Axis
+        The motors to read, each once; none: every motor of the session.
+
+    Examples
+    --------
+    >>> mv(roby, 1)
+    Moving roby from ... to 1.00000
+    >>> sync(roby)
+    roby: 1.00000 (dial 1.00000), READY
     """
     for axis in motors_given("sync", motors) if motors else _session_motors():
         axis.sync_hard()
@@ -120,7 +343,15 @@ def sync(*motors: Axis) -> None:
 
 
 def lsmot() -> None:
-    """The names of the session's motors."""
+    """Print the names of the session's motors.
+
+    Examples
+    --------
+    >>> lsmot()
+    Motors configured in current session:
+    -------------------------------------
+    roby  robz  slowy
+    """
     print("Motors configured in current session:\n-------------------------------------")
     print("  ".join(axis.name for axis in _session_motors()))
 

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Curve:
+    """What a peak tool works on: the counter's values ``y`` along the axis positions ``x``, with their names."""
+
     x: np.ndarray
     y: np.ndarray
     axis: Axis | None  # None when the scan moved nothing (x is elapsed_time)
@@ -59,10 +61,25 @@ def curve(command: str, scan: Scan, counter: Any = None, axis: Any = None, selec
 
 
 def peak(x: np.ndarray, y: np.ndarray) -> float:
+    """The ``x`` of the highest ``y`` (the first, when several are as high).
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 6, 13)
+    >>> peak(x, np.exp(-((x - 3.2) ** 2) / 2))
+    3.0
+    """
     return float(x[int(np.argmax(y))])
 
 
 def com(x: np.ndarray, y: np.ndarray) -> float:
+    """The centre of mass of ``y`` above its lowest value, along ``x``; a flat ``y`` has none (ValueError).
+
+    Examples
+    --------
+    >>> com(np.array([0.0, 1.0, 2.0, 3.0]), np.array([1.0, 3.0, 3.0, 1.0]))
+    1.5
+    """
     above = y - y.min()
     if not above.sum():
         raise ValueError("com: the counter is flat, there is no centre of mass")
@@ -70,7 +87,13 @@ def com(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def cen_fwhm(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Centre and full width at half maximum; an edge point stands in for a crossing outside the scan."""
+    """Centre and full width at half maximum; an edge point stands in for a crossing outside the scan.
+
+    Examples
+    --------
+    >>> cen_fwhm(np.array([0.0, 1.0, 2.0, 3.0, 4.0]), np.array([0.0, 1.0, 2.0, 1.0, 0.0]))
+    (2.0, 2.0)
+    """
     top = int(np.argmax(y))
     half = y.min() + (y[top] - y.min()) / 2
     if y[top] == y.min():

@@ -18,9 +18,16 @@ from .context import ScanContext
 
 
 def reach_redis(context: ScanContext, command: str) -> None:
-    """Before anything moves: Redis numbers the scan, so it must take writes (the session's node, again:
-    it expires a retention time after its last scan). The embedded one is started again if it died;
-    through Sentinels or a cluster, a failover in progress is waited for (``FAILOVER_WAIT``).
+    """Make sure Redis takes writes before anything moves: it numbers the scan.
+
+    Registers the session's node again (it expires a retention time after its last scan). The
+    embedded Redis is started again if it died; through Sentinels or a cluster, a failover in
+    progress is waited for (``FAILOVER_WAIT``).
+
+    Raises
+    ------
+    RuntimeError
+        Redis is a read-only replica, or unreachable and cannot be started again; nothing was moved.
     """
     client = context.client
     try:
@@ -44,7 +51,11 @@ def reach_redis(context: ScanContext, command: str) -> None:
 
 
 def number_and_place(context: ScanContext, name: str, path: str | None) -> tuple[int, str]:
-    """The scan's number and its node's db_name (``demo:tmp:scans:3_ascan``); saved when ``path`` is given."""
+    """The scan's number and its node's db_name (``demo:tmp:scans:3_ascan``); saved when ``path`` is given.
+
+    A saved scan takes the saving folder's next number, above the file's highest entry; an unsaved
+    one the session's next shadow number (``demo:tmp:scans:_4_ct``).
+    """
     client, saving = context.client, context.scan_saving
     directory, directory_name = saving.directory_db_name()
     ensure_container(client, directory, directory_name, context.session)
@@ -60,6 +71,7 @@ def number_and_place(context: ScanContext, name: str, path: str | None) -> tuple
 
 
 def _next(client: redis.Redis, key: str, field: str, step: int, command: str) -> int:
+    """The counter ``field`` of ``key`` raised by ``step``; refuses the scan if it is not a number."""
     try:
         return int(client.hincrby(key, field, step))
     except redis.ResponseError:  # someone wrote something else there

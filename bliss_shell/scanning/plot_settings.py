@@ -4,9 +4,16 @@ Both live in the session's plot settings (``plot|<session>``, docs/redis-layout.
 every viewer of the session, started before or after, shows them, and a new shell starts
 with the choice the last one made. A Redis that does not answer only costs the plot its mark.
 
-Example
--------
+Examples
+--------
+What ``plotselect(diode)`` tells the plots, and what the next shell starts with:
+
+>>> from bliss_shell.scanning.context import current
 >>> publish_selection(current(), ["diode"])
+>>> client.hget(plot_key("test_session"), "select")
+b'["diode"]'
+>>> load_selection(client, "test_session")
+['diode']
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ def load_selection(client: redis.Redis, session: str) -> list[str]:
 
 
 def publish_selection(context: ScanContext, names: list[str]) -> None:
+    """Tell the session's plots the counters chosen with plotselect (by name)."""
     _publish(context, "select", names)
 
 
@@ -40,6 +48,7 @@ def publish_marker(context: ScanContext, scan_db_name: str, tool: str, counter: 
 
 
 def _publish(context: ScanContext, field: str, value: Any) -> None:
+    """Set one field of the session's plot settings, as JSON; a Redis that does not answer is ignored."""
     try:
         context.client.hset(plot_key(context.session), field, json.dumps(value))
     except redis.RedisError:

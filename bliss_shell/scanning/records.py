@@ -38,15 +38,16 @@ class ChannelMisfit(ValueError):
 class BlockCheck:
     """Checks the blocks of one acquisition object against its channels, and keys them by fullname.
 
-    Example
-    -------
+    Examples
+    --------
     >>> check = BlockCheck("sim", [ChannelInfo("c1")])
     >>> points = {}
     >>> check({"c1": [1.0]}, points), points
     (1, {'sim:c1': [1.0]})
     >>> check({"c1": [np.zeros(3)]}, points)
     Traceback (most recent call last):
-    ChannelMisfit: c1 (controller sim): a value of shape (3,) does not fit the channel's shape ()
+    ...
+    bliss_shell.scanning.records.ChannelMisfit: c1 (controller sim): a value of shape (3,) does not fit the channel's shape ()
     """
 
     def __init__(self, owner: str, channels: Sequence[ChannelInfo]):
@@ -59,8 +60,12 @@ class BlockCheck:
                       else (self.fullnames[c.name], _REFERENCE) for c in channels}  # fmt: skip
 
     def __call__(self, block: Block, into: Points) -> int:
-        """Put the block's values into ``into`` by fullname; return its number of points. Raise ChannelMisfit
-        for anything that does not fit (the scan then fails: nothing of that point is handed on).
+        """Put the block's values into ``into`` by fullname; return its number of points.
+
+        Raises
+        ------
+        ChannelMisfit
+            Anything that does not fit (the scan then fails: nothing of that point is handed on).
         """
         if block.keys() != self._names:
             missing = sorted(self._names - block.keys())
@@ -105,11 +110,13 @@ class BlockCheck:
 class PointAssembler:
     """Whole points out of blocks of different lengths (a continuous scan's devices deliver at their own pace).
 
-    Example
-    -------
+    Examples
+    --------
     >>> assembler = PointAssembler(["timer:elapsed_time", "sim:c1"])
     >>> assembler.add({"timer:elapsed_time": [0.0, 0.1], "sim:c1": [5.0]}, [2, 1])
     ({'timer:elapsed_time': [0.0], 'sim:c1': [5.0]}, 1)
+    >>> assembler.add({"timer:elapsed_time": [], "sim:c1": [6.0]}, [0, 1])  # the held-back 0.1 leaves now
+    ({'timer:elapsed_time': [0.1], 'sim:c1': [6.0]}, 1)
     """
 
     def __init__(self, fullnames: Sequence[str]):

@@ -1,5 +1,7 @@
 """A scan: its description (``ScanPlan``), its acquisition chain, and how one run of it goes.
 
+Every scan command returns its ``Scan``; ``SCANS[-1]`` is the session's last one.
+
 ``Scan.run`` numbers and places the scan, publishes the chain's tree, lets the engine walk the
 chain, and ends it the same way whatever happened (``ending.py``): ``SCANS[-1].state``, the Redis
 END, the file's status, motors returned, one line at the prompt.
@@ -34,12 +36,46 @@ from .tree import PublishedChannel, publish_tree
 
 
 class Scan:
-    """One scan of the session; goes into ``SCANS`` when it starts.
+    """One scan of the session: what it does, where it went, its data; goes into ``SCANS`` when it starts.
 
-    Example
-    -------
-    >>> s = ascan(roby, 0, 9, 10, 0.1, diode)
-    >>> s.get_data()["diode"]
+    A scan command makes it from its ``ScanPlan``, runs it and returns it.
+
+    Attributes
+    ----------
+    name : str
+        The command: ``'ascan'``, ``'loopscan'``, ...
+    number : int or None
+        Its number in its saving folder (an unsaved scan: the session's shadow number, node ``_N_ct``);
+        None until it runs.
+    path : str or None
+        Its HDF5 file, its entry ``N.1``; None when it is not saved.
+    state : str
+        ``'idle'``, ``'running'``, then how it ended: ``'done'``, ``'aborted'`` (Ctrl-C) or ``'failed'``.
+    node : ScanNode or None
+        Its node in the data tree (Redis), once published.
+    plan : ScanPlan
+        What it does: motors, positions, counters, count time.
+    chain : AcquisitionChain
+        The acquisition objects it runs.
+
+    Examples
+    --------
+    >>> s = SCANS[-1]
+    >>> s
+    Scan(number=2, name=ascan, path=.../data.h5)
+    >>> s.name, s.number, s.state
+    ('ascan', 2, 'done')
+    >>> s.plan.title
+    'ascan roby 0 4 5 0'
+    >>> s.node
+    <ScanNode test_session:...:2_ascan type=scan>
+    >>> data = s.get_data()
+    >>> list(data)
+    ['roby', 'elapsed_time', 'epoch', 'diode']
+    >>> data["roby"]
+    array([0., 1., 2., 3., 4.])
+    >>> len(data["diode"])
+    5
     """
 
     def __init__(self, context: ScanContext, plan: ScanPlan):
@@ -64,7 +100,41 @@ class Scan:
         return f"Scan(number={self.number}, name={self.name}, path={self.path or unsaved})"
 
     def run(self) -> Scan:
-        """Publish the tree and write the file, take every point, end both; Ctrl-C ends it as aborted."""
+        """Publish the tree and write the file, take every point, end both; Ctrl-C ends it as aborted.
+
+        A scan runs once. Whatever happens, the devices are stopped, Redis and the file say how it
+        ended, the logbook has its line and ``dscan`` motors go back.
+
+        Returns
+        -------
+        Scan
+            The scan itself, done.
+
+        Raises
+        ------
+        RuntimeError
+            The scan has already run; Redis cannot number it; or every point was taken but a device did
+            not stop or the file is incomplete (``state`` is then ``'failed'``).
+        SavingError
+            The file cannot be written (checked before anything moves).
+        KeyboardInterrupt
+            Ctrl-C: raised again once the scan ended as ``'aborted'``.
+
+        Examples
+        --------
+        >>> from bliss_shell.scanning import current
+        >>> again = Scan(current(), SCANS[-1].plan)
+        >>> again.state, again.number
+        ('idle', None)
+        >>> again.run()
+        Scan(number=..., name=ascan, path=.../data.h5)
+        >>> again.state, again is SCANS[-1]
+        ('done', True)
+        >>> again.run()
+        Traceback (most recent call last):
+        ...
+        RuntimeError: Scan(number=..., name=ascan, path=.../data.h5) has already run; start a new scan
+        """
         if self.state != "idle":
             raise RuntimeError(f"{self!r} has already run; start a new scan")
         context = self._context
@@ -152,10 +222,19 @@ class Scan:
 
     @property
     def last_point(self) -> dict[str, Any]:
-        """The values of the scan's newest point, by channel fullname (``{"diode:diode": 56.0, ...}``)."""
+        """The values of the scan's newest point, by channel fullname (``{"diode:diode": 56.0, ...}``).
+
+        Examples
+        --------
+        >>> list(SCANS[-1].last_point)
+        ['axis:roby', 'timer:elapsed_time', 'timer:epoch', 'diode:diode']
+        >>> SCANS[-1].last_point["axis:roby"]
+        4.0
+        """
         return dict(self._newest)
 
     def _parameters(self) -> AcquisitionParameters:
+        """What every acquisition object is prepared with; frames are saved only with the scan."""
         plan = self.plan
         images = self._context.scan_saving.images_path(self.number, self.name) if self.path and self.number else None
         return AcquisitionParameters(plan.npoints, plan.count_time, plan.timing, plan.continuous, images)
@@ -170,6 +249,7 @@ class Scan:
                 self._image_info[channel.spec.fullname] = info
 
     def _frame_counts(self) -> dict[str, int]:
+        """How many frames each detector took, by detector name."""
         return {fullname.split(":")[0]: count for fullname, count in self._frames.frames.items()}
 
     def _image_frames(self) -> list[ImageFrames]:
@@ -189,9 +269,11 @@ class Scan:
         return frames
 
     def _data_channels(self) -> list[PublishedChannel]:
+        """The channels of values (every channel but the Lima detectors' frame references)."""
         return [channel for channel in self._channels if not channel.is_image]
 
     def _writer(self, db_name: str) -> NexusScanWriter:
+        """The scan's file writer; its plot is the first counted channel (a scalar if any) along the motors."""
         assert self.path is not None
         specs = [channel.spec for channel in self._data_channels()]
         names = dict(zip((spec.fullname for spec in specs), dataset_names(specs)))
@@ -204,8 +286,9 @@ class Scan:
                                dial_positions=lambda: self._positioners(dial=True))  # fmt: skip
 
     def _positioners(self, dial: bool = False) -> dict[str, float]:
-        """Every motor of the session (user positions, or dial), for instrument/positioners*; NaN for one that
-        cannot be read.
+        """Every motor of the session (user positions, or dial), for instrument/positioners*.
+
+        NaN for a motor that cannot be read.
         """
         positions = {}
         for value in list(self._context.namespace.values()):
@@ -217,6 +300,7 @@ class Scan:
         return positions
 
     def _info(self, start: datetime, end: datetime | None, points: int) -> dict[str, Any]:
+        """The scan's info as published and written, with what ``scan_info=`` gave."""
         plan = self.plan
         info = {
             "title": plan.title,
@@ -238,19 +322,29 @@ class Scan:
 
     @property
     def scan_number(self) -> int | None:
-        """BLISS's name for ``number``: None until the scan runs."""
+        """BLISS's name for ``number``: None until the scan runs.
+
+        Examples
+        --------
+        >>> SCANS[-1].scan_number
+        2
+        """
         return self.number
 
     @property
     def scan_info(self) -> dict[str, Any]:
-        """The scan's info as readers get it (``title``, ``type``, ``npoints``, ``count_time``, ``filename``,
-        ``start_time``, ...; with what ``scan_info=`` gave); before it ran, or once Redis dropped it, what
-        the shell knows of it (no times).
+        """The scan's info as readers get it, with what ``scan_info=`` gave.
 
-        Example
-        -------
-        >>> SCANS[-1].scan_info["title"]
-        'ascan roby 0 1 10 0.1'
+        ``title``, ``type``, ``npoints``, ``count_time``, ``filename``, ``start_time``, ``end_time``, ...;
+        before it ran, or once Redis dropped it, what the shell knows of it (no times).
+
+        Examples
+        --------
+        >>> info = SCANS[-1].scan_info
+        >>> info["title"], info["type"], info["npoints"], info["points_acquired"]
+        ('ascan roby 0 4 5 0', 'ascan', 5, 5)
+        >>> info["motors"], info["counters"]
+        (['roby'], ['diode'])
         """
         published = self.node.info if self.node is not None else {}
         if published:
@@ -260,7 +354,33 @@ class Scan:
         return known
 
     def get_data(self) -> ScanData:
-        """Every channel as a numpy array, keyed by short name (fullname where two clash)."""
+        """Every channel as a numpy array, keyed by short name (fullname where two clash).
+
+        Read from Redis; from the scan's file once Redis has let the scan go (retention time, memory
+        cap) or missed points of it. A Lima detector's channel is a view of its frames, by fullname.
+
+        Returns
+        -------
+        ScanData
+            A dict of arrays that also answers to fullnames (``'axis:roby'``) and objects (``roby``).
+
+        Raises
+        ------
+        RuntimeError
+            The scan has not run, or it was not saved and Redis no longer has it.
+
+        Examples
+        --------
+        >>> data = SCANS[-1].get_data()
+        >>> data["roby"]
+        array([0., 1., 2., 3., 4.])
+        >>> data[roby] is data["axis:roby"] is data["roby"]
+        True
+        >>> data["diode"].shape
+        (5,)
+        >>> SCANS[0].get_data()["elapsed_time"].shape  # the loopscan
+        (5,)
+        """
         if self.node is None:
             raise RuntimeError(f"{self!r} has not run yet: call .run()")
         channels = self._data_channels()
@@ -291,22 +411,50 @@ class Scan:
 
     # Peak tools on this scan: counter defaults to plotselect's choice, axis to the first scanned motor.
     def cen(self, counter: Any = None, axis: Any = None) -> float:
+        """Centre of the counter's peak, the middle of its half-maximum crossings: ``cen(scan=this)``, see ``help(cen)``.
+
+        Examples
+        --------
+        >>> s = ascan(roby, 0, 6, 13, 0, sim_ct_gauss)  # a gaussian at roby = 3.2
+        >>> s.cen(), s.fwhm(), s.peak(), s.com()
+        (3.2018..., 2.3821..., 3.0, 3.2005...)
+        >>> s.cen("sim_ct_gauss", roby)
+        3.2018...
+        """
         return measure("cen", self, counter, axis)
 
     def fwhm(self, counter: Any = None, axis: Any = None) -> float:
+        """Full width at half maximum of the counter's peak: ``fwhm(scan=this)``, see ``help(fwhm)``."""
         return measure("fwhm", self, counter, axis)
 
     def peak(self, counter: Any = None, axis: Any = None) -> float:
+        """Motor position of the counter's highest value: ``peak(scan=this)``, see ``help(peak)``."""
         return measure("peak", self, counter, axis)
 
     def com(self, counter: Any = None, axis: Any = None) -> float:
+        """Centre of mass of the counter's values above the lowest one: ``com(scan=this)``, see ``help(com)``."""
         return measure("com", self, counter, axis)
 
     def goto_cen(self, counter: Any = None, axis: Any = None) -> float:
+        """Move the motor to ``cen()`` as ``umv`` does; return where it was sent (``help(goto_cen)``).
+
+        Examples
+        --------
+        >>> s = ascan(roby, 0, 6, 13, 0, sim_ct_gauss)  # a gaussian at roby = 3.2
+        >>> s.goto_cen()
+        Moving roby from 6.00000 to 3.20180
+        roby[mm]
+        --------
+         3.20180
+         3.20180
+        3.2018...
+        """
         return goto_measure("cen", self, counter, axis)
 
     def goto_peak(self, counter: Any = None, axis: Any = None) -> float:
+        """Move the motor to ``peak()`` as ``umv`` does; return where it was sent (``help(goto_peak)``)."""
         return goto_measure("peak", self, counter, axis)
 
     def goto_com(self, counter: Any = None, axis: Any = None) -> float:
+        """Move the motor to ``com()`` as ``umv`` does; return where it was sent (``help(goto_com)``)."""
         return goto_measure("com", self, counter, axis)

@@ -8,10 +8,27 @@ import numpy as np
 
 
 class ScanData(dict):
-    """Keyed by short name (``'diode'``), or by fullname (``'diode:diode'``) where short names clash;
-    image channels by fullname, as views (``data['lima_simulator:image'].get_image(-1)``).
+    """A scan's data (``scan.get_data()``): one numpy array per channel.
 
+    Keyed by short name (``'diode'``), or by fullname (``'diode:diode'``) where short names clash;
+    image channels by fullname, as views (``data['lima_simulator:image'].get_image(-1)``).
     ``data['axis:roby']``, ``data['roby']`` and ``data[roby]`` give the same array.
+
+    Examples
+    --------
+    >>> data = SCANS[-1].get_data()
+    >>> list(data)
+    ['roby', 'elapsed_time', 'epoch', 'diode']
+    >>> data["roby"]
+    array([0., 1., 2., 3., 4.])
+    >>> data[roby] is data["axis:roby"] is data["roby"]
+    True
+    >>> "diode2" in data, diode in data, "timer:epoch" in data
+    (False, True, True)
+    >>> data["diode2"]
+    Traceback (most recent call last):
+    ...
+    KeyError: "'diode2' is not a channel of this scan; keys: roby, elapsed_time, epoch, diode"
     """
 
     def __init__(self, by_fullname: dict[str, np.ndarray], sources: dict[str, Any], views: dict[str, Any] | None = None):

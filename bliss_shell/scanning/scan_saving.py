@@ -90,7 +90,23 @@ class ScanSaving:
         self._settings.set(**{name: self._checked(name, value, values)})
 
     def add(self, name: str, value: Any = "") -> None:
-        """A new parameter, usable in the templates as ``{name}``."""
+        """A new parameter, usable in the templates as ``{name}``; one that exists keeps its value.
+
+        Raises
+        ------
+        ValueError
+            ``name`` is not an identifier or is a built-in key (``session``, ``date``, ...), or ``value``
+            is refused (as when set).
+
+        Examples
+        --------
+        >>> SCAN_SAVING.add('s_name', 'sample1')
+        >>> SCAN_SAVING.s_name
+        'sample1'
+        >>> SCAN_SAVING.add('s_name', 'sample2')  # already there: unchanged
+        >>> SCAN_SAVING.s_name
+        'sample1'
+        """
         if not _KEY.fullmatch(str(name)) or name in BUILT_IN:
             raise ValueError(f"SCAN_SAVING.add: {name!r} is not a valid parameter name (letters, digits, '_'; "
                              f"not a built-in key: {', '.join(BUILT_IN)})")  # fmt: skip
@@ -128,8 +144,9 @@ class ScanSaving:
         return value
 
     def _checked_template(self, name: str, value: str, values: dict[str, str]) -> str:
-        """Only known keys (the per-scan ones in images_path_template only); every folder it makes stays
-        inside its parent and is a valid data-tree name; data_filename is one file name.
+        """The template, checked: only known keys, folders inside their parent, valid data-tree names.
+
+        The per-scan keys are allowed in images_path_template only; data_filename must be one file name.
         """
         try:
             fields = {field for _, field, _, _ in string.Formatter().parse(value) if field is not None}
@@ -201,20 +218,41 @@ class ScanSaving:
 
     @property
     def root_path(self) -> str:
+        """BLISS's name for ``get_path()``: the folder of the scans."""
         return self.get_path()
 
     @property
     def filename(self) -> str:
+        """The file the scans are saved in: ``data_filename`` filled in, ``.h5``, in the saving folder.
+
+        Examples
+        --------
+        >>> SCAN_SAVING.base_path = '/data/id00/inhouse'
+        >>> SCAN_SAVING.template = '{session}/'
+        >>> SCAN_SAVING.data_filename = '{session}_{date}'
+        >>> SCAN_SAVING.filename
+        '/data/id00/inhouse/test_session/test_session_....h5'
+        """
         values = self._checked_values()
         return os.path.join(self.get_path(), values["data_filename"].format(**self._keys(values)) + ".h5")
 
     def scan_filename(self, save: bool) -> str | None:
-        """The file a scan writes: None when it is not saved (``save=False``, or ``writer`` is ``"null"``)."""
+        """The file a scan writes: None when it is not saved (``save=False``, or ``writer`` is ``"null"``).
+
+        Examples
+        --------
+        >>> SCAN_SAVING.scan_filename(save=True) == SCAN_SAVING.filename
+        True
+        >>> SCAN_SAVING.writer = 'null'
+        >>> SCAN_SAVING.scan_filename(save=True) is None
+        True
+        """
         return self.filename if save and self.writer != "null" else None
 
     def images_path(self, scan_number: int, scan_name: str) -> str:
-        """Where a scan's 2D detectors save their frames: folder and file prefix, with ``{img_acq_device}``
-        left for each detector to fill (``/tmp/scans/demo/scan0003/{img_acq_device}_``).
+        """Where a scan's 2D detectors save their frames: folder and file prefix.
+
+        ``{img_acq_device}`` is left for each detector to fill (``/tmp/scans/demo/scan0003/{img_acq_device}_``).
 
         Examples
         --------
@@ -229,8 +267,10 @@ class ScanSaving:
         return os.path.join(self.get_path(), values["images_path_template"].format(**{**escaped, **given}))
 
     def directory_db_name(self) -> tuple[str, str]:
-        """``(db_name, name)`` of the folder's node: the session, then the folder's components
-        without the session's own name (``test_session:mnt:c:tmp:sample1``).
+        """``(db_name, name)`` of the saving folder's node in the data tree.
+
+        The db_name is the session, then the folder's components without the session's own name
+        (``test_session:mnt:c:tmp:sample1``).
 
         Examples
         --------

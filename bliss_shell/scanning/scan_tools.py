@@ -1,5 +1,6 @@
-"""Shell functions on the last scan that moved a motor (or a given one): ``cen``, ``peak``, ``com``, ``fwhm``, ``goto_*``,
-``where``, ``plotselect``; each ``(counter=None, axis=None, scan=None)`` as in BLISS.
+"""Shell functions on the last scan that moved a motor (or a given one): the peak tools, ``where``, ``plotselect``.
+
+``cen``, ``peak``, ``com``, ``fwhm`` and ``goto_*`` each take ``(counter=None, axis=None, scan=None)`` as in BLISS.
 """
 
 from __future__ import annotations
@@ -59,39 +60,253 @@ def _scan(command: str, scan: Scan | None) -> Scan:
 
 
 def cen(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
-    """Centre of the peak (middle of the half-maximum crossings) of the last scan."""
+    """Centre of the peak of the last scan: the middle of the two half-maximum crossings.
+
+    The half maximum is taken above the lowest value; a crossing is interpolated between points (a
+    side that never comes down to it uses the scan's last point there). The position is marked on
+    the scan's plot.
+
+    Parameters
+    ----------
+    counter : Counter or str, optional
+        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
+        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
+    axis : Axis, optional
+        One of the scan's motors; default: its first.
+    scan : Scan, optional
+        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
+        the tools on the ``ascan``).
+
+    Returns
+    -------
+    float
+        The axis position of the centre.
+
+    Examples
+    --------
+    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1):
+
+    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    >>> cen()
+    3.20...
+    >>> cen(sim_ct_gauss, roby, s)
+    3.20...
+    """
     return measure("cen", _scan("cen", scan), counter, axis)
 
 
 def fwhm(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
-    """Full width at half maximum of the peak of the last scan."""
+    """Full width at half maximum of the peak of the last scan (half maximum above the lowest value).
+
+    Parameters
+    ----------
+    counter : Counter or str, optional
+        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
+        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
+    axis : Axis, optional
+        One of the scan's motors; default: its first.
+    scan : Scan, optional
+        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
+        the tools on the ``ascan``).
+
+    Returns
+    -------
+    float
+        The width, in the axis's unit.
+
+    Examples
+    --------
+    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1):
+
+    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    >>> fwhm()
+    2.38...
+    """
     return measure("fwhm", _scan("fwhm", scan), counter, axis)
 
 
 def peak(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
-    """Axis position of the highest value in the last scan."""
+    """Axis position of the highest value of the counter in the last scan; marked on the scan's plot.
+
+    Parameters
+    ----------
+    counter : Counter or str, optional
+        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
+        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
+    axis : Axis, optional
+        One of the scan's motors; default: its first.
+    scan : Scan, optional
+        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
+        the tools on the ``ascan``).
+
+    Returns
+    -------
+    float
+        The axis position of the scan's point where the counter was highest.
+
+    Examples
+    --------
+    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1):
+
+    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    >>> peak()
+    3.0
+    """
     return measure("peak", _scan("peak", scan), counter, axis)
 
 
 def com(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
-    """Centre of mass (above the lowest value) of the last scan."""
+    """Centre of mass of the counter (above its lowest value) along the axis of the last scan.
+
+    Parameters
+    ----------
+    counter : Counter or str, optional
+        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
+        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
+    axis : Axis, optional
+        One of the scan's motors; default: its first.
+    scan : Scan, optional
+        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
+        the tools on the ``ascan``).
+
+    Returns
+    -------
+    float
+        The axis position of the centre of mass.
+
+    Examples
+    --------
+    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1):
+
+    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    >>> com()
+    3.200...
+    """
     return measure("com", _scan("com", scan), counter, axis)
 
 
 def goto_cen(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
+    """Move the scanned motor to ``cen()`` of the last scan, as ``umv`` does, and return that position.
+
+    Parameters
+    ----------
+    counter : Counter or str, optional
+        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
+        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
+    axis : Axis, optional
+        One of the scan's motors; default: its first.
+    scan : Scan, optional
+        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
+        the tools on the ``ascan``).
+
+    Returns
+    -------
+    float
+        The position the motor was moved to.
+
+    Examples
+    --------
+    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1):
+
+    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    >>> goto_cen()
+    Moving roby from 6.00000 to 3.20180
+    roby[mm]
+    --------
+     3.20180
+     3.20180
+    3.20...
+    """
     return goto_measure("cen", _scan("goto_cen", scan), counter, axis)
 
 
 def goto_peak(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
+    """Move the scanned motor to ``peak()`` of the last scan, as ``umv`` does, and return that position.
+
+    Parameters
+    ----------
+    counter : Counter or str, optional
+        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
+        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
+    axis : Axis, optional
+        One of the scan's motors; default: its first.
+    scan : Scan, optional
+        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
+        the tools on the ``ascan``).
+
+    Returns
+    -------
+    float
+        The position the motor was moved to.
+
+    Examples
+    --------
+    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1):
+
+    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    >>> goto_peak()
+    Moving roby from 6.00000 to 3.00000
+    roby[mm]
+    --------
+     3.00000
+     3.00000
+    3.0
+    """
     return goto_measure("peak", _scan("goto_peak", scan), counter, axis)
 
 
 def goto_com(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
+    """Move the scanned motor to ``com()`` of the last scan, as ``umv`` does, and return that position.
+
+    Parameters
+    ----------
+    counter : Counter or str, optional
+        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
+        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
+    axis : Axis, optional
+        One of the scan's motors; default: its first.
+    scan : Scan, optional
+        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
+        the tools on the ``ascan``).
+
+    Returns
+    -------
+    float
+        The position the motor was moved to.
+
+    Examples
+    --------
+    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1):
+
+    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    >>> goto_com()
+    Moving roby from 6.00000 to 3.20054
+    roby[mm]
+    --------
+     3.20054
+     3.20054
+    3.200...
+    """
     return goto_measure("com", _scan("goto_com", scan), counter, axis)
 
 
 def where(scan: Scan | None = None) -> None:
-    """Where the motors of the last scan are now, beside the range the scan covered."""
+    """Print where the motors of the last scan are now, beside the range the scan covered.
+
+    Parameters
+    ----------
+    scan : Scan, optional
+        Default: the last scan of the session that moved a motor.
+
+    Examples
+    --------
+    >>> s = a2scan(roby, 0, 4, robz, 1, 2, 5, 0.01, diode)
+    >>> mv(roby, 2)
+    Moving roby from 4.00000 to 2.00000
+    >>> where()
+    roby = 2.00000  (scan ...: 0 to 4)
+    robz = 2.00000  (scan ...: 1 to 2)
+    """
     scan = _scan("where", scan)
     if not scan.plan.axes:
         print(f"scan {scan.number} moved no motor")
@@ -101,7 +316,30 @@ def where(scan: Scan | None = None) -> None:
 
 
 def plotselect(*counters: Any) -> list[str]:
-    """Choose the counters the peak tools (and the plot) use by default; none given: show the choice."""
+    """Choose the counters the peak tools (and the live plots) use by default; none given: show the choice.
+
+    The choice is kept for the session's next shells.
+
+    Parameters
+    ----------
+    *counters : Counter
+        The counters to choose, in order of preference; none: change nothing.
+
+    Returns
+    -------
+    list of str
+        The names chosen.
+
+    Examples
+    --------
+    >>> plotselect(sim_ct_gauss)
+    ['sim_ct_gauss']
+    >>> s = ascan(roby, 0, 6, 13, 0.01, diode, sim_ct_gauss)
+    >>> peak()  # of sim_ct_gauss, not of diode, the scan's first counter
+    3.0
+    >>> plotselect()
+    ['sim_ct_gauss']
+    """
     for counter in counters:
         available("plotselect", counter)
         if not isinstance(counter, Counter):

@@ -28,6 +28,7 @@ class PublishedChannel:
 
     @property
     def is_image(self) -> bool:
+        """True for a 2D detector's channel (a ``lima`` node of frame references), False for data."""
         return self.info.kind == "lima"
 
 

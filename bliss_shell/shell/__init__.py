@@ -1,4 +1,4 @@
-"""The ``bliss`` command, the ptpython REPL and (later) the live scan display.
+"""The ``bliss`` command: the session's namespace, the ptpython REPL, the live scan display and the plots.
 
 Top layer: may import every other layer; see docs/architecture.md.
 """

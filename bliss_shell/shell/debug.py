@@ -13,4 +13,5 @@ def _dump(signum: int, frame: FrameType | None) -> None:
 
 
 def install_greenlet_dump() -> None:
+    """Make SIGUSR1 print every greenlet's stack on the terminal's stderr (the shell does it at its prompt)."""
     signal.signal(signal.SIGUSR1, _dump)

@@ -18,22 +18,34 @@ _MACHINERY = (str(Path(__file__).parent), str(Path(ptpython.__file__).parent))
 class ErrorReport:
     """Keeps the last errors; ``last_error`` is the user-facing function.
 
-    Example
-    -------
+    The shell reports each error of a command in one line; ``last_error()`` at the prompt prints
+    its traceback, without the frames of the shell's own machinery.
+
+    Examples
+    --------
     >>> errors = ErrorReport()
     >>> errors.report(ValueError("bad"))
     !!! === ValueError: bad === !!! ( for more details type cmd 'last_error()' )
+    >>> errors.last_error()  # an error made here has no traceback: its last line only
+    ValueError: bad
     """
 
     def __init__(self) -> None:
         self._errors: deque[BaseException] = deque(maxlen=_KEPT)
 
     def report(self, error: BaseException) -> None:
+        """Keep ``error`` (the last 100 are kept) and print it in one line."""
         self._errors.append(error)
         print(f"!!! === {type(error).__name__}: {error} === !!! {HINT}", flush=True)
 
     def last_error(self, index: int = -1) -> None:
-        """Print the full traceback of an error: the last one, or ``index`` (0 is the oldest kept)."""
+        """Print the full traceback of an error: the last one, or ``index`` (0 is the oldest kept).
+
+        Examples
+        --------
+        >>> last_error()  # at the prompt, before any command failed
+        No error so far.
+        """
         if not self._errors:
             print("No error so far.")
             return

@@ -20,6 +20,8 @@ _Ts = TypeVarTuple("_Ts")
 
 
 class GeventEventLoop(asyncio.SelectorEventLoop):
+    """The asyncio loop of the prompt: gevent's selector, woken when another greenlet schedules a callback."""
+
     _write_to_self: Callable[[], None]  # asyncio's own wake-up (a byte to its self-pipe), not in its type stubs
 
     def __init__(self) -> None:
@@ -31,6 +33,7 @@ class GeventEventLoop(asyncio.SelectorEventLoop):
             self._write_to_self()
 
     def call_soon(self, callback: Callable[[*_Ts], object], *args: *_Ts, context: Context | None = None) -> asyncio.Handle:
+        """Schedule ``callback`` as asyncio does; from another greenlet, also wake the selector."""
         handle = super().call_soon(callback, *args, context=context)
         self._wake_if_foreign()
         return handle
@@ -38,6 +41,7 @@ class GeventEventLoop(asyncio.SelectorEventLoop):
     def call_at(
         self, when: float, callback: Callable[[*_Ts], object], *args: *_Ts, context: Context | None = None
     ) -> asyncio.TimerHandle:
+        """Schedule ``callback`` at ``when`` as asyncio does; from another greenlet, also wake the selector."""
         handle = super().call_at(when, callback, *args, context=context)
         self._wake_if_foreign()
         return handle

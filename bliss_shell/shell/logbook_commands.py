@@ -20,26 +20,42 @@ from bliss_shell.scanning.logbook import add_entry, logbook_file, session_logboo
 def elog_print(*values: Any, sep: str = " ") -> None:
     """Print a message and write it, timestamped, into the session's logbook (a comment).
 
+    The logbook is ``<session>_logbook.txt`` in the saving folder (``bliss logbook SESSION`` prints
+    it; every scan adds its end there too). A blank message is printed only. When the logbook cannot
+    be written, a warning says so and the message is still printed.
+
     Parameters
     ----------
-    *values
-        What to write, as ``print`` takes it.
+    *values : object
+        What to write, as ``print`` takes it: each as ``str()`` makes it.
     sep : str
-        Between the values.
+        Between the values; default one space.
 
-    Example
-    -------
+    Examples
+    --------
     >>> elog_print("sample changed to lysozyme, 2 mm slit")
     sample changed to lysozyme, 2 mm slit
+    >>> elog_print("slits", 0.5, 2, sep=" x ")
+    slits x 0.5 x 2
     """
     _print_and_add("elog_print", "comment", values, sep)
 
 
 def lprint(*values: Any, sep: str = " ") -> None:
-    """Print, log at INFO level and write into the session's logbook (an info line); arguments as ``elog_print``.
+    """Print, log at INFO level and write into the session's logbook (an info line).
 
-    Example
-    -------
+    The log record goes to Python's logger ``bliss_shell.lprint.<session>``, as BLISS's ``lprint`` logs;
+    the logbook entry is as ``elog_print``'s, marked ``info:`` instead of ``comment:``.
+
+    Parameters
+    ----------
+    *values : object
+        What to print, as ``print`` takes it.
+    sep : str
+        Between the values; default one space.
+
+    Examples
+    --------
     >>> lprint("aligned roby at", 1.25)
     aligned roby at 1.25
     """

@@ -17,7 +17,24 @@ from bliss_shell.plot.launcher import open_viewer
 
 
 def viewer_address(settings: dict[str, Any]) -> tuple[str, int]:
-    """``(address, port)`` of the config's ``plot_address`` and ``plot_port``."""
+    """``(address, port)`` of the config's ``plot_address`` and ``plot_port``.
+
+    Raises
+    ------
+    ConfigError
+        The address is not a non-empty string, or the port not a whole number from 0 to 65535.
+
+    Examples
+    --------
+    >>> viewer_address({})
+    ('127.0.0.1', 0)
+    >>> viewer_address({"plot_address": "0.0.0.0", "plot_port": 5006})
+    ('0.0.0.0', 5006)
+    >>> viewer_address({"plot_port": "5006"})
+    Traceback (most recent call last):
+    ...
+    bliss_shell.config.errors.ConfigError: the config's root __init__.yml: plot_port '5006' is not a port number (0 to 65535; 0: any)
+    """
     address, port = settings.get("plot_address", "127.0.0.1"), settings.get("plot_port", 0)
     if not isinstance(address, str) or not address:
         raise ConfigError(f"the config's root __init__.yml: plot_address {address!r} is not a host name or address")
@@ -40,7 +57,13 @@ def make_flint(client: redis.Redis, session: str, redis_url: str, settings: dict
     def flint() -> None:
         """Open the session's live plots in the browser (started if none runs) and print their URL.
 
-        Example: ``flint()`` then open the URL printed, on this machine or through an SSH tunnel.
+        A browser opens the page when the machine has a screen; else open the URL printed, on this
+        machine or through an SSH tunnel.
+
+        Examples
+        --------
+        >>> flint()  # doctest: +SKIP
+        Live plots of demo: http://127.0.0.1:40123/
         """
         show_plots(client, session, redis_url, address, port)
 

@@ -39,6 +39,7 @@ class SessionPrompt(PromptStyle):
         self._label = label
 
     def in_prompt(self) -> AnyFormattedText:
+        """``DEMO [1]: ``: the session's name in capitals and the command's number."""
         return [
             ("class:in", f"{self._label} ["),
             ("class:in.number", str(self._repl.current_statement_index)),
@@ -46,9 +47,11 @@ class SessionPrompt(PromptStyle):
         ]
 
     def in2_prompt(self, width: int) -> AnyFormattedText:
+        """``...: `` right-aligned to ``width``, for the lines after the first of a command."""
         return [("class:in", "...: ".rjust(width))]
 
     def out_prompt(self) -> AnyFormattedText:
+        """``Out [1]: ``, padded so that its bracket is under the input prompt's."""
         padding = " " * max(2, len(self._label) - len("Out"))
         return [
             ("class:out", f"{padding}Out ["),
@@ -128,6 +131,7 @@ class SessionRepl(PythonRepl):
         ]
 
     def run(self) -> None:
+        """Read and run commands until the user exits (Ctrl-D, ``exit()``); Ctrl-C interrupts the command running."""
         loop = GeventEventLoop()
         asyncio.set_event_loop(loop)
         loop.add_signal_handler(signal.SIGINT, self._interrupt_command)

@@ -29,14 +29,59 @@ _FINISH_TIMEOUT = 10.0  # the scan has ended: its last events are already in Red
 
 
 def wants_bar(npoints: int, count_time: float) -> bool:
-    """Rows when a reader can follow them; a bar for many or fast points (documented in docs/shell.md)."""
+    """Rows when a reader can follow them; a bar for many or fast points (documented in docs/shell.md).
+
+    Parameters
+    ----------
+    npoints : int
+        The scan's points; 0 for a scan without an end (``timescan``).
+    count_time : float
+        Its count time per point, in seconds.
+
+    Examples
+    --------
+    >>> wants_bar(5, 0.1), wants_bar(1000, 0.1), wants_bar(100, 0.01), wants_bar(0, 0.0)
+    (False, True, True, True)
+    """
     if npoints == 0:
         return count_time < 0.05
     return npoints > 500 or (npoints > 50 and count_time < 0.02)
 
 
 class ScanTable:
-    """Prints one scan as it runs; ``follow()`` returns when the scan has ended."""
+    """Prints one scan as it runs; ``follow()`` returns when the scan has ended.
+
+    Parameters
+    ----------
+    node : ScanNode
+        The scan to show.
+    out : file, optional
+        Where to print; by default standard output. Not a terminal: the bar is printed once, at the end.
+    width : int, optional
+        Columns to fit the table in; by default the terminal's.
+    quiet : tuple of str
+        Scan types that print their own lines (the shell's ``ct``): nothing is shown of them.
+
+    Examples
+    --------
+    The ascan run before, shown again as ``bliss --watch`` shows each scan:
+
+    >>> ScanTable(SCANS[-1].node, width=80).follow()
+    <BLANKLINE>
+    Scan 2  ...  file .../test_session/data.h5
+    ascan roby 0 4 5 0
+       masters: [ axis:roby, timer:elapsed_time ]
+    <BLANKLINE>
+                  axis       timer       diode
+         #    roby[mm]       dt[s]   diode[mm]
+         0           0  ...
+         1           1  ...
+         2           2  ...
+         3           3  ...
+         4           4  ...
+    <BLANKLINE>
+    Took 0:00:00...
+    """
 
     def __init__(self, node: Any, out: TextIO | None = None, width: int | None = None, quiet: tuple[str, ...] = ()):
         self._node = node
@@ -52,6 +97,7 @@ class ScanTable:
         self._rows = 0
 
     def follow(self) -> None:
+        """Print the scan's header, then its rows (or a bar) as its points come, then how long it took."""
         events = self._node.walk_events()
         for event in events:
             if event.type is EventType.NEW_NODE and event.node is not self._node:
@@ -99,9 +145,10 @@ class ScanTable:
         self._write("\n".join(lines) + "\n")
 
     def _fit(self) -> list[Any]:
-        """As many columns as the terminal shows, in order: motors, dt, counters, then the channels a
-        detector groups (``lima_simulator:roi_counters:r1_sum``): a counter named in the command is not
-        pushed out by a detector's ROI statistics.
+        """As many columns as the terminal shows, in order: motors, dt, counters, then the channels a detector groups.
+
+        Those are named with three parts (``lima_simulator:roi_counters:r1_sum``): a counter named in the command
+        is not pushed out by a detector's ROI statistics.
         """
         shown: list[Any] = []
         used = _INDEX_WIDTH

@@ -13,8 +13,8 @@ def clear() -> None:
 
     Nothing is written when the output is not a terminal (``bliss --script`` into a file).
 
-    Example
-    -------
+    Examples
+    --------
     >>> clear()
     """
     if sys.stdout.isatty():

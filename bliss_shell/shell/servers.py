@@ -12,6 +12,13 @@ from bliss_shell.config import Config
 
 
 def run_servers_command(action: str, config: Config) -> int:
+    """``bliss servers start|status|stop``: act on Redis, the Tango database and the config's device servers.
+
+    ``start`` connects to Redis (starting the embedded one) and starts every ``TangoServer`` of the
+    config, then prints the state of each server, as ``status`` does. ``stop`` stops the device
+    servers, the embedded Tango database (unless ``$TANGO_HOST`` names one) and the embedded Redis;
+    an external Redis is left running (exit status 1). Returns the exit status.
+    """
     servers = [config.get(name) for name in config.names_of_class("TangoServer")]
     if action == "start":
         return _start(config, servers)

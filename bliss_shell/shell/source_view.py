@@ -31,20 +31,34 @@ def remember_source(value: Any) -> None:
 def prdef(function: Any) -> None:
     """Print where a function (or class) is defined, ``file:line``, and its source.
 
+    A function a user script defined shows the script as it was when loaded; one typed at the
+    prompt shows what was typed (from the prompt's history). Built-in functions have no Python
+    source: they are refused with a ``TypeError``.
+
     Parameters
     ----------
     function : callable or str
-        A function, method or class, or its name in the session namespace. For a callable object,
-        its class.
+        A function, method or class, or its name in the session namespace (then an alias says which
+        function it names). For a callable object, its class.
 
-    Example
-    -------
+    Examples
+    --------
     >>> prdef(umv)
     'umv' is defined in:
-    /.../bliss_shell/scanning/motors.py:97
+    /.../bliss_shell/scanning/motors.py:...
     <BLANKLINE>
-    def umv(*args: Any) -> None:
-        ...
+    def umv(*motor_positions: Any) -> None:
+    ...
+    >>> prdef("lsmot")
+    'lsmot' is defined in:
+    /.../bliss_shell/scanning/motors.py:...
+    <BLANKLINE>
+    def lsmot() -> None:
+    ...
+    >>> prdef(len)
+    Traceback (most recent call last):
+    ...
+    TypeError: prdef: <built-in function len> is built into Python (C code): it has no Python source to show
     """
     name = function if isinstance(function, str) else None
     if name is not None:

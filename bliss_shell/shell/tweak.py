@@ -75,6 +75,18 @@ def tw(mot1: Axis, delta1: float, mot2: Axis | None = None, delta2: float | None
         a number then Enter sets a new step; * doubles it, / halves it
     roby[mm] 0.00000  step 0.5
     >>> tw(roby, 0.5, robz, 0.1)  # doctest: +SKIP
+
+    (Skipped here: ``tw`` waits for keys typed on a terminal.) The arguments are checked before
+    anything else:
+
+    >>> tw(roby, -0.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: tw: step -0.5 of roby must be a positive number (the arrow keys give the direction)
+    >>> tw(roby, 0.5, robz)
+    Traceback (most recent call last):
+    ...
+    TypeError: tw: the second motor comes with its step: tw(roby, 0.5, robz, 0.1)
     """
     tweak = _Tweak(_motors_and_steps(mot1, delta1, mot2, delta2))
     if not sys.stdin.isatty():

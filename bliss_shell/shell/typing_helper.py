@@ -19,12 +19,33 @@ _NO_COMMA_AFTER = set("(,")
 
 
 class TypingHelper:
+    """What the prompt inserts at a space and runs at Enter, from the text typed so far and the namespace's callables.
+
+    Parameters
+    ----------
+    namespace : dict
+        The session's namespace: a name is a command when it holds a callable there (or among the builtins).
+
+    Examples
+    --------
+    What ``ascan roby 0 4 5 0.1 diode`` + Enter becomes, space by space:
+
+    >>> helper = TypingHelper({"ascan": ascan, "wa": wa, "roby": roby, "diode": diode})
+    >>> helper.on_space("ascan"), helper.on_space("ascan(roby"), helper.on_space("ascan(roby,0")
+    ('(', ',', ',')
+    >>> helper.on_enter("ascan(roby,0,4,5,0.1,diode")
+    'ascan(roby,0,4,5,0.1,diode)'
+    >>> helper.on_enter("wa"), helper.on_enter("roby.position")
+    ('wa()', None)
+    """
+
     def __init__(self, namespace: dict[str, Any]):
         self.enabled = True
         self._namespace = namespace
         self._opened: str | None = None  # the text up to the "(" the helper added
 
     def toggle(self) -> None:
+        """Turn the helper off, or on again (F7)."""
         self.enabled = not self.enabled
 
     def on_space(self, text: str) -> str:
@@ -60,8 +81,9 @@ class TypingHelper:
         return self._opened is not None and text.startswith(self._opened)
 
     def _callable(self, name: str) -> Any:
-        """The plain callable (function, method, callable object) of that name, else None; classes are
-        left alone, since typing a class name is more often a look than a call.
+        """The plain callable (function, method, callable object) of that name, else None.
+
+        Classes are left alone, since typing a class name is more often a look than a call.
         """
         value = self._namespace.get(name, getattr(builtins, name, None))
         return value if callable(value) and not isinstance(value, type) else None

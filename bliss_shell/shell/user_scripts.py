@@ -1,9 +1,23 @@
-"""User scripts, as BLISS has them: Python files of a folder the user chooses, run or loaded at the prompt.
+r"""User scripts, as BLISS has them: Python files of a folder the user chooses, run or loaded at the prompt.
 
 ``user_script_homedir`` remembers the folder per session (a setting: every shell of the session, and the
 next ones, see it); ``user_script_load`` runs a script in a copy of the session namespace and exports
 what it defined (into ``user`` by default); ``user_script_run`` runs one and keeps nothing. An error
 in a script prints its traceback (from the script's own lines) and the shell carries on, as in BLISS.
+
+Examples
+--------
+The examples of this module use a folder of three scripts, made here in the session's saving folder:
+
+>>> from pathlib import Path
+>>> scripts = Path(SCAN_SAVING.base_path, "scripts")
+>>> (scripts / "tomo").mkdir(parents=True)
+>>> _ = (scripts / "align.py").write_text(
+...     "def align_spectrometer(energy):\n"
+...     "    print(f'aligning the spectrometer at {energy} keV')\n")
+>>> _ = (scripts / "check_beam.py").write_text("print('checking the beam with', diode.name)\n")
+>>> _ = (scripts / "tomo" / "fullfield.py").write_text("def fullfield(nproj):\n    return nproj\n")
+>>> user_script_homedir(str(scripts))
 """
 
 from __future__ import annotations
@@ -26,10 +40,21 @@ DEFAULT_EXPORT = "user"
 class UserNamespace:
     """What ``user_script_load`` exported: the script's names as attributes (``user.align()``).
 
-    Example
-    -------
-    >>> user_script_load("align")
-    >>> user.align_spectrometer(energy=7.5)
+    Parameters
+    ----------
+    names : dict
+        The names and their values.
+
+    Examples
+    --------
+    ``user_script_load("align")`` puts one in the session as ``user``; ``export_global=False`` returns it:
+
+    >>> names = user_script_load("align", export_global=False)
+    Loading [/.../scripts/align.py]
+    >>> names
+    <namespace of user scripts: align_spectrometer>
+    >>> names.align_spectrometer(energy=7.5)
+    aligning the spectrometer at 7.5 keV
     """
 
     def __init__(self, names: dict[str, Any]):
@@ -49,16 +74,31 @@ def user_script_homedir(new_dir: str | os.PathLike | None = None, reset: bool = 
 
     Parameters
     ----------
-    new_dir : str, optional
+    new_dir : str or os.PathLike, optional
         An absolute path to an existing folder; without it, the current folder is returned (None if unset).
     reset : bool
-        Forget the folder.
+        Forget the folder; default False.
 
-    Example
+    Returns
     -------
-    >>> user_script_homedir("/home/blissadm/scripts")
-    >>> user_script_homedir()
-    '/home/blissadm/scripts'
+    str or None
+        The folder, when neither ``new_dir`` nor ``reset`` is given.
+
+    Examples
+    --------
+    ``user_script_homedir("/home/blissadm/scripts")`` sets the folder; then:
+
+    >>> folder = user_script_homedir()
+    >>> folder
+    '/.../scripts'
+    >>> user_script_homedir(reset=True)
+    >>> print(user_script_homedir())
+    None
+    >>> user_script_homedir(folder)
+    >>> user_script_homedir("scripts")
+    Traceback (most recent call last):
+    ...
+    ValueError: user_script_homedir: 'scripts' is not an absolute path; give the whole path, e.g. user_script_homedir('/.../scripts')
     """
     if reset:
         _setting().remove("homedir")
@@ -76,13 +116,14 @@ def user_script_homedir(new_dir: str | os.PathLike | None = None, reset: bool = 
 
 
 def user_script_list() -> None:
-    """Print the ``.py`` files of the user script folder and its subfolders.
+    """Print the ``.py`` files of the user script folder and its subfolders, sorted.
 
-    Example
-    -------
+    Examples
+    --------
     >>> user_script_list()
-    List of python scripts in [/home/blissadm/scripts]:
+    List of python scripts in [/.../scripts]:
      - align.py
+     - check_beam.py
      - tomo/fullfield.py
     """
     folder = _homedir("user_script_list")
@@ -111,12 +152,22 @@ def user_script_load(
     UserNamespace or None
         The names, when ``export_global`` is False.
 
-    Example
-    -------
+    Examples
+    --------
     >>> user_script_load("align")
-    Loading [/home/blissadm/scripts/align.py]
+    Loading [/.../scripts/align.py]
     Exported [user] namespace in session.
-    >>> user.align_spectrometer(7.5)
+
+    At the prompt, ``user.align_spectrometer(7.5)`` then runs the script's function. A second script
+    adds its names to ``user``:
+
+    >>> user_script_load("tomo/fullfield")
+    Loading [/.../scripts/tomo/fullfield.py]
+    Merged [user] namespace in session.
+    >>> tools = user_script_load("align", export_global=False)
+    Loading [/.../scripts/align.py]
+    >>> tools.align_spectrometer(7.5)
+    aligning the spectrometer at 7.5 keV
     """
     if scriptname is None:
         user_script_list()
@@ -156,10 +207,11 @@ def user_script_run(scriptname: str | os.PathLike | None = None) -> None:
         The file, absolute or relative to ``user_script_homedir()``; ``.py`` may be left out.
         Without it, the scripts are listed.
 
-    Example
-    -------
+    Examples
+    --------
     >>> user_script_run("check_beam")
-    Running [/home/blissadm/scripts/check_beam.py]
+    Running [/.../scripts/check_beam.py]
+    checking the beam with diode
     """
     if scriptname is None:
         user_script_list()

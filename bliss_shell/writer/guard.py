@@ -1,5 +1,7 @@
-"""The guard of a shell's scan files: a small process that outlives the shell and, if the shell dies while
-writing a scan, finishes that file at once (``recovery.py``). A shell that ends normally leaves it nothing.
+"""The guard of a shell's scan files: a small process that finishes the file a dead shell was writing.
+
+It outlives the shell and, if the shell dies while writing a scan, finishes that file at once
+(``recovery.py``). A shell that ends normally leaves it nothing.
 
 ``python -m bliss_shell.writer guard SHELL_PID STATE_FILE``: started by the first saved scan of a shell.
 """
@@ -22,13 +24,17 @@ _guarded: set[int] = set()  # shells whose guard runs (a forked child needs a gu
 
 
 def _state_file() -> Path:
+    """Where this shell notes the file it writes, for its guard: ``<runtime dir>/writing/shell-PID.json``."""
     folder = runtime_dir() / "writing"
     folder.mkdir(mode=0o700, exist_ok=True)
     return folder / f"shell-{os.getpid()}.json"
 
 
 def watch(filename: str) -> None:
-    """This shell writes ``filename`` now: if it dies before ``done()``, its guard finishes the file."""
+    """Note that this shell writes ``filename`` now: if it dies before ``done()``, its guard finishes the file.
+
+    The first call of a shell starts its guard, in a session of its own (closing the terminal leaves it running).
+    """
     state = _state_file()
     state.write_text(json.dumps({"filename": os.path.abspath(filename)}))
     if os.getpid() not in _guarded:
@@ -49,7 +55,13 @@ def done() -> None:
 
 
 def guard(shell_pid: int, state: Path) -> list[str]:
-    """Wait for the shell to end; finish the file it was writing, if any. Returns the entries marked."""
+    """Wait for the shell to end; finish the file it was writing, if any.
+
+    Returns
+    -------
+    list of str
+        The entries marked interrupted (none when the shell ended normally).
+    """
     while pid_alive(shell_pid):
         time.sleep(_LOOK)
     try:

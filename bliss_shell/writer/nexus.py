@@ -39,19 +39,29 @@ class Channel(Protocol):
     """What the writer needs of a channel (read-only: a frozen dataclass qualifies)."""
 
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """The short name: ``'diode'``."""
+        ...
 
     @property
-    def fullname(self) -> str: ...
+    def fullname(self) -> str:
+        """``controller:name``: ``'diode:diode'``; the key of its values in the points."""
+        ...
 
     @property
-    def dtype(self) -> np.dtype: ...
+    def dtype(self) -> np.dtype:
+        """The type of its values."""
+        ...
 
     @property
-    def shape(self) -> tuple[int, ...]: ...
+    def shape(self) -> tuple[int, ...]:
+        """The shape of one point: ``()`` for a scalar, ``(1024,)`` for a spectrum."""
+        ...
 
     @property
-    def unit(self) -> str | None: ...
+    def unit(self) -> str | None:
+        """The unit, written as the dataset's ``units`` (None: none)."""
+        ...
 
 
 class SavingError(Exception):
@@ -59,8 +69,23 @@ class SavingError(Exception):
 
 
 def check_target(filename: str) -> None:
-    """Refuse, before anything moves, a folder that cannot be written or a file that is not HDF5; finish a
-    file whose writer died (``recovery.py``), or refuse one a live writer holds.
+    """Check, before anything moves, that a scan can be saved in ``filename``.
+
+    Makes the folder if needed; finishes a file whose writer died (``recovery.py``).
+
+    Raises
+    ------
+    SavingError
+        The folder cannot be made or written, the file is not HDF5, a live writer holds it, or a dead
+        writer's file cannot be finished.
+
+    Examples
+    --------
+    >>> check_target(SCANS[-1].path)
+    >>> check_target(SCAN_SAVING.get_path() + "/test_session_logbook.txt")
+    Traceback (most recent call last):
+    ...
+    bliss_shell.writer.nexus.SavingError: /.../test_session_logbook.txt exists and is not an HDF5 file; move it away or change SCAN_SAVING.data_filename
     """
     folder = os.path.dirname(filename)
     try:
@@ -83,7 +108,18 @@ def check_target(filename: str) -> None:
 
 
 def dataset_names(channels: Sequence[Channel]) -> list[str]:
-    """Short names, or the fullname where two channels share a short name."""
+    """The channels' dataset names: short names, or the fullname where two channels share a short name.
+
+    Examples
+    --------
+    >>> from bliss_shell.data.publisher import ChannelSpec
+    >>> f8 = np.dtype("float64")
+    >>> channels = [ChannelSpec("s:1_ascan:axis:roby", "roby", "axis:roby", f8),
+    ...             ChannelSpec("s:1_ascan:axis:timer:sim:c1", "c1", "sim:c1", f8),
+    ...             ChannelSpec("s:1_ascan:axis:timer:sim2:c1", "c1", "sim2:c1", f8)]
+    >>> dataset_names(channels)
+    ['roby', 'sim:c1', 'sim2:c1']
+    """
     short = [channel.name for channel in channels]
     return [c.name if short.count(c.name) == 1 else c.fullname for c in channels]
 
@@ -91,14 +127,43 @@ def dataset_names(channels: Sequence[Channel]) -> list[str]:
 class NexusScanWriter:
     """Writes one scan entry, in the layout of BLISS's NeXus writer (``layout.py``).
 
-    ``dial_positions`` reads every motor's dial position, at the start and at the end.
+    ``start``, then ``add_points`` as often as needed (it returns at once: a greenlet writes), then
+    ``end``, always, which closes the file.
 
-    Example
-    -------
-    >>> writer = NexusScanWriter(filename, "1.1", channels, plot=("diode", ["roby"]), dial_positions=lambda: {"roby": 0.0})
-    >>> writer.start(title="ascan roby 0 9 10 0.1", start=now, positioners={"roby": 0.0}, scan_info={})
-    >>> writer.add_points({"axis:roby": [0.0], "timer:elapsed_time": [0.0], "diode:diode": [56.0]}, 1)
-    >>> writer.end("SUCCEEDED", "", end=now, positioners={"roby": 9.0}, scan_info={})
+    Parameters
+    ----------
+    filename : str
+        The HDF5 file; made if needed, the entry added to it.
+    entry : str
+        The entry's name: ``'1.1'`` (``entry_name``).
+    channels : sequence of Channel
+        What the points hold: each one's dataset is made at ``start``.
+    plot : tuple
+        ``(signal, axes)``: the dataset names of the ``plot`` NXdata silx draws on opening the file
+        (signal None: no plot).
+    max_pending : int, optional
+        Points that may wait for the disk before ``add_points`` waits too.
+    dial_positions : callable, optional
+        Reads every motor's dial position, at the start and at the end.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> from bliss_shell.data.publisher import ChannelSpec
+    >>> from bliss_shell.writer import read_measurement
+    >>> f8 = np.dtype("float64")
+    >>> channels = [ChannelSpec("demo:1_ascan:axis:roby", "roby", "axis:roby", f8, unit="mm"),
+    ...             ChannelSpec("demo:1_ascan:axis:timer:diode:diode", "diode", "diode:diode", f8)]
+    >>> filename = SCAN_SAVING.get_path() + "/demo.h5"
+    >>> writer = NexusScanWriter(filename, "1.1", channels, plot=("diode", ["roby"]))
+    >>> now = datetime.now().astimezone()
+    >>> writer.start("ascan roby 0 1 2 0.1", now, {"roby": 0.0}, {"title": "ascan roby 0 1 2 0.1"})
+    >>> writer.add_points({"axis:roby": [0.0, 1.0], "diode:diode": [56.0, 61.0]}, 2)
+    >>> writer.end("SUCCEEDED", "", now, {"roby": 1.0}, {"title": "ascan roby 0 1 2 0.1"})
+    >>> writer.points_written, writer.failure
+    (2, None)
+    >>> read_measurement(filename, 1, "ascan")
+    {'diode': array([56., 61.]), 'roby': array([0., 1.])}
     """
 
     def __init__(self, filename: str, entry: str, channels: Sequence[Channel], plot: tuple[str | None, list[str]],
@@ -123,11 +188,19 @@ class NexusScanWriter:
 
     @property
     def points_written(self) -> int:
+        """How many points reached the file so far."""
         return self._written
 
     def start(self, title: str, start: datetime, positioners: dict[str, float], scan_info: dict) -> None:
-        """Create the entry and every dataset, then switch the file to SWMR. From here until ``end`` this shell
-        holds the file's writer lock, and its guard finishes the file if the shell dies (``guard.py``).
+        """Create the entry and every dataset, then switch the file to SWMR.
+
+        From here until ``end`` this shell holds the file's writer lock, and its guard finishes the file if
+        the shell dies (``guard.py``).
+
+        Raises
+        ------
+        SavingError
+            Another shell writes the file, or the entry cannot be created (it exists, the disk refuses).
         """
         if not self._lock.acquire():
             raise SavingError(f"{self.filename} is being written by another shell; wait for its scan to end or change "
@@ -141,7 +214,13 @@ class NexusScanWriter:
         self._writer = gevent.spawn(self._write_loop)
 
     def add_points(self, points: Mapping[str, Sequence[Any]], count: int) -> None:
-        """``count`` points, values keyed by channel fullname (channels not in the file are ignored)."""
+        """Queue ``count`` points, values keyed by channel fullname (channels not in the file are ignored).
+
+        Raises
+        ------
+        SavingError
+            An earlier write failed: the message says after how many points and why.
+        """
         if self.error is not None:
             raise SavingError(f"writing {self.filename} failed after {self._written} points: {_reason(self.error)}")
         self._buffer.add(points, count)
@@ -182,8 +261,9 @@ class NexusScanWriter:
     # -- the writing greenlet (h5py calls go to the thread pool) -----------------------
 
     def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
-        """``function(*args)`` in the thread pool; its error is raised here, in the greenlet (the pool
-        would also print it as a traceback: the user gets one line from the scan instead).
+        """``function(*args)`` in the thread pool; its error is raised here, in the greenlet.
+
+        The pool would also print the error as a traceback: the user gets one line from the scan instead.
         """
         failed, result = self._pool.apply(_outcome, (function, args))
         if failed:

@@ -42,11 +42,13 @@ def _lock_path(filename: str) -> Path:
 class WriterLock:
     """The lock a file's writer holds while it writes (the kernel releases it when the writer dies).
 
-    Example
-    -------
+    Examples
+    --------
     >>> lock = WriterLock("/tmp/scans/demo/data.h5")
     >>> lock.acquire()
     True
+    >>> WriterLock("/tmp/scans/demo/data.h5").acquire()  # a second writer is refused
+    False
     >>> lock.release()
     """
 
@@ -66,6 +68,7 @@ class WriterLock:
         return True
 
     def release(self) -> None:
+        """Let it go (nothing happens when it is not held)."""
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
@@ -84,8 +87,15 @@ def writer_lock(filename: str) -> Iterator[bool]:
 
 
 def recover(filename: str) -> list[str]:
-    """Finish a file whose writer died; return the entries marked interrupted. Does nothing while a
-    live writer holds the file, or to a file that is not HDF5 (``check_target`` refuses those).
+    """Finish a file whose writer died; return the entries marked interrupted.
+
+    Does nothing while a live writer holds the file, or to a file that is not HDF5 (``check_target``
+    refuses those).
+
+    Examples
+    --------
+    >>> recover(SCANS[-1].path)  # its scans ended: nothing to finish
+    []
     """
     if not os.path.exists(filename) or not h5py.is_hdf5(filename):
         return []
@@ -121,6 +131,7 @@ def clear_write_flags(filename: str) -> bool:
 
 
 def _mark_interrupted(filename: str) -> list[str]:
+    """Mark every entry still ``RUNNING`` as ``FAILED`` (reason ``INTERRUPTED``); return their names."""
     marked = []
     with h5py.File(filename, "a", locking=False) as file:
         for name, entry in file.items():

@@ -22,8 +22,8 @@ CLASSES = (SimMotor, SimCounter, LimaCCDs, RoiCounterDeviceServer, CT2, SimMCA)
 def served_classes(args: list[str]) -> tuple[type, ...]:
     """The classes named in ``-dlist`` (all of them when there is no device list).
 
-    Example
-    -------
+    Examples
+    --------
     >>> served_classes(["test", "-nodb", "-dlist", "CT2::id00/ct2/p201"])
     (<class 'bliss_shell.controllers.simulators.card.CT2'>,)
     """

@@ -41,6 +41,7 @@ class CT2(Device):
     """A counter/timer card; see the module docstring for the interface."""
 
     def init_device(self) -> None:
+        """A card at rest: no acquisition, every rate 0, 1 point of 1 s."""
         super().init_device()
         self._lock = threading.Lock()
         self._mode = _MODES[0]
@@ -56,6 +57,7 @@ class CT2(Device):
         self.set_state(DevState.ON)
 
     def delete_device(self) -> None:
+        """Stop counting when the device goes away."""
         self._stop()
 
     def _refuse(self, reason: str, where: str) -> None:
@@ -68,6 +70,7 @@ class CT2(Device):
         return self._run
 
     def dev_state(self) -> DevState:
+        """RUNNING while an acquisition counts, ON otherwise."""
         with self._lock:
             run = self._caught_up()
             return DevState.RUNNING if run is not None and run.running else DevState.ON
@@ -81,16 +84,19 @@ class CT2(Device):
 
     @acq_mode.write
     def acq_mode(self, mode: str) -> None:
+        """Set the mode; any other than ``IntTrigReadout`` is refused."""
         if mode not in _MODES:
             self._refuse(f"acq_mode {mode!r} is not simulated; use {', '.join(_MODES)}", "acq_mode")
         self._mode = mode
 
     @attribute(dtype=float, unit="s", access=AttrWriteType.READ_WRITE)
     def acq_expo_time(self) -> float:
+        """Seconds of each period (the real device's count time per point)."""
         return self._expo_time
 
     @acq_expo_time.write
     def acq_expo_time(self, value: float) -> None:
+        """Set the period; below 0 s is refused."""
         if not value >= 0:
             self._refuse(f"acq_expo_time must be 0 s or more, not {value:g}", "acq_expo_time")
         self._expo_time = value
@@ -102,6 +108,7 @@ class CT2(Device):
 
     @acq_nb_points.write
     def acq_nb_points(self, value: int) -> None:
+        """Set the number of periods; below 0 is refused."""
         if value < 0:
             self._refuse(f"acq_nb_points must be 0 (until stop_acq) or more, not {value}", "acq_nb_points")
         self._nb_points = value
@@ -113,6 +120,7 @@ class CT2(Device):
 
     @sim_rates.write
     def sim_rates(self, rates: np.ndarray) -> None:
+        """Set the rates of the first inputs; a negative one is refused."""
         if np.any(np.asarray(rates) < 0):
             self._refuse(f"sim_rates must be 0 or more, not {list(rates)}", "sim_rates")
         padded = np.zeros(INPUTS)
@@ -126,30 +134,35 @@ class CT2(Device):
 
     @sim_noise.write
     def sim_noise(self, value: bool) -> None:
+        """Turn the Poisson noise on or off."""
         self._noise = value
 
     # -- what the card reports -----------------------------------------------------------
 
     @attribute(dtype=str)
     def acq_status(self) -> str:
+        """``Running`` while an acquisition counts, else ``Ready``."""
         with self._lock:
             run = self._caught_up()
             return "Running" if run is not None and run.running else "Ready"
 
     @attribute(dtype=int)
     def last_point_nb(self) -> int:
+        """Index of the last period counted in the acquisition (-1: none yet)."""
         with self._lock:
             run = self._caught_up()
             return -1 if run is None else run.count - 1
 
     @attribute(dtype=(float,), max_dim_x=COLUMNS)
     def counters(self) -> np.ndarray:
+        """The 12 channels of the period being counted (live), or of the last one."""
         with self._lock:
             run = self._caught_up()
             return np.zeros(COLUMNS) if run is None else run.live(time.monotonic())
 
     @attribute(dtype=((float,),), max_dim_x=COLUMNS, max_dim_y=_MAX_ROWS)
     def data(self) -> np.ndarray:
+        """The rows counted and not read yet (a FIFO): one row of 12 channels per period."""
         with self._lock:
             run = self._caught_up()
             if run is None:
@@ -200,8 +213,10 @@ class CT2(Device):
             worker.join()
 
     def _count(self, run: CardRun, halt: threading.Event) -> None:
-        """Add the rows of finished periods as time passes; sleep until the next one is due (batches of
-        ``_BATCH`` seconds when periods are shorter), so short periods never busy-loop a CPU.
+        """Add the rows of finished periods as time passes, until the acquisition ends or is stopped.
+
+        It sleeps until the next period is due (batches of ``_BATCH`` seconds when periods are
+        shorter), so short periods never busy-loop a CPU.
         """
         while True:
             with self._lock:

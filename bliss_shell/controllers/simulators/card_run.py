@@ -20,8 +20,8 @@ _FIRST_ROWS = 1024  # rows allocated first for an acquisition until stopped; dou
 class CardRun:
     """``npoints`` periods of ``period`` seconds from ``start`` (0 points: until stopped).
 
-    Example
-    -------
+    Examples
+    --------
     >>> run = CardRun(0.1, 3, np.full(10, 100.0), False, np.random.default_rng(), start=0.0)
     >>> run.catch_up(0.25); run.count, float(run.rows[1, 0]), run.running
     (2, 10.0, True)

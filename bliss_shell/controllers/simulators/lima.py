@@ -47,7 +47,10 @@ def _refuse(name: str, value: object) -> None:
 
 
 class LimaCCDs(Device):
+    """A simulated camera behind the real LimaCCDs Tango interface; see the module docstring."""
+
     def init_device(self) -> None:
+        """A 256 x 256 Bpp32 camera at rest: no frame yet, saving MANUAL (not saving)."""
         super().init_device()
         self._lock = threading.Lock()
         self._settings: dict[str, Any] = {  # the attributes _setting makes, of their Tango types
@@ -110,16 +113,19 @@ class LimaCCDs(Device):
 
     @saving_overwrite_policy.write
     def saving_overwrite_policy(self, value: str) -> None:
+        """Set the policy, any case; APPEND, MULTISET or another name is refused."""
         if value.upper() not in OVERWRITE_POLICIES:
             _refuse("saving_overwrite_policy", f"{value.upper()} (the simulator knows {', '.join(OVERWRITE_POLICIES)})")
         self._settings["saving_overwrite_policy"] = value.upper()
 
     @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
     def user_instrument_name(self) -> str:
+        """The instrument group of the saved files' frame dataset (``instrument`` until set)."""
         return self._instrument or "instrument"
 
     @user_instrument_name.write
     def user_instrument_name(self, value: str) -> None:
+        """Set the instrument group's name."""
         self._instrument = value
 
     # -- what the server reports ---------------------------------------------------------
@@ -141,6 +147,7 @@ class LimaCCDs(Device):
 
     @attribute(dtype=int)
     def image_height(self) -> int:
+        """The frames' height once binned, flipped, turned and cut to the roi."""
         return self._geometry.size[1]
 
     @attribute(dtype=(int,), max_dim_x=2)
@@ -155,6 +162,7 @@ class LimaCCDs(Device):
 
     @image_bin.write
     def image_bin(self, value: list[int]) -> None:
+        """Set the binning; one below 1 or above the sensor's size is refused."""
         bx, by = (int(v) for v in value)
         width, height = self._geometry.sensor
         if not (1 <= bx <= width and 1 <= by <= height):
@@ -168,6 +176,7 @@ class LimaCCDs(Device):
 
     @image_flip.write
     def image_flip(self, value: list[bool]) -> None:
+        """Set the flips."""
         self._geometry = replace(self._geometry, flip=(bool(value[0]), bool(value[1])))
 
     @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
@@ -177,19 +186,19 @@ class LimaCCDs(Device):
 
     @image_rotation.write
     def image_rotation(self, value: str) -> None:
+        """Set the rotation, any case; another value is refused."""
         if value.upper() not in ROTATIONS:
             _refuse("image_rotation", value.upper())
         self._geometry = replace(self._geometry, rotation=ROTATIONS[value.upper()])
 
     @attribute(dtype=(int,), max_dim_x=4, access=AttrWriteType.READ_WRITE)
     def image_roi(self) -> list[int]:
-        """[x, y, width, height] in the binned, flipped and turned image; the whole image when none is set
-        ([0, 0, 0, 0] written clears it).
-        """
+        """[x, y, width, height] in the binned, flipped and turned image; the whole image when none is set."""
         return list(self._geometry.roi)
 
     @image_roi.write
     def image_roi(self, value: list[int]) -> None:
+        """Set the roi; [0, 0, 0, 0] or the whole image clears it, one outside the image is refused."""
         try:
             x, y, width, height = (int(v) for v in value)  # not 4 values: a ValueError too
             self._geometry = self._geometry.with_roi((x, y, width, height))
@@ -198,6 +207,7 @@ class LimaCCDs(Device):
 
     @attribute(dtype=str)
     def image_type(self) -> str:
+        """The camera's pixel type: Bpp8, Bpp16S, Bpp32, Bpp32F, ... (read only, as on the real server)."""
         return self._image_type
 
     @attribute(dtype=(int,), max_dim_x=4)
@@ -219,14 +229,17 @@ class LimaCCDs(Device):
 
     @attribute(dtype=bool)
     def ready_for_next_image(self) -> bool:
+        """Whether a ``startAcq`` would be taken now: not running, or one frame per ``startAcq``."""
         return self._status != "Running" or self._settings["acq_trigger_mode"] == "INTERNAL_TRIGGER_MULTI"
 
     @attribute(dtype=int, access=AttrWriteType.READ_WRITE)
     def buffer_max_number(self) -> int:
+        """How many of the last frames stay in memory for ``readImage`` (64 by default)."""
         return self._buffer_max
 
     @buffer_max_number.write
     def buffer_max_number(self, value: int) -> None:
+        """Set the number of frames kept, at least 1."""
         self._buffer_max = max(1, value)
 
     @attribute(dtype=(int,), max_dim_x=2, access=AttrWriteType.READ_WRITE)
@@ -236,6 +249,7 @@ class LimaCCDs(Device):
 
     @sim_image_size.write
     def sim_image_size(self, value: list[int]) -> None:
+        """Set the sensor's size; a roi or binning that no longer fits is cut or reset, as Lima core does."""
         self._geometry = self._geometry.with_sensor((int(value[0]), int(value[1])))
 
     @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
@@ -245,6 +259,7 @@ class LimaCCDs(Device):
 
     @sim_image_type.write
     def sim_image_type(self, value: str) -> None:
+        """Set the pixel type; a name that is not an ``image_type`` is refused."""
         if value not in IMAGE_TYPES:
             Except.throw_exception(
                 "WrongData", f"Wrong value sim_image_type: {value} (one of {', '.join(IMAGE_TYPES)})", "LimaCCDs"
@@ -253,8 +268,9 @@ class LimaCCDs(Device):
 
     @command(dtype_in=str)
     def sim_fault(self, message: str) -> None:
-        """Simulator only: the camera fails now: no more frames, ``acq_status`` Fault with ``message``
-        (``Camera: error`` when empty) until ``prepareAcq``.
+        """Simulator only: the camera fails now, with ``message`` (``Camera: error`` when empty).
+
+        No more frames; ``acq_status`` is Fault and ``acq_status_fault_error`` the message until ``prepareAcq``.
         """
         self._halt()
         self._fault, self._status = message or "Camera: error", "Fault"
@@ -266,6 +282,7 @@ class LimaCCDs(Device):
 
     @sim_motor_url.write
     def sim_motor_url(self, url: str) -> None:
+        """Follow that motor device (empty: none; the spot stays in the middle)."""
         self._motor = DeviceProxy(url) if url else None
         self._motor_url = url
 
@@ -294,6 +311,10 @@ class LimaCCDs(Device):
 
     @command
     def prepareAcq(self) -> None:
+        """Get ready for an acquisition: frame counters back to -1, a Fault cleared, the image settings applied.
+
+        Refused (AUTO_FRAME saving, ABORT policy) when a file the acquisition would write is there already.
+        """
         self._halt()
         self._close_files()
         check_overwrite(self._settings)
@@ -308,6 +329,7 @@ class LimaCCDs(Device):
 
     @command
     def startAcq(self) -> None:
+        """Take ``acq_nb_frames`` frames (0: until ``stopAcq``), or one frame in INTERNAL_TRIGGER_MULTI mode."""
         if self._status == "Fault":
             Except.throw_exception("ACQ_FAULT", f"acquisition in fault ({self._fault}): prepareAcq first", "LimaCCDs.startAcq")
         if self._worker is not None and self._worker.is_alive():
@@ -324,12 +346,14 @@ class LimaCCDs(Device):
 
     @command
     def stopAcq(self) -> None:
+        """Stop taking frames now; the acquisition is Ready again (a Fault stays until ``prepareAcq``)."""
         self._halt()
         if self._status != "Fault":  # a fault stays until prepareAcq
             self._status = "Ready"
 
     @command(dtype_in=int, dtype_out="DevEncoded")
     def readImage(self, index: int) -> tuple[str, bytearray]:
+        """Frame ``index`` (negative: from the last one) as a DATA_ARRAY, while it is in the buffer."""
         with self._lock:
             ready = self._last["ready"]
             if index < 0:
@@ -373,6 +397,7 @@ class LimaCCDs(Device):
 
     def _frame(self) -> np.ndarray:
         """A gaussian spot that moves with the motor, on Poisson noise (a slice of a pool drawn once per size).
+
         The spot is computed within 5 sigma of its centre only: beyond, it adds less than one count.
         """
         width, height = self._acquiring.sensor
@@ -393,8 +418,10 @@ class LimaCCDs(Device):
         return self._pixels(frame)
 
     def _pixels(self, counts: np.ndarray) -> np.ndarray:
-        """``counts`` in the camera's image type: 8-bit types divide by 8, signed ones and float sit 20 lower
-        (the noise floor goes below zero), every type clipped to its range.
+        """``counts`` in the camera's image type.
+
+        8-bit types divide by 8, signed ones and float sit 20 lower (the noise floor goes below
+        zero), every type is clipped to its range.
         """
         dtype = np.dtype(IMAGE_TYPES[self._image_type])
         if dtype == np.uint32:

@@ -50,8 +50,8 @@ def _binned(frame: np.ndarray, bx: int, by: int) -> np.ndarray:
 class Geometry:
     """What the camera's frames become: ``sensor`` (width, height) in, ``size`` out.
 
-    Example
-    -------
+    Examples
+    --------
     >>> Geometry((256, 256), binning=(2, 2)).with_roi((0, 0, 64, 32)).size
     (64, 32)
     """
@@ -64,6 +64,7 @@ class Geometry:
 
     @property
     def binned(self) -> tuple[int, int]:
+        """Width and height of the sensor once binned."""
         return self.sensor[0] // self.binning[0], self.sensor[1] // self.binning[1]
 
     @property
@@ -85,11 +86,14 @@ class Geometry:
 
     @property
     def size(self) -> tuple[int, int]:
+        """Width and height of the frames delivered: the roi's."""
         return self.roi[2], self.roi[3]
 
     def with_roi(self, roi: Rect) -> Geometry:
-        """The roi ``roi`` (processed image coordinates); an empty one (zero width or height) or the whole image
-        clears it. ValueError, in Lima core's words, when it does not fit the image.
+        """The geometry with the roi ``roi`` (processed image coordinates).
+
+        An empty one (zero width or height) or the whole image clears it. ValueError, in Lima core's
+        words, when it does not fit the image.
         """
         x, y, w, h = roi
         if w == 0 or h == 0 or (x, y, w, h) == (0, 0, *self.full):
@@ -104,8 +108,10 @@ class Geometry:
         return replace(self, sensor_roi=(x * bx, y * by, w * bx, h * by))
 
     def with_sensor(self, sensor: tuple[int, int]) -> Geometry:
-        """Another sensor size: as Lima core, a roi that starts outside is cleared, one that ends outside is cut;
-        a binning larger than the sensor goes back to 1 x 1.
+        """The geometry with another sensor size, ``sensor`` (width, height).
+
+        As in Lima core, a roi that starts outside is cleared, one that ends outside is cut; a
+        binning larger than the sensor goes back to 1 x 1.
         """
         width, height = sensor
         binning = self.binning if self.binning[0] <= width and self.binning[1] <= height else (1, 1)

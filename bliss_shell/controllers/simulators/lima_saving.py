@@ -34,12 +34,21 @@ def check_overwrite(settings: Mapping[str, Any]) -> None:
 class FrameFiles:
     """The files of one acquisition, open until it ends.
 
-    Example
-    -------
+    Examples
+    --------
+    >>> import shutil, tempfile
+    >>> settings = {"saving_directory": tempfile.mkdtemp(), "saving_prefix": "cam_", "saving_suffix": ".h5",
+    ...             "saving_index_format": "%04d", "saving_next_number": 0, "saving_frame_per_file": 100,
+    ...             "saving_overwrite_policy": "ABORT"}
     >>> files = FrameFiles()
-    >>> files.save(settings, "entry_0000/instrument/cam/data", 0, frame)
+    >>> files.save(settings, "entry_0000/instrument/cam/data", 0, np.zeros((4, 6), dtype=np.uint16))
     True
     >>> files.close()
+    >>> FrameFiles().save(settings, "entry_0000/instrument/cam/data", 0, np.zeros((4, 6), dtype=np.uint16))
+    False
+    >>> shutil.rmtree(settings["saving_directory"])
+
+    The second acquisition finds ``cam_0000.h5`` there already: under ABORT it is not overwritten.
     """
 
     def __init__(self) -> None:
@@ -68,14 +77,17 @@ class FrameFiles:
         return True
 
     def close(self) -> None:
+        """Close the files: the acquisition is over."""
         for file in self._files.values():
             file.close()
         self._files.clear()
 
 
 def _add_nexus_classes(file: h5py.File, dataset_path: str) -> None:
-    """The NeXus classes Lima core writes (NXroot, NXentry, NXinstrument, NXdetector, NXcollection), so NeXus
-    validators and readers walk the file; the frames are marked as images.
+    """Mark the file's groups with the NeXus classes Lima core writes, and the frames as images.
+
+    The classes are NXroot, NXentry, NXinstrument, NXdetector and NXcollection, so NeXus validators
+    and readers walk the file.
     """
     file.attrs["NX_class"] = "NXroot"
     entry, instrument, detector, _ = dataset_path.split("/", 3)

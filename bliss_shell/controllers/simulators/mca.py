@@ -27,6 +27,7 @@ class SimMCA(Device):
     """An MCA; see the module docstring for the interface."""
 
     def init_device(self) -> None:
+        """An MCA at rest: 1024 bins, 1 s preset time, no readout time, an empty spectrum."""
         super().init_device()
         self._lock = threading.Lock()
         self._random = np.random.default_rng()
@@ -55,20 +56,24 @@ class SimMCA(Device):
         return min(now - self._started, self._preset)
 
     def dev_state(self) -> DevState:
+        """RUNNING from ``Start`` until ``PresetTime + sim_readout_time`` have passed (or ``Stop``), else ON."""
         return DevState.RUNNING if time.monotonic() < self._busy_until else DevState.ON
 
     @attribute(dtype=float, unit="s", access=AttrWriteType.READ_WRITE)
     def PresetTime(self) -> float:
+        """Seconds each acquisition counts after ``Start``."""
         return self._preset
 
     @PresetTime.write
     def PresetTime(self, value: float) -> None:
+        """Set the time; below 0 s is refused."""
         if not value >= 0:
             self._refuse(f"PresetTime must be 0 s or more, not {value:g}", "PresetTime")
         self._preset = value
 
     @attribute(dtype=float, unit="s")
     def ElapsedTime(self) -> float:
+        """Seconds counted so far by the acquisition under way, or by the last one."""
         with self._lock:
             return self._elapsed(time.monotonic())
 
@@ -79,6 +84,7 @@ class SimMCA(Device):
 
     @DataLength.write
     def DataLength(self, value: int) -> None:
+        """Set the number of bins (1 to 65536; the spectrum is cleared); refused while acquiring."""
         if not 1 <= value <= _MAX_BINS:
             self._refuse(f"DataLength must be 1 to {_MAX_BINS} bins, not {value}", "DataLength")
         if self.dev_state() == DevState.RUNNING:
@@ -96,6 +102,7 @@ class SimMCA(Device):
 
     @sim_readout_time.write
     def sim_readout_time(self, value: float) -> None:
+        """Set the readout time; below 0 s is refused."""
         if not value >= 0:
             self._refuse(f"sim_readout_time must be 0 s or more, not {value:g}", "sim_readout_time")
         self._readout = value

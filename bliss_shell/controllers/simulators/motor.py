@@ -26,6 +26,7 @@ class SimMotor(Device):
     """Position (read/write), Velocity, Acceleration, limits; MOVING while it moves, ALARM on a limit."""
 
     def init_device(self) -> None:
+        """A motor at rest where it was left (``BLISS_SIM_MEMORY``, else 0), with no limits and no unit."""
         super().init_device()
         folder = os.environ.get("BLISS_SIM_MEMORY")
         self._memory = Path(folder) / f"{self.get_name().replace('/', '_')}.json" if folder else None
@@ -37,16 +38,19 @@ class SimMotor(Device):
         self._unit = ""
 
     def dev_state(self) -> DevState:
+        """MOVING while it moves, ALARM at rest on a limit, else ON."""
         if not self._move.done():
             return DevState.MOVING
         return DevState.ALARM if self._move.target in self._limits else DevState.ON
 
     @attribute(dtype=float, access=AttrWriteType.READ_WRITE)
     def Position(self) -> float:
+        """The dial position now, moving or not."""
         return self._move.position()
 
     @Position.write
     def Position(self, target: float) -> None:
+        """Start a move to ``target``; a target outside the limits is refused (``OUT_OF_LIMITS``)."""
         low, high = self._limits
         if not low <= target <= high:
             Except.throw_exception(
@@ -59,46 +63,57 @@ class SimMotor(Device):
 
     @attribute(dtype=float, access=AttrWriteType.READ_WRITE)
     def Velocity(self) -> float:
+        """Units per second at full speed."""
         return self._velocity
 
     @Velocity.write
     def Velocity(self, value: float) -> None:
+        """Set the velocity of the next moves; refused unless positive."""
         self._velocity = self._positive("Velocity", value)
 
     @attribute(dtype=float, access=AttrWriteType.READ_WRITE)
     def Acceleration(self) -> float:
+        """Units per second squared, speeding up and slowing down."""
         return self._acceleration
 
     @Acceleration.write
     def Acceleration(self, value: float) -> None:
+        """Set the acceleration of the next moves; refused unless positive."""
         self._acceleration = self._positive("Acceleration", value)
 
     @attribute(dtype=float, access=AttrWriteType.READ_WRITE)
     def LowLimit(self) -> float:
+        """The lowest dial position a move may target (-inf: none)."""
         return self._limits[0]
 
     @LowLimit.write
     def LowLimit(self, value: float) -> None:
+        """Set the low limit."""
         self._limits[0] = value
 
     @attribute(dtype=float, access=AttrWriteType.READ_WRITE)
     def HighLimit(self) -> float:
+        """The highest dial position a move may target (inf: none)."""
         return self._limits[1]
 
     @HighLimit.write
     def HighLimit(self, value: float) -> None:
+        """Set the high limit."""
         self._limits[1] = value
 
     @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
     def Unit(self) -> str:
+        """The unit of positions (``mm``, ``deg``; empty: none)."""
         return self._unit
 
     @Unit.write
     def Unit(self, value: str) -> None:
+        """Set the unit."""
         self._unit = value
 
     @command
     def Stop(self) -> None:
+        """Stop the move under way where the motor is now."""
         self._move = Move.still(self._move.position())
         self._remember()
 
@@ -115,6 +130,7 @@ class SimMotor(Device):
             return 0.0
 
     def delete_device(self) -> None:
+        """Keep the position (under ``BLISS_SIM_MEMORY``) before the device goes away."""
         if self._saver is not None:
             self._saver.cancel()
         self._remember()

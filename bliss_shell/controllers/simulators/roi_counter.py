@@ -1,7 +1,7 @@
 """``RoiCounterDeviceServer``: the real LimaCCDs server's RoiCounter plugin device, on our simulated camera.
 
 The interface is the real one (Lima-tango-python ``plugins/RoiCounter.py``): ``addNames(names)`` gives each
-name an id (kept for the life of the device), ``setRois([id, x, y, width, height, ...])`` places them
+name an id (kept until ``removeRois``), ``setRois([id, x, y, width, height, ...])`` places them
 (refused until ``Start``), ``readCounters(from_frame)`` returns, ROI after ROI, one row of 7 numbers per
 processed frame from ``from_frame`` on: ``roi_id, frame, sum, average, std, min, max``. ``removeRois``,
 ``clearAllRois`` (which stops the device, as the real one does; ids stay), ``getNames``, ``getRois``,
@@ -48,7 +48,10 @@ def statistics(frame: np.ndarray, rect: tuple[int, int, int, int]) -> tuple[floa
 
 
 class RoiCounterDeviceServer(Device):
+    """The RoiCounter plugin device of a LimaCCDs server; see the module docstring for its interface."""
+
     def init_device(self) -> None:
+        """No ROI, OFF; registered as the plugin of its camera device (``camera_of``)."""
         super().init_device()
         self._lock = threading.Lock()
         self._ids: dict[str, int] = {}  # addNames: a name keeps its id until removeRois
@@ -64,6 +67,7 @@ class RoiCounterDeviceServer(Device):
         _PLUGINS[camera_of(self.get_name())] = self
 
     def delete_device(self) -> None:
+        """No longer the plugin of its camera."""
         if _PLUGINS.get(camera_of(self.get_name())) is self:
             del _PLUGINS[camera_of(self.get_name())]
 
@@ -92,6 +96,7 @@ class RoiCounterDeviceServer(Device):
 
     @BufferSize.write
     def BufferSize(self, value: int) -> None:
+        """Set how many frames of results are kept (at least 1); the newest are kept."""
         with self._lock:
             self._buffer_size = max(1, value)
             self._results = deque(self._results, maxlen=self._buffer_size)
@@ -103,10 +108,12 @@ class RoiCounterDeviceServer(Device):
 
     @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
     def MaskFile(self) -> str:
+        """The mask file applied to the frames (always empty here: masks are not simulated)."""
         return self._mask
 
     @MaskFile.write
     def MaskFile(self, value: str) -> None:
+        """Refuse any mask file; an empty name is taken."""
         if value:
             Except.throw_exception("NOT_SIMULATED", f"Could not read mask from {value}: the simulator has no masks", "RoiCounter")
         self._mask = value
@@ -130,17 +137,20 @@ class RoiCounterDeviceServer(Device):
 
     @command
     def Start(self) -> None:
+        """Process the frames from now on (state ON); the results so far are dropped."""
         self.reset()
         self._on = True
         self.set_state(DevState.ON)
 
     @command
     def Stop(self) -> None:
+        """Stop processing frames (state OFF)."""
         self._on = False
         self.set_state(DevState.OFF)
 
     @command(dtype_in=(str,), dtype_out=(int,))
     def addNames(self, names: list[str]) -> list[int]:
+        """The ids of these ROI names, new ones given the next free ids."""
         with self._lock:
             for name in names:
                 if name not in self._ids:
@@ -149,6 +159,7 @@ class RoiCounterDeviceServer(Device):
 
     @command(dtype_in=(int,))
     def setRois(self, values: list[int]) -> None:
+        """Place ROIs: ``[id, x, y, width, height, ...]`` for ids from ``addNames``; refused until ``Start``."""
         self._started()
         if len(values) % 5:
             Except.throw_exception("WRONG_DATA", "should be a vector as follow [roi_id0,x0,y0,width0,height0,...", "RoiCounter")
@@ -164,6 +175,7 @@ class RoiCounterDeviceServer(Device):
 
     @command(dtype_in=(str,))
     def removeRois(self, names: list[str]) -> None:
+        """Forget these ROIs and their ids; the device stops when no name is left."""
         with self._lock:
             for name in names:
                 self._rois.pop(name, None)
@@ -174,27 +186,32 @@ class RoiCounterDeviceServer(Device):
 
     @command
     def clearAllRois(self) -> None:
+        """Remove every ROI and stop (the ids of the names stay)."""
         with self._lock:
             self._rois.clear()
         self.Stop()
 
     @command(dtype_out=(str,))
     def getNames(self) -> list[str]:
+        """The names of the ROIs placed; refused until ``Start``."""
         self._started()
         return list(self._rois)
 
     @command(dtype_in=(str,), dtype_out=(str,))
     def getRoiTypes(self, names: list[str]) -> list[str]:
+        """The type of each ROI named: SQUARE (arc ROIs are not simulated)."""
         self._started()
         return ["SQUARE" for name in names if self._defined(name)]
 
     @command(dtype_in=(str,), dtype_out=(int,))
     def getRois(self, names: list[str]) -> list[int]:
+        """``[id, x, y, width, height, ...]`` of the ROIs named."""
         self._started()
         return [value for name in names if self._defined(name) for value in (self._ids[name], *self._rois[name])]
 
     @command(dtype_in=int, dtype_out=(float,))
     def readCounters(self, first: int) -> np.ndarray:
+        """Rows of ``roi_id, frame, sum, average, std, min, max`` from frame ``first`` on, ROI after ROI, flat."""
         self._started()
         with self._lock:
             frames = [(number, stats) for number, stats in self._results if number >= first]
