@@ -185,15 +185,17 @@ def check_name(name: str, what: str = "node name") -> str:
     >>> check_name("a:b", "saving folder component")
     Traceback (most recent call last):
     ...
-    ValueError: saving folder component 'a:b' is not valid: use letters, digits, '_', '-' or '.', without ':', '|', '{' or '}'
+    ValueError: saving folder component 'a:b' is not valid: use letters, digits, '_', '-' or '.' (not ':', '|', control characters, '.' or '..' alone)
     >>> check_name("{demo}", "session name")
     Traceback (most recent call last):
     ...
-    ValueError: session name '{demo}' is not valid: ...
+    ValueError: session name '{demo}' is not valid: use letters, digits, '_', '-' or '.' (not ':', '|', '{', '}', control characters, '.' or '..' alone)
     """
-    pattern = _SESSION_NAME if what == "session name" else _NAME
-    if not isinstance(name, str) or not pattern.fullmatch(name) or name in (".", ".."):
-        raise ValueError(f"{what} {name!r} is not valid: use letters, digits, '_', '-' or '.', without ':', '|', '{{' or '}}'")
+    session = what == "session name"
+    if not isinstance(name, str) or not (_SESSION_NAME if session else _NAME).fullmatch(name) or name in (".", ".."):
+        refused = "':', '|', '{', '}'" if session else "':', '|'"
+        raise ValueError(f"{what} {name!r} is not valid: use letters, digits, '_', '-' or '.' (not {refused}, control "
+                         "characters, '.' or '..' alone)")  # fmt: skip
     return name
 
 
