@@ -10,7 +10,7 @@ The folder: ``settings_path`` in the config's root ``__init__.yml``, else
 
 Examples
 --------
->>> settings = Settings("axis:roby")
+>>> settings = Settings("axis:robz")  # the settings of motor robz
 >>> settings.set(offset=1.5)
 >>> settings.get("offset")
 1.5
@@ -163,9 +163,9 @@ class Settings:
 
         Examples
         --------
-        >>> roby = Settings("axis:roby")
-        >>> roby.set(offset=1.5)
-        >>> roby.get("offset"), roby.get("velocity", 10)
+        >>> robz_settings = Settings("axis:robz")
+        >>> robz_settings.set(offset=1.5)
+        >>> robz_settings.get("offset"), robz_settings.get("velocity", 10)
         (1.5, 10)
         """
         return self.get_all().get(field, default)
@@ -203,10 +203,10 @@ class Settings:
 
         Examples
         --------
-        >>> roby = Settings("axis:roby")
-        >>> roby.set(offset=1.5, sign=-1)
-        >>> roby.remove("offset")
-        >>> roby.get_all()
+        >>> robz_settings = Settings("axis:robz")  # robz has not moved: nothing of it is being written meanwhile
+        >>> robz_settings.set(offset=1.5, sign=-1)
+        >>> robz_settings.remove("offset")
+        >>> robz_settings.get_all()
         {'sign': -1}
         """
         kept = {field: value for field, value in self.get_all().items() if field not in fields}
