@@ -48,6 +48,7 @@ from collections.abc import Callable, Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
+import redis  # noqa: E402
 import tango  # noqa: E402
 
 from bliss_shell.comm import runtime_dir  # noqa: E402
@@ -60,7 +61,7 @@ from bliss_shell.scanning.engine import Engine, _wait_and_read, each  # noqa: E4
 from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
 from bliss_shell.shell.namespace import session_namespace  # noqa: E402
 from bliss_shell.writer import read_measurement  # noqa: E402
-from machine import spread  # noqa: E402
+from machine import saved_environ, spread  # noqa: E402
 from scan_publishing import own_redis  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -421,22 +422,21 @@ def measure(runs: int) -> dict[str, tuple[float, float, float]]:
 
 
 @contextlib.contextmanager
-def beamline() -> Iterator[tuple[Path, str, dict]]:
-    """The servers started (database, four device servers), a session on them: (folder, Redis URL, namespace).
+def tango_session(folder: Path, config_text: str, client: redis.Redis) -> Iterator[dict]:
+    """The namespace of session ``bench`` of ``config_text``, on its device servers and Tango database.
 
-    Everything started is stopped afterwards and the folder removed, whatever happened.
+    All run from ``folder``; the servers and the database are stopped afterwards, whatever happened.
     """
-    saved_env = {key: os.environ.get(key) for key in ("XDG_RUNTIME_DIR", "TANGO_HOST")}
     # PyTango keeps the first $TANGO_HOST database it used for short device names for the rest of the process:
     # forget it, or a benchmark run after another one's database (bench/run.py) looks for our devices there.
     tango.ApiUtil.cleanup()
-    with own_redis("bsc-") as (folder, redis_server, client):
-        servers = []
+    servers = []
+    with saved_environ("XDG_RUNTIME_DIR", "TANGO_HOST"):
         try:
             os.environ["XDG_RUNTIME_DIR"] = str(folder)  # the Tango database and servers' pid files and logs go here
             os.environ.pop("TANGO_HOST", None)  # a database of our own
             (folder / "beamline").mkdir()
-            (folder / "beamline" / "bench.yml").write_text(CONFIG)
+            (folder / "beamline" / "bench.yml").write_text(config_text)
             config = Config([ConfigRoot(folder / "beamline")])
             servers = needed_servers(config, config.get("bench").object_names())
             for server in servers:
@@ -445,17 +445,22 @@ def beamline() -> Iterator[tuple[Path, str, dict]]:
             namespace = session_namespace(session, client, ErrorReport())
             session.setup(namespace, on_error=print, verbose=False)
             namespace["SCAN_SAVING"].base_path = str(folder / "scans")
-            namespace["fm"].move(0)
-            yield folder, redis_server.url, namespace
+            yield namespace
         finally:
             for server in servers:
                 server.stop()
             TangoDatabase(runtime_dir()).stop()  # its state is in $XDG_RUNTIME_DIR/bliss_shell, as the servers'
-            for key, value in saved_env.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+
+
+@contextlib.contextmanager
+def beamline() -> Iterator[tuple[Path, str, dict]]:
+    """The servers started (database, four device servers), a session on them: (folder, Redis URL, namespace).
+
+    Everything started is stopped afterwards and the folder removed, whatever happened.
+    """
+    with own_redis("bsc-") as (folder, redis_server, client), tango_session(folder, CONFIG, client) as namespace:
+        namespace["fm"].move(0)
+        yield folder, redis_server.url, namespace
 
 
 def _measure_in(runs: int, add: Callable[[str, float], None], raw: dict[str, list[float]]) -> None:

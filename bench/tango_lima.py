@@ -15,21 +15,15 @@ from gevent import monkey
 
 monkey.patch_all(thread=False, queue=False, os=False, signal=False, subprocess=False)
 
-import os  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
-import redis  # noqa: E402
 import tango  # noqa: E402
 
-from bliss_shell.comm import EmbeddedRedis, runtime_dir, use_redis  # noqa: E402
-from bliss_shell.comm.tango_servers import TangoDatabase, needed_servers  # noqa: E402
-from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.controllers.lima_protocol import decode_data_array  # noqa: E402
-from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
-from bliss_shell.shell.namespace import session_namespace  # noqa: E402
-from machine import private_folder, saved_environ  # noqa: E402
+from chain import tango_session  # noqa: E402
+from scan_publishing import own_redis  # noqa: E402
 
 CONFIG = """
 - name: bench_simulators
@@ -99,38 +93,14 @@ def measure(runs: int) -> dict[str, list[float]]:
     Everything started (Redis, the Tango database, the simulator server) is stopped afterwards and the folder
     removed, whatever happened: what did not answer its stop is killed (``machine.private_folder``).
     """
-    tango.ApiUtil.cleanup()  # forget a database another benchmark used in this process (see bench/chain.py)
-    with private_folder("bsb-") as folder, saved_environ("XDG_RUNTIME_DIR", "TANGO_HOST"):
-        servers = []
-        try:
-            os.environ["XDG_RUNTIME_DIR"] = str(folder)
-            os.environ.pop("TANGO_HOST", None)
-            (folder / "beamline").mkdir()
-            (folder / "beamline" / "bench.yml").write_text(CONFIG)
-            config = Config([ConfigRoot(folder / "beamline")])
-            redis_server = EmbeddedRedis(folder)
-            redis_server.ensure_running()
-            client = redis.Redis(unix_socket_path=str(redis_server.socket))
-            use_redis(client)
-            servers = needed_servers(config, config.get("bench").object_names())
-            for server in servers:
-                server.start()
-            session = config.get("bench")
-            namespace = session_namespace(session, client, ErrorReport())
-            session.setup(namespace, on_error=print, verbose=False)
-            namespace["SCAN_SAVING"].base_path = str(folder / "scans")
-            lima = tango.DeviceProxy("id00/limaccds/bench")
-            lima.sim_image_size = [1024, 1024]
-            image_rates = [get_image_rates(namespace, lima) for _ in range(runs)]
-            counter_times = [counter_costs(namespace, "id00/counter/tcounter") for _ in range(runs)]
-            fps_big = [lima_fps(namespace) for _ in range(max(1, runs // 2))]
-            lima.sim_image_size = [256, 256]
-            fps_small = [lima_fps(namespace) for _ in range(runs)]
-        finally:
-            for server in servers:
-                server.stop()
-            TangoDatabase(runtime_dir()).stop()  # its state is in $XDG_RUNTIME_DIR/bliss_shell, as the servers'
-            EmbeddedRedis(folder).stop()
+    with own_redis("bsb-") as (folder, _, client), tango_session(folder, CONFIG, client) as namespace:
+        lima = tango.DeviceProxy("id00/limaccds/bench")
+        lima.sim_image_size = [1024, 1024]
+        image_rates = [get_image_rates(namespace, lima) for _ in range(runs)]
+        counter_times = [counter_costs(namespace, "id00/counter/tcounter") for _ in range(runs)]
+        fps_big = [lima_fps(namespace) for _ in range(max(1, runs // 2))]
+        lima.sim_image_size = [256, 256]
+        fps_small = [lima_fps(namespace) for _ in range(runs)]
     return {
         "get_image_fps": [r[0] for r in image_rates],
         "read_image_fps": [r[1] for r in image_rates],
