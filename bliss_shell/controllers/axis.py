@@ -61,11 +61,16 @@ class OffsetAxis(abc.ABC):
         """
         saved = self.settings.get_all()
         self._offset = float(saved.get("offset", self._config.get("offset", 0.0)))
-        for name in _HARDWARE:
+        self._write_kept(saved, _HARDWARE)
+
+    def _write_kept(self, saved: dict[str, Any], names: tuple[str, ...]) -> None:
+        """Write to the controller each of ``names`` the user set (``saved``) or the config gives; velocity and acceleration > 0."""
+        for name in names:
             if name in saved or name in self._config:
-                self._write(name, float(saved.get(name, self._config.get(name, HARDWARE_DEFAULTS[name]))))
-        if self.velocity <= 0 or self.acceleration <= 0:
-            raise ValueError(f"{self._config.where}: {self.name}: velocity and acceleration must be positive")
+                value = float(saved.get(name, self._config.get(name, HARDWARE_DEFAULTS[name])))
+                if name in ("velocity", "acceleration") and not value > 0:
+                    raise ValueError(f"{self._config.where}: {self.name}: velocity and acceleration must be positive")
+                self._write(name, value)
 
     @abc.abstractmethod
     def _read(self, name: str) -> float:
@@ -84,6 +89,10 @@ class OffsetAxis(abc.ABC):
     @abc.abstractmethod
     def _move_dial(self, target: float) -> None:
         """Start the move to a dial position; ``wait_move`` waits for it."""
+
+    @abc.abstractmethod
+    def stop(self, wait: bool = True) -> None:
+        """Stop the motor; with ``wait``, return once it rests."""
 
     @abc.abstractmethod
     def wait_move(self) -> None:

@@ -60,8 +60,8 @@ class Axis(Protocol):
     def wait_move(self) -> None:
         """Return when the move under way is over; Ctrl-C stops the motor where it is."""
 
-    def stop(self) -> None:
-        """Stop the motor where it is."""
+    def stop(self, wait: bool = True) -> None:
+        """Stop the motor; with ``wait``, return once it rests (a real motor decelerates first)."""
 
 
 @runtime_checkable

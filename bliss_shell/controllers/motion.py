@@ -57,6 +57,33 @@ class Move:
             covered = total - 0.5 * a * (duration - elapsed) ** 2
         return self.start + math.copysign(min(covered, total), self.target - self.start)
 
+    def speed(self, now: float | None = None) -> float:
+        """How fast the motor goes at ``now`` (units/s, never negative; 0 once done)."""
+        elapsed = (time.monotonic() if now is None else now) - self.began
+        total, duration = abs(self.target - self.start), self.duration
+        if total == 0 or elapsed >= duration:
+            return 0.0
+        a = self.acceleration
+        v = min(self.velocity, math.sqrt(a * total))
+        return min(a * elapsed, v, a * (duration - elapsed))
+
+    def braking(self, now: float | None = None) -> Move:
+        """The rest of this move after a stop at ``now``: it slows down at its acceleration and rests.
+
+        Examples
+        --------
+        >>> stopped = Move(0.0, 10.0, velocity=5.0, acceleration=10.0, began=0.0).braking(now=1.0)
+        >>> stopped.target, stopped.done(now=1.4), stopped.done(now=1.5)
+        (5.0, False, True)
+        """
+        now = time.monotonic() if now is None else now
+        position, speed, a = self.position(now), self.speed(now), self.acceleration
+        if speed == 0:
+            return Move.still(position)
+        run_out = math.copysign(speed * speed / (2 * a), self.target - self.start)
+        # the second half of a triangle move whose top speed is the speed now, reached now
+        return Move(position - run_out, position + run_out, speed, a, began=now - speed / a)
+
     @classmethod
     def still(cls, position: float) -> Move:
         """A motor at rest."""

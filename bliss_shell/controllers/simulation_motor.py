@@ -85,8 +85,8 @@ class SimulationMotor(OffsetAxis):
                 self.stop()  # an interrupted wait (Ctrl-C) stops the motor where it is
                 raise
 
-    def stop(self) -> None:
-        """Stop a move under way where the motor is now; nothing happens to a motor at rest."""
+    def stop(self, wait: bool = True) -> None:
+        """Stop a move under way where the motor is now (at once, so ``wait`` changes nothing); nothing happens at rest."""
         if self._motion is not None and not self._motion.dead:  # MOVING
             self._move = Move.still(self.dial)
             self._motion.kill()

@@ -51,8 +51,8 @@ class TangoClient:
     Examples
     --------
     >>> device = TangoClient(config.get_config("roby"))  # doctest: +SKIP
-    >>> device.read("Unit"), device.read_many(["LowLimit", "HighLimit"])  # doctest: +SKIP
-    ('mm', [-1000.0, 1000.0])
+    >>> device.read("Velocity"), device.read_many(["Offset", "Sign"])  # doctest: +SKIP
+    (2500.0, [0.0, 1])
     """
 
     def __init__(self, node: ConfigNode):
@@ -84,6 +84,29 @@ class TangoClient:
         except tango.DevFailed as error:
             raise self._failed(error) from None
 
+    def read_valid(self, attributes: Sequence[str]) -> list[Any]:
+        """The values of several attributes in one call, as ``read_many``; an attribute without a value raises.
+
+        ``read_attributes`` does not raise for one attribute the device failed to read (its reply has
+        no value): here that reply is an error naming the attribute.
+
+        Raises
+        ------
+        TangoDeviceError
+            The call failed, or one attribute has no valid value: ``tt: Tango device <url>: Failed to
+            read_attributes on device sys/tg_test/1, attribute throw_exception (here is the exception you requested)``.
+        """
+        try:
+            replies = self.proxy.read_attributes(list(attributes))
+        except tango.DevFailed as error:
+            raise self._failed(error) from None
+        for reply in replies:
+            if reply.has_failed:
+                raise self._failed(tango.DevFailed(*reply.get_err_stack()))
+            if reply.value is None:
+                raise TangoDeviceError(f"{self.name}: Tango device {self.url}: {reply.name} has no value ({reply.quality})")
+        return [reply.value for reply in replies]
+
     def write(self, attribute: str, value: Any) -> None:
         """Write one attribute."""
         try:
@@ -98,9 +121,37 @@ class TangoClient:
         except tango.DevFailed as error:
             raise self._failed(error) from None
 
+    def names(self) -> tuple[list[str], list[str]]:
+        """The device's attribute names and command names, as it spells them."""
+        try:
+            return list(self.proxy.get_attribute_list()), [info.cmd_name for info in self.proxy.command_list_query()]
+        except tango.DevFailed as error:
+            raise self._failed(error) from None
+
+    def attribute_config(self, attribute: str) -> Any:
+        """The configuration of one attribute (``unit``, ``min_value``, ``max_value``, ``data_type``, ...)."""
+        try:
+            return self.proxy.get_attribute_config(attribute)
+        except tango.DevFailed as error:
+            raise self._failed(error) from None
+
+    def set_attribute_config(self, config: Any) -> None:
+        """Change an attribute's configuration (one got from ``attribute_config``)."""
+        try:
+            self.proxy.set_attribute_config(config)
+        except tango.DevFailed as error:
+            raise self._failed(error) from None
+
     def state(self) -> tango.DevState:
         """The device's state (ON, MOVING, RUNNING, ...)."""
         try:
             return self.proxy.state()
+        except tango.DevFailed as error:
+            raise self._failed(error) from None
+
+    def status(self) -> str:
+        """The device's status: what its state means, in its own words."""
+        try:
+            return str(self.proxy.status())
         except tango.DevFailed as error:
             raise self._failed(error) from None

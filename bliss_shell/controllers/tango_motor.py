@@ -1,4 +1,13 @@
-"""A motor served by a Tango device, behind the ``Axis`` interface.
+"""A motor served by a Tango device, behind the ``Axis`` interface: BLISS's axis server, Sardana's Pool or any motor.
+
+The device says what it is (``tango_motor_interface``). Where its server keeps user positions, offset, sign
+and limits (BLISS's, Sardana's), they are the server's: the shell reads and sets them there and adds nothing
+on top. A device that only has ``Position`` (and ``State``, ``Stop``) is the shell's dial, with the shell's
+offset and limits on top, as a simulation motor has them.
+
+A move ends when the server says so: after ``Stop`` or Ctrl-C the motor is waited for until it has left
+MOVING (a real motor decelerates), and a move that ends in FAULT, ALARM, OFF or on a limit switch raises
+``MotorStopped``, one line naming the motor, where it stopped and why.
 
 Clients use PyTango's gevent green mode, so a Tango call waits in its greenlet only.
 
@@ -13,89 +22,332 @@ True
 
 from __future__ import annotations
 
+import math
+import time
+from typing import Any
+
 import gevent
 import tango
 
 from bliss_shell.config import ConfigNode
 
-from .axis import OffsetAxis
+from .axis import OffsetAxis, _number
 from .tango_client import TangoClient
+from .tango_motor_interface import MotorInterface
 
-_ATTRIBUTES = {"velocity": "Velocity", "acceleration": "Acceleration", "low_limit": "LowLimit", "high_limit": "HighLimit"}
 _FIRST_POLL = 0.0005  # a short move is seen soon...
 _POLL = 0.005  # ...a long one costs few calls
+_READY = (tango.DevState.ON, tango.DevState.STANDBY)
+_NO_UNIT = ("", "No unit", "uu")  # "uu" (user units) is what BLISS's server declares whatever the axis's unit
+_NOT_SPECIFIED = "Not specified"  # Tango's word for an attribute config's min_value or max_value not set
+
+
+class MotorStopped(RuntimeError):
+    """A move ended otherwise than at rest and ready: FAULT, ALARM, OFF, a limit switch, or a stop that never ended."""
+
+
+def tango_motor(node: ConfigNode) -> TangoMotor:
+    """The motor of config ``class: TangoMotor``: a ``ServerMotor`` when its server keeps user positions, else a ``TangoMotor``.
+
+    Examples
+    --------
+    >>> tango_motor(config.get_config("roby"))  # doctest: +SKIP
+    TangoMotor('roby', id00/motor/roby, bliss)
+    """
+    device = TangoClient(node)
+    attributes, commands = device.names()
+    interface = MotorInterface.learn(node.name, device.url, attributes, commands, node.get("motor_interface"))
+    kind = ServerMotor if interface.holds_user_positions else TangoMotor
+    return kind(node, device, interface)
 
 
 class TangoMotor(OffsetAxis):
-    """A motor served by a Tango device: the demo's ``roby`` and ``robz`` (our ``SimMotor``).
+    """A motor served by a Tango device (the demo's ``roby`` and ``robz``: our ``SimMotor``, as BLISS's axis server).
 
-    Config: ``class: TangoMotor`` with ``tango_url``, a device with the attributes ``Position``,
-    ``Velocity``, ``Acceleration``, ``LowLimit``, ``HighLimit``, ``Unit`` and the commands ``Stop``
-    and ``DefinePosition``; optional ``velocity``, ``acceleration``, ``low_limit``, ``high_limit``
-    (dial), ``unit``, ``offset``, ``tolerance``, ``velocity_high_limit``, written to the device when
-    the motor is built. The device speaks dial positions; ``offset`` makes them user positions.
-    Velocity, acceleration and limits the user set (settings) win over the config's.
+    Config: ``class: TangoMotor`` with ``tango_url``; optional ``motor_interface`` (``bliss``, ``sardana``,
+    ``generic``: what the device is, else learnt from it), ``velocity``, ``acceleration``, ``low_limit``,
+    ``high_limit`` (dial), ``unit`` (else the unit of ``Position``'s attribute config), ``offset`` (only
+    where the server keeps none), ``tolerance``, ``velocity_high_limit``, ``stop_timeout`` (s to wait for
+    the motor at rest after a stop, default 10). Velocity and acceleration are written to the device when
+    the motor is built, and what the user set since (settings) wins over the config's.
+
+    This class drives a ``generic`` device: its ``Position`` is the dial, the offset and limits are the
+    shell's. ``ServerMotor`` drives BLISS's and Sardana's, which keep their own.
 
     Examples
     --------
     >>> roby  # doctest: +SKIP
-    TangoMotor('roby', id00/motor/roby)
+    TangoMotor('roby', id00/motor/roby, bliss)
     >>> mv(roby, 1)  # doctest: +SKIP
     Moving roby from ... to 1.00000
     >>> roby.position, roby.velocity, roby.state  # doctest: +SKIP
     (1.0, 2500.0, 'READY')
     """
 
-    def __init__(self, node: ConfigNode):
+    def __init__(self, node: ConfigNode, device: TangoClient, interface: MotorInterface):
         super().__init__(node)
-        self._device = TangoClient(node)
-        self.url = self._device.url
-        if "unit" in node:
-            self._device.write("Unit", node["unit"])
+        self._device = device
+        self.interface = interface
+        self.url = device.url
+        self.stop_timeout = float(node.get("stop_timeout", 10.0))
+        self._shell_limits = [float(node.get("low_limit", -math.inf)), float(node.get("high_limit", math.inf))]
         self._restore()
-        self.unit: str | None = self._device.read("Unit") or None
+        self.unit: str | None = node.get("unit") or self._device_unit()
 
     def __repr__(self) -> str:
-        return f"TangoMotor({self.name!r}, {self.url})"
+        return f"TangoMotor({self.name!r}, {self.url}, {self.interface.kind})"
+
+    def _device_unit(self) -> str | None:
+        unit = self._device.attribute_config("Position").unit
+        return None if unit in _NO_UNIT else unit
+
+    def _needs(self, name: str) -> str:
+        if not self.interface.has(name):
+            raise AttributeError(f"{self.name}: Tango device {self.url} has no {name}")
+        return name
 
     def _read(self, name: str) -> float:
-        return self._device.read(_ATTRIBUTES[name])
+        if name == "velocity":
+            return float(self._device.read(self._needs("Velocity")))
+        if name == "acceleration":
+            return self._acceleration()
+        return self._shell_limits[name == "high_limit"]
 
     def _write(self, name: str, value: float) -> None:
-        self._device.write(_ATTRIBUTES[name], value)
+        if name == "velocity":
+            self._device.write(self._needs("Velocity"), value)
+        elif name == "acceleration":
+            self._write_acceleration(value)
+        else:
+            self._shell_limits[name == "high_limit"] = value
+
+    def _acceleration(self) -> float:
+        return float(self._device.read(self._needs("Acceleration")))
+
+    def _write_acceleration(self, value: float) -> None:
+        self._device.write(self._needs("Acceleration"), value)
 
     def _read_dial(self) -> float:
-        return self._device.read("Position")
+        return float(self._device.read("Position"))
 
     def _set_dial(self, dial: float) -> None:
+        if not self.interface.has("DefinePosition"):
+            raise AttributeError(
+                f"{self.name}: Tango device {self.url} has no DefinePosition: its position cannot be redefined "
+                f"(call the position something else with {self.name}.position = ...)"
+            )
         self._device.command("DefinePosition", dial)
-
-    def _read_dial_limits(self) -> tuple[float, float]:
-        low, high = self._device.read_many(["LowLimit", "HighLimit"])  # one call
-        return low, high
-
-    @property
-    def state(self) -> str:
-        """``MOVING``, ``READY`` (the device ON, or ALARM: at rest on a limit), else the device's state."""
-        state = self._device.state()
-        if state == tango.DevState.MOVING:
-            return "MOVING"
-        return "READY" if state in (tango.DevState.ON, tango.DevState.ALARM) else str(state)  # ALARM: at rest on a limit
 
     def _move_dial(self, target: float) -> None:
         self._device.write("Position", target)
 
-    def wait_move(self) -> None:
-        """Return when the device is no longer MOVING; an interrupted wait (Ctrl-C) stops the motor."""
-        poll = _FIRST_POLL
-        try:
-            while self._device.state() == tango.DevState.MOVING:
-                gevent.sleep(poll)
-                poll = min(2 * poll, _POLL)
-        except (KeyboardInterrupt, gevent.GreenletExit):
-            self.stop()  # an interrupted wait (Ctrl-C) stops the motor where it is
-            raise
+    @property
+    def sign(self) -> int:
+        """+1: user = dial + offset (the server of a ``generic`` device keeps no sign)."""
+        return 1
 
-    def stop(self) -> None:
-        """Stop the motor where it is (the device's ``Stop``)."""
+    @property
+    def state(self) -> str:
+        """``MOVING``, ``READY`` (the device ON or STANDBY), else the device's state (``FAULT``, ``ALARM``, ``OFF``, ...)."""
+        state = self._device.state()
+        if state == tango.DevState.MOVING:
+            return "MOVING"
+        return "READY" if state in _READY else str(state)
+
+    def wait_move(self) -> None:
+        """Return when the device has left MOVING, at rest and ready; else ``MotorStopped`` says where and why.
+
+        An interrupted wait (Ctrl-C) stops the motor and waits until it rests before it goes on.
+        """
+        try:
+            state = self._wait_still(None)
+        except (KeyboardInterrupt, gevent.GreenletExit):
+            self.stop()
+            raise
+        self._check_rest(state)
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop the motor (the device's ``Stop``); with ``wait``, return once it rests (it may decelerate a while)."""
         self._device.command("Stop")
+        if wait:
+            self._wait_still(time.monotonic() + self.stop_timeout)
+
+    def _wait_still(self, deadline: float | None) -> tango.DevState:
+        """The device's state once it is no longer MOVING; ``MotorStopped`` if it still moves at ``deadline``."""
+        poll = _FIRST_POLL
+        while (state := self._device.state()) == tango.DevState.MOVING:
+            if deadline is not None and time.monotonic() > deadline:
+                raise MotorStopped(f"{self.name}: still MOVING {self.stop_timeout:g} s after Stop ({self._device.status()})")
+            gevent.sleep(poll)
+            poll = min(2 * poll, _POLL)
+        return state
+
+    def _check_rest(self, state: tango.DevState) -> None:
+        if state not in _READY:
+            raise MotorStopped(self._stopped(f"in {state}", self._device.status()))
+
+    def _stopped(self, how: str, why: str) -> str:
+        try:
+            where = f" at {self.position:.{self.display_digits}f}"
+        except Exception:
+            where = ""
+        return f"{self.name}: stopped {how}{where}: {why.strip() or 'no status given'}"
+
+
+class ServerMotor(TangoMotor):
+    """A motor whose server keeps user positions, offset, sign and limits: BLISS's axis server, Sardana's Pool.
+
+    The device's ``Position`` is the user position; ``dial``, ``offset``, ``sign`` and ``limits`` are read
+    and set on the server (BLISS: ``Limits``, ``SetPosition``, ``SetDial``; Sardana: ``Position``'s
+    ``min_value``/``max_value``, ``Offset``, ``Sign``, ``DefinePosition``). Velocity, acceleration and the
+    limits are written to the server when the motor is built as a ``TangoMotor``'s are: what the user set
+    in the shell, else the config's ``velocity``, ``acceleration``, ``low_limit``, ``high_limit`` (dial);
+    none of them given, the server's own stay. The offset and the sign are never written at build.
+
+    Examples
+    --------
+    >>> mot01  # doctest: +SKIP
+    TangoMotor('mot01', motor/motctrl01/1, sardana)
+    >>> mot01.position = 5  # doctest: +SKIP
+    >>> mot01.offset, mot01.dial  # doctest: +SKIP
+    (5.0, 0.0)
+    """
+
+    def _restore(self) -> None:
+        saved = self.settings.get_all()
+        self._write_kept(saved, ("velocity", "acceleration"))
+        kept = {name: saved.get(name, self._config.get(name)) for name in ("low_limit", "high_limit")}
+        if any(value is not None for value in kept.values()):
+            low, high = self.dial_limits
+            self._write_dial_limits(float(kept["low_limit"] or low), float(kept["high_limit"] or high))
+
+    def _acceleration(self) -> float:
+        if self.interface.kind == "sardana":  # Sardana's Acceleration is the time to reach the velocity
+            return self.velocity / float(self._device.read("Acceleration"))
+        return super()._acceleration()
+
+    def _write_acceleration(self, value: float) -> None:
+        if self.interface.kind == "sardana":
+            self._device.write("Acceleration", self.velocity / value)
+        else:
+            super()._write_acceleration(value)
+
+    @property
+    def offset(self) -> float:
+        """User position minus sign * dial, as the server has it."""
+        return float(self._device.read("Offset"))
+
+    @property
+    def sign(self) -> int:
+        """+1 or -1: user = sign * dial + offset, as the server has it (Sardana's can be set; BLISS's is in its config)."""
+        return int(self._device.read("Sign"))
+
+    @sign.setter
+    def sign(self, value: int) -> None:
+        if value not in (1, -1) or isinstance(value, bool):
+            raise ValueError(f"{self.name}: sign must be 1 or -1, not {value!r}")
+        if self.interface.kind != "sardana":
+            raise AttributeError(f"{self.name}: the sign of a BLISS axis is set in the axis server's config ({self.url})")
+        self._device.write("Sign", value)
+
+    @property
+    def position(self) -> float:
+        """The user position, as the server has it. ``mot.position = 0`` calls where the motor is 0 (the offset changes)."""
+        return float(self._device.read("Position"))
+
+    @position.setter
+    def position(self, user: float) -> None:
+        user = _number(self.name, "position", user)
+        if self.interface.kind == "bliss":
+            self._device.command("SetPosition", user)
+        else:
+            self._device.write("Offset", user - self.sign * self.dial)
+
+    @property
+    def dial(self) -> float:
+        """The controller's position. ``mot.dial = 0`` tells the controller it is at 0 (nothing moves; the offset is kept)."""
+        if self.interface.kind == "sardana":
+            return float(self._device.read("DialPosition"))
+        user, offset, sign = self._device.read_many(["Position", "Offset", "Sign"])
+        return (float(user) - float(offset)) * int(sign)
+
+    @dial.setter
+    def dial(self, value: float) -> None:
+        value = _number(self.name, "dial", value)
+        if self.interface.kind == "bliss":
+            self._device.command("SetDial", value)
+        else:  # Sardana's DefinePosition takes a user position and loads its dial into the controller
+            self._device.command("DefinePosition", self.sign * value + self.offset)
+
+    @property
+    def limits(self) -> tuple[float, float]:
+        """``(low, high)`` in user positions, as the server has them (BLISS: ``Limits``; Sardana: ``Position``'s config)."""
+        if self.interface.kind == "bliss":
+            low, high = self._device.read("Limits")
+            return float(low), float(high)
+        config = self._device.attribute_config("Position")
+        return _bound(config.min_value, -math.inf), _bound(config.max_value, math.inf)
+
+    @limits.setter
+    def limits(self, limits: tuple[float, float]) -> None:
+        offset, sign = self.offset, self.sign
+        low, high = sorted((value - offset) * sign for value in self._checked_limits(limits))
+        self.dial_limits = (low, high)
+
+    @property
+    def dial_limits(self) -> tuple[float, float]:
+        """The limits in dial positions: ``(limits - offset) * sign``, low first."""
+        offset, sign = self.offset, self.sign
+        low, high = sorted((value - offset) * sign for value in self.limits)
+        return low, high
+
+    @dial_limits.setter
+    def dial_limits(self, limits: tuple[float, float]) -> None:
+        low, high = self._checked_limits(limits)
+        self._write_dial_limits(low, high)
+        self._store(low_limit=low, high_limit=high)
+
+    def _write_dial_limits(self, low: float, high: float) -> None:
+        offset, sign = self.offset, self.sign
+        user_low, user_high = sorted(sign * value + offset for value in (low, high))
+        if self.interface.kind == "bliss":
+            self._device.write("Limits", [user_low, user_high])
+            return
+        config = self._device.attribute_config("Position")
+        config.min_value, config.max_value = (_NOT_SPECIFIED if math.isinf(v) else repr(v) for v in (user_low, user_high))
+        self._device.set_attribute_config(config)
+
+    def move(self, target: float, wait: bool = True) -> None:
+        """Move to user position ``target`` (checked against the server's limits first); wait unless ``wait`` is False."""
+        self.check_target(target)
+        self._device.write("Position", float(target))
+        if wait:
+            self.wait_move()
+
+    def _check_rest(self, state: tango.DevState) -> None:
+        super()._check_rest(state)
+        if self.interface.kind == "bliss":  # BLISS's server says ON on a limit switch: its flags tell
+            low, high = self._device.read_many(["HardLimitLow", "HardLimitHigh"])
+            if low or high:
+                raise MotorStopped(self._stopped(f"on its {'low' if low else 'high'} limit switch", self._device.status()))
+
+    def apply_config(self) -> None:
+        """Forget the settings: velocity, acceleration and limits go back to the config's where it gives them."""
+        self.settings.clear()
+        self._restore()
+
+    def sync_hard(self) -> None:
+        """Take velocity, acceleration and limits from the server again into the settings (the offset is the server's)."""
+        low, high = self.dial_limits
+        self._store(velocity=self.velocity, acceleration=self.acceleration, low_limit=low, high_limit=high)
+
+    def _store(self, **values: float) -> None:
+        self.settings.set(**values)
+
+
+def _bound(value: Any, none: float) -> float:
+    """A limit from an attribute config's ``min_value``/``max_value`` (``Not specified``: none)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return none

@@ -72,14 +72,16 @@ class StepMotorMaster(AcquisitionBase):
 
     def stop(self) -> None:
         """Stop every motor; a motor that cannot stop is reported once the others were stopped."""
-        failures = []
-        for axis in self._axes:  # one motor that cannot stop (its server died) does not keep the others going
-            try:
-                axis.stop()
-            except Exception as error:
-                failures.append(str(error))
+        failures: dict[str, str] = {}
+        for wait in (False, True):  # every motor told to stop, then each waited for until it rests
+            for axis in self._axes:  # one motor that cannot stop (its server died) does not keep the others going
+                try:
+                    if axis.name not in failures:
+                        axis.stop(wait=wait)
+                except Exception as error:
+                    failures[axis.name] = str(error)
         if failures:
-            raise RuntimeError("; ".join(failures))
+            raise RuntimeError("; ".join(failures.values()))
 
 
 class TimerMaster(AcquisitionBase):

@@ -380,6 +380,8 @@ def _move(command: str, pairs: list[tuple[Axis, float]], relative: bool, live: b
             axis.wait_move()
     except (KeyboardInterrupt, gevent.GreenletExit):
         for axis in axes:
+            axis.stop(wait=False)
+        for axis in axes:  # a real motor decelerates: where it rests is what the table shows
             axis.stop()
         print(f"\n{command} interrupted: motors stopped")
         print(_positions_table(axes))
