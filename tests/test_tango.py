@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import socket
-import struct
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ import tango
 
 from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.controllers import Axis, Counter
-from bliss_shell.controllers.lima_protocol import decode_data_array
+from bliss_shell.controllers.lima_protocol import decode_data_array, decode_video_image
 from bliss_shell.data import get_node
 from conftest import interruptible, open_session, wait_for
 
@@ -148,32 +147,36 @@ def wait_ready(lima) -> None:
 def test_lima_simulator_acquires_keeps_a_ring_buffer_and_saves(simulator, tmp_path):
     lima = tango.DeviceProxy(f"{simulator}/id00/limaccds/sim1#dbase=no")
     lima.sim_image_size = [64, 32]
-    lima.buffer_max_number = 4
+    lima.video_active = True  # the live view follows the frames only when asked, as Lima core's CtVideo
+    kept = lima.buffer_max_number  # read only, as on the real server
+    frames = kept + 2
     lima.acq_trigger_mode = "INTERNAL_TRIGGER"
-    lima.acq_nb_frames, lima.acq_expo_time = 6, 0.01
-    lima.saving_mode, lima.saving_directory, lima.saving_frame_per_file = "AUTO_FRAME", str(tmp_path), 4
+    lima.acq_nb_frames, lima.acq_expo_time = frames, 0.001
+    lima.saving_mode, lima.saving_directory, lima.saving_frame_per_file = "AUTO_FRAME", str(tmp_path), kept
     lima.prepareAcq()
     assert lima.last_image_ready == -1
     lima.startAcq()
     wait_ready(lima)
-    assert (lima.last_image_acquired, lima.last_image_ready, lima.last_image_saved) == (5, 5, 5)
+    last = frames - 1
+    assert (lima.last_image_acquired, lima.last_image_ready, lima.last_image_saved) == (last, last, last)
     assert list(lima.image_sizes) == [0, 4, 64, 32]
-    kind, raw = lima.readImage(-1)
+    kind, raw = lima.readImage(-1)  # any negative number: the last frame ready, as Lima core reads it
     frame = decode_data_array(raw)
     assert kind == "DATA_ARRAY" and frame.shape == (32, 64) and frame.dtype == np.uint32
-    with pytest.raises(tango.DevFailed, match="image 1 is no longer in the server's buffer"):
-        lima.readImage(1)  # 6 frames, a buffer of 4
-    with pytest.raises(tango.DevFailed, match="image 6 is not acquired yet"):
-        lima.readImage(6)
+    assert np.array_equal(decode_data_array(lima.readImage(-5)[1]), frame)
+    with pytest.raises(tango.DevFailed, match="Frame 1 not available"):  # Lima core's words
+        lima.readImage(1)  # the buffer holds the last buffer_max_number frames
+    with pytest.raises(tango.DevFailed, match=r"Frame\(s\) not available yet"):
+        lima.readImage(frames)
     kind, raw = lima.video_last_image
-    magic, _, mode, number, width, height, _, header_size, _, _ = struct.unpack_from("!IHHqiiHHHH", raw)
-    assert (kind, raw[:4], mode, number, width, height) == ("VIDEO_IMAGE", b"VDEO", 2, 5, 64, 32)
-    assert np.array_equal(np.frombuffer(raw, ">u4", offset=header_size).reshape(32, 64), frame)
+    mode, number, video = decode_video_image(raw)
+    assert (kind, raw[:4], mode, number, video.shape) == ("VIDEO_IMAGE", b"VDEO", 2, last, (32, 64))  # mode 2: Y32
+    assert np.array_equal(video, frame)
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == ["lima_0000.h5", "lima_0001.h5"]
     with h5py.File(tmp_path / "lima_0001.h5", "r") as saved:
-        frames = saved["entry_0000/instrument/lima_simulator/data"]
-        assert frames.shape == (2, 32, 64) and np.array_equal(frames[1], frame)
+        saved_frames = saved["entry_0000/instrument/lima_simulator/data"]
+        assert saved_frames.shape == (2, 32, 64) and np.array_equal(saved_frames[1], frame)
 
 
 def test_lima_simulator_takes_one_frame_per_start_in_multi_trigger(simulator):

@@ -6,6 +6,13 @@ whose ROI counter channels (``roi_counters:r1_sum``, ...) hold the statistics th
 computed for each frame (``lima_roi.py``). A camera fault (``acq_status`` Fault) ends the wait
 for a frame at once, with the server's ``acq_status_fault_error``.
 
+It uses only the real LimaCCDs server's interface (Lima-tango-python 1.12.2, ``LimaCCDs.py``;
+``tests/test_lima_interface.py`` holds the table): ``acq_*``, ``saving_*``, ``user_*``, ``image_*`` and
+``last_image_*`` attributes, ``prepareAcq``, ``startAcq`` (once, or once per frame in
+``INTERNAL_TRIGGER_MULTI``), ``stopAcq``. Its writes suit the real server: ``saving_next_number`` after
+``saving_prefix`` (which sets it), ``saving_directory`` only when the scan saves, made first (the server
+makes only its last folder; BLISS makes it too).
+
 At the prompt: ``lima.proxy`` (the device), ``lima.image``, ``lima.acquisition``, ``lima.saving``
 (``lima_settings.py``) and ``lima.roi_counters``; what the user sets there is a setting of the
 object (``lima:<name>``), given back to the device whenever the object is built.
@@ -139,8 +146,14 @@ class Lima:
             "saving_index_format": "%04d",
             "saving_next_number": 0,
         }
+        if folder:  # LimaCCDs makes only the last folder of saving_directory: the others first, as BLISS does
+            try:
+                os.makedirs(folder, exist_ok=True)
+            except OSError:
+                pass  # a server that sees other disks than this shell: its refusal of the folder names it
         for key, value in saving.items():
-            device.write(key, value)
+            if key != "saving_directory" or folder:  # LimaCCDs refuses a folder that is not there (""): MANUAL needs none
+                device.write(key, value)
         before()
         try:
             device.command("prepareAcq")

@@ -1,8 +1,10 @@
 """What a LimaCCDs server produces: its frames' bytes, its pixel types, and where it saves each frame.
 
 The bytes are those of ``readImage`` (DATA_ARRAY) and ``video_last_image`` (VIDEO_IMAGE); the
-saving is its ``AUTO_FRAME`` HDF5 saving. Encoders for our simulator, decoders for clients; the formats are the real server's
-(Lima-tango-python ``LimaCCDs.py``, Lima core ``CtSaving_Hdf5.cpp``).
+saving is its ``AUTO_FRAME`` HDF5 saving. Encoders for our simulator, decoders for clients. The formats
+are the real server's: Lima-tango-python 1.12.2 (commit 7a44684c) ``lima/server/LimaCCDs.py``
+(``_image_2_data_array``, ``_video_image_2_struct``) and Lima core (``common/src/VideoUtils.cpp``
+``data2Image``: the video pixels are the frame's own bytes; ``control/src/CtSaving_Hdf5.cpp``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import numpy as np
 DATA_HEADER = "<IHHIIHH6H6IQQII"
 DATA_VERSION = 4
 DATA_MAGIC = struct.unpack(">I", b"DTAY")[0]
+DATA_IMAGE = 2  # DataArrayCategory: ScalarStack, Spectrum, Image, SpectrumStack, ImageStack
+ACQ_TAG_NONE = 0xFFFFFFFF  # the header's acquisition tag while no client wrote acq_tag (LimaCCDs' AcqTagNone)
 _DATA_PREFIX = "<IHHIIHH6H"  # the fields every version shares, all a reader needs
 # The header's data type codes (DataArrayType: DARRAY_UINT8 = 0, ..., DARRAY_FLOAT64 = 9).
 DATA_TYPES = {np.dtype(name): code for code, name in enumerate(
@@ -32,10 +36,27 @@ IMAGE_TYPES = {
     "Bpp16": "uint16", "Bpp16S": "int16", "Bpp24": "uint32", "Bpp32": "uint32", "Bpp32S": "int32", "Bpp32F": "float32",
 }  # fmt: skip
 
-# video_last_image answers ("VIDEO_IMAGE", header + pixels); mode 2 is Y32 (32-bit grey).
+# acq_status_fault_error in Fault: the real server's words for Lima core's error codes (read_acq_status_fault_error).
+FAULT_ERRORS = ("Saving: unknown error", "Saving: file open error", "Saving: file close error", "Saving: access error",
+                "Saving: overwrite error", "Saving: disk full", "Saving: overun", "Processing: overun", "Camera: error")  # fmt: skip
+# The values the real server's enumerated attributes take (its dictionaries; saving_format: Lima core's format names).
+REAL_CHOICES = {
+    "acq_trigger_mode": ("INTERNAL_TRIGGER", "EXTERNAL_TRIGGER", "EXTERNAL_TRIGGER_MULTI", "EXTERNAL_GATE",
+                         "EXTERNAL_START_STOP", "INTERNAL_TRIGGER_MULTI", "EXTERNAL_TRIGGER_READOUT"),
+    "saving_mode": ("MANUAL", "AUTO_FRAME", "AUTO_HEADER"),
+    "saving_format": ("EDF", "CBF", "NXS", "FITS", "EDFGZ", "TIFF", "HDF5", "EDFCONCAT", "EDFLZ4", "CBFMHEADER", "HDF5GZ",
+                      "HDF5BS", "RAW"),
+    "saving_overwrite_policy": ("ABORT", "OVERWRITE", "APPEND", "MULTISET"),
+    "image_rotation": ("NONE", "90", "180", "270"),
+}  # fmt: skip
+
+# video_last_image answers ("VIDEO_IMAGE", header + pixels): magic, version 1, video mode, frame number, width,
+# height, endianness (0: little), header length (32), 2 padding words; the header in network order, the pixels the
+# frame's own bytes. Video modes (Lima core's VideoMode): Y8 = 0, Y16 = 1, Y32 = 2, Y64 = 3 (grey, by pixel size; a
+# float frame makes no video image). Before any video image: frame -1, width and height -1, Y8, no pixels.
 VIDEO_HEADER = "!IHHqiiHHHH"
 VIDEO_MAGIC = struct.unpack(">I", b"VDEO")[0]
-VIDEO_Y32 = 2
+VIDEO_MODES = {1: 0, 2: 1, 4: 2, 8: 3}  # bytes per pixel: Y8, Y16, Y32, Y64
 
 
 def image_dtype(image_type: str, image_sizes: Sequence[int]) -> np.dtype:
@@ -70,8 +91,10 @@ def frame_path(instrument: str, detector: str) -> str:
     return f"entry_0000/{instrument}/{detector}/data"
 
 
-def encode_data_array(frame: np.ndarray, number: int = 0) -> bytearray:
+def encode_data_array(frame: np.ndarray, number: int = 0, acq_tag: int = ACQ_TAG_NONE) -> bytearray:
     """``frame`` (height, width) as the real server's ``readImage`` sends it, little endian.
+
+    ``acq_tag`` is the header's acquisition tag (``ACQ_TAG_NONE`` until a client writes ``acq_tag``).
 
     Examples
     --------
@@ -83,8 +106,9 @@ def encode_data_array(frame: np.ndarray, number: int = 0) -> bytearray:
     height, width = frame.shape
     size = frame.dtype.itemsize
     header = struct.pack(
-        DATA_HEADER, DATA_MAGIC, DATA_VERSION, struct.calcsize(DATA_HEADER), 2, DATA_TYPES[np.dtype(frame.dtype.name)],
-        0, 2, width, height, 0, 0, 0, 0, size, size * width, 0, 0, 0, 0, number, 0, 0, 0,
+        DATA_HEADER, DATA_MAGIC, DATA_VERSION, struct.calcsize(DATA_HEADER), DATA_IMAGE,
+        DATA_TYPES[np.dtype(frame.dtype.name)], 0, 2, width, height, 0, 0, 0, 0, size, size * width, 0, 0, 0, 0,
+        number, acq_tag, 0, 0,
     )  # fmt: skip
     return _with_header(header, frame, frame.dtype.newbyteorder("<"))
 
@@ -97,13 +121,45 @@ def _with_header(header: bytes, frame: np.ndarray, dtype: np.dtype) -> bytearray
     return out
 
 
-def encode_video_image(frame: np.ndarray, number: int) -> bytearray:
-    """``frame`` as the real server's ``video_last_image`` sends it: Y32 pixels, big endian, after the VDEO header."""
+def encode_video_image(frame: np.ndarray | None, number: int = -1) -> bytearray:
+    """``frame`` as the real server's ``video_last_image`` sends it: the VDEO header, then the pixels as they are.
+
+    The video mode follows the pixel size (Y8, Y16, Y32, Y64); signed pixels keep their bits, in little
+    endian as a little-endian server sends them. ``None``: no video image yet (frame -1, -1 x -1, Y8).
+
+    Examples
+    --------
+    >>> raw = encode_video_image(np.array([[1, 2, 3]], dtype=np.uint16), number=4)
+    >>> mode, number, frame = decode_video_image(raw)
+    >>> mode, number, frame.tolist()
+    (1, 4, [[1, 2, 3]])
+    """
+    if frame is None:
+        return bytearray(struct.pack(VIDEO_HEADER, VIDEO_MAGIC, 1, 0, -1, -1, -1, 0, struct.calcsize(VIDEO_HEADER), 0, 0))
+    if frame.dtype.kind not in "iu":
+        raise ValueError(f"a {frame.dtype} frame makes no video image (Lima core: grey video modes of integer pixels only)")
     height, width = frame.shape
-    header = struct.pack(VIDEO_HEADER, VIDEO_MAGIC, 1, VIDEO_Y32, number, width, height, 0, struct.calcsize(VIDEO_HEADER), 0, 0)
-    if frame.dtype != np.uint32:  # Y32 is unsigned: negative pixels of a signed camera show as 0
-        frame = np.clip(frame, 0, np.iinfo(np.uint32).max)
-    return _with_header(header, frame, np.dtype(">u4"))
+    mode = VIDEO_MODES[frame.dtype.itemsize]
+    header = struct.pack(VIDEO_HEADER, VIDEO_MAGIC, 1, mode, number, width, height, 0, struct.calcsize(VIDEO_HEADER), 0, 0)
+    return _with_header(header, frame, frame.dtype.newbyteorder("<"))
+
+
+def decode_video_image(raw: bytes) -> tuple[int, int, np.ndarray]:
+    """The video mode, frame number and pixels of a ``video_last_image`` answer (grey modes, unsigned).
+
+    A signed camera's pixels come as their unsigned bits (``view(np.int16)`` gives them back); no video
+    image yet gives frame -1 and an empty array.
+    """
+    magic, _, mode, number, width, height, endian, header_size, _, _ = struct.unpack_from(VIDEO_HEADER, raw)
+    if magic != VIDEO_MAGIC:
+        raise ValueError("not a Lima VIDEO_IMAGE")
+    if width < 0 or height < 0:
+        return mode, number, np.zeros((0, 0), dtype=np.uint8)
+    sizes = {code: size for size, code in VIDEO_MODES.items()}
+    if mode not in sizes:
+        raise ValueError(f"Lima VIDEO_IMAGE of video mode {mode}: only the grey modes Y8, Y16, Y32, Y64 (0 to 3) are read")
+    dtype = np.dtype(f"{'>' if endian else '<'}u{sizes[mode]}")
+    return mode, number, np.frombuffer(raw, dtype=dtype, offset=header_size, count=width * height).reshape(height, width)
 
 
 def decode_data_array(raw: bytes) -> np.ndarray:

@@ -1,13 +1,19 @@
-"""``LimaCCDs``: the subset of the real LimaCCDs Tango interface that a scan uses, with simulated frames.
+"""``LimaCCDs``: the part of the real LimaCCDs Tango interface that a scan uses, with simulated frames.
 
-Attribute and command names are the real server's, so a real LimaCCDs device can replace
-this one. Frames are images of the camera's ``image_type`` (``Bpp32`` unless ``sim_image_type``
-says otherwise) with a spot that follows a motor device (``sim_motor_url``); the last
-``buffer_max_number`` frames stay in memory for ``readImage``; with ``saving_mode = AUTO_FRAME``
-frames are also written to HDF5 files, in the real server's layout and under its overwrite policy.
-``image_bin``, ``image_flip``, ``image_rotation`` and ``image_roi`` shape the frames as Lima core does
-(``lima_image.py``); they take effect at ``prepareAcq``, as on the real server. A RoiCounter device of the
-same server (``roi_counter.py``) gets every frame. Only ``sim_*`` attributes and commands are the simulator's own.
+Every attribute and command here is the real server's (Lima-tango-python 1.12.2, commit 7a44684c,
+``lima/server/LimaCCDs.py``), with its name, Tango type, format, access and enumeration values, so that
+a client that works on this one works on a real one; ``tests/test_lima_interface.py`` compares them with a
+table of the real ones. Only ``sim_*`` attributes and commands are the simulator's own.
+
+Frames are images of the camera's ``image_type`` (``Bpp32`` unless ``sim_image_type`` says otherwise)
+with a spot that follows a motor device (``sim_motor_url``); the last ``buffer_max_number`` frames stay
+in memory for ``readImage``; with ``saving_mode = AUTO_FRAME`` frames are also written to HDF5 files, in
+the real server's layout, folder checks and overwrite policy (``lima_saving.py``). ``image_bin``,
+``image_flip``, ``image_rotation`` and ``image_roi`` shape the frames as Lima core does (``lima_image.py``);
+they take effect at ``prepareAcq``. ``startAcq`` follows Lima core's ``CtControl``: refused in Fault and
+until ``prepareAcq``; one start per acquisition, or one per frame in ``INTERNAL_TRIGGER_MULTI``. The live
+view (``video_last_image``) is updated while ``video_active`` is true, as Lima core's ``CtVideo``. A
+RoiCounter device of the same server (``roi_counter.py``) gets every frame.
 """
 
 from __future__ import annotations
@@ -16,34 +22,45 @@ import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import replace
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
-from tango import AttrWriteType, DeviceProxy, DevState, Except
+from tango import AttrWriteType, DevError, DevFailed, DeviceProxy, DevState, ErrSeverity
 from tango.server import Device, attribute, command
 
-from ..lima_protocol import IMAGE_TYPES, encode_data_array, encode_video_image, frame_path
-from .lima_image import ROTATIONS, Geometry
-from .lima_saving import FrameFiles, check_overwrite
+from ..lima_protocol import FAULT_ERRORS, IMAGE_TYPES, REAL_CHOICES, encode_data_array, encode_video_image, frame_path
+from .lima_image import ROTATIONS, Geometry, in_pixel_type, spot_frame
+from .lima_saving import FORMAT_SUFFIXES, FrameFiles, SavingFailed, check_directory, next_number, prepare_saving
 from .roi_counter import plugin_for
 
+LONG, ULONG = "int32", "uint32"  # the real attributes' DevLong and DevULong (PyTango's int is DevLong64)
 NO_ERROR = "No error"  # acq_status_fault_error when not in fault, as the real server says it
-OVERWRITE_POLICIES = ("ABORT", "OVERWRITE")  # the real server also has APPEND and MULTISET (entries added to old files)
-# The values of the enumerated attributes, as getAttrStringValueList gives them (the real server has more trigger
-# modes, AUTO_HEADER saving and more formats: this camera offers these).
+# What this camera offers of the real values (lima_protocol.REAL_CHOICES), as getAttrStringValueList lists them (a
+# real camera too lists its own trigger modes and formats); a real value outside is refused, saying so.
 CHOICES = {
     "acq_trigger_mode": ("INTERNAL_TRIGGER", "INTERNAL_TRIGGER_MULTI"),
     "saving_mode": ("MANUAL", "AUTO_FRAME"),
     "saving_format": ("HDF5",),
-    "saving_overwrite_policy": OVERWRITE_POLICIES,
+    "saving_overwrite_policy": ("ABORT", "OVERWRITE"),
     "image_rotation": tuple(ROTATIONS),
 }
 PLUGIN_TYPES = {"roicounter": plugin_for}  # getPluginDeviceNameFromType: the plugin devices simulated
 
 
-def _refuse(name: str, value: object) -> None:
-    """The real server's words for a value its enumeration does not have."""
-    Except.throw_exception("WrongData", f"Wrong value {name}: {value}", "LimaCCD Class")
+def _throw(message: str, origin: str, reason: str = "LIMA_ERROR") -> NoReturn:
+    """Refuse with ``message``: a DevFailed of one error, as Tango's ``Except.throw_exception`` makes it."""
+    error = DevError()
+    error.reason, error.desc, error.origin, error.severity = reason, message, origin, ErrSeverity.ERR
+    raise DevFailed(error)
+
+
+def _choice(name: str, value: str) -> str:
+    """An enumerated attribute's value, any case, upper case as the real server keeps it; another is refused."""
+    value = value.upper()
+    if value not in CHOICES[name]:
+        offered = f" (a real LimaCCDs value this simulator does not offer: it offers {', '.join(CHOICES[name])})"
+        _throw(f"Wrong value {name}: {value}{offered if value in REAL_CHOICES[name] else ''}", "LimaCCD Class", "WrongData")
+    return value
 
 
 class LimaCCDs(Device):
@@ -65,10 +82,13 @@ class LimaCCDs(Device):
         self._acquiring = self._geometry  # as the acquisition prepared last takes its frames
         self._noise = np.zeros(0, dtype=np.uint32)
         self._buffer: OrderedDict[int, np.ndarray] = OrderedDict()
-        self._buffer_max = 64
+        self._buffer_max = 64  # buffer_max_number: read only, as on the real server (Lima core sizes it)
         self._last = {"acquired": -1, "ready": -1, "saved": -1}
         self._status = "Ready"
         self._fault = NO_ERROR
+        self._ready = False  # Lima core's m_ready: startAcq is taken (set by prepareAcq)
+        self._video_active = False
+        self._video: tuple[int, np.ndarray] | None = None  # the live view's last image, while video_active
         self._motor: DeviceProxy | None = None
         self._motor_url = ""
         self._stop = threading.Event()
@@ -78,45 +98,61 @@ class LimaCCDs(Device):
 
     # -- settings a scan writes ----------------------------------------------------------
 
-    def _setting(name: str, dtype: type):
+    def _setting(name: str, dtype: Any):
         def read(self: LimaCCDs):
             return self._settings[name]
 
         def write(self: LimaCCDs, value) -> None:
-            if name in CHOICES:  # an enumeration: any case, stored upper case, as the real server does
-                value = value.upper()
-                if value not in CHOICES[name]:
-                    _refuse(name, value)
-            self._settings[name] = value
+            self._settings[name] = _choice(name, value) if name in CHOICES else value
 
         return attribute(fget=read, fset=write, name=name, dtype=dtype, access=AttrWriteType.READ_WRITE)
 
-    acq_nb_frames = _setting("acq_nb_frames", int)
-    acq_expo_time = _setting("acq_expo_time", float)
+    acq_nb_frames = _setting("acq_nb_frames", LONG)
+    acq_expo_time = _setting("acq_expo_time", float)  # seconds
     acq_trigger_mode = _setting("acq_trigger_mode", str)
-    latency_time = _setting("latency_time", float)
+    latency_time = _setting("latency_time", float)  # seconds
     saving_mode = _setting("saving_mode", str)
-    saving_directory = _setting("saving_directory", str)
-    saving_prefix = _setting("saving_prefix", str)
     saving_suffix = _setting("saving_suffix", str)
-    saving_format = _setting("saving_format", str)
-    saving_frame_per_file = _setting("saving_frame_per_file", int)
+    saving_frame_per_file = _setting("saving_frame_per_file", LONG)
     saving_index_format = _setting("saving_index_format", str)
-    saving_next_number = _setting("saving_next_number", int)
+    saving_next_number = _setting("saving_next_number", LONG)
+    saving_overwrite_policy = _setting("saving_overwrite_policy", str)
     user_detector_name = _setting("user_detector_name", str)
     del _setting
 
     @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
-    def saving_overwrite_policy(self) -> str:
-        """ABORT (the real default: a file that exists refuses the acquisition) or OVERWRITE."""
-        return self._settings["saving_overwrite_policy"]
+    def saving_directory(self) -> str:
+        """The frames' folder ("" until set)."""
+        return self._settings["saving_directory"]
 
-    @saving_overwrite_policy.write
-    def saving_overwrite_policy(self, value: str) -> None:
-        """Set the policy, any case; APPEND, MULTISET or another name is refused."""
-        if value.upper() not in OVERWRITE_POLICIES:
-            _refuse("saving_overwrite_policy", f"{value.upper()} (the simulator knows {', '.join(OVERWRITE_POLICIES)})")
-        self._settings["saving_overwrite_policy"] = value.upper()
+    @saving_directory.write
+    def saving_directory(self, value: str) -> None:
+        """A folder that exists, or whose parent does (``prepareAcq`` makes it); another is refused, as Lima core."""
+        check_directory(value)
+        self._settings["saving_directory"] = value
+
+    @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
+    def saving_prefix(self) -> str:
+        """The files' name before their number."""
+        return self._settings["saving_prefix"]
+
+    @saving_prefix.write
+    def saving_prefix(self, value: str) -> None:
+        """Set the prefix and, as the real server, ``saving_next_number``: after the files there under ABORT, else 0."""
+        settings = self._settings
+        number = next_number(settings["saving_directory"], value, settings["saving_suffix"], settings["saving_overwrite_policy"])
+        settings["saving_prefix"], settings["saving_next_number"] = value, number
+
+    @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
+    def saving_format(self) -> str:
+        """HDF5 (the one format simulated)."""
+        return self._settings["saving_format"]
+
+    @saving_format.write
+    def saving_format(self, value: str) -> None:
+        """Set the format, any case, and the suffix to its own (``.h5``), as the real server does."""
+        self._settings["saving_format"] = _choice("saving_format", value)
+        self._settings["saving_suffix"] = FORMAT_SUFFIXES[self._settings["saving_format"]]
 
     @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
     def user_instrument_name(self) -> str:
@@ -137,25 +173,25 @@ class LimaCCDs(Device):
 
     @attribute(dtype=str)
     def acq_status_fault_error(self) -> str:
-        """Why the acquisition is in Fault ("No error" otherwise)."""
+        """Why the acquisition is in Fault (one of the real server's ``FAULT_ERRORS``), else "No error"."""
         return self._fault
 
-    @attribute(dtype=int)
+    @attribute(dtype=ULONG)
     def image_width(self) -> int:
         """The frames' width once binned, flipped, turned and cut to the roi."""
         return self._geometry.size[0]
 
-    @attribute(dtype=int)
+    @attribute(dtype=ULONG)
     def image_height(self) -> int:
         """The frames' height once binned, flipped, turned and cut to the roi."""
         return self._geometry.size[1]
 
-    @attribute(dtype=(int,), max_dim_x=2)
+    @attribute(dtype=(ULONG,), max_dim_x=2, unit="pixel")
     def image_max_dim(self) -> list[int]:
         """The sensor's width and height."""
         return list(self._geometry.sensor)
 
-    @attribute(dtype=(int,), max_dim_x=2, access=AttrWriteType.READ_WRITE)
+    @attribute(dtype=(ULONG,), max_dim_x=2, access=AttrWriteType.READ_WRITE)
     def image_bin(self) -> list[int]:
         """[x, y]: pixels summed; the roi stays on the same pixels of the sensor."""
         return list(self._geometry.binning)
@@ -166,7 +202,7 @@ class LimaCCDs(Device):
         bx, by = (int(v) for v in value)
         width, height = self._geometry.sensor
         if not (1 <= bx <= width and 1 <= by <= height):
-            Except.throw_exception("WrongData", f"Invalid binning [{bx}, {by}] of a {width}x{height} sensor", "LimaCCDs")
+            _throw(f"Invalid binning [{bx}, {by}] of a {width}x{height} sensor", "CtImage::setBin", "InvalidValue")
         self._geometry = replace(self._geometry, binning=(bx, by))
 
     @attribute(dtype=(bool,), max_dim_x=2, access=AttrWriteType.READ_WRITE)
@@ -187,11 +223,9 @@ class LimaCCDs(Device):
     @image_rotation.write
     def image_rotation(self, value: str) -> None:
         """Set the rotation, any case; another value is refused."""
-        if value.upper() not in ROTATIONS:
-            _refuse("image_rotation", value.upper())
-        self._geometry = replace(self._geometry, rotation=ROTATIONS[value.upper()])
+        self._geometry = replace(self._geometry, rotation=ROTATIONS[_choice("image_rotation", value)])
 
-    @attribute(dtype=(int,), max_dim_x=4, access=AttrWriteType.READ_WRITE)
+    @attribute(dtype=(LONG,), max_dim_x=4, access=AttrWriteType.READ_WRITE)
     def image_roi(self) -> list[int]:
         """[x, y, width, height] in the binned, flipped and turned image; the whole image when none is set."""
         return list(self._geometry.roi)
@@ -203,14 +237,14 @@ class LimaCCDs(Device):
             x, y, width, height = (int(v) for v in value)  # not 4 values: a ValueError too
             self._geometry = self._geometry.with_roi((x, y, width, height))
         except ValueError as error:
-            Except.throw_exception("InvalidValue", str(error), "CtSwBinRoiFlip::setRoi")
+            _throw(str(error), "CtSwBinRoiFlip::setRoi", "InvalidValue")
 
     @attribute(dtype=str)
     def image_type(self) -> str:
         """The camera's pixel type: Bpp8, Bpp16S, Bpp32, Bpp32F, ... (read only, as on the real server)."""
         return self._image_type
 
-    @attribute(dtype=(int,), max_dim_x=4)
+    @attribute(dtype=(ULONG,), max_dim_x=4)
     def image_sizes(self) -> list[int]:
         """[signed, bytes per pixel, width, height]; Bpp32F counts as signed, as in the real server."""
         dtype = np.dtype(IMAGE_TYPES[self._image_type])
@@ -220,7 +254,7 @@ class LimaCCDs(Device):
         def read(self: LimaCCDs) -> int:
             return self._last[key]
 
-        return attribute(fget=read, name=f"last_image_{key}", dtype=int)
+        return attribute(fget=read, name=f"last_image_{key}", dtype=LONG)
 
     last_image_acquired = _counter("acquired")
     last_image_ready = _counter("ready")
@@ -229,18 +263,31 @@ class LimaCCDs(Device):
 
     @attribute(dtype=bool)
     def ready_for_next_image(self) -> bool:
-        """Whether a ``startAcq`` would be taken now: not running, or one frame per ``startAcq``."""
-        return self._status != "Running" or self._settings["acq_trigger_mode"] == "INTERNAL_TRIGGER_MULTI"
+        """Whether the camera is idle or waits for a trigger: no frame being taken (Lima core's detector status)."""
+        return self._worker is None or not self._worker.is_alive()
 
-    @attribute(dtype=int, access=AttrWriteType.READ_WRITE)
+    @attribute(dtype=LONG)
     def buffer_max_number(self) -> int:
-        """How many of the last frames stay in memory for ``readImage`` (64 by default)."""
+        """How many of the last frames stay in memory for ``readImage`` (64 here; read only, as on the real server)."""
         return self._buffer_max
 
-    @buffer_max_number.write
-    def buffer_max_number(self, value: int) -> None:
-        """Set the number of frames kept, at least 1."""
-        self._buffer_max = max(1, value)
+    @attribute(dtype=bool, access=AttrWriteType.READ_WRITE)
+    def video_active(self) -> bool:
+        """Whether the live view (``video_last_image``) follows the frames (false until set, as Lima core)."""
+        return self._video_active
+
+    @video_active.write
+    def video_active(self, value: bool) -> None:
+        """Start or stop updating the live view."""
+        self._video_active = bool(value)
+
+    @attribute(dtype="DevEncoded")
+    def video_last_image(self) -> tuple[str, bytearray]:
+        """The live view's last image; frame -1 and no pixels before the first one (and for float pixels)."""
+        video = self._video
+        return "VIDEO_IMAGE", encode_video_image(None) if video is None else encode_video_image(video[1], video[0])
+
+    # -- the simulator's own -------------------------------------------------------------
 
     @attribute(dtype=(int,), max_dim_x=2, access=AttrWriteType.READ_WRITE)
     def sim_image_size(self) -> list[int]:
@@ -261,19 +308,21 @@ class LimaCCDs(Device):
     def sim_image_type(self, value: str) -> None:
         """Set the pixel type; a name that is not an ``image_type`` is refused."""
         if value not in IMAGE_TYPES:
-            Except.throw_exception(
-                "WrongData", f"Wrong value sim_image_type: {value} (one of {', '.join(IMAGE_TYPES)})", "LimaCCDs"
-            )
+            _throw(f"Wrong value sim_image_type: {value} (one of {', '.join(IMAGE_TYPES)})", "LimaCCDs", "WrongData")
         self._image_type = value
 
     @command(dtype_in=str)
-    def sim_fault(self, message: str) -> None:
-        """Simulator only: the camera fails now, with ``message`` (``Camera: error`` when empty).
+    def sim_fault(self, error: str) -> None:
+        """Simulator only: the camera fails now with ``error``, one of the real server's words (empty: ``Camera: error``).
 
-        No more frames; ``acq_status`` is Fault and ``acq_status_fault_error`` the message until ``prepareAcq``.
+        No more frames; ``acq_status`` is Fault and ``acq_status_fault_error`` says ``error`` until ``prepareAcq``.
         """
+        error = error or "Camera: error"
+        if error not in FAULT_ERRORS:
+            _throw(f"Wrong value sim_fault: {error!r}: one of the real acq_status_fault_error values: "
+                   f"{', '.join(FAULT_ERRORS)}", "LimaCCDs", "WrongData")  # fmt: skip
         self._halt()
-        self._fault, self._status = message or "Camera: error", "Fault"
+        self._fault, self._status, self._ready = error, "Fault", False
 
     @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
     def sim_motor_url(self) -> str:
@@ -288,19 +337,9 @@ class LimaCCDs(Device):
 
     # -- commands ------------------------------------------------------------------------
 
-    @attribute(dtype="DevEncoded")
-    def video_last_image(self) -> tuple[str, bytearray]:
-        """The last frame, as the live view reads it (``-1`` frame number when there is none)."""
-        with self._lock:
-            index = self._last["ready"]
-            frame = self._buffer.get(index)
-        if frame is None:
-            index, frame = -1, np.zeros(self._geometry.size[::-1], dtype=np.uint32)
-        return "VIDEO_IMAGE", encode_video_image(frame, index)
-
     @command(dtype_in=str, dtype_out=(str,))
     def getAttrStringValueList(self, name: str) -> list[str]:
-        """The values an enumerated attribute takes (empty for any other attribute), as the real server."""
+        """The values an enumerated attribute takes here (empty for any other attribute), as the real server."""
         return list(CHOICES.get(name, ()))
 
     @command(dtype_in=str, dtype_out=str)
@@ -313,15 +352,16 @@ class LimaCCDs(Device):
     def prepareAcq(self) -> None:
         """Get ready for an acquisition: frame counters back to -1, a Fault cleared, the image settings applied.
 
-        Refused (AUTO_FRAME saving, ABORT policy) when a file the acquisition would write is there already.
+        In AUTO_FRAME saving the folder is made if missing, and under ABORT a file the acquisition would
+        write that is there already refuses it.
         """
         self._halt()
         self._close_files()
-        check_overwrite(self._settings)
+        prepare_saving(self._settings)
         with self._lock:
             self._buffer.clear()
             self._last = {"acquired": -1, "ready": -1, "saved": -1}
-            self._status, self._fault = "Ready", NO_ERROR
+            self._status, self._fault, self._ready = "Ready", NO_ERROR, True
         self._acquiring = self._geometry
         plugin = plugin_for(self.get_name())
         if plugin is not None:
@@ -329,39 +369,48 @@ class LimaCCDs(Device):
 
     @command
     def startAcq(self) -> None:
-        """Take ``acq_nb_frames`` frames (0: until ``stopAcq``), or one frame in INTERNAL_TRIGGER_MULTI mode."""
+        """Take ``acq_nb_frames`` frames (0: until ``stopAcq``), or one frame in INTERNAL_TRIGGER_MULTI mode.
+
+        As Lima core: refused in Fault, and unless prepared; a second start needs ``prepareAcq`` again,
+        except in INTERNAL_TRIGGER_MULTI until the start of the last frame.
+        """
         if self._status == "Fault":
-            Except.throw_exception("ACQ_FAULT", f"acquisition in fault ({self._fault}): prepareAcq first", "LimaCCDs.startAcq")
-        if self._worker is not None and self._worker.is_alive():
-            if self._settings["acq_trigger_mode"] == "INTERNAL_TRIGGER_MULTI":
-                self._worker.join()  # one frame per start: the previous one is done first
-            else:
-                Except.throw_exception("ACQ_RUNNING", "an acquisition is already running", "LimaCCDs.startAcq")
+            _throw("Can't process startAcq: Acquisition is in fault", "CtControl::startAcq")
+        if not self._ready:
+            _throw("Run prepareAcq before starting acquisition", "CtControl::startAcq")
         multi = self._settings["acq_trigger_mode"] == "INTERNAL_TRIGGER_MULTI"
-        count = 1 if multi else self._settings["acq_nb_frames"]
+        if self._worker is not None and self._worker.is_alive():
+            self._worker.join()  # INTERNAL_TRIGGER_MULTI: the previous frame is done first
+        self._ready = multi and self._last["acquired"] != self._settings["acq_nb_frames"] - 2
         self._status = "Running"
         self._stop.clear()
-        self._worker = threading.Thread(target=self._acquire, args=(count,), daemon=True)
+        self._worker = threading.Thread(
+            target=self._acquire, args=(1 if multi else self._settings["acq_nb_frames"],), daemon=True
+        )
         self._worker.start()
 
     @command
     def stopAcq(self) -> None:
         """Stop taking frames now; the acquisition is Ready again (a Fault stays until ``prepareAcq``)."""
         self._halt()
-        if self._status != "Fault":  # a fault stays until prepareAcq
+        self._ready = False
+        if self._status != "Fault":
             self._status = "Ready"
 
-    @command(dtype_in=int, dtype_out="DevEncoded")
+    @command(dtype_in=LONG, dtype_out="DevEncoded")
     def readImage(self, index: int) -> tuple[str, bytearray]:
-        """Frame ``index`` (negative: from the last one) as a DATA_ARRAY, while it is in the buffer."""
+        """Frame ``index`` (negative: the last one ready) as a DATA_ARRAY, while it is in the buffer.
+
+        Refused in Lima core's words: "Frame(s) not available yet", "Frame <index> not available".
+        """
         with self._lock:
             ready = self._last["ready"]
-            if index < 0:
-                index += ready + 1
+            index = ready if index < 0 else index
             frame = self._buffer.get(index)
         if frame is None:
-            reason = "not acquired yet" if index > ready else "no longer in the server's buffer"
-            Except.throw_exception("IMAGE_NOT_AVAILABLE", f"image {index} is {reason}", "LimaCCDs.readImage")
+            if index < 0 or index > ready:
+                _throw("Frame(s) not available yet", "CtControl::ReadImage")
+            _throw(f"Frame {index} not available", "StdBufferCbMgr::getFrameInfo")
         return "DATA_ARRAY", encode_data_array(frame, index)
 
     # -- the simulated camera ------------------------------------------------------------
@@ -382,8 +431,10 @@ class LimaCCDs(Device):
                 while len(self._buffer) > self._buffer_max:
                     self._buffer.popitem(last=False)
                 self._last["acquired"] = self._last["ready"] = index
+            if self._video_active and frame.dtype.kind in "iu":  # Lima core makes no video image of float pixels
+                self._video = (index, frame)
             if self._settings["saving_mode"] == "AUTO_FRAME" and not self._save(index, frame):
-                return  # in Fault: the file was there already
+                return  # in Fault: the file was there already, or could not be opened
             if self._stop.wait(max(0.0, period - self._settings["acq_expo_time"])):
                 break
         with self._lock:
@@ -392,53 +443,25 @@ class LimaCCDs(Device):
         if done or self._settings["acq_trigger_mode"] != "INTERNAL_TRIGGER_MULTI" or self._stop.is_set():
             self._close_files()  # first: a client that sees Ready may open the files (HDF5 refuses a file still held)
             self._status = "Ready"
-        elif self._settings["acq_trigger_mode"] == "INTERNAL_TRIGGER_MULTI":
-            self._status = "Running"
 
     def _frame(self) -> np.ndarray:
-        """A gaussian spot that moves with the motor, on Poisson noise (a slice of a pool drawn once per size).
-
-        The spot is computed within 5 sigma of its centre only: beyond, it adds less than one count.
-        """
-        width, height = self._acquiring.sensor
-        x = self._motor.read_attribute("Position").value if self._motor is not None else 0.0
-        sigma = width / 32
-        cx, cy = width / 2 + x * width / 20, height / 2
-        if self._noise.size < 2 * width * height:
-            self._noise = np.random.default_rng().poisson(5, 2 * width * height).astype(np.uint32)
-        start = int(np.random.default_rng().integers(width * height))
-        frame = self._noise[start : start + width * height].reshape(height, width).copy()
-        reach = 5 * sigma
-        columns = np.arange(max(0, int(cx - reach)), min(width, int(cx + reach) + 1))
-        rows = np.arange(max(0, int(cy - reach)), min(height, int(cy + reach) + 1))
-        if columns.size and rows.size:
-            row = np.exp(-((columns - cx) ** 2) / (2 * sigma**2))
-            column = 1000 * np.exp(-((rows - cy) ** 2) / (2 * sigma**2))
-            frame[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1] += np.outer(column, row).astype(np.uint32)
-        return self._pixels(frame)
-
-    def _pixels(self, counts: np.ndarray) -> np.ndarray:
-        """``counts`` in the camera's image type.
-
-        8-bit types divide by 8, signed ones and float sit 20 lower (the noise floor goes below
-        zero), every type is clipped to its range.
-        """
-        dtype = np.dtype(IMAGE_TYPES[self._image_type])
-        if dtype == np.uint32:
-            return counts
-        if dtype.kind == "f":
-            return (counts - 20.5).astype(dtype)
-        values = counts.astype(np.int64) // (8 if dtype.itemsize == 1 else 1) - (20 if dtype.kind == "i" else 0)
-        limits = np.iinfo(dtype)
-        return np.clip(values, limits.min, limits.max).astype(dtype)
+        """The next picture of the sensor, in the camera's pixel type; the spot follows the motor."""
+        position = self._motor.read_attribute("Position").value if self._motor is not None else 0.0
+        counts, self._noise = spot_frame(self._acquiring.sensor, position, self._noise)
+        return in_pixel_type(counts, IMAGE_TYPES[self._image_type])
 
     def _frame_path(self) -> str:
         return frame_path(self._instrument or "instrument", self._settings["user_detector_name"])
 
     def _save(self, index: int, frame: np.ndarray) -> bool:
-        """Frame ``index`` to its file; False (acquisition in Fault) when ABORT finds the file there already."""
-        if not self._files.save(self._settings, self._frame_path(), index, frame):
-            self._fault, self._status = "Saving: overwrite error", "Fault"
+        """Frame ``index`` to its file; False (acquisition in Fault) when ABORT finds the file there, or it cannot open."""
+        try:
+            saved = self._files.save(self._settings, self._frame_path(), index, frame)
+        except SavingFailed as error:
+            self._fault, self._status, self._ready = str(error), "Fault", False
+            return False
+        if not saved:
+            self._fault, self._status, self._ready = "Saving: overwrite error", "Fault", False
             return False
         with self._lock:
             self._last["saved"] = index

@@ -1,10 +1,12 @@
-"""Image geometry of our LimaCCDs simulator: binning, flip, rotation and roi, as Lima core applies them.
+"""The frames of our LimaCCDs simulator: a spot on noise in the camera's pixel type, shaped as Lima core does.
 
-Lima core (``SoftOpInternalMgr``) processes each frame in this order: binning (pixels summed), flip
-(``x``: left-right, ``y``: up-down), rotation (clockwise: 90, 180, 270), then the roi, which is given in
-the coordinates of the binned, flipped and rotated image. Changing the binning, flip or rotation keeps
-the roi on the same pixels of the sensor (``CtImage`` converts it); here the roi is kept in sensor pixels,
-which does that by construction. Rectangles are ``(x, y, width, height)``.
+The picture: a gaussian spot that follows a motor, on Poisson noise, in the pixel type of the camera's
+``image_type`` (``in_pixel_type``). The geometry: Lima core (``SoftOpInternalMgr``) processes each frame
+in this order: binning (pixels summed), flip (``x``: left-right, ``y``: up-down), rotation (clockwise: 90,
+180, 270), then the roi, which is given in the coordinates of the binned, flipped and rotated image.
+Changing the binning, flip or rotation keeps the roi on the same pixels of the sensor (``CtImage``
+converts it); here the roi is kept in sensor pixels, which does that by construction. Rectangles are
+``(x, y, width, height)``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,56 @@ import numpy as np
 
 Rect = tuple[int, int, int, int]
 ROTATIONS = {"NONE": 0, "90": 90, "180": 180, "270": 270}  # image_rotation values, as the real server names them
+
+
+def spot_frame(sensor: tuple[int, int], position: float, noise: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Counts (uint32) of a ``sensor`` (width, height) picture: a spot at ``position`` of its motor, on Poisson noise.
+
+    The noise is a slice of a pool drawn once per size, ``noise`` (returned, grown if needed, for the
+    next frame). The spot is computed within 5 sigma of its centre only: beyond, it adds less than one count.
+
+    Examples
+    --------
+    >>> counts, pool = spot_frame((64, 32), 0.0, np.zeros(0, dtype=np.uint32))
+    >>> counts.shape, counts.dtype.name, int(counts[16, 32]) > 900
+    ((32, 64), 'uint32', True)
+    """
+    width, height = sensor
+    sigma = width / 32
+    cx, cy = width / 2 + position * width / 20, height / 2
+    if noise.size < 2 * width * height:
+        noise = np.random.default_rng().poisson(5, 2 * width * height).astype(np.uint32)
+    start = int(np.random.default_rng().integers(width * height))
+    frame = noise[start : start + width * height].reshape(height, width).copy()
+    reach = 5 * sigma
+    columns = np.arange(max(0, int(cx - reach)), min(width, int(cx + reach) + 1))
+    rows = np.arange(max(0, int(cy - reach)), min(height, int(cy + reach) + 1))
+    if columns.size and rows.size:
+        row = np.exp(-((columns - cx) ** 2) / (2 * sigma**2))
+        column = 1000 * np.exp(-((rows - cy) ** 2) / (2 * sigma**2))
+        frame[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1] += np.outer(column, row).astype(np.uint32)
+    return frame, noise
+
+
+def in_pixel_type(counts: np.ndarray, pixel_type: str) -> np.ndarray:
+    """``counts`` in ``pixel_type`` (a numpy type name: the pixels of an ``image_type``).
+
+    8-bit types divide by 8, signed ones and float sit 20 lower (the noise floor goes below zero),
+    every type is clipped to its range.
+
+    Examples
+    --------
+    >>> in_pixel_type(np.array([[0, 100]], dtype=np.uint32), "int16").tolist()
+    [[-20, 80]]
+    """
+    dtype = np.dtype(pixel_type)
+    if dtype == np.uint32:
+        return counts
+    if dtype.kind == "f":
+        return (counts - 20.5).astype(dtype)
+    values = counts.astype(np.int64) // (8 if dtype.itemsize == 1 else 1) - (20 if dtype.kind == "i" else 0)
+    limits = np.iinfo(dtype)
+    return np.clip(values, limits.min, limits.max).astype(dtype)
 
 
 def _rotated(rect: Rect, size: tuple[int, int], rotation: int) -> Rect:

@@ -1,13 +1,18 @@
-"""The frame files of our LimaCCDs simulator: the real server's HDF5 layout and its overwrite policy.
+"""The frame files of our LimaCCDs simulator: the real server's HDF5 layout, its overwrite policy, its folder checks.
 
 Frames go to ``<directory>/<prefix><index><suffix>``, ``saving_frame_per_file`` to a file, dataset
 ``entry_0000/<instrument>/<detector>/data`` with the soft link ``entry_0000/measurement/data`` (Lima core,
-``CtSaving_Hdf5.cpp``). Under ABORT a file that exists refuses ``prepareAcq``, and one that appears
-during the acquisition stops it.
+``CtSaving_Hdf5.cpp``). As Lima core's ``CtSaving`` (``Stream::checkDirectoryAccess``, ``checkWriteAccess``):
+``saving_directory`` takes a folder that exists or whose parent exists (an empty name is refused),
+``prepareAcq`` in ``AUTO_FRAME`` creates the missing last folder, and under ABORT a file that exists refuses
+``prepareAcq`` while one that appears during the acquisition stops it. As Lima-tango-python's ``LimaCCDs.py``,
+writing ``saving_prefix`` sets ``saving_next_number`` (after the files already there under ABORT, else 0),
+and writing ``saving_format`` sets ``saving_suffix`` (``.h5`` for HDF5).
 """
 
 from __future__ import annotations
 
+import glob
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +22,71 @@ import numpy as np
 from tango import Except
 
 from ..lima_protocol import saved_frame
+
+FORMAT_SUFFIXES = {"HDF5": ".h5"}  # saving_format: the suffix writing it sets (CtSaving::setFormatSuffix)
+
+
+def _refuse(message: str, origin: str) -> None:
+    Except.throw_exception("LIMA_SAVING", message, origin)
+
+
+def check_directory(directory: str) -> None:
+    """``saving_directory``: a folder that exists, or whose parent does (the last folder is made at ``prepareAcq``).
+
+    As Lima core: the folder kept must be a writable directory; an empty name is refused (no folder).
+    """
+    checked = directory
+    if not os.access(checked, os.F_OK):  # then its parent must exist
+        stripped = directory.rstrip("/")
+        checked = stripped.rpartition("/")[0] if "/" in stripped else stripped
+        if not os.access(checked, os.F_OK):
+            _refuse(f"Directory :{checked} doesn't exist", "CtSaving::Stream::checkDirectoryAccess")
+    if not os.path.isdir(checked):
+        _refuse(f"Path : {checked} is not a directory", "CtSaving::Stream::checkDirectoryAccess")
+    if not os.access(checked, os.W_OK):
+        _refuse(f"Directory : {checked} is not writable", "CtSaving::Stream::checkDirectoryAccess")
+
+
+def next_number(directory: str, prefix: str, suffix: str, policy: str) -> int:
+    """The ``saving_next_number`` writing ``saving_prefix`` sets: after the last file of that name under ABORT, else 0.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "cam_0004.h5").write_bytes(b""), (folder / "cam_x.h5").write_bytes(b"")
+    >>> next_number(str(folder), "cam_", ".h5", "ABORT"), next_number(str(folder), "cam_", ".h5", "OVERWRITE")
+    (5, 0)
+    """
+    if policy != "ABORT":
+        return 0
+    last = -1
+    for path in glob.glob(os.path.join(glob.escape(directory), f"{glob.escape(prefix)}*{glob.escape(suffix)}")):
+        name = os.path.basename(path)
+        try:
+            last = max(last, int(name[len(prefix) : len(name) - len(suffix)]))
+        except ValueError:
+            continue
+    return last + 1
+
+
+def prepare_saving(settings: Mapping[str, Any]) -> None:
+    """What ``prepareAcq`` checks in ``AUTO_FRAME``: the folder (made when missing), then ABORT's files in the way."""
+    if settings["saving_mode"] != "AUTO_FRAME":
+        return
+    directory = settings["saving_directory"]
+    if os.access(directory, os.F_OK):
+        if not os.path.isdir(directory):
+            _refuse(f"Path : {directory} is not a directory", "CtSaving::Stream::checkWriteAccess")
+        if not os.access(directory, os.W_OK):
+            _refuse(f"Directory : {directory} is not writable", "CtSaving::Stream::checkWriteAccess")
+    else:
+        try:
+            os.mkdir(directory, 0o777)
+        except OSError:
+            _refuse(f"Directory : {directory} can't be created", "CtSaving::Stream::checkWriteAccess")
+        return  # a new folder holds no file
+    check_overwrite(settings)
 
 
 def check_overwrite(settings: Mapping[str, Any]) -> None:
@@ -28,7 +98,11 @@ def check_overwrite(settings: Mapping[str, Any]) -> None:
     for first in range(0, frames, per_file):  # the first frame of each file
         path, _ = saved_frame(settings, first)
         if os.path.exists(path):
-            Except.throw_exception("SAVING_OVERWRITE", f"File : {os.path.basename(path)} already exist", "LimaCCDs.prepareAcq")
+            _refuse(f"File : {os.path.basename(path)} already exist", "CtSaving::Stream::checkWriteAccess")
+
+
+class SavingFailed(Exception):
+    """A frame could not be saved; the message is the real server's ``acq_status_fault_error``."""
 
 
 class FrameFiles:
@@ -55,16 +129,23 @@ class FrameFiles:
         self._files: dict[str, h5py.File] = {}
 
     def save(self, settings: Mapping[str, Any], dataset_path: str, index: int, frame: np.ndarray) -> bool:
-        """Frame ``index`` to its file; False when ABORT finds the file there already (the acquisition faults)."""
+        """Frame ``index`` to its file; False when ABORT finds the file there already (the acquisition faults).
+
+        Raises
+        ------
+        SavingFailed
+            The file cannot be opened (its folder was removed, ...).
+        """
         path, _ = saved_frame(settings, index)
         file = self._files.get(path)
         if file is None:
-            os.makedirs(settings["saving_directory"], exist_ok=True)
             mode = "x" if settings["saving_overwrite_policy"] == "ABORT" else "w"
             try:
                 file = self._files[path] = h5py.File(path, mode)
             except FileExistsError:
-                return False
+                return False  # "Saving: overwrite error"
+            except OSError as error:
+                raise SavingFailed("Saving: file open error") from error
             file.create_dataset(
                 dataset_path, shape=(0, *frame.shape), maxshape=(None, *frame.shape), dtype=frame.dtype, chunks=(1, *frame.shape),
             )  # fmt: skip

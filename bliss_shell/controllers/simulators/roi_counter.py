@@ -1,29 +1,35 @@
 """``RoiCounterDeviceServer``: the real LimaCCDs server's RoiCounter plugin device, on our simulated camera.
 
-The interface is the real one (Lima-tango-python ``plugins/RoiCounter.py``): ``addNames(names)`` gives each
-name an id (kept until ``removeRois``), ``setRois([id, x, y, width, height, ...])`` places them
-(refused until ``Start``), ``readCounters(from_frame)`` returns, ROI after ROI, one row of 7 numbers per
-processed frame from ``from_frame`` on: ``roi_id, frame, sum, average, std, min, max``. ``removeRois``,
-``clearAllRois`` (which stops the device, as the real one does; ids stay), ``getNames``, ``getRois``,
-``getRoiTypes`` (SQUARE), ``Start`` (state ON: frames are processed) and ``Stop`` (OFF).
+The interface is the real one, names, Tango types and access (Lima-tango-python 1.12.2, commit 7a44684c,
+``lima/server/plugins/RoiCounter.py`` and ``plugins/Utils.py``; ``tests/test_lima_interface.py`` compares
+them): ``addNames(names)`` gives each name an id (kept until ``removeRois``), ``setRois([id, x, y, width,
+height, ...])`` places them (refused until ``Start``), ``readCounters(from_frame)`` returns, ROI after ROI,
+one row of 7 numbers per processed frame from ``from_frame`` on: ``roi_id, frame, sum, average, std, min,
+max``. ``removeRois``, ``clearAllRois`` (which stops the device, as the real one does; ids stay), ``getNames``,
+``getRois``, ``getRoiTypes`` (SQUARE), ``Start`` (state ON: frames are processed) and ``Stop`` (OFF).
+``CounterStatus`` is Lima core's: -2 after ``Start``, -1 once the camera is prepared, then the last frame
+processed; it cannot be read while the device is OFF. ``RunLevel`` is written only while OFF.
 
 The device ``<domain>/roicounter/<member>`` works on the frames of ``<domain>/limaccds/<member>`` served
-by the same process (the names the real server gives its plugin devices): the camera hands each frame
-to it, after binning, flip, rotation and roi, before the frame counts as ready. ``prepareAcq`` of the
-camera starts the frame numbers again from 0. Arc ROIs, masks and ``OverflowThreshold`` are not simulated
-(the attributes exist; a mask file is refused).
+by the same process: the camera hands each frame to it, after binning, flip, rotation and roi, before the
+frame counts as ready. ``prepareAcq`` of the camera starts the frame numbers again from 0. Arc ROIs, masks
+and ``OverflowThreshold`` are not simulated: ``setArcRois`` and a mask file (``setMaskFile``, ``MaskFile``)
+are refused, ``getArcRois`` finds none, ``OverflowThreshold`` is kept.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from typing import Any
 
 import numpy as np
-from tango import AttrWriteType, DevState, Except
+from tango import AttReqType, AttrWriteType, DevState, Except
 from tango.server import Device, attribute, command
 
 STATS = 7  # roi_id, frame number, sum, average, std, min, max
+LONG = "int32"  # the real attributes' and commands' DevLong (PyTango's int is DevLong64)
+NOT_STARTED, PREPARED = -2, -1  # CounterStatus after Start, and once the camera is prepared (Lima core)
 _PLUGINS: dict[str, RoiCounterDeviceServer] = {}  # by the name of the camera device whose frames it processes
 
 
@@ -60,7 +66,7 @@ class RoiCounterDeviceServer(Device):
         self._rois: dict[str, tuple[int, int, int, int]] = {}  # placed by setRois
         self._buffer_size = 256
         self._results: deque[tuple[int, dict[str, tuple[float, ...]]]] = deque(maxlen=self._buffer_size)
-        self._last = -1
+        self._last = NOT_STARTED
         self._mask = ""
         self._kept = {"OverflowThreshold": 0, "RunLevel": 0}
         self.set_state(DevState.OFF)
@@ -85,11 +91,11 @@ class RoiCounterDeviceServer(Device):
         """A new acquisition: its frames are numbered from 0 again."""
         with self._lock:
             self._results.clear()
-            self._last = -1
+            self._last = PREPARED
 
     # -- attributes -----------------------------------------------------------------------
 
-    @attribute(dtype=int, access=AttrWriteType.READ_WRITE)
+    @attribute(dtype=LONG, access=AttrWriteType.READ_WRITE)
     def BufferSize(self) -> int:
         """How many frames of results are kept (256 by default, as the real device property)."""
         return self._buffer_size
@@ -101,9 +107,10 @@ class RoiCounterDeviceServer(Device):
             self._buffer_size = max(1, value)
             self._results = deque(self._results, maxlen=self._buffer_size)
 
-    @attribute(dtype=int)
+    @attribute(dtype=LONG)
     def CounterStatus(self) -> int:
-        """The last frame processed (-1: none since ``Start`` or the camera's ``prepareAcq``)."""
+        """The last frame processed; -2 after ``Start``, -1 after the camera's ``prepareAcq``; refused while OFF."""
+        self._started()  # the real device has no counter task while OFF
         return self._last
 
     @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
@@ -114,11 +121,9 @@ class RoiCounterDeviceServer(Device):
     @MaskFile.write
     def MaskFile(self, value: str) -> None:
         """Refuse any mask file; an empty name is taken."""
-        if value:
-            Except.throw_exception("NOT_SIMULATED", f"Could not read mask from {value}: the simulator has no masks", "RoiCounter")
-        self._mask = value
+        self.setMaskFile(value)
 
-    def _kept_attribute(name: str):
+    def _kept_attribute(name: str, allowed: Any = None):
         """An attribute the simulator keeps without acting on it."""
 
         def read(self: RoiCounterDeviceServer) -> int:
@@ -127,10 +132,14 @@ class RoiCounterDeviceServer(Device):
         def write(self: RoiCounterDeviceServer, value: int) -> None:
             self._kept[name] = value
 
-        return attribute(fget=read, fset=write, name=name, dtype=int, access=AttrWriteType.READ_WRITE)
+        return attribute(fget=read, fset=write, name=name, dtype=LONG, access=AttrWriteType.READ_WRITE, fisallowed=allowed)
+
+    def _run_level_allowed(self, request: AttReqType) -> bool:
+        """``RunLevel`` is read at any time, written only while OFF (as the real ``BasePostProcess``)."""
+        return request == AttReqType.READ_REQ or self.get_state() == DevState.OFF
 
     OverflowThreshold = _kept_attribute("OverflowThreshold")
-    RunLevel = _kept_attribute("RunLevel")
+    RunLevel = _kept_attribute("RunLevel", _run_level_allowed)
     del _kept_attribute
 
     # -- commands -------------------------------------------------------------------------
@@ -138,7 +147,9 @@ class RoiCounterDeviceServer(Device):
     @command
     def Start(self) -> None:
         """Process the frames from now on (state ON); the results so far are dropped."""
-        self.reset()
+        with self._lock:
+            self._results.clear()
+            self._last = NOT_STARTED
         self._on = True
         self.set_state(DevState.ON)
 
@@ -148,7 +159,7 @@ class RoiCounterDeviceServer(Device):
         self._on = False
         self.set_state(DevState.OFF)
 
-    @command(dtype_in=(str,), dtype_out=(int,))
+    @command(dtype_in=(str,), dtype_out=(LONG,))
     def addNames(self, names: list[str]) -> list[int]:
         """The ids of these ROI names, new ones given the next free ids."""
         with self._lock:
@@ -157,7 +168,7 @@ class RoiCounterDeviceServer(Device):
                     self._ids[name], self._next_id = self._next_id, self._next_id + 1
             return [self._ids[name] for name in names]
 
-    @command(dtype_in=(int,))
+    @command(dtype_in=(LONG,))
     def setRois(self, values: list[int]) -> None:
         """Place ROIs: ``[id, x, y, width, height, ...]`` for ids from ``addNames``; refused until ``Start``."""
         self._started()
@@ -203,13 +214,13 @@ class RoiCounterDeviceServer(Device):
         self._started()
         return ["SQUARE" for name in names if self._defined(name)]
 
-    @command(dtype_in=(str,), dtype_out=(int,))
+    @command(dtype_in=(str,), dtype_out=(LONG,))
     def getRois(self, names: list[str]) -> list[int]:
         """``[id, x, y, width, height, ...]`` of the ROIs named."""
         self._started()
         return [value for name in names if self._defined(name) for value in (self._ids[name], *self._rois[name])]
 
-    @command(dtype_in=int, dtype_out=(float,))
+    @command(dtype_in=LONG, dtype_out=(float,))
     def readCounters(self, first: int) -> np.ndarray:
         """Rows of ``roi_id, frame, sum, average, std, min, max`` from frame ``first`` on, ROI after ROI, flat."""
         self._started()
@@ -220,6 +231,32 @@ class RoiCounterDeviceServer(Device):
         count = min((len(results) for results in per_roi.values()), default=0)  # as many frames for every ROI
         rows = [(rois[name], number, *values) for name, results in per_roi.items() for number, values in results[:count]]
         return np.array(rows, dtype=np.float64).reshape(-1)
+
+    @command(dtype_in=(float,))
+    def setArcRois(self, values: list[float]) -> None:
+        """Refused: arc ROIs (``[id, x, y, r1, r2, start, end, ...]``) are not simulated; checked as the real one first."""
+        self._started()
+        if len(values) % 7:
+            Except.throw_exception("WRONG_DATA", "should be a vector as follow [roi_id,centerX,centerY,rayon1,rayon2,"
+                                   "angle_start,angle_end,...]", "RoiCounter")  # fmt: skip
+        if any(int(roi_id) not in self._ids.values() for roi_id in values[::7]):
+            Except.throw_exception("WRONG_DATA", "should call add method before setRoi", "RoiCounter")
+        Except.throw_exception("NOT_SIMULATED", "arc ROIs are not simulated: use setRois", "RoiCounter")
+
+    @command(dtype_in=(str,), dtype_out=(float,))
+    def getArcRois(self, names: list[str]) -> list[float]:
+        """``[id, x, y, r1, r2, start, end, ...]`` of the arc ROIs named: there are none here."""
+        self._started()
+        for name in names:
+            Except.throw_exception("WRONG_DATA", f"Roi {name} not defined yet", "RoiCounter")
+        return []
+
+    @command(dtype_in=str)
+    def setMaskFile(self, path: str) -> None:
+        """Refuse any mask file (masks are not simulated); an empty name (no mask) is taken."""
+        if path:
+            Except.throw_exception("NOT_SIMULATED", f"Could read mask from {path}: the simulator has no masks", "RoiCounter")
+        self._mask = path
 
     def _started(self) -> None:
         if self.get_state() != DevState.ON:
