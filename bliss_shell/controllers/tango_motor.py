@@ -98,7 +98,10 @@ class TangoMotor(OffsetAxis):
         return f"TangoMotor({self.name!r}, {self.url}, {self.interface.kind})"
 
     def _device_unit(self) -> str | None:
+        """The unit of ``Position``'s attribute config, else what BLISS's server gives as its axis's config unit."""
         unit = self._device.attribute_config("Position").unit
+        if unit in _NO_UNIT and self.interface.has("ReadConfig"):
+            unit = self._device.command("ReadConfig", "unit") or ""
         return None if unit in _NO_UNIT else unit
 
     def _needs(self, name: str) -> str:
@@ -191,7 +194,8 @@ class TangoMotor(OffsetAxis):
             where = f" at {self.position:.{self.display_digits}f}"
         except Exception:
             where = ""
-        return f"{self.name}: stopped {how}{where}: {why.strip() or 'no status given'}"
+        why = "; ".join(line.strip() for line in why.splitlines() if line.strip())  # one line, whatever the server wrote
+        return f"{self.name}: stopped {how}{where}: {why or 'no status given'}"
 
 
 class ServerMotor(TangoMotor):
@@ -265,7 +269,11 @@ class ServerMotor(TangoMotor):
 
     @property
     def dial(self) -> float:
-        """The controller's position. ``mot.dial = 0`` tells the controller it is at 0 (nothing moves; the offset is kept)."""
+        """The controller's position. ``mot.dial = 0`` tells the controller it is at 0 (nothing moves).
+
+        What else changes is the server's rule: BLISS's keeps the user position (the offset changes), Sardana's
+        keeps the offset (the user position follows).
+        """
         if self.interface.kind == "sardana":
             return float(self._device.read("DialPosition"))
         user, offset, sign = self._device.read_many(["Position", "Offset", "Sign"])

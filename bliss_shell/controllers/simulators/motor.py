@@ -8,12 +8,14 @@ The names, types and states are those of ``BlissAxisManager``'s axis devices (BL
   sign * dial + offset; a write keeps the dial), ``Sign`` (read only); ``Limits`` ([low, high] in user units,
   read/write; kept in dial units, so they follow the offset as BLISS's do); ``HardLimitLow``, ``HardLimitHigh`` (the limit switches); commands ``Stop`` and ``Abort``
   (the motor decelerates, MOVING until it rests), ``On``, ``Off``, ``SetPosition(user)`` and ``SetDial(dial)``
-  (nothing moves; each returns the previous value; ``SetDial`` keeps the offset).
+  (nothing moves; each returns the previous value; both keep the user position's meaning as the real server does:
+  ``SetPosition`` changes the offset, ``SetDial`` keeps the user position and changes the offset too); ``ReadConfig(name)``
+  (a value of the axis's config: ``unit``, ``velocity``, ``acceleration``; the unit is there, ``Position``'s own is ``uu``).
 - States as the real server maps its axis states: ON (ready), MOVING, OFF, FAULT.
 
 Simulator only: ``sim_hard_limits`` ([low, high] dial positions of the limit switches: a move stops there,
-decelerating, with ``HardLimitLow``/``HardLimitHigh`` set), ``sim_unit`` (the unit of ``Position``'s attribute
-config, where BLISS's server shows its axis's unit) and ``sim_fault(message)`` (the controller fails now: the
+decelerating, with ``HardLimitLow``/``HardLimitHigh`` set), ``sim_unit`` (the axis's unit, which ``ReadConfig("unit")``
+gives, as BLISS's server gives its axis's config) and ``sim_fault(message)`` (the controller fails now: the
 motor stops where it is, state FAULT with the message as status, until ``On``).
 
 Like a real controller it keeps its dial, offset and limits when its server restarts: they are written to
@@ -54,6 +56,7 @@ class SimMotor(Device):
         self._velocity = 1000.0
         self._acceleration = 1000.0
         self._fault: str | None = None
+        self._unit = ""
         self.set_state(DevState.ON)
 
     # what BLISS's axis server computes from its axis: user = sign * dial + offset (the sign is +1 here)
@@ -89,7 +92,7 @@ class SimMotor(Device):
     def _at_high(self) -> bool:
         return self._move.position() >= self._hard_limits[1]
 
-    @attribute(dtype=float, access=AttrWriteType.READ_WRITE, unit="", format="%10.3f", label="Position")
+    @attribute(dtype=float, access=AttrWriteType.READ_WRITE, unit="uu", format="%10.3f", label="Position")
     def Position(self) -> float:
         """The user position now, moving or not."""
         return self._user(self._move.position())
@@ -216,11 +219,22 @@ class SimMotor(Device):
 
     @command(dtype_in=float, dtype_out=float)
     def SetDial(self, dial: float) -> float:
-        """Call the current dial position ``dial`` (the offset is kept, nothing moves); the previous dial."""
+        """Call the current dial position ``dial`` (nothing moves; the user position is kept, the offset changes); the previous dial.
+
+        As BLISS 1.11.4's server does (``Axis.dial`` setter), whatever its command's description says.
+        """
         before = self._move.position()
+        user = self._user(before)
         self._move = Move.still(dial)
+        self._offset = user - dial
         self._remember()
         return before
+
+    @command(dtype_in=str, dtype_out=str)
+    def ReadConfig(self, name: str) -> str:
+        """A value of the axis's config, as text (``unit``, ``velocity``, ``acceleration``); empty when it has none."""
+        values = {"unit": self._unit, "velocity": repr(self._velocity), "acceleration": repr(self._acceleration)}
+        return values.get(name, "")
 
     @attribute(dtype=(float,), max_dim_x=2, access=AttrWriteType.READ_WRITE)
     def sim_hard_limits(self) -> list[float]:
@@ -235,16 +249,13 @@ class SimMotor(Device):
 
     @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
     def sim_unit(self) -> str:
-        """Simulator only: the unit shown in ``Position``'s attribute config."""
-        return self.get_device_attr().get_attr_by_name("Position").get_properties().unit
+        """Simulator only: the axis's unit, as ``ReadConfig("unit")`` gives it."""
+        return self._unit
 
     @sim_unit.write
     def sim_unit(self, unit: str) -> None:
-        """Simulator only: set the unit of ``Position``'s attribute config."""
-        position = self.get_device_attr().get_attr_by_name("Position")
-        properties = position.get_properties()
-        properties.unit = unit
-        position.set_properties(properties)
+        """Simulator only: set the axis's unit."""
+        self._unit = unit
 
     @command(dtype_in=str)
     def sim_fault(self, message: str) -> None:

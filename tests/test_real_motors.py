@@ -1,0 +1,283 @@
+"""TangoMotor on motor servers: our simulator (BLISS's axis interface), Sardana's Pool, any Tango motor.
+
+One suite, parametrised by server, so the simulator cannot drift from the real interfaces. BLISS's own axis
+server (Python 3.9 only) joins it when ``BLISS_AXIS_URL`` names one of its axes (tests/manual/README.md).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import gevent
+import pytest
+import tango
+
+from bliss_shell.config import ConfigRoot
+from bliss_shell.controllers.tango_motor import MotorStopped
+from conftest import interruptible, open_session, wait_for
+from sardana_pool import SardanaPool
+from simulator_server import SimulatorServer
+
+
+@dataclass
+class MotorServer:
+    """A motor server for the suite: where its motor is, what kind it is, how to hurt it from outside."""
+
+    kind: str  # what TangoMotor should learn: bliss, sardana, generic
+    url: str  # the motor device
+    counter_url: str  # our SimCounter device, free to follow the motor
+    process: object  # what can be killed
+    forced: str | None = None  # motor_interface in the config
+
+
+@pytest.fixture(scope="module")
+def simulators() -> Iterator[SimulatorServer]:
+    server = SimulatorServer({"SimMotor": ["id00/motor/rm1"], "SimCounter": ["id00/counter/rc1"]}, instance="realmotors")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def pool(simulators) -> Iterator[SardanaPool]:
+    pool = SardanaPool(motors=2)
+    yield pool
+    pool.stop()
+
+
+# BLISS's own server, when a person started it (tests/manual/README.md): never ours to hurt
+BLISS = ["bliss"] if os.environ.get("BLISS_AXIS_URL") else []
+SERVERS = ["simulator", "generic", "sardana", *BLISS]
+OURS = ["simulator", "generic"]  # what the simulator alone can do to a motor: a fault, a limit switch
+
+
+def motor_server_for(kind: str, simulators: SimulatorServer, pool: SardanaPool | None) -> MotorServer:
+    counter = simulators.url("id00/counter/rc1")
+    if kind == "sardana":
+        assert pool is not None
+        return MotorServer("sardana", pool.url("motor/motctrl01/1"), counter, pool)
+    if kind == "bliss":
+        return MotorServer("bliss", os.environ["BLISS_AXIS_URL"], counter, None)
+    forced = "generic" if kind == "generic" else None
+    return MotorServer(forced or "bliss", simulators.url("id00/motor/rm1"), counter, simulators, forced)
+
+
+@pytest.fixture(params=SERVERS)
+def motor_server(request, simulators) -> MotorServer:
+    pool = request.getfixturevalue("pool") if request.param == "sardana" else None
+    return motor_server_for(request.param, simulators, pool)
+
+
+def open_motor_session(server: MotorServer, redis_client, tmp_path: Path, extra: str = "") -> dict:
+    """A session with motor ``m1`` on the server and counter ``c1`` (a peak at 2.5 where m1 is)."""
+    forced = f"  motor_interface: {server.forced}\n" if server.forced else ""
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "devices.yml").write_text(
+        f"""
+- name: m1
+  class: TangoMotor
+  tango_url: {server.url}
+{forced}  velocity: 50
+  acceleration: 500
+  low_limit: -50
+  high_limit: 50
+{extra}- name: c1
+  class: TangoCounter
+  tango_url: {server.counter_url}
+  motor_url: {server.url}
+  distribution: GAUSSIAN
+  mu: 2.5
+  sigma: 0.5
+  height: 1000
+- name: motor_session
+  class: Session
+"""
+    )
+    namespace = open_session([ConfigRoot(tmp_path)], "motor_session", redis_client, tmp_path / "scans")
+    m1 = namespace["m1"]
+    if server.kind == "sardana" and m1.sign != 1:  # what an earlier test left on the server
+        m1.sign = 1
+    m1.position = m1.dial  # no offset
+    m1.move(0)
+    return namespace
+
+
+@pytest.fixture
+def motors(motor_server, redis_client, tmp_path) -> dict:
+    namespace = open_motor_session(motor_server, redis_client, tmp_path)
+    namespace["server"] = motor_server
+    return namespace
+
+
+def device(motors) -> tango.DeviceProxy:
+    return tango.DeviceProxy(motors["server"].url)
+
+
+def test_the_motor_learns_what_its_device_is(motors):
+    m1, server = motors["m1"], motors["server"]
+    assert repr(m1) == f"TangoMotor('m1', {server.url}, {server.kind})"
+    assert m1.interface.holds_user_positions == (server.kind != "generic")
+
+
+@pytest.mark.parametrize("motor_server", ["simulator", "sardana", *BLISS], indirect=True)
+def test_the_unit_comes_from_the_server_unless_the_config_gives_one(motor_server, redis_client, tmp_path):
+    proxy = tango.DeviceProxy(motor_server.url)
+    if motor_server.kind == "sardana":  # Position's attribute config
+        config = proxy.get_attribute_config("Position")
+        config.unit = "mm"
+        proxy.set_attribute_config(config)
+    elif not BLISS:  # BLISS's server: its axis's config, ReadConfig("unit") (the manual server's bm1 says mm)
+        proxy.sim_unit = "mm"
+    assert open_motor_session(motor_server, redis_client, tmp_path / "a")["m1"].unit == "mm"
+    assert open_motor_session(motor_server, redis_client, tmp_path / "b", extra="  unit: deg\n")["m1"].unit == "deg"
+
+
+def test_mv_umv_mvr_and_wm_move_the_motor(motors, capsys):
+    m1 = motors["m1"]
+    motors["mv"](m1, 3)
+    assert m1.position == pytest.approx(3)
+    motors["mvr"](m1, -1)
+    assert m1.position == pytest.approx(2)
+    motors["umv"](m1, 4)
+    assert m1.position == pytest.approx(4) and m1.state == "READY"
+    capsys.readouterr()
+    motors["wm"](m1)
+    assert re.search(r"User\s+High\s+50\.0+\s+Current\s+4\.0+\s+Low\s+-50\.0+", " ".join(capsys.readouterr().out.split()))
+
+
+def test_limits_are_the_servers_and_refuse_a_move_before_it_starts(motors):
+    m1, server = motors["m1"], motors["server"]
+    m1.limits = (-5, 8)
+    assert m1.limits == (-5, 8)
+    proxy = device(motors)
+    if server.kind == "bliss":
+        assert list(proxy.Limits) == [-5, 8]
+    elif server.kind == "sardana":
+        config = proxy.get_attribute_config("Position")
+        assert (float(config.min_value), float(config.max_value)) == (-5, 8)
+    with pytest.raises(ValueError, match=r"^mv: m1: position 9 outside limits \(-5, 8\)$"):
+        motors["mv"](m1, 9)
+    assert m1.position == 0 and m1.state == "READY"
+
+
+def test_position_offset_and_dial_are_set_through_the_server(motors):
+    m1, server = motors["m1"], motors["server"]
+    motors["mv"](m1, 2)
+    m1.position = 7  # the motor is called 7 where it is: the offset changes, the dial stays
+    assert (m1.position, m1.dial, m1.offset) == pytest.approx((7, 2, 5))
+    # Sardana's limits are Position's (user) config; BLISS's and the shell's are dial limits that follow the offset
+    assert m1.limits == pytest.approx((-50, 50) if server.kind == "sardana" else (-45, 55))
+    if server.kind == "generic":  # Position is the dial: only the device can redefine it, and ours has no DefinePosition
+        with pytest.raises(AttributeError, match=r"^m1: Tango device .* has no DefinePosition: its position cannot be"):
+            m1.dial = 1
+        assert (m1.position, m1.dial, m1.offset) == pytest.approx((7, 2, 5))
+        return
+    m1.dial = 1  # the controller is told it is at 1: BLISS's keeps the user position, Sardana's the offset
+    expected = (7, 1, 6) if server.kind == "bliss" else (6, 1, 5)
+    assert (m1.position, m1.dial, m1.offset) == pytest.approx(expected)
+    assert (device(motors).Position, device(motors).Offset) == pytest.approx((expected[0], expected[2]))  # all clients see it
+
+
+def test_the_sign_is_the_servers(motors):
+    m1, server = motors["m1"], motors["server"]
+    assert m1.sign == 1
+    if server.kind == "sardana":
+        motors["mv"](m1, 2)
+        m1.sign = -1
+        assert (m1.sign, m1.dial, m1.position) == pytest.approx((-1, 2, -2))
+        m1.sign = 1
+    elif server.kind == "bliss":
+        with pytest.raises(AttributeError, match=r"^m1: the sign of a BLISS axis is set in the axis server's config"):
+            m1.sign = -1
+
+
+def test_ascan_and_dscan_step_the_motor(motors):
+    m1, c1 = motors["m1"], motors["c1"]
+    scan = motors["ascan"](m1, 0, 5, 11, 0.01, c1)
+    data = scan.get_data()
+    assert data["m1"].tolist() == pytest.approx([0.5 * i for i in range(11)])
+    assert data["c1"].max() == pytest.approx(1000)
+    motors["mv"](m1, 1)
+    motors["dscan"](m1, -1, 1, 5, 0.01, c1)
+    assert m1.position == pytest.approx(1)
+
+
+def test_ctrl_c_during_mv_prints_where_the_motor_rests_after_it_decelerated(motors, capsys):
+    m1 = motors["m1"]
+    m1.velocity, m1.acceleration = 20, 40  # half a second to stop from full speed: 5 units of run-out
+    command = interruptible(motors["mv"], m1, 45)
+    wait_for(lambda: m1.position > 8, "m1 did not reach full speed")
+    command.kill(KeyboardInterrupt, block=False)
+    assert isinstance(command.get(timeout=20), KeyboardInterrupt)
+    out = capsys.readouterr().out
+    assert "mv interrupted: motors stopped" in out
+    assert m1.state == "READY"  # the move was waited for: nothing moves once the command is over
+    rest = m1.position
+    assert 8 < rest < 45
+    table = out.split("motors stopped", 1)[1]
+    assert f"{rest:.5f}" in table, table
+
+
+@pytest.mark.parametrize("motor_server", OURS, indirect=True)
+def test_a_fault_during_a_move_ends_it_with_one_line(motors):
+    m1 = motors["m1"]
+    m1.velocity = 10
+    m1.move(40, wait=False)
+    wait_for(lambda: m1.position > 1, "m1 did not start")
+    device(motors).sim_fault("encoder error")
+    with pytest.raises(MotorStopped, match=r"^m1: stopped in FAULT at [0-9.]+: FAULT: encoder error$"):
+        m1.wait_move()
+    assert m1.state == "FAULT"
+    device(motors).On()
+
+
+@pytest.mark.parametrize("motor_server", ["simulator", "sardana"], indirect=True)
+def test_a_limit_switch_during_a_scan_ends_it_naming_the_motor(motors):
+    m1, c1, kind = motors["m1"], motors["c1"], motors["server"].kind
+    switch = ("sim_hard_limits", [-100, 3]) if kind == "bliss" else ("UpperLimitSwitch", 3)  # dial 3: user 3
+    device(motors).write_attribute(*switch)
+    said = {
+        "bliss": r"on its high limit switch at 3\.0000: READY: Axis is READY; LIMPOS: high limit switch",
+        "sardana": r"in ALARM at 3\.0000: mot01 is in Alarm\. Hit upper switch; Motor HW is in ALARM\. .*",
+    }[kind]
+    try:
+        with pytest.raises(Exception, match=rf"m1: stopped {said}$"):
+            motors["ascan"](m1, 0, 5, 6, 0.01, c1)
+        scan = motors["SCANS"][-1]
+        assert scan.node.end_state()["state"] == "failed"
+        assert re.search(rf"m1: stopped {said}", scan.node.end_state()["reason"])
+        assert scan.get_data()["m1"].tolist() == pytest.approx([0, 1, 2])  # the points taken are kept
+    finally:
+        device(motors).write_attribute(
+            *(("sim_hard_limits", [-1e300, 1e300]) if kind == "bliss" else ("UpperLimitSwitch", 8888.8888))
+        )
+
+
+@pytest.mark.parametrize("kind", ["simulator", "sardana"])
+def test_a_server_killed_during_a_scan_fails_the_scan_naming_the_motor(kind, redis_client, tmp_path):
+    simulators = SimulatorServer({"SimMotor": ["id00/motor/rm1"], "SimCounter": ["id00/counter/rc1"]}, instance="killed")
+    pool = SardanaPool(motors=1) if kind == "sardana" else None
+    try:
+        server = motor_server_for(kind, simulators, pool)
+        motors = open_motor_session(server, redis_client, tmp_path)
+        m1, c1 = motors["m1"], motors["c1"]
+        m1.velocity = 5
+        scan = gevent.spawn(motors["ascan"], m1, 0, 40, 41, 0.01, c1)
+        wait_for(lambda: m1.position > 1.5, "the scan did not start")
+        if pool is not None:
+            pool.kill()
+        else:
+            simulators.process.send_signal(signal.SIGKILL)
+        with pytest.raises(Exception, match=rf"m1: Tango device {re.escape(server.url)}"):
+            scan.get(timeout=60)
+        ended = motors["SCANS"][-1]
+        assert ended.node.end_state()["state"] == "failed"
+        assert len(ended.get_data()["m1"]) >= 2  # the points taken are kept
+    finally:
+        simulators.stop()
+        if pool is not None:
+            pool.stop()
