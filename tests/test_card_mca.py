@@ -84,8 +84,9 @@ def test_card_counters_are_channels_of_their_card(config):
     assert ct1.controller is p201 and ct1.controller_name == "p201" and ct_timer.unit == "s"
     acquisition = p201.acquisition_object([ct1, ct_timer])
     assert acquisition.name == "p201" and acquisition.blocking and CardAcquisition.continuous_capable
+    # counts stay integers, as the card gives them; the timer is in seconds
     assert [(c.name, c.dtype, c.shape, c.unit, c.source) for c in acquisition.channels] == [
-        ("ct1", np.dtype("float64"), (), None, ct1), ("ct_timer", np.dtype("float64"), (), "s", ct_timer)
+        ("ct1", np.dtype("uint32"), (), None, ct1), ("ct_timer", np.dtype("float64"), (), "s", ct_timer)
     ]  # fmt: skip
 
 
@@ -98,20 +99,77 @@ def test_a_card_counter_must_name_a_card_and_a_channel_it_has(config, tmp_path):
         broken.get("ct12")
 
 
+# The public interface of BLISS's CT2 Tango server that a scan uses, as BLISS 1.11.4 defines it in
+# bliss/tango/servers/ct2_ds/ct2_ds.py (class CT2; its ct2_ds.xmi is older and not what runs): name, Tango type,
+# format, access, max_dim_x, max_dim_y, unit. The simulator must present exactly these and nothing else but sim_*.
+REAL_ATTRIBUTES = {
+    "last_error": (tango.CmdArgType.DevString, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ, 1, 0, ""),
+    "last_point_nb": (tango.CmdArgType.DevLong, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ, 1, 0, ""),
+    "acq_mode": (tango.CmdArgType.DevString, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ_WRITE, 1, 0, ""),
+    "acq_status": (tango.CmdArgType.DevString, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ, 1, 0, ""),
+    "acq_expo_time": (tango.CmdArgType.DevDouble, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ_WRITE, 1, 0, "s"),
+    "acq_nb_points": (tango.CmdArgType.DevULong, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ_WRITE, 1, 0, ""),
+    "acq_channels": (tango.CmdArgType.DevShort, tango.AttrDataFormat.SPECTRUM, tango.AttrWriteType.READ_WRITE, 12, 0, ""),
+    "acq_channels_data_indexes": (tango.CmdArgType.DevShort, tango.AttrDataFormat.SPECTRUM, tango.AttrWriteType.READ, 12, 0, ""),
+    "timer_freq": (tango.CmdArgType.DevDouble, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ_WRITE, 1, 0, "Hz"),
+    "counters": (tango.CmdArgType.DevULong, tango.AttrDataFormat.SPECTRUM, tango.AttrWriteType.READ, 12, 0, ""),
+    "data": (tango.CmdArgType.DevULong, tango.AttrDataFormat.IMAGE, tango.AttrWriteType.READ, 65535, 65535, ""),
+    "State": (tango.CmdArgType.DevState, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ, 1, 0, ""),
+    "Status": (tango.CmdArgType.DevString, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ, 1, 0, ""),
+}
+REAL_COMMANDS = {  # name: (argument in, argument out)
+    "prepare_acq": (tango.CmdArgType.DevVoid, tango.CmdArgType.DevVoid),
+    "start_acq": (tango.CmdArgType.DevVoid, tango.CmdArgType.DevVoid),
+    "stop_acq": (tango.CmdArgType.DevVoid, tango.CmdArgType.DevVoid),
+    "State": (tango.CmdArgType.DevVoid, tango.CmdArgType.DevState),
+    "Status": (tango.CmdArgType.DevVoid, tango.CmdArgType.DevString),
+    "Init": (tango.CmdArgType.DevVoid, tango.CmdArgType.DevVoid),
+}
+# The rest of ct2_ds.py, not simulated (docs/tango.md): no scan of ours uses them.
+NOT_SIMULATED = {"acq_point_period", "integrator_channels", "latches", "counters_status",  # attributes
+                 "reset", "trigger_latch", "trigger_point", "dump_memory"}  # commands  # fmt: skip
+REAL_MODES = ["IntTrigReadout", "SoftTrigReadout", "IntTrigSingle", "IntTrigMulti",
+              "ExtTrigSingle", "ExtTrigMulti", "ExtGate", "ExtTrigReadout"]  # bliss/controllers/ct2/device.py AcqMode  # fmt: skip
+
+
+def test_the_simulated_card_presents_the_real_ct2_servers_interface_and_only_sim_extras(config):
+    proxy = tango.DeviceProxy(config.get("p201").url)
+    proxy.Init()  # the device as the server starts it
+    ours = {name: (c.data_type, c.data_format, c.writable, c.max_dim_x, c.max_dim_y, "" if c.unit == "No unit" else c.unit)
+            for name in proxy.get_attribute_list() if not name.startswith("sim_")
+            for c in [proxy.attribute_query(name)]}  # fmt: skip
+    assert ours == REAL_ATTRIBUTES
+    commands = {c.cmd_name: (c.in_type, c.out_type) for c in proxy.command_list_query() if not c.cmd_name.startswith("sim_")}
+    assert commands == REAL_COMMANDS and not NOT_SIMULATED & (set(ours) | set(commands))
+    # the real server's states, enum strings and defaults (device.py CT2.__init__, ct2_ds.py init_device)
+    assert proxy.state() == tango.DevState.ON and proxy.status() == "Ready!"
+    assert (proxy.acq_mode, proxy.acq_status, proxy.acq_nb_points, proxy.acq_expo_time, proxy.timer_freq) == (
+        "IntTrigReadout", "Ready", 1, 1.0, 12.5e6)  # fmt: skip
+    for mode in REAL_MODES[1:]:  # real names, not simulated: refused, naming what is
+        with pytest.raises(tango.DevFailed, match="is not simulated; use IntTrigReadout"):
+            proxy.acq_mode = mode
+    with pytest.raises(tango.DevFailed, match="Invalid timer clock: 2000000.0"):
+        proxy.timer_freq = 2e6  # not one of the card's clocks (device.py CT2.IntClockSrc)
+
+
 def test_a_step_count_integrates_the_rates_over_the_count_time(config):
     p201 = config.get("p201")
-    acquisition = p201.acquisition_object([config.get(name) for name in ("ct1", "ct2", "ct_timer")])
+    acquisition = p201.acquisition_object([config.get(name) for name in ("ct2", "ct_timer", "ct1")])
     acquisition.prepare(AcquisitionParameters(npoints=2, count_time=0.1, timing=Timing.STEP))
+    assert p201.device.read_many(["acq_mode", "acq_nb_points", "acq_channels"])[:2] == ["IntTrigReadout", 1]
+    assert p201.device.read("acq_channels").tolist() == [1, 2]  # the inputs counted; the timer always is
     acquisition.start()
     for _ in range(2):
         acquisition.trigger()
-        assert p201.device.state() == tango.DevState.RUNNING
-        acquisition.wait_ready()  # until the card leaves RUNNING, with a deadline
-        assert p201.device.state() == tango.DevState.ON
+        assert p201.device.read("acq_status") == "Running" and p201.device.state() == tango.DevState.ON
+        acquisition.wait_ready()  # until the point's row is in the card's buffer, with a deadline
         block = acquisition.read()
-        assert block == {"ct1": [pytest.approx(100.0)], "ct2": [pytest.approx(2000.0)], "ct_timer": [pytest.approx(0.1)]}
+        assert block == {"ct1": [100], "ct2": [2000], "ct_timer": [pytest.approx(0.1)]}
+        assert type(block["ct1"][0]) is int and type(block["ct_timer"][0]) is float
+        assert p201.device.read_many(["acq_status", "last_point_nb"]) == ["Ready", 0]  # one point per acquisition
     acquisition.stop()
-    assert config.get("ct2").read(0.05) == pytest.approx(1000.0)  # a counter read alone counts one point
+    assert config.get("ct2").read(0.05) == 1000  # a counter read alone counts one point
+    assert config.get("ct_timer").read(0.05) == pytest.approx(0.05)
 
 
 def test_a_continuous_count_is_read_in_blocks_every_point_once(config):
@@ -123,37 +181,54 @@ def test_a_continuous_count_is_read_in_blocks_every_point_once(config):
     blocks = []
     received = 0
     while received < 2000:
-        acquisition.wait_ready()  # the card is the clock: no more trigger
+        acquisition.wait_ready()  # the card is the clock: no more trigger; returns with new rows
         block = acquisition.read()
-        assert len(block["ct1"]) == len(block["ct_timer"])
-        assert block["ct1"] or p201.device.state() == tango.DevState.RUNNING, f"the card ended after {received} points"
+        assert len(block["ct1"]) == len(block["ct_timer"]) > 0
         blocks.append(block)
         received += len(block["ct1"])
     acquisition.wait_ready()  # returns at once: every point is in
     acquisition.stop()
-    assert received == 2000 and len(blocks) > 1
-    assert np.concatenate([b["ct1"] for b in blocks]) == pytest.approx(np.full(2000, 1.0))
+    assert received == 2000 and len(blocks) > 1  # the server hands its rows over in batches
+    assert np.concatenate([b["ct1"] for b in blocks]).tolist() == [1] * 2000
     assert np.concatenate([b["ct_timer"] for b in blocks]) == pytest.approx(np.full(2000, 0.001))
-    assert p201.device.read("last_point_nb") == 1999 and p201.device.state() == tango.DevState.ON
+    assert p201.device.read_many(["last_point_nb", "acq_status"]) == [1999, "Ready"]
+    assert p201.device.state() == tango.DevState.ON
 
 
 def test_the_card_hands_out_its_rows_once_and_in_order(config):
     device = config.get("p201").device
     device.write("acq_expo_time", 0.001)
     device.write("acq_nb_points", 500)
+    device.write("acq_channels", [2, 1])
     device.command("prepare_acq")
+    assert device.read("acq_channels_data_indexes").tolist() == [1, 0]  # columns come in channel order
+    assert device.read("data").shape == (1, 0) and device.read("last_point_nb") == -1  # empty, as the real server's
     device.command("start_acq")
     rows: list[np.ndarray] = []
 
     def all_read() -> bool:
-        rows.extend(np.asarray(device.read("data")).reshape(-1, 12))  # the rows not read yet
+        rows.extend(np.asarray(device.read("data")).reshape(-1, 4))  # the rows not read yet
         return len(rows) >= 500
 
     wait_for(all_read)
-    assert device.state() == tango.DevState.ON and np.asarray(device.read("data")).size == 0
-    rows = np.array(rows)
-    assert rows[:, 11].tolist() == list(range(500))  # channel 12: the point number
-    assert rows[:, 10] == pytest.approx(np.full(500, 0.001)) and rows[:, 0] == pytest.approx(np.full(500, 1.0))
+    assert device.read("acq_status") == "Ready" and device.read("data").size == 0
+    table = np.array(rows)
+    assert table.dtype == np.uint32 and device.read("timer_freq") == 12.5e6
+    assert table[:, 3].tolist() == list(range(500))  # channel 12: the point number
+    assert table[:, 2].tolist() == [12500] * 500  # channel 11: the timer, 1 ms in ticks of 12.5 MHz
+    assert table[:, 0].tolist() == [1] * 500 and table[:, 1].tolist() == [20] * 500  # channels 1 and 2
+
+
+def test_an_acquisition_started_again_without_prepare_acq_ends_without_a_point(config):
+    device = config.get("p201").device
+    device.write("acq_expo_time", 0.001)
+    device.write("acq_nb_points", 1)
+    device.command("prepare_acq")
+    device.command("start_acq")
+    wait_for(lambda: device.read("last_point_nb") == 0 and device.read("acq_status") == "Ready")
+    wait_for(lambda: device.read("data").size == 4)  # the last rows come after acq_status Ready
+    device.command("start_acq")  # as on the real card: the counters were not set up again
+    assert device.read_many(["acq_status", "last_point_nb"]) == ["Ready", 0] and device.read("data").size == 0
 
 
 def test_a_count_stopped_midway_keeps_what_was_counted(config):
@@ -161,12 +236,41 @@ def test_a_count_stopped_midway_keeps_what_was_counted(config):
     acquisition = p201.acquisition_object([config.get("ct1")])
     acquisition.prepare(AcquisitionParameters(npoints=1, count_time=10.0, timing=Timing.STEP))
     acquisition.trigger()
-    wait_for(lambda: p201.device.read("counters")[10] > 0.01)  # the timer has counted a little
+    ticks = p201.device.read("timer_freq")  # per second
+    wait_for(lambda: p201.device.read("counters")[10] > 0.01 * ticks)  # the timer has counted a little
     acquisition.stop()
-    assert p201.device.state() == tango.DevState.ON
+    assert p201.device.read("acq_status") == "Ready" and p201.device.read("data").size == 0  # the point under way is dropped
     counters = p201.device.read("counters")
-    assert 0.01 < counters[10] < 10.0 and counters[0] == pytest.approx(RATES[0] * counters[10])
+    assert counters.dtype == np.uint32 and 0.01 < counters[10] / ticks < 10.0
+    assert counters[0] == pytest.approx(RATES[0] * counters[10] / ticks, abs=1)
     acquisition.stop()  # stopping a stopped card is fine
+
+
+def test_a_card_error_during_a_count_is_one_line_naming_the_card(config):
+    p201 = config.get("p201")
+    acquisition = p201.acquisition_object([config.get("ct1")])
+    acquisition.prepare(AcquisitionParameters(npoints=1, count_time=10.0, timing=Timing.STEP))
+    acquisition.trigger()
+    p201.device.command("sim_error", "ct2 fifo transfer error")  # the real card's words
+    with pytest.raises(RuntimeError) as error:
+        acquisition.wait_ready()
+    acquisition.stop()
+    assert str(error.value) == f"p201: Tango device {p201.url}: the card failed: ct2 fifo transfer error (last_error)"
+    acquisition.prepare(AcquisitionParameters(npoints=1, count_time=0.01, timing=Timing.STEP))  # prepare_acq clears it
+    assert count_point(acquisition) == {"ct1": [10]}
+    acquisition.stop()
+
+
+def test_a_count_stopped_by_another_client_is_named_not_taken_for_a_point(server, tmp_path):
+    ct1 = build(tmp_path, card_config(server.url(CARD), timeout=0.1)).get("ct1")
+    acquisition = ct1.controller.acquisition_object([ct1])
+    acquisition.prepare(AcquisitionParameters(npoints=1, count_time=0.3, timing=Timing.STEP))
+    acquisition.trigger()
+    tango.DeviceProxy(server.url(CARD)).stop_acq()  # someone else, before the point ends
+    with pytest.raises(TimeoutError) as error:
+        acquisition.wait_ready()  # acq_status Ready is not "the point is in": its row never comes
+    assert str(error.value) == (f"p201: Tango device {server.url(CARD)}: the acquisition ended (acq_status Ready) "
+                                "without point 0; was it stopped or prepared by another client?")  # fmt: skip
 
 
 def test_an_mca_counts_a_spectrum_that_scales_with_the_count_time(config):

@@ -1,117 +1,208 @@
-"""``CT2``: a P201 counter/timer card as the BLISS CT2 Tango device shows it, counting simulated rates.
+"""``CT2``: a P201 counter/timer card with the public interface of BLISS's CT2 Tango server, counting simulated rates.
 
-Channels are numbered as on the P201: 1-10 count input pulses, 11 is the timer, 12 the
-point number. One acquisition (``acq_mode = IntTrigReadout``, the real device's name for
-"software start, internal timer") counts ``acq_nb_points`` periods of ``acq_expo_time``
-back to back (0 points: until ``stop_acq``); State is RUNNING while it counts, ON otherwise.
+The names, Tango types, access, states and semantics are those of BLISS 1.11.4's ``ct2_ds``
+(``bliss/tango/servers/ct2_ds/ct2_ds.py`` over ``bliss/controllers/ct2/device.py``), for what
+a scan uses; ``tests/test_card_mca.py`` compares them with a table taken from that source.
 
-Counts integrate each input's rate (``sim_rates``, counts/s) over the real elapsed time:
-a period of the buffer holds ``rate * period`` counts (Poisson drawn when ``sim_noise``),
-the timer channel holds the period in seconds (the real card counts timer clock ticks).
-A thread adds the rows of finished periods in batches as time passes, and every read first
-catches up with the clock, so a reader never sees a period that is over but missing.
+- State ON (FAULT only when the server has no card: ``sim_fault``); never RUNNING: counting
+  shows in ``acq_status`` (``Running``, ``Ready``).
+- ``acq_mode`` (only ``IntTrigReadout`` is simulated: software start, ``acq_nb_points``
+  periods of ``acq_expo_time`` back to back, 0 points: until ``stop_acq``), ``acq_expo_time``
+  (float64, s), ``acq_nb_points`` (uint32), ``acq_channels`` (int16[], the input channels
+  1-10 to count), ``acq_channels_data_indexes`` (the column of each in a row of ``data``),
+  ``timer_freq`` (float64, Hz: 1.25e3, 10e3, 125e3, 1e6, 12.5e6 or 100e6; default 12.5e6).
+- ``prepare_acq`` takes the settings (and empties the buffer, ``last_point_nb`` -1); each
+  ``start_acq`` needs one: started again without it, an acquisition ends at once without a
+  point, as on the real card. ``stop_acq`` keeps the periods over and drops the one under way.
+- ``data`` (uint32 image): the rows not read yet, a FIFO. A row per point: the active input
+  channels in increasing number, the timer in ticks of ``timer_freq``, the point number from 0.
+  Rows come in batches as the real server sends them (``card_run.py``): a reader must not take
+  ``acq_status`` Ready for "every row is in".
+- ``last_point_nb`` (int32): the last point counted (-1: none); ``last_error``: why the card
+  failed during the acquisition ("" when it did not); ``counters`` (uint32[12]): counters 1-12 now.
 
-Reading (names of the real device):
+The simulator's own: ``sim_rates`` (counts/s of inputs 1-10), ``sim_noise`` (Poisson counts),
+commands ``sim_fault(message)`` (the server loses its card: State FAULT, every call fails as
+on the real server without a card, until ``Init``) and ``sim_error(message)`` (the card reports
+an error in ``last_error`` while it counts on, until the next ``prepare_acq``).
 
-- ``data``: the rows not read yet through ``data`` (rows = points, 12 columns: channels
-  1-12), a FIFO as on the real card; ``last_point_nb`` is the index of the last row counted
-  (-1: none yet).
-- ``counters``: the 12 channels of the point being counted (live), or of the last point.
-
-Only ``sim_*`` attributes are the simulator's own.
+Examples
+--------
+>>> from bliss_shell.controllers.simulators.card import SIMULATED_MODES, TIMER_FREQUENCIES
+>>> SIMULATED_MODES, TIMER_FREQUENCIES[-2:]
+(('IntTrigReadout',), (12500000.0, 100000000.0))
+>>> card = tango.DeviceProxy("id00/ct2/p201")  # doctest: +SKIP
+>>> card.acq_expo_time, card.acq_nb_points, card.acq_channels = 0.1, 1, [1, 2]  # doctest: +SKIP
+>>> card.prepare_acq(); card.start_acq()  # doctest: +SKIP
+>>> card.state(), card.acq_status  # doctest: +SKIP
+(tango._tango.DevState.ON, 'Running')
+>>> card.data  # doctest: +SKIP
+array([[    100,   25000, 1250000,       0]], dtype=uint32)
 """
 
 from __future__ import annotations
 
-import threading
+import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from tango import AttrWriteType, DevState, Except
 from tango.server import Device, attribute, command
 
-from .card_run import COLUMNS, INPUTS, CardRun
+from .card_run import COUNTERS, INPUTS, CardRun
 
-_MODES = ("IntTrigReadout",)
-_MAX_ROWS = 65535  # rows per read of ``data`` (the real device's max_dim_y); the rest comes next read
-_BATCH = 0.005  # s: the longest the counting thread sleeps while periods are shorter than this
+# the real server's names (bliss/controllers/ct2/device.py: AcqMode, CT2.IntClockSrc)
+REAL_MODES = ("IntTrigReadout", "SoftTrigReadout", "IntTrigSingle", "IntTrigMulti",
+              "ExtTrigSingle", "ExtTrigMulti", "ExtGate", "ExtTrigReadout")  # fmt: skip
+SIMULATED_MODES = ("IntTrigReadout",)
+TIMER_FREQUENCIES = (1.25e3, 10e3, 125e3, 1e6, 12.5e6, 100e6)
+_MAX_ROWS = 65535  # rows per read of ``data`` (its max_dim_y); the rest comes next read
+_MAX_TICKS = 2**32 - 1  # the timer is a 32-bit counter
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What ``prepare_acq`` took: the next ``start_acq`` counts with it."""
+
+    period: float
+    npoints: int
+    channels: tuple[int, ...]
+    ticks: int
+    timer_freq: float
 
 
 class CT2(Device):
     """A counter/timer card; see the module docstring for the interface."""
 
     def init_device(self) -> None:
-        """A card at rest: no acquisition, every rate 0, 1 point of 1 s."""
+        """A card at rest with the real server's defaults: ``IntTrigReadout``, 1 point of 1 s, a 12.5 MHz timer.
+
+        ``Init`` comes here too: it clears a ``sim_fault``; ``sim_rates`` and ``sim_noise`` stay.
+        """
         super().init_device()
-        self._lock = threading.Lock()
-        self._mode = _MODES[0]
+        self._fault: str | None = None
+        self._mode = "IntTrigReadout"
         self._expo_time = 1.0
         self._nb_points = 1
-        self._rates = np.zeros(INPUTS)
-        self._noise = False
-        self._random = np.random.default_rng()
+        self._channels: tuple[int, ...] = ()
+        self._timer_freq = 12.5e6
+        if not hasattr(self, "_rates"):  # the signals on the inputs do not change with an Init
+            self._rates = np.zeros(INPUTS)
+            self._noise = False
+            self._random = np.random.default_rng()
+        self._setup: _Setup | None = None  # taken by prepare_acq, used by one start_acq
         self._run: CardRun | None = None
-        self._read = 0  # rows of the run handed out by ``data``
-        self._halt = threading.Event()
-        self._worker: threading.Thread | None = None
+        self._moved = 0  # rows of the run moved into the buffer
+        self._buffer: list[np.ndarray] = []  # rows handed over and not read through ``data``
+        self._last_point_nb = -1
+        self._last_error = ""
         self.set_state(DevState.ON)
+        self.set_status("Ready!")
 
     def delete_device(self) -> None:
         """Stop counting when the device goes away."""
-        self._stop()
+        if self._run is not None:
+            self._run.stop(time.monotonic())
+
+    def _card(self, member: str) -> None:
+        """Fail as the real server does when it has no card (its ``device`` is None)."""
+        if self._fault is not None:
+            raise AttributeError(f"'NoneType' object has no attribute '{member}'")
 
     def _refuse(self, reason: str, where: str) -> None:
         Except.throw_exception("CT2_REFUSED", f"{self.get_name()}: {reason}", f"CT2.{where}")
 
     def _caught_up(self) -> CardRun | None:
-        """The current run, its rows brought up to now (call with the lock held)."""
-        if self._run is not None:
-            self._run.catch_up(time.monotonic())
-        return self._run
-
-    def dev_state(self) -> DevState:
-        """RUNNING while an acquisition counts, ON otherwise."""
-        with self._lock:
-            run = self._caught_up()
-            return DevState.RUNNING if run is not None and run.running else DevState.ON
+        """The current run brought up to now, the rows it handed over moved into the buffer."""
+        run = self._run
+        if run is not None:
+            run.catch_up(time.monotonic())
+            if run.published > self._moved:
+                self._buffer.append(run.rows[self._moved : run.published].copy())
+                self._moved = run.published
+            if run.count:
+                self._last_point_nb = run.count - 1
+        return run
 
     # -- settings ------------------------------------------------------------------------
 
-    @attribute(dtype=str, access=AttrWriteType.READ_WRITE)
+    @attribute(dtype="str", access=AttrWriteType.READ_WRITE, doc="Acquisition mode")
     def acq_mode(self) -> str:
-        """Only ``IntTrigReadout``: software start, periods timed by the card's clock."""
+        """The acquisition mode; only ``IntTrigReadout`` is simulated."""
+        self._card("acq_mode")
         return self._mode
 
     @acq_mode.write
     def acq_mode(self, mode: str) -> None:
-        """Set the mode; any other than ``IntTrigReadout`` is refused."""
-        if mode not in _MODES:
-            self._refuse(f"acq_mode {mode!r} is not simulated; use {', '.join(_MODES)}", "acq_mode")
+        """Set the mode: a name of the real server's, and one that is simulated."""
+        self._card("acq_mode")
+        if mode not in REAL_MODES:
+            self._refuse(f"acq_mode {mode!r} is not a CT2 mode ({', '.join(REAL_MODES)})", "acq_mode")
+        if mode not in SIMULATED_MODES:
+            self._refuse(f"acq_mode {mode} is not simulated; use {', '.join(SIMULATED_MODES)}", "acq_mode")
         self._mode = mode
 
-    @attribute(dtype=float, unit="s", access=AttrWriteType.READ_WRITE)
+    @attribute(dtype="float64", unit="s", access=AttrWriteType.READ_WRITE, doc="Acquisition exposition time (s)")
     def acq_expo_time(self) -> float:
-        """Seconds of each period (the real device's count time per point)."""
+        """Seconds of each point."""
+        self._card("acq_expo_time")
         return self._expo_time
 
     @acq_expo_time.write
     def acq_expo_time(self, value: float) -> None:
-        """Set the period; below 0 s is refused."""
-        if not value >= 0:
-            self._refuse(f"acq_expo_time must be 0 s or more, not {value:g}", "acq_expo_time")
+        """Set the time of each point (checked by ``prepare_acq``)."""
+        self._card("acq_expo_time")
         self._expo_time = value
 
-    @attribute(dtype=int, access=AttrWriteType.READ_WRITE)
+    @attribute(dtype="uint32", access=AttrWriteType.READ_WRITE, doc="Number of points per acquisition")
     def acq_nb_points(self) -> int:
-        """Periods per acquisition; 0: until ``stop_acq``."""
+        """Points per acquisition; 0: until ``stop_acq``."""
+        self._card("acq_nb_points")
         return self._nb_points
 
     @acq_nb_points.write
     def acq_nb_points(self, value: int) -> None:
-        """Set the number of periods; below 0 is refused."""
-        if value < 0:
-            self._refuse(f"acq_nb_points must be 0 (until stop_acq) or more, not {value}", "acq_nb_points")
+        """Set the number of points."""
+        self._card("acq_nb_points")
         self._nb_points = value
+
+    @attribute(dtype=("int16",), max_dim_x=12, access=AttrWriteType.READ_WRITE, doc="List of active channels (first is 1)")
+    def acq_channels(self) -> tuple[int, ...]:
+        """The input channels counted, as written."""
+        self._card("acq_channels")
+        return self._channels
+
+    @acq_channels.write
+    def acq_channels(self, channels: np.ndarray) -> None:
+        """Set the input channels to count: each of 1-10 once (the timer and the point number always are)."""
+        self._card("acq_channels")
+        values = [int(channel) for channel in channels]
+        if any(not 1 <= channel <= INPUTS for channel in values) or len(set(values)) != len(values):
+            self._refuse(f"acq_channels must be input channels 1-{INPUTS}, each once, not {values}", "acq_channels")
+        self._channels = tuple(values)
+
+    @attribute(dtype=("int16",), max_dim_x=12, doc="List of indexes in data point (first is 0)")
+    def acq_channels_data_indexes(self) -> list[int]:
+        """The column of each channel of ``acq_channels`` in a row of ``data``."""
+        self._card("acq_channels_data_indexes")
+        ordered = sorted(self._channels)
+        return [ordered.index(channel) for channel in self._channels]
+
+    @attribute(dtype="float64", unit="Hz", access=AttrWriteType.READ_WRITE, doc="Timer clock frequency (Hz)")
+    def timer_freq(self) -> float:
+        """Ticks per second of the timer (channel 11)."""
+        self._card("timer_freq")
+        return self._timer_freq
+
+    @timer_freq.write
+    def timer_freq(self, value: float) -> None:
+        """Set the timer clock: one of the card's clocks."""
+        self._card("timer_freq")
+        if value not in TIMER_FREQUENCIES:
+            self._refuse(f"Invalid timer clock: {value} (the card's: {', '.join(f'{f:g}' for f in TIMER_FREQUENCIES)} Hz)",
+                         "timer_freq")  # fmt: skip
+        self._timer_freq = value
 
     @attribute(dtype=(float,), max_dim_x=INPUTS, access=AttrWriteType.READ_WRITE)
     def sim_rates(self) -> np.ndarray:
@@ -129,7 +220,7 @@ class CT2(Device):
 
     @attribute(dtype=bool, access=AttrWriteType.READ_WRITE)
     def sim_noise(self) -> bool:
-        """Simulator only: counts of each period Poisson drawn around ``rate * period``."""
+        """Simulator only: counts of each point Poisson drawn around ``rate * acq_expo_time``."""
         return self._noise
 
     @sim_noise.write
@@ -139,93 +230,102 @@ class CT2(Device):
 
     # -- what the card reports -----------------------------------------------------------
 
-    @attribute(dtype=str)
+    @attribute(dtype="str", doc="Acquisition status")
     def acq_status(self) -> str:
         """``Running`` while an acquisition counts, else ``Ready``."""
-        with self._lock:
-            run = self._caught_up()
-            return "Running" if run is not None and run.running else "Ready"
+        self._card("acq_status")
+        run = self._caught_up()
+        return "Running" if run is not None and run.running else "Ready"
 
-    @attribute(dtype=int)
+    @attribute(dtype="int32", doc="Last acquisition point ready")
     def last_point_nb(self) -> int:
-        """Index of the last period counted in the acquisition (-1: none yet)."""
-        with self._lock:
-            run = self._caught_up()
-            return -1 if run is None else run.count - 1
+        """The last point counted since ``prepare_acq`` (-1: none yet)."""
+        self._card("last_point_nb")
+        self._caught_up()
+        return self._last_point_nb
 
-    @attribute(dtype=(float,), max_dim_x=COLUMNS)
+    @attribute(dtype="str")
+    def last_error(self) -> str:
+        """What went wrong in the acquisition ("": nothing); cleared by ``prepare_acq``."""
+        self._card("last_error")
+        return self._last_error
+
+    @attribute(dtype=("uint32",), max_dim_x=COUNTERS)
     def counters(self) -> np.ndarray:
-        """The 12 channels of the period being counted (live), or of the last one."""
-        with self._lock:
-            run = self._caught_up()
-            return np.zeros(COLUMNS) if run is None else run.live(time.monotonic())
+        """Counters 1-12 now: those of the point being counted, or of the last one."""
+        self._card("counter_values")
+        run = self._caught_up()
+        return np.zeros(COUNTERS, dtype=np.uint32) if run is None else run.live(time.monotonic(), self._timer_freq)
 
-    @attribute(dtype=((float,),), max_dim_x=COLUMNS, max_dim_y=_MAX_ROWS)
+    @attribute(dtype=(("uint32",),), max_dim_x=65535, max_dim_y=_MAX_ROWS)
     def data(self) -> np.ndarray:
-        """The rows counted and not read yet (a FIFO): one row of 12 channels per period."""
-        with self._lock:
-            run = self._caught_up()
-            if run is None:
-                return np.zeros((0, COLUMNS))
-            end = min(run.count, self._read + _MAX_ROWS)
-            rows = run.rows[self._read : end].copy()
-            self._read = end
-            return rows
+        """The rows handed over and not read yet (a FIFO); none: an empty image, as on the real server."""
+        self._caught_up()
+        if not self._buffer:
+            return np.array([[]], dtype=np.uint32)
+        rows = np.concatenate(self._buffer)
+        self._buffer = [rows[_MAX_ROWS:]] if len(rows) > _MAX_ROWS else []
+        return rows[:_MAX_ROWS]
 
     # -- commands ------------------------------------------------------------------------
 
     @command
     def prepare_acq(self) -> None:
-        """Stop what runs and forget its points; the next ``start_acq`` counts with the settings."""
+        """Empty the buffer, stop what runs and take the settings for the next ``start_acq``.
+
+        As on the real server, the buffer is emptied first: the last rows of an acquisition still
+        running, or just over, land in it when it stops (its ``data`` slot stays connected).
+        """
+        self._buffer = []
+        self._card("prepare_acq")
         self._stop()
-        with self._lock:
-            self._run, self._read = None, 0
+        self._setup = None
+        if self._expo_time <= 0:
+            self._refuse(f"acq_expo_time must be above 0 s, not {self._expo_time:g}", "prepare_acq")
+        ticks = math.ceil(self._expo_time * self._timer_freq - 1e-6)
+        if ticks > _MAX_TICKS:
+            self._refuse(f"acq_expo_time {self._expo_time:g} s is {ticks} ticks of timer_freq {self._timer_freq:g} Hz, "
+                         f"more than the 32-bit timer counts; lower timer_freq", "prepare_acq")  # fmt: skip
+        self._setup = _Setup(self._expo_time, self._nb_points, self._channels, ticks, self._timer_freq)
+        self._run, self._moved = None, 0
+        self._last_point_nb, self._last_error = -1, ""
 
     @command
     def start_acq(self) -> None:
-        """Count ``acq_nb_points`` periods of ``acq_expo_time`` from now, into an empty buffer."""
-        with self._lock:
-            run = self._caught_up()
-            if run is not None and run.running:
-                self._refuse("an acquisition is running; stop_acq first", "start_acq")
-            if self._nb_points == 0 and self._expo_time == 0:
-                self._refuse("acq_expo_time must be more than 0 s when acq_nb_points is 0 (until stop_acq)", "start_acq")
-        self._stop()
-        with self._lock:
-            self._run = CardRun(self._expo_time, self._nb_points, self._rates, self._noise, self._random, time.monotonic())
-            self._read = 0
-            self._halt = threading.Event()
-            self._worker = threading.Thread(target=self._count, args=(self._run, self._halt), daemon=True)
-            self._worker.start()
+        """Count the prepared points from now (not prepared since the last acquisition: it ends at once)."""
+        self._card("start_acq")
+        run = self._caught_up()
+        if run is not None and run.running:
+            self._refuse("an acquisition is running; stop_acq first", "start_acq")
+        self._stop()  # hands the last rows of the previous acquisition over
+        setup, self._setup, now = self._setup, None, time.monotonic()
+        if setup is None:
+            self._run = CardRun.unprepared(now)
+        else:
+            self._run = CardRun(setup.period, setup.npoints, setup.channels, setup.ticks, self._rates, self._noise,
+                                self._random, now)  # fmt: skip
+        self._moved = 0
 
     @command
     def stop_acq(self) -> None:
-        """Stop counting now: periods over stay in the buffer, the one under way is dropped."""
+        """Stop counting now: the points over stay in the buffer, the one under way is dropped."""
+        self._card("stop_acq")
         self._stop()
 
     def _stop(self) -> None:
-        with self._lock:
-            if self._run is not None:
-                self._run.stop(time.monotonic())
-            self._halt.set()
-            worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.join()
+        if self._run is not None:
+            self._run.stop(time.monotonic())
+            self._caught_up()
 
-    def _count(self, run: CardRun, halt: threading.Event) -> None:
-        """Add the rows of finished periods as time passes, until the acquisition ends or is stopped.
+    @command(dtype_in=str, doc_in="why the server has no card")
+    def sim_fault(self, message: str) -> None:
+        """Simulator only: the server loses its card: State FAULT, every call fails, until ``Init``."""
+        self._stop()
+        self._fault = message
+        self.set_state(DevState.FAULT)
+        self.set_status(f"Exception initializing device: {message}")
 
-        It sleeps until the next period is due (batches of ``_BATCH`` seconds when periods are
-        shorter), so short periods never busy-loop a CPU.
-        """
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                run.catch_up(now)
-                if not run.running:
-                    return
-                wake = run.next_due()
-                if run.period < _BATCH:
-                    wake = min(now + _BATCH, run.end)
-            if halt.wait(max(0.0, wake - now)):
-                return
+    @command(dtype_in=str, doc_in="the card's error")
+    def sim_error(self, message: str) -> None:
+        """Simulator only: the card reports ``message`` in ``last_error`` and counts on, until ``prepare_acq``."""
+        self._last_error = message
