@@ -437,6 +437,7 @@ def tango_session(folder: Path, config_text: str, client: redis.Redis) -> Iterat
             os.environ.pop("TANGO_HOST", None)  # a database of our own
             (folder / "beamline").mkdir()
             (folder / "beamline" / "bench.yml").write_text(config_text)
+            (folder / "beamline" / "__init__.yml").write_text("tango_host: embedded\n")  # our simulators, in our own database
             config = Config([ConfigRoot(folder / "beamline")])
             servers = needed_servers(config, config.get("bench").object_names())
             for server in servers:

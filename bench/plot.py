@@ -174,6 +174,7 @@ def beamline() -> Iterator[Beamline]:
             os.environ.pop("TANGO_HOST", None)
             (folder / "beamline").mkdir()
             (folder / "beamline" / "bench_plot.yml").write_text(CONFIG)
+            (folder / "beamline" / "__init__.yml").write_text("tango_host: embedded\n")  # our simulators, in our own database
             config = Config([ConfigRoot(folder / "beamline")])
             servers = needed_servers(config, config.get(SESSION).object_names())
             for server in servers:

@@ -49,6 +49,7 @@ SHOW = "print(pm1.dial, pm1.position, pm1.velocity, pm1.limits, PMG.enabled, ACT
 def test_motor_group_and_saving_settings_survive_stopping_every_server(tmp_path, shell_env):
     (tmp_path / "beamline").mkdir()
     (tmp_path / "beamline" / "devices.yml").write_text(CONFIG)
+    (tmp_path / "beamline" / "__init__.yml").write_text("tango_host: embedded\n")  # the shell's own database (docs/tango.md)
     run = Path(tempfile.mkdtemp(prefix="bst-"))  # short: the embedded Redis's socket path must fit 107 bytes
     env = dict(shell_env, XDG_RUNTIME_DIR=str(run))
     for name in ("TANGO_HOST", "BLISS_REDIS_URL"):  # the embedded Redis and Tango database, as a user has them

@@ -7,6 +7,19 @@ from pathlib import Path
 
 from terminal import run_bliss
 
+# The shell's own Tango database, whatever ~/.tangorc or /etc/tangorc of the machine name (docs/tango.md).
+EMBEDDED = "tango_host: embedded\n"
+CHOICE = "(tango_host: embedded in the config's root __init__.yml)"
+
+
+def write_config(folder: Path, devices: str) -> Path:
+    """A config folder holding ``devices`` (devices.yml) and a root __init__.yml choosing the embedded database."""
+    folder.mkdir()
+    (folder / "__init__.yml").write_text(EMBEDDED)
+    (folder / "devices.yml").write_text(devices)
+    return folder
+
+
 CONFIG = """
 - name: sims
   class: TangoServer
@@ -32,8 +45,7 @@ CONFIG = """
 
 
 def test_a_session_starts_the_tango_servers_it_needs_and_servers_stops_them(tmp_path, shell_env):
-    (tmp_path / "beamline").mkdir()
-    (tmp_path / "beamline" / "devices.yml").write_text(CONFIG)
+    write_config(tmp_path / "beamline", CONFIG)
     env = dict(shell_env, XDG_RUNTIME_DIR=str(tmp_path / "run"))
     env.pop("TANGO_HOST", None)
     config = ("--config", str(tmp_path / "beamline"))
@@ -42,7 +54,7 @@ def test_a_session_starts_the_tango_servers_it_needs_and_servers_stops_them(tmp_
         assert first.returncode == 0, first.stderr
         assert first.stdout.split()[-2:] == ["2.0", "7.0"]
         status = run_bliss("servers", "status", *config, env=env).stdout
-        assert "tango database: embedded, running, pid" in status
+        assert f"tango database: embedded {CHOICE}, running, pid" in status
         server_line = next(line for line in status.splitlines() if line.startswith("tango server BlissSimulators/sims"))
         assert "running, pid" in server_line and "id00/motor/sm1, id00/counter/sc1" in server_line
         again = run_bliss("-s", "tsess", *config, "-c", "print(sm1.position)", env=env)  # reuses the running server
@@ -54,7 +66,7 @@ def test_a_session_starts_the_tango_servers_it_needs_and_servers_stops_them(tmp_
         stopped = run_bliss("servers", "stop", *config, env=env)
     assert "tango server BlissSimulators/sims: (pid" in stopped.stdout and "tango database: embedded (pid" in stopped.stdout
     after = run_bliss("servers", "status", *config, env=env).stdout
-    assert "tango database: embedded, not running" in after and "BlissSimulators/sims: not running" in after
+    assert f"tango database: embedded {CHOICE}, not running" in after and "BlissSimulators/sims: not running" in after
 
 
 BROKEN = """
@@ -72,8 +84,7 @@ BROKEN = """
 
 
 def test_a_server_that_is_down_leaves_the_session_open_and_its_objects_say_why(tmp_path, shell_env, open_terminal):
-    (tmp_path / "beamline").mkdir()
-    (tmp_path / "beamline" / "devices.yml").write_text(BROKEN)
+    write_config(tmp_path / "beamline", BROKEN)
     env = dict(shell_env, XDG_RUNTIME_DIR=str(tmp_path / "run"))
     config = ("--config", str(tmp_path / "beamline"))
     try:
@@ -125,8 +136,7 @@ def test_servers_listen_on_loopback_never_serve_a_device_twice_and_stop_only_the
 
     import tango
 
-    (tmp_path / "beamline").mkdir()
-    (tmp_path / "beamline" / "devices.yml").write_text(CONFIG)
+    write_config(tmp_path / "beamline", CONFIG)
     run = tmp_path / "run"
     env = dict(shell_env, XDG_RUNTIME_DIR=str(run))
     env.pop("TANGO_HOST", None)
@@ -140,8 +150,7 @@ def test_servers_listen_on_loopback_never_serve_a_device_twice_and_stop_only_the
         assert listening_addresses(pid) == {"127.0.0.1"}  # the ORB and the event ports: loopback only
 
         # A second config (another host sharing TANGO_HOST) declares a server for the same devices.
-        (tmp_path / "other").mkdir()
-        (tmp_path / "other" / "devices.yml").write_text(CONFIG.replace("instance: sims", "instance: copy"))
+        write_config(tmp_path / "other", CONFIG.replace("instance: sims", "instance: copy"))
         other = dict(env, XDG_RUNTIME_DIR=str(tmp_path / "run2"), TANGO_HOST=tango_host)
         second = run_bliss("-s", "tsess", "--config", str(tmp_path / "other"), "-c", "print(sm1.position)", env=other)
         assert second.returncode == 0, second.stderr
@@ -160,9 +169,7 @@ def test_servers_listen_on_loopback_never_serve_a_device_twice_and_stop_only_the
 
 
 def test_a_running_server_the_config_gave_a_device_since_is_named_with_what_to_do(tmp_path, shell_env):
-    (tmp_path / "beamline").mkdir()
-    devices = tmp_path / "beamline" / "devices.yml"
-    devices.write_text(CONFIG)
+    devices = write_config(tmp_path / "beamline", CONFIG) / "devices.yml"
     env = dict(shell_env, XDG_RUNTIME_DIR=str(tmp_path / "run"))
     env.pop("TANGO_HOST", None)
     config = ("--config", str(tmp_path / "beamline"))

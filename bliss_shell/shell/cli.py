@@ -29,7 +29,7 @@ from bliss_shell.comm import (  # noqa: E402
     use_redis,
     use_settings_folder,
 )
-from bliss_shell.comm.tango_servers import TangoUnavailable, needed_servers  # noqa: E402
+from bliss_shell.comm.tango_servers import TangoUnavailable, choose_tango_host, database_needed, needed_servers  # noqa: E402
 from bliss_shell.config import Config, ConfigError, Session, config_roots  # noqa: E402
 from bliss_shell.data import keys  # noqa: E402
 from bliss_shell.data.orphans import close_orphans  # noqa: E402
@@ -233,11 +233,28 @@ def _watch(session: str, config: Config) -> int:
 
 
 def start_tango_servers(config: Config, session: Session, on_error: Callable[[BaseException], None]) -> None:
-    """Start the device servers the session needs that are not running (and the Tango database).
+    """Choose the Tango database, then start the device servers the session needs that are not running.
 
-    Needed: a ``TangoServer`` among the session's objects, or one serving a device that an
-    object of the session names in ``tango_url``. One that fails is reported; the session opens.
+    The database is ``choose_tango_host``'s (docs/tango.md), set as ``TANGO_HOST`` for the session's clients;
+    it is asked (or, the embedded one, started) only when the session needs it: a ``TangoServer`` among the
+    session's objects, or one serving a device that an object of the session names in ``tango_url``, or a
+    ``tango_url`` found through the database (a device name or an alias). A database that does not answer, or a
+    server that fails, is reported in one line; the session opens.
+
+    Raises
+    ------
+    ConfigError
+        The config's ``tango_host`` is neither ``host:port`` nor ``embedded``.
     """
+    choice = choose_tango_host(config.globals.get("tango_host"))
+    choice.export()
+    if not database_needed(config, session.object_names()):
+        return
+    try:
+        choice.resolve()
+    except TangoUnavailable as error:
+        on_error(error)
+        return
     for server in needed_servers(config, session.object_names()):
         try:
             server.start()

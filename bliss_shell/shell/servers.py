@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import redis
 
 from bliss_shell.comm import RedisUnavailable, choose_redis, connect, redacted
-from bliss_shell.comm.tango_servers import TangoDatabase, TangoServer, TangoUnavailable
+from bliss_shell.comm.tango_servers import TangoDatabase, TangoHostChoice, TangoServer, TangoUnavailable, choose_tango_host
 from bliss_shell.config import Config
 
 
@@ -15,27 +13,31 @@ def run_servers_command(action: str, config: Config) -> int:
     """``bliss servers start|status|stop``: act on Redis, the Tango database and the config's device servers.
 
     ``start`` connects to Redis (starting the embedded one) and starts every ``TangoServer`` of the
-    config, then prints the state of each server, as ``status`` does. ``stop`` stops the device
-    servers, the embedded Tango database (unless ``$TANGO_HOST`` names one) and the embedded Redis;
-    an external Redis is left running (exit status 1). Returns the exit status.
+    config, then prints the state of each server, as ``status`` does; the Tango database is the one
+    ``choose_tango_host`` gives, and the status says which and where that came from. ``stop`` stops the
+    device servers, the embedded Tango database and the embedded Redis; an external Redis is left running
+    (exit status 1), an external Tango database too. Returns the exit status.
     """
     servers = [config.get(name) for name in config.names_of_class("TangoServer")]
+    choice = choose_tango_host(config.globals.get("tango_host"))
     if action == "start":
-        return _start(config, servers)
+        return _start(config, servers, choice)
     if action == "stop":
         for server in servers:
             pid = server.stop()
             print(f"tango server {server.server}/{server.instance}: " + (f"(pid {pid}) stopped" if pid else "was not running"))
-        if not os.environ.get("TANGO_HOST"):
-            pid = TangoDatabase().stop()
+        pid = TangoDatabase().stop()  # ours, whichever database the config chooses now
+        if pid or choice.host is None:
             print("tango database: " + (f"embedded (pid {pid}) stopped" if pid else "embedded, was not running"))
+        if choice.host is not None:
+            print(f"tango database: {choice.host} ({choice.origin}) is not ours: left alone")
         return _redis(action, config)
     code = _redis(action, config)
-    _tango_status(servers)
+    _tango_status(servers, choice)
     return code
 
 
-def _start(config: Config, servers: list[TangoServer]) -> int:
+def _start(config: Config, servers: list[TangoServer], choice: TangoHostChoice) -> int:
     try:
         connect(choose_redis(config.globals.get("redis_url")))
         for server in servers:
@@ -44,19 +46,23 @@ def _start(config: Config, servers: list[TangoServer]) -> int:
         print(error)
         return 1
     _redis("status", config)
-    _tango_status(servers)
+    _tango_status(servers, choice)
     return 0
 
 
-def _tango_status(servers: list[TangoServer]) -> None:
-    external = os.environ.get("TANGO_HOST")
+def _tango_status(servers: list[TangoServer], choice: TangoHostChoice) -> None:
     database = TangoDatabase()
-    if external:
-        print(f"tango database: external, TANGO_HOST={external}")
+    if choice.host is not None:
+        problem = choice.problem()
+        shown = f"{choice.host} ({choice.origin}), answering" if problem is None else problem.removeprefix("Tango database ")
+        print(f"tango database: {shown}")
+        if database.tango_host:
+            print(f"tango database: embedded, running, pid {database.pid}, TANGO_HOST={database.tango_host}: not used "
+                  f"(the {choice.origin} wins); `bliss servers stop` stops it")  # fmt: skip
     elif database.tango_host:
-        print(f"tango database: embedded, running, pid {database.pid}, TANGO_HOST={database.tango_host}")
+        print(f"tango database: embedded ({choice.origin}), running, pid {database.pid}, TANGO_HOST={database.tango_host}")
     else:
-        print("tango database: embedded, not running (starts with the first device server)")
+        print(f"tango database: embedded ({choice.origin}), not running (starts with the first device server)")
     for server in servers:
         pid = server.pid()
         state = f"running, pid {pid}" if pid else "not running"
