@@ -279,8 +279,8 @@ def test_a_stalled_device_server_fails_the_scan_and_the_next_scan_works(beamline
     command = interruptible(scan.run)
     wait_points(scan, "timer:elapsed_time", 3)
     os.kill(server.process.pid, signal.SIGSTOP)
-    try:
-        command.join(timeout=30)
+    try:  # about 24 s here: each call to the stopped server waits out Tango's timeout (the counter, the card, the
+        command.join(timeout=90)  # positions of the session's motors at the scan's end): a deadline, not a duration
     finally:
         os.kill(server.process.pid, signal.SIGCONT)
     assert scan.state == "failed" and "Tango device" in end_of(scan)["reason"]

@@ -86,6 +86,35 @@ class ChannelInfo:
     info: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
+@dataclass(frozen=True)
+class DeviceState:
+    """A device found in a state its config does not allow (a Tango counter's ``allowed_states``).
+
+    The scan prints its ``line`` once, as a warning (one line per device for all its counters), and
+    keeps ``state`` by counter in its info (``device_states``); the counters are still counted.
+
+    Examples
+    --------
+    >>> DeviceState(("tt",), "sys/tg_test/1", "FAULT", "all but FAULT, ALARM").line
+    'tt: device sys/tg_test/1 is in FAULT (allowed_states: all but FAULT, ALARM); counted anyway'
+    >>> DeviceState(("tt", "tt2"), "sys/tg_test/1", "FAULT", "ON, RUNNING", at_end=True).line
+    "tt, tt2: device sys/tg_test/1 was in FAULT at the scan's end (allowed_states: ON, RUNNING)"
+    """
+
+    counters: tuple[str, ...]
+    device: str
+    state: str
+    allowed: str  # the allowed states, as the config says them: ``ON, RUNNING``, ``all but FAULT, ALARM``
+    at_end: bool = False  # found when the scan stopped, not when it was prepared
+
+    @property
+    def line(self) -> str:
+        """The warning: the counters, the device, its state and what their config allows."""
+        found = f"was in {self.state} at the scan's end" if self.at_end else f"is in {self.state}"
+        return (f"{', '.join(self.counters)}: device {self.device} {found} (allowed_states: {self.allowed})"
+                f"{'' if self.at_end else '; counted anyway'}")  # fmt: skip
+
+
 Block = dict[str, Sequence[Any]]
 """Points of one object keyed by channel name: ``{"c1": [3.0, 4.0], "c2": [1.0, 7.0]}``."""
 
@@ -152,3 +181,7 @@ class AcquisitionBase:
 
     def stop(self) -> None:
         """Nothing to stop."""
+
+    def device_states(self) -> list[DeviceState]:
+        """The devices found in a state their config does not allow since ``prepare`` (Tango counters: there and at the end)."""
+        return []

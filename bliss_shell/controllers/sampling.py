@@ -8,7 +8,10 @@ A counter's ``mode`` (config key ``mode``, BLISS's ``SamplingMode`` names):
 - ``INTEGRATE``: like ``MEAN``, times the count time (a rate counted over the point).
 
 The counters of one controller are read together, in one call per reading
-(``read_attributes`` for Tango).
+(``read_attributes`` for Tango). A reading may be a number, a spectrum or an image: ``SINGLE``
+keeps it as read (an integer stays an integer), ``MEAN`` and ``INTEGRATE`` average readings
+element by element into floats. A reading that fails fails the point in the scan's greenlet,
+also when the readings are sampled in a greenlet of their own (gevent never prints it).
 """
 
 from __future__ import annotations
@@ -112,18 +115,28 @@ class SamplingAcquisition(AcquisitionBase):
             self._stop_sampling.clear()
             self._sampler = gevent.spawn(self._sample_until_stopped)
 
-    def _sample_until_stopped(self) -> None:
-        while True:
-            self._samples.append(self._reading(self._count_time))
-            if self._stop_sampling.wait(self._period):
-                return
+    def _sample_until_stopped(self) -> BaseException | None:
+        """Read every ``sampling_period`` until told to stop; a failed reading is returned, never raised.
+
+        A greenlet that dies of an exception has gevent's hub print its traceback on the terminal;
+        the failure is ``wait_ready``'s to raise, in the scan's greenlet, as the scan's one line.
+        """
+        try:
+            while True:
+                self._samples.append(self._reading(self._count_time))
+                if self._stop_sampling.wait(self._period):
+                    return None
+        except Exception as error:
+            return error
 
     def wait_ready(self) -> None:
         """Stop the sampling of the point; a reading that failed raises here."""
         if self._sampler is not None:
             self._stop_sampling.set()
             sampler, self._sampler = self._sampler, None
-            sampler.get()  # a reading that failed fails the point, naming the device
+            failure = sampler.get()
+            if failure is not None:
+                raise failure  # fails the point, naming the device
 
     def read(self) -> Block:
         """The point's value of each counter: one reading, or the readings combined as its mode says."""

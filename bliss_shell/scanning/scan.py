@@ -10,12 +10,14 @@ END, the file's status, motors returned, one line at the prompt.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import redis
 
 from bliss_shell.controllers import AcquisitionParameters, Axis, looks_like
+from bliss_shell.controllers.acquisition import DeviceState
 from bliss_shell.controllers.lima_protocol import saved_frame
 from bliss_shell.data import ChannelDataNode, LimaNode, ScanNode, get_node
 from bliss_shell.data.lima_view import KeptLimaNode, LimaDataView, acquisition_key
@@ -93,6 +95,7 @@ class Scan:
         self._frames = FrameCounter([])
         self._newest: dict[str, Any] = {}
         self._in_redis_whole = True  # False when Redis missed points (unreachable, memory cap): read the file
+        self._device_states: dict[str, str] = {}  # counter -> a state of its device its config does not allow
         self._db_name = ""
 
     def __repr__(self) -> str:
@@ -168,6 +171,8 @@ class Scan:
             if writer is not None:
                 writer.start(self.plan.title, start, self._positioners(), self._info(start, None, 0))
             engine.prepare()
+            if self._note_device_states():  # the readers that see PREPARED see them too
+                publisher.set_info(db_name, self._info(start, None, 0))
             self._publish_image_references(publisher)
             publisher.prepared(db_name)
             publisher.wait_tree_sent()
@@ -193,6 +198,7 @@ class Scan:
             failures = engine.stop()
         except KeyboardInterrupt:
             failures, forced = [], True
+        self._note_device_states()
         late = ""
         if failures and state is EndState.DONE:
             state, reason = EndState.FAILED, "; ".join(failures)
@@ -219,6 +225,22 @@ class Scan:
         if not forced:
             return_motors(self.plan.return_to)
         return late
+
+    def _note_device_states(self) -> bool:
+        """Print each device found in a state its config does not allow, one line per device and scan; True if new."""
+        found: dict[tuple[str, str, str, bool], DeviceState] = {}
+        for level in self.chain.levels():
+            for device in level:
+                for state in getattr(device, "device_states", list)():
+                    new = tuple(counter for counter in state.counters if counter not in self._device_states)
+                    key = (state.device, state.state, state.allowed, state.at_end)  # counters of several controllers
+                    if new:
+                        known = found[key].counters if key in found else ()
+                        found[key] = replace(state, counters=known + new)
+        for state in found.values():
+            self._device_states.update(dict.fromkeys(state.counters, state.state))
+            print(f"WARNING: {state.line}", flush=True)
+        return bool(found)
 
     @property
     def last_point(self) -> dict[str, Any]:
@@ -315,6 +337,8 @@ class Scan:
             "counters": [counter.name for counter in plan.counters],
             "points_acquired": points,
         }
+        if self._device_states:  # counters whose device was in a state their config does not allow
+            info["device_states"] = dict(self._device_states)
         if end is not None:
             info["end_time"] = end.isoformat()
         info.update(plan.scan_info)
