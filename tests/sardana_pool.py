@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,13 +19,9 @@ from pathlib import Path
 
 import tango
 
+from simulator_server import free_port
+
 CONTROLLER = "motctrl01"  # a DummyMotorController; its motors are motor/motctrl01/<axis>, aliases mot01, mot02, ...
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class SardanaPool:
