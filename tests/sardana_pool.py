@@ -21,6 +21,8 @@ import tango
 
 from simulator_server import free_port
 
+CONTROLLERS = Path(__file__).resolve().parent / "sardana_controllers"  # our own controller classes, for the Pool
+
 CONTROLLER = "motctrl01"  # a DummyMotorController; its motors are motor/motctrl01/<axis>, aliases mot01, mot02, ...
 
 
@@ -75,6 +77,7 @@ class SardanaPool:
         info = tango.DbDevInfo()
         info.name, info._class, info.server = "pool/test/1", "Pool", "Pool/test"
         self._db().add_device(info)
+        self._db().put_device_property("pool/test/1", {"PoolPath": [str(CONTROLLERS)]})  # FaultyMotorController
         self.pool = self._process(
             [sys.executable, "-m", "sardana.tango.pool", "test", f"--log-file-name={self.folder / 'pool-log.txt'}",
              "-ORBendPoint", "giop:tcp:127.0.0.1:"], "pool.log", dict(env, TANGO_HOST=self.tango_host),
@@ -90,6 +93,21 @@ class SardanaPool:
         for alias in self.motors:
             self._wait(lambda a=alias: _state(self.url(a)) == tango.DevState.ON, f"motor {alias}", self.pool)
         self.started["motors"] = time.monotonic() - begin
+
+    def add_faulty_motor(self, alias: str = "fmot01") -> str:
+        """A motor of our ``FaultyMotorController`` (tests/sardana_controllers): its ``Fault`` attribute puts it in FAULT.
+
+        Returns its URL. The controller ``faultctrl`` is created with the first such motor.
+        """
+        pool = tango.DeviceProxy(self.device_url("pool/test/1"))
+        faulty = [name for name in self.motors if name.startswith("fmot")]
+        if not faulty:
+            pool.CreateController(["Motor", "FaultyMotorController.py", "FaultyMotorController", "faultctrl"])
+        axis = 1 + len(faulty)
+        pool.CreateElement(["Motor", "faultctrl", str(axis), alias])
+        self.motors[alias] = axis
+        self._wait(lambda: _state(self.url(alias)) == tango.DevState.ON, f"motor {alias}", self.pool)
+        return self.url(alias)
 
     def _db(self) -> tango.Database:
         host, port = self.tango_host.split(":")

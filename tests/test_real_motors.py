@@ -37,7 +37,8 @@ class MotorServer:
 
 @pytest.fixture(scope="module")
 def simulators() -> Iterator[SimulatorServer]:
-    server = SimulatorServer({"SimMotor": ["id00/motor/rm1"], "SimCounter": ["id00/counter/rc1"]}, instance="realmotors")
+    devices = {"SimMotor": ["id00/motor/rm1", "id00/motor/rm2"], "SimCounter": ["id00/counter/rc1"], "CT2": ["id00/ct2/rcard"]}
+    server = SimulatorServer(devices, instance="realmotors")
     yield server
     server.stop()
 
@@ -45,6 +46,7 @@ def simulators() -> Iterator[SimulatorServer]:
 @pytest.fixture(scope="module")
 def pool(simulators) -> Iterator[SardanaPool]:
     pool = SardanaPool(motors=2)
+    pool.add_faulty_motor("fmot01")  # our FaultyMotorController: a Sardana motor that can be made to fail
     yield pool
     pool.stop()
 
@@ -222,17 +224,92 @@ def test_ctrl_c_during_mv_prints_where_the_motor_rests_after_it_decelerated(moto
     assert f"{rest:.5f}" in table, table
 
 
-@pytest.mark.parametrize("motor_server", OURS, indirect=True)
-def test_a_fault_during_a_move_ends_it_with_one_line(motors):
-    m1 = motors["m1"]
+FAULTS = {  # how each server is hurt during a move, how it is mended, and the line the move ends with
+    ("simulator", "FAULT"): ("sim_fault", "encoder error", "On", r"in FAULT at [-0-9.]+: FAULT: encoder error"),
+    ("sardana", "FAULT"): ("Fault", True, "Fault", r"in FAULT at [-0-9.]+: fmot01 is in Fault; .*RuntimeError: encoder error \(simulated hardware fault\)"),
+    ("simulator", "OFF"): ("Off", None, "On", r"in OFF at [-0-9.]+: OFF: Axis power is off"),
+    ("sardana", "OFF"): ("Power", False, "Power", r"in OFF at [-0-9.]+: fmot01 is in Off; Motor is powered off"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "state"), list(FAULTS))
+def test_a_fault_or_power_off_during_a_move_ends_it_with_one_line(kind, state, simulators, request, redis_client, tmp_path):
+    if kind == "sardana":
+        pool = request.getfixturevalue("pool")
+        server = MotorServer("sardana", pool.url("fmot01"), simulators.url("id00/counter/rc1"), pool)
+    else:
+        server = motor_server_for(kind, simulators, None)
+    motors = open_motor_session(server, redis_client, tmp_path)
+    m1, proxy = motors["m1"], tango.DeviceProxy(server.url)
+    hurt, value, mend, said = FAULTS[kind, state]
     m1.velocity = 10
     m1.move(40, wait=False)
     wait_for(lambda: m1.position > 1, "m1 did not start")
-    device(motors).sim_fault("encoder error")
-    with pytest.raises(MotorStopped, match=r"^m1: stopped in FAULT at [0-9.]+: FAULT: encoder error$"):
-        m1.wait_move()
-    assert m1.state == "FAULT"
-    device(motors).On()
+    try:
+        if value is None:
+            proxy.command_inout(hurt)
+        elif hurt.startswith("sim_"):
+            proxy.command_inout(hurt, value)
+        else:
+            proxy.write_attribute(hurt, value)
+        with pytest.raises(MotorStopped, match=rf"^m1: stopped {said}$"):
+            m1.wait_move()
+        assert m1.state == state
+    finally:
+        if kind == "sardana":
+            proxy.write_attribute(mend, not value)
+        else:
+            proxy.command_inout(mend)
+    wait_for(lambda: m1.state == "READY", "m1 did not come back")
+    motors["mv"](m1, 2)  # mended, it moves again
+    assert m1.position == pytest.approx(2)
+
+
+@pytest.mark.parametrize("kind", ["simulator", "sardana"])
+def test_a_motor_failing_in_a_two_motor_mv_stops_the_other_before_the_error(kind, simulators, request, redis_client, tmp_path):
+    if kind == "sardana":
+        pool = request.getfixturevalue("pool")
+        failing, other = pool.url("fmot01"), pool.url("mot02")
+    else:
+        failing, other = simulators.url("id00/motor/rm1"), simulators.url("id00/motor/rm2")
+    server = MotorServer(kind if kind == "sardana" else "bliss", failing, simulators.url("id00/counter/rc1"), None)
+    extra = f"- name: m2\n  class: TangoMotor\n  tango_url: {other}\n  velocity: 5\n"
+    motors = open_motor_session(server, redis_client, tmp_path, extra=extra)
+    m1, m2, proxy = motors["m1"], motors["m2"], tango.DeviceProxy(failing)
+    m2.position = m2.dial
+    m2.move(0)
+    m1.velocity = 10
+    command = gevent.spawn(motors["mv"], m1, 40, m2, 40)
+    wait_for(lambda: m2.position > 1, "m2 did not start")
+    try:
+        if kind == "sardana":
+            proxy.Fault = True
+        else:
+            proxy.sim_fault("encoder error")
+        with pytest.raises(MotorStopped, match=r"^m1: stopped in FAULT"):
+            command.get(timeout=20)
+        assert m2.state == "READY" and 1 < m2.position < 40  # stopped, and at rest before the error came back
+    finally:
+        if kind == "sardana":
+            proxy.Fault = False
+        else:
+            proxy.On()
+
+
+@pytest.mark.parametrize("kind", ["simulator", "sardana"])
+def test_fscan_runs_the_motor_through_its_points_and_restores_its_velocity(kind, simulators, request, redis_client, tmp_path):
+    pool = request.getfixturevalue("pool") if kind == "sardana" else None
+    card = (f"- name: p201\n  class: CounterCard\n  tango_url: {simulators.url('id00/ct2/rcard')}\n  sim_rates: [1000]\n"
+            "  sim_noise: false\n- name: ct1\n  class: CardCounter\n  card: p201\n  channel: 1\n")  # fmt: skip
+    motors = open_motor_session(motor_server_for(kind, simulators, pool), redis_client, tmp_path, extra=card)
+    m1 = motors["m1"]
+    m1.velocity, m1.acceleration = 40, 400
+    scan = motors["fscan"](m1, 1, 0.02, 200, 0.002, motors["ct1"])  # 10 units/s during the run
+    data = scan.get_data()
+    assert len(data["m1"]) == 200 and data["m1"][0] == pytest.approx(1, abs=0.02)
+    assert data["ct1"].tolist() == [2] * 200  # 1000 counts/s over every 2 ms period
+    assert m1.position > 1 + 200 * 0.02 and m1.state == "READY"  # it ran past the last point and rests
+    assert m1.velocity == pytest.approx(40)  # the run's velocity was the scan's only
 
 
 @pytest.mark.parametrize("motor_server", ["simulator", "sardana"], indirect=True)

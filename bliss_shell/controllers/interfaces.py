@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Protocol, runtime_checkable
 
 from bliss_shell.config import ConfigNode
@@ -62,6 +63,32 @@ class Axis(Protocol):
 
     def stop(self, wait: bool = True) -> None:
         """Stop the motor; with ``wait``, return once it rests (a real motor decelerates first)."""
+
+
+def stop_all(axes: Iterable[Axis]) -> dict[str, str]:
+    """Tell every motor to stop, then wait for each until it rests; what could not be stopped, by motor name.
+
+    All are told first, so that none runs on while another decelerates. A motor that cannot be stopped (its
+    server died) does not keep the others going: its error is returned, not raised.
+
+    Examples
+    --------
+    >>> roby.move(50, wait=False)
+    >>> stop_all([roby, robz])
+    {}
+    >>> roby.state
+    'READY'
+    """
+    axes = list(axes)
+    failures: dict[str, str] = {}
+    for wait in (False, True):
+        for axis in axes:
+            try:
+                if axis.name not in failures:
+                    axis.stop(wait=wait)
+            except Exception as error:
+                failures[axis.name] = str(error)
+    return failures
 
 
 @runtime_checkable

@@ -194,7 +194,10 @@ class TangoMotor(OffsetAxis):
             where = f" at {self.position:.{self.display_digits}f}"
         except Exception:
             where = ""
-        why = "; ".join(line.strip() for line in why.splitlines() if line.strip())  # one line, whatever the server wrote
+        lines = [line.strip() for line in why.splitlines() if line.strip()]
+        if len(lines) > 2:  # a traceback (Sardana's FAULT status): what it is and its last line, the error
+            lines = [lines[0], lines[-1]]
+        why = "; ".join(lines)  # one line, whatever the server wrote
         return f"{self.name}: stopped {how}{where}: {why or 'no status given'}"
 
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import gevent
 import numpy as np
 
-from bliss_shell.controllers import AcquisitionParameters, Axis, Block, ChannelInfo, Timing
+from bliss_shell.controllers import AcquisitionParameters, Axis, Block, ChannelInfo, Timing, stop_all
 from bliss_shell.controllers.acquisition import AcquisitionBase
 
 
@@ -72,14 +72,7 @@ class StepMotorMaster(AcquisitionBase):
 
     def stop(self) -> None:
         """Stop every motor; a motor that cannot stop is reported once the others were stopped."""
-        failures: dict[str, str] = {}
-        for wait in (False, True):  # every motor told to stop, then each waited for until it rests
-            for axis in self._axes:  # one motor that cannot stop (its server died) does not keep the others going
-                try:
-                    if axis.name not in failures:
-                        axis.stop(wait=wait)
-                except Exception as error:
-                    failures[axis.name] = str(error)
+        failures = stop_all(self._axes)
         if failures:
             raise RuntimeError("; ".join(failures.values()))
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import gevent
 
-from bliss_shell.controllers import Axis
+from bliss_shell.controllers import Axis, stop_all
 
 from .listing import motors_given, session_objects
 from .tables import format_table, position
@@ -378,13 +378,13 @@ def _move(command: str, pairs: list[tuple[Axis, float]], relative: bool, live: b
             _show_while_moving(axes)
         for axis in axes:
             axis.wait_move()
-    except (KeyboardInterrupt, gevent.GreenletExit):
-        for axis in axes:
-            axis.stop(wait=False)
-        for axis in axes:  # a real motor decelerates: where it rests is what the table shows
-            axis.stop()
-        print(f"\n{command} interrupted: motors stopped")
-        print(_positions_table(axes))
+    except BaseException as error:  # Ctrl-C, or one motor failed: the others stop too, and all rest before anything else
+        failures = stop_all(axes)  # a real motor decelerates: where it rests is what the table shows
+        if isinstance(error, (KeyboardInterrupt, gevent.GreenletExit)):
+            print(f"\n{command} interrupted: motors stopped")
+            print(_positions_table(axes))
+        for name, why in failures.items():
+            print(f"{command}: {name} could not be stopped: {why}")
         raise
     if live:
         print(_positions_table(axes))
