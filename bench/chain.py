@@ -52,7 +52,8 @@ import redis  # noqa: E402
 import tango  # noqa: E402
 
 from bliss_shell.comm import runtime_dir  # noqa: E402
-from bliss_shell.comm.tango_servers import TangoDatabase, needed_servers  # noqa: E402
+from bliss_shell.comm.tango_host import TangoDatabase  # noqa: E402
+from bliss_shell.comm.tango_servers import needed_servers  # noqa: E402
 from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.controllers import AcquisitionParameters  # noqa: E402
 from bliss_shell.controllers.acquisition import Timing  # noqa: E402

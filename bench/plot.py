@@ -63,7 +63,8 @@ from selenium.common.exceptions import JavascriptException, WebDriverException  
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 
 from bliss_shell.comm import REDIS_URL_ENV, runtime_dir  # noqa: E402
-from bliss_shell.comm.tango_servers import TangoDatabase, needed_servers  # noqa: E402
+from bliss_shell.comm.tango_host import TangoDatabase  # noqa: E402
+from bliss_shell.comm.tango_servers import needed_servers  # noqa: E402
 from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
 from bliss_shell.shell.namespace import session_namespace  # noqa: E402

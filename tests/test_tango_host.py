@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import tango
 
-from bliss_shell.comm.tango_servers import SYSTEM_TANGORC, choose_tango_host, read_tangorc
+from bliss_shell.comm.tango_host import SYSTEM_TANGORC, choose_tango_host, read_tangorc
 from bliss_shell.config import ConfigError
 from simulator_server import SimulatorServer, free_port
 from terminal import run_bliss
@@ -198,6 +198,24 @@ def test_a_tangorc_naming_a_database_that_does_not_answer_says_where_it_came_fro
     status = run_bliss("servers", "status", *config, env=user_env).stdout
     assert f"tango database: {dead} (TANGO_HOST from {home_file}) does not answer: start it" in status
     assert not embedded_database_ran(user_env)
+
+
+def test_an_object_whose_device_is_found_through_a_dead_database_says_where_that_tango_host_came_from(user_env, tmp_path):
+    dead = f"127.0.0.1:{free_port()}"
+    home_file = tangorc(user_env, f"TANGO_HOST={dead}")
+    config = beamline(tmp_path / "beamline", COUNTER)
+    (tmp_path / "beamline" / "own_host.yml").write_text(f"""
+- name: hd
+  class: TangoCounter
+  tango_url: tango://{dead}/{COUNTER}
+""")  # fmt: skip
+    opened = run_bliss("-s", "hsess", *config, "-c", "pass", env=user_env)
+    assert opened.returncode == 0, opened.stderr
+    lines = (opened.stdout + opened.stderr).splitlines()
+    through_it = [line for line in lines if f"ConnectionError: hc: Tango device {COUNTER} is not reachable: " in line]
+    assert len(through_it) == 1 and f" (TANGO_HOST {dead} from {home_file}) === !!!" in through_it[0], through_it
+    own_host = [line for line in lines if f"ConnectionError: hd: Tango device tango://{dead}/" in line]
+    assert len(own_host) == 1 and "TANGO_HOST" not in own_host[0], own_host  # its URL names its database itself
 
 
 def test_a_tango_host_in_the_config_that_is_neither_host_port_nor_embedded_stops_the_shell(user_env, tmp_path):

@@ -200,7 +200,7 @@ class CardAcquisition(AcquisitionBase):
             device.write("acq_expo_time", parameters.count_time)
             device.write("acq_nb_points", parameters.npoints if self._continuous else 1)
             device.write("acq_channels", np.array(self._inputs, dtype=np.int16))
-            values = self._read(["acq_channels_data_indexes", "timer_freq"])
+            values = device.read_many(["acq_channels_data_indexes", "timer_freq"])
             device.command("prepare_acq")
             return values
 
@@ -243,7 +243,7 @@ class CardAcquisition(AcquisitionBase):
             return
 
         def rows_came() -> bool:
-            status, error, data = self._checked(lambda: self._read(["acq_status", "last_error", "data"]))
+            status, error, data = self._checked(lambda: self._card.device.read_many(["acq_status", "last_error", "data"]))
             if error:
                 raise RuntimeError(f"{self.name}: Tango device {self._card.url}: the card failed: {error} (last_error)")
             self._status = status
@@ -295,15 +295,6 @@ class CardAcquisition(AcquisitionBase):
     def stop(self) -> None:
         """Stop counting (``stop_acq``)."""
         self._checked(lambda: self._card.device.command("stop_acq"))
-
-    def _read(self, names: list[str]) -> list[Any]:
-        """Attribute values in one call; one that failed is read alone, to raise what the server said."""
-        device = self._card.device
-        values = device.read_many(names)
-        for index, (name, value) in enumerate(zip(names, values, strict=True)):
-            if value is None:
-                values[index] = device.read(name)
-        return values
 
     def _checked(self, call: Callable[[], Result]) -> Result:
         """``call()``; when the server fails and is in FAULT, one line naming the card, the device and its status."""

@@ -11,6 +11,7 @@ from typing import Any
 
 import tango
 
+from bliss_shell.comm.tango_host import tango_host_origin, through_database
 from bliss_shell.config import ConfigNode
 
 
@@ -46,7 +47,8 @@ class TangoClient:
     ValueError
         The config gives no ``tango_url``.
     ConnectionError
-        The device does not answer.
+        The device does not answer; when it is found through the database, the message ends with ``TANGO_HOST``
+        and where that came from (``tango_host_origin``), if the shell chose it.
 
     Examples
     --------
@@ -65,7 +67,9 @@ class TangoClient:
             self.proxy = tango.DeviceProxy(url, green_mode=tango.GreenMode.Gevent)
             self.proxy.ping()
         except tango.DevFailed as error:
-            raise ConnectionError(f"{self.name}: Tango device {url} is not reachable: {describe(error)}") from None
+            origin = tango_host_origin() if through_database(url) else None  # which database was asked, and why that one
+            where = f" ({origin})" if origin else ""
+            raise ConnectionError(f"{self.name}: Tango device {url} is not reachable: {describe(error)}{where}") from None
 
     def _failed(self, error: tango.DevFailed) -> TangoDeviceError:
         return TangoDeviceError(f"{self.name}: Tango device {self.url}: {describe(error)}")
@@ -78,14 +82,7 @@ class TangoClient:
             raise self._failed(error) from None
 
     def read_many(self, attributes: Sequence[str]) -> list[Any]:
-        """The values of several attributes, in one call (``read_attributes``)."""
-        try:
-            return [reply.value for reply in self.proxy.read_attributes(list(attributes))]
-        except tango.DevFailed as error:
-            raise self._failed(error) from None
-
-    def read_valid(self, attributes: Sequence[str]) -> list[Any]:
-        """The values of several attributes in one call, as ``read_many``; an attribute without a value raises.
+        """The values of several attributes, in one call (``read_attributes``); an attribute without a value raises.
 
         ``read_attributes`` does not raise for one attribute the device failed to read (its reply has
         no value): here that reply is an error naming the attribute.

@@ -86,7 +86,7 @@ def _read_tango(counters: Sequence[TangoCounter], count_time: float) -> dict[str
         by_device.setdefault(counter.url, []).append(counter)
     values: dict[str, Any] = {}
     for same_device in by_device.values():
-        read = same_device[0].device.read_valid([counter.attribute for counter in same_device])
+        read = same_device[0].device.read_many([counter.attribute for counter in same_device])
         values.update(zip((counter.name for counter in same_device), read))
     return values
 

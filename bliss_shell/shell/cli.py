@@ -29,7 +29,8 @@ from bliss_shell.comm import (  # noqa: E402
     use_redis,
     use_settings_folder,
 )
-from bliss_shell.comm.tango_servers import TangoUnavailable, choose_tango_host, database_needed, needed_servers  # noqa: E402
+from bliss_shell.comm.tango_host import TangoUnavailable, choose_tango_host  # noqa: E402
+from bliss_shell.comm.tango_servers import database_needed, needed_servers  # noqa: E402
 from bliss_shell.config import Config, ConfigError, Session, config_roots  # noqa: E402
 from bliss_shell.data import keys  # noqa: E402
 from bliss_shell.data.orphans import close_orphans  # noqa: E402

@@ -5,7 +5,8 @@ from __future__ import annotations
 import redis
 
 from bliss_shell.comm import RedisUnavailable, choose_redis, connect, redacted
-from bliss_shell.comm.tango_servers import TangoDatabase, TangoHostChoice, TangoServer, TangoUnavailable, choose_tango_host
+from bliss_shell.comm.tango_host import TangoDatabase, TangoHostChoice, TangoUnavailable, choose_tango_host
+from bliss_shell.comm.tango_servers import TangoServer
 from bliss_shell.config import Config
 
 
