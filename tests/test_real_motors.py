@@ -166,6 +166,22 @@ def test_limits_are_the_servers_and_refuse_a_move_before_it_starts(motors):
     assert m1.position == 0 and m1.state == "READY"
 
 
+@pytest.mark.parametrize("motor_server", ["simulator", "sardana"], indirect=True)
+def test_limits_another_client_narrows_on_the_server_refuse_the_next_move(motors):
+    m1, server = motors["m1"], motors["server"]
+    assert m1.limits == (-50, 50)  # as the shell last read them
+    proxy = device(motors)
+    if server.kind == "sardana":
+        config = proxy.get_attribute_config("Position")
+        config.min_value, config.max_value = "-5", "5"
+        proxy.set_attribute_config(config)
+    else:
+        proxy.Limits = [-5, 5]
+    with pytest.raises(ValueError, match=r"^mv: m1: position 9 outside limits \(-5, 5\)$"):
+        motors["mv"](m1, 9)
+    assert m1.position == 0 and m1.state == "READY"
+
+
 def test_position_offset_and_dial_are_set_through_the_server(motors):
     m1, server = motors["m1"], motors["server"]
     motors["mv"](m1, 2)

@@ -46,6 +46,7 @@ class StepMotorMaster(AcquisitionBase):
         self._axes = list(axes)
         self._positions = positions
         self._index = 0
+        self._arrived: list[float | None] = [None] * len(self._axes)
         self._channels = [ChannelInfo(axis.name, np.dtype("float64"), (), axis.unit, source=axis) for axis in self._axes]
 
     @property
@@ -64,11 +65,12 @@ class StepMotorMaster(AcquisitionBase):
             axis.move(float(target), wait=False)
         for axis in self._axes:
             axis.wait_move()
+        self._arrived = [getattr(axis, "arrived_at", None) for axis in self._axes]  # a server that said where it rests
         self._index += 1
 
     def read(self) -> Block:
-        """Where each motor is now (its user position)."""
-        return {axis.name: [axis.position] for axis in self._axes}
+        """Where each motor is (its user position): as its server said when it came to rest, else read now."""
+        return {axis.name: [axis.position if at is None else at] for axis, at in zip(self._axes, self._arrived)}
 
     def stop(self) -> None:
         """Stop every motor; a motor that cannot stop is reported once the others were stopped."""
