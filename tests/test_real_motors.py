@@ -132,7 +132,7 @@ def test_the_unit_comes_from_the_server_unless_the_config_gives_one(motor_server
         config = proxy.get_attribute_config("Position")
         config.unit = "mm"
         proxy.set_attribute_config(config)
-    elif not BLISS:  # BLISS's server: its axis's config, ReadConfig("unit") (the manual server's bm1 says mm)
+    elif motor_server.process is not None:  # our simulator; BLISS's own says its axis's config unit (the manual bm1's: mm)
         proxy.sim_unit = "mm"
     assert open_motor_session(motor_server, redis_client, tmp_path / "a")["m1"].unit == "mm"
     assert open_motor_session(motor_server, redis_client, tmp_path / "b", extra="  unit: deg\n")["m1"].unit == "deg"
@@ -281,8 +281,8 @@ def test_a_fault_or_power_off_during_a_move_ends_it_with_one_line(kind, state, s
     assert m1.position == pytest.approx(2)
 
 
-@pytest.mark.parametrize("kind", ["simulator", "sardana"])
-def test_a_motor_failing_in_a_two_motor_mv_stops_the_other_before_the_error(kind, simulators, request, redis_client, tmp_path):
+def open_two_motor_session(kind: str, simulators: SimulatorServer, request, redis_client, tmp_path: Path) -> dict:
+    """A session with ``m1`` (a motor that can be made to fail) and ``m2`` (slow: 5 units/s), both at 0."""
     if kind == "sardana":
         pool = request.getfixturevalue("pool")
         failing, other = pool.url("fmot01"), pool.url("mot02")
@@ -291,12 +291,19 @@ def test_a_motor_failing_in_a_two_motor_mv_stops_the_other_before_the_error(kind
     server = MotorServer(kind if kind == "sardana" else "bliss", failing, simulators.url("id00/counter/rc1"), None)
     extra = f"- name: m2\n  class: TangoMotor\n  tango_url: {other}\n  velocity: 5\n"
     motors = open_motor_session(server, redis_client, tmp_path, extra=extra)
-    m1, m2, proxy = motors["m1"], motors["m2"], tango.DeviceProxy(failing)
+    m2 = motors["m2"]
     m2.position = m2.dial
     m2.move(0)
+    return motors
+
+
+@pytest.mark.parametrize("kind", ["simulator", "sardana"])
+def test_a_motor_failing_in_a_two_motor_mv_stops_the_other_at_once(kind, simulators, request, redis_client, tmp_path):
+    motors = open_two_motor_session(kind, simulators, request, redis_client, tmp_path)
+    m1, m2, proxy = motors["m1"], motors["m2"], tango.DeviceProxy(motors["m1"].url)
     m1.velocity = 10
-    command = gevent.spawn(motors["mv"], m1, 40, m2, 40)
-    wait_for(lambda: m2.position > 1, "m2 did not start")
+    command = gevent.spawn(motors["mv"], m2, 40, m1, 40)  # m2, 8 s from its target, is the one waited for first
+    wait_for(lambda: m2.position > 1 and m1.position > 1, "the motors did not start")
     try:
         if kind == "sardana":
             proxy.Fault = True
@@ -304,12 +311,31 @@ def test_a_motor_failing_in_a_two_motor_mv_stops_the_other_before_the_error(kind
             proxy.sim_fault("encoder error")
         with pytest.raises(MotorStopped, match=r"^m1: stopped in FAULT"):
             command.get(timeout=20)
-        assert m2.state == "READY" and 1 < m2.position < 40  # stopped, and at rest before the error came back
+        assert m2.state == "READY"  # stopped, and at rest before the error came back...
+        assert 1 < m2.position < 20  # ...at once, not once it had arrived
     finally:
         if kind == "sardana":
             proxy.Fault = False
         else:
             proxy.On()
+
+
+@pytest.mark.parametrize("kind", ["simulator", "sardana"])
+def test_ctrl_c_during_a_two_motor_mv_stops_both_and_prints_where_they_rest(
+    kind, simulators, request, redis_client, tmp_path, capsys
+):
+    motors = open_two_motor_session(kind, simulators, request, redis_client, tmp_path)
+    m1, m2 = motors["m1"], motors["m2"]
+    m1.velocity = 10
+    command = interruptible(motors["mv"], m1, 40, m2, 40)
+    wait_for(lambda: m2.position > 1 and m1.position > 2, "the motors did not start")
+    command.kill(KeyboardInterrupt, block=False)
+    assert isinstance(command.get(timeout=20), KeyboardInterrupt)
+    assert m1.state == m2.state == "READY"
+    rests = m1.position, m2.position
+    assert 2 < rests[0] < 40 and 1 < rests[1] < 40
+    table = capsys.readouterr().out.split("motors stopped", 1)[1]
+    assert all(f"{rest:.5f}" in table for rest in rests), table
 
 
 @pytest.mark.parametrize("kind", ["simulator", "sardana"])

@@ -95,7 +95,7 @@ class OffsetAxis(abc.ABC):
         """Stop the motor; with ``wait``, return once it rests."""
 
     @abc.abstractmethod
-    def wait_move(self) -> None:
+    def wait_move(self) -> float | None:
         """Return when the move under way is over; an interrupted wait stops the motor."""
 
     @property

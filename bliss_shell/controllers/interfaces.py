@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol, runtime_checkable
+
+import gevent
 
 from bliss_shell.config import ConfigNode
 
@@ -58,11 +60,47 @@ class Axis(Protocol):
     def move(self, target: float, wait: bool = True) -> None:
         """Move to user position ``target``, checked first; return when it arrived unless ``wait`` is False."""
 
-    def wait_move(self) -> None:
-        """Return when the move under way is over; Ctrl-C stops the motor where it is."""
+    def wait_move(self) -> float | None:
+        """Return when the move under way is over: where it rests when the controller said so (else None).
+
+        Ctrl-C tells the motor to stop; ``stop_all`` waits until it rests.
+        """
 
     def stop(self, wait: bool = True) -> None:
         """Stop the motor; with ``wait``, return once it rests (a real motor decelerates first)."""
+
+
+def wait_all(axes: Iterable[Axis]) -> list[float | None]:
+    """Wait for the moves of all ``axes`` at once: where each rests (``wait_move``'s answer), in order.
+
+    The first that fails ends the wait for all: the others are told to stop and its error is raised (the
+    caller then waits until every motor rests, ``stop_all``). Ctrl-C tells every motor to stop.
+
+    Examples
+    --------
+    >>> roby.move(1, wait=False); robz.move(2, wait=False)
+    >>> wait_all([roby, robz])
+    [None, None]
+    """
+    axes = list(axes)
+    if len(axes) == 1:  # the usual step scan: no greenlet needed
+        return [axes[0].wait_move()]
+    waits = [gevent.spawn(_outcome, axis.wait_move) for axis in axes]
+    try:
+        for finished in gevent.iwait(waits):
+            if isinstance(finished.value, BaseException):
+                raise finished.value
+    finally:
+        gevent.killall([wait for wait in waits if not wait.dead])  # each told to stop (its wait_move sees GreenletExit)
+    return [wait.value for wait in waits]
+
+
+def _outcome(call: Callable[[], Any]) -> Any:
+    """What ``call`` returns, or the error it raises (so that gevent prints no traceback of a failed greenlet)."""
+    try:
+        return call()
+    except Exception as error:
+        return error
 
 
 def stop_all(axes: Iterable[Axis]) -> dict[str, str]:

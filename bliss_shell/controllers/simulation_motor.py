@@ -76,7 +76,7 @@ class SimulationMotor(OffsetAxis):
         self._remember_dial()  # where it will be: what a restarted shell finds
         self._motion = gevent.spawn(gevent.sleep, self._move.duration)
 
-    def wait_move(self) -> None:
+    def wait_move(self) -> None:  # its position is no call away: a scan reads it
         """Return when the move under way is over; an interrupted wait (Ctrl-C) stops the motor where it is."""
         if self._motion is not None:
             try:

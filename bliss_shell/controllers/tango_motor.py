@@ -40,6 +40,7 @@ from .tango_motor_interface import MotorInterface
 _FIRST_POLL = 0.0005  # a short move is seen soon...
 _POLL = 0.005  # ...a long one costs few calls
 _SETTLE = 0.02  # s between two reads of a position that must agree: longer than Sardana's motion loop (0.01 s)
+_SETTLE_TIMEOUT = 2.0  # s a position may take to settle once the server said the motor rests
 _READY = (tango.DevState.ON, tango.DevState.STANDBY)
 _NO_UNIT = ("", "No unit", "uu")  # "uu" (user units) is what BLISS's server declares whatever the axis's unit
 _NOT_SPECIFIED = "Not specified"  # Tango's word for an attribute config's min_value or max_value not set
@@ -89,8 +90,7 @@ class TangoMotor(OffsetAxis):
 
     _target: float | None = None  # the device's Position the move under way goes to
     _switches: tuple[str, ...] = ()  # attributes that say the motor rests on a limit switch (BLISS's server)
-    arrived_at: float | None = None
-    """The user position read when the last move came to rest; None while a move is under way or after a stop."""
+    arrived_at: float | None = None  # the user position read when the last move or stop came to rest; None: moving
 
     def __init__(self, node: ConfigNode, device: TangoClient, interface: MotorInterface):
         super().__init__(node)
@@ -153,6 +153,12 @@ class TangoMotor(OffsetAxis):
         self._target, self.arrived_at = target, None
         self._device.write("Position", target)
 
+    def move(self, target: float, wait: bool = True) -> None:
+        """Move to ``target``; with ``wait``, return once it rests: Ctrl-C then stops it and waits until it rests."""
+        super().move(target, wait=False)
+        if wait:
+            self._wait_resting()
+
     @property
     def sign(self) -> int:
         """+1: user = dial + offset (the server of a ``generic`` device keeps no sign)."""
@@ -166,25 +172,36 @@ class TangoMotor(OffsetAxis):
             return "MOVING"
         return "READY" if state in _READY else str(state)
 
-    def wait_move(self) -> None:
-        """Return when the device has left MOVING, at rest and ready; else ``MotorStopped`` says where and why.
+    def wait_move(self) -> float:
+        """Where the move came to rest (the user position), once the device left MOVING at rest and ready.
 
-        An interrupted wait (Ctrl-C) stops the motor and waits until it rests before it goes on.
+        Else ``MotorStopped`` says where and why. An interrupted wait (Ctrl-C) tells the motor to stop; who
+        waits for several motors stops them all and waits until they rest (``stop_all``).
         """
         try:
             state = self._wait_still(None)
         except (KeyboardInterrupt, gevent.GreenletExit):
-            self.stop()
+            self.stop(wait=False)
             raise
-        self._check_rest(state)
+        return self._check_rest(state)
+
+    def _wait_resting(self) -> float:
+        """``wait_move``, and after Ctrl-C the wait until the motor rests (one motor, nobody else to do it)."""
+        try:
+            return self.wait_move()
+        except (KeyboardInterrupt, gevent.GreenletExit):
+            with contextlib.suppress(Exception):  # it cannot be stopped: the interrupt still goes on, Stop was sent
+                self.stop()
+            raise
 
     def stop(self, wait: bool = True) -> None:
         """Stop the motor (the device's ``Stop``); with ``wait``, return once it rests (it may decelerate a while)."""
-        self._target, self.arrived_at = None, None
+        self._target = None
         self._device.command("Stop")
         if wait:
             self._wait_still(time.monotonic() + self.stop_timeout)
-            self._settled(float(self._device.read("Position")))
+            if self.arrived_at is None:  # it was moving: where it rests
+                self.arrived_at = self._user(self._settled(float(self._device.read("Position"))))
 
     def _wait_still(self, deadline: float | None) -> tango.DevState:
         """The device's state once it is no longer MOVING; ``MotorStopped`` if it still moves at ``deadline``."""
@@ -196,8 +213,8 @@ class TangoMotor(OffsetAxis):
             poll = min(2 * poll, _POLL)
         return state
 
-    def _check_rest(self, state: tango.DevState) -> None:
-        """Where the move ended (``arrived_at``), or ``MotorStopped`` saying why it ended elsewhere."""
+    def _check_rest(self, state: tango.DevState) -> float:
+        """Where the move ended (the user position, kept as ``arrived_at``), or ``MotorStopped`` saying why it ended elsewhere."""
         position, *switches = self._device.read_many(["Position", *self._switches])  # one call
         position = float(position)
         elsewhere = self._target is None or abs(position - self._target) > self.tolerance
@@ -210,19 +227,25 @@ class TangoMotor(OffsetAxis):
             side = "low" if switches[0] else "high"
             raise MotorStopped(self._stopped(f"on its {side} limit switch", at, self._device.status()))
         self.arrived_at = at
+        return at
 
     def _settled(self, position: float) -> float:
-        """The device's Position once two reads ``_SETTLE`` apart agree, starting from ``position`` just read.
+        """The device's Position once two reads ``_SETTLE`` apart agree within ``tolerance``, from ``position`` just read.
 
         A server may say a motor rests before its position does: Sardana's Pool says ON after a stop while it
         still shows the position of its motion loop's last round (measured: 0.05-0.15 units behind at 20 units/s).
         """
-        deadline = time.monotonic() + self.stop_timeout
+        deadline = time.monotonic() + _SETTLE_TIMEOUT
         while True:
             gevent.sleep(_SETTLE)
             now = float(self._device.read("Position"))
-            if now == position or time.monotonic() > deadline:
+            if abs(now - position) <= self.tolerance:
                 return now
+            if time.monotonic() > deadline:
+                raise MotorStopped(
+                    f"{self.name}: its position still changes {_SETTLE_TIMEOUT:g} s after the server said it rests "
+                    f"({position:g}, then {now:g}): look at the controller, or raise the motor's tolerance ({self.tolerance:g})"
+                )
             position = now
 
     def _user(self, position: float) -> float:
@@ -260,6 +283,11 @@ class ServerMotor(TangoMotor):
     _known_limits: tuple[float, float] | None = None  # the limits as last read from the server
 
     def __init__(self, node: ConfigNode, device: TangoClient, interface: MotorInterface):
+        if "offset" in node:
+            raise ValueError(
+                f"{node.where}: {node.name}: the offset is the server's on a {interface.kind} motor ({device.url}): "
+                f"remove offset from the config, and call a position what it is with {node.name}.position = ..."
+            )
         if interface.kind == "bliss":  # BLISS's server says ON on a limit switch: its flags tell
             self._switches = ("HardLimitLow", "HardLimitHigh")
         super().__init__(node, device, interface)
@@ -270,7 +298,9 @@ class ServerMotor(TangoMotor):
         kept = {name: saved.get(name, self._config.get(name)) for name in ("low_limit", "high_limit")}
         if any(value is not None for value in kept.values()):
             low, high = self.dial_limits
-            self._write_dial_limits(float(kept["low_limit"] or low), float(kept["high_limit"] or high))
+            given = (kept["low_limit"], kept["high_limit"])
+            self._write_user_limits(*self._user_limits(float(low if given[0] is None else given[0]),
+                                                       float(high if given[1] is None else given[1])))  # fmt: skip
 
     def _acceleration(self) -> float:
         if self.interface.kind == "sardana":  # Sardana's Acceleration is the time to reach the velocity
@@ -347,9 +377,11 @@ class ServerMotor(TangoMotor):
 
     @limits.setter
     def limits(self, limits: tuple[float, float]) -> None:
+        low, high = self._checked_limits(limits)
+        self._write_user_limits(low, high)
         offset, sign = self.offset, self.sign
-        low, high = sorted((value - offset) * sign for value in self._checked_limits(limits))
-        self.dial_limits = (low, high)
+        dial_low, dial_high = sorted((value - offset) * sign for value in (low, high))
+        self._store(low_limit=dial_low, high_limit=dial_high)
 
     @property
     def dial_limits(self) -> tuple[float, float]:
@@ -360,18 +392,19 @@ class ServerMotor(TangoMotor):
 
     @dial_limits.setter
     def dial_limits(self, limits: tuple[float, float]) -> None:
-        low, high = self._checked_limits(limits)
-        self._write_dial_limits(low, high)
-        self._store(low_limit=low, high_limit=high)
+        self.limits = self._user_limits(*self._checked_limits(limits))
 
-    def _write_dial_limits(self, low: float, high: float) -> None:
+    def _user_limits(self, dial_low: float, dial_high: float) -> tuple[float, float]:
         offset, sign = self.offset, self.sign
-        user_low, user_high = sorted(sign * value + offset for value in (low, high))
+        low, high = sorted(sign * value + offset for value in (dial_low, dial_high))
+        return low, high
+
+    def _write_user_limits(self, low: float, high: float) -> None:
         if self.interface.kind == "bliss":
-            self._device.write("Limits", [user_low, user_high])
+            self._device.write("Limits", [low, high])
             return
         config = self._device.attribute_config("Position")
-        config.min_value, config.max_value = (_NOT_SPECIFIED if math.isinf(v) else repr(v) for v in (user_low, user_high))
+        config.min_value, config.max_value = (_NOT_SPECIFIED if math.isinf(v) else repr(v) for v in (low, high))
         self._device.set_attribute_config(config)
 
     def move(self, target: float, wait: bool = True) -> None:
@@ -391,7 +424,7 @@ class ServerMotor(TangoMotor):
                 self.check_target(target)  # limits changed on the server since they were read: refused naming them
             raise
         if wait:
-            self.wait_move()
+            self._wait_resting()
 
     def _user(self, position: float) -> float:
         """The device's Position is the user position."""

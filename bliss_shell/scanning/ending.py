@@ -12,7 +12,7 @@ from typing import Any
 
 import gevent
 
-from bliss_shell.controllers import Axis
+from bliss_shell.controllers import Axis, wait_all
 
 from .consumers import EndState
 from .tables import position
@@ -64,8 +64,7 @@ def return_motors(return_to: Mapping[Axis, float] | None) -> None:
     if return_to:
         for axis, target in return_to.items():
             axis.move(target, wait=False)
-        for axis in return_to:
-            axis.wait_move()
+        wait_all(return_to)
 
 
 def where_things_stand(number: int | None, axes: list[Axis], return_to: Mapping[Axis, float] | None, frames: Mapping[str, int],

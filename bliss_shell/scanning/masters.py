@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import gevent
 import numpy as np
 
-from bliss_shell.controllers import AcquisitionParameters, Axis, Block, ChannelInfo, Timing, stop_all
+from bliss_shell.controllers import AcquisitionParameters, Axis, Block, ChannelInfo, Timing, stop_all, wait_all
 from bliss_shell.controllers.acquisition import AcquisitionBase
 
 
@@ -63,9 +63,7 @@ class StepMotorMaster(AcquisitionBase):
         targets = self._positions[self._index]
         for axis, target in zip(self._axes, targets):
             axis.move(float(target), wait=False)
-        for axis in self._axes:
-            axis.wait_move()
-        self._arrived = [getattr(axis, "arrived_at", None) for axis in self._axes]  # a server that said where it rests
+        self._arrived = wait_all(self._axes)  # where each rests, when its controller said so
         self._index += 1
 
     def read(self) -> Block:

@@ -12,7 +12,7 @@ from typing import Any
 
 import gevent
 
-from bliss_shell.controllers import Axis, stop_all
+from bliss_shell.controllers import Axis, stop_all, wait_all
 
 from .listing import motors_given, session_objects
 from .tables import format_table, position
@@ -374,10 +374,12 @@ def _move(command: str, pairs: list[tuple[Axis, float]], relative: bool, live: b
     try:
         for axis, target in targets:
             axis.move(target, wait=False)
-        if live:
-            _show_while_moving(axes)
-        for axis in axes:
-            axis.wait_move()
+        display = gevent.spawn(_show_while_moving, axes) if live else None
+        try:
+            wait_all(axes)  # a motor failing ends the wait at once, whichever it is
+        finally:
+            if display is not None:
+                display.kill()
     except BaseException as error:  # Ctrl-C, or one motor failed: the others stop too, and all rest before anything else
         failures = stop_all(axes)  # a real motor decelerates: where it rests is what the table shows
         if isinstance(error, (KeyboardInterrupt, gevent.GreenletExit)):
@@ -395,14 +397,16 @@ def _show_while_moving(axes: list[Axis]) -> None:
     if not sys.stdout.isatty():
         return
     width = 0
-    while any(axis.state == "MOVING" for axis in axes):
-        line = "   ".join(f"{_label(axis)} {position(axis.position)}" for axis in axes)
-        width = max(width, len(line))
-        sys.stdout.write(f"\r{line:<{width}}")
+    try:
+        while any(axis.state == "MOVING" for axis in axes):
+            line = "   ".join(f"{_label(axis)} {position(axis.position)}" for axis in axes)
+            width = max(width, len(line))
+            sys.stdout.write(f"\r{line:<{width}}")
+            sys.stdout.flush()
+            gevent.sleep(_LIVE_PERIOD)
+    finally:  # the moves ended, or one failed and the wait for them ended
+        sys.stdout.write("\r" + " " * width + "\r")
         sys.stdout.flush()
-        gevent.sleep(_LIVE_PERIOD)
-    sys.stdout.write("\r" + " " * width + "\r")
-    sys.stdout.flush()
 
 
 def _positions_table(axes: list[Axis]) -> str:
