@@ -400,3 +400,57 @@ def test_a_server_killed_during_a_scan_fails_the_scan_naming_the_motor(kind, red
         simulators.stop()
         if pool is not None:
             pool.stop()
+
+
+# BLISS 1.11.4, bliss/tango/servers/axis_ds.py (class BlissAxis): what our SimMotor presents of it, as declared there
+# (name: Tango type, format, writable). The real server also has Steps, Measured_Position, Backlash, Tolerance, ...
+BLISS_AXIS_ATTRIBUTES = {
+    "Position": (tango.CmdArgType.DevDouble, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ_WRITE),
+    "Velocity": (tango.CmdArgType.DevDouble, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ_WRITE),
+    "Acceleration": (tango.CmdArgType.DevDouble, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ_WRITE),
+    "AccTime": (tango.CmdArgType.DevDouble, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ_WRITE),
+    "Offset": (tango.CmdArgType.DevDouble, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ_WRITE),
+    "Sign": (tango.CmdArgType.DevShort, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ),
+    "Limits": (tango.CmdArgType.DevDouble, tango.AttrDataFormat.SPECTRUM, tango.AttrWriteType.READ_WRITE),
+    "HardLimitLow": (tango.CmdArgType.DevBoolean, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ),
+    "HardLimitHigh": (tango.CmdArgType.DevBoolean, tango.AttrDataFormat.SCALAR, tango.AttrWriteType.READ),
+}
+BLISS_AXIS_COMMANDS = {  # name: (argument in, argument out)
+    "Stop": (tango.CmdArgType.DevVoid, tango.CmdArgType.DevVoid),
+    "Abort": (tango.CmdArgType.DevVoid, tango.CmdArgType.DevVoid),
+    "On": (tango.CmdArgType.DevVoid, tango.CmdArgType.DevVoid),
+    "Off": (tango.CmdArgType.DevVoid, tango.CmdArgType.DevVoid),
+    "SetPosition": (tango.CmdArgType.DevDouble, tango.CmdArgType.DevDouble),
+    "SetDial": (tango.CmdArgType.DevDouble, tango.CmdArgType.DevDouble),
+    "ReadConfig": (tango.CmdArgType.DevString, tango.CmdArgType.DevString),
+}
+TANGO_OWN = {"State", "Status", "Init"}
+
+
+def test_our_motor_simulator_presents_blisss_axis_interface_and_nothing_else(simulators):
+    proxy = tango.DeviceProxy(simulators.url("id00/motor/rm1"))
+    attributes = {name for name in proxy.get_attribute_list() if not name.startswith("sim_")} - TANGO_OWN
+    assert attributes == set(BLISS_AXIS_ATTRIBUTES)
+    for name, expected in BLISS_AXIS_ATTRIBUTES.items():
+        info = proxy.attribute_query(name)
+        assert (info.data_type, info.data_format, info.writable) == expected, name
+    assert proxy.attribute_query("Position").unit == "uu"  # as the real server declares it; the unit is ReadConfig's
+    commands = {info.cmd_name: (info.in_type, info.out_type) for info in proxy.command_list_query()}
+    assert {name: types for name, types in commands.items() if not name.startswith("sim_") and name not in TANGO_OWN} == (
+        BLISS_AXIS_COMMANDS
+    )
+
+
+def test_an_offset_in_the_config_of_a_motor_whose_server_keeps_it_is_refused(simulators, redis_client, tmp_path):
+    (tmp_path / "devices.yml").write_text(
+        f"- name: m1\n  class: TangoMotor\n  tango_url: {simulators.url('id00/motor/rm1')}\n  offset: 3\n"
+        "- name: offset_session\n  class: Session\n"
+    )
+    before = tango.DeviceProxy(simulators.url("id00/motor/rm1")).Offset
+    with pytest.raises(
+        ValueError,
+        match=r"devices\.yml.*: m1: the offset is the server's on a bliss motor \(tango://.*\): "
+        r"remove offset from the config, and call a position what it is with m1\.position = \.\.\.$",
+    ):
+        open_session([ConfigRoot(tmp_path)], "offset_session", redis_client, tmp_path / "scans")
+    assert tango.DeviceProxy(simulators.url("id00/motor/rm1")).Offset == before  # nothing written
