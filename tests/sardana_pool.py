@@ -14,12 +14,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import tango
 
-from simulator_server import free_port
+from simulator_server import free_port, wait_until, wait_until_answers
 
 CONTROLLERS = Path(__file__).resolve().parent / "sardana_controllers"  # our own controller classes, for the Pool
 
@@ -70,7 +69,8 @@ class SardanaPool:
         begin = time.monotonic()
         self.database = self._process([sys.executable, "-m", "tango.databaseds.database", "--host", "127.0.0.1",
                                        "--port", self.tango_host.split(":")[1], "2"], "database.log", env)  # fmt: skip
-        self._wait(lambda: _answers(f"tango://{self.tango_host}/sys/database/2"), "the Tango database", self.database)
+        wait_until_answers(f"tango://{self.tango_host}/sys/database/2", self.database, self.timeout, "the Tango database",
+                           self.folder / "database.log")  # fmt: skip
         self.started["database"] = time.monotonic() - begin
 
         begin = time.monotonic()
@@ -82,7 +82,7 @@ class SardanaPool:
             [sys.executable, "-m", "sardana.tango.pool", "test", f"--log-file-name={self.folder / 'pool-log.txt'}",
              "-ORBendPoint", "giop:tcp:127.0.0.1:"], "pool.log", dict(env, TANGO_HOST=self.tango_host),
         )  # fmt: skip
-        self._wait(lambda: _answers(self.device_url("pool/test/1")), "the Pool", self.pool)
+        wait_until_answers(self.device_url("pool/test/1"), self.pool, self.timeout, "the Pool", self.folder / "pool.log")
         self.started["pool"] = time.monotonic() - begin
 
         begin = time.monotonic()
@@ -91,7 +91,7 @@ class SardanaPool:
         for alias, axis in self.motors.items():
             pool.CreateElement(["Motor", CONTROLLER, str(axis), alias])
         for alias in self.motors:
-            self._wait(lambda a=alias: _state(self.url(a)) == tango.DevState.ON, f"motor {alias}", self.pool)
+            self._wait_on(alias)
         self.started["motors"] = time.monotonic() - begin
 
     def add_faulty_motor(self, alias: str = "fmot01") -> str:
@@ -106,7 +106,7 @@ class SardanaPool:
         axis = 1 + len(faulty)
         pool.CreateElement(["Motor", "faultctrl", str(axis), alias])
         self.motors[alias] = axis
-        self._wait(lambda: _state(self.url(alias)) == tango.DevState.ON, f"motor {alias}", self.pool)
+        self._wait_on(alias)
         return self.url(alias)
 
     def _db(self) -> tango.Database:
@@ -118,13 +118,10 @@ class SardanaPool:
             return subprocess.Popen(command, env=env, cwd=self.folder, stdin=subprocess.DEVNULL, stdout=output,
                                     stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
 
-    def _wait(self, ready: Callable[[], bool], what: str, process: subprocess.Popen) -> None:
-        deadline = time.monotonic() + self.timeout
-        while not ready():
-            if process.poll() is not None or time.monotonic() > deadline:
-                log = (self.folder / ("pool.log" if process is self.pool else "database.log")).read_text(errors="replace")
-                raise RuntimeError(f"{what} did not start in {self.timeout} s: {log[-2000:]}")
-            time.sleep(0.05)
+    def _wait_on(self, alias: str) -> None:
+        """Until motor ``alias`` is ON (the Pool built it), within this pool's deadline."""
+        wait_until(lambda: _state(self.url(alias)) == tango.DevState.ON, self.pool, self.timeout, f"motor {alias}",
+                   self.folder / "pool.log")  # fmt: skip
 
     def device_url(self, device: str) -> str:
         """The full URL of a device of this database: ``tango://127.0.0.1:P/<device>``."""
@@ -156,14 +153,6 @@ class SardanaPool:
                 process.kill()
                 process.wait(timeout=10)
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _answers(url: str) -> bool:
-    try:
-        tango.DeviceProxy(url).ping()
-    except tango.DevFailed:
-        return False
-    return True
 
 
 def _state(url: str) -> tango.DevState | None:

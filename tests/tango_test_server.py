@@ -10,11 +10,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 
 import tango
 
-from simulator_server import free_port
+from simulator_server import free_port, wait_until_answers
 
 BINARY = "/usr/lib/tango/TangoTest"
 DEVICE = "sys/tg_test/1"
@@ -37,16 +36,7 @@ class TangoTestServer:
             [BINARY, "test", "-nodb", "-dlist", DEVICE, "-ORBendPoint", f"giop:tcp:127.0.0.1:{self.port}"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                tango.DeviceProxy(self.url()).ping()
-                return
-            except tango.DevFailed:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    self.process.kill()
-                    raise RuntimeError(f"TangoTest did not start: {self.process.communicate()[0]}") from None
-                time.sleep(0.1)
+        wait_until_answers(self.url(), self.process, timeout, "TangoTest")
 
     def url(self, device: str = DEVICE) -> str:
         return f"tango://127.0.0.1:{self.port}/{device}#dbase=no"

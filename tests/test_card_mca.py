@@ -161,7 +161,6 @@ def test_a_step_count_integrates_the_rates_over_the_count_time(config):
     acquisition.start()
     for _ in range(2):
         acquisition.trigger()
-        assert p201.device.read("acq_status") == "Running" and p201.device.state() == tango.DevState.ON
         acquisition.wait_ready()  # until the point's row is in the card's buffer, with a deadline
         block = acquisition.read()
         assert block == {"ct1": [100], "ct2": [2000], "ct_timer": [pytest.approx(0.1)]}
@@ -238,6 +237,7 @@ def test_a_count_stopped_midway_keeps_what_was_counted(config):
     acquisition.trigger()
     ticks = p201.device.read("timer_freq")  # per second
     wait_for(lambda: p201.device.read("counters")[10] > 0.01 * ticks)  # the timer has counted a little
+    assert p201.device.read("acq_status") == "Running" and p201.device.state() == tango.DevState.ON  # as the real card
     acquisition.stop()
     assert p201.device.read("acq_status") == "Ready" and p201.device.read("data").size == 0  # the point under way is dropped
     counters = p201.device.read("counters")
@@ -264,9 +264,10 @@ def test_a_card_error_during_a_count_is_one_line_naming_the_card(config):
 def test_a_count_stopped_by_another_client_is_named_not_taken_for_a_point(server, tmp_path):
     ct1 = build(tmp_path, card_config(server.url(CARD), timeout=0.1)).get("ct1")
     acquisition = ct1.controller.acquisition_object([ct1])
-    acquisition.prepare(AcquisitionParameters(npoints=1, count_time=0.3, timing=Timing.STEP))
+    someone_else = tango.DeviceProxy(server.url(CARD))
+    acquisition.prepare(AcquisitionParameters(npoints=1, count_time=2.0, timing=Timing.STEP))  # wait_ready waits 2.1 s
     acquisition.trigger()
-    tango.DeviceProxy(server.url(CARD)).stop_acq()  # someone else, before the point ends
+    someone_else.stop_acq()  # one call after the trigger: 2 s before the point ends
     with pytest.raises(TimeoutError) as error:
         acquisition.wait_ready()  # acq_status Ready is not "the point is in": its row never comes
     assert str(error.value) == (f"p201: Tango device {server.url(CARD)}: the acquisition ended (acq_status Ready) "
@@ -290,7 +291,7 @@ def test_an_mca_counts_a_spectrum_that_scales_with_the_count_time(config):
 
 def test_the_mca_readout_time_keeps_it_running_after_the_count(config):
     mca1 = config.get("mca1")
-    mca1.device.write("sim_readout_time", 0.5)
+    mca1.device.write("sim_readout_time", 3.0)  # long: the state is read during the readout on a loaded machine too
     acquisition = mca1.acquisition_object([mca1])
     acquisition.prepare(AcquisitionParameters(npoints=1, count_time=0.02, timing=Timing.STEP))
     acquisition.trigger()

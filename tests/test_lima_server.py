@@ -10,7 +10,6 @@ import re
 import struct
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,7 +26,7 @@ from bliss_shell.controllers.simulators.lima_image import Geometry
 from bliss_shell.controllers.tango_client import TangoDeviceError
 from bliss_shell.data import EventType, get_node, keys
 from conftest import interruptible, open_session, wait_for
-from simulator_server import SimulatorServer, free_port
+from simulator_server import SimulatorServer, free_port, wait_until_answers
 
 CAMERA, ROI_DEVICE = "id00/limaccds/cam", "id00/roicounter/cam"
 
@@ -251,18 +250,6 @@ def test_a_reader_reaches_the_server_with_the_published_url_alone(beamline, serv
     assert decode_data_array(raw).shape == (info["height"], info["width"])
 
 
-def wait_answers(url: str, process: subprocess.Popen) -> None:
-    """Until the device at ``url`` answers (deadline 30 s), or its process died."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            tango.DeviceProxy(url).ping()
-            return
-        except tango.DevFailed:
-            assert time.monotonic() < deadline and process.poll() is None, f"{url} did not start"
-            gevent.sleep(0.1)
-
-
 @pytest.fixture
 def database_camera(tmp_path) -> Iterator[str]:
     """A LimaCCDs device registered in a Tango database of its own (PyTango's, sqlite); yields its TANGO_HOST."""
@@ -272,7 +259,7 @@ def database_camera(tmp_path) -> Iterator[str]:
         env=dict(os.environ, PYTANGO_DATABASE_NAME=str(tmp_path / "tango.db")), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )]  # fmt: skip
     try:
-        wait_answers(f"tango://{host}/sys/database/2", processes[0])
+        wait_until_answers(f"tango://{host}/sys/database/2", processes[0], 30, "the Tango database")
         info = tango.DbDevInfo()
         info.name, info._class, info.server = "id00/limaccds/dbcam", "LimaCCDs", "BlissSimulators/limadb"
         tango.Database(*host.split(":")).add_device(info)
@@ -280,7 +267,7 @@ def database_camera(tmp_path) -> Iterator[str]:
             [sys.executable, "-m", "bliss_shell.controllers.simulators", "limadb", "-ORBendPoint", "giop:tcp:127.0.0.1:"],
             env=dict(os.environ, TANGO_HOST=host), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         ))  # fmt: skip
-        wait_answers(f"tango://{host}/id00/limaccds/dbcam", processes[1])
+        wait_until_answers(f"tango://{host}/id00/limaccds/dbcam", processes[1], 30, "the simulator serving id00/limaccds/dbcam")
         yield host
     finally:
         for process in reversed(processes):

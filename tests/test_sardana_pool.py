@@ -37,7 +37,8 @@ def test_the_pool_starts_its_motor_moves_and_stop_leaves_nothing():
         assert len(pids) == 2 and folder.is_dir()
         assert pool.url("mot02") == pool.url("motor/motctrl01/2") == f"tango://{pool.tango_host}/motor/motctrl01/2"
         motor = tango.DeviceProxy(pool.url("mot01"))
-        motor.Acceleration = motor.Deceleration = 0.05  # seconds from base rate to velocity (100 units/s)
+        motor.Acceleration = motor.Deceleration = 0.05  # seconds from base rate to velocity
+        motor.Velocity = 1.5  # units/s: the move takes 2 s, it is still under way when its state is read
         motor.Position = 3
         assert motor.state() == tango.DevState.MOVING
         wait_state(motor, tango.DevState.ON)

@@ -21,6 +21,7 @@ from bliss_shell.controllers import Axis, Counter
 from bliss_shell.controllers.lima_protocol import decode_data_array, decode_video_image
 from bliss_shell.data import get_node
 from conftest import interruptible, open_session, wait_for
+from simulator_server import refusing_port
 
 DEVICES = {"SimMotor": ["id00/motor/tm1"], "SimCounter": ["id00/counter/tgauss"], "LimaCCDs": ["id00/limaccds/sim1"]}
 
@@ -133,11 +134,12 @@ def test_lineup_on_tango_devices_finds_the_peak(tango_session):
 
 
 def test_an_unreachable_device_is_one_clear_error(tmp_path):
-    (tmp_path / "d.yml").write_text(
-        f"name: ghost\nclass: TangoMotor\ntango_url: tango://127.0.0.1:{free_port()}/id00/motor/x#dbase=no\n"
-    )
-    with pytest.raises(ConnectionError, match=r"^ghost: Tango device tango://127.0.0.1:\d+/id00/motor/x#dbase=no"):
-        Config([ConfigRoot(tmp_path)]).get("ghost")
+    with refusing_port() as port:  # nothing can listen there meanwhile
+        (tmp_path / "d.yml").write_text(
+            f"name: ghost\nclass: TangoMotor\ntango_url: tango://127.0.0.1:{port}/id00/motor/x#dbase=no\n"
+        )
+        with pytest.raises(ConnectionError, match=r"^ghost: Tango device tango://127.0.0.1:\d+/id00/motor/x#dbase=no"):
+            Config([ConfigRoot(tmp_path)]).get("ghost")
 
 
 def wait_ready(lima) -> None:
