@@ -52,7 +52,7 @@ import redis  # noqa: E402
 import tango  # noqa: E402
 
 from bliss_shell.comm import runtime_dir  # noqa: E402
-from bliss_shell.comm.tango_host import TangoDatabase  # noqa: E402
+from bliss_shell.comm.tango_host import TangoDatabase, choose_tango_host  # noqa: E402
 from bliss_shell.comm.tango_servers import needed_servers  # noqa: E402
 from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.controllers import AcquisitionParameters  # noqa: E402
@@ -441,8 +441,11 @@ def tango_session(folder: Path, config_text: str, client: redis.Redis) -> Iterat
             (folder / "beamline" / "__init__.yml").write_text("tango_host: embedded\n")  # our simulators, in our own database
             config = Config([ConfigRoot(folder / "beamline")])
             servers = needed_servers(config, config.get("bench").object_names())
+            choice = choose_tango_host(config.globals.get("tango_host"))  # the embedded one: set as TANGO_HOST
+            choice.export()
+            host = choice.resolve()
             for server in servers:
-                server.start()
+                server.start(host)
             session = config.get("bench")
             namespace = session_namespace(session, client, ErrorReport())
             session.setup(namespace, on_error=print, verbose=False)

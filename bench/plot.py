@@ -63,7 +63,7 @@ from selenium.common.exceptions import JavascriptException, WebDriverException  
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 
 from bliss_shell.comm import REDIS_URL_ENV, runtime_dir  # noqa: E402
-from bliss_shell.comm.tango_host import TangoDatabase  # noqa: E402
+from bliss_shell.comm.tango_host import TangoDatabase, choose_tango_host  # noqa: E402
 from bliss_shell.comm.tango_servers import needed_servers  # noqa: E402
 from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
@@ -178,8 +178,11 @@ def beamline() -> Iterator[Beamline]:
             (folder / "beamline" / "__init__.yml").write_text("tango_host: embedded\n")  # our simulators, in our own database
             config = Config([ConfigRoot(folder / "beamline")])
             servers = needed_servers(config, config.get(SESSION).object_names())
+            choice = choose_tango_host(config.globals.get("tango_host"))  # the embedded one: set as TANGO_HOST
+            choice.export()
+            host = choice.resolve()
             for server in servers:
-                server.start()
+                server.start(host)
             session = config.get(SESSION)
             namespace = session_namespace(session, client, ErrorReport())
             session.setup(namespace, on_error=print, verbose=False)

@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,9 @@ import gevent
 import h5py
 import numpy as np
 import pytest
+from tango import AttrQuality
+from tango.server import Device, attribute
+from tango.test_context import DeviceTestContext
 
 from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.controllers.tango_client import TangoDeviceError
@@ -239,6 +243,21 @@ def test_a_spectrum_is_published_and_saved_as_an_mca_and_an_image_as_a_2d_channe
     assert saved["tt_wave"][1] == saved["simu1"][1]  # the same dataset attributes as an MCA's
 
 
+def test_a_spectrum_the_device_lengthened_since_the_load_is_counted_at_its_new_length(tango_test, tmp_path, redis_client):
+    device = tango_test.proxy()  # TangoTest's double_spectrum reads as last written
+    before = device.read_attribute("double_spectrum").value
+    try:
+        device.write_attribute("double_spectrum", np.arange(4.0))
+        session, errors = load(tmp_path, redis_client, counter("tt_spectrum", tango_test.url(), "double_spectrum"))
+        assert errors == [] and session["tt_spectrum"].shape == (4,)
+        device.write_attribute("double_spectrum", np.arange(6.0))
+        scan = session["loopscan"](2, 0.01, session["tt_spectrum"])
+        assert channel(scan, "tt_spectrum:tt_spectrum").shape == (6,) and scan.get_data()["tt_spectrum"].shape == (2, 6)
+        assert session["tt_spectrum"].shape == (4,)  # as loaded (lscnt's): a scan keeps its shape to its channel
+    finally:
+        device.write_attribute("double_spectrum", before)
+
+
 def test_attributes_that_are_not_numbers_are_refused_at_load_in_one_line_and_the_rest_loads(tango_test, tmp_path, redis_client):
     url = tango_test.url()
     session, errors = load(
@@ -291,6 +310,33 @@ def test_an_attribute_that_throws_fails_the_scan_at_its_first_point_in_one_line(
     assert measurement(before)["status"] == "SUCCEEDED" and len(measurement(before)["tt_double"][0]) == 2
     after = session["loopscan"](2, 0.01, session["tt_double"])
     assert after.state == "done" and after.number == scan.number + 1
+
+
+class SensorOff(Device):
+    """A device that cannot read its sensor now: its attributes come with quality ATTR_INVALID and no value, as a PyTango
+    server sends them when its hardware does not answer (``return value, time.time(), AttrQuality.ATTR_INVALID``)."""
+
+    @attribute(dtype=float)
+    def Value(self):
+        return 0.0, time.time(), AttrQuality.ATTR_INVALID
+
+    @attribute(dtype=(float,), max_dim_x=16)
+    def Spectrum(self):
+        return [0.0], time.time(), AttrQuality.ATTR_INVALID
+
+
+def test_an_attribute_the_device_cannot_read_now_is_one_line_saying_so_never_a_none(tmp_path, redis_client):
+    server = DeviceTestContext(SensorOff, host="127.0.0.1", process=True)
+    with server:
+        url = server.get_device_access()
+        session, errors = load(tmp_path, redis_client, counter("off", url, "Value"), counter("off_spectrum", url, "Spectrum"))
+        no_value = "has no value: the device could not read it now (quality ATTR_INVALID); its state and status may say why"
+        assert errors == [f"TangoDeviceError: off_spectrum: Tango device {url}: Spectrum {no_value}"]  # its shape is unknown
+        with pytest.raises(TangoDeviceError, match=f"^{re.escape(f'off: Tango device {url}: Value {no_value}')}$"):
+            session["off"].read(0.1)
+        with pytest.raises(TangoDeviceError, match=re.escape(no_value)):
+            session["loopscan"](2, 0.01, session["off"])
+        assert session["SCANS"][-1].state == "failed"
 
 
 @pytest.fixture

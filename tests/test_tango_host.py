@@ -7,7 +7,6 @@ import os
 import pwd
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import tango
 
 from bliss_shell.comm.tango_host import SYSTEM_TANGORC, choose_tango_host, read_tangorc
 from bliss_shell.config import ConfigError
-from simulator_server import SimulatorServer, free_port
+from simulator_server import SimulatorServer, free_port, refusing_port, wait_until_answers
 from terminal import run_bliss
 
 COUNTER, ALIAS = "id00/counter/hostc1", "hostc1_alias"
@@ -33,7 +32,7 @@ class Database:
             env=dict(os.environ, PYTANGO_DATABASE_NAME=str(folder / "tango.db")), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )]  # fmt: skip
         try:
-            self._wait_answers(f"tango://{self.host}/sys/database/2")
+            wait_until_answers(f"tango://{self.host}/sys/database/2", self.processes[0], 30, "the Tango database")
             database = tango.Database(*self.host.split(":"))
             info = tango.DbDevInfo()
             info.name, info._class, info.server = COUNTER, "SimCounter", "BlissSimulators/hostforms"
@@ -43,20 +42,10 @@ class Database:
                 [sys.executable, "-m", "bliss_shell.controllers.simulators", "hostforms", "-ORBendPoint", "giop:tcp:127.0.0.1:"],
                 env=dict(os.environ, TANGO_HOST=self.host), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             ))  # fmt: skip
-            self._wait_answers(f"tango://{self.host}/{COUNTER}")
+            wait_until_answers(f"tango://{self.host}/{COUNTER}", self.processes[1], 30, f"the simulator serving {COUNTER}")
         except BaseException:
             self.stop()
             raise
-
-    def _wait_answers(self, url: str) -> None:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                tango.DeviceProxy(url).ping()
-                return
-            except tango.DevFailed:
-                assert time.monotonic() < deadline and all(p.poll() is None for p in self.processes), f"{url} did not start"
-                time.sleep(0.05)
 
     def devices(self) -> list[str]:
         """The devices registered in it, the database's own aside."""
@@ -74,6 +63,14 @@ def database(tmp_path_factory) -> Iterator[Database]:
     started = Database(tmp_path_factory.mktemp("facility_db"))
     yield started
     started.stop()
+
+
+@pytest.fixture
+def dead_host() -> Iterator[str]:
+    """``127.0.0.1:<port>`` where no Tango database answers, for the whole test: the port is held (bound, not
+    listening), so a server another test starts meanwhile cannot take it."""
+    with refusing_port() as port:
+        yield f"127.0.0.1:{port}"
 
 
 def beamline(folder: Path, tango_url: str, root: str | None = None) -> tuple[str, str]:
@@ -160,13 +157,16 @@ def test_the_configs_tango_host_embedded_beats_the_tangorc(database, user_env, t
         assert "tango database: embedded (tango_host: embedded in the config's root __init__.yml), running, pid" in status
         assert f"TANGO_HOST={used}" in status
         assert "id00/counter/hostc2" not in database.devices()  # registered in the embedded database only
+        not_ours = [line for line in (opened.stdout + opened.stderr).splitlines() if "hc: Tango device id00/counter/" in line]
+        embedded = f"(TANGO_HOST {used}, the shell's embedded database: tango_host: embedded in the config's root __init__.yml)"
+        assert not_ours and all(embedded in line for line in not_ours), not_ours  # the choice, not the TANGO_HOST it set
     finally:
         stopped = run_bliss("servers", "stop", *config, env=user_env).stdout
     assert "tango database: embedded (pid" in stopped
 
 
-def test_tango_host_in_the_environment_beats_the_config_and_the_tangorc(database, user_env, tmp_path):
-    tangorc(user_env, f"TANGO_HOST=127.0.0.1:{free_port()}")  # nothing there
+def test_tango_host_in_the_environment_beats_the_config_and_the_tangorc(database, user_env, tmp_path, dead_host):
+    tangorc(user_env, f"TANGO_HOST={dead_host}")  # nothing there
     config = beamline(tmp_path / "beamline", COUNTER, root="tango_host: embedded\n")
     env = dict(user_env, TANGO_HOST=database.host)
     opened = run_bliss("-s", "hsess", *config, "-c", READ, env=env)
@@ -177,44 +177,44 @@ def test_tango_host_in_the_environment_beats_the_config_and_the_tangorc(database
     assert not embedded_database_ran(env)
 
 
-def test_the_configs_tango_host_beats_the_tangorc(database, user_env, tmp_path):
-    tangorc(user_env, f"TANGO_HOST=127.0.0.1:{free_port()}")
+def test_the_configs_tango_host_beats_the_tangorc(database, user_env, tmp_path, dead_host):
+    tangorc(user_env, f"TANGO_HOST={dead_host}")
     config = beamline(tmp_path / "beamline", COUNTER, root=f"tango_host: {database.host}\n")
     opened = run_bliss("-s", "hsess", *config, "-c", READ, env=user_env)
     assert opened.returncode == 0, opened.stderr
     assert opened.stdout.split()[-2:] == [database.host, "7.0"]
 
 
-def test_a_tangorc_naming_a_database_that_does_not_answer_says_where_it_came_from_and_what_to_do(user_env, tmp_path):
-    dead = f"127.0.0.1:{free_port()}"
-    home_file = tangorc(user_env, f"TANGO_HOST = {dead}")
+def test_a_tangorc_naming_a_database_that_does_not_answer_says_where_it_came_from_and_what_to_do(user_env, tmp_path, dead_host):
+    home_file = tangorc(user_env, f"TANGO_HOST = {dead_host}")
     config = beamline(tmp_path / "beamline", COUNTER)
     opened = run_bliss("-s", "hsess", *config, "-c", "print(hc)", env=user_env)
     assert opened.returncode == 0, opened.stderr
     shown = opened.stdout + opened.stderr
-    assert (f"TangoUnavailable: Tango database {dead} (TANGO_HOST from {home_file}) does not answer: start it, set "
+    assert (f"TangoUnavailable: Tango database {dead_host} (TANGO_HOST from {home_file}) does not answer: start it, set "
             "TANGO_HOST, or put `tango_host: embedded` in the config's root __init__.yml") in shown  # fmt: skip
     assert f"<hc: unavailable: Tango device {COUNTER} is not reachable: Failed to connect to database on host 127.0.0.1" in shown
     status = run_bliss("servers", "status", *config, env=user_env).stdout
-    assert f"tango database: {dead} (TANGO_HOST from {home_file}) does not answer: start it" in status
+    assert f"tango database: {dead_host} (TANGO_HOST from {home_file}) does not answer: start it" in status
     assert not embedded_database_ran(user_env)
 
 
-def test_an_object_whose_device_is_found_through_a_dead_database_says_where_that_tango_host_came_from(user_env, tmp_path):
-    dead = f"127.0.0.1:{free_port()}"
-    home_file = tangorc(user_env, f"TANGO_HOST={dead}")
+def test_an_object_whose_device_is_found_through_a_dead_database_says_where_that_tango_host_came_from(
+    user_env, tmp_path, dead_host
+):
+    home_file = tangorc(user_env, f"TANGO_HOST={dead_host}")
     config = beamline(tmp_path / "beamline", COUNTER)
     (tmp_path / "beamline" / "own_host.yml").write_text(f"""
 - name: hd
   class: TangoCounter
-  tango_url: tango://{dead}/{COUNTER}
+  tango_url: tango://{dead_host}/{COUNTER}
 """)  # fmt: skip
     opened = run_bliss("-s", "hsess", *config, "-c", "pass", env=user_env)
     assert opened.returncode == 0, opened.stderr
     lines = (opened.stdout + opened.stderr).splitlines()
     through_it = [line for line in lines if f"ConnectionError: hc: Tango device {COUNTER} is not reachable: " in line]
-    assert len(through_it) == 1 and f" (TANGO_HOST {dead} from {home_file}) === !!!" in through_it[0], through_it
-    own_host = [line for line in lines if f"ConnectionError: hd: Tango device tango://{dead}/" in line]
+    assert len(through_it) == 1 and f" (TANGO_HOST {dead_host} from {home_file}) === !!!" in through_it[0], through_it
+    own_host = [line for line in lines if f"ConnectionError: hd: Tango device tango://{dead_host}/" in line]
     assert len(own_host) == 1 and "TANGO_HOST" not in own_host[0], own_host  # its URL names its database itself
 
 
@@ -316,10 +316,10 @@ def test_a_tango_counter_is_reached_in_every_form_of_its_url(database, user_env,
     assert opened.stdout.split()[-1] == "7.0" and "Error" not in opened.stdout + opened.stderr
 
 
-def test_a_tango_counter_is_reached_without_a_database(user_env, tmp_path):
+def test_a_tango_counter_is_reached_without_a_database(user_env, tmp_path, dead_host):
     server = SimulatorServer({"SimCounter": ["id00/counter/nodb1"]}, instance="hostnodb")
     try:
-        tangorc(user_env, f"TANGO_HOST=127.0.0.1:{free_port()}")  # a database that does not answer: not asked
+        tangorc(user_env, f"TANGO_HOST={dead_host}")  # a database that does not answer: not asked
         config = beamline(tmp_path / "beamline", server.url("id00/counter/nodb1"))  # tango://127.0.0.1:P/...#dbase=no
         opened = run_bliss("-s", "hsess", *config, "-c", "print(hc.read(0.1))", env=user_env)
         assert opened.returncode == 0, opened.stderr

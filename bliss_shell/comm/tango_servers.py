@@ -1,8 +1,8 @@
 """The Tango device servers that the shell starts and stops itself, and which of them a session needs.
 
 Device servers are declared in the config (``class: TangoServer``), registered in the Tango database
-``tango_host.choose_tango_host`` gives (the embedded one started if that is the choice) and run as daemons,
-like the embedded Redis, reused by the next shell.
+``tango_host.choose_tango_host`` gives (resolved once by the caller: the embedded one started if that is the choice)
+and run as daemons, like the embedded Redis, reused by the next shell.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ._daemon import log_tail, start_detached, wait_started, wait_until
 from ._process import pid_alive, pid_runs
 from .embedded_redis import runtime_dir
 from .settings import configured_settings_folder
-from .tango_host import TangoUnavailable, choose_tango_host, device_answers, through_database
+from .tango_host import TangoUnavailable, device_answers, through_database
 
 _START_TIMEOUT = 20.0
 
@@ -46,7 +46,7 @@ class TangoServer:
     >>> server = config.get("demo_simulators")  # doctest: +SKIP
     >>> server, server.device_names()[:2]  # doctest: +SKIP
     (TangoServer(BlissSimulators/demo), ['id00/motor/roby', 'id00/motor/robz'])
-    >>> server.start()  # doctest: +SKIP
+    >>> server.start(choose_tango_host(config.globals.get("tango_host")).resolve())  # doctest: +SKIP
     >>> server.pid()  # doctest: +SKIP
     52377
     """
@@ -63,7 +63,6 @@ class TangoServer:
         self.listen: str = str(node.get("listen", "127.0.0.1"))  # loopback unless the config names an interface
         self._folder = runtime_dir()
         self._memory = configured_settings_folder(node.config.globals) / "devices"  # the simulators keep positions there
-        self._tango_host: object = node.config.globals.get("tango_host")
 
     def __repr__(self) -> str:
         return f"TangoServer({self.server}/{self.instance})"
@@ -93,20 +92,21 @@ class TangoServer:
         """Whether its process runs and every one of its devices answers."""
         return self.pid() is not None and all(device_answers(name) for name in self.device_names())
 
-    def start(self) -> None:
+    def start(self, host: str) -> None:
         """Register the devices and start the server, unless its devices already answer.
 
-        Its devices are registered in the database ``choose_tango_host`` gives (the embedded one started if that is
-        the choice). Devices served already (by this server, or by another host sharing ``TANGO_HOST``) are never
-        registered again: that would mark them not exported for every client.
+        ``host`` is the database's ``TANGO_HOST``, as ``TangoHostChoice.resolve`` gives and sets it for this process
+        (its clients find the devices there): the caller chooses and resolves it once for all its servers, so the
+        choice it made (and where it came from, which error lines tell) stands. Devices served already (by this
+        server, or by another host sharing ``TANGO_HOST``) are never registered again: that would mark them not
+        exported for every client.
 
         Raises
         ------
         TangoUnavailable
-            The Tango database chosen (``choose_tango_host``) does not answer, some of its devices answer and others
-            not, or it did not start within 20 s (the message ends with its log).
+            Some of its devices answer and others not, or it did not start within 20 s (the message ends with its
+            log).
         """
-        host = choose_tango_host(self._tango_host).resolve()
         answering = [name for name in self.device_names() if device_answers(name)]
         if answering and len(answering) == len(self.device_names()):
             return

@@ -160,7 +160,7 @@ class CardAcquisition(AcquisitionBase):
                 raise ValueError(f"{card.name}: {getattr(counter, 'name', counter)!r} is not a counter of this card")
         self._channels = [ChannelInfo(c.name, np.dtype(c.dtype), tuple(c.shape), c.unit, source=c) for c in self._counters]
         self._inputs = sorted({c.channel for c in self._counters if c.channel != TIMER_CHANNEL})  # acq_channels
-        self._columns: dict[str, int] = {}  # counter name: its column in a row of ``data``
+        self._columns: dict[int, int] = {}  # input channel: its column in a row of ``data`` (the timer's is fixed)
         self._width = len(self._inputs) + 2
         self._timer_freq = 0.0
         self._continuous = False
@@ -209,8 +209,7 @@ class CardAcquisition(AcquisitionBase):
         if len(indexes) != len(self._inputs) or not self._timer_freq > 0:
             raise RuntimeError(f"{self.name}: Tango device {self._card.url}: acq_channels_data_indexes {list(indexes)} "
                                f"and timer_freq {self._timer_freq:g} do not fit acq_channels {self._inputs}")  # fmt: skip
-        column = {channel: int(index) for channel, index in zip(self._inputs, indexes, strict=True)}
-        self._columns = {c.name: _TIMER_COLUMN if c.channel == TIMER_CHANNEL else column[c.channel] for c in self._counters}
+        self._columns = {channel: int(index) for channel, index in zip(self._inputs, indexes, strict=True)}
 
     def trigger(self) -> None:
         """One acquisition of one point (step); in a continuous scan the first trigger starts all of them."""
@@ -288,7 +287,7 @@ class CardAcquisition(AcquisitionBase):
         self._received += len(rows)
         return {
             counter.name: (rows[:, _TIMER_COLUMN] / self._timer_freq).tolist()
-            if counter.channel == TIMER_CHANNEL else rows[:, self._columns[counter.name]].tolist()
+            if counter.channel == TIMER_CHANNEL else rows[:, self._columns[counter.channel]].tolist()
             for counter in self._counters
         }  # fmt: skip
 
@@ -313,7 +312,7 @@ class CardAcquisition(AcquisitionBase):
         try:
             if device.state() != tango.DevState.FAULT:
                 return None
-            status = " ".join(str(device.command("Status")).split())
+            status = " ".join(device.status().split())
         except TangoDeviceError:
             return None
         return f"{self.name}: Tango device {self._card.url} is in FAULT: {status}"

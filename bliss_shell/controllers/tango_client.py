@@ -75,23 +75,29 @@ class TangoClient:
         return TangoDeviceError(f"{self.name}: Tango device {self.url}: {describe(error)}")
 
     def read(self, attribute: str) -> Any:
-        """The value of one attribute."""
-        try:
-            return self.proxy.read_attribute(attribute).value
-        except tango.DevFailed as error:
-            raise self._failed(error) from None
-
-    def read_many(self, attributes: Sequence[str]) -> list[Any]:
-        """The values of several attributes, in one call (``read_attributes``); an attribute without a value raises.
-
-        ``read_attributes`` does not raise for one attribute the device failed to read (its reply has
-        no value): here that reply is an error naming the attribute.
+        """The value of one attribute; never None: one without a value raises, as in ``read_many``.
 
         Raises
         ------
         TangoDeviceError
-            The call failed, or one attribute has no valid value: ``tt: Tango device <url>: Failed to
-            read_attributes on device sys/tg_test/1, attribute throw_exception (here is the exception you requested)``.
+            The call failed, or the device could not read the attribute (``read_many``).
+        """
+        return self.read_many([attribute])[0]
+
+    def read_many(self, attributes: Sequence[str]) -> list[Any]:
+        """The values of several attributes, in one call (``read_attributes``); an attribute without a value raises.
+
+        ``read_attributes`` does not raise for one attribute the device failed to read (its reply holds
+        the error), nor for one it could not read now (its value is None, its quality ``ATTR_INVALID``):
+        here either is an error naming the attribute.
+
+        Raises
+        ------
+        TangoDeviceError
+            The call failed: ``tt: Tango device <url>: Failed to read_attributes on device sys/tg_test/1, attribute
+            throw_exception (here is the exception you requested)``; or one attribute has no value: ``roby: Tango
+            device <url>: Position has no value: the device could not read it now (quality ATTR_INVALID); its state
+            and status may say why``.
         """
         try:
             replies = self.proxy.read_attributes(list(attributes))
@@ -100,8 +106,9 @@ class TangoClient:
         for reply in replies:
             if reply.has_failed:
                 raise self._failed(tango.DevFailed(*reply.get_err_stack()))
-            if reply.value is None:
-                raise TangoDeviceError(f"{self.name}: Tango device {self.url}: {reply.name} has no value ({reply.quality})")
+            if reply.value is None:  # the server's read gave no value (ATTR_INVALID): a hardware or driver problem
+                raise TangoDeviceError(f"{self.name}: Tango device {self.url}: {reply.name} has no value: the device could "
+                                       f"not read it now (quality {reply.quality}); its state and status may say why")  # fmt: skip
         return [reply.value for reply in replies]
 
     def write(self, attribute: str, value: Any) -> None:

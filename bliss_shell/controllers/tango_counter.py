@@ -20,7 +20,8 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -79,16 +80,26 @@ def _allowed_text(allowed: tuple[str, ...]) -> str:
     return f"all but {', '.join(refused)}" if refused and len(refused) < len(allowed) else ", ".join(allowed) or "none"
 
 
-def _read_tango(counters: Sequence[TangoCounter], count_time: float) -> dict[str, Any]:
-    """Every counter of a controller: one ``read_attributes`` per device (usually one device)."""
+def _by_device(counters: Sequence[TangoCounter]) -> list[list[TangoCounter]]:
+    """The counters of each device (by URL), in their order: one ``read_attributes`` and one state per device."""
     by_device: dict[str, list[TangoCounter]] = {}
     for counter in counters:
         by_device.setdefault(counter.url, []).append(counter)
+    return list(by_device.values())
+
+
+def _read_devices(devices: Sequence[Sequence[TangoCounter]]) -> dict[str, Any]:
+    """Every counter, by name: one ``read_attributes`` per device (``devices``: the counters of each, ``_by_device``)."""
     values: dict[str, Any] = {}
-    for same_device in by_device.values():
+    for same_device in devices:
         read = same_device[0].device.read_many([counter.attribute for counter in same_device])
         values.update(zip((counter.name for counter in same_device), read))
     return values
+
+
+def _read_tango(counters: Sequence[TangoCounter], count_time: float) -> dict[str, Any]:
+    """Every counter of a controller, once (``SamplingController``'s reading); a scan's acquisition groups them once."""
+    return _read_devices(_by_device(counters))
 
 
 class TangoAcquisition(SamplingAcquisition):
@@ -107,9 +118,11 @@ class TangoAcquisition(SamplingAcquisition):
     []
     """
 
-    def __init__(self, name: str, counters: Sequence[TangoCounter], reading: Callable[[float], dict[str, Any]]):
-        super().__init__(name, counters, reading, blocking=True)
-        self._tango_counters = list(counters)
+    def __init__(self, name: str, counters: Sequence[TangoCounter], shapes: dict[str, tuple[int, ...]] | None = None):
+        super().__init__(name, counters, lambda count_time: _read_devices(self._devices), blocking=True)
+        self._devices = _by_device(counters)  # grouped once: every reading (each MEAN sample) and state check uses them
+        if shapes:  # a spectrum's or an image's shape as read for this scan (the counter keeps the one read at load)
+            self._channels = [replace(channel, shape=shapes.get(channel.name, channel.shape)) for channel in self._channels]
         self._npoints = 0
         self._points = 0  # points read since prepare
         self._states: dict[str, DeviceState] = {}  # by device URL: one line per device and scan
@@ -147,10 +160,8 @@ class TangoAcquisition(SamplingAcquisition):
         return list(self._states.values())
 
     def _check_states(self, at_end: bool) -> None:
-        by_device: dict[str, list[TangoCounter]] = {}
-        for counter in self._tango_counters:
-            by_device.setdefault(counter.url, []).append(counter)
-        for url, counters in by_device.items():
+        for counters in self._devices:
+            url = counters[0].url
             if url in self._states:
                 continue
             state = str(counters[0].device.state())  # ON, FAULT, ...
@@ -176,18 +187,15 @@ class TangoCounterController(SamplingController):
         return f"TangoCounterController({self.name!r})"
 
     def acquisition_object(self, counters: Sequence[Any]) -> TangoAcquisition:
-        """The acquisition object of ``counters`` in a scan; a spectrum's or image's shape is read now.
+        """The acquisition object of ``counters`` in a scan; a spectrum's or image's shape is read now, for its channel.
 
         Raises
         ------
         TangoDeviceError
             The device of a spectrum or image counter does not give its value.
         """
-        counters = list(counters)
-        for counter in counters:
-            if counter.shape:
-                counter.shape = np.shape(counter.device.read(counter.attribute))
-        return TangoAcquisition(self.name, counters, lambda count_time: _read_tango(counters, count_time))
+        shapes = {counter.name: np.shape(counter.device.read(counter.attribute)) for counter in counters if counter.shape}
+        return TangoAcquisition(self.name, counters, shapes)
 
 
 class TangoCounter(ConfiguredCounter):
@@ -210,6 +218,8 @@ class TangoCounter(ConfiguredCounter):
     Its channel has the attribute's shape: ``()`` for a scalar, ``(n,)`` for a spectrum, published
     and saved as an MCA's, ``(height, width)`` for an image. Its type is the attribute's (an
     integer stays an integer) in ``SINGLE`` mode; ``float64`` in ``MEAN`` and ``INTEGRATE``.
+    ``shape`` is the one read when the session loaded it (``lscnt`` shows it); each scan reads a
+    spectrum's or an image's again for its channel, so a length the device changed since is counted.
 
     Raises
     ------
@@ -251,7 +261,7 @@ class TangoCounter(ConfiguredCounter):
         kind = _FORMATS.get(tango.AttrDataFormat(config.data_format), "")
         number = NUMBER_TYPES.get(data_type)
         if number is None or not kind:
-            what = _NOT_NUMBERS.get(data_type, f"a {data_type.name} {kind or config.data_format}")
+            what = _NOT_NUMBERS.get(data_type, "not a number" if number is None else "neither a scalar, a spectrum nor an image")
             raise TypeError(f"{node.where}: {self.name}: attribute {self.attribute} of Tango device {self.url} is {what} "
                             f"({data_type.name} {kind or config.data_format}); a counter counts numbers: integer or "
                             "floating-point scalars, spectra and images")  # fmt: skip

@@ -239,7 +239,8 @@ def start_tango_servers(config: Config, session: Session, on_error: Callable[[Ba
     The database is ``choose_tango_host``'s (docs/tango.md), set as ``TANGO_HOST`` for the session's clients;
     it is asked (or, the embedded one, started) only when the session needs it: a ``TangoServer`` among the
     session's objects, or one serving a device that an object of the session names in ``tango_url``, or a
-    ``tango_url`` found through the database (a device name or an alias). A database that does not answer, or a
+    ``tango_url`` found through the database (a device name or an alias). It is chosen and asked once, here: the
+    servers are started in it, and the choice stays the one error lines name. A database that does not answer, or a
     server that fails, is reported in one line; the session opens.
 
     Raises
@@ -252,13 +253,13 @@ def start_tango_servers(config: Config, session: Session, on_error: Callable[[Ba
     if not database_needed(config, session.object_names()):
         return
     try:
-        choice.resolve()
+        host = choice.resolve()
     except TangoUnavailable as error:
         on_error(error)
         return
     for server in needed_servers(config, session.object_names()):
         try:
-            server.start()
+            server.start(host)
         except TangoUnavailable as error:
             on_error(error)
 

@@ -41,8 +41,10 @@ def run_servers_command(action: str, config: Config) -> int:
 def _start(config: Config, servers: list[TangoServer], choice: TangoHostChoice) -> int:
     try:
         connect(choose_redis(config.globals.get("redis_url")))
-        for server in servers:
-            server.start()
+        if servers:
+            host = choice.resolve()  # asked (the embedded one started) once for all of them
+            for server in servers:
+                server.start(host)
     except (RedisUnavailable, TangoUnavailable) as error:
         print(error)
         return 1
