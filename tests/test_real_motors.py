@@ -17,8 +17,11 @@ import gevent
 import numpy as np
 import pytest
 import tango
+from tango.server import Device, attribute, command
+from tango.test_context import DeviceTestContext
 
 from bliss_shell.config import ConfigRoot
+from bliss_shell.controllers.motion import Move
 from bliss_shell.controllers.tango_motor import MotorStopped
 from conftest import interruptible, open_session, wait_for
 from sardana_pool import SardanaPool
@@ -457,3 +460,52 @@ def test_an_offset_in_the_config_of_a_motor_whose_server_keeps_it_is_refused(sim
     ):
         open_session([ConfigRoot(tmp_path)], "offset_session", redis_client, tmp_path / "scans")
     assert tango.DeviceProxy(simulators.url("id00/motor/rm1")).Offset == before  # nothing written
+
+
+class BareMotor(Device):
+    """A Tango motor with nothing but ``Position`` (read/write: a move at 20 units/s), ``State`` and ``Stop``."""
+
+    def init_device(self) -> None:
+        super().init_device()
+        self._move = Move.still(0.0)
+
+    def dev_state(self) -> tango.DevState:
+        return tango.DevState.ON if self._move.done() else tango.DevState.MOVING
+
+    @attribute(dtype=float, access=tango.AttrWriteType.READ_WRITE)
+    def Position(self) -> float:
+        return self._move.position()
+
+    @Position.write
+    def Position(self, target: float) -> None:
+        self._move = Move(self._move.position(), target, 20.0, 1e6)
+
+    @command
+    def Stop(self) -> None:
+        self._move = Move.still(self._move.position())
+
+
+def test_a_motor_with_only_position_state_and_stop_is_driven_with_the_shells_offset_and_limits(redis_client, tmp_path):
+    server = DeviceTestContext(BareMotor, host="127.0.0.1", process=True)
+    with server:
+        url = server.get_device_access()
+        (tmp_path / "devices.yml").write_text(
+            f"- name: bm\n  class: TangoMotor\n  tango_url: {url}\n  low_limit: -5\n  high_limit: 30\n"
+            "- name: bare_session\n  class: Session\n"
+        )
+        session = open_session([ConfigRoot(tmp_path)], "bare_session", redis_client, tmp_path / "scans")
+        bm = session["bm"]
+        assert repr(bm) == f"TangoMotor('bm', {url}, generic)" and bm.unit is None
+        session["mv"](bm, 2)
+        bm.position = 12  # the shell's offset: 10
+        assert (bm.position, bm.dial, bm.offset, *bm.limits) == pytest.approx((12, 2, 10, 5, 40))
+        with pytest.raises(ValueError, match=r"^mv: bm: position 41 outside limits \(5, 40\)$"):
+            session["mv"](bm, 41)
+        with pytest.raises(AttributeError, match=rf"^bm: Tango device {re.escape(url)} has no Velocity$"):
+            bm.velocity
+        scan = session["ascan"](bm, 12, 14, 3, 0.01)
+        assert scan.get_data()["bm"].tolist() == pytest.approx([12, 13, 14])
+        bm.move(30, wait=False)
+        wait_for(lambda: bm.position > 15, "bm did not start")
+        bm.stop()
+        assert bm.state == "READY" and 15 < bm.position < 30

@@ -12,7 +12,7 @@ from typing import Any
 
 import gevent
 
-from bliss_shell.controllers import Axis, stop_all, wait_all
+from bliss_shell.controllers import Axis, looks_like, stop_all, wait_all
 
 from .listing import motors_given, session_objects
 from .tables import format_table, position
@@ -433,7 +433,7 @@ def _label(axis: Axis) -> str:
 
 
 def _session_motors() -> list[Axis]:
-    return [value for value in session_objects().values() if isinstance(value, Axis)]
+    return [value for value in session_objects().values() if looks_like(value, Axis)]
 
 
 def _pairs(command: str, arguments: tuple[Any, ...]) -> list[tuple[Axis, float]]:
