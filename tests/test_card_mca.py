@@ -274,6 +274,19 @@ def test_a_count_stopped_by_another_client_is_named_not_taken_for_a_point(server
                                 "without point 0; was it stopped or prepared by another client?")  # fmt: skip
 
 
+def test_a_count_after_an_acquisition_left_running_reads_only_its_own_point(config):
+    p201, ct1 = config.get("p201"), config.get("ct1")
+    someone_else = tango.DeviceProxy(p201.url)  # or a scan that failed, or a start_acq the server ran after a timeout
+    someone_else.acq_expo_time, someone_else.acq_nb_points, someone_else.acq_channels = 0.001, 0, [1]  # until stopped
+    someone_else.prepare_acq()
+    someone_else.start_acq()
+    wait_for(lambda: someone_else.last_point_nb >= 3)
+    # the real server's prepare_acq empties data, then stops what runs: the last rows of what it stops land after;
+    # the card is stopped first (stop_acq), so none of them is taken for a point of the count
+    assert ct1.read(0.01) == 10
+    assert someone_else.acq_status == "Ready" and someone_else.data.size == 0
+
+
 def test_an_mca_counts_a_spectrum_that_scales_with_the_count_time(config):
     mca1 = config.get("mca1")
     acquisition = mca1.acquisition_object([mca1])

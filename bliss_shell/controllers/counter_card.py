@@ -6,9 +6,12 @@ counts every channel at once: a scan makes one acquisition object per card from 
 counters it counts, and reads them all from the server's ``data`` buffer. Channels are
 numbered as on the P201: inputs 1-10, the timer 11.
 
-- Preparing: ``acq_mode`` ``IntTrigReadout``, ``acq_expo_time`` (the count time),
-  ``acq_nb_points``, ``acq_channels`` (the inputs counted); ``acq_channels_data_indexes`` and
-  ``timer_freq`` are read back, then ``prepare_acq``.
+- Preparing: ``stop_acq`` (whatever still counts hands its last rows over now, so that
+  ``prepare_acq``, which empties ``data`` before it stops an acquisition, leaves none of them),
+  ``acq_mode`` ``IntTrigReadout``, ``acq_expo_time`` (the count time), ``acq_nb_points``,
+  ``acq_channels`` (the inputs counted); ``acq_channels_data_indexes`` and ``timer_freq`` are
+  read back, then ``prepare_acq``. Rows of another acquisition cannot be told apart: each one
+  numbers its points from 0.
 - Step scans, ct, loopscan, timescan: each point is one acquisition of one point
   (``prepare_acq`` and ``start_acq`` per trigger: an acquisition that ended needs a new
   ``prepare_acq``). The point is in when its row is in ``data``.
@@ -179,7 +182,7 @@ class CardAcquisition(AcquisitionBase):
         return self._channels
 
     def prepare(self, parameters: AcquisitionParameters) -> None:
-        """Set the card up: one point per acquisition, or ``npoints`` in a continuous scan; then ``prepare_acq``.
+        """Stop what counts, set the card up (one point per acquisition, or ``npoints`` in a continuous scan), ``prepare_acq``.
 
         Raises
         ------
@@ -196,6 +199,10 @@ class CardAcquisition(AcquisitionBase):
         device = self._card.device
 
         def set_up() -> list[Any]:
+            # the real server's prepare_acq empties ``data``, then stops what runs: the last rows of an acquisition
+            # still running (left by another client or a scan that failed, or started late by a start_acq the server
+            # ran after the client gave up on it) would land after, as points of this one; stopped first, they do not
+            device.command("stop_acq")
             device.write("acq_mode", ACQ_MODE)
             device.write("acq_expo_time", parameters.count_time)
             device.write("acq_nb_points", parameters.npoints if self._continuous else 1)

@@ -14,6 +14,8 @@ a scan uses; ``tests/test_card_mca.py`` compares them with a table taken from th
 - ``prepare_acq`` takes the settings (and empties the buffer, ``last_point_nb`` -1); each
   ``start_acq`` needs one: started again without it, an acquisition ends at once without a
   point, as on the real card. ``stop_acq`` keeps the periods over and drops the one under way.
+  As on the real server, ``prepare_acq`` empties the buffer before it stops what runs: the last
+  rows of an acquisition it stops come after (``stop_acq`` first, and they do not).
 - ``data`` (uint32 image): the rows not read yet, a FIFO. A row per point: the active input
   channels in increasing number, the timer in ticks of ``timer_freq``, the point number from 0.
   Rows come in batches as the real server sends them (``card_run.py``): a reader must not take
@@ -273,9 +275,13 @@ class CT2(Device):
     def prepare_acq(self) -> None:
         """Empty the buffer, stop what runs and take the settings for the next ``start_acq``.
 
-        As on the real server, the buffer is emptied first: the last rows of an acquisition still
-        running, or just over, land in it when it stops (its ``data`` slot stays connected).
+        As on the real server (``CT2.prepare_acq`` empties its buffer, then the card's ``prepare_acq``
+        calls ``stop_acq``): the rows its sending loop handed over before are gone, but the last rows
+        of an acquisition still running, or whose loop has not sent them yet, land in the buffer
+        after it was emptied (its ``data`` slot stays connected until ``stop_acq``). A client that
+        wants an empty ``data`` calls ``stop_acq`` first.
         """
+        self._caught_up()  # what the real server's loop has sent by now is in the buffer: emptied with it
         self._buffer = []
         self._card("prepare_acq")
         self._stop()
