@@ -107,7 +107,7 @@ def open_motor_session(server: MotorServer, redis_client, tmp_path: Path, extra:
     m1 = namespace["m1"]
     if server.kind == "sardana" and m1.sign != 1:  # what an earlier test left on the server
         m1.sign = 1
-    m1.position = m1.dial  # no offset
+    m1.position = m1.sign * m1.dial  # no offset (BLISS's manual bm2 has sign -1)
     m1.move(0)
     return namespace
 
@@ -136,10 +136,11 @@ def test_the_unit_comes_from_the_server_unless_the_config_gives_one(motor_server
         config = proxy.get_attribute_config("Position")
         config.unit = "mm"
         proxy.set_attribute_config(config)
-    elif motor_server.process is not None:  # our simulator; BLISS's own says its axis's config unit (the manual bm1's: mm)
+    elif motor_server.process is not None:  # our simulator
         proxy.sim_unit = "mm"
-    assert open_motor_session(motor_server, redis_client, tmp_path / "a")["m1"].unit == "mm"
-    assert open_motor_session(motor_server, redis_client, tmp_path / "b", extra="  unit: deg\n")["m1"].unit == "deg"
+    unit = "mm" if motor_server.process is not None else proxy.ReadConfig("unit")  # BLISS's own: its axis's config
+    assert open_motor_session(motor_server, redis_client, tmp_path / "a")["m1"].unit == unit
+    assert open_motor_session(motor_server, redis_client, tmp_path / "b", extra="  unit: um\n")["m1"].unit == "um"
 
 
 def test_mv_umv_mvr_and_wm_move_the_motor(motors, capsys):
@@ -188,9 +189,10 @@ def test_limits_another_client_narrows_on_the_server_refuse_the_next_move(motors
 
 def test_position_offset_and_dial_are_set_through_the_server(motors):
     m1, server = motors["m1"], motors["server"]
+    sign = m1.sign  # +1, but for BLISS's manual bm2 (-1): user = sign * dial + offset
     motors["mv"](m1, 2)
     m1.position = 7  # the motor is called 7 where it is: the offset changes, the dial stays
-    assert (m1.position, m1.dial, m1.offset) == pytest.approx((7, 2, 5))
+    assert (m1.position, m1.dial, m1.offset) == pytest.approx((7, 2 * sign, 5))
     # Sardana's limits are Position's (user) config; BLISS's and the shell's are dial limits that follow the offset
     assert m1.limits == pytest.approx((-50, 50) if server.kind == "sardana" else (-45, 55))
     if server.kind == "generic":  # Position is the dial: only the device can redefine it, and ours has no DefinePosition
@@ -199,14 +201,14 @@ def test_position_offset_and_dial_are_set_through_the_server(motors):
         assert (m1.position, m1.dial, m1.offset) == pytest.approx((7, 2, 5))
         return
     m1.dial = 1  # the controller is told it is at 1: BLISS's keeps the user position, Sardana's the offset
-    expected = (7, 1, 6) if server.kind == "bliss" else (6, 1, 5)
+    expected = (7, 1, 7 - sign) if server.kind == "bliss" else (sign + 5, 1, 5)
     assert (m1.position, m1.dial, m1.offset) == pytest.approx(expected)
     assert (device(motors).Position, device(motors).Offset) == pytest.approx((expected[0], expected[2]))  # all clients see it
 
 
 def test_the_sign_is_the_servers(motors):
     m1, server = motors["m1"], motors["server"]
-    assert m1.sign == 1
+    assert m1.sign == device(motors).Sign
     if server.kind == "sardana":
         motors["mv"](m1, 2)
         m1.sign = -1
