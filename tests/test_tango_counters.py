@@ -225,8 +225,10 @@ def test_a_spectrum_is_published_and_saved_as_an_mca_and_an_image_as_a_2d_channe
     listed = capsys.readouterr().out
     assert re.search(r"tt_wave +1D \(256,\) +tt_wave", listed) and re.search(r"tt_image +2D \(251, 251\) +tt_image", listed)
 
-    session["ct"](0.01, session["tt_wave"])
-    assert re.search(r"^tt_wave = \(256,\) spectrum, sum [-+.\de]+ +tt_wave$", capsys.readouterr().out, re.MULTILINE)
+    session["ct"](0.01, session["tt_wave"], session["tt_image"])
+    counted = capsys.readouterr().out
+    assert re.search(r"^ +tt_wave = +\(256,\) spectrum, sum [-+.\de]+ +tt_wave$", counted, re.MULTILINE)
+    assert re.search(r"^tt_image = +\(251, 251\) image, sum [-+.\de]+ +tt_image$", counted, re.MULTILINE)
 
     names = ["simu1", *shapes]
     scan = session["loopscan"](2, 0.02, *(session[name] for name in names))

@@ -953,7 +953,8 @@ def _print_counts(scan: Scan, count_time: float) -> None:
     for fullname, value in _counted_values(scan, last):
         controller, _, name = fullname.rpartition(":")
         if np.ndim(value):
-            rows.append((name, f"{np.shape(value)} spectrum, sum {np.sum(value):.6g}", "", controller))
+            kind = "spectrum" if np.ndim(value) == 1 else "image"  # a Tango counter's image attribute (docs/tango.md)
+            rows.append((name, f"{np.shape(value)} {kind}, sum {np.sum(value):.6g}", "", controller))
         else:
             rate = f"({value / count_time:.6g} /s)" if count_time else "(- /s)"
             rows.append((name, f"{value:.6g}", rate, controller))
