@@ -51,6 +51,15 @@ def attempt(what: str, func):
     return result
 
 
+def wait_until(condition, what: str, timeout: float = 10.0) -> None:
+    """Poll ``condition`` until it holds; RuntimeError naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"waited {timeout:g} s for {what}")
+        time.sleep(0.01)
+
+
 def settle(d: tango.DeviceProxy, timeout: float = 30.0) -> None:
     t0 = time.monotonic()
     while d.state() == tango.DevState.MOVING:
@@ -164,8 +173,8 @@ def moves(d: tango.DeviceProxy) -> None:
     section("Writing Position again while MOVING")
     reset(d, None)
     d.Position = 4.0
-    time.sleep(0.2)
-    print(f"- state 0.2 s after the first write: {d.state()}")
+    wait_until(lambda: d.state() == tango.DevState.MOVING, "the first move to start")
+    print(f"- state once the first move is under way: {d.state()}")
     attempt("d.Position = 1.0 (while moving)", lambda: d.write_attribute("Position", 1.0))
     settle(d)
     print(f"- ended at Position={d.Position:g}")
@@ -188,10 +197,10 @@ def moves(d: tango.DeviceProxy) -> None:
 
 def stops(d: tango.DeviceProxy) -> None:
     for command in ("Stop", "Abort"):
-        section(f"{command} during a move (d.Position = 8, {command} 1.5 s later, at full speed)")
+        section(f"{command} during a move (d.Position = 8, {command} once at full speed, Position 2.5)")
         reset(d, None)
         d.Position = 8.0
-        time.sleep(1.5)
+        wait_until(lambda: d.Position >= 2.5, "full speed (Position 2.5)")  # bm1: velocity 2, acceleration 4
         before = d.Position
         print(f"- Position when {command} is sent: {before:g}")
         changes = trace_move(d, getattr(d, command))
@@ -267,7 +276,7 @@ def signs(d: tango.DeviceProxy) -> None:
     print(f"- {snapshot(d)}")
     attempt("d.Sign = -1", lambda: d.write_attribute("Sign", -1))
     print(f"  - {snapshot(d)}")
-    time.sleep(0.5)
+    time.sleep(0.5)  # on purpose: whether Position is still stale some time later, not a wait for a condition
     print(f"  - 0.5 s later: {snapshot(d)}")
     attempt("d.SyncHard()", d.SyncHard)
     print(f"  - {snapshot(d)}")
