@@ -9,12 +9,14 @@ import h5py
 import pytest
 
 from bliss_shell.config import Config, ConfigRoot
+from bliss_shell.data import keys
 from bliss_shell.scanning import ESRFScanSaving
 from bliss_shell.shell.error_report import ErrorReport
 from bliss_shell.shell.namespace import session_namespace
 from conftest import BEAMLINE
 from terminal import run_bliss
 
+POLICY_KEY = keys.session_key("data_policy", "esrf_session")  # the choice of proposal, collection, dataset
 SESSION_YAML = """\
 name: esrf_session
 class: Session
@@ -128,25 +130,39 @@ def test_bad_policy_inputs_are_refused_and_nothing_changes(policy_session, redis
     s["newdataset"]("area1")
     s["loopscan"](1, 0, s["diode"])
     s["newdataset"]("area2")
-    before, filename = redis_client.hgetall("data_policy|esrf_session"), saving.filename
+    before, filename = redis_client.hgetall(POLICY_KEY), saving.filename
+    folders = sorted(Path(filename).parents[5].rglob("*"))
+    too_long = r"is too long for the file system: .* would be a name of \d+ bytes in a path of \d+ \(at most 255 and 3841\); "
     for command, argument, message in (
-        ("newdataset", "area1", r"^newdataset: dataset 'area1' already exists in collection 'cells' of proposal 'hg123' "
-                                r"\(.*/RAW_DATA/cells/cells_area1\); choose another name"),
-        ("newdataset", "area2", r"^newdataset: dataset 'area2' already exists in collection 'cells'"),  # the current one
         ("newproposal", "hg/123", r"^newproposal: 'hg/123' is not a proposal name: letters and digits, like 'hg123'"),
         ("newproposal", "", r"^newproposal: '' is not a proposal name"),
+        ("newproposal", 123, r"^newproposal: 123 is not a proposal name"),
+        ("newproposal", "p" * 300, rf"^newproposal: 'ppp.*\.\.\. \(300 characters\) {too_long}choose a shorter name$"),
         ("newsample", "a b", r"^newsample: 'a b' is not a name: letters, digits, '_' and '-'"),
+        ("newsample", "s" * 300, rf"^newsample: 'sss.*\.\.\. \(300 characters\) {too_long}"),
+        ("newcollection", "c" * 250, r"^newcollection: 'ccc.*\.\.\. \(250 characters\) is too long"),  # cells_0001: 260
         ("newdataset", "../x", r"^newdataset: '../x' is not a dataset name"),
+        ("newdataset", "d" * 300, rf"^newdataset: 'ddd.*\.\.\. \(300 characters\) {too_long}choose a shorter name$"),
+        ("newdataset", "d" * 5000, r"^newdataset: 'ddd.*\.\.\. \(5000 characters\) is too long for the file system"),
+        ("newdataset", "d" * 247, r"^newdataset: 'ddd.*\(247 characters\) is too long"),  # cells_ddd...d.h5: 256 bytes
     ):  # fmt: skip
         with pytest.raises(ValueError, match=message):
             s[command](argument)
-        assert redis_client.hgetall("data_policy|esrf_session") == before and saving.filename == filename
+        assert redis_client.hgetall(POLICY_KEY) == before and saving.filename == filename
+    for bad in (3.7, float("nan"), float("inf"), True, False, 0, -1, "0", "a b", "", [1], b"area3"):
+        with pytest.raises(ValueError, match=r"^newdataset: .* is not a dataset name: letters, digits, '_' and '-', like "
+                                             r"'area1', or a whole number >= 1 \(7: '0007'\)$"):  # fmt: skip
+            s["newdataset"](bad)
+        assert redis_client.hgetall(POLICY_KEY) == before and saving.filename == filename
+    assert sorted(Path(filename).parents[5].rglob("*")) == folders  # no folder was made
     with pytest.raises(AttributeError, match=r"^SCAN_SAVING.template is set by the ESRF data policy: use newproposal\(\)"):
         saving.template = "{session}/"
     again = ESRFScanSaving(
         redis_client, "esrf_session", {"beamline": "id00", "visitor_data_root": str(Path(filename).parents[6])}
     )
     assert again.filename == filename  # as the next shell sees it: a setting
+    s["newdataset"]("d" * 246)  # the longest that fits: cells_<246>.h5 is 255 bytes
+    assert len(Path(s["loopscan"](1, 0, s["diode"]).path).name) == 255
 
 
 def test_policy_commands_say_how_to_enable_the_policy(session):
@@ -189,3 +205,51 @@ def test_the_scans_of_a_dataset_stay_in_it_until_newdataset(policy_session):
     assert first == second and first.endswith("/sample_0001/sample_0001.h5")
     s["newdataset"]()
     assert s["loopscan"](2, 0, s["diode"]).path.endswith("/sample_0002/sample_0002.h5")
+
+
+def test_a_dataset_name_taken_gives_the_next_of_blisss_generator(policy_session, capsys):
+    s, saving = policy_session, policy_session["SCAN_SAVING"]
+    s["newproposal"]("hg123")
+    s["newdataset"]("area1")
+    s["loopscan"](1, 0, s["diode"])
+    capsys.readouterr()
+    s["newdataset"]("area1")  # its folder exists: BLISS takes area1_0002
+    assert capsys.readouterr().out.startswith("Dataset set to 'area1_0002'\nData path: ")
+    assert saving.dataset_name == "area1_0002" and saving.get_path().endswith("/RAW_DATA/sample/sample_area1_0002")
+    s["newdataset"]("area1")  # area1_0002 is the current one: taken too
+    assert saving.dataset_name == "area1_0003"
+    s["loopscan"](1, 0, s["diode"])
+    s["newdataset"](7)
+    s["loopscan"](1, 0, s["diode"])
+    for name, taken in ((7, "0008"), ("7", "0009"), ("0007", "0010")):  # numbers go on from the number given
+        s["newdataset"](name)
+        assert saving.dataset_name == taken
+        s["loopscan"](1, 0, s["diode"])
+    s["newdataset"]()
+    assert saving.dataset_name == "0001"
+
+
+def test_endproposal_ends_the_dataset_and_goes_back_to_the_default_proposal(policy_session, capsys):
+    s, saving = policy_session, policy_session["SCAN_SAVING"]
+    s["newproposal"]("hg123")
+    s["newsample"]("cells")
+    scan = s["loopscan"](2, 0, s["diode"])
+    capsys.readouterr()
+    s["endproposal"]()
+    default = f"id00{datetime.now():%y%m}"
+    assert capsys.readouterr().out.startswith(f"Proposal set to '{default}' (inhouse)\nData path: ")
+    assert (saving.proposal_name, saving.proposal_type, saving.collection_name) == (default, "inhouse", "sample")
+    with h5py.File(scan.path, "r", locking=False) as file:  # the dataset was ended: its metadata written
+        assert text(file[only_entry(scan.path)]["dataset/proposal"]) == "hg123"
+    assert s["loopscan"](1, 0, s["diode"]).path.endswith(f"/{default}/id00/{datetime.now():%Y%m%d}/RAW_DATA/sample/"
+                                                          "sample_0001/sample_0001.h5")  # fmt: skip
+
+
+def test_a_template_saved_before_the_policy_does_not_move_its_scans(policy_session, redis_client):
+    plain = "{session}/{scan_name}/{scan_number}"  # the template the session saved with before its YAML had the policy
+    redis_client.hset(keys.session_key("scan_saving", "esrf_session"), "template", plain)
+    s = policy_session
+    s["newproposal"]("hg123")
+    scans = [s["loopscan"](1, 0, s["diode"]), s["loopscan"](1, 0, s["diode"])]
+    assert [scan.number for scan in scans] == [1, 2]
+    assert {scan.path for scan in scans} == {s["SCAN_SAVING"].filename}  # the dataset's one file

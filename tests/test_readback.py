@@ -70,10 +70,10 @@ def test_an_index_that_is_not_one_is_refused_naming_the_channel_and_what_to_type
         diode[::0]
 
 
-def test_get_none_says_what_get_takes(diode, lima_scan):
+def test_an_index_of_get_that_is_not_one_says_what_get_takes(diode, lima_scan):  # None is the first: BLISS's rule
     usage = r"get\(0\) is the first, get\(-1\) the last, get\(0, -1\) all of them"
     _, lima_node = lima_scan
-    cases = [(diode.get, (None,)), (diode.get, (0, "2")), (diode.get_as_array, (None, -1)), (lima_node.get, (None,))]
+    cases = [(diode.get, (1.5,)), (diode.get, (0, "2")), (diode.get_as_array, ("0", -1)), (lima_node.get, (0, 1.0))]
     for get, args in cases:
         bad = next(arg for arg in args if not isinstance(arg, int))
         with pytest.raises(TypeError, match=rf"^\w+:\w+\.get: indexes are whole numbers, not {re.escape(repr(bad))}: {usage}$"):

@@ -344,7 +344,8 @@ def test_writer_null_publishes_to_redis_and_writes_no_file(session, tmp_path):
     assert scan.path is None and "path=<no saving: SCAN_SAVING.writer is 'null'>" in repr(scan)
     assert len(scan.get_data()["diode"]) == 10 and scan.scan_info["save"] is False  # Redis has it all
     assert not list(tmp_path.rglob("*.h5"))
-    assert "filename   no file: SCAN_SAVING.writer is 'null'" in repr(SCAN_SAVING)
+    assert SCAN_SAVING.filename == "" and SCAN_SAVING.get_path() == str(tmp_path / "scans" / "test_session")  # as BLISS's
+    assert repr(SCAN_SAVING).splitlines()[-3:] == ["---------", "NO SAVING", "---------"]  # BLISS's table
     SCAN_SAVING.writer = "nexus"
     assert session["loopscan"](2, 0, session["diode"]).path == SCAN_SAVING.filename
 
@@ -355,19 +356,20 @@ def test_writer_null_publishes_to_redis_and_writes_no_file(session, tmp_path):
                                       r"add it first with SCAN_SAVING.add\('nope', value\)$"),
     ("template", "{session}/{beamline}/", r"^SCAN_SAVING.template: unknown key 'beamline' \(the config's root __init__.yml "
                                           r"gives no beamline\)"),
-    ("template", "{session}/{scan_number}/", r"^SCAN_SAVING.template: '\{scan_number\}' has a value only during a scan; "
-                                             r"use it in images_path_template only"),
-    ("data_filename", "{img_acq_device}", r"^SCAN_SAVING.data_filename: '\{img_acq_device\}' has a value only during a scan"),
+    ("template", "{session}/{img_acq_device}/", r"^SCAN_SAVING.template: '\{img_acq_device\}' is each detector's name; "
+                                                r"use it in images_path_template only \(BLISS's rule\)$"),
+    ("data_filename", "{img_acq_device}", r"^SCAN_SAVING.data_filename: '\{img_acq_device\}' is each detector's name"),
+    ("template", "{scan_name}/../..", r"^SCAN_SAVING.template '\{scan_name\}/../..' must stay inside base_path$"),
     ("images_path_template", "../scan{scan_number}", r"^SCAN_SAVING.images_path_template '../scan\{scan_number\}' must stay "
                                                      r"inside the scan folder$"),
     ("date_format", "%Y/%m", r"^SCAN_SAVING.date_format '%Y/%m' gives '.*', not a folder name"),
     ("date", "20200101", r"^SCAN_SAVING.date is a built-in key, filled in by the session or the scan; it cannot be set$"),
 ])  # fmt: skip
 def test_bad_scan_saving_values_are_refused_and_nothing_changes(session, redis_client, name, value, message):
-    before = redis_client.hgetall("scan_saving|test_session")
+    before = redis_client.hgetall(keys.session_key("scan_saving", "test_session"))
     with pytest.raises((ValueError, AttributeError), match=message):
         setattr(session["SCAN_SAVING"], name, value)
-    assert redis_client.hgetall("scan_saving|test_session") == before
+    assert redis_client.hgetall(keys.session_key("scan_saving", "test_session")) == before
 
 
 def test_the_beamline_key_comes_from_the_config(redis_client, tmp_path):

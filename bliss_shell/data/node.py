@@ -436,13 +436,14 @@ class ChannelDataNode(DataNode):
             return first, np.empty((0, *self.shape), self.dtype)
         return first, decode_block(fields[b"b"], self.dtype, self.shape)
 
-    def get(self, from_index: int, to_index: int | None = None) -> Any:
+    def get(self, from_index: int | None, to_index: int | None = None) -> Any:
         """The value of point ``from_index``, or the points ``from_index`` to ``to_index`` (inclusive).
 
         Parameters
         ----------
-        from_index : int
-            The first point; negative counts from the end (``-1`` is the last point).
+        from_index : int or None
+            The first point; negative counts from the end (``-1`` is the last point); None is the first
+            point (``get(None)`` is ``get(0)``), as in BLISS.
         to_index : int, optional
             The last point, inclusive (``-1``: up to the last point). Without it, one value.
 
@@ -467,8 +468,10 @@ class ChannelDataNode(DataNode):
         (np.float64(4.0), array([1., 2.]))
         >>> roby.get(5) is None, roby.get(5, 9)
         (True, array([], dtype=float64))
+        >>> roby.get(None), roby.get(None, 1)
+        (np.float64(0.0), array([0., 1.]))
         """
-        _check_get_indexes(self.fullname, from_index, to_index)
+        from_index = _checked_get_indexes(self.fullname, from_index, to_index)
         length = len(self)
         start = from_index + length if from_index < 0 else from_index
         if to_index is None:
@@ -572,8 +575,8 @@ class LimaNode(DataNode):
     def __len__(self) -> int:
         return self.status().get("last_image_ready", -1) + 1
 
-    def get(self, from_index: int, to_index: int | None = None) -> LimaDataView:
-        """A view of frames ``from_index`` (negative from the last ready) to ``to_index`` (inclusive; -1: all).
+    def get(self, from_index: int | None, to_index: int | None = None) -> LimaDataView:
+        """A view of frames ``from_index`` (negative from the last ready; None: the first) to ``to_index`` (inclusive; -1: all).
 
         Examples
         --------
@@ -584,7 +587,7 @@ class LimaNode(DataNode):
         >>> [frame.max() for frame in lima_node.get(0, -1)]  # doctest: +SKIP
         [255, 255, 255, 255, 255]
         """
-        _check_get_indexes(self.fullname, from_index, to_index)
+        from_index = _checked_get_indexes(self.fullname, from_index, to_index)
         return LimaDataView(self, from_index, to_index, len(self) - 1)
 
     def get_as_array(self, from_index: int, to_index: int | None = None) -> np.ndarray:
@@ -600,11 +603,16 @@ class LimaNode(DataNode):
         return self.get(from_index, to_index).as_array()
 
 
-def _check_get_indexes(owner: str, from_index: Any, to_index: Any) -> None:
-    """``get(i)`` and ``get(i, j)`` take whole numbers (``to_index`` None: one value)."""
+def _checked_get_indexes(owner: str, from_index: Any, to_index: Any) -> int:
+    """``from_index`` of ``get(i)`` and ``get(i, j)``: whole numbers, ``from_index`` None the first item (BLISS's rule).
+
+    ``to_index`` None is one value. Raises TypeError for anything else.
+    """
+    from_index = 0 if from_index is None else from_index
     check_index(f"{owner}.get", from_index, _GET_USAGE)
     if to_index is not None:
         check_index(f"{owner}.get", to_index, _GET_USAGE)
+    return from_index
 
 
 def _check_present(node: DataNode) -> None:

@@ -904,15 +904,20 @@ def _count_time(command: str, value: Any, what: str = "count_time") -> float:
 
 
 def _counters(command: str, given: Sequence[Any], active_mg: MeasurementGroup | None) -> list[Counter]:
-    """The counters among what was given, measurement groups expanded.
+    """The counters among what was given, measurement groups expanded; at least one (BLISS's rule).
 
-    A counter typed twice is refused (one that also comes in a group is counted once).
+    A counter typed twice is refused (one that also comes in a group is counted once). No counter at
+    all (none given and no active group, or groups with none enabled) is refused, as BLISS does,
+    before anything is numbered, moved or published.
     """
     if not given and active_mg is not None:
         if not active_mg.counters:
             raise ValueError(f"{command}: no counter given, and the active measurement group {active_mg.name} has none "
                              f"enabled: give counters, or {active_mg.name}.enable(...)")  # fmt: skip
         given = [active_mg]
+    if not given:
+        raise ValueError(f"{command}: No counters for scan: none given, and the session has no measurement group; "
+                         f"give counters, like {command}(..., diode)")  # fmt: skip
     counters: list[Counter] = []
     typed: list[Any] = []
     for item in given:
@@ -926,6 +931,10 @@ def _counters(command: str, given: Sequence[Any], active_mg: MeasurementGroup | 
                 raise TypeError(f"{command}: {member!r} is not a counter")
             if not any(member is counter for counter in counters):
                 counters.append(member)
+    if not counters:
+        groups = ", ".join(item.name for item in given)
+        raise ValueError(f"{command}: No counters for scan. Hint: are all counters disabled ? ({groups}: none enabled; "
+                         f"{given[0].name}.enable(...), or give counters)")  # fmt: skip
     return counters
 
 

@@ -30,10 +30,12 @@ Data path: .../visitor/hg123/id00/.../RAW_DATA/sample/sample_0001
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
+from itertools import count
 from typing import Any
 
 import h5py
@@ -51,6 +53,8 @@ POLICY_SET = ("base_path", "template", "data_filename")  # the policy makes the 
 _PROPOSAL = re.compile(r"[a-z0-9]+")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _DATE = "%Y%m%d"
+NAME_MAX = 255  # bytes of a file or folder name (Linux file systems)
+PATH_MAX = 4096  # bytes of a path (Linux); a dataset's file leaves NAME_MAX of it for what its scans make beside it
 
 
 class ESRFScanSaving(ScanSaving):
@@ -132,10 +136,12 @@ class ESRFScanSaving(ScanSaving):
     @property
     def proposal_type(self) -> str:
         """``inhouse`` (the beamline's own, ``ih...``, ``blc...``), ``tmp`` (``test...``, ``tmp...``, ``temp...``) or ``visitor``."""
-        name = self.proposal_name
-        if name.startswith((self.beamline, "ih", "blc")):
+        return self._type_of(self.proposal_name)
+
+    def _type_of(self, proposal: str) -> str:
+        if proposal.startswith((self.beamline, "ih", "blc")):
             return "inhouse"
-        if name.startswith(("test", "tmp", "temp")):
+        if proposal.startswith(("test", "tmp", "temp")):
             return "tmp"
         return "visitor"
 
@@ -156,21 +162,38 @@ class ESRFScanSaving(ScanSaving):
             self._state.set(dataset=dataset, dataset_start=datetime.now().astimezone().isoformat())
         return dataset
 
-    def _session_folder(self) -> str:
-        root = self._roots[self.proposal_type]
-        return os.path.join(root, self.proposal_name, self.beamline, self.proposal_session_date)
+    def _session_folder(self, proposal: str | None = None) -> str:
+        proposal = proposal or self.proposal_name
+        date = self.proposal_session_date if proposal == self.proposal_name else datetime.now().strftime(_DATE)
+        return os.path.join(self._roots[self._type_of(proposal)], proposal, self.beamline, date)
 
-    def _collection_folder(self, collection: str) -> str:
-        return os.path.join(self._session_folder(), "RAW_DATA", collection)
+    def _collection_folder(self, collection: str, proposal: str | None = None) -> str:
+        return os.path.join(self._session_folder(proposal), "RAW_DATA", collection)
 
-    def _dataset_folder(self, collection: str, dataset: str) -> str:
-        return os.path.join(self._collection_folder(collection), f"{collection}_{dataset}")
+    def _dataset_folder(self, collection: str, dataset: str, proposal: str | None = None) -> str:
+        return os.path.join(self._collection_folder(collection, proposal), f"{collection}_{dataset}")
 
-    def _next_dataset(self, collection: str) -> str:
-        number = 1
-        while os.path.exists(self._dataset_folder(collection, f"{number:04d}")):
-            number += 1
-        return f"{number:04d}"
+    def _next_dataset(self, collection: str, name: str | int | None = None, proposal: str | None = None) -> str:
+        """BLISS's dataset name generator: the first of its names whose folder does not exist and is not the current one.
+
+        ``'area1'``, then ``'area1_0002'``, ``'area1_0003'``, ...; a number n (or its digits): n, n+1, ...
+        with 4 digits; None: ``0001``, ``0002``, ...
+        """
+        current = self._state.get("dataset") if proposal is None and collection == self.collection_name else None
+        names = _dataset_names(name)  # endless: one is free
+        return next(d for d in names if d != current and not os.path.exists(self._dataset_folder(collection, d, proposal)))
+
+    def _check_fits(self, command: str, name: Any, proposal: str, collection: str, dataset: str) -> None:
+        """Refuse names whose folders or files the file system cannot hold (``NAME_MAX``, ``PATH_MAX``)."""
+        dataset_file = os.path.join(self._dataset_folder(collection, dataset, proposal), f"{collection}_{dataset}.h5")
+        masters = [os.path.join(self._session_folder(proposal), f"{proposal}_{self.beamline}.h5"),
+                   os.path.join(self._collection_folder(collection, proposal), f"{proposal}_{collection}.h5")]  # fmt: skip
+        for path in (dataset_file, *masters):
+            longest = max(path.split(os.sep), key=lambda part: len(part.encode()))
+            if len(longest.encode()) > NAME_MAX or len(path.encode()) > PATH_MAX - NAME_MAX:
+                raise ValueError(f"{command}: {_shown(name)} is too long for the file system: {longest[:20]}... would be a "
+                                 f"name of {len(longest.encode())} bytes in a path of {len(path.encode())} (at most "
+                                 f"{NAME_MAX} and {PATH_MAX - NAME_MAX}); choose a shorter name")  # fmt: skip
 
     def logbook_folder(self) -> str:
         """The proposal's session folder, beside RAW_DATA: a dataset holds only what the scans wrote."""
@@ -180,10 +203,20 @@ class ESRFScanSaving(ScanSaving):
         """The dataset's folder, where its scans are saved."""
         return self._dataset_folder(self.collection_name, self.dataset_name)
 
-    @property
-    def filename(self) -> str:
-        """The dataset's file: ``<collection>_<dataset>.h5`` in its folder."""
+    def _file(self, scan: dict[str, str]) -> str:
+        """The dataset's file: ``<collection>_<dataset>.h5`` in its folder (``filename``, but for the null writer)."""
         return os.path.join(self.get_path(), f"{self.collection_name}_{self.dataset_name}.h5")
+
+    def _scan_folder(self, values: dict[str, str], scan: dict[str, str]) -> str:
+        return self.get_path()
+
+    @property
+    def number_in_path(self) -> bool:
+        """False: the policy's path is the dataset's, whatever template the session saved with before."""
+        return False
+
+    def _common_folder(self) -> str:
+        return self.get_path()
 
     def _parameters(self) -> dict[str, str]:
         shown = {key: value for key, value in super()._parameters().items() if key not in POLICY_SET}
@@ -192,14 +225,13 @@ class ESRFScanSaving(ScanSaving):
                 "dataset_name": self.dataset_name, **shown}  # fmt: skip
 
     # The commands
-    def newproposal(self, name: str | None = None) -> None:
-        """The ``newproposal`` command: the current dataset ends, the proposal's collection ``sample`` starts."""
-        proposal = (
-            f"{self.beamline}{datetime.now():%y%m}" if name is None else str(name).lower().replace("-", "").replace("_", "")
-        )
+    def newproposal(self, name: str | None = None, command: str = "newproposal") -> None:
+        """The ``newproposal`` command (``endproposal``: ``name`` None): the dataset ends, collection ``sample`` starts."""
+        proposal = f"{self.beamline}{datetime.now():%y%m}" if name is None else _proposal_name(name)
         if not _PROPOSAL.fullmatch(proposal):
-            raise ValueError(f"newproposal: {name!r} is not a proposal name: letters and digits, like 'hg123', "
+            raise ValueError(f"newproposal: {_shown(name)} is not a proposal name: letters and digits, like 'hg123', "
                              f"'{self.beamline}1234', 'ihch123' or 'test123'")  # fmt: skip
+        self._check_fits(command, name, proposal, "sample", self._next_dataset("sample", proposal=proposal))
         self._end_dataset()
         self._state.set(proposal=proposal, proposal_date=datetime.now().strftime(_DATE), collection=None, dataset=None,
                         dataset_start=None)  # fmt: skip
@@ -207,24 +239,24 @@ class ESRFScanSaving(ScanSaving):
 
     def newcollection(self, name: str | None = None, what: str = "Dataset collection") -> None:
         """The ``newcollection`` (``what="Sample"``: ``newsample``) command: the current dataset ends."""
-        collection = "sample" if name is None else str(name)
-        if not _NAME.fullmatch(collection):
-            raise ValueError(f"new{'sample' if what == 'Sample' else 'collection'}: {name!r} is not a name: letters, "
-                             "digits, '_' and '-', like 'sample1'")  # fmt: skip
+        command = f"new{'sample' if what == 'Sample' else 'collection'}"
+        collection = "sample" if name is None else name
+        if not isinstance(collection, str) or not _NAME.fullmatch(collection):
+            raise ValueError(f"{command}: {_shown(name)} is not a name: letters, digits, '_' and '-', like 'sample1'")
+        proposal = self.proposal_name
+        self._check_fits(command, name, proposal, collection, self._next_dataset(collection, proposal=proposal))
         self._end_dataset()
         self._state.set(collection=collection, dataset=None, dataset_start=None)
         print(f"{what} set to '{collection}'\nData path: {self.get_path()}")
 
     def newdataset(self, name: str | int | None = None) -> None:
-        """The ``newdataset`` command: the current dataset ends; a name whose folder exists is refused."""
+        """The ``newdataset`` command: the current dataset ends; a name taken gives the next free one (BLISS's rule)."""
+        if not _dataset_name(name):
+            raise ValueError(f"newdataset: {_shown(name)} is not a dataset name: letters, digits, '_' and '-', like "
+                             "'area1', or a whole number >= 1 (7: '0007')")  # fmt: skip
         collection = self.collection_name
-        dataset = self._next_dataset(collection) if name is None else (f"{name:04d}" if isinstance(name, int) else str(name))
-        if not _NAME.fullmatch(dataset):
-            raise ValueError(f"newdataset: {name!r} is not a dataset name: letters, digits, '_' and '-', like 'area1'")
-        folder = self._dataset_folder(collection, dataset)
-        if os.path.exists(folder) or dataset == self._state.get("dataset"):
-            raise ValueError(f"newdataset: dataset '{dataset}' already exists in collection '{collection}' of proposal "
-                             f"'{self.proposal_name}' ({folder}); choose another name, or newdataset() for the next number")  # fmt: skip
+        dataset = self._next_dataset(collection, name)
+        self._check_fits("newdataset", name, self.proposal_name, collection, dataset)
         self._end_dataset()
         self._state.set(dataset=dataset, dataset_start=datetime.now().astimezone().isoformat())
         print(f"Dataset set to '{dataset}'\nData path: {self.get_path()}")
@@ -235,9 +267,13 @@ class ESRFScanSaving(ScanSaving):
         self._state.set(dataset=None, dataset_start=None)
         print(f"Dataset ended; next data path: {self.get_path()}")
 
+    def endproposal(self) -> None:
+        """The ``endproposal`` command: the dataset ends; back to the beamline's proposal of the month (BLISS's)."""
+        self.newproposal(None, command="endproposal")
+
     def _end_dataset(self) -> None:
         """Write the current dataset's metadata into its file and link its entries from the master files."""
-        filename = self.filename
+        filename = self._file({})
         if not os.path.exists(filename):
             return  # a dataset without scans leaves nothing
         proposal, collection, dataset = self.proposal_name, self.collection_name, self.dataset_name
@@ -265,6 +301,47 @@ class ESRFScanSaving(ScanSaving):
                     link = f"{prefix}_{entry}"
                     if link not in file:
                         file[link] = h5py.ExternalLink(os.path.relpath(filename, os.path.dirname(master)), f"/{entry}")
+
+
+def _dataset_name(name: Any) -> bool:
+    """Whether ``newdataset`` takes ``name``: None, a whole number >= 1 (or its digits), or a name of letters, digits, _ and -."""
+    if name is None:
+        return True
+    if isinstance(name, bool) or not isinstance(name, (str, numbers.Integral)):
+        return False  # True is not dataset 1, nor 3.7 dataset 3, nor nan one at all
+    if isinstance(name, str) and not (name.isascii() and name.isdigit()):
+        return bool(_NAME.fullmatch(name))
+    return int(name) >= 1
+
+
+def _dataset_names(name: str | int | None) -> Iterator[str]:
+    """BLISS's dataset names for ``name``: ``area1``, ``area1_0002``, ...; 7: ``0007``, ``0008``, ...; None: ``0001``, ...
+
+    Examples
+    --------
+    >>> names = _dataset_names("area1"); [next(names) for _ in range(3)]
+    ['area1', 'area1_0002', 'area1_0003']
+    >>> names = _dataset_names(7); [next(names) for _ in range(2)]
+    ['0007', '0008']
+    """
+    if name is None or not isinstance(name, str) or name.isdigit():
+        yield from (f"{number:04d}" for number in count(int(name or 1)))
+        return
+    yield name
+    yield from (f"{name}_{number:04d}" for number in count(2))
+
+
+def _proposal_name(name: Any) -> str:
+    """BLISS's spelling of a proposal: lower case, without ``-``, ``_`` and spaces (``'HG-12_3'``: ``'hg123'``); else ``''``."""
+    if not isinstance(name, str):
+        return ""
+    return re.sub(r"[-_\s]", "", name.lower())
+
+
+def _shown(name: Any) -> str:
+    """``name`` as an error message shows it: its repr, cut after 40 characters."""
+    shown = repr(name)
+    return shown if len(shown) <= 40 else f"{shown[:40]}... ({len(str(name))} characters)"
 
 
 def _text(dataset: Any) -> str:
@@ -399,14 +476,21 @@ def newsample(name: str | None = None) -> None:
 def newdataset(name: str | int | None = None) -> None:
     """Save into dataset ``name`` of the collection from now on (ESRF data policy).
 
-    The current dataset ends first (as ``enddataset``). The current dataset's name, or one whose
-    folder exists (a scan saved there), is refused: a dataset is never added to once ended.
+    The current dataset ends first (as ``enddataset``). A dataset is never added to once ended: when
+    ``name`` is taken (its folder exists, a scan saved there, or it is the current dataset), the next
+    free name of BLISS's generator is used: ``area1_0002``, ``area1_0003``, ...; for a number, the
+    next numbers. A name the file system cannot hold (over 255 bytes with its collection) is refused.
 
     Parameters
     ----------
     name : str or int, optional
-        The dataset: letters, digits, ``_`` and ``-``; a number is written with 4 digits (``7``:
-        ``0007``); None: the collection's next free number.
+        The dataset: letters, digits, ``_`` and ``-``; a whole number >= 1 (or its digits) is written
+        with 4 digits (``7``: ``0007``); None: the collection's next free number.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is none of these (``3.7``, ``True``, ``'a b'``) or too long; nothing changed.
 
     Examples
     --------
@@ -423,9 +507,12 @@ def newdataset(name: str | int | None = None) -> None:
     Dataset set to '0007'
     Data path: .../RAW_DATA/sample/sample_0007
     >>> newdataset("area2")
+    Dataset set to 'area2_0002'
+    Data path: .../RAW_DATA/sample/sample_area2_0002
+    >>> newdataset(3.7)
     Traceback (most recent call last):
     ...
-    ValueError: newdataset: dataset 'area2' already exists in collection 'sample' of proposal 'hg123' (...); choose another name, or newdataset() for the next number
+    ValueError: newdataset: 3.7 is not a dataset name: letters, digits, '_' and '-', like 'area1', or a whole number >= 1 (7: '0007')
     """
     _policy("newdataset").newdataset(name)
 
@@ -453,4 +540,25 @@ def enddataset() -> None:
     _policy("enddataset").enddataset()
 
 
-POLICY_COMMANDS = [newproposal, newsample, newcollection, newdataset, enddataset]
+def endproposal() -> None:
+    """End the proposal (ESRF data policy): the dataset ends, and the beamline's proposal of the month follows.
+
+    As BLISS's ``endproposal``: the current dataset ends first (as ``enddataset``), then the scans go
+    to the default proposal (``<beamline><yymm>``, inhouse), in its collection ``sample`` and next
+    dataset, as ``newproposal()`` does.
+
+    Examples
+    --------
+    In a session whose YAML enables the ESRF data policy (``scan_saving: {class: ESRFScanSaving, beamline: id00}``):
+
+    >>> newproposal("hg123")
+    Proposal set to 'hg123' (visitor)
+    Data path: .../visitor/hg123/id00/.../RAW_DATA/sample/sample_0001
+    >>> endproposal()
+    Proposal set to 'id00...' (inhouse)
+    Data path: .../inhouse/id00.../id00/.../RAW_DATA/sample/sample_0001
+    """
+    _policy("endproposal").endproposal()
+
+
+POLICY_COMMANDS = [newproposal, endproposal, newsample, newcollection, newdataset, enddataset]

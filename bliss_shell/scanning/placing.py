@@ -2,10 +2,13 @@
 
 Saved scans are numbered per saving folder (``1_ascan``, ``2_ascan``, ...), never below the
 highest entry already in the file; unsaved ones (``ct``) get the session's shadow numbers
-(``_1_ct``), as in BLISS.
+(``_1_ct``), as in BLISS. A template with ``{scan_number}`` gives each scan its own file: its
+number is never one whose file exists.
 """
 
 from __future__ import annotations
+
+import os
 
 import redis
 
@@ -50,15 +53,21 @@ def reach_redis(context: ScanContext, command: str) -> None:
                            f"({error}); nothing was moved") from None  # fmt: skip
 
 
-def number_and_place(context: ScanContext, name: str, path: str | None) -> tuple[int, str]:
+def number_and_place(context: ScanContext, name: str, path: str | None, numbered: bool = False) -> tuple[int, str]:
     """The scan's number and its node's db_name (``demo:tmp:scans:3_ascan``); saved when ``path`` is given.
 
-    A saved scan takes the saving folder's next number, above the file's highest entry; an unsaved
-    one the session's next shadow number (``demo:tmp:scans:_4_ct``).
+    A saved scan takes the saving folder's next number, above the file's highest entry (``numbered``:
+    the path holds ``{scan_number}``, the next number whose file does not exist); an unsaved one the
+    session's next shadow number (``demo:tmp:scans:_4_ct``).
     """
     client, saving = context.client, context.scan_saving
     directory, directory_name = saving.directory_db_name()
     ensure_container(client, directory, directory_name, context.session)
+    if path and numbered:  # the folder's counter may have expired from Redis with its scans: skip the files made
+        number = _next(client, keys.node_key(directory), "last_scan_number", 1, name)
+        while os.path.exists(saving.scan_filename(True, name, number) or ""):
+            number = _next(client, keys.node_key(directory), "last_scan_number", 1, name)
+        return number, f"{directory}:{number}_{name}"
     if path:
         counter = keys.node_key(directory)
         in_file = highest_scan_number(path)  # first: a file that cannot be read costs no number

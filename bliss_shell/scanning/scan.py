@@ -142,10 +142,15 @@ class Scan:
             raise RuntimeError(f"{self!r} has already run; start a new scan")
         context = self._context
         reach_redis(context, self.name)
-        self.path = context.scan_saving.scan_filename(self.plan.save)  # SCAN_SAVING as it is now, like the tree
-        if self.path:
+        saving = context.scan_saving
+        self.path = saving.scan_filename(self.plan.save, self.name)  # SCAN_SAVING as it is now, like the tree
+        numbered = bool(self.path) and saving.number_in_path  # {scan_number} in the template: a file per scan
+        if self.path and not numbered:
             check_target(self.path)  # before anything is numbered, moved or published
-        self.number, db_name = number_and_place(context, self.name, self.path)
+        self.number, db_name = number_and_place(context, self.name, self.path, numbered)
+        if numbered:  # its file is known once numbered, as in BLISS: a folder that cannot be made costs the number
+            self.path = saving.scan_filename(self.plan.save, self.name, self.number)
+            check_target(self.path)  # before anything is moved or published
         self._db_name = db_name
         self.state = "running"
         context.scans.append(self)

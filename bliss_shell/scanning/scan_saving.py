@@ -3,8 +3,9 @@
 Values are settings (``comm/settings.py``): the Redis hash ``scan_saving|{session}``, shared by the
 session's shells and readers, and a file of the settings folder, so they survive a restarted Redis.
 BLISS's built-in keys fill the templates: ``{session}``, ``{date}`` (``date_format``), ``{user_name}``,
-``{beamline}`` (the config's root ``beamline``) everywhere; ``{scan_name}``, ``{scan_number}`` and
-``{img_acq_device}``, which only a scan knows, in ``images_path_template`` only.
+``{beamline}`` (the config's root ``beamline``) everywhere; ``{scan_name}`` and ``{scan_number}``, which
+only a scan knows, everywhere too: until a scan fills them, ``get_path()`` and ``filename`` show them as
+they are, as BLISS does; ``{img_acq_device}``, each detector's name, in ``images_path_template`` only.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from bliss_shell.data import keys
 DEFAULTS = {"base_path": "/tmp/scans", "template": "{session}/", "data_filename": "data", "date_format": "%Y%m%d",
             "images_path_template": "scan{scan_number}/{img_acq_device}_", "writer": "nexus"}  # fmt: skip
 WRITERS = ("hdf5", "nexus", "null")  # "null": published to Redis, no file (BLISS's way to switch saving off)
-PER_SCAN = ("scan_name", "scan_number", "img_acq_device")  # values a scan gives: images_path_template only
+IN_PATH = ("scan_name", "scan_number")  # values a scan gives, in any template (BLISS's test_scan_saving_path)
+PER_SCAN = (*IN_PATH, "img_acq_device")  # and each detector's name: images_path_template only
+UNFILLED = {key: f"{{{key}}}" for key in IN_PATH}  # what get_path() and filename show for them, as BLISS's
 BUILT_IN = ("session", "date", "beamline", *PER_SCAN)  # computed, never set
 SCAN_NUMBER_FORMAT = "%04d"  # BLISS's scan_number_format
 TEMPLATES = ("template", "data_filename", "images_path_template")
@@ -146,15 +149,14 @@ class ScanSaving:
     def _checked_template(self, name: str, value: str, values: dict[str, str]) -> str:
         """The template, checked: only known keys, folders inside their parent, valid data-tree names.
 
-        The per-scan keys are allowed in images_path_template only; data_filename must be one file name.
+        ``{img_acq_device}`` is allowed in images_path_template only; data_filename must be one file name.
         """
         try:
-            fields = {field for _, field, _, _ in string.Formatter().parse(value) if field is not None}
+            fields = _fields(value)
         except ValueError as error:
             raise ValueError(f"SCAN_SAVING.{name} {value!r} is not a template: {error}") from None
-        per_scan = sorted(fields & set(PER_SCAN))
-        if per_scan and name != "images_path_template":
-            raise ValueError(f"SCAN_SAVING.{name}: '{{{per_scan[0]}}}' has a value only during a scan; use it in "
+        if "img_acq_device" in fields and name != "images_path_template":
+            raise ValueError(f"SCAN_SAVING.{name}: '{{img_acq_device}}' is each detector's name; use it in "
                              "images_path_template only (BLISS's rule)")  # fmt: skip
         known = self._known_keys({**values, name: value})
         unknown = sorted(fields - set(known) - set(PER_SCAN))
@@ -190,11 +192,13 @@ class ScanSaving:
         return values
 
     def logbook_folder(self) -> str:
-        """Where the session logbook goes: the saving folder (the ESRF data policy keeps it out of the datasets)."""
-        return self.get_path()
+        """Where the session logbook goes: the saving folder, up to a per-scan key (the ESRF data policy: beside the datasets)."""
+        return self._common_folder()
 
     def get_path(self) -> str:
         """The folder of the scans: ``base_path`` / ``template`` filled in; it must stay inside ``base_path``.
+
+        ``{scan_name}`` and ``{scan_number}`` stay as they are: each scan fills them (BLISS's ``root_path``).
 
         Raises
         ------
@@ -207,14 +211,37 @@ class ScanSaving:
         >>> SCAN_SAVING.template = '{session}/'
         >>> SCAN_SAVING.get_path()
         '/data/id00/inhouse/test_session'
+        >>> SCAN_SAVING.template = '{session}/{scan_name}/{scan_number}'
+        >>> SCAN_SAVING.get_path()
+        '/data/id00/inhouse/test_session/{scan_name}/{scan_number}'
         """
         values = self._checked_values()
+        return self._folder(values, values["template"], UNFILLED)
+
+    def _folder(self, values: dict[str, str], template: str, scan: dict[str, str]) -> str:
+        """``base_path`` / ``template`` filled with the session's keys and the scan's (``scan``), inside ``base_path``."""
         base = os.path.normpath(values["base_path"])
-        path = os.path.normpath(os.path.join(base, values["template"].format(**self._keys(values))))
+        path = os.path.normpath(os.path.join(base, template.format(**self._keys(values), **scan)))
         if os.path.commonpath([base, path]) != base:
             raise ValueError(f"SCAN_SAVING: the saving folder {path} is outside base_path {base}; check the template "
-                             f"{values['template']!r} and the session name {self.session!r}")  # fmt: skip
+                             f"{values['template']!r}, the session name {self.session!r} and the scan name")  # fmt: skip
         return path
+
+    @property
+    def number_in_path(self) -> bool:
+        """Whether ``{scan_number}`` is in the folder or the file's name: each scan then has its own file.
+
+        Its file is known once the scan is numbered (``scan_filename(save, name, number)``); the numbers
+        come from the session's folder counter in Redis, as in BLISS.
+
+        Examples
+        --------
+        >>> SCAN_SAVING.template = '{session}/{scan_name}/{scan_number}'
+        >>> SCAN_SAVING.number_in_path
+        True
+        """
+        values = self._checked_values()
+        return any("scan_number" in _fields(values[name]) for name in ("template", "data_filename"))
 
     @property
     def root_path(self) -> str:
@@ -225,6 +252,9 @@ class ScanSaving:
     def filename(self) -> str:
         """The file the scans are saved in: ``data_filename`` filled in, ``.h5``, in the saving folder.
 
+        ``''`` when ``writer`` is ``'null'`` (no file), as BLISS's. ``{scan_name}`` and ``{scan_number}``
+        stay as they are: each scan fills them.
+
         Examples
         --------
         >>> SCAN_SAVING.base_path = '/data/id00/inhouse'
@@ -232,22 +262,57 @@ class ScanSaving:
         >>> SCAN_SAVING.data_filename = '{session}_{date}'
         >>> SCAN_SAVING.filename
         '/data/id00/inhouse/test_session/test_session_....h5'
+        >>> SCAN_SAVING.writer = 'null'
+        >>> SCAN_SAVING.filename
+        ''
         """
-        values = self._checked_values()
-        return os.path.join(self.get_path(), values["data_filename"].format(**self._keys(values)) + ".h5")
+        return "" if self.writer == "null" else self._file(UNFILLED)
 
-    def scan_filename(self, save: bool) -> str | None:
+    def scan_filename(self, save: bool, name: str | None = None, number: int | None = None) -> str | None:
         """The file a scan writes: None when it is not saved (``save=False``, or ``writer`` is ``"null"``).
+
+        Parameters
+        ----------
+        save : bool
+            Whether the scan is saved.
+        name, number : str and int, optional
+            The scan's name and number, for ``{scan_name}`` and ``{scan_number}`` (not given: left as they are).
 
         Examples
         --------
+        >>> SCAN_SAVING.writer, SCAN_SAVING.data_filename = 'nexus', 'data'
+        >>> SCAN_SAVING.base_path = '/data/id00/inhouse'
+        >>> SCAN_SAVING.template = '{session}/{scan_name}/{scan_number}'
         >>> SCAN_SAVING.scan_filename(save=True) == SCAN_SAVING.filename
         True
+        >>> SCAN_SAVING.filename
+        '/data/id00/inhouse/test_session/{scan_name}/{scan_number}/data.h5'
+        >>> SCAN_SAVING.scan_filename(True, "ascan", 3)
+        '/data/id00/inhouse/test_session/ascan/0003/data.h5'
         >>> SCAN_SAVING.writer = 'null'
         >>> SCAN_SAVING.scan_filename(save=True) is None
         True
         """
-        return self.filename if save and self.writer != "null" else None
+        if not save or self.writer == "null":
+            return None
+        return self._file({**UNFILLED, **_scan_keys(name, number)})
+
+    def _file(self, scan: dict[str, str]) -> str:
+        """The file of the scans: ``data_filename``, ``.h5``, in the folder, ``scan``'s keys filled in."""
+        values = self._checked_values()
+        folder = self._scan_folder(values, scan)
+        return os.path.join(folder, values["data_filename"].format(**self._keys(values), **scan) + ".h5")
+
+    def _scan_folder(self, values: dict[str, str], scan: dict[str, str]) -> str:
+        """The folder of a scan's file, ``scan``'s keys filled in."""
+        return self._folder(values, values["template"], scan)
+
+    def _common_folder(self) -> str:
+        """The folder of the scans' node in the data tree: the saving folder up to its first per-scan key."""
+        values = self._checked_values()
+        template = values["template"].split("/")
+        common = next((index for index, part in enumerate(template) if set(IN_PATH) & _fields(part)), len(template))
+        return self._folder(values, "/".join(template[:common]), {})
 
     def images_path(self, scan_number: int, scan_name: str) -> str:
         """Where a scan's 2D detectors save their frames: folder and file prefix.
@@ -262,15 +327,18 @@ class ScanSaving:
         '/data/id00/inhouse/test_session/scan0003/{img_acq_device}_'
         """
         values = self._checked_values()
-        escaped = {key: value.replace("{", "{{").replace("}", "}}") for key, value in self._keys(values).items()}
-        given = {"scan_name": scan_name, "scan_number": SCAN_NUMBER_FORMAT % scan_number, "img_acq_device": "{img_acq_device}"}
-        return os.path.join(self.get_path(), values["images_path_template"].format(**{**escaped, **given}))
+        scan = _scan_keys(scan_name, scan_number)
+        folder = self._scan_folder(values, scan)
+        escaped = {key: value.replace("{", "{{").replace("}", "}}") for key, value in {**self._keys(values), **scan}.items()}
+        return os.path.join(folder, values["images_path_template"].format(**escaped, img_acq_device="{img_acq_device}"))
 
     def directory_db_name(self) -> tuple[str, str]:
         """``(db_name, name)`` of the saving folder's node in the data tree.
 
         The db_name is the session, then the folder's components without the session's own name
-        (``test_session:mnt:c:tmp:sample1``).
+        (``test_session:mnt:c:tmp:sample1``). A template with ``{scan_name}`` or ``{scan_number}``
+        gives the folder of its components before them: the scans' common folder, whose counter
+        numbers them.
 
         Examples
         --------
@@ -278,8 +346,11 @@ class ScanSaving:
         >>> SCAN_SAVING.template = '{session}/sample1'
         >>> SCAN_SAVING.directory_db_name()
         ('test_session:mnt:c:tmp:sample1', 'sample1')
+        >>> SCAN_SAVING.template = '{session}/sample1/{scan_name}/{scan_number}'
+        >>> SCAN_SAVING.directory_db_name()
+        ('test_session:mnt:c:tmp:sample1', 'sample1')
         """
-        parts = [part for part in PurePosixPath(self.get_path()).parts[1:] if part != self.session]
+        parts = [part for part in PurePosixPath(self._common_folder()).parts[1:] if part != self.session]
         for part in parts:
             keys.check_name(part, "saving folder component")
         db_name = keys.SEPARATOR.join([self.session, *parts])
@@ -294,13 +365,24 @@ class ScanSaving:
         """BLISS's table: the parameters, then the file and the folder and whether each exists."""
         lines = [f"Parameters ({self.policy}) -"]
         lines += [f"  .{key:<20} = '{value}'" for key, value in self._parameters().items()]
-        path = self.get_path()
-        rows = [("exists" if os.path.isdir(path) else "does not exist", "directory", path)]
-        if self.writer == "null":
-            rows.insert(0, ("", "filename", "no file: SCAN_SAVING.writer is 'null' (scans are published to Redis only)"))
-        else:
-            rows.insert(0, ("exists" if os.path.exists(self.filename) else "does not exist", "filename", self.filename))
-        widths = [max(len(row[column]) for row in rows) for column in range(3)]
+        path, filename = self.get_path(), self.filename
+        if filename:
+            rows = [("exists" if os.path.exists(filename) else "does not exist", "filename", filename),
+                    ("exists" if os.path.isdir(path) else "does not exist", "directory", path)]  # fmt: skip
+        else:  # writer 'null'
+            rows = [("NO SAVING",)]
+        widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
         rule = "  ".join("-" * width for width in widths)
         lines += ["", rule, *("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows), rule]
         return "\n".join(lines)
+
+
+def _fields(template: str) -> set[str]:
+    """The keys a (checked) template names: ``{'session', 'scan_number'}`` of ``'{session}/{scan_number}'``."""
+    return {field for _, field, _, _ in string.Formatter().parse(template) if field is not None}
+
+
+def _scan_keys(name: str | None, number: int | None) -> dict[str, str]:
+    """``{scan_name}`` and ``{scan_number}`` of a scan, those given (the number as BLISS writes it: ``0003``)."""
+    given = {} if name is None else {"scan_name": name}
+    return given if number is None else {**given, "scan_number": SCAN_NUMBER_FORMAT % number}
