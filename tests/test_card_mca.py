@@ -13,7 +13,6 @@ from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.controllers.acquisition import AcquisitionParameters, Timing
 from bliss_shell.controllers.counter_card import CardAcquisition
 from bliss_shell.controllers.tango_client import TangoDeviceError
-from bliss_shell.controllers.tango_mca import MCAAcquisition
 from conftest import wait_for
 from simulator_server import SimulatorServer
 
@@ -290,7 +289,7 @@ def test_a_count_after_an_acquisition_left_running_reads_only_its_own_point(conf
 def test_an_mca_counts_a_spectrum_that_scales_with_the_count_time(config):
     mca1 = config.get("mca1")
     acquisition = mca1.acquisition_object([mca1])
-    assert mca1.controller is mca1 and mca1.controller_name == "mca1" and not MCAAcquisition.continuous_capable
+    assert mca1.controller is mca1 and mca1.controller_name == "mca1" and acquisition.continuous_capable  # it takes a gate
     assert [(c.name, c.shape) for c in acquisition.channels] == [("mca1", (256,))]
     acquisition.prepare(AcquisitionParameters(npoints=1, count_time=0.05, timing=Timing.STEP))
     short = count_point(acquisition)["mca1"][0]
@@ -314,10 +313,61 @@ def test_the_mca_readout_time_keeps_it_running_after_the_count(config):
     assert mca1.device.state() == tango.DevState.ON and acquisition.read()["mca1"][0].shape == (256,)
 
 
-def test_an_mca_refuses_a_continuous_scan(config):
+def test_a_gated_mca_gives_one_spectrum_per_gate_in_blocks(config):
     mca1 = config.get("mca1")
-    with pytest.raises(ValueError, match=r"^mca1: an MCA cannot count in a continuous scan; "):
-        mca1.acquisition_object([mca1]).prepare(AcquisitionParameters(10, 0.01, Timing.FREE, continuous=True))
+    acquisition = mca1.acquisition_object([mca1])
+    acquisition.prepare(AcquisitionParameters(npoints=500, count_time=0.002, timing=Timing.FREE, continuous=True))
+    # BLISS's McaAcquisitionSlave with trigger_mode=GATE: a spectrum per gate, handed over in blocks of about 0.1 s
+    assert mca1.device.read_many(["trigger_mode", "hardware_points", "block_size"]) == ["GATE", 500, 50]
+    acquisition.start()
+    acquisition.trigger()  # the card starts: the gates begin
+    acquisition.trigger()  # later triggers do nothing: the gates time the points
+    blocks = []
+    while sum(len(block) for block in blocks) < 500:
+        acquisition.wait_ready()
+        blocks.append(acquisition.read()["mca1"])
+    acquisition.wait_ready()  # returns at once: every spectrum is in
+    assert acquisition.read() == {"mca1": []}
+    acquisition.stop()
+    spectra = np.array([spectrum for block in blocks for spectrum in block])
+    assert spectra.shape == (500, 256) and spectra.dtype == np.int32 and len(blocks) > 1
+    assert spectra.sum() / 500 == pytest.approx(mca1.read(0.2).sum() / 100, rel=0.1)  # each counted one 2 ms gate
+    assert mca1.device.read("trigger_mode") == "SOFTWARE"  # a step count puts it back
+
+
+def test_a_gated_mca_refuses_a_gate_it_cannot_take_and_more_points_than_its_buffer(config):
+    mca1 = config.get("mca1")
+    acquisition = mca1.acquisition_object([mca1])
+    write = f"mca1: Tango device {mca1.url}: Failed to write_attribute on device {MCA}, attribute "
+    refusals = {
+        (10, 0.0001): f"{write}PresetTime ({MCA}: a gate of 0.0001 s (PresetTime) is shorter than the shortest it takes "
+                      "(0.0005 s); use a longer count time)",
+        (100001, 0.01): f"{write}hardware_points ({MCA}: hardware_points 100001 is not 1 to 100000 (the spectra its buffer "
+                        "holds); take fewer points per scan)",
+    }  # fmt: skip
+    for (npoints, count_time), message in refusals.items():
+        with pytest.raises(TangoDeviceError) as error:
+            acquisition.prepare(AcquisitionParameters(npoints, count_time, Timing.FREE, continuous=True))
+        assert str(error.value) == message
+        assert mca1.device.state() == tango.DevState.ON
+    proxy = tango.DeviceProxy(mca1.url)
+    with pytest.raises(tango.DevFailed, match="trigger_mode 'SYNC' is not simulated; use SOFTWARE or GATE"):
+        proxy.trigger_mode = "SYNC"  # BLISS's third mode
+    assert mca1.read(0.01).shape == (256,)  # it still counts
+
+
+def test_a_gated_mca_stopped_by_another_client_is_named(config):
+    mca1 = config.get("mca1")
+    acquisition = mca1.acquisition_object([mca1])
+    acquisition.prepare(AcquisitionParameters(npoints=1000, count_time=0.01, timing=Timing.FREE, continuous=True))
+    acquisition.trigger()
+    tango.DeviceProxy(mca1.url).Stop()
+    with pytest.raises(RuntimeError) as error:
+        while True:  # the spectra of the gates over come, then the end
+            acquisition.wait_ready()
+            acquisition.read()
+    assert str(error.value).startswith(f"mca1: Tango device {mca1.url}: the acquisition ended after ")
+    assert str(error.value).endswith(" of 1000 spectra; was it stopped by another client?")
 
 
 def test_a_device_that_does_not_finish_is_a_clear_timeout(server, tmp_path):

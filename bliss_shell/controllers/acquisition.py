@@ -168,7 +168,7 @@ class AcquisitionBase:
 
     name: str
     blocking = True
-    continuous_capable = False  # True: it can time itself through a continuous scan (a card, a camera)
+    continuous_capable = False  # True: it counts through a continuous scan (a card, a camera, an MCA gated by the card)
 
     def start(self) -> None:
         """Nothing to arm."""

@@ -1,9 +1,16 @@
-"""``class: TangoMCA``: an MCA Tango device (our ``SimMCA``): one spectrum per point, software-triggered.
+"""``class: TangoMCA``: an MCA Tango device (our ``SimMCA``): one spectrum per point, software-triggered or gated.
 
-The MCA is a counter (channel shape ``(nbins,)``) and its own controller. Each point starts
-an acquisition of the count time (``PresetTime``, ``Start``); the point is over when the
-device leaves RUNNING (count time plus its readout time), then ``Data`` is read. An MCA
-cannot be the clock of a continuous scan: it refuses one when prepared.
+The MCA is a counter (channel shape ``(nbins,)``) and its own controller.
+
+- Step scans, ct, loopscan, timescan: each point starts an acquisition of the count time
+  (``PresetTime``, ``Start``; ``trigger_mode`` ``SOFTWARE`` when the device has one); the point
+  is over when the device leaves RUNNING (count time plus its readout time), then ``Data`` is read.
+- Continuous scans (fscan, ftimescan), as BLISS's ``McaAcquisitionSlave`` with
+  ``trigger_mode=TriggerMode.GATE``: the MCA takes one spectrum per gate of the counter card
+  (``trigger_mode`` ``GATE``, ``hardware_points`` the scan's points, ``block_size`` the spectra of
+  about 0.1 s), armed with ``Start`` at the first trigger, when the card starts. The spectra come
+  in blocks (``block_data``), one per point, in the card's order. An MCA without ``trigger_mode``
+  cannot be gated: a continuous scan refuses it before anything moves.
 
 Examples
 --------
@@ -16,6 +23,9 @@ Scan(number=..., name=ct, path=<no saving>)
 >>> ct(0.1, simu1)
 simu1 = (16,) spectrum, sum ...  simu1
 Scan(number=..., name=ct, path=<no saving>)
+>>> s = ftimescan(0.001, 2000, ct1, ct_timer, mca1)  # doctest: +SKIP
+>>> s.get_data()["mca1"].shape  # doctest: +SKIP
+(2000, 1024)
 """
 
 from __future__ import annotations
@@ -33,6 +43,8 @@ from .counting import count_once, poll_until, timeout_setting
 from .interfaces import ConfiguredCounter
 from .tango_client import TangoClient
 
+_BLOCK_TIME = 0.1  # s of gates whose spectra a continuous scan takes in one block (as the card hands its rows over)
+
 
 class TangoMCA(ConfiguredCounter):
     """An MCA served by a Tango device (the demo's ``mca1``): a counter of one spectrum per point.
@@ -40,7 +52,7 @@ class TangoMCA(ConfiguredCounter):
     Config: ``class: TangoMCA`` with ``tango_url``, ``timeout`` (s beyond the count time,
     default 3), ``unit``. For our ``SimMCA`` device: ``nbins`` (bins of the spectrum, written to
     ``DataLength``) and ``readout_time`` (s the device stays busy after counting,
-    ``sim_readout_time``).
+    ``sim_readout_time``). ``gated``: whether it takes a gate (continuous scans).
 
     Examples
     --------
@@ -68,10 +80,16 @@ class TangoMCA(ConfiguredCounter):
             self.device.write("sim_readout_time", float(node["readout_time"]))
         nbins, spectrum = self.device.read_many(["DataLength", "Data"])
         self.shape: tuple[int, ...] = (int(nbins),)
+        self.gated = "trigger_mode" in self.device.names()[0]  # it takes a gate: continuous scans count it
         self.dtype: str = np.asarray(spectrum).dtype.name
 
     def __repr__(self) -> str:
         return f"TangoMCA({self.name!r}, {self.url})"
+
+    @property
+    def fullname(self) -> str:
+        """``mca1:mca1``: the name of its spectrum's channel in the scan's data."""
+        return f"{self.controller_name}:{self.name}"
 
     def acquisition_object(self, counters: Sequence[Any] = ()) -> MCAAcquisition:
         """The MCA in a scan; ``counters`` can only be the MCA itself."""
@@ -85,7 +103,7 @@ class TangoMCA(ConfiguredCounter):
 
 
 class MCAAcquisition(AcquisitionBase):
-    """One MCA in a scan: a spectrum per point.
+    """One MCA in a scan: a spectrum per point, counted on its own (step) or per gate of the card (continuous).
 
     Examples
     --------
@@ -96,13 +114,18 @@ class MCAAcquisition(AcquisitionBase):
     (1024,)
     """
 
-    continuous_capable = False
-
     def __init__(self, mca: TangoMCA):
         self.name = mca.name
+        self.continuous_capable = mca.gated
         self._mca = mca
         self._count_time = 0.0
         self._channels = [ChannelInfo(mca.name, np.dtype(mca.dtype), mca.shape, mca.unit, source=mca)]
+        self._gated = False  # this scan takes a spectrum per gate
+        self._npoints = 0
+        self._block = 1
+        self._started = False
+        self._spectra: list[np.ndarray] = []  # taken from ``block_data``, not read yet
+        self._received = 0  # spectra read since prepare
 
     @property
     def channels(self) -> list[ChannelInfo]:
@@ -110,29 +133,79 @@ class MCAAcquisition(AcquisitionBase):
         return self._channels
 
     def prepare(self, parameters: AcquisitionParameters) -> None:
-        """Set ``PresetTime`` to the count time; a continuous scan is refused (ValueError)."""
-        if parameters.timing is Timing.FREE and parameters.continuous:
-            raise ValueError(f"{self.name}: an MCA cannot count in a continuous scan; "
-                             "count it in a step scan, ct, loopscan or timescan")  # fmt: skip
-        self._count_time = parameters.count_time
-        self._mca.device.write("PresetTime", parameters.count_time)
+        """Set the trigger mode (GATE in a continuous scan, with ``hardware_points`` and ``block_size``) and ``PresetTime``.
+
+        Raises
+        ------
+        TangoDeviceError
+            The device refuses the count time (a gate shorter than it takes) or the number of points (beyond its buffer).
+        """
+        device, count_time = self._mca.device, parameters.count_time
+        self._gated = parameters.timing is Timing.FREE and parameters.continuous
+        self._count_time, self._npoints = count_time, parameters.npoints
+        self._started, self._spectra, self._received = False, [], 0
+        if self._mca.gated:
+            device.write("trigger_mode", "GATE" if self._gated else "SOFTWARE")
+        device.write("PresetTime", count_time)  # GATE: refused when shorter than a gate it takes
+        if self._gated:
+            device.write("hardware_points", parameters.npoints)
+            self._block = max(1, min(parameters.npoints, int(_BLOCK_TIME / count_time)))
+            device.write("block_size", self._block)
 
     def trigger(self) -> None:
-        """Start counting one spectrum (``Start``)."""
+        """Start counting one spectrum (``Start``); in a continuous scan the first trigger arms it for every gate."""
+        if self._gated and self._started:
+            return
         self._mca.device.command("Start")
+        self._started = True
 
     def wait_ready(self) -> None:
-        """Until the spectrum is counted and read out (the device leaves RUNNING)."""
-        device, seconds = self._mca.device, self._count_time + self._mca.timeout
-        poll_until(
-            lambda: device.state() != tango.DevState.RUNNING, seconds,
-            lambda: (f"{self.name}: Tango device {self._mca.url}: still acquiring after {self._count_time:g} s count time "
-                     f"+ {self._mca.timeout:g} s; raise `timeout` in its config if its readout is slow"),
-        )  # fmt: skip
+        """Until the spectrum is counted and read out (step), or new spectra came (continuous; at once once all are in).
+
+        Raises
+        ------
+        TimeoutError
+            Still acquiring after the count time (a block of gates in a continuous scan) + ``timeout``.
+        RuntimeError
+            The acquisition ended before every gate's spectrum came (stopped by another client).
+        """
+        device = self._mca.device
+        if not self._gated:
+            seconds = self._count_time + self._mca.timeout
+            poll_until(
+                lambda: device.state() != tango.DevState.RUNNING, seconds,
+                lambda: (f"{self.name}: Tango device {self._mca.url}: still acquiring after {self._count_time:g} s count time "
+                         f"+ {self._mca.timeout:g} s; raise `timeout` in its config if its readout is slow"),
+            )  # fmt: skip
+        elif not self._spectra and self._received < self._npoints:
+            poll_until(self._spectra_came, self._block * self._count_time + self._mca.timeout, self._late)
+
+    def _spectra_came(self) -> bool:
+        """Take the spectra handed over since the last look; whether there were any."""
+        device = self._mca.device
+        block, state = device.read_many(["block_data", "State"])  # Tango reads State last, whatever the order asked
+        if state != tango.DevState.RUNNING and not np.size(block):
+            block = device.read("block_data")  # read after it left RUNNING: every spectrum is handed over
+        spectra = np.asarray(block)
+        if spectra.size:
+            self._spectra.extend(spectra)
+            return True
+        if state != tango.DevState.RUNNING:
+            raise RuntimeError(f"{self.name}: Tango device {self._mca.url}: the acquisition ended after {self._received} of "
+                               f"{self._npoints} spectra; was it stopped by another client?")  # fmt: skip
+        return False
+
+    def _late(self) -> str:
+        return (f"{self.name}: Tango device {self._mca.url}: no spectrum {self._received} after {self._block} gates of "
+                f"{self._count_time:g} s + {self._mca.timeout:g} s; raise `timeout` in its config if its readout is slow")  # fmt: skip
 
     def read(self) -> Block:
-        """The spectrum just counted (``Data``)."""
-        return {self.name: [np.asarray(self._mca.device.read("Data"))]}  # its shape is checked by the scan
+        """The spectrum just counted (``Data``), or the spectra taken since the last read (continuous)."""
+        if not self._gated:
+            return {self.name: [np.asarray(self._mca.device.read("Data"))]}  # its shape is checked by the scan
+        spectra, self._spectra = self._spectra, []
+        self._received += len(spectra)
+        return {self.name: spectra}
 
     def stop(self) -> None:
         """Stop counting (``Stop``)."""

@@ -2,8 +2,9 @@
 
 ``fscan(roby, 0, 0.1, 100, 0.01, p201)``: roby runs at 0.1 / 0.01 = 10 units/s from a run-up
 distance before 0 (where it reaches that velocity) to a run-down distance after 10; the
-devices start when roby passes 0 and count 100 periods of 0.01 s; the ``axis:roby``
-channel holds where roby was at the start of each period, computed from the trajectory.
+devices start when roby passes 0 and count 100 periods of 0.01 s (an MCA takes a spectrum
+per period, gated by the card: ``controllers/tango_mca.py``); the ``axis:roby`` channel
+holds where roby was at the start of each period, computed from the trajectory.
 """
 
 from __future__ import annotations
