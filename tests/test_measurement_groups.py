@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bliss_shell.config import ConfigRoot
+from bliss_shell.config import Config, ConfigRoot
 from conftest import BEAMLINE, open_session
 
 TIMERS = {"elapsed_time", "epoch"}
@@ -61,7 +61,13 @@ def test_bad_names_are_refused_and_change_nothing(session):
     for bad, error, message in (
         (("nothing",), ValueError, r"^MG1.enable: no counter 'nothing' in MG1 \(its counters: diode, diode2\)$"),
         ((session["c1"],), ValueError, r"^MG1.enable: no counter 'c1' in MG1"),
-        ((3,), TypeError, r"^MG1.enable: 3 is neither a counter nor a counter name$"),
+        (
+            (3,),
+            TypeError,
+            r"^MG1.enable: 3 is neither a counter nor a counter name: give counters, names or patterns, "
+            r"e.g. MG1.enable\('diode\*'\)$",
+        ),
+        ((session["SCAN_SAVING"],), TypeError, r"^MG1.enable: a ScanSaving object is neither a counter nor a counter name"),
         ((), TypeError, r"MG1.enable\('diode2'\), or use MG1.enable_all\(\)$"),
         (("diode", "nothing"), ValueError, "no counter 'nothing'"),
     ):
@@ -87,3 +93,73 @@ def test_active_mg_set_to_something_else_is_refused_at_the_next_scan(session):
     assert len(session["SCANS"]) == 0
     session["MG2"].set_active()
     assert counted(session["ct"](0.01)) == ["c1", "c2", "diode"]
+
+
+def test_counters_are_chosen_by_fullname_controller_and_patterns_as_in_bliss(session):
+    mg1, mg2 = session["MG1"], session["MG2"]  # MG2: c1 and c2 of controller sim, and diode
+    mg1.disable("diode:diode")
+    assert mg1.disabled == ["diode"]
+    mg1.enable("*:diode")
+    mg2.disable("sim")  # a controller's name stands for its counters
+    assert mg1.disabled == [] and mg2.disabled == ["c1", "c2"]
+    mg2.enable("sim:c2")
+    assert mg2.disabled == ["c1"]
+    with pytest.raises(ValueError, match=r"^MG2.enable: no counter 'sim:c9' in MG2 \(its counters: c1, c2, diode\)$"):
+        mg2.enable("sim:c9")
+    assert mg2.disabled == ["c1"]
+
+
+def test_a_wrong_object_is_refused_in_one_line_saying_what_is_accepted(session):
+    mg1 = session["MG1"]
+    mg1.disable("diode2")
+    for action in (mg1.disable, mg1.enable):
+        with pytest.raises(TypeError) as refused:
+            action(session["SCAN_SAVING"])
+        assert len(str(refused.value).splitlines()) == 1 and "give counters, names or patterns" in str(refused.value)
+    assert mg1.disabled == ["diode2"]
+
+
+def test_add_and_remove_counter_objects_for_this_shell(session, redis_client, tmp_path):
+    mg1, c1 = session["MG1"], session["c1"]
+    mg1.disable("diode2")
+    mg1.add(c1, session["diode"])  # diode is in MG1 already: it stays as it is
+    assert (mg1.available, mg1.enabled) == (["diode", "diode2", "c1"], ["diode", "c1"])
+    assert counted(session["ct"](0.01)) == ["c1", "diode"]
+    mg1.disable("c1")
+    mg1.add(c1)  # already in: still disabled
+    assert mg1.disabled == ["diode2", "c1"]
+    again = open_session([ConfigRoot(BEAMLINE)], "test_session", redis_client, tmp_path / "scans")
+    assert again["MG1"].available == ["diode", "diode2"]  # the config's counters are the lasting list, as in BLISS
+    mg1.remove(c1)
+    assert mg1.available == ["diode", "diode2"] and mg1.disabled == ["diode2"]
+    mg1.add(c1)  # added again: enabled, as BLISS's add does
+    assert mg1.enabled == ["diode", "c1"]
+
+
+def test_add_and_remove_refuse_what_is_not_theirs_in_one_line_and_change_nothing(session):
+    mg1 = session["MG1"]
+    mg1.add(session["c1"])
+    for call, bad, error, message in (
+        (mg1.add, (session["roby"],), TypeError, r"^MG1.add: .*roby.* is not a counter: give counters, e.g. MG1.add\(diode2\)$"),
+        (mg1.add, (session["SCAN_SAVING"],), TypeError, r"^MG1.add: a ScanSaving object is not a counter"),
+        (mg1.add, ("c2",), TypeError, r"^MG1.add: 'c2' is a name: give the counter itself, e.g. MG1.add\(c2\)$"),
+        (mg1.add, (session["c2"], 3), TypeError, r"^MG1.add: 3 is not a counter"),
+        (mg1.add, (), TypeError, r"^MG1.add: give counters, e.g. MG1.add\(diode2\)$"),
+        (
+            mg1.remove,
+            (session["diode"],),
+            ValueError,
+            r"^MG1.remove: diode is in MG1's config \(.*counters.yml, line \d+\): disable it instead, MG1.disable\('diode'\)$",
+        ),
+        (mg1.remove, (session["c2"],), ValueError, r"^MG1.remove: c2 is not in MG1 \(its counters: diode, diode2, c1\)$"),
+        (mg1.remove, (session["c1"], "diode"), TypeError, r"^MG1.remove: 'diode' is a name"),
+        (
+            mg1.add,
+            (session["c2"], Config([ConfigRoot(BEAMLINE)]).get("diode")),
+            ValueError,
+            r"^MG1.add: diode:diode: MG1 has a counter of that name already \(diode:diode\); add one of them only$",
+        ),
+    ):
+        with pytest.raises(error, match=message):
+            call(*bad)
+        assert (mg1.available, mg1.disabled) == (["diode", "diode2", "c1"], [])

@@ -493,7 +493,7 @@ def test_a_motor_with_only_position_state_and_stop_is_driven_with_the_shells_off
         url = server.get_device_access()
         (tmp_path / "devices.yml").write_text(
             f"- name: bm\n  class: TangoMotor\n  tango_url: {url}\n  low_limit: -5\n  high_limit: 30\n"
-            "- name: bare_session\n  class: Session\n"
+            "- name: flat\n  class: SimulationCounter\n- name: bare_session\n  class: Session\n"
         )
         session = open_session([ConfigRoot(tmp_path)], "bare_session", redis_client, tmp_path / "scans")
         bm = session["bm"]
@@ -505,7 +505,7 @@ def test_a_motor_with_only_position_state_and_stop_is_driven_with_the_shells_off
             session["mv"](bm, 41)
         with pytest.raises(AttributeError, match=rf"^bm: Tango device {re.escape(url)} has no Velocity$"):
             bm.velocity
-        scan = session["ascan"](bm, 12, 14, 3, 0.01)
+        scan = session["ascan"](bm, 12, 14, 3, 0.01, session["flat"])
         assert scan.get_data()["bm"].tolist() == pytest.approx([12, 13, 14])
         bm.move(30, wait=False)
         wait_for(lambda: bm.position > 15, "bm did not start")

@@ -136,7 +136,7 @@ class Session:
         names = self.object_names()
         for name in names:
             try:
-                env[name] = self.config.get(name)
+                env[name] = self._load(name)
             except Exception as error:  # one broken object must not stop the session
                 on_error(error)
                 env[name] = Unavailable(name, error)
@@ -154,6 +154,16 @@ class Session:
             except Exception as error:
                 on_error(error)
         say("Done.")
+
+    def _load(self, name: str) -> Any:
+        """The object ``name``; one the config lacks is told with the session file and line that lists it."""
+        try:
+            self.config.get_config(name)
+        except ConfigError:
+            listing = next(s for s in self.sessions_in_setup_order() if name in (s._node.get("config-objects") or []))
+            raise ConfigError(f"{listing._node.where}: session '{listing.name}': config-objects names '{name}', "
+                              "which no config file defines; correct or remove it") from None  # fmt: skip
+        return self.config.get(name)
 
 
 class ObjectUnavailable(AttributeError):

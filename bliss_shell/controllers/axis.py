@@ -1,11 +1,11 @@
-"""User and dial positions, and the motor settings that persist (velocity, acceleration, limits, offset).
+"""User and dial positions, and the motor settings that persist (velocity, acceleration, limits, offset, sign).
 
-As in BLISS, user = dial + offset (the sign is always +1 here). Config limits are dial
-limits; ``limits`` and ``check_target`` speak user positions. Setting ``position``
-redefines where the motor is (it changes the offset, nothing moves); setting ``dial``
-redefines the controller's position (the offset is kept, so the user position follows).
+As in BLISS, user = sign * dial + offset (config ``sign``: 1, the default, or -1). Config limits are
+dial limits; ``limits`` and ``check_target`` speak user positions. Setting ``position`` redefines
+where the motor is (it changes the offset, nothing moves); setting ``dial`` redefines the
+controller's position and, as BLISS's ``Axis.dial``, keeps the user position (the offset changes).
 
-Velocity, acceleration, dial limits and offset are settings (``axis:<name>``, comm/settings.py):
+Velocity, acceleration, dial limits, offset and sign are settings (``axis:<name>``, comm/settings.py):
 what the user set last wins over the config, in every shell and after any restart;
 ``apply_config()`` goes back to the config's values.
 """
@@ -30,6 +30,13 @@ def _number(name: str, what: str, value: Any) -> float:
     return float(value)
 
 
+def _checked_sign(name: str, value: Any) -> int:
+    """``value`` as a motor's sign: 1 or -1, else ValueError (BLISS takes any number's sign; 0 or 2 is a typo here)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or value not in (1, -1):
+        raise ValueError(f"{name}: sign must be 1 or -1, not {value!r}")
+    return 1 if value == 1 else -1
+
+
 class OffsetAxis(abc.ABC):
     """The user side of a motor and its settings; a subclass gives the controller's side.
 
@@ -47,6 +54,7 @@ class OffsetAxis(abc.ABC):
         self.tolerance = float(node.get("tolerance", 1e-4))  # as BLISS: how close is "there"; sets display_digits
         if not 0 < self.tolerance < math.inf:
             raise ValueError(f"{node.where}: {self.name}: tolerance must be a positive number, not {self.tolerance:g}")
+        self._config_sign = _checked_sign(f"{node.where}: {self.name}", node.get("sign", 1))
 
     @property
     def display_digits(self) -> int:
@@ -61,6 +69,7 @@ class OffsetAxis(abc.ABC):
         """
         saved = self.settings.get_all()
         self._offset = float(saved.get("offset", self._config.get("offset", 0.0)))
+        self._sign = int(saved.get("sign", self._config_sign))
         self._write_kept(saved, _HARDWARE)
 
     def _write_kept(self, saved: dict[str, Any], names: tuple[str, ...]) -> None:
@@ -83,8 +92,8 @@ class OffsetAxis(abc.ABC):
     def _read_dial(self) -> float: ...
 
     @abc.abstractmethod
-    def _set_dial(self, dial: float) -> None:
-        """Tell the controller it is at ``dial`` now (nothing moves)."""
+    def _set_dial(self, dial: float) -> dict[str, float]:
+        """Tell the controller it is at ``dial`` now (nothing moves); the settings to keep with the new offset."""
 
     @abc.abstractmethod
     def _move_dial(self, target: float) -> None:
@@ -114,6 +123,7 @@ class OffsetAxis(abc.ABC):
     def _store(self, **values: float) -> None:
         self.settings.set(**values)
         self._offset = float(values.get("offset", self._offset))
+        self._sign = int(values.get("sign", self._sign))
 
     @property
     def velocity(self) -> float:
@@ -154,19 +164,46 @@ class OffsetAxis(abc.ABC):
 
     @property
     def offset(self) -> float:
-        """User position minus dial position; setting ``position`` changes it."""
+        """User position minus sign * dial position; setting ``position`` or ``dial`` changes it."""
         return self._offset
 
     @property
+    def sign(self) -> int:
+        """1 or -1: user = sign * dial + offset (config ``sign``, default 1).
+
+        ``roby.sign = -1`` keeps the offset, so the user position changes (as BLISS's); it is a setting,
+        ``apply_config()`` goes back to the config's.
+        """
+        return self._sign
+
+    @sign.setter
+    def sign(self, value: int) -> None:
+        self._store(sign=_checked_sign(self.name, value))
+
+    def dial2user(self, dial: float) -> float:
+        """The user position of dial position ``dial``: sign * dial + offset.
+
+        Examples
+        --------
+        >>> roby.dial2user(roby.dial) == roby.position
+        True
+        """
+        return self.sign * dial + self.offset
+
+    def user2dial(self, user: float) -> float:
+        """The dial position of user position ``user``: (user - offset) * sign."""
+        return (user - self.offset) * self.sign
+
+    @property
     def position(self) -> float:
-        """The user position: dial + offset. ``roby.position = 0`` calls where the motor is 0 (the offset changes)."""
-        return self.dial + self.offset
+        """The user position: sign * dial + offset. ``roby.position = 0`` calls where the motor is 0 (the offset changes)."""
+        return self.dial2user(self.dial)
 
     @position.setter
     def position(self, user: float) -> None:
         """``roby.position = 0``: the motor is called 0 where it is (the offset changes)."""
         user = _number(self.name, "position", user)
-        self._store(offset=user - self.dial)
+        self._store(offset=user - self.sign * self.dial)
 
     @property
     def dial(self) -> float:
@@ -175,12 +212,14 @@ class OffsetAxis(abc.ABC):
 
     @dial.setter
     def dial(self, value: float) -> None:
-        """``roby.dial = 0``: the controller calls where it is 0 (nothing moves; the user position follows)."""
+        """``roby.dial = 0``: the controller calls where it is 0; nothing moves and the user position stays (the offset changes)."""
         value = _number(self.name, "dial", value)
         low, high = self.dial_limits
         if not low <= value <= high:
             raise ValueError(f"{self.name}: dial {value:g} outside the dial limits ({low:g}, {high:g})")
-        self._set_dial(value)
+        user = self.position
+        kept = self._set_dial(value)
+        self._store(offset=user - self.sign * value, **kept)  # one write: the next shell finds both or neither
 
     def _read_dial_limits(self) -> tuple[float, float]:
         return self._read("low_limit"), self._read("high_limit")
@@ -199,14 +238,25 @@ class OffsetAxis(abc.ABC):
 
     @property
     def limits(self) -> tuple[float, float]:
-        """User limits: the dial limits plus the offset. ``roby.limits = (-5, 5)`` sets them in user units."""
-        low, high = self.dial_limits
-        return low + self.offset, high + self.offset
+        """User limits ``(low, high)``: the dial limits in user positions. ``roby.limits = (-5, 5)`` sets them in user units.
+
+        With sign -1 the user low limit is the dial high limit's position (BLISS gives them in dial order).
+        """
+        return self._user_limits(*self.dial_limits)
 
     @limits.setter
     def limits(self, limits: tuple[float, float]) -> None:
-        low, high = self._checked_limits(limits)
-        self.dial_limits = (low - self.offset, high - self.offset)
+        self.dial_limits = self._dial_limits_of(*self._checked_limits(limits))
+
+    def _user_limits(self, dial_low: float, dial_high: float) -> tuple[float, float]:
+        offset, sign = self.offset, self.sign  # a server's motor reads them once
+        low, high = sorted(sign * value + offset for value in (dial_low, dial_high))
+        return low, high
+
+    def _dial_limits_of(self, low: float, high: float) -> tuple[float, float]:
+        offset, sign = self.offset, self.sign
+        dial_low, dial_high = sorted((value - offset) * sign for value in (low, high))
+        return dial_low, dial_high
 
     def _checked_limits(self, limits: Any) -> tuple[float, float]:
         if not isinstance(limits, (tuple, list)) or len(limits) != 2:
@@ -217,19 +267,22 @@ class OffsetAxis(abc.ABC):
         return low, high
 
     def apply_config(self) -> None:
-        """Forget the settings: velocity, acceleration, limits and offset go back to the config's values."""
+        """Forget the settings: velocity, acceleration, limits, offset and sign go back to the config's values."""
         self.settings.clear()
         self._offset = float(self._config.get("offset", 0.0))
+        self._sign = self._config_sign
         for name in _HARDWARE:
             self._write(name, float(self._config.get(name, HARDWARE_DEFAULTS[name])))
 
     def sync_hard(self) -> None:
         """Take velocity, acceleration and limits from the controller again into the settings.
 
-        The controller's values as it has them now become the settings, and the offset is read again
-        from the settings (another session may have changed it).
+        The controller's values as it has them now become the settings, and the offset and sign are read
+        again from the settings (another session may have changed them).
         """
-        self._offset = float(self.settings.get("offset", self._offset))
+        saved = self.settings.get_all()
+        self._offset = float(saved.get("offset", self._offset))
+        self._sign = int(saved.get("sign", self._sign))
         self._store(**{name: self._read(name) for name in _HARDWARE})
 
     def check_target(self, target: float) -> None:
@@ -243,6 +296,6 @@ class OffsetAxis(abc.ABC):
     def move(self, target: float, wait: bool = True) -> None:
         """Move to user position ``target`` (checked against the limits first); wait for the end unless ``wait`` is False."""
         self.check_target(target)
-        self._move_dial(float(target) - self.offset)
+        self._move_dial(self.user2dial(float(target)))
         if wait:
             self.wait_move()

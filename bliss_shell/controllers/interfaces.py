@@ -16,12 +16,13 @@ from .acquisition import CounterController
 class Axis(Protocol):
     """A motor: what a scan needs to move it and to name its channel, and what ``wm`` shows.
 
-    Positions and limits are user values: user = dial + offset (``controllers/axis.py``).
+    Positions and limits are user values: user = sign * dial + offset (``controllers/axis.py``).
     """
 
     name: str
     unit: str | None
     offset: float
+    sign: int  # 1 or -1
     velocity: float  # units/s, settable (continuous scans set it for their run)
     acceleration: float
     velocity_limit: float  # config ``velocity_high_limit``; inf when not given
@@ -33,15 +34,15 @@ class Axis(Protocol):
 
     @property
     def dial(self) -> float:
-        """The controller's position: user position minus ``offset``."""
+        """The controller's position: (user position - ``offset``) * ``sign``."""
 
     @property
     def limits(self) -> tuple[float, float]:
-        """The user limits ``(low, high)``: the dial limits plus ``offset``."""
+        """The user limits ``(low, high)``: the dial limits in user positions."""
 
     @limits.setter
     def limits(self, limits: tuple[float, float]) -> None:
-        """``set_lim``: the dial limits follow, by the offset."""
+        """``set_lim``: the dial limits follow, by the offset and sign."""
 
     @property
     def dial_limits(self) -> tuple[float, float]:
@@ -140,6 +141,7 @@ class Counter(Protocol):
     """
 
     name: str
+    fullname: str  # ``controller:name`` (``diode:diode``), as BLISS's and as the scan's data names its channel
     controller_name: str
     unit: str | None
     dtype: str

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gevent
 
+from bliss_shell.comm.settings import write_pending
 from bliss_shell.config import ConfigNode
 
 from .axis import HARDWARE_DEFAULTS, OffsetAxis
@@ -14,10 +15,11 @@ class SimulationMotor(OffsetAxis):
     """A motor simulated in-process: a move takes the time its velocity and acceleration give.
 
     Config: ``class: SimulationMotor`` with ``velocity`` (units/s), ``acceleration`` (units/s2),
-    ``low_limit`` and ``high_limit`` (dial), ``offset``, ``unit``, ``tolerance`` (default 1e-4: 4
-    decimals shown), ``velocity_high_limit`` (continuous scans stay below it) and ``position``
-    (the dial position of a first start). Its dial position, velocity, acceleration, limits
-    and offset are settings: a restarted shell finds the motor where it was left.
+    ``low_limit`` and ``high_limit`` (dial), ``offset``, ``sign`` (1, the default, or -1: user =
+    sign * dial + offset), ``unit``, ``tolerance`` (default 1e-4: 4 decimals shown),
+    ``velocity_high_limit`` (continuous scans stay below it) and ``position`` (the dial position of
+    a first start). Its dial position, velocity, acceleration, limits, offset and sign are
+    settings: a restarted shell finds the motor where it was left.
 
     Examples
     --------
@@ -56,10 +58,11 @@ class SimulationMotor(OffsetAxis):
     def _read_dial(self) -> float:
         return self._move.position()
 
-    def _set_dial(self, dial: float) -> None:
+    def _set_dial(self, dial: float) -> dict[str, float]:
         self.stop()
+        write_pending()  # the dial of a move, written soon, must not land after this one
         self._move = Move.still(dial)
-        self._store(dial_position=dial)
+        return {"dial_position": dial}
 
     def _remember_dial(self) -> None:
         """Keep the dial position (where the motor is going) as a setting, written soon: a scan's moves cost no write each."""

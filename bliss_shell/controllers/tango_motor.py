@@ -3,7 +3,7 @@
 The device says what it is (``tango_motor_interface``). Where its server keeps user positions, offset, sign
 and limits (BLISS's, Sardana's), they are the server's: the shell reads and sets them there and adds nothing
 on top. A device that only has ``Position`` (and ``State``, ``Stop``) is the shell's dial, with the shell's
-offset and limits on top, as a simulation motor has them.
+offset, sign and limits on top, as a simulation motor has them.
 
 A move ends when the server says so: after ``Stop`` or Ctrl-C the motor is waited for until it has left
 MOVING (a real motor decelerates), and a move that ends in FAULT, ALARM, OFF or on a limit switch raises
@@ -33,7 +33,7 @@ import tango
 
 from bliss_shell.config import ConfigNode
 
-from .axis import OffsetAxis, _number
+from .axis import OffsetAxis, _checked_sign, _number
 from .tango_client import TangoClient, TangoDeviceError
 from .tango_motor_interface import MotorInterface
 
@@ -70,13 +70,15 @@ class TangoMotor(OffsetAxis):
 
     Config: ``class: TangoMotor`` with ``tango_url``; optional ``motor_interface`` (``bliss``, ``sardana``,
     ``generic``: what the device is, else learnt from it), ``velocity``, ``acceleration``, ``low_limit``,
-    ``high_limit`` (dial), ``unit`` (else the unit of ``Position``'s attribute config), ``offset`` (only
-    where the server keeps none), ``tolerance``, ``velocity_high_limit``, ``stop_timeout`` (s to wait for
-    the motor at rest after a stop, default 10). Velocity and acceleration are written to the device when
-    the motor is built, and what the user set since (settings) wins over the config's.
+    ``high_limit`` (dial), ``unit`` (else the unit of ``Position``'s attribute config), ``offset`` and
+    ``sign`` (1 or -1; only where the server keeps none), ``tolerance``, ``velocity_high_limit``,
+    ``stop_timeout`` (s to wait for the motor at rest after a stop, default 10). Velocity and acceleration
+    are written to the device when the motor is built, and what the user set since (settings) wins over
+    the config's.
 
-    This class drives a ``generic`` device: its ``Position`` is the dial, the offset and limits are the
-    shell's. ``ServerMotor`` drives BLISS's and Sardana's, which keep their own.
+    This class drives a ``generic`` device: its ``Position`` is the dial, the offset, sign and limits are
+    the shell's (user = sign * dial + offset; ``dial = ...`` keeps the user position, as BLISS's).
+    ``ServerMotor`` drives BLISS's and Sardana's, which keep their own.
 
     Examples
     --------
@@ -141,13 +143,14 @@ class TangoMotor(OffsetAxis):
     def _read_dial(self) -> float:
         return float(self._device.read("Position"))
 
-    def _set_dial(self, dial: float) -> None:
+    def _set_dial(self, dial: float) -> dict[str, float]:
         if not self.interface.has("DefinePosition"):
             raise AttributeError(
                 f"{self.name}: Tango device {self.url} has no DefinePosition: its position cannot be redefined "
                 f"(call the position something else with {self.name}.position = ...)"
             )
         self._device.command("DefinePosition", dial)
+        return {}  # the device keeps its dial
 
     def _move_dial(self, target: float) -> None:
         self._target, self.arrived_at = target, None
@@ -158,11 +161,6 @@ class TangoMotor(OffsetAxis):
         super().move(target, wait=False)
         if wait:
             self._wait_resting()
-
-    @property
-    def sign(self) -> int:
-        """+1: user = dial + offset (the server of a ``generic`` device keeps no sign)."""
-        return 1
 
     @property
     def state(self) -> str:
@@ -249,8 +247,8 @@ class TangoMotor(OffsetAxis):
             position = now
 
     def _user(self, position: float) -> float:
-        """The user position of a device's Position: here the dial, plus the shell's offset."""
-        return position + self.offset
+        """The user position of a device's Position: here the dial, with the shell's sign and offset."""
+        return self.dial2user(position)
 
     def _stopped(self, how: str, at: float, why: str) -> str:
         where = f" at {at:.{self.display_digits}f}"
@@ -287,6 +285,11 @@ class ServerMotor(TangoMotor):
             raise ValueError(
                 f"{node.where}: {node.name}: the offset is the server's on a {interface.kind} motor ({device.url}): "
                 f"remove offset from the config, and call a position what it is with {node.name}.position = ..."
+            )
+        if "sign" in node:
+            raise ValueError(
+                f"{node.where}: {node.name}: the sign is the server's on a {interface.kind} motor ({device.url}): "
+                "remove sign from the config: the server's applies"
             )
         if interface.kind == "bliss":  # BLISS's server says ON on a limit switch: its flags tell
             self._switches = ("HardLimitLow", "HardLimitHigh")
@@ -325,8 +328,7 @@ class ServerMotor(TangoMotor):
 
     @sign.setter
     def sign(self, value: int) -> None:
-        if value not in (1, -1) or isinstance(value, bool):
-            raise ValueError(f"{self.name}: sign must be 1 or -1, not {value!r}")
+        value = _checked_sign(self.name, value)
         if self.interface.kind != "sardana":
             raise AttributeError(f"{self.name}: the sign of a BLISS axis is set in the axis server's config ({self.url})")
         self._device.write("Sign", value)
@@ -379,25 +381,17 @@ class ServerMotor(TangoMotor):
     def limits(self, limits: tuple[float, float]) -> None:
         low, high = self._checked_limits(limits)
         self._write_user_limits(low, high)
-        offset, sign = self.offset, self.sign
-        dial_low, dial_high = sorted((value - offset) * sign for value in (low, high))
+        dial_low, dial_high = self._dial_limits_of(low, high)
         self._store(low_limit=dial_low, high_limit=dial_high)
 
     @property
     def dial_limits(self) -> tuple[float, float]:
         """The limits in dial positions: ``(limits - offset) * sign``, low first."""
-        offset, sign = self.offset, self.sign
-        low, high = sorted((value - offset) * sign for value in self.limits)
-        return low, high
+        return self._dial_limits_of(*self.limits)
 
     @dial_limits.setter
     def dial_limits(self, limits: tuple[float, float]) -> None:
         self.limits = self._user_limits(*self._checked_limits(limits))
-
-    def _user_limits(self, dial_low: float, dial_high: float) -> tuple[float, float]:
-        offset, sign = self.offset, self.sign
-        low, high = sorted(sign * value + offset for value in (dial_low, dial_high))
-        return low, high
 
     def _write_user_limits(self, low: float, high: float) -> None:
         if self.interface.kind == "bliss":

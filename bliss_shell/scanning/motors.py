@@ -49,7 +49,7 @@ def wa() -> None:
 def wm(*motors: Axis) -> None:
     """Print, for each motor given, its user and dial high limit, position and low limit, and its offset.
 
-    User = dial + offset; the limits are software limits, kept as settings (``set_lim``).
+    User = sign * dial + offset; the limits are software limits, kept as settings (``set_lim``).
 
     Parameters
     ----------
@@ -147,7 +147,7 @@ def sta(*motors: Axis) -> None:
 def set_lim(*motor_low_high: Any) -> None:
     """Set the user limits of one or more motors; kept as settings, so the next shells have them too.
 
-    The dial limits follow (dial = user - offset). Every pair is checked first: a low limit above its
+    The dial limits follow (dial = (user - offset) * sign). Every pair is checked first: a low limit above its
     high one changes nothing, on any motor. Moves and scans beyond the limits are refused.
 
     Parameters
@@ -444,8 +444,8 @@ def _pairs(command: str, arguments: tuple[Any, ...]) -> list[tuple[Axis, float]]
 
 
 def _dial_pairs(command: str, arguments: tuple[Any, ...]) -> list[tuple[Axis, float]]:
-    """Motor, dial pairs as motor, user-position pairs."""
-    return [(axis, dial + axis.offset) for axis, dial in _pairs(command, arguments)]
+    """Motor, dial pairs as motor, user-position pairs (user = sign * dial + offset)."""
+    return [(axis, axis.sign * dial + axis.offset) for axis, dial in _pairs(command, arguments)]
 
 
 def _number(command: str, value: Any) -> float:
