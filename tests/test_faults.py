@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -127,6 +128,98 @@ def test_a_killed_shell_ends_the_scan_for_its_readers_within_seconds(redis_clien
     # the file and Redis flush on their own: either may hold a batch more, never another value
     common = min(len(published), len(written))
     assert common >= 50 and (published[:common] == written[:common]).all()
+
+
+WATCHER = """
+import os, signal, sys
+import h5py
+filename, guard = sys.argv[1], int(sys.argv[2])
+print("ready", flush=True)
+while True:
+    try:
+        with open(filename, "rb") as raw:
+            if raw.read(12)[11]:  # the superblock's "open for write" flags (HDF5 superblock version 3, at 0)
+                continue
+    except OSError:  # not there (moved aside while it is finished)
+        continue
+    os.kill(guard, signal.SIGSTOP)  # the guard waits where it is while this reader opens the file
+    try:
+        with h5py.File(filename, "r") as file:  # as silx and a plain h5py reader open it
+            print(file["1.1/writer/status"][()].decode(), flush=True)
+            break
+    except OSError:  # marked open again meanwhile
+        continue
+    finally:
+        os.kill(guard, signal.SIGCONT)
+"""
+
+
+def guard_of(shell_pid: int) -> int:
+    """The pid of the guard process the shell ``shell_pid`` started (``bliss_shell/writer/guard.py``)."""
+    for entry in os.listdir("/proc"):
+        try:
+            command = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"bliss_shell.writer" in command and b"guard" in command and str(shell_pid).encode() in command:
+            return int(entry)
+    raise AssertionError(f"no guard process for the shell {shell_pid}")
+
+
+def test_a_reader_never_finds_the_scan_of_a_killed_shell_running(redis_client, shell_env, tmp_path):
+    import subprocess
+    import sys
+
+    from bliss_shell.writer.recovery import INTERRUPTED
+    from test_saving import points_in_file, run_scan_process
+
+    process = run_scan_process(shell_env, tmp_path, 100_000, 0.01)
+    filename = tmp_path / "test_session" / "data.h5"
+    wait_for(lambda: points_in_file(filename, "1.1") >= 20, "the scan did not flush 20 points to its file", timeout=30)
+    # a reader polls the file from outside: the first moment it can open it, the guard is stopped and it looks
+    guard = guard_of(process.pid)
+    watcher = subprocess.Popen([sys.executable, "-c", WATCHER, str(filename), str(guard)], stdout=subprocess.PIPE,
+                               text=True)  # fmt: skip
+    try:
+        assert watcher.stdout.readline().strip() == "ready"
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+        seen, _ = watcher.communicate(timeout=60)
+    finally:
+        watcher.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(guard, signal.SIGCONT)  # never left stopped
+    assert seen.strip() == "FAILED"
+    with h5py.File(filename, "r") as file:
+        assert file["1.1/writer/status"][()] == b"FAILED" and file["1.1/writer/reason"][()].decode() == INTERRUPTED
+    assert not (tmp_path / "test_session" / ".data.h5.recovering").exists()
+
+
+DYING_WRITER = """
+import os, signal, sys
+import h5py
+file = h5py.File(sys.argv[1], "w", libver="latest")
+file["1.1/writer/status"], file["1.1/writer/reason"] = b"RUNNING", b""
+file.swmr_mode = True  # marked open for write, as the shell's writer leaves it
+file.flush()
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_recovery_cut_short_is_finished_by_the_next_one(tmp_path):
+    import subprocess
+    import sys
+
+    from bliss_shell.writer.recovery import INTERRUPTED, recover
+
+    filename = tmp_path / "data.h5"
+    subprocess.run([sys.executable, "-c", DYING_WRITER, str(filename)], check=False)
+    aside = tmp_path / ".data.h5.recovering"
+    filename.rename(aside)  # where a guard killed while it finished the file leaves it
+    assert recover(str(filename)) == ["1.1"]
+    assert not aside.exists()
+    with h5py.File(filename, "r") as file:
+        assert file["1.1/writer/status"][()] == b"FAILED" and file["1.1/writer/reason"][()].decode() == INTERRUPTED
 
 
 def test_a_disk_that_refuses_writes_ends_the_scan_for_readers_with_the_reason(redis_client, shell_env, tmp_path):

@@ -32,7 +32,7 @@ from bliss_shell.config import ConfigNode
 
 from .acquisition import AcquisitionBase, AcquisitionParameters, Block, ChannelInfo, Timing
 from .counting import poll_until
-from .lima_protocol import frame_path, image_dtype
+from .lima_protocol import DISK_FULL, frame_path, image_dtype
 from .lima_roi import RoiCounters, RoiReader, device_url
 from .lima_settings import AcquisitionSettings, ImageSettings, SavingSettings
 from .tango_client import TangoClient, TangoDeviceError
@@ -111,6 +111,11 @@ class Lima:
         return f"Lima({self.name!r}, {self.url})"
 
     @property
+    def fullname(self) -> str:
+        """``lima_simulator:image``: the image counter's name, as BLISS's and as the scan's data names its channel."""
+        return f"{self.name}:image"
+
+    @property
     def controller(self) -> Lima:
         """The detector itself: its frames and ROI counters are read together."""
         return self
@@ -181,8 +186,12 @@ class Lima:
         *values, status = self._device.read_many((*_COUNTERS, "acq_status"))
         if status == "Fault":
             reason = self._device.read("acq_status_fault_error")
-            raise TangoDeviceError(f"{self.name}: Tango device {self.url}: camera fault: {reason} "
-                                   "(acq_status Fault; the next scan's prepareAcq resets it)")  # fmt: skip
+            fault = f"{self.name}: Tango device {self.url}: camera fault: {reason}"
+            if reason == DISK_FULL:
+                raise TangoDeviceError(f"{fault} (acq_status Fault): make room on the disk of "
+                                       f"{self._device.read('saving_directory')} (as the Lima server sees it); the next "
+                                       "scan's prepareAcq resets the fault")  # fmt: skip
+            raise TangoDeviceError(f"{fault} (acq_status Fault; the next scan's prepareAcq resets it)")
         return {name: int(value) for name, value in zip(_COUNTERS, values)}
 
     def stop(self) -> None:

@@ -37,8 +37,9 @@ IMAGE_TYPES = {
 }  # fmt: skip
 
 # acq_status_fault_error in Fault: the real server's words for Lima core's error codes (read_acq_status_fault_error).
+DISK_FULL = "Saving: disk full"  # a frame was refused by a disk with next to no room left (CtControl::SaveDiskFull)
 FAULT_ERRORS = ("Saving: unknown error", "Saving: file open error", "Saving: file close error", "Saving: access error",
-                "Saving: overwrite error", "Saving: disk full", "Saving: overun", "Processing: overun", "Camera: error")  # fmt: skip
+                "Saving: overwrite error", DISK_FULL, "Saving: overun", "Processing: overun", "Camera: error")  # fmt: skip
 # The values the real server's enumerated attributes take (its dictionaries; saving_format: Lima core's format names).
 REAL_CHOICES = {
     "acq_trigger_mode": ("INTERNAL_TRIGGER", "EXTERNAL_TRIGGER", "EXTERNAL_TRIGGER_MULTI", "EXTERNAL_GATE",

@@ -175,16 +175,13 @@ class Engine:
         return failures
 
     def _trigger(self) -> None:
-        device = None
-        try:
-            for level, together in self._plan:
-                if together:
-                    each(level, _trigger)
-                else:
-                    for device in level:
-                        device.trigger()
-        except Exception as error:
-            raise error if device is None else _naming(device, error) from None
+        """Trigger level by level from the top; a failure names the device that failed, not its master."""
+        for level, together in self._plan:
+            if together:
+                each(level, _trigger)
+            else:
+                for device in level:
+                    _named(device, _trigger)
 
     def _collect(self) -> int:
         """Wait for and read every object, level by level; hand on the points now whole.
@@ -193,19 +190,13 @@ class Engine:
         """
         values: Points = {}
         counts: list[int] = []
-        device = None
-        try:
-            for level, together in self._plan:
-                if together:
-                    device = None  # each() names the device itself
-                    blocks = each(level, _wait_and_read)
-                    counts.extend(self._checks[name](block, values) for name, block in blocks.items())
-                else:
-                    for device in level:
-                        device.wait_ready()
-                        counts.append(self._checks[device.name](device.read(), values))
-        except Exception as error:
-            raise error if device is None else _naming(device, error) from None
+        for level, together in self._plan:
+            if together:
+                blocks = each(level, _wait_and_read)
+                counts.extend(self._checks[name](block, values) for name, block in blocks.items())
+            else:
+                for device in level:
+                    counts.append(self._checks[device.name](_named(device, _wait_and_read), values))
         points, count = self._assembler.add(values, counts)
         if count:
             for consumer in self._consumers:

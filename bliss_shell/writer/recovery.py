@@ -9,6 +9,11 @@ live writer holds the file (``writer_lock``, released by the kernel when a write
 - mark every entry still ``RUNNING`` as ``FAILED``, its reason saying it was interrupted. Its
   points are those flushed before the kill: the writer flushes after every batch.
 
+HDF5 cannot write a file still marked open for write, and readers may open it as soon as the mark
+is cleared: the file is moved aside (``.data.h5.recovering``, in its folder) while both are done,
+then back, so that no reader ever finds a dead scan ``RUNNING``. A recovery cut short (its process
+killed) is finished by the next one, which moves the file back first.
+
 It runs in the guard process of the shell that wrote (``guard.py``) as soon as that shell died,
 and before every saved scan and when a session opens, for a file left by any earlier shell.
 """
@@ -97,29 +102,55 @@ def recover(filename: str) -> list[str]:
     >>> recover(SCANS[-1].path)  # its scans ended: nothing to finish
     []
     """
-    if not os.path.exists(filename) or not h5py.is_hdf5(filename):
-        return []
     with writer_lock(filename) as free:
         if not free:
             return []
-        clear_write_flags(filename)
-        return _mark_interrupted(filename)
+        aside = _aside(filename)
+        if os.path.exists(aside) and not os.path.exists(filename):  # a recovery cut short
+            os.rename(aside, filename)
+        if not os.path.exists(filename) or not h5py.is_hdf5(filename):
+            return []
+        if not marked_open(filename):
+            return _mark_interrupted(filename)
+        os.rename(filename, aside)  # readers find no file until its scans say how they ended
+        try:
+            clear_write_flags(aside)
+            return _mark_interrupted(aside)
+        finally:
+            os.rename(aside, filename)
+
+
+def _aside(filename: str) -> str:
+    """Where ``recover`` keeps a file while it finishes it: ``.NAME.recovering`` in the same folder."""
+    folder, name = os.path.split(os.path.abspath(filename))
+    return os.path.join(folder, f".{name}.recovering")
+
+
+def _superblock(file: IO[bytes]) -> tuple[int, bytes] | None:
+    """Where the superblock is and its first 12 bytes, when its version (2 or 3) keeps the write flags."""
+    for place in _SUPERBLOCK_PLACES:
+        file.seek(place)
+        head = file.read(12)
+        if head[:8] == SIGNATURE:
+            return (place, head) if head[8] in (2, 3) else None  # versions 0 and 1 keep no such mark
+    return None
+
+
+def marked_open(filename: str) -> bool:
+    """Whether the file is marked "open for write" (by a live writer, or one that died)."""
+    with open(filename, "rb") as file:
+        found = _superblock(file)
+    return found is not None and found[1][11] != 0
 
 
 def clear_write_flags(filename: str) -> bool:
     """Clear the "open for write" mark a dead writer left; True if there was one."""
     with open(filename, "r+b") as file:
-        for place in _SUPERBLOCK_PLACES:
-            file.seek(place)
-            head = file.read(12)
-            if head[:8] == SIGNATURE:
-                break
-        else:
+        found = _superblock(file)
+        if found is None or not found[1][11]:
             return False
-        version, offsets, flags = head[8], head[9], head[11]
-        if version not in (2, 3) or not flags:
-            return False  # versions 0 and 1 keep no such mark
-        size = 12 + 4 * offsets  # signature, versions, sizes, flags, then 4 addresses
+        place, head = found
+        size = 12 + 4 * head[9]  # signature, versions, sizes, flags, then 4 addresses
         file.seek(place)
         block = bytearray(file.read(size))
         block[11] = 0

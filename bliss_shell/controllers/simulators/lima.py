@@ -391,8 +391,13 @@ class LimaCCDs(Device):
 
     @command
     def stopAcq(self) -> None:
-        """Stop taking frames now; the acquisition is Ready again (a Fault stays until ``prepareAcq``)."""
+        """Stop taking frames now and close the frame files; Ready again (a Fault stays until ``prepareAcq``).
+
+        As Lima core (``CtControl::_stopAcq`` closes the saving streams): the files of an aborted acquisition,
+        or of a step scan stopped between two frames, can be read at once.
+        """
         self._halt()
+        self._close_files()
         self._ready = False
         if self._status != "Fault":
             self._status = "Ready"
@@ -434,7 +439,8 @@ class LimaCCDs(Device):
             if self._video_active and frame.dtype.kind in "iu":  # Lima core makes no video image of float pixels
                 self._video = (index, frame)
             if self._settings["saving_mode"] == "AUTO_FRAME" and not self._save(index, frame):
-                return  # in Fault: the file was there already, or could not be opened
+                self._close_files()  # in Fault: the file was there already, or could not be opened or written
+                return
             if self._stop.wait(max(0.0, period - self._settings["acq_expo_time"])):
                 break
         with self._lock:
@@ -454,7 +460,11 @@ class LimaCCDs(Device):
         return frame_path(self._instrument or "instrument", self._settings["user_detector_name"])
 
     def _save(self, index: int, frame: np.ndarray) -> bool:
-        """Frame ``index`` to its file; False (acquisition in Fault) when ABORT finds the file there, or it cannot open."""
+        """Frame ``index`` to its file; False (acquisition in Fault) when it cannot be saved.
+
+        Under ABORT the file was there already; or it could not be opened, or written (``Saving: disk full``,
+        as the real server says it).
+        """
         try:
             saved = self._files.save(self._settings, self._frame_path(), index, frame)
         except SavingFailed as error:

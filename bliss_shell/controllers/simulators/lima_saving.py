@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 from tango import Except
 
-from ..lima_protocol import saved_frame
+from ..lima_protocol import DISK_FULL, saved_frame
 
 FORMAT_SUFFIXES = {"HDF5": ".h5"}  # saving_format: the suffix writing it sets (CtSaving::setFormatSuffix)
 
@@ -105,6 +105,43 @@ class SavingFailed(Exception):
     """A frame could not be saved; the message is the real server's ``acq_status_fault_error``."""
 
 
+DISK_FULL_BLOCKS = 1024  # fewer free blocks (or inodes) than this after a failed write: a full disk, as for Lima core
+
+
+def write_error(directory: str) -> str:
+    """Lima core's words for a frame it could not write: ``Saving: disk full`` when the disk has next to no room left.
+
+    As ``CtSaving``: fewer than 1024 free blocks or inodes in the folder's file system is a full disk,
+    any other failure an unknown error. A file system that counts no inodes (btrfs) is judged on its blocks.
+
+    Examples
+    --------
+    >>> write_error("/tmp")  # a failure on a disk with room
+    'Saving: unknown error'
+    """
+    try:
+        space = os.statvfs(directory)
+    except OSError:
+        return "Saving: unknown error"
+    no_inodes = space.f_files > 0 and space.f_favail < DISK_FULL_BLOCKS
+    return DISK_FULL if space.f_bavail < DISK_FULL_BLOCKS or no_inodes else "Saving: unknown error"
+
+
+def release(file: h5py.File) -> None:
+    """Close a file HDF5 failed to write (a full disk), sending what it still holds to ``/dev/null``.
+
+    libhdf5 crashes the whole process when it closes, or frees at exit, a file whose writes failed:
+    its file descriptor is pointed at ``/dev/null`` first, so the close succeeds; what it flushed
+    before stays in the file on disk, readable.
+    """
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        os.dup2(null, file.id.get_vfd_handle())
+    finally:
+        os.close(null)
+    file.close()
+
+
 class FrameFiles:
     """The files of one acquisition, open until it ends.
 
@@ -134,7 +171,8 @@ class FrameFiles:
         Raises
         ------
         SavingFailed
-            The file cannot be opened (its folder was removed, ...).
+            The file cannot be opened (its folder was removed, ...) or written (a full disk): the file is
+            closed then, with the frames written before.
         """
         path, _ = saved_frame(settings, index)
         file = self._files.get(path)
@@ -146,22 +184,37 @@ class FrameFiles:
                 return False  # "Saving: overwrite error"
             except OSError as error:
                 raise SavingFailed("Saving: file open error") from error
-            file.create_dataset(
-                dataset_path, shape=(0, *frame.shape), maxshape=(None, *frame.shape), dtype=frame.dtype, chunks=(1, *frame.shape),
-            )  # fmt: skip
-            file["entry_0000/measurement/data"] = h5py.SoftLink("/" + dataset_path)  # as the real files have
-            _add_nexus_classes(file, dataset_path)
-        dataset = file[dataset_path]
-        dataset.resize(dataset.shape[0] + 1, axis=0)
-        dataset[-1] = frame
-        file.flush()
+        try:
+            if dataset_path not in file:
+                _create_frames(file, dataset_path, frame)
+            dataset = file[dataset_path]
+            dataset.resize(dataset.shape[0] + 1, axis=0)
+            dataset[-1] = frame
+            file.flush()
+        except Exception as error:  # whatever libhdf5 raises when the disk refuses (RuntimeError, OSError)
+            release(self._files.pop(path))
+            raise SavingFailed(write_error(settings["saving_directory"])) from error
         return True
 
     def close(self) -> None:
-        """Close the files: the acquisition is over."""
+        """Close the files: the acquisition is over (one that cannot be flushed any more is released)."""
         for file in self._files.values():
-            file.close()
+            try:
+                file.flush()
+            except Exception:  # a full disk: nothing more can be written to it
+                release(file)
+            else:
+                file.close()
         self._files.clear()
+
+
+def _create_frames(file: h5py.File, dataset_path: str, frame: np.ndarray) -> None:
+    """The frames' dataset of a new file, growing by one frame at a time, with the real files' soft link and classes."""
+    file.create_dataset(
+        dataset_path, shape=(0, *frame.shape), maxshape=(None, *frame.shape), dtype=frame.dtype, chunks=(1, *frame.shape),
+    )  # fmt: skip
+    file["entry_0000/measurement/data"] = h5py.SoftLink("/" + dataset_path)  # as the real files have
+    _add_nexus_classes(file, dataset_path)
 
 
 def _add_nexus_classes(file: h5py.File, dataset_path: str) -> None:
