@@ -186,13 +186,12 @@ def test_ftimescan_takes_thousands_of_points_at_one_millisecond(beamline):
         (("fm1", 0, 0, 10, 0.01, "ct1"), "fscan: step_size must be a non-zero number, not 0.0"),
         (
             ("fm1", 0, 0.01, 10, 0.01, "mca"),
-            "fscan: mca cannot count in a continuous scan (only counter cards and Lima "
-            "detectors time themselves); count them with a step scan",
+            "fscan: mca takes its gate from a counter card; count one of the card's counters too (ct_timer)",
         ),
         (
             ("fm1", 0, 0.01, 10, 0.01, "a"),
-            "fscan: a cannot count in a continuous scan (only counter cards and Lima "
-            "detectors time themselves); count them with a step scan",
+            "fscan: a cannot count in a continuous scan (only counter cards, Lima "
+            "detectors and MCAs gated by a card count there); count them with a step scan",
         ),
     ],
 )

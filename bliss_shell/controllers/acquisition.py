@@ -169,6 +169,8 @@ class AcquisitionBase:
     name: str
     blocking = True
     continuous_capable = False  # True: it counts through a continuous scan (a card, a camera, an MCA gated by the card)
+    needs_gate = False  # True: in a continuous scan it counts per gate of a device that gives gates (an MCA)
+    gives_gate = False  # True: its periods gate the others (a counter card)
 
     def start(self) -> None:
         """Nothing to arm."""

@@ -158,6 +158,7 @@ class CardAcquisition(AcquisitionBase):
     """
 
     continuous_capable = True
+    gives_gate = True
 
     def __init__(self, card: CounterCard, counters: Sequence[Any]):
         self.name = card.name

@@ -116,7 +116,7 @@ class MCAAcquisition(AcquisitionBase):
 
     def __init__(self, mca: TangoMCA):
         self.name = mca.name
-        self.continuous_capable = mca.gated
+        self.continuous_capable = self.needs_gate = mca.gated
         self._mca = mca
         self._count_time = 0.0
         self._channels = [ChannelInfo(mca.name, np.dtype(mca.dtype), mca.shape, mca.unit, source=mca)]

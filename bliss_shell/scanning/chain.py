@@ -105,10 +105,14 @@ def build_chain(command: str, plan: ScanPlan) -> AcquisitionChain:
 
 
 def _check_continuous(command: str, devices: Sequence[AcquisitionObject]) -> None:
-    """Every device of a continuous scan must time itself (a counter card, Lima)."""
+    """Every device of a continuous scan must time itself (a counter card, Lima) or take the card's gate (an MCA)."""
     unable = [device.name for device in devices if not getattr(device, "continuous_capable", False)]
     if unable:
-        raise ValueError(f"{command}: {', '.join(unable)} cannot count in a continuous scan (only counter cards and "
-                         "Lima detectors time themselves); count them with a step scan")  # fmt: skip
+        raise ValueError(f"{command}: {', '.join(unable)} cannot count in a continuous scan (only counter cards, "
+                         "Lima detectors and MCAs gated by a card count there); count them with a step scan")  # fmt: skip
+    gated = [device.name for device in devices if getattr(device, "needs_gate", False)]
+    if gated and not any(getattr(device, "gives_gate", False) for device in devices):
+        raise ValueError(f"{command}: {', '.join(gated)} takes its gate from a counter card; "
+                         "count one of the card's counters too (ct_timer)")  # fmt: skip
     if not devices:
         raise ValueError(f"{command}: give a counter card or a Lima detector: they time a continuous scan")

@@ -728,7 +728,7 @@ def fscan(
     >>> fscan(roby, 0, 0.1, 100, 0.01, diode)
     Traceback (most recent call last):
     ...
-    ValueError: fscan: diode cannot count in a continuous scan (only counter cards and Lima detectors time themselves); count them with a step scan
+    ValueError: fscan: diode cannot count in a continuous scan (only counter cards, Lima detectors and MCAs gated by a card count there); count them with a step scan
     """
     command = "fscan"
     options.setdefault("name", command)
@@ -779,7 +779,7 @@ def ftimescan(acq_time: float, npoints: int, *counters: Any, **options: Any) -> 
     >>> ftimescan(0.01, 10, diode)
     Traceback (most recent call last):
     ...
-    ValueError: ftimescan: diode cannot count in a continuous scan (only counter cards and Lima detectors time themselves); count them with a step scan
+    ValueError: ftimescan: diode cannot count in a continuous scan (only counter cards, Lima detectors and MCAs gated by a card count there); count them with a step scan
     """
     command = "ftimescan"
     options.setdefault("name", command)
