@@ -42,10 +42,22 @@ def test_the_shells_own_names_are_documented():
         "elog_print",
         "clear",
         "newproposal",
+        "endproposal",
         "newsample",
         "newcollection",
         "newdataset",
         "enddataset",
+        "lsconfig",
+        "info",
+        "edit_mg",
+        "countdown",
+        "lslog",
+        "debugon",
+        "debugoff",
+        "silx_view",
+        "pymca",
+        "elog_add",
+        "elog_plot",
     ):
         documented_signature(name)
 

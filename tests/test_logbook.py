@@ -53,10 +53,17 @@ def test_every_scan_records_how_it_ended(session):
     entries = [line[len("2026-01-01 00:00:00  ") :] for line in logbook(session).read_text().splitlines()]
     assert entries == [
         f"scan 1 (ascan roby 0 1 3 0.01): finished; file {done.path}",
-        "scan 1 (ct 0.01): finished; not saved",
+        "ct 0.01: finished; not saved",  # no number: only the file's numbering is in the logbook
         f"scan 2 (loopscan 100000 0.01): aborted: interrupted by user (Ctrl-C); file {done.path}",
         f"scan 3 (ascan roby 0 1 3 0.01): failed: AcquisitionError: diode: ZeroDivisionError: division by zero; file {done.path}",
     ]
+
+
+def test_a_count_and_a_saved_count_are_not_given_the_same_number(session):
+    session["sct"](0.01, session["diode"])
+    session["ct"](0.01, session["diode"])
+    entries = [line[len("2026-01-01 00:00:00  ") :] for line in logbook(session).read_text().splitlines()]
+    assert entries == [f"scan 1 (sct 0.01): finished; file {session['SCANS'][-2].path}", "ct 0.01: finished; not saved"]
 
 
 def test_a_logbook_that_cannot_be_written_warns_and_the_scan_stands(session, capsys):

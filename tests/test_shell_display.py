@@ -7,7 +7,7 @@ import re
 import h5py
 import pytest
 
-from conftest import BEAMLINE
+from conftest import BEAMLINE, wait_for
 
 F7 = "\x1b[18~"
 
@@ -55,6 +55,19 @@ def test_the_typing_helper_writes_the_parentheses_and_f7_turns_it_off(open_termi
     shell.wait_for(r"^DEMO \[5\]: roby\.move$")
     shell.interrupt()  # Ctrl-C at the prompt: a fresh, empty line
     shell.prompt(5)
+
+
+def test_the_typing_helper_keeps_the_spaces_typed(open_terminal):
+    shell = open_terminal("-s", "demo")
+    shell.prompt(1)
+    shell.type("ascan roby, 0, 4, 5, 0.01, diode save=False")  # the user's commas and spaces stay
+    shell.wait_for(r"^DEMO \[1\]: ascan\(roby, 0, 4, 5, 0\.01, diode,save=False$")
+    shell.type("\r")
+    shell.prompt(2)
+    shell.type("ascan(roby, 0, 2, 3, 0.01, diode, save=False)")  # the user's own parentheses, after a helped line
+    shell.wait_for(r"^DEMO \[2\]: ascan\(roby, 0, 2, 3, 0\.01, diode, save=False\)$")
+    shell.type("\r")
+    shell.wait_for(r"^  Out \[2\]: Scan\(number=\d+, name=ascan, path=<no saving>\)$")
 
 
 def test_the_table_grows_while_the_scan_runs(sim_shell):
@@ -147,3 +160,56 @@ def test_helpers_and_the_display_work_the_same_in_a_script(shell_env, tmp_path):
     assert abs(float(re.search(r"^cen (\S+)$", out, re.M).group(1)) - 3.2) < 0.5
     assert "Moving roby from 6.00000 to 3.00000" in out
     assert out.rstrip().endswith(" 3.00000   0.00000    0.00000")
+
+
+def test_a_motors_or_counters_name_alone_shows_its_info_block(sim_shell):
+    sim_shell.enter("roby")
+    sim_shell.wait_for(r"^ +Out \[2\]: AXIS:\n +name \(R\): roby\n +unit \(R\): mm\n +offset \(R\): 0\.00000$")
+    sim_shell.wait_for(r"^ +position \(RW\): 0\.00000\n +state \(R\): READY$")
+    sim_shell.enter("diode")
+    sim_shell.wait_for(r"^ +Out \[3\]: 'diode' counter info:\n +controller = diode$")
+    sim_shell.enter("roby.position")  # anything else: as Python shows it
+    sim_shell.wait_for(r"^ +Out \[4\]: 0\.0$")
+    sim_shell.enter("type('Shutter', (), {'__info__': lambda self: 1 / 0})()")  # a broken block: an error, not the end
+    sim_shell.wait_for(r"^!!! === ZeroDivisionError: division by zero === !!!")
+    sim_shell.prompt(6, label="TEST_SESSION")
+
+
+def test_elog_add_sends_what_a_command_showed_to_the_logbook(sim_shell, tmp_path):
+    logbook = tmp_path / "test_session" / "test_session_logbook.txt"
+    sim_shell.enter("wm(roby)")
+    sim_shell.prompt(3, label="TEST_SESSION")
+    sim_shell.enter("diode")
+    sim_shell.prompt(4, label="TEST_SESSION")
+    sim_shell.enter("elog_add(2); elog_add()")
+    sim_shell.prompt(5, label="TEST_SESSION")
+    wait_for(lambda: logbook.exists() and "output of [3]" in logbook.read_text(), "elog_add wrote nothing")
+    text = logbook.read_text()
+    assert re.search(r"^\S+ \S+  output of \[2\] wm\(roby\):\n +roby\[mm\]\n +-+  -+\n +User\n", text, re.M), text
+    assert re.search(r"^\S+ \S+  output of \[3\] diode:\n +'diode' counter info:\n +controller = diode\n", text, re.M), text
+    sim_shell.enter("elog_add(0)")
+    sim_shell.wait_for(r"^!!! === ValueError: elog_add: index is a prompt number \(3 for \[3\]\) or negative")
+    sim_shell.enter("elog_add(99)")
+    sim_shell.wait_for(r"^!!! === ValueError: elog_add: no command \[99\] among the last 19 of this shell")
+    assert logbook.read_text() == text  # nothing added by the refused ones
+
+
+def test_edit_mg_ticks_the_counters_of_a_group_in_a_dialog(sim_shell):
+    sim_shell.enter("edit_mg(MG1)")
+    sim_shell.wait_for(r"Measurement group MG1: enable / disable counters")
+    sim_shell.wait_for(r"\[\*\] diode +")
+    sim_shell.type(" ")  # the first counter, diode, unticked
+    sim_shell.wait_for(r"\[ \] diode +")
+    sim_shell.type("\t")  # to Ok
+    sim_shell.type("\r")
+    sim_shell.prompt(3, label="TEST_SESSION")
+    sim_shell.enter("MG1.enabled, MG1.disabled")
+    sim_shell.wait_for(r"^ +Out \[3\]: \(\['diode2'\], \['diode'\]\)$")
+    sim_shell.enter("edit_mg()")  # the active group, MG1; Escape: nothing changes
+    sim_shell.wait_for(r"\[ \] diode +")
+    sim_shell.type("\x1b")
+    sim_shell.wait_for(r"^edit_mg: cancelled, MG1 unchanged$")
+    sim_shell.enter("MG1.enable_all()")
+    sim_shell.prompt(6, label="TEST_SESSION")
+    sim_shell.enter("MG1.enabled")
+    sim_shell.wait_for(r"^ +Out \[6\]: \['diode', 'diode2'\]$")

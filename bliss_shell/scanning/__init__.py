@@ -35,15 +35,16 @@ from .esrf_saving import (
 )
 from .listing import lscnt, lsmg, lsobj
 from .motors import lsmot, mv, mvd, mvr, set_lim, sta, sync, umv, umvd, umvr, wa, wm, wu
+from .multi_motor import a3scan, a4scan, a5scan, d3scan, d4scan, d5scan
 from .plan import ScanPlan
 from .scan import Scan
 from .scan_saving import ScanSaving
-from .scan_tools import cen, com, fwhm, goto_cen, goto_com, goto_peak, peak, plotselect, where
+from .scan_tools import cen, com, fwhm, goto_cen, goto_com, goto_min, goto_peak, peak, plotselect, trough, where
 
-COMMANDS = [a2scan, amesh, anscan, ascan, ct, d2scan, dmesh, dnscan, dscan, fscan, ftimescan, lineup, lookupscan,
-            loopscan, pointscan, sct, timescan,  # scans, then the helpers
+COMMANDS = [a2scan, a3scan, a4scan, a5scan, amesh, anscan, ascan, ct, d2scan, d3scan, d4scan, d5scan, dmesh, dnscan,
+            dscan, fscan, ftimescan, lineup, lookupscan, loopscan, pointscan, sct, timescan,  # scans, then the helpers
             wa, wm, wu, mv, umv, mvr, umvr, mvd, umvd, sync, sta, set_lim, where, lsmot, lscnt, lsmg, lsobj, plotselect,
-            cen, peak, com, fwhm, goto_cen, goto_peak, goto_com]  # fmt: skip
+            cen, peak, trough, com, fwhm, goto_cen, goto_peak, goto_min, goto_com]  # fmt: skip
 
 __all__ = [
     "COMMANDS",
@@ -54,6 +55,9 @@ __all__ = [
     "ScanPlan",
     "ScanSaving",
     "a2scan",
+    "a3scan",
+    "a4scan",
+    "a5scan",
     "activate",
     "amesh",
     "anscan",
@@ -61,6 +65,9 @@ __all__ = [
     "ct",
     "current",
     "d2scan",
+    "d3scan",
+    "d4scan",
+    "d5scan",
     "dmesh",
     "dnscan",
     "dscan",

@@ -87,16 +87,22 @@ def warn_unwritten(where: str, reason: str, text: str) -> None:
 def scan_entry(number: int | None, title: str, state: EndState, reason: str, path: str | None) -> str:
     """The scan's line: its number, title, how it ended and where it was saved.
 
+    Only a saved scan shows a number: the one of its entry in the file (``N.1``), the numbering of every
+    scan line of the logbook. An unsaved scan (``ct``) has no number a user can find anywhere (its Redis
+    node's ``_N_ct`` counts apart, as in BLISS, whose ``Scan`` repr shows none either), so it has none here.
+
     Examples
     --------
     >>> scan_entry(3, "ascan roby 0 4 5 0.02", EndState.DONE, "", "/data/demo/data.h5")
     'scan 3 (ascan roby 0 4 5 0.02): finished; file /data/demo/data.h5'
     >>> scan_entry(4, "ct 0.1", EndState.ABORTED, "interrupted by user (Ctrl-C)", None)
-    'scan 4 (ct 0.1): aborted: interrupted by user (Ctrl-C); not saved'
+    'ct 0.1: aborted: interrupted by user (Ctrl-C); not saved'
     """
     ended = {EndState.DONE: "finished", EndState.ABORTED: f"aborted: {reason}", EndState.FAILED: f"failed: {reason}"}[state]
-    where = f"file {path}" if path else "not saved"
-    return f"scan {number} ({title}): {' / '.join(ended.splitlines())}; {where}"
+    ended = " / ".join(ended.splitlines())
+    if not path:
+        return f"{title}: {ended}; not saved"
+    return f"scan {number} ({title}): {ended}; file {path}"
 
 
 class LogbookConsumer:

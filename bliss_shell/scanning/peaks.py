@@ -72,6 +72,18 @@ def peak(x: np.ndarray, y: np.ndarray) -> float:
     return float(x[int(np.argmax(y))])
 
 
+def trough(x: np.ndarray, y: np.ndarray) -> float:
+    """The ``x`` of the lowest ``y`` (the first, when several are as low): BLISS's ``trough``.
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 6, 13)
+    >>> trough(x, -np.exp(-((x - 3.2) ** 2) / 2))
+    3.0
+    """
+    return float(x[int(np.argmin(y))])
+
+
 def com(x: np.ndarray, y: np.ndarray) -> float:
     """The centre of mass of ``y`` above its lowest value, along ``x``; a flat ``y`` has none (ValueError).
 
@@ -113,6 +125,7 @@ def _crossing(x: np.ndarray, y: np.ndarray, half: float, indexes: range, step: i
 
 MEASURES = {
     "peak": peak,
+    "trough": trough,
     "com": com,
     "cen": lambda x, y: cen_fwhm(x, y)[0],
     "fwhm": lambda x, y: cen_fwhm(x, y)[1],

@@ -1,6 +1,7 @@
 """Shell functions on the last scan that moved a motor (or a given one): the peak tools, ``where``, ``plotselect``.
 
-``cen``, ``peak``, ``com``, ``fwhm`` and ``goto_*`` each take ``(counter=None, axis=None, scan=None)`` as in BLISS.
+``cen``, ``peak``, ``trough``, ``com``, ``fwhm`` and ``goto_*`` (``goto_min`` goes to the ``trough``) each take
+``(counter=None, axis=None, scan=None)`` as in BLISS.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ def measure(tool: str, scan: Scan, counter: Any = None, axis: Any = None) -> flo
 
 def goto_measure(tool: str, scan: Scan, counter: Any = None, axis: Any = None) -> float:
     """Move the scanned motor to what ``measure`` finds; return that position."""
-    data = curve(f"goto_{tool}", scan, counter, axis, current().plot_selection)
+    command = "goto_min" if tool == "trough" else f"goto_{tool}"
+    data = curve(command, scan, counter, axis, current().plot_selection)
     if data.axis is None:
-        raise ValueError(f"goto_{tool}: scan {scan.number} moved no motor")
+        raise ValueError(f"{command}: scan {scan.number} moved no motor")
     target = _apply(tool, scan, data)
-    goto(f"goto_{tool}", data.axis, target)
+    goto(command, data.axis, target)
     return target
 
 
@@ -153,6 +155,36 @@ def peak(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> flo
     3.0
     """
     return measure("peak", _scan("peak", scan), counter, axis)
+
+
+def trough(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
+    """Axis position of the lowest value of the counter in the last scan; marked on the scan's plot.
+
+    Parameters
+    ----------
+    counter : Counter or str, optional
+        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
+        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
+    axis : Axis, optional
+        One of the scan's motors; default: its first.
+    scan : Scan, optional
+        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
+        the tools on the ``ascan``).
+
+    Returns
+    -------
+    float
+        The axis position of the scan's point where the counter was lowest (the first, when several are).
+
+    Examples
+    --------
+    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1): lowest at the end farther from it.
+
+    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    >>> trough()
+    0.0
+    """
+    return measure("trough", _scan("trough", scan), counter, axis)
 
 
 def com(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
@@ -288,6 +320,41 @@ def goto_com(counter: Any = None, axis: Any = None, scan: Scan | None = None) ->
     3.200...
     """
     return goto_measure("com", _scan("goto_com", scan), counter, axis)
+
+
+def goto_min(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
+    """Move the scanned motor to ``trough()`` of the last scan (the counter's lowest), as ``umv`` does.
+
+    Parameters
+    ----------
+    counter : Counter or str, optional
+        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
+        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
+    axis : Axis, optional
+        One of the scan's motors; default: its first.
+    scan : Scan, optional
+        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
+        the tools on the ``ascan``).
+
+    Returns
+    -------
+    float
+        The position the motor was moved to.
+
+    Examples
+    --------
+    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1): lowest at the end farther from it.
+
+    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    >>> goto_min()
+    Moving roby from 6.00000 to 0.00000
+    roby[mm]
+    --------
+     0.00000
+     0.00000
+    0.0
+    """
+    return goto_measure("trough", _scan("goto_min", scan), counter, axis)
 
 
 def where(scan: Scan | None = None) -> None:

@@ -70,11 +70,12 @@ def _print_and_add(command: str, kind: str, values: tuple[Any, ...], sep: Any) -
     text = sep.join(str(value) for value in values)
     print(text, flush=True)
     if text.strip():
-        _add(f"{kind}: {text}")
+        add_to_logbook(f"{kind}: {text}")
     return text
 
 
-def _add(text: str) -> None:
+def add_to_logbook(text: str) -> None:
+    """Add an entry to the open session's logbook; a warning with the entry when it cannot be written."""
     context = current()
     try:
         path = session_logbook(context)

@@ -15,13 +15,28 @@ from bliss_shell.data.retention import Retention
 from bliss_shell.scanning import COMMANDS, POLICY_COMMANDS, ScanContext, activate, current, scan_saving_of
 from bliss_shell.scanning.plot_settings import load_selection
 
+from .cells import elog_add
+from .cleanup import cleanup, error_cleanup
+from .config_listing import make_lsconfig
+from .countdown import countdown
+from .edit_mg import edit_mg
 from .error_report import ErrorReport
+from .info import info
 from .logbook_commands import elog_print, lprint
+from .plot_export import elog_plot
+from .loggers import debugoff, debugon, lslog
 from .scan_display import shell_display
+from .scan_display_settings import ScanDisplay, opening_plots
 from .screen import clear
+from .shortcuts import SHORTCUTS
 from .source_view import prdef
 from .tweak import tw
 from .user_scripts import USER_SCRIPT_COMMANDS
+from .viewers import pymca, silx_view
+
+# BLISS's shell names that are the shell's own (not scan commands): docs/commands.md has each
+SHELL_COMMANDS = [prdef, lprint, elog_print, elog_add, elog_plot, clear, info, countdown, lslog, debugon, debugoff, cleanup,
+                  error_cleanup, edit_mg, silx_view, pymca]  # fmt: skip
 
 
 def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport, display: bool = False,
@@ -43,10 +58,13 @@ def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport
         "SCAN_SAVING": scan_saving,
         "SCANS": session.scans,
     }
+    namespace.update(SHORTCUTS)  # numpy's sin, cos..., rand, date, pprint: BLISS's standard namespace has them
     namespace.update({command.__name__: command for command in COMMANDS})
-    namespace.update({command.__name__: command for command in [*USER_SCRIPT_COMMANDS, prdef, lprint, elog_print, clear]})
+    namespace.update({command.__name__: command for command in [*USER_SCRIPT_COMMANDS, *SHELL_COMMANDS]})
     namespace.update({command.__name__: command for command in POLICY_COMMANDS})  # the ESRF data policy's
-    watch = shell_display(client) if display else None
+    namespace["lsconfig"] = make_lsconfig(session.config)
+    namespace["SCAN_DISPLAY"] = scan_display = ScanDisplay(session.name, client)
+    watch = opening_plots(shell_display(client, scan_display.columns), scan_display, namespace) if display else None
     activate(ScanContext(session.name, client, scan_saving, session.scans, namespace, watch=watch,
                          plot_selection=load_selection(client, session.name),
                          retention=retention or Retention(), revive=revive))  # fmt: skip

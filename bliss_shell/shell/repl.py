@@ -26,8 +26,10 @@ from ptpython.repl import PythonRepl, ReplExit
 from ptpython.repl import exit as ptpython_exit
 from ptpython.utils import unindent_code
 
+from .cells import Cell, CellLog, keep_cells
 from .error_report import ErrorReport
 from .gevent_loop import GeventEventLoop
+from .info import shown
 from .typing_helper import TypingHelper
 
 
@@ -67,6 +69,7 @@ class SessionRepl(PythonRepl):
         self._session_name = session_name
         self._namespace = namespace
         self.typing_helper = TypingHelper(namespace)
+        self.cells = CellLog()  # what elog_add sends
         super().__init__(
             get_globals=lambda: namespace,
             get_locals=lambda: namespace,
@@ -136,9 +139,11 @@ class SessionRepl(PythonRepl):
         asyncio.set_event_loop(loop)
         loop.add_signal_handler(signal.SIGINT, self._interrupt_command)
         self._add_to_namespace()
+        keep_cells(self.cells)
         try:
             loop.run_until_complete(self._loop())
         finally:
+            keep_cells(None)
             self._remove_from_namespace()
             loop.close()
             asyncio.set_event_loop(None)
@@ -154,6 +159,7 @@ class SessionRepl(PythonRepl):
 
     async def _read(self) -> str:
         while True:
+            self.typing_helper.new_line()
             try:
                 with patch_stdout(raw=True):
                     text = await self.app.run_async(handle_sigint=False)
@@ -171,13 +177,14 @@ class SessionRepl(PythonRepl):
         """Run one command in its own greenlet; True when it asks the shell to exit."""
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[gevent.Greenlet] = loop.create_future()
-        command = gevent.spawn(self._run_command, text)
-        command.rawlink(lambda done: loop.call_soon_threadsafe(finished.set_result, done))
-        self._command = command
-        try:
-            done = await finished
-        finally:
-            self._command = None
+        with self.cells.recording(self.current_statement_index, text) as cell:
+            command = gevent.spawn(self._run_command, text)
+            command.rawlink(lambda done: loop.call_soon_threadsafe(finished.set_result, done))
+            self._command = command
+            try:
+                done = await finished
+            finally:
+                self._command = None
         outcome: tuple[str, Any] = done.value if done.successful() else ("interrupted", None)
         kind, value = outcome
         if kind == "exit":
@@ -188,10 +195,21 @@ class SessionRepl(PythonRepl):
         elif kind == "error":
             self._errors.report(value)
         elif value is not None:
-            self._show_result(value)
+            self._show(value, cell)
         self.current_statement_index += 1
         self.signatures = []
         return False
+
+    def _show(self, value: Any, cell: Cell) -> None:
+        """Show a result under ``Out [N]``: an object's info block, as BLISS shows it, else its repr; kept for elog_add."""
+        try:
+            result = shown(value)
+            text = repr(result)
+        except Exception as error:  # a broken __info__ or __repr__: the user's error to see, never the shell's end
+            self._errors.report(error)
+            return
+        self._show_result(result)
+        cell.add(text)
 
     def _run_command(self, text: str) -> tuple[str, Any]:
         try:

@@ -61,6 +61,9 @@ class ScanTable:
         Columns to fit the table in; by default the terminal's.
     quiet : tuple of str
         Scan types that print their own lines (the shell's ``ct``): nothing is shown of them.
+    only : list of str, optional
+        The counters (names or fullnames) to show after the motors and ``dt``, in that order
+        (``SCAN_DISPLAY.displayed_channels``); by default every one that fits.
 
     Examples
     --------
@@ -83,8 +86,10 @@ class ScanTable:
     Took 0:00:00...
     """
 
-    def __init__(self, node: Any, out: TextIO | None = None, width: int | None = None, quiet: tuple[str, ...] = ()):
+    def __init__(self, node: Any, out: TextIO | None = None, width: int | None = None, quiet: tuple[str, ...] = (),
+                 only: list[str] | None = None):  # fmt: skip
         self._node = node
+        self._only = only
         self._quiet = quiet  # scan types that print their own lines (the shell's ct)
         self._out = out or sys.stdout
         self._width = width or shutil.get_terminal_size((100, 24)).columns
@@ -152,13 +157,21 @@ class ScanTable:
         """
         shown: list[Any] = []
         used = _INDEX_WIDTH
-        for channel in sorted(self._channels, key=lambda c: c.fullname.count(":") > 1):
+        for channel in self._candidates():
             width = max(_MIN_WIDTH, len(_label(channel)) + 2, len(_controller(channel)) + 2)
             if used + width > self._width and shown:
                 break
             shown.append(channel)
             used += width
         return shown
+
+    def _candidates(self) -> list[Any]:
+        """The columns in the order they are wanted: all, a detector's grouped channels last; or the masters, then ``only``."""
+        if self._only is None:
+            return sorted(self._channels, key=lambda c: c.fullname.count(":") > 1)
+        masters = [c for c in self._channels if c.fullname.startswith("axis:") or c.name == "elapsed_time"]
+        chosen = [c for name in self._only for c in self._channels if name in (c.short_name, c.fullname) and c not in masters]
+        return masters + list(dict.fromkeys(chosen))
 
     def _print_rows(self) -> None:
         ready = min(len(self._pending[c.db_name]) for c in self._channels)
@@ -244,12 +257,17 @@ def _bar(done: int, total: int, elapsed: float, width: int) -> str:
     return f"{done} points  {rate:.0f} pts/s  {_duration(elapsed)}"
 
 
-def shell_display(client: redis.Redis) -> Callable[[str], Callable[[], None]]:
-    """What a session's scans call when they start (``ScanContext.watch``): ``ct`` prints its own lines."""
+def shell_display(
+    client: redis.Redis, columns: Callable[[], list[str] | None] = lambda: None
+) -> Callable[[str], Callable[[], None]]:
+    """What a session's scans call when they start (``ScanContext.watch``): ``ct`` prints its own lines.
+
+    ``columns`` gives, at each scan's start, the counters its table is limited to (``SCAN_DISPLAY.columns``).
+    """
 
     def watch(db_name: str) -> Callable[[], None]:
         node = ScanNode(client, db_name, {"name": db_name.rsplit(":", 1)[1], "type": "scan"})  # published soon
-        table = ScanTable(node, quiet=("ct", "sct"))
+        table = ScanTable(node, quiet=("ct", "sct"), only=columns())
         follower = gevent.spawn(_shown_until_redis_fails, table)
 
         def finish() -> None:

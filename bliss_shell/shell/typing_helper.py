@@ -4,6 +4,11 @@ As in BLISS: a space after the name of a callable opens the parenthesis, a space
 argument becomes a comma, Enter closes the parenthesis; Enter on a bare callable whose
 arguments all have defaults calls it (``wa``). Attribute access, assignments, strings,
 nested brackets and multi-line input are left alone. F7 turns it on and off.
+
+Only the helper's own characters are added: a space typed after a comma the user typed
+(``ascan roby, 0, 9``) stays, and a line whose parenthesis the user typed
+(``ascan(roby, 0, 9, 10, 0.1)``) is never touched, whatever the lines before it were. A
+second space after the helper's comma is dropped (``ascan roby  0`` gives ``ascan(roby,0``).
 """
 
 from __future__ import annotations
@@ -42,7 +47,13 @@ class TypingHelper:
     def __init__(self, namespace: dict[str, Any]):
         self.enabled = True
         self._namespace = namespace
-        self._opened: str | None = None  # the text up to the "(" the helper added
+        self._opened: str | None = None  # the text up to the "(" the helper added on this line
+        self._commas: set[int] = set()  # where, on this line, the helper put a comma for a space
+
+    def new_line(self) -> None:
+        """Forget what the helper added: the prompt starts a new line."""
+        self._opened = None
+        self._commas.clear()
 
     def toggle(self) -> None:
         """Turn the helper off, or on again (F7)."""
@@ -57,12 +68,16 @@ class TypingHelper:
             if in_string or depth != 1:
                 return " "
             last = text.rstrip()[-1]
-            if last in _NO_COMMA_AFTER:
-                return ""
-            return " " if last in _KEEP_SPACE_AFTER or text.endswith(" ") else ","
+            if last in _NO_COMMA_AFTER:  # the helper's own "(" or ",": a second space; the user's ",": kept
+                return "" if last == "(" or len(text) - 1 in self._commas else " "
+            if last in _KEEP_SPACE_AFTER or text.endswith(" "):
+                return " "
+            self._commas.add(len(text))
+            return ","
         match = _NAME.match(text)
         if match and self._callable(match.group(1)) is not None:
             self._opened = text + "("
+            self._commas.clear()
             return "("
         return " "
 
