@@ -7,6 +7,7 @@ go to the test's tmp folder (the path is printed when a wait times out).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -15,6 +16,8 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +26,8 @@ import gevent
 import numpy as np
 import pytest
 import redis
-from bokeh.palettes import Viridis256
+from bokeh.palettes import Category10_10, Viridis256
+from PIL import Image
 from selenium.webdriver.common.keys import Keys
 
 from bliss_shell.comm import EmbeddedRedis
@@ -34,6 +38,8 @@ from bliss_shell.data.retention import remove_scan
 from bliss_shell.plot.decimate import COLUMNS, FULL_POINTS, decimate
 from bliss_shell.plot.launcher import start_viewer
 from bliss_shell.plot.page import REFRESH_MS, UPDATES_PER_SECOND
+from bliss_shell.plot.png import DPI, SIZE
+from bliss_shell.shell.plot_export import elog_plot
 from browser import Browser
 from conftest import BEAMLINE, open_session, wait_for
 from simulator_server import SimulatorServer, free_port
@@ -452,3 +458,152 @@ def test_a_bad_plot_setting_in_the_config_is_one_line_naming_it(shell_env, tmp_p
     result = run_bliss("--config", str(config), "plot", "test_session", env=shell_env)
     assert result.returncode == 1
     assert result.stderr.strip() == f"bliss: the config's root __init__.yml: {message}"
+
+
+# -- what a scientist reads: axis labels, the scan list's files, a picture for the logbook (issue 28) ---------------
+
+DIODE, GAUSS = Category10_10[0], Category10_10[1]  # the colours of a scan's first and second counters
+
+
+def test_the_axes_are_labelled_as_in_flint(session, viewer, browser):
+    browser.open(viewer())
+    session["ascan"](session["roby"], 0, 9, 10, 0.01, session["diode"], session["sim_ct_gauss"], session["simu1"])
+    browser.wait("model('curve_source').data.x.length == 10 && model('status').text.includes('done')", "the scan, done")
+    # the first counter drawn: the y axis says which (it was only in the title and the legend)
+    axes = browser.js("[model('curve_linear').below[0].axis_label, model('curve_linear').left[0].axis_label]")
+    assert axes == ["roby", "diode"]
+    session["plotselect"](session["sim_ct_gauss"], session["diode"])
+    browser.wait("model('curve_linear').left[0].axis_label == 'diode + sim_ct_gauss'", "both counters on the y axis, as Flint")
+    browser.js("(() => { model('y_scale').active = 1; return 1 })()")
+    browser.wait("model('curve_log').left[0].axis_label == 'diode + sim_ct_gauss'", "the log figure labelled too")
+    session["loopscan"](3, 0.01, session["diode"])
+    browser.wait("model('curve_log').below[0].axis_label == 'elapsed_time [s]'", "a time scan's x")
+    session["loopscan"](3, 0.01, session["simu1"])
+    browser.show_tab("Spectra")
+    browser.wait("model('spectra_source').data.dh.length == 1 && model('spectra_source').data.dh[0] == 3", "three spectra")
+    spectrum = browser.js("[model('spectrum').below[0].axis_label, model('spectrum').left[0].axis_label]")
+    assert spectrum == ["channel", "simu1"]  # counts of each channel (bin) of the MCA, named as Flint's MCA plot does
+    assert browser.js("[model('spectra').below[0].axis_label, model('spectra').left[0].axis_label]") == ["channel", "point"]
+    browser.screenshot("labels")
+
+
+def test_the_scan_list_names_each_scans_file_and_keeps_two_folders_apart_in_time_order(session, viewer, browser):
+    saving, ran = session["SCAN_SAVING"], []
+    for folder in ("sample1", "sample2", "sample1"):  # numbered per folder: 1, 1, 2
+        saving.template = f"{{session}}/{folder}"
+        ran.append(session["loopscan"](3, 0.01, session["diode"]))
+    assert [scan.number for scan in ran] == [1, 1, 2]
+    browser.open(viewer())  # it finds them in Redis: a folder's scans, then the other folder's
+    listed = "model('scan_list').options.map((o) => o[0]).join()"
+    browser.wait(f"{listed} == {','.join(scan.node.db_name for scan in reversed(ran))!r}", "the three scans, newest first")
+    labels = browser.js("model('scan_list').options.map((o) => o[1])")
+    assert [label.split()[:2] for label in labels] == [["2", "sample1/data.h5"], ["1", "sample2/data.h5"], ["1", "sample1/data.h5"]]  # fmt: skip
+    assert all(Path(scan.path).parts[-2:] == Path(label.split()[1]).parts for scan, label in zip(reversed(ran), labels))
+    saving.template = "{session}/sample2"
+    newest = session["loopscan"](3, 0.01, session["diode"])
+    browser.wait("model('scan_list').options[0][1].startsWith('   2  sample2/data.h5  loopscan')", "the new scan on top")
+    browser.wait(f"model('status').text.includes('file {newest.path}')", "the shown scan's file in the status line")
+    browser.screenshot("two_folders")
+
+
+def get_png(url: str, **query: str) -> tuple[int, bytes]:
+    """The viewer's answer to ``/png?query``: its status and body."""
+    try:
+        with urllib.request.urlopen(f"{url}png?{urllib.parse.urlencode(query)}", timeout=60) as answer:
+            assert answer.headers["Content-Type"] == "image/png"
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def png_pixels(body: bytes) -> np.ndarray:
+    """The picture's RGB pixels, decoded by Pillow: a PNG of the figure's size."""
+    with Image.open(io.BytesIO(body)) as image:
+        assert image.format == "PNG"
+        assert image.size == (SIZE[0] * DPI, SIZE[1] * DPI)
+        return np.asarray(image.convert("RGB")).astype(int)
+
+
+def coloured(pixels: np.ndarray, colour: str) -> np.ndarray:
+    """Where the picture has ``colour`` (#rrggbb; lines are antialiased: near it)."""
+    rgb = np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)])
+    return np.abs(pixels - rgb).sum(axis=2) < 40
+
+
+def test_a_png_of_the_plot_comes_from_the_viewer_without_a_browser(session, viewer):
+    url = viewer()
+    assert get_png(url) == (404, b"session test_session has no scan yet\n")
+    session["plotselect"](session["sim_ct_gauss"])
+    scan = session["ascan"](session["roby"], 0, 9, 30, 0.01, session["diode"], session["sim_ct_gauss"], session["simu1"])
+    status, body = get_png(url, scan=scan.node.db_name)  # right after the scan: the viewer reads it first
+    assert status == 200, body
+    pixels = png_pixels(body)
+    assert coloured(pixels, GAUSS).sum() > 300  # plotselect's counter drawn
+    assert not coloured(pixels, DIODE).any()  # and only it
+    assert (pixels == 255).all(axis=2).mean() > 0.5  # a white figure, not a blank or black one
+    status, body = get_png(url, plot="spectrum")
+    assert status == 200 and coloured(png_pixels(body), DIODE).sum() > 100  # the MCA's newest spectrum
+    refused = [get_png(url, plot="histogram"), get_png(url, plot="image"), get_png(url, scan="99")]
+    assert refused == [
+        (400, b"plot must be one of curve, map, spectrum, image, not 'histogram'\n"),
+        (404, b"scan 1_ascan has no Lima detector\n"),
+        (404, b"session test_session has no scan '99' (give its number, its name such as 5_ascan, or its db_name)\n"),
+    ]
+    assert viewer_status(url)["redis"] == "ok"  # the refusals changed nothing: the curve again, by its number
+    status, again = get_png(url, scan="1")
+    assert status == 200 and coloured(png_pixels(again), GAUSS).sum() > 300
+
+
+def test_the_png_shows_the_counters_and_the_zoom_of_the_page_used_last(session, viewer, browser):
+    url = viewer()
+    browser.open(url)
+    session["ascan"](session["roby"], 0, 9, 30, 0.01, session["diode"], session["sim_ct_gauss"])
+    browser.wait("model('curve_source').data.x.length == 30 && model('status').text.includes('done')", "the scan, done")
+    left = int(SIZE[0] * DPI * 0.25)
+    assert coloured(png_pixels(get_png(url)[1]), DIODE)[:, :left].any()  # the whole curve: from the left
+
+    drawn = "model('curve_linear').renderers.filter((r) => r.visible && r.data_source.name == 'curve_source').map((r) => r.glyph.y.field).join()"
+    browser.js("(() => { model('counters').active = [1]; return 1 })()")  # the user ticks sim_ct_gauss alone
+    browser.wait(f"{drawn} == 'sim_ct_gauss'", "sim_ct_gauss alone")
+    # what the zoom tools do: set the ranges, then tell the viewer; x from -20 to 4.5 puts the curve's start far right
+    browser.js("""(() => { const plot = model('curve_linear'); plot.x_range.setv({start: -20, end: 4.5});
+                  viewOf(plot).trigger_ranges_update_event(); return 1 })()""")  # fmt: skip
+
+    def zoomed() -> np.ndarray | None:
+        pixels = png_pixels(get_png(url)[1])
+        gauss = coloured(pixels, GAUSS)
+        return pixels if gauss.any() and not gauss[:, : int(SIZE[0] * DPI * 0.6)].any() else None
+
+    wait_for(lambda: zoomed() is not None, "the picture zoomed as the page is", timeout=30)
+    assert not coloured(zoomed(), DIODE).any()  # the page's ticks, not plotselect's
+    browser.js("(() => { viewOf(model('curve_linear')).reset(); return 1 })()")  # the reset tool
+    wait_for(lambda: coloured(png_pixels(get_png(url)[1]), GAUSS)[:, :left].any(), "the whole curve again", timeout=30)
+
+
+def test_elog_plot_saves_the_picture_beside_the_logbook_and_notes_it(session, viewer, capsys):
+    scan = session["loopscan"](5, 0.01, session["diode"])
+    logbook = Path(scan.path).parent / "test_session_logbook.txt"
+    before = logbook.read_text()
+    assert elog_plot() is None  # no viewer: one line, nothing written
+    assert capsys.readouterr().out == "elog_plot: the live plots of test_session are not running: flint() starts them\n"
+    assert logbook.read_text() == before and not (logbook.parent / "test_session_plots").exists()
+    with pytest.raises(TypeError, match="^elog_plot: give a Lima detector or an MCA, or nothing for the curves; not"):
+        elog_plot(session["roby"])
+    viewer()
+    path = elog_plot()
+    assert capsys.readouterr().out == f"Plot saved to {path} (logbook entry added)\n"
+    assert path.parent == logbook.parent / "test_session_plots" and path.name.endswith("_test_session_1_loopscan_curve.png")
+    assert coloured(png_pixels(path.read_bytes()), DIODE).sum() > 100
+    assert logbook.read_text().startswith(before) and logbook.read_text().endswith(f"  plot: {path}\n")
+    assert list(path.parent.iterdir()) == [path]
+
+
+def test_elog_plot_of_a_lima_detector_saves_its_newest_frame_in_the_pages_colours(lima_session, viewer, capsys):
+    viewer()
+    scan = lima_session["loopscan"](3, 0.01, lima_session["cam"])
+    path = elog_plot(lima_session["cam"])
+    assert path is not None and path.name.endswith("_test_session_1_loopscan_image.png"), capsys.readouterr().out
+    pixels = png_pixels(path.read_bytes())
+    assert np.ptp(scan.get_data()["cam:image"].get_image(2)) > 0  # a spot on a background
+    assert coloured(pixels, Viridis256[-1]).any()  # the brightest pixels: the palette's last colour
+    assert coloured(pixels, Viridis256[0]).sum() > pixels.shape[0] * pixels.shape[1] / 10  # the dark background

@@ -19,7 +19,6 @@ A feed as the viewer's reader fills it (``reader.follow_scan``), drawn as a page
 
 from __future__ import annotations
 
-import itertools
 import time
 from typing import Any
 
@@ -28,11 +27,11 @@ from bokeh.core.properties import value
 from bokeh.events import RangesUpdate, Reset
 from bokeh.layouts import column
 from bokeh.models import ColumnDataSource, HoverTool, Label, Legend, LegendItem, RadioButtonGroup, Span
-from bokeh.palettes import Category10_10
 
 from .decimate import FULL_POINTS, decimate
 from .feed import ScanFeed
 from .figures import live_figure
+from .view import line_colors, x_label, y_label
 
 DECIMATED_PERIOD = 0.5  # s between redraws of a decimated curve while points come
 SCALES = ("linear", "log")
@@ -49,6 +48,7 @@ class CurvePanel:
         self._chosen: list[str] = []
         self._lines: dict[str, list[tuple[Any, LegendItem]]] = {scale: [] for scale in SCALES}  # see _line
         self._window: tuple[float, float] | None = None  # the x range the user zoomed to
+        self.zoom: tuple[float, float, float, float] | None = None  # x0, x1, y0, y1 of that zoom
         self._drawn = 0  # curve rows streamed (full resolution) or -1 (decimated)
         self._decimated_at = 0.0
         self.y_scale = RadioButtonGroup(name="y_scale", labels=list(SCALES), active=0)
@@ -77,7 +77,7 @@ class CurvePanel:
         self._feed = feed
         self._counters = []
         self._drawn = 0
-        self._window = None
+        self._window = self.zoom = None
         self.source.data = {"x": []}
 
     def set_counters(self, counters: list[str]) -> None:
@@ -93,7 +93,7 @@ class CurvePanel:
         shown are parked on an empty source.
         """
         self._chosen = list(chosen)
-        colors = dict(zip(self._counters, itertools.cycle(Category10_10)))
+        colors = line_colors(self._counters)
         for scale, plot in self.curves.items():
             shown = self._chosen if scale == self._scale() else []
             for slot in range(max(len(self._lines[scale]), len(shown))):
@@ -107,6 +107,7 @@ class CurvePanel:
                     line.update(data_source=self._parked, visible=False)
             self.legends[scale].items = [item for _, item in self._lines[scale][: len(shown)]]
             plot.title.text = ", ".join(self._chosen)
+            plot.yaxis.axis_label = y_label(self._chosen)
 
     def mark(self, marker: dict[str, Any] | None) -> None:
         """A peak tool's result on the shown scan (a dashed line and ``cen diode = 4.99``), or no mark."""
@@ -129,9 +130,8 @@ class CurvePanel:
         with feed.lock:
             points = feed.points()
             columns = {"x": feed.scalar(x_name)[:points], **{n: feed.scalar(n)[:points] for n in self._counters}}
-        x_label = f"{x_name} [s]" if x_name == "elapsed_time" else x_name
         for plot in self.curves.values():
-            plot.xaxis.axis_label = x_label
+            plot.xaxis.axis_label = x_label(x_name)
         if self._drawn >= 0 and points <= FULL_POINTS and self._window is None:
             if self._drawn == 0:  # fresh columns: a stream sent with a replaced dict would send its rows twice
                 self.source.data = {name: values.copy() for name, values in columns.items()}
@@ -159,6 +159,7 @@ class CurvePanel:
             return
         covers_all = event.x0 <= np.nanmin(x) and event.x1 >= np.nanmax(x)
         window = None if covers_all else (event.x0, event.x1)
+        self.zoom = None if covers_all else (event.x0, event.x1, event.y0, event.y1)
         if window != self._window:
             self._window = window
             if self._drawn < 0 or points > FULL_POINTS:
@@ -166,7 +167,7 @@ class CurvePanel:
                 self._decimated_at = 0.0
 
     def _on_reset(self, event: Any) -> None:
-        self._window = None
+        self._window = self.zoom = None
         self._decimated_at = 0.0
 
     # -- lines -------------------------------------------------------------------------
@@ -184,6 +185,11 @@ class CurvePanel:
 
     def _scale(self) -> str:
         return SCALES[self.y_scale.active]
+
+    @property
+    def log_y(self) -> bool:
+        """The y axis shown is logarithmic."""
+        return self._scale() == "log"
 
     def _show_y_scale(self) -> None:
         for scale, plot in self.curves.items():

@@ -37,6 +37,7 @@ from bokeh.palettes import Viridis256
 from .colormap import colorize
 from .feed import Frame, ScanFeed, make_frame
 from .figures import live_figure
+from .view import ImageView, frame_range, image_view
 
 TITLE_PERIOD = 0.5  # s between updates of the frame count above the image (each one lays the page out)
 
@@ -123,24 +124,31 @@ class ImagePanel:
         self.plot.title.text = f"frame {frame.index}"
         self._apply_colormap()
 
-    def _apply_colormap(self) -> None:
-        """Colour the frame, linear or log: each bound typed in, else the frame's (its positive part for log)."""
-        mapper = self.log_mapper if self.colormap.active == 1 else self.linear_mapper
-        low = high = None
-        frame = self._frame
-        if frame is not None:
-            finite = frame.shown[np.isfinite(frame.shown)]
-            if mapper is self.log_mapper:
-                finite = finite[finite > 0]
-            if finite.size:
-                low, high = float(finite.min()), float(finite.max())
+    def view(self, name: str) -> ImageView | None:
+        """The frame shown, coloured as shown (for the viewer's ``/png``); None before the first frame."""
+        if self._frame is None or self._feed is None or not self._feed.images:
+            return None
+        low, high, log = self._colour_range()
+        return image_view(name, next(iter(self._feed.images)), self._frame, low, high, log)
+
+    def _colour_range(self) -> tuple[float | None, float | None, bool]:
+        """Low, high and log of the colormap: each bound typed in, else the frame's (its positive part for log)."""
+        log = self.colormap.active == 1
+        low, high = frame_range(self._frame, log)
         if not self.autoscale.active:  # a bound left empty (or not a number) stays the frame's, as BokehJS did
             low, high = _number(self.vmin.value, low), _number(self.vmax.value, high)
+        return low, high, log
+
+    def _apply_colormap(self) -> None:
+        """Colour the frame, linear or log (``_colour_range``)."""
+        low, high, log = self._colour_range()
+        mapper = self.log_mapper if log else self.linear_mapper
         mapper.update(low=low, high=high)
         self.colorbar.color_mapper = mapper
+        frame = self._frame
         if frame is not None:
             height, width = frame.full.shape[:2]
-            pixels = colorize(frame.shown, low, high, log=mapper is self.log_mapper)
+            pixels = colorize(frame.shown, low, high, log=log)
             self.frame_source.data = {"image": [pixels], "dw": [width], "dh": [height]}
 
 

@@ -25,13 +25,14 @@ and a watch not started yet, so the page knows no scan:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from html import escape
+from pathlib import PurePosixPath
 from typing import Any
 
 import numpy as np
 from bokeh.core.properties import Int
-from bokeh.events import DocumentReady
+from bokeh.events import DocumentReady, RangesUpdate
 from bokeh.layouts import column, row
 from bokeh.model import DataModel
 from bokeh.models import (
@@ -53,6 +54,7 @@ from .feed import ScanFeed
 from .figures import live_figure
 from .image_panel import ImagePanel
 from .reader import ScanEntry, SessionWatch
+from .view import PLOTS, SPECTRA_Y_LABEL, SPECTRUM_X_LABEL, View, chosen_counters, curve_view, map_view, mesh_cell, spectrum_view
 
 REFRESH_MS = 50
 UPDATES_PER_SECOND = 20  # shared by the viewer's open pages
@@ -90,6 +92,8 @@ class Page:
         self._status_at = 0.0
         self._spectra_drawn = 0  # spectra of the shown scan drawn so far
         self._counters: list[str] = []
+        self._server_sets = False  # the viewer itself is changing a widget (not the user)
+        self.used_at = time.monotonic()  # opened, or last clicked, ticked, zoomed (``/png`` draws the last used page)
         self._build()
         doc.add_root(self.status)  # a root of its own: a change of its text lays out only itself
         doc.add_root(self.layout)
@@ -110,6 +114,9 @@ class Page:
         self.scan_list.on_change("value", self._on_pick)
         self.counter_boxes = CheckboxGroup(name="counters", labels=[], active=[])
         self.counter_boxes.on_change("active", self._on_counters)
+        for figure in self.curve.curves.values():
+            figure.on_event(RangesUpdate, lambda event: self._used())
+        self.curve.y_scale.on_change("active", lambda attr, old, new: self._used())
         # Confirmation of updates: the browser copies each update's number back (see the module's doc).
         # A data model, not a widget: a widget's change lays the whole page out again.
         self.clock = UpdateClock(name="clock")
@@ -122,6 +129,7 @@ class Page:
         tabs = [TabPanel(child=child, title=title)
                 for title, child in zip(TABS, (self.curve.layout, self._build_map(), self._build_spectra(), self.image.layout))]  # fmt: skip
         self.tabs = Tabs(tabs=tabs, name="tabs")
+        self.tabs.on_change("active", lambda attr, old, new: self._used())
         side = column(Div(text="<b>Scans</b> (newest first; click one to show it)"), self.scan_list,
                       Div(text="<b>Counters</b>"), self.counter_boxes)  # fmt: skip
         self.layout = row(side, self.tabs, sizing_mode="stretch_width")
@@ -141,8 +149,10 @@ class Page:
         self.spectrum_source = ColumnDataSource({"bin": [], "value": []}, name="spectrum_source")
         self.spectrum_plot = live_figure(name="spectrum", height=280, width=880, title="newest spectrum")
         self.spectrum_plot.line("bin", "value", source=self.spectrum_source)
+        self.spectrum_plot.xaxis.axis_label = SPECTRUM_X_LABEL
         self.spectra_source = ColumnDataSource({"image": [], "dw": [], "dh": []}, name="spectra_source")
         self.spectra_plot = live_figure(name="spectra", height=280, width=880, title="spectra (point by bin)")
+        self.spectra_plot.xaxis.axis_label, self.spectra_plot.yaxis.axis_label = SPECTRUM_X_LABEL, SPECTRA_Y_LABEL
         self.spectra_plot.image("image", x=0, y=0, dw="dw", dh="dh", source=self.spectra_source,
                                 color_mapper=LinearColorMapper(palette=Viridis256))  # fmt: skip
         self.spectra_title = Div(name="spectra_title", text="")
@@ -155,12 +165,51 @@ class Page:
 
     def _on_pick(self, attr: str, old: list[str], new: list[str]) -> None:
         picked = [db_name for db_name in new if db_name not in old] or new
-        if picked and picked[0] in self.watch.scans:
+        shown = self._feed.db_name if self._feed else None
+        if picked and picked[0] in self.watch.scans and picked[0] != shown:  # not the viewer's own choice (``_show``)
+            self._used()
             self._show(picked[0])
 
     def _on_counters(self, attr: str, old: list[int], new: list[int]) -> None:
+        self._used()
         self.curve.show_lines(self._chosen())
         self._map_drawn = 0  # the map shows the first chosen counter
+
+    def _used(self) -> None:
+        """The user clicked, ticked or zoomed: ``/png`` draws this page's view."""
+        if not self._server_sets:
+            self.used_at = time.monotonic()
+
+    # -- what it shows, for /png -------------------------------------------------------
+
+    @property
+    def feed(self) -> ScanFeed | None:
+        """The scan shown."""
+        return self._feed
+
+    def snapshot(self, plot: str | None = None) -> tuple[str, str, View] | None:
+        """What the page shows now, as ``(scan name, plot, view)``, for the viewer's ``/png``.
+
+        Its scan and tab (or ``plot``, one of ``PLOTS``), its ticked counters, its y scale and its zoom.
+        None when it shows no scan, or the scan has nothing for that plot (no Lima detector for ``image``).
+        """
+        feed = self._feed
+        if feed is None:
+            return None
+        entry = self.watch.scans.get(feed.db_name)
+        name = entry.name if entry else feed.db_name
+        plot = plot or PLOTS[self.tabs.active]
+        chosen = self._chosen()
+        view: View | None
+        if plot == "map":
+            view = map_view(feed, name, chosen[0]) if chosen else None
+        elif plot == "spectrum":
+            view = spectrum_view(feed, name)
+        elif plot == "image":
+            view = self.image.view(name)
+        else:
+            view = curve_view(feed, name, chosen, self.curve.log_y, self.curve.zoom, self.watch.marker)
+        return (name, plot, view) if view is not None else None
 
     # -- refreshing --------------------------------------------------------------------
 
@@ -201,8 +250,9 @@ class Page:
         if newest is not None and newest.db_name != self._newest:
             self._newest = newest.db_name  # a new scan takes over the page, as in Flint
             self._show(newest.db_name)
-        self.scan_list.options = [(e.db_name, f"{e.number:>4}  {e.title}  [{_state(e)}]" + ("" if e.in_redis else " (file)"))
-                                  for e in scans]  # fmt: skip
+        files = file_labels(e.filename for e in scans)
+        self.scan_list.options = [(e.db_name, f"{e.number:>4}  {files.get(e.filename, 'not saved')}  {e.title}  [{_state(e)}]"
+                                   + ("" if e.in_redis else " (file)")) for e in scans]  # fmt: skip
         if self.watch.selection != self._selection:
             self._selection = list(self.watch.selection)
             self._choose_counters(self._selection)
@@ -223,9 +273,10 @@ class Page:
             points = feed.points()
             total = feed.info.get("npoints", 0)
             of = f"/{total}" if total else ""
-            where = (
-                f" (read from its file {escape(entry.filename)}: it has left Redis)" if feed.source == "file" and entry else ""
-            )
+            if entry and feed.source == "file":
+                where = f" (read from its file {escape(entry.filename)}: it has left Redis)"
+            else:
+                where = f"; file {escape(entry.filename)}" if entry and entry.filename else ""
             lines.append(f"<b>{escape(entry.name if entry else feed.db_name)}</b> {escape(feed.info.get('title', ''))}: "
                          f"{state}, {points}{of} points{where}")  # fmt: skip
             if feed.problem:
@@ -259,7 +310,11 @@ class Page:
             x_name = feed.x_name
         if feed.info.get("mesh") and not self._mesh_shown:
             self._mesh_shown = True  # a mesh opens on its map; the user may leave it
-            self.tabs.active = TABS.index("Map")
+            self._server_sets = True
+            try:
+                self.tabs.active = TABS.index("Map")
+            finally:
+                self._server_sets = False
         if counters != self._counters:
             self._set_counters(counters)
         if x_name is not None:
@@ -279,8 +334,12 @@ class Page:
 
     def _choose_counters(self, names: list[str]) -> None:
         """Tick the counters named (plotselect's choice); none of them here: the first counter."""
-        chosen = [i for i, name in enumerate(self._counters) if name in names]
-        self.counter_boxes.active = chosen or ([0] if self._counters else [])
+        chosen = chosen_counters(self._counters, names)
+        self._server_sets = True
+        try:
+            self.counter_boxes.active = [self._counters.index(name) for name in chosen]
+        finally:
+            self._server_sets = False
         self.curve.show_lines(self._chosen())
         self._map_drawn = 0
 
@@ -298,9 +357,7 @@ class Page:
             points = feed.points()
             x, y, value = feed.scalar(motors[0])[:points], feed.scalar(motors[1])[:points], feed.scalar(chosen[0])[:points]
         if self._map_drawn == 0:
-            fast, slow = mesh["fast"], mesh["slow"]
-            self.map_rects.glyph.width = abs(fast[1] - fast[0]) / max(fast[2] - 1, 1) or 1
-            self.map_rects.glyph.height = abs(slow[1] - slow[0]) / max(slow[2] - 1, 1) or 1
+            self.map_rects.glyph.width, self.map_rects.glyph.height = mesh_cell(mesh)
             self.map_plot.xaxis.axis_label, self.map_plot.yaxis.axis_label = motors[0], motors[1]
         if self._map_drawn == 0:
             self.map_source.data = {"x": x.copy(), "y": y.copy(), "value": value.copy()}
@@ -323,12 +380,31 @@ class Page:
         if not rows:
             return
         self._spectra_drawn = count
+        self.spectrum_plot.yaxis.axis_label = name  # as Flint's MCA plot: the channel's name
         newest = rows[-1]
         self.spectrum_source.data = {"bin": np.arange(len(newest)), "value": newest}
         image = np.vstack(rows).astype(np.float32)
         self.spectra_source.data = {"image": [image], "dw": [image.shape[1]], "dh": [image.shape[0]]}
         first = count - len(rows)
         self.spectra_title.text = f"{name}: spectrum {count - 1} (newest); the image holds points {first} to {count - 1}"
+
+
+def file_labels(filenames: Iterable[str]) -> dict[str, str]:
+    """Each file as the scan list names it: its folder and name, more of its path where two would read the same.
+
+    Examples
+    --------
+    >>> file_labels(["/data/a/sample1/data.h5", "/data/a/sample2/data.h5", "/data/b/sample1/data.h5", ""])
+    {'/data/a/sample1/data.h5': 'a/sample1/data.h5', '/data/a/sample2/data.h5': 'sample2/data.h5', '/data/b/sample1/data.h5': 'b/sample1/data.h5'}
+    """
+    paths = {name: PurePosixPath(name).parts for name in dict.fromkeys(filenames) if name}
+    labels = {}
+    for name, parts in paths.items():
+        depth = 2
+        while depth < len(parts) and any(other != name and tail[-depth:] == parts[-depth:] for other, tail in paths.items()):
+            depth += 1
+        labels[name] = name if depth >= len(parts) - 1 else "/".join(parts[-depth:])
+    return labels
 
 
 def _state(entry: ScanEntry) -> str:

@@ -33,13 +33,14 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import h5py
 import numpy as np
 import redis
 
-from bliss_shell.data import EventType, LimaNode, NodeExpired, get_node, get_session_node
+from bliss_shell.data import EventType, LimaNode, NodeExpired, ScanNode, get_node, get_session_node
 from bliss_shell.data.keys import node_key, plot_key
 
 from .feed import FRAME_PERIOD, SPECTRA_KEPT, ScanFeed, make_frame
@@ -64,7 +65,7 @@ class ScanEntry:
     reason: str
     filename: str
     info: dict[str, Any]
-    order: int  # scans are listed in the order they appeared (ct is not numbered)
+    order: int  # the order they appeared in (a walk gives a folder's scans, then the next folder's)
     in_redis: bool = True
 
     @property
@@ -72,6 +73,14 @@ class ScanEntry:
         """The scan number ('' for ct, which is not numbered)."""
         head = self.name.split("_", 1)[0]
         return head if head.isdigit() else ""
+
+    @property
+    def started(self) -> tuple[float, int]:
+        """When the scan started (its info's ``start_time``), then ``order``: the scans' order in time, whatever the folder."""
+        try:
+            return datetime.fromisoformat(self.info["start_time"]).timestamp(), self.order
+        except (KeyError, TypeError, ValueError):
+            return float("-inf"), self.order  # no start time (not published by a shell): oldest, as they appeared
 
 
 class FileFrames:
@@ -125,15 +134,30 @@ class SessionWatch:
         """Ask the threads to stop: the settings' within ``SETTINGS_PERIOD``, the scans' at its next event."""
         self._stopping.set()
 
+    def wait_stopped(self, seconds: float) -> bool:
+        """Wait ``seconds``, or less if the watch is stopped; True once it is (a waiting thread then gives up)."""
+        return self._stopping.wait(seconds)
+
     def newest(self) -> ScanEntry | None:
         """The scan that appeared last, or None."""
         with self.lock:
-            return max(self.scans.values(), key=lambda e: e.order, default=None)
+            return max(self.scans.values(), key=lambda e: e.started, default=None)
 
     def listed(self) -> list[ScanEntry]:
-        """The scans, newest first."""
+        """The scans, newest first (by start time: scans of several data folders interleave as they ran)."""
         with self.lock:
-            return sorted(self.scans.values(), key=lambda e: e.order, reverse=True)
+            return sorted(self.scans.values(), key=lambda e: e.started, reverse=True)
+
+    def ended_in_redis(self, db_name: str) -> bool:
+        """The scan's end is in Redis, or the scan has left it (its feed then comes whole from its file).
+
+        The watch's own list may not have read that end yet. False when Redis does not answer.
+        """
+        try:
+            node = get_node(db_name, self._client)
+            return not isinstance(node, ScanNode) or node.end_state() is not None
+        except (redis.RedisError, NodeExpired):
+            return False
 
     def feed(self, db_name: str) -> ScanFeed:
         """The scan's data, loading it in a thread the first time it is asked for."""
