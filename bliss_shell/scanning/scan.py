@@ -149,8 +149,9 @@ class Scan:
             check_target(self.path)  # before anything is numbered, moved or published
         self.number, db_name = number_and_place(context, self.name, self.path, numbered)
         if numbered:  # its file is known once numbered, as in BLISS: a folder that cannot be made costs the number
-            self.path = saving.scan_filename(self.plan.save, self.name, self.number)
-            check_target(self.path)  # before anything is moved or published
+            self.path = path = saving.scan_filename(self.plan.save, self.name, self.number)
+            assert path is not None  # saved: numbered needs a path
+            check_target(path)  # before anything is moved or published
         self._db_name = db_name
         self.state = "running"
         context.scans.append(self)

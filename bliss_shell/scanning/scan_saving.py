@@ -366,6 +366,7 @@ class ScanSaving:
         lines = [f"Parameters ({self.policy}) -"]
         lines += [f"  .{key:<20} = '{value}'" for key, value in self._parameters().items()]
         path, filename = self.get_path(), self.filename
+        rows: list[tuple[str, ...]]
         if filename:
             rows = [("exists" if os.path.exists(filename) else "does not exist", "filename", filename),
                     ("exists" if os.path.isdir(path) else "does not exist", "directory", path)]  # fmt: skip

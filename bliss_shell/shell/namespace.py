@@ -23,8 +23,8 @@ from .edit_mg import edit_mg
 from .error_report import ErrorReport
 from .info import info
 from .logbook_commands import elog_print, lprint
-from .plot_export import elog_plot
 from .loggers import debugoff, debugon, lslog
+from .plot_export import elog_plot
 from .scan_display import shell_display
 from .scan_display_settings import ScanDisplay, opening_plots
 from .screen import clear
