@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
+import signal
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from bliss_shell.comm import EmbeddedRedis
+from bliss_shell.comm._process import pid_runs
+from conftest import BEAMLINE
 from terminal import run_bliss
+from test_plot import viewer_status
 
 # The shell's own Tango database, whatever ~/.tangorc or /etc/tangorc of the machine name (docs/tango.md).
 EMBEDDED = "tango_host: embedded\n"
@@ -186,3 +195,51 @@ def test_a_running_server_the_config_gave_a_device_since_is_named_with_what_to_d
         assert "sc2" not in run_bliss("-s", "tsess", *config, "-c", "print(sm1.position)", env=env).stderr
     finally:
         run_bliss("servers", "stop", *config, env=env)
+
+
+@contextmanager
+def embedded_setup(shell_env: dict[str, str]) -> Iterator[tuple[dict[str, str], EmbeddedRedis]]:
+    """A user's environment whose Redis is the embedded one, in a runtime folder of its own (short: the socket's path
+    holds 107 bytes); what was started there is stopped at the end."""
+    run = Path(tempfile.mkdtemp(prefix="bst-pv-"))
+    env = dict(shell_env, XDG_RUNTIME_DIR=str(run))
+    env.pop("BLISS_REDIS_URL")
+    try:
+        yield env, EmbeddedRedis(run / "bliss_shell")
+    finally:
+        run_bliss("servers", "stop", "--config", str(BEAMLINE), env=env)
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def start_plots(env: dict[str, str]) -> tuple[str, int]:
+    """``bliss plot test_session``: the viewer's URL and pid."""
+    started = run_bliss("--config", str(BEAMLINE), "plot", "test_session", env=env)
+    assert started.returncode == 0, started.stderr
+    url = started.stdout.strip().splitlines()[-1].split(": ", 1)[1]
+    return url, viewer_status(url)["pid"]
+
+
+def test_servers_status_lists_the_plot_viewer_and_servers_stop_stops_it(shell_env):
+    config = ("--config", str(BEAMLINE))
+    with embedded_setup(shell_env) as (env, redis_server):
+        url, pid = start_plots(env)
+        status = run_bliss("servers", "status", *config, env=env).stdout.splitlines()
+        assert f"plot viewer of test_session: running, pid {pid}, {url}" in status
+        stopped = run_bliss("servers", "stop", *config, env=env).stdout.splitlines()
+        assert f"plot viewer of test_session: (pid {pid}, {url}) stopped" in stopped
+        assert not pid_runs(pid, "bliss_shell.plot")  # ended before the command returned
+        assert "plot viewers: none running" in run_bliss("servers", "status", *config, env=env).stdout.splitlines()
+        again = run_bliss(*config, "plot", "test_session", "--stop", env=env)
+        assert again.stdout.strip() == "no viewer of test_session runs"
+        assert not redis_server.answers()  # looking for a viewer to stop started no Redis
+
+
+def test_plot_stop_stops_the_viewer_whose_redis_is_gone_without_starting_redis(shell_env):
+    with embedded_setup(shell_env) as (env, redis_server):
+        url, pid = start_plots(env)
+        os.kill(redis_server.pid(), signal.SIGKILL)  # the embedded Redis dies; its viewer still answers
+        assert viewer_status(url)["pid"] == pid
+        stopped = run_bliss("--config", str(BEAMLINE), "plot", "test_session", "--stop", env=env)
+        assert stopped.stdout.strip() == "stopped the viewer of test_session", stopped.stderr
+        assert not pid_runs(pid, "bliss_shell.plot")
+        assert not redis_server.answers()

@@ -2,7 +2,9 @@
 
 The viewer records where it listens in the session's plot settings (``plot|<session>``
 ``viewer``); a record whose viewer does not answer ``/status``, and is not a viewer process
-alive on this machine, is stale and a new viewer is started. This module does not import Bokeh: the shell stays quick to start.
+alive on this machine, is stale and a new viewer is started. It also records itself in the
+runtime folder (``records.py``), where ``stop_viewer`` finds it even when its Redis is gone.
+This module does not import Bokeh: the shell stays quick to start.
 
 Examples
 --------
@@ -15,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import selectors
-import signal
 import socket
 import subprocess
 import sys
@@ -27,9 +28,12 @@ from pathlib import Path
 
 import redis
 
-from bliss_shell.comm import REDIS_URL_ENV
+from bliss_shell.comm import REDIS_URL_ENV, RedisChoice, connect, redacted
 from bliss_shell.comm._process import pid_runs
+from bliss_shell.comm.embedded_redis import runtime_dir
 from bliss_shell.data.keys import plot_key
+
+from .records import end_viewer, running_viewers
 
 START_TIMEOUT = 60.0  # s for a new viewer to listen (imports Bokeh, connects to Redis)
 
@@ -153,23 +157,34 @@ def open_viewer(client: redis.Redis, session: str, redis_url: str, address: str 
     return url
 
 
-def stop_viewer(client: redis.Redis, session: str) -> bool:
-    """Stop the session's viewer if it runs on this machine; False when there was none.
+def stop_viewer(choice: RedisChoice, session: str) -> bool:
+    """Stop the session's viewer that reads the chosen Redis on this machine, and wait for its end; False when none runs.
+
+    The viewer is found by its record in the runtime folder, even when its Redis is gone; else through the
+    session's plot settings, when Redis answers. It never starts the embedded Redis.
 
     Raises
     ------
     ViewerError
         The viewer runs on another machine.
+    RedisUnavailable
+        No viewer is recorded on this machine, and the (external) Redis that would say where it runs does not answer.
 
     Examples
     --------
-    >>> stop_viewer(client, "test_session")
-    False
+    >>> stop_viewer(choose_redis(), "demo")  # doctest: +SKIP
+    True
     """
-    record = find_viewer(client, session)
-    if record is None:
-        return False
-    if record["host"] != socket.gethostname():
-        raise ViewerError(f"the viewer of {session} runs on {record['host']}: stop it there")
-    os.kill(record["pid"], signal.SIGTERM)
-    return True
+    records = running_viewers(runtime_dir(), redacted(choice.url), session)
+    if not records and (choice.embedded is None or choice.embedded.answers()):
+        client = connect(choice, writer=False)
+        try:
+            record = find_viewer(client, session)
+        finally:
+            client.close()
+        if record is not None and record["host"] != socket.gethostname():
+            raise ViewerError(f"the viewer of {session} runs on {record['host']}: stop it there")
+        records = [record] if record is not None else []
+    for record in records:
+        end_viewer(record)
+    return bool(records)

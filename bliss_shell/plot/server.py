@@ -1,8 +1,9 @@
 """The viewer process: a Bokeh server whose pages draw one session's scans, read from Redis only.
 
 It serves BokehJS from the installed package (nothing from the internet), answers
-``/status`` with what it holds (JSON, for ``flint()`` and for tests), and says where it
-listens in the session's plot settings so that every shell and terminal finds it.
+``/status`` with what it holds (JSON, for ``flint()`` and for tests) and ``/png`` with a
+picture of a plot (``snapshot.py``), and says where it listens in the session's plot settings
+so that every shell and terminal finds it.
 
 Examples
 --------
@@ -18,22 +19,32 @@ Examples
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import socket
+import time
 import weakref
+from pathlib import Path
 from typing import Any
 
 import redis
 from bokeh.application import Application
 from bokeh.application.handlers.function import FunctionHandler
 from bokeh.server.server import Server
+from tornado.ioloop import PeriodicCallback
 from tornado.web import RequestHandler
 
 from bliss_shell.data.keys import plot_key
 
+from .collector import defer_bokeh_collections
+from .lifetime import CHECK_PERIOD, REDIS_GRACE, Lifetime
 from .page import Page
 from .reader import SessionWatch
+from .records import write_record
+from .snapshot import PngHandler
+
+log = logging.getLogger(__name__)
 
 
 class PortInUse(OSError):
@@ -50,11 +61,20 @@ class _Status(RequestHandler):
 
 
 class Viewer:
-    """One session's viewer: the shared ``SessionWatch`` and the Bokeh server of its pages."""
+    """One session's viewer: the shared ``SessionWatch`` and the Bokeh server of its pages.
 
-    def __init__(self, session: str, client: redis.Redis, redis_shown: str):
+    It records itself in ``folder`` (the runtime folder, ``records.py``) and stops by itself when that folder is
+    gone or Redis has not answered for ``redis_grace`` s (``lifetime.py``).
+    """
+
+    def __init__(self, session: str, client: redis.Redis, redis_shown: str, folder: Path | None = None,
+                 redis_grace: float = REDIS_GRACE):  # fmt: skip
         self.session = session
         self._client = client
+        self._redis_shown = redis_shown
+        self._folder = folder
+        self._lifetime = Lifetime(folder, redis_shown, redis_grace)
+        self._record: Path | None = None  # its record in the runtime folder, once registered
         self.watch = SessionWatch(session, client, redis_shown)
         self._pages: weakref.WeakSet[Page] = weakref.WeakSet()
         self._server: Server | None = None
@@ -70,7 +90,10 @@ class Viewer:
                 address=address,
                 port=port,
                 allow_websocket_origin=_origins(address, port),
-                extra_patterns=[("/status", _Status, {"viewer": self})],
+                extra_patterns=[
+                    ("/status", _Status, {"viewer": self}),
+                    ("/png", PngHandler, {"watch": self.watch, "pages": self.open_pages}),  # plot/snapshot.py
+                ],
                 # a closed page is forgotten within 6 s (its refreshes run until then)
                 unused_session_lifetime_milliseconds=5_000,
                 check_unused_sessions_milliseconds=1_000,
@@ -82,13 +105,15 @@ class Viewer:
         self.url = f"http://{host}:{self._server.port}/"
 
     def run(self) -> None:
-        """Serve until SIGTERM or SIGINT; the pages read what ``SessionWatch`` gathers."""
+        """Serve until SIGTERM or SIGINT, or until its lifetime ends; the pages read what ``SessionWatch`` gathers."""
         assert self._server is not None, "listen() first"
         loop = self._server.io_loop
         for signum in (signal.SIGTERM, signal.SIGINT):  # the loop's own handler wakes it at once
             loop.asyncio_loop.add_signal_handler(signum, loop.stop)
         self.watch.start()
+        defer_bokeh_collections(loop)
         self._server.start()
+        PeriodicCallback(self._check_lifetime, CHECK_PERIOD * 1000).start()
         try:
             loop.start()
         finally:
@@ -96,16 +121,23 @@ class Viewer:
             self.unregister()
 
     def register(self) -> str | None:
-        """Tell the session's shells where the viewer is; None, or why it could not (a replica refuses writes)."""
-        record = json.dumps({"url": self.url, "pid": os.getpid(), "host": socket.gethostname()})
+        """Say where the viewer is: to the session's shells (Redis) and this machine's ``bliss`` commands (a file).
+
+        None, or why Redis could not be told (a replica refuses writes).
+        """
+        record = {"url": self.url, "pid": os.getpid(), "host": socket.gethostname()}
+        if self._folder is not None:
+            self._record = write_record(self._folder, {**record, "session": self.session, "redis": self._redis_shown})
         try:
-            self._client.hset(plot_key(self.session), "viewer", record)
+            self._client.hset(plot_key(self.session), "viewer", json.dumps(record))
         except redis.RedisError as error:
             return f"could not record this viewer in Redis ({error}); shells will not find it, open {self.url}"
         return None
 
     def unregister(self) -> None:
-        """Remove the viewer's record from the plot settings, if it is still this process's."""
+        """Remove the viewer's records: its file, and the plot settings' if it is still this process's."""
+        if self._record is not None:
+            self._record.unlink(missing_ok=True)
         try:
             raw = self._client.hget(plot_key(self.session), "viewer")
             if raw and json.loads(raw).get("pid") == os.getpid():
@@ -113,17 +145,28 @@ class Viewer:
         except redis.RedisError:
             pass
 
+    def _check_lifetime(self) -> None:
+        reason = self._lifetime.reason_to_stop(self.watch.redis_problem, time.monotonic())
+        if reason is not None:
+            log.warning("the viewer of %s stops: %s", self.session, reason)
+            assert self._server is not None
+            self._server.io_loop.stop()
+
+    def open_pages(self) -> list[Page]:
+        """The pages whose browser session is open."""
+        return [page for page in list(self._pages) if page.doc.session_context is not None]
+
     def status(self) -> dict[str, Any]:
         """What ``/status`` answers: the session, URL, pid, Redis's state, the scans listed and each open page's updates."""
         pages = [{"sent": p.sent, "confirmed": p.confirmed, "dropped": p.dropped,
-                  "scan": p._feed.db_name if p._feed else None} for p in list(self._pages)]  # fmt: skip
+                  "scan": p._feed.db_name if p._feed else None} for p in self.open_pages()]  # fmt: skip
         return {"session": self.session, "url": self.url, "pid": os.getpid(),
                 "redis": self.watch.redis_problem or "ok", "scans": len(self.watch.scans), "pages": pages}  # fmt: skip
 
     def _new_page(self, doc: Any) -> None:
-        page = Page(doc, self.watch, open_pages=lambda: len(self._pages))
-        self._pages.add(page)
-        doc.on_session_destroyed(lambda context: self._pages.discard(page))
+        # No on_session_destroyed callback: Bokeh would run one more full collection for each closed page
+        # (collector.py); a closed page's document has no session, and the next collection frees the page.
+        self._pages.add(Page(doc, self.watch, open_pages=lambda: len(self.open_pages())))
 
 
 def _free_port(address: str) -> int:

@@ -152,15 +152,15 @@ def _data_status(config: Config, session: str | None) -> int:
 
 
 def _plot(args: argparse.Namespace, config: Config) -> int:
-    """``bliss plot SESSION``: the session's viewer, found or started; or stopped with ``--stop``."""
+    """``bliss plot SESSION``: the session's viewer, found or started; or stopped with ``--stop`` (Redis not started)."""
     address, port = viewer_address(config.globals)
     choice = choose_redis(config.globals.get("redis_url"))
+    if args.stop:  # found in the runtime folder first: stopping never starts Redis
+        print(f"stopped the viewer of {args.plot_session}" if stop_viewer(choice, args.plot_session)
+              else f"no viewer of {args.plot_session} runs")  # fmt: skip
+        return 0
     client = connect(choice)
     try:
-        if args.stop:
-            print(f"stopped the viewer of {args.plot_session}" if stop_viewer(client, args.plot_session)
-                  else f"no viewer of {args.plot_session} runs")  # fmt: skip
-            return 0
         try:
             keys.check_name(args.plot_session, "session name")
         except ValueError as error:

@@ -1,29 +1,34 @@
-"""``bliss servers start|status|stop``: the servers the shell runs itself (Redis, Tango database, device servers)."""
+"""``bliss servers start|status|stop``: the servers the shell runs itself (Redis, Tango, the live plots' viewers)."""
 
 from __future__ import annotations
 
 import redis
 
-from bliss_shell.comm import RedisUnavailable, choose_redis, connect, redacted
+from bliss_shell.comm import RedisChoice, RedisUnavailable, choose_redis, connect, redacted
+from bliss_shell.comm.embedded_redis import runtime_dir
 from bliss_shell.comm.tango_host import TangoDatabase, TangoHostChoice, TangoUnavailable, choose_tango_host
 from bliss_shell.comm.tango_servers import TangoServer
 from bliss_shell.config import Config
+from bliss_shell.plot.records import end_viewer, running_viewers
 
 
 def run_servers_command(action: str, config: Config) -> int:
-    """``bliss servers start|status|stop``: act on Redis, the Tango database and the config's device servers.
+    """``bliss servers start|status|stop``: act on Redis, the Tango database, the config's device servers and viewers.
 
     ``start`` connects to Redis (starting the embedded one) and starts every ``TangoServer`` of the
     config, then prints the state of each server, as ``status`` does; the Tango database is the one
-    ``choose_tango_host`` gives, and the status says which and where that came from. ``stop`` stops the
-    device servers, the embedded Tango database and the embedded Redis; an external Redis is left running
-    (exit status 1), an external Tango database too. Returns the exit status.
+    ``choose_tango_host`` gives, and the status says which and where that came from. The live plots'
+    viewers listed and stopped are those of this machine that read the config's Redis. ``stop`` stops
+    those viewers, the device servers, the embedded Tango database and the embedded Redis; an external
+    Redis is left running (exit status 1), an external Tango database too. Returns the exit status.
     """
     servers = [config.get(name) for name in config.names_of_class("TangoServer")]
     choice = choose_tango_host(config.globals.get("tango_host"))
+    redis_choice = choose_redis(config.globals.get("redis_url"))
     if action == "start":
-        return _start(config, servers, choice)
+        return _start(config, servers, choice, redis_choice)
     if action == "stop":
+        _stop_viewers(redis_choice)  # before Redis: they take their record out of it
         for server in servers:
             pid = server.stop()
             print(f"tango server {server.server}/{server.instance}: " + (f"(pid {pid}) stopped" if pid else "was not running"))
@@ -35,12 +40,13 @@ def run_servers_command(action: str, config: Config) -> int:
         return _redis(action, config)
     code = _redis(action, config)
     _tango_status(servers, choice)
+    _viewers_status(redis_choice)
     return code
 
 
-def _start(config: Config, servers: list[TangoServer], choice: TangoHostChoice) -> int:
+def _start(config: Config, servers: list[TangoServer], choice: TangoHostChoice, redis_choice: RedisChoice) -> int:
     try:
-        connect(choose_redis(config.globals.get("redis_url")))
+        connect(redis_choice)
         if servers:
             host = choice.resolve()  # asked (the embedded one started) once for all of them
             for server in servers:
@@ -50,7 +56,25 @@ def _start(config: Config, servers: list[TangoServer], choice: TangoHostChoice) 
         return 1
     _redis("status", config)
     _tango_status(servers, choice)
+    _viewers_status(redis_choice)
     return 0
+
+
+def _viewers_status(choice: RedisChoice) -> None:
+    viewers = running_viewers(runtime_dir(), redacted(choice.url))
+    for record in viewers:
+        print(f"plot viewer of {record['session']}: running, pid {record['pid']}, {record['url']}")
+    if not viewers:
+        print("plot viewers: none running")
+
+
+def _stop_viewers(choice: RedisChoice) -> None:
+    viewers = running_viewers(runtime_dir(), redacted(choice.url))
+    for record in viewers:
+        end_viewer(record)
+        print(f"plot viewer of {record['session']}: (pid {record['pid']}, {record['url']}) stopped")
+    if not viewers:
+        print("plot viewers: none running")
 
 
 def _tango_status(servers: list[TangoServer], choice: TangoHostChoice) -> None:
