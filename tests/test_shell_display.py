@@ -213,3 +213,8 @@ def test_edit_mg_ticks_the_counters_of_a_group_in_a_dialog(sim_shell):
     sim_shell.prompt(6, label="TEST_SESSION")
     sim_shell.enter("MG1.enabled")
     sim_shell.wait_for(r"^ +Out \[6\]: \['diode', 'diode2'\]$")
+    sim_shell.enter("print('sleeping'); sleep(60)")  # the dialogs gave Ctrl-C back to the shell
+    sim_shell.wait_for(r"^sleeping$")
+    sim_shell.interrupt()
+    sim_shell.wait_for(r"^KeyboardInterrupt$", timeout=10)  # well before the 60 s are over
+    sim_shell.prompt(8, label="TEST_SESSION", timeout=10)

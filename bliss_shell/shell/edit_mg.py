@@ -98,9 +98,9 @@ def _run(dialog: Application[Any]) -> Any:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # no prompt loop (a script in a terminal): a loop of its own
-        return dialog.run()
+        return dialog.run(handle_sigint=False)
     ended: gevent.event.AsyncResult = gevent.event.AsyncResult()
-    task = loop.create_task(dialog.run_async())
+    task = loop.create_task(dialog.run_async(handle_sigint=False))  # the shell keeps its own SIGINT handler
     task.add_done_callback(ended.set)
     try:
         return ended.get().result()
