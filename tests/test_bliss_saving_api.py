@@ -70,9 +70,9 @@ def test_a_template_with_scan_name_and_scan_number_gives_each_scan_its_own_file(
         assert scan.node.db_name == f"{common[0]}:{scan.number}_{scan.name}"  # in the tree, under the common folder
 
     redis_client.hdel(keys.node_key(common[0]), "last_scan_number")  # the counter expired from Redis
-    again = session["ascan"](roby, 0, 1, 2, 0, diode)
-    assert again.number == 2 and again.path == f"{base}/ascan/0002/test_session_ascan_data.h5"  # 0001 is taken
-    assert only_entry(expected[0]) == "1.1"  # the scan of that file is left as it was
+    again = session["loopscan"](2, 0, diode)  # goes on above every scan name's files, as BLISS's kept counter would
+    assert again.number == 4 and again.path == f"{base}/loopscan/0004/test_session_loopscan_data.h5"
+    assert [only_entry(path) for path in expected] == ["1.1", "2.1", "3.1"]  # the scans of those files are left as they were
 
 
 # -- the null writer: no file, as BLISS says -------------------------------------------------------------------------

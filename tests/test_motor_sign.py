@@ -74,6 +74,20 @@ def test_setting_the_dial_keeps_the_user_position_and_the_next_shell_finds_both(
     assert (again.dial, again.position, again.offset) == (2, 5, 7)
 
 
+def test_setting_the_dial_or_the_position_of_a_moving_motor_is_refused_and_the_move_goes_on(redis_client, tmp_path):
+    flipped = sign_session(redis_client, tmp_path)["flipped"]
+    flipped.velocity = 5  # 18 units: seconds of moving
+    flipped.move(-18, wait=False)  # dial 18
+    for name in ("dial", "position"):
+        which = "user" if name == "position" else name
+        with pytest.raises(RuntimeError, match=rf"^flipped: can't set axis {which} position while moving; wait for the move "
+                                               r"to end or stop it \(flipped.stop\(\)\), then set it again$"):  # fmt: skip
+            setattr(flipped, name, 0)
+        assert (flipped.state, flipped.offset) == ("MOVING", 0)  # as BLISS: nothing changed, the move goes on
+    flipped.wait_move()
+    assert (flipped.position, flipped.dial, flipped.offset) == (-18, 18, 0)  # it got where it was sent
+
+
 def test_the_sign_is_a_setting_the_config_gives_back(redis_client, tmp_path):
     flipped = sign_session(redis_client, tmp_path)["flipped"]
     flipped.move(2)

@@ -201,7 +201,8 @@ class OffsetAxis(abc.ABC):
 
     @position.setter
     def position(self, user: float) -> None:
-        """``roby.position = 0``: the motor is called 0 where it is (the offset changes)."""
+        """``roby.position = 0``: the motor is called 0 where it is (the offset changes); refused while it moves, as in BLISS."""
+        self._refuse_while_moving("user")
         user = _number(self.name, "position", user)
         self._store(offset=user - self.sign * self.dial)
 
@@ -212,7 +213,11 @@ class OffsetAxis(abc.ABC):
 
     @dial.setter
     def dial(self, value: float) -> None:
-        """``roby.dial = 0``: the controller calls where it is 0; nothing moves and the user position stays (the offset changes)."""
+        """``roby.dial = 0``: the controller calls where it is 0; nothing moves and the user position stays (the offset changes).
+
+        Refused while the motor moves, as in BLISS: nothing is read or changed, the move goes on.
+        """
+        self._refuse_while_moving("dial")
         value = _number(self.name, "dial", value)
         low, high = self.dial_limits
         if not low <= value <= high:
@@ -220,6 +225,12 @@ class OffsetAxis(abc.ABC):
         user = self.position
         kept = self._set_dial(value)
         self._store(offset=user - self.sign * value, **kept)  # one write: the next shell finds both or neither
+
+    def _refuse_while_moving(self, which: str) -> None:
+        """BLISS's refusal to redefine a position (``which``: ``"user"`` or ``"dial"``) of a moving motor."""
+        if self.state == "MOVING":
+            raise RuntimeError(f"{self.name}: can't set axis {which} position while moving; wait for the move to end "
+                               f"or stop it ({self.name}.stop()), then set it again")  # fmt: skip
 
     def _read_dial_limits(self) -> tuple[float, float]:
         return self._read("low_limit"), self._read("high_limit")

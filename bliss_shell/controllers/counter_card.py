@@ -135,11 +135,6 @@ class CardCounter(ConfiguredCounter):
         self.dtype = "float64" if channel == TIMER_CHANNEL else "uint32"
         self.unit = node.get("unit", "s" if channel == TIMER_CHANNEL else None)
 
-    @property
-    def fullname(self) -> str:
-        """``p201:ct1``: the card's name and the channel's, as BLISS's and its channel in the scan's data."""
-        return f"{self.controller_name}:{self.name}"
-
     def read(self, count_time: float) -> Any:
         """One count of ``count_time`` seconds, now: counts (int) of an input, seconds (float) of the timer."""
         return count_once(self.controller.acquisition_object([self]), count_time)[self.name][0]

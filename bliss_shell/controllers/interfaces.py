@@ -153,7 +153,7 @@ class Counter(Protocol):
 
 
 class ConfiguredCounter:
-    """What every counter takes from its config: name, controller (default: its own name), unit.
+    """What every counter takes from its config: name, controller (default: its own name), unit; its ``fullname``.
 
     Scalar float64 unless a subclass says otherwise. A subclass sets ``controller``.
     """
@@ -169,6 +169,11 @@ class ConfiguredCounter:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
+
+    @property
+    def fullname(self) -> str:
+        """``diode:diode``, ``p201:ct1``: its controller's name and its own, as BLISS's and its channel in the scan's data."""
+        return f"{self.controller_name}:{self.name}"
 
 
 def looks_like(value: Any, protocol: type) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from bliss_shell.comm import Settings
 from bliss_shell.config import ConfigError, ConfigNode
 
+from .error_text import shown
 from .interfaces import Counter, looks_like
 
 _activate: Callable[[MeasurementGroup], None] | None = None
@@ -185,7 +186,7 @@ class MeasurementGroup:
                 raise TypeError(f"{self.name}.{action}: {item!r} is a name: give the counter itself, "
                                 f"e.g. {self.name}.{action}({item.split(':')[-1]})")  # fmt: skip
             if not looks_like(item, Counter):
-                raise TypeError(f"{self.name}.{action}: {_shown(item)} is not a counter: give counters, "
+                raise TypeError(f"{self.name}.{action}: {shown(item)} is not a counter: give counters, "
                                 f"e.g. {self.name}.{action}(diode2)")  # fmt: skip
         return list(counters)
 
@@ -214,11 +215,11 @@ class MeasurementGroup:
             elif looks_like(item, Counter):
                 found = [item.name] if self._holds(item) else []
             else:
-                raise TypeError(f"{self.name}.{action}: {_shown(item)} is neither a counter nor a counter name: give "
+                raise TypeError(f"{self.name}.{action}: {shown(item)} is neither a counter nor a counter name: give "
                                 f"counters, names or patterns, e.g. {self.name}.{action}('diode*')")  # fmt: skip
             if not found:
-                shown = item if isinstance(item, str) else item.name
-                raise ValueError(f"{self.name}.{action}: no counter '{shown}' in {self.name} "
+                asked = item if isinstance(item, str) else item.name
+                raise ValueError(f"{self.name}.{action}: no counter '{asked}' in {self.name} "
                                  f"(its counters: {', '.join(self.available)})")  # fmt: skip
             chosen.update(found)
         return chosen
@@ -245,9 +246,3 @@ class MeasurementGroup:
             right = disabled[row] if row < len(disabled) else ""
             rows.append(f"  {left:<30} {right}".rstrip())
         return "\n".join(rows)
-
-
-def _shown(item: Any) -> str:
-    """An object as a one-line error shows it: its repr when short, else its type (SCAN_SAVING's repr is a table)."""
-    shown = repr(item)
-    return shown if len(shown) <= 40 and "\n" not in shown else f"a {type(item).__name__} object"

@@ -36,11 +36,6 @@ class _SimulationCounter(ConfiguredCounter):
         self.mode, self.sampling_period = sampling_settings(node, self.default_mode)
         self.controller = SamplingController(self.controller_name, _read_in_process, blocking=False)
 
-    @property
-    def fullname(self) -> str:
-        """``diode:diode``, ``sim:c1``: its controller's name and its own, as BLISS's and its channel in the scan's data."""
-        return f"{self.controller_name}:{self.name}"
-
 
 class SimulationDiode(_SimulationCounter):
     """A counter simulated in-process: a random whole number in [-100, 100) per reading.

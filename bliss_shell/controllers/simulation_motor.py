@@ -58,8 +58,7 @@ class SimulationMotor(OffsetAxis):
     def _read_dial(self) -> float:
         return self._move.position()
 
-    def _set_dial(self, dial: float) -> dict[str, float]:
-        self.stop()
+    def _set_dial(self, dial: float) -> dict[str, float]:  # at rest: OffsetAxis.dial refuses a moving motor
         write_pending()  # the dial of a move, written soon, must not land after this one
         self._move = Move.still(dial)
         return {"dial_position": dial}

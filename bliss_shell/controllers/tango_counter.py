@@ -275,11 +275,6 @@ class TangoCounter(ConfiguredCounter):
     def __repr__(self) -> str:
         return f"TangoCounter({self.name!r}, {self.url})"
 
-    @property
-    def fullname(self) -> str:
-        """``<controller>:<name>`` (``controller`` key, default its own name): its channel's name in the scan's data."""
-        return f"{self.controller_name}:{self.name}"
-
     def read(self, count_time: float) -> Any:
         """One reading, now: a number, or a numpy array for a spectrum or an image."""
         return self.device.read(self.attribute)

@@ -86,11 +86,6 @@ class TangoMCA(ConfiguredCounter):
     def __repr__(self) -> str:
         return f"TangoMCA({self.name!r}, {self.url})"
 
-    @property
-    def fullname(self) -> str:
-        """``mca1:mca1``: the name of its spectrum's channel in the scan's data."""
-        return f"{self.controller_name}:{self.name}"
-
     def acquisition_object(self, counters: Sequence[Any] = ()) -> MCAAcquisition:
         """The MCA in a scan; ``counters`` can only be the MCA itself."""
         if any(counter is not self for counter in counters):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -183,9 +183,7 @@ def a2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoin
     >>> s.get_data()["roby"], s.get_data()["robz"]
     (array([0. , 0.5, 1. ]), array([5. , 5.5, 6. ]))
     """
-    title = options.pop("title", None) or scan_title("a2scan", m1, s1, e1, m2, s2, e2, npoints, count_time)
-    return anscan([(m1, s1, e1), (m2, s2, e2)], npoints, count_time, *counters, _command="a2scan", name=options.pop("name", "a2scan"),
-                  title=title, **options)  # fmt: skip
+    return scan_together("a2scan", anscan, [(m1, s1, e1), (m2, s2, e2)], npoints, count_time, counters, options)
 
 
 def d2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoints: int, count_time: float,
@@ -228,9 +226,7 @@ def d2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoin
     >>> roby.position, robz.position
     (2.0, 5.0)
     """
-    title = options.pop("title", None) or scan_title("d2scan", m1, s1, e1, m2, s2, e2, npoints, count_time)
-    return dnscan([(m1, s1, e1), (m2, s2, e2)], npoints, count_time, *counters, _command="d2scan", name=options.pop("name", "d2scan"),
-                  title=title, **options)  # fmt: skip
+    return scan_together("d2scan", dnscan, [(m1, s1, e1), (m2, s2, e2)], npoints, count_time, counters, options)
 
 
 def anscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time: float, *counters: Any,
@@ -311,6 +307,24 @@ def dnscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time
     here = {axis: axis.position for axis in axes}
     positions = np.column_stack([here[axis] + np.linspace(s, e, npoints) for axis, (s, e) in zip(axes, ends)])
     return _scan(command, axes, positions, npoints, count_time, counters, options, return_to=here)
+
+
+def scan_together(command: str, scan: Callable[..., Scan | None], ranges: list[tuple[Any, Any, Any]], npoints: Any,
+                  count_time: Any, counters: tuple[Any, ...], options: dict[str, Any]) -> Scan | None:  # fmt: skip
+    """``scan`` (``anscan`` or ``dnscan``) of the motors' ``ranges`` under ``command``'s own name and title.
+
+    The commands of two to five motors together (``a2scan``, ``d3scan``, ...) are this, with their
+    motors, starts and stops given one after the other.
+
+    Examples
+    --------
+    >>> s = scan_together("a2scan", anscan, [(roby, 0, 1), (robz, 5, 6)], 3, 0.01, (diode,), {})
+    >>> s.name, s.scan_info["title"]
+    ('a2scan', 'a2scan roby 0 1 robz 5 6 3 0.01')
+    """
+    title = options.pop("title", None) or scan_title(command, *(value for r in ranges for value in r), npoints, count_time)
+    return scan(ranges, npoints, count_time, *counters, _command=command, name=options.pop("name", command),
+                title=title, **options)  # fmt: skip
 
 
 def amesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: float, n2: int, count_time: float,

@@ -42,6 +42,7 @@ import h5py
 import redis
 
 from bliss_shell.comm import Settings
+from bliss_shell.controllers.error_text import shown
 from bliss_shell.data import keys
 from bliss_shell.writer.recovery import writer_lock
 
@@ -191,7 +192,7 @@ class ESRFScanSaving(ScanSaving):
         for path in (dataset_file, *masters):
             longest = max(path.split(os.sep), key=lambda part: len(part.encode()))
             if len(longest.encode()) > NAME_MAX or len(path.encode()) > PATH_MAX - NAME_MAX:
-                raise ValueError(f"{command}: {_shown(name)} is too long for the file system: {longest[:20]}... would be a "
+                raise ValueError(f"{command}: {shown(name)} is too long for the file system: {longest[:20]}... would be a "
                                  f"name of {len(longest.encode())} bytes in a path of {len(path.encode())} (at most "
                                  f"{NAME_MAX} and {PATH_MAX - NAME_MAX}); choose a shorter name")  # fmt: skip
 
@@ -219,17 +220,17 @@ class ESRFScanSaving(ScanSaving):
         return self.get_path()
 
     def _parameters(self) -> dict[str, str]:
-        shown = {key: value for key, value in super()._parameters().items() if key not in POLICY_SET}
+        kept = {key: value for key, value in super()._parameters().items() if key not in POLICY_SET}
         return {"proposal_name": self.proposal_name, "proposal_type": self.proposal_type,
                 "proposal_session_date": self.proposal_session_date, "collection_name": self.collection_name,
-                "dataset_name": self.dataset_name, **shown}  # fmt: skip
+                "dataset_name": self.dataset_name, **kept}  # fmt: skip
 
     # The commands
     def newproposal(self, name: str | None = None, command: str = "newproposal") -> None:
         """The ``newproposal`` command (``endproposal``: ``name`` None): the dataset ends, collection ``sample`` starts."""
         proposal = f"{self.beamline}{datetime.now():%y%m}" if name is None else _proposal_name(name)
         if not _PROPOSAL.fullmatch(proposal):
-            raise ValueError(f"newproposal: {_shown(name)} is not a proposal name: letters and digits, like 'hg123', "
+            raise ValueError(f"newproposal: {shown(name)} is not a proposal name: letters and digits, like 'hg123', "
                              f"'{self.beamline}1234', 'ihch123' or 'test123'")  # fmt: skip
         self._check_fits(command, name, proposal, "sample", self._next_dataset("sample", proposal=proposal))
         self._end_dataset()
@@ -242,7 +243,7 @@ class ESRFScanSaving(ScanSaving):
         command = f"new{'sample' if what == 'Sample' else 'collection'}"
         collection = "sample" if name is None else name
         if not isinstance(collection, str) or not _NAME.fullmatch(collection):
-            raise ValueError(f"{command}: {_shown(name)} is not a name: letters, digits, '_' and '-', like 'sample1'")
+            raise ValueError(f"{command}: {shown(name)} is not a name: letters, digits, '_' and '-', like 'sample1'")
         proposal = self.proposal_name
         self._check_fits(command, name, proposal, collection, self._next_dataset(collection, proposal=proposal))
         self._end_dataset()
@@ -252,7 +253,7 @@ class ESRFScanSaving(ScanSaving):
     def newdataset(self, name: str | int | None = None) -> None:
         """The ``newdataset`` command: the current dataset ends; a name taken gives the next free one (BLISS's rule)."""
         if not _dataset_name(name):
-            raise ValueError(f"newdataset: {_shown(name)} is not a dataset name: letters, digits, '_' and '-', like "
+            raise ValueError(f"newdataset: {shown(name)} is not a dataset name: letters, digits, '_' and '-', like "
                              "'area1', or a whole number >= 1 (7: '0007')")  # fmt: skip
         collection = self.collection_name
         dataset = self._next_dataset(collection, name)
@@ -336,12 +337,6 @@ def _proposal_name(name: Any) -> str:
     if not isinstance(name, str):
         return ""
     return re.sub(r"[-_\s]", "", name.lower())
-
-
-def _shown(name: Any) -> str:
-    """``name`` as an error message shows it: its repr, cut after 40 characters."""
-    shown = repr(name)
-    return shown if len(shown) <= 40 else f"{shown[:40]}... ({len(str(name))} characters)"
 
 
 def _text(dataset: Any) -> str:

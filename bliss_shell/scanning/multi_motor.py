@@ -7,22 +7,12 @@ motors, starts and stops given one after the other, as ``a2scan`` takes them. As
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from bliss_shell.controllers import Axis
 
-from .commands import anscan, dnscan
+from .commands import anscan, dnscan, scan_together
 from .scan import Scan
-from .titles import scan_title
-
-
-def _together(command: str, scan: Callable[..., Scan | None], ranges: list[tuple[Any, Any, Any]], npoints: Any,
-              count_time: Any, counters: tuple[Any, ...], options: dict[str, Any]) -> Scan | None:  # fmt: skip
-    """``scan`` (``anscan`` or ``dnscan``) under the command's own name and title."""
-    title = options.pop("title", None) or scan_title(command, *(value for r in ranges for value in r), npoints, count_time)
-    return scan(ranges, npoints, count_time, *counters, _command=command, name=options.pop("name", command),
-                title=title, **options)  # fmt: skip
 
 
 def a3scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: Axis, s3: float, e3: float,
@@ -64,7 +54,7 @@ def a3scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: A
     >>> s.get_data()["slowy"]
     array([0. , 0.1, 0.2])
     """
-    return _together("a3scan", anscan, [(m1, s1, e1), (m2, s2, e2), (m3, s3, e3)], npoints, count_time, counters, options)
+    return scan_together("a3scan", anscan, [(m1, s1, e1), (m2, s2, e2), (m3, s3, e3)], npoints, count_time, counters, options)
 
 
 def a4scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: Axis, s3: float, e3: float,
@@ -109,7 +99,7 @@ def a4scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: A
     --------
     >>> a4scan(roby, 0, 1, robz, 0, 2, slowy, 0, 3, m4, 0, 4, 11, 0.1, diode)  # doctest: +SKIP
     """
-    return _together(
+    return scan_together(
         "a4scan", anscan, [(m1, s1, e1), (m2, s2, e2), (m3, s3, e3), (m4, s4, e4)], npoints, count_time, counters, options
     )
 
@@ -160,7 +150,7 @@ def a5scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: A
     --------
     >>> a5scan(roby, 0, 1, robz, 0, 2, slowy, 0, 3, m4, 0, 4, m5, 0, 5, 11, 0.1, diode)  # doctest: +SKIP
     """
-    return _together(
+    return scan_together(
         "a5scan",
         anscan,
         [(m1, s1, e1), (m2, s2, e2), (m3, s3, e3), (m4, s4, e4), (m5, s5, e5)],
@@ -216,7 +206,7 @@ def d3scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: A
     >>> roby.position, robz.position, slowy.position
     (2.0, 5.0, 0.0)
     """
-    return _together("d3scan", dnscan, [(m1, s1, e1), (m2, s2, e2), (m3, s3, e3)], npoints, count_time, counters, options)
+    return scan_together("d3scan", dnscan, [(m1, s1, e1), (m2, s2, e2), (m3, s3, e3)], npoints, count_time, counters, options)
 
 
 def d4scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: Axis, s3: float, e3: float,
@@ -261,7 +251,7 @@ def d4scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: A
     --------
     >>> d4scan(roby, -1, 1, robz, -1, 1, slowy, -1, 1, m4, -1, 1, 11, 0.1, diode)  # doctest: +SKIP
     """
-    return _together(
+    return scan_together(
         "d4scan", dnscan, [(m1, s1, e1), (m2, s2, e2), (m3, s3, e3), (m4, s4, e4)], npoints, count_time, counters, options
     )
 
@@ -312,7 +302,7 @@ def d5scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: A
     --------
     >>> d5scan(roby, -1, 1, robz, -1, 1, slowy, -1, 1, m4, -1, 1, m5, -1, 1, 11, 0.1, diode)  # doctest: +SKIP
     """
-    return _together(
+    return scan_together(
         "d5scan",
         dnscan,
         [(m1, s1, e1), (m2, s2, e2), (m3, s3, e3), (m4, s4, e4), (m5, s5, e5)],

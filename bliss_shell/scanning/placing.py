@@ -3,12 +3,15 @@
 Saved scans are numbered per saving folder (``1_ascan``, ``2_ascan``, ...), never below the
 highest entry already in the file; unsaved ones (``ct``) get the session's shadow numbers
 (``_1_ct``), as in BLISS. A template with ``{scan_number}`` gives each scan its own file: its
-number is never one whose file exists.
+number is never one whose file exists, and when the folder's counter expired from Redis the numbers go
+on above every scan's file in the folder, whatever its scan name.
 """
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 
 import redis
 
@@ -18,6 +21,8 @@ from bliss_shell.data.publisher import ensure_container, register_session
 from bliss_shell.writer import highest_scan_number
 
 from .context import ScanContext
+
+_PER_SCAN = {"{scan_name}": r"[^/]+", "{scan_number}": r"(\d+)"}  # how a scan fills its keys in a path
 
 
 def reach_redis(context: ScanContext, command: str) -> None:
@@ -63,10 +68,13 @@ def number_and_place(context: ScanContext, name: str, path: str | None, numbered
     client, saving = context.client, context.scan_saving
     directory, directory_name = saving.directory_db_name()
     ensure_container(client, directory, directory_name, context.session)
-    if path and numbered:  # the folder's counter may have expired from Redis with its scans: skip the files made
-        number = _next(client, keys.node_key(directory), "last_scan_number", 1, name)
-        while os.path.exists(saving.scan_filename(True, name, number) or ""):
-            number = _next(client, keys.node_key(directory), "last_scan_number", 1, name)
+    if path and numbered:
+        counter = keys.node_key(directory)
+        if not client.hexists(counter, "last_scan_number"):  # expired from Redis with its scans: go on above every file
+            client.hsetnx(counter, "last_scan_number", _highest_numbered_file(saving.scan_filename(True) or ""))
+        number = _next(client, counter, "last_scan_number", 1, name)
+        while os.path.exists(saving.scan_filename(True, name, number) or ""):  # another counter numbered here
+            number = _next(client, counter, "last_scan_number", 1, name)
         return number, f"{directory}:{number}_{name}"
     if path:
         counter = keys.node_key(directory)
@@ -77,6 +85,15 @@ def number_and_place(context: ScanContext, name: str, path: str | None, numbered
         return number, f"{directory}:{number}_{name}"
     number = _next(client, keys.node_key(context.session), "last_unsaved_scan_number", 1, name)
     return number, f"{directory}:_{number}_{name}"
+
+
+def _highest_numbered_file(template: str) -> int:
+    """The highest ``{scan_number}`` of the files ``template`` makes, whatever their ``{scan_name}`` (0 when none)."""
+    parts = re.split(r"(\{scan_name\}|\{scan_number\})", template)
+    pattern = "".join("*" if part in _PER_SCAN else glob.escape(part) for part in parts)
+    shape = re.compile("".join(_PER_SCAN.get(part, re.escape(part)) for part in parts))
+    found = (shape.fullmatch(path) for path in glob.iglob(pattern))
+    return max((int(match[1]) for match in found if match), default=0)
 
 
 def _next(client: redis.Redis, key: str, field: str, step: int, command: str) -> int:

@@ -439,8 +439,7 @@ class LimaCCDs(Device):
             if self._video_active and frame.dtype.kind in "iu":  # Lima core makes no video image of float pixels
                 self._video = (index, frame)
             if self._settings["saving_mode"] == "AUTO_FRAME" and not self._save(index, frame):
-                self._close_files()  # in Fault: the file was there already, or could not be opened or written
-                return
+                return  # in Fault: the file was there already, or could not be opened or written
             if self._stop.wait(max(0.0, period - self._settings["acq_expo_time"])):
                 break
         with self._lock:
@@ -460,7 +459,7 @@ class LimaCCDs(Device):
         return frame_path(self._instrument or "instrument", self._settings["user_detector_name"])
 
     def _save(self, index: int, frame: np.ndarray) -> bool:
-        """Frame ``index`` to its file; False (acquisition in Fault) when it cannot be saved.
+        """Frame ``index`` to its file; False (files closed, acquisition in Fault) when it cannot be saved.
 
         Under ABORT the file was there already; or it could not be opened, or written (``Saving: disk full``,
         as the real server says it).
@@ -468,14 +467,21 @@ class LimaCCDs(Device):
         try:
             saved = self._files.save(self._settings, self._frame_path(), index, frame)
         except SavingFailed as error:
-            self._fault, self._status, self._ready = str(error), "Fault", False
-            return False
+            return self._saving_fault(str(error))
         if not saved:
-            self._fault, self._status, self._ready = "Saving: overwrite error", "Fault", False
-            return False
+            return self._saving_fault("Saving: overwrite error")
         with self._lock:
             self._last["saved"] = index
         return True
+
+    def _saving_fault(self, error: str) -> bool:
+        """Close the files, then Fault with ``error``; False.
+
+        The files first: a client that sees Fault may open them at once (HDF5 refuses a file still held).
+        """
+        self._close_files()
+        self._fault, self._status, self._ready = error, "Fault", False
+        return False
 
     def _halt(self) -> None:
         self._stop.set()
