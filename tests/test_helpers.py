@@ -125,6 +125,8 @@ def test_peak_tools_find_the_gaussian_within_one_step(session):
     assert scan.cen(gauss) == session["cen"](gauss, roby, scan)
     assert session["goto_cen"]() == scan.cen() and roby.position == pytest.approx(scan.cen())
     assert scan.goto_peak(gauss) == roby.position == session["peak"]()
+    assert scan.trough(gauss) == session["trough"](gauss) in (0, 6)  # the gaussian's lowest: an end of the scan
+    assert scan.goto_min(gauss) == roby.position == scan.trough(gauss)
 
 
 def test_plotselect_chooses_the_default_counter(session):

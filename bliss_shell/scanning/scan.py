@@ -461,6 +461,10 @@ class Scan:
         """Motor position of the counter's highest value: ``peak(scan=this)``, see ``help(peak)``."""
         return measure("peak", self, counter, axis)
 
+    def trough(self, counter: Any = None, axis: Any = None) -> float:
+        """Motor position of the counter's lowest value: ``trough(scan=this)``, see ``help(trough)``."""
+        return measure("trough", self, counter, axis)
+
     def com(self, counter: Any = None, axis: Any = None) -> float:
         """Centre of mass of the counter's values above the lowest one: ``com(scan=this)``, see ``help(com)``."""
         return measure("com", self, counter, axis)
@@ -484,6 +488,10 @@ class Scan:
     def goto_peak(self, counter: Any = None, axis: Any = None) -> float:
         """Move the motor to ``peak()`` as ``umv`` does; return where it was sent (``help(goto_peak)``)."""
         return goto_measure("peak", self, counter, axis)
+
+    def goto_min(self, counter: Any = None, axis: Any = None) -> float:
+        """Move the motor to ``trough()`` as ``umv`` does; return where it was sent (``help(goto_min)``)."""
+        return goto_measure("trough", self, counter, axis)
 
     def goto_com(self, counter: Any = None, axis: Any = None) -> float:
         """Move the motor to ``com()`` as ``umv`` does; return where it was sent (``help(goto_com)``)."""
