@@ -8,6 +8,7 @@ import math
 import os
 import re
 import stat
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,7 @@ def test_info_gives_a_motors_and_a_counters_block(session):
         "     name (R): roby",
         "     unit (R): mm",
         "     offset (R): 0.00000",
+        "     sign (R): 1",
         "     limits (RW): Low: -100.00000 High: 100.00000 (dial Low: -100.00000 High: 100.00000)",
         "     dial (RW): 2.00000",
         "     position (RW): 2.00000",
@@ -136,10 +138,10 @@ def test_goto_min_without_a_scan_that_moved_a_motor_says_what_to_do(session):
 
 def fake_program(folder: Path, name: str) -> Path:
     """An executable ``name`` in ``folder`` that writes the arguments it was started with into ``name.argv``."""
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     program = folder / name
     argv = folder / f"{name}.argv"
-    program.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{argv}.tmp" && mv "{argv}.tmp" "{argv}"\n')
+    program.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > "{argv}.tmp" && /bin/mv "{argv}.tmp" "{argv}"\n')
     program.chmod(program.stat().st_mode | stat.S_IXUSR)
     return argv
 
@@ -161,15 +163,27 @@ def test_silx_view_and_pymca_open_the_last_saved_scan_with_the_programs_on_path(
     assert capsys.readouterr().out.endswith(f"silx_view: silx view {saved.path}::/{saved.number}.1\npymca: pymca {saved.path}\n")
 
 
+def test_silx_view_finds_the_program_beside_the_shells_python_when_path_has_none(session, tmp_path, monkeypatch):
+    argv = fake_program(tmp_path / "venv" / "bin", "silx")  # a .venv/bin/bliss started without activating .venv
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    saved = session["ascan"](session["roby"], 0, 1, 2, 0.01, session["diode"])
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "venv" / "bin" / "python"))  # after the scan: its guard runs Python
+    session["silx_view"]()
+    assert started_with(argv) == ["view", f"{saved.path}::/{saved.number}.1"]
+
+
 def test_silx_view_and_pymca_say_in_one_line_when_they_are_not_installed(session, tmp_path, monkeypatch, capsys):
     (tmp_path / "empty").mkdir()
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     session["sct"](0.01, session["diode"])
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "empty" / "python"))  # nor beside the shell's Python
     capsys.readouterr()
     assert session["silx_view"]() is None and session["pymca"]() is None
+    where = f"on PATH nor beside {tmp_path / 'empty' / 'python'}"
     assert capsys.readouterr().out.splitlines() == [
-        "silx_view: silx is not installed here (no 'silx' on PATH); pip install silx, or open the file elsewhere",
-        "pymca: pymca is not installed here (no 'pymca' on PATH); pip install PyMca5, or open the file elsewhere",
+        f"silx_view: silx is not installed here (no 'silx' {where}); pip install silx, or open the file elsewhere",
+        f"pymca: pymca is not installed here (no 'pymca' {where}); pip install PyMca5, or open the file elsewhere",
     ]
 
 
@@ -204,17 +218,47 @@ def test_debugon_shows_a_loggers_debug_messages_and_debugoff_hides_them(session,
     capsys.readouterr()
     session["debugon"]("bliss_shell.lprint.*")
     assert capsys.readouterr().out == "Setting bliss_shell.lprint.test_session to show debug messages\n"
-    with caplog.at_level(logging.DEBUG, logger="bliss_shell.lprint"):
-        logger.setLevel(logging.DEBUG)  # caplog.at_level set the parent; the one debugon set is the child's own
-        session["lslog"]("bliss_shell.lprint*", debug_only=True)
-        logger.debug("a debug message")
-    assert "a debug message" in caplog.messages
+    assert logger.level == logging.DEBUG
+    session["lslog"]("bliss_shell.lprint*", debug_only=True)
+    logger.debug("a debug message")
+    assert [(record.name, record.message) for record in caplog.records] == [(logger.name, "a debug message")]
     assert "bliss_shell.lprint.test_session DEBUG" in capsys.readouterr().out
     session["debugoff"]("bliss_shell.lprint.*")
     assert capsys.readouterr().out == "Setting bliss_shell.lprint.test_session to hide debug messages\n"
-    assert logger.getEffectiveLevel() == logging.WARNING
+    assert (logger.level, logger.getEffectiveLevel()) == (logging.NOTSET, logging.WARNING)  # its parent's again
+    logger.debug("hidden")
+    assert [record.message for record in caplog.records] == ["a debug message"]
     session["lslog"]("bliss_shell.lprint*", debug_only=True)
     assert capsys.readouterr().out == "No loggers found.\n\n"
+
+
+def test_debugoff_gives_a_logger_back_the_level_it_had_before_debugon(session, capsys):
+    session["lprint"]("aligned")
+    logger = logging.getLogger("bliss_shell.lprint.test_session")
+    logger.setLevel(logging.INFO)
+    try:
+        session["debugon"]("bliss_shell.lprint.*")
+        session["debugon"]("bliss_shell.lprint.*")  # twice: the level before the first one stays the one to go back to
+        assert logger.level == logging.DEBUG
+        session["debugoff"]("bliss_shell.lprint.*")
+        assert logger.level == logging.INFO
+        session["debugoff"]("bliss_shell.lprint.*")  # debugon did not set it: it stays
+        assert logger.level == logging.INFO
+    finally:
+        logger.setLevel(logging.NOTSET)
+
+
+def test_debugon_in_a_shell_shows_the_debug_messages_on_standard_error(shell_env):
+    code = (
+        "import logging; lprint('aligned'); logger = logging.getLogger('bliss_shell.lprint.test_session')\n"
+        "debugon('bliss_shell.lprint*'); logger.debug('a debug message')\n"
+        "debugoff('bliss_shell.lprint*'); logger.debug('a hidden one')"
+    )
+    result = run_bliss("--config", str(BEAMLINE), "-s", "test_session", "-c", code, env=shell_env)
+    assert result.returncode == 0, result.stderr
+    shown = [line for line in result.stderr.splitlines() if "bliss_shell.lprint.test_session" in line]
+    assert len(shown) == 1 and re.fullmatch(r"DEBUG \S+ \S+ bliss_shell.lprint.test_session: a debug message", shown[0])
+    assert "Setting bliss_shell.lprint.test_session to show debug messages" in result.stdout
 
 
 def test_debugon_says_when_nothing_matches_and_refuses_what_is_no_pattern(session, capsys):
@@ -275,10 +319,32 @@ def test_cleanup_runs_every_step_and_names_each_that_failed(session):
     def broken():
         raise OSError("shutter jammed")
 
-    failed = r"^Multiple cleanup errors\nOSError: shutter jammed\nOSError: shutter jammed$"
+    failed = r"^cleanup: 2 cleanup steps failed: broken\(\) \(OSError: shutter jammed\); broken\(\) \(OSError: shutter jammed\)$"
     with pytest.raises(RuntimeError, match=failed), session["cleanup"](broken, lambda: calls.append("second"), broken):
         pass
     assert calls == ["second"]
+
+
+def test_cleanup_of_a_motor_whose_server_died_names_each_restore_that_failed_in_one_line(redis_client, tmp_path):
+    port = free_port()
+    server = start_simulator(port, instance="cleanup_dead")
+    calls = []
+    try:
+        session = open_tango_session(f"tango://127.0.0.1:{port}", redis_client, tmp_path)
+        tm1 = session["tm1"]
+        restore = (cleanup_axis.POS, cleanup_axis.VEL)
+        with (
+            pytest.raises(RuntimeError) as failed,
+            session["cleanup"](tm1, lambda: calls.append("shutter closed"), restore_list=restore),
+        ):
+            server.kill()  # from outside, as a crash
+            server.communicate(timeout=10)
+    finally:
+        server.kill()
+    message = str(failed.value)
+    assert calls == ["shutter closed"]  # the steps that could run did
+    assert "\n" not in message and message.startswith("cleanup: 3 cleanup steps failed: stop (RuntimeError: tm1: ")
+    assert "; restoring tm1's velocity (" in message and "; moving tm1 back (" in message
 
 
 def test_cleanup_refuses_what_it_cannot_clean_before_the_block_runs(session):
@@ -346,7 +412,7 @@ def test_info_of_a_motor_whose_server_died_shows_what_it_cannot_read(redis_clien
         server.kill()
     assert lines[:3] == ["AXIS:", "     name (R): tm1", "     unit (R): mm"]
     assert re.fullmatch(r"     position \(RW\): !ERR \(\w+: .+\)", next(line for line in lines if "position" in line))
-    assert re.fullmatch(r"     state \(R\): .+", lines[7])  # every line is there
+    assert re.fullmatch(r"     state \(R\): .+", lines[8])  # every line is there
 
 
 def test_scan_display_auto_opens_the_live_plots_once_when_a_scan_starts(shell_env):

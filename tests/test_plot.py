@@ -14,6 +14,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -34,6 +35,7 @@ from bliss_shell.comm import EmbeddedRedis
 from bliss_shell.comm.embedded_redis import redis_server_binary
 from bliss_shell.config import ConfigRoot
 from bliss_shell.data import get_node
+from bliss_shell.data.keys import plot_key
 from bliss_shell.data.retention import remove_scan
 from bliss_shell.plot.decimate import COLUMNS, FULL_POINTS, decimate
 from bliss_shell.plot.launcher import start_viewer
@@ -607,3 +609,66 @@ def test_elog_plot_of_a_lima_detector_saves_its_newest_frame_in_the_pages_colour
     assert np.ptp(scan.get_data()["cam:image"].get_image(2)) > 0  # a spot on a background
     assert coloured(pixels, Viridis256[-1]).any()  # the brightest pixels: the palette's last colour
     assert coloured(pixels, Viridis256[0]).sum() > pixels.shape[0] * pixels.shape[1] / 10  # the dark background
+
+
+def test_elog_plot_keeps_the_picture_and_says_so_when_the_logbook_cannot_be_written(session, viewer, capsys):
+    scan = session["loopscan"](5, 0.01, session["diode"])
+    logbook = Path(scan.path).parent / "test_session_logbook.txt"
+    logbook.unlink()
+    logbook.symlink_to("/dev/full")  # a full disk
+    viewer()
+    path = elog_plot()
+    assert capsys.readouterr().out == (
+        f"WARNING: logbook {logbook} not written (No space left on device); the entry was: plot: {path}\n"
+        f"Plot saved to {path} (not in the logbook: see the warning above)\n"
+    )
+    assert coloured(png_pixels(path.read_bytes()), DIODE).sum() > 100  # the picture is there all the same
+
+
+def test_elog_plot_with_an_unreadable_saving_folder_says_so_in_one_line(session, viewer, redis_client, capsys):
+    scan = session["loopscan"](5, 0.01, session["diode"])
+    viewer()
+    key = session["SCAN_SAVING"]._settings.key
+    redis_client.hset(key, "template", "{nosuch}")  # another client wrote a bad value
+    assert elog_plot() is None
+    out = capsys.readouterr().out
+    assert out.startswith("elog_plot: the plot was not saved: the saving folder is unknown (ValueError: SCAN_SAVING.template: ")
+    assert out.count("\n") == 1 and out.endswith("set it again: SCAN_SAVING.template = ...)\n")
+    assert redis_client.hget(key, "template") == b"{nosuch}"  # left for the user to set again
+    assert not (Path(scan.path).parent / "test_session_plots").exists()
+
+
+BROKEN_VIEWER = """
+import http.server, json, sys
+class Broken(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        if self.path == "/status":
+            body, kind, code = json.dumps({"session": "test_session"}).encode(), "application/json", 200
+        else:  # as tornado answers a handler that raised
+            body, kind, code = b"<html><title>500: Internal Server Error</title><body>500: Internal Server Error</body></html>", "text/html; charset=UTF-8", 500
+        self.send_response(code)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+server = http.server.HTTPServer(("127.0.0.1", 0), Broken)
+print(server.server_port, flush=True)
+server.serve_forever()
+"""
+
+
+def test_elog_plot_of_a_viewer_that_fails_gives_its_status_not_its_web_page(session, redis_client, capsys):
+    with subprocess.Popen(
+        [sys.executable, "-c", BROKEN_VIEWER], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as broken:
+        try:
+            port = int(broken.stdout.readline())
+            record = {"url": f"http://127.0.0.1:{port}/", "pid": broken.pid}
+            redis_client.hset(plot_key("test_session"), "viewer", json.dumps(record))
+            session["loopscan"](2, 0.01, session["diode"])
+            assert elog_plot() is None
+        finally:
+            broken.kill()
+            redis_client.hdel(plot_key("test_session"), "viewer")
+    said = capsys.readouterr().out.splitlines()[-1]
+    assert said == "elog_plot: the live plots of test_session answered 500 Internal Server Error"

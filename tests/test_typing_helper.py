@@ -10,11 +10,15 @@ def ascan(motor, start, stop, npoints, count_time, *counters, **options):
 
 
 def typed(helper: TypingHelper, keys: str) -> str:
-    """What the line shows after typing ``keys`` on a new line."""
+    """What the line shows after typing ``keys`` on a new line (``\b``: Backspace); the prompt tells each change."""
     helper.new_line()
     text = ""
     for key in keys:
-        text += helper.on_space(text) if key == " " else key
+        if key == "\b":
+            text = text[:-1]
+        else:
+            text += helper.on_space(text) if key == " " else key
+        helper.text_changed(text)
     return text
 
 
@@ -32,3 +36,9 @@ def test_the_users_own_parentheses_are_left_alone_after_a_helped_line():
 def test_a_second_space_after_the_helpers_comma_is_still_one_comma():
     helper = TypingHelper({"ascan": ascan, "roby": 1.0})
     assert typed(helper, "ascan  roby  0") == "ascan(roby,0"
+
+
+def test_a_space_after_a_comma_the_user_typed_again_stays():
+    helper = TypingHelper({"ascan": ascan, "roby": 1.0})
+    assert typed(helper, "ascan roby \b, 0") == "ascan(roby, 0"  # the helper's comma deleted, the user's typed
+    assert typed(helper, "ascan roby 0 \b\b\b 0  1") == "ascan(roby,0,1"  # the helper's own commas still take one space

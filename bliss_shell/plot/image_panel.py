@@ -15,6 +15,8 @@ Examples
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import partial
 from html import escape
 from typing import Any
 
@@ -124,20 +126,23 @@ class ImagePanel:
         self.plot.title.text = f"frame {frame.index}"
         self._apply_colormap()
 
-    def view(self, name: str) -> ImageView | None:
-        """The frame shown, coloured as shown (for the viewer's ``/png``); None before the first frame."""
+    def view(self, name: str) -> Callable[[], ImageView] | None:
+        """What makes the frame shown, coloured as shown (for the viewer's ``/png``); None before the first frame.
+
+        The widgets are read here, on the viewer's loop; the colouring is left to the function, for a worker thread.
+        """
         if self._frame is None or self._feed is None or not self._feed.images:
             return None
-        low, high, log = self._colour_range()
-        return image_view(name, next(iter(self._feed.images)), self._frame, low, high, log)
+        return partial(coloured_view, name, next(iter(self._feed.images)), self._frame, *self._colour_choice())
+
+    def _colour_choice(self) -> tuple[bool, tuple[str, str] | None]:
+        """Log or linear, and the bounds typed in (None: automatic range)."""
+        return self.colormap.active == 1, None if self.autoscale.active else (self.vmin.value, self.vmax.value)
 
     def _colour_range(self) -> tuple[float | None, float | None, bool]:
-        """Low, high and log of the colormap: each bound typed in, else the frame's (its positive part for log)."""
-        log = self.colormap.active == 1
-        low, high = frame_range(self._frame, log)
-        if not self.autoscale.active:  # a bound left empty (or not a number) stays the frame's, as BokehJS did
-            low, high = _number(self.vmin.value, low), _number(self.vmax.value, high)
-        return low, high, log
+        """Low, high and log of the colormap (``colour_range``)."""
+        log, typed = self._colour_choice()
+        return (*colour_range(self._frame, log, typed), log)
 
     def _apply_colormap(self) -> None:
         """Colour the frame, linear or log (``_colour_range``)."""
@@ -150,6 +155,27 @@ class ImagePanel:
             height, width = frame.full.shape[:2]
             pixels = colorize(frame.shown, low, high, log=log)
             self.frame_source.data = {"image": [pixels], "dw": [width], "dh": [height]}
+
+
+def colour_range(frame: Frame | None, log: bool, typed: tuple[str, str] | None) -> tuple[float | None, float | None]:
+    """Low and high of the colormap: each bound ``typed`` in, else the frame's (its positive part for log).
+
+    A bound left empty (or not a number) stays the frame's, as BokehJS did.
+
+    Examples
+    --------
+    >>> colour_range(frame, False, ("", "500"))  # doctest: +SKIP
+    (3.0, 500.0)
+    """
+    low, high = frame_range(frame, log)
+    if typed is not None:
+        low, high = _number(typed[0], low), _number(typed[1], high)
+    return low, high
+
+
+def coloured_view(name: str, detector: str, frame: Frame, log: bool, typed: tuple[str, str] | None) -> ImageView:
+    """The frame coloured as the Image tab colours it with those choices (``colour_range``), for ``/png``."""
+    return image_view(name, detector, frame, *colour_range(frame, log, typed), log)
 
 
 def _number(text: str, otherwise: float | None) -> float | None:

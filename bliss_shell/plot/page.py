@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from html import escape
 from pathlib import PurePosixPath
 from typing import Any
@@ -187,11 +188,13 @@ class Page:
         """The scan shown."""
         return self._feed
 
-    def snapshot(self, plot: str | None = None) -> tuple[str, str, View] | None:
-        """What the page shows now, as ``(scan name, plot, view)``, for the viewer's ``/png``.
+    def snapshot(self, plot: str | None = None) -> tuple[str, str, Callable[[], View | None]] | None:
+        """What the page shows now, as ``(scan name, plot, make)``, for the viewer's ``/png``: ``make()`` gives the view.
 
         Its scan and tab (or ``plot``, one of ``PLOTS``), its ticked counters, its y scale and its zoom.
-        None when it shows no scan, or the scan has nothing for that plot (no Lima detector for ``image``).
+        The widgets are read here, on the viewer's loop; ``make`` only reads the feed (under its lock), for a
+        worker thread: it decimates or colours there. None when the page shows no scan; ``make()`` gives None
+        when the scan has nothing for that plot (no Lima detector for ``image``).
         """
         feed = self._feed
         if feed is None:
@@ -200,16 +203,16 @@ class Page:
         name = entry.name if entry else feed.db_name
         plot = plot or PLOTS[self.tabs.active]
         chosen = self._chosen()
-        view: View | None
+        make: Callable[[], View | None] | None
         if plot == "map":
-            view = map_view(feed, name, chosen[0]) if chosen else None
+            make = partial(map_view, feed, name, chosen[0]) if chosen else None
         elif plot == "spectrum":
-            view = spectrum_view(feed, name)
+            make = partial(spectrum_view, feed, name)
         elif plot == "image":
-            view = self.image.view(name)
+            make = self.image.view(name)
         else:
-            view = curve_view(feed, name, chosen, self.curve.log_y, self.curve.zoom, self.watch.marker)
-        return (name, plot, view) if view is not None else None
+            make = partial(curve_view, feed, name, chosen, self.curve.log_y, self.curve.zoom, self.watch.marker)
+        return (name, plot, make) if make is not None else None
 
     # -- refreshing --------------------------------------------------------------------
 

@@ -81,14 +81,16 @@ class PngHandler(RequestHandler):
         page = max(pages, key=lambda p: p.used_at, default=None)
         if page is not None and page.feed is not None:
             await loop.run_in_executor(None, read_enough, self._watch, page.feed)
-            shown = page.snapshot(plot) or (page.snapshot("curve") if plot is None else None)  # its tab empty: curves
-            if shown is not None:
-                return shown
+            for wanted in (plot,) if plot is not None else (None, "curve"):  # its tab empty: its curves
+                shown = page.snapshot(wanted)  # its widgets, read here: Bokeh's models belong to this loop
+                view = await loop.run_in_executor(None, shown[2]) if shown is not None else None  # decimate, colour
+                if shown is not None and view is not None:
+                    return shown[0], shown[1], view
         entry = entry or find_scan(self._watch, None)  # no page shows it, or has nothing of that plot
         feed = self._watch.feed(entry.db_name)
         await loop.run_in_executor(None, read_enough, self._watch, feed)
         plot = plot or ("map" if feed.info.get("mesh") else "curve")
-        view = default_view(self._watch, entry.name, feed, plot)
+        view = await loop.run_in_executor(None, default_view, self._watch, entry.name, feed, plot)
         if view is None:
             raise NoPlot(f"scan {entry.name} has {MISSING[plot]}")
         return entry.name, plot, view

@@ -39,7 +39,7 @@ def cleanup(*devices: Any, restore_list: Iterable[axis] = (), verbose: bool = Fa
     In this order: each function is called, each device's ``stop`` method, the motors are stopped
     (and waited for), then their settings in ``restore_list`` are put back: velocity, acceleration,
     limits, and last their position (the one they had when the block started). A step that fails does
-    not stop the others; its error is raised at the end (several: one error naming them all).
+    not stop the others; its error is raised at the end (several: one line naming each step that failed).
 
     Parameters
     ----------
@@ -57,7 +57,8 @@ def cleanup(*devices: Any, restore_list: Iterable[axis] = (), verbose: bool = Fa
     TypeError
         A device is none of those, or ``restore_list`` holds something else; nothing is done.
     RuntimeError
-        Several cleanup steps failed (one failing raises its own error).
+        Several cleanup steps failed (one failing raises its own error), as ``cleanup: 2 cleanup steps failed:
+        close_shutter() (OSError: shutter jammed); restoring roby's velocity (...)``.
 
     Examples
     --------
@@ -104,10 +105,10 @@ def _cleaned(command: str, devices: tuple[Any, ...], restore_list: Iterable[Any]
     try:
         yield
     except BaseException:
-        _run_all(steps, motors, kept, verbose)
+        _run_all(command, steps, motors, kept, verbose)
         raise
     if not on_error_only:
-        _run_all(steps, motors, kept, verbose)
+        _run_all(command, steps, motors, kept, verbose)
 
 
 def _step(command: str, device: Any) -> Callable[[], Any]:
@@ -130,23 +131,33 @@ def _setting(motor: Axis, item: Any) -> Any:
 _ATTRIBUTES = {axis.VEL: "velocity", axis.ACC: "acceleration", axis.LIM: "limits"}
 
 
-def _run_all(steps: list[Callable[[], Any]], motors: list[Axis], kept: dict[Any, list[tuple[Axis, Any]]],
-             verbose: bool) -> None:  # fmt: skip
-    errors: list[BaseException] = []
+def _run_all(command: str, steps: list[Callable[[], Any]], motors: list[Axis],
+             kept: dict[Any, list[tuple[Axis, Any]]], verbose: bool) -> None:  # fmt: skip
+    """Every step, whatever fails; then the one error, or one line naming each step that failed."""
+    failed: list[tuple[str, Exception]] = []
     for step in steps:
-        _collect(errors, step)
+        _collect(failed, _step_name(step), step)
     if motors:
-        errors += [RuntimeError(f"{name}: {reason}") for name, reason in stop_all(motors).items()]
+        failed += [("stop", RuntimeError(f"{name}: {reason}")) for name, reason in stop_all(motors).items()]
     for item, attribute in _ATTRIBUTES.items():
         for motor, value in kept.get(item, []):
-            _collect(errors, setattr, motor, attribute, value)
+            _collect(failed, f"restoring {motor.name}'s {attribute}", setattr, motor, attribute, value)
     positions = kept.get(axis.POS, [])
     if positions:
-        _collect(errors, _move_back, positions, verbose)
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise RuntimeError("Multiple cleanup errors\n" + "\n".join(f"{type(e).__name__}: {e}" for e in errors))
+        moved = ", ".join(motor.name for motor, _ in positions)
+        _collect(failed, f"moving {moved} back", _move_back, positions, verbose)
+    if len(failed) == 1:
+        raise failed[0][1]
+    if failed:
+        said = "; ".join(f"{step} ({type(error).__name__}: {' '.join(str(error).split())})" for step, error in failed)
+        raise RuntimeError(f"{command}: {len(failed)} cleanup steps failed: {said}")
+
+
+def _step_name(step: Callable[[], Any]) -> str:
+    """``close_shutter()``, or ``cam.stopAcq()`` for a device's stop method."""
+    owner = getattr(step, "__self__", None)
+    name = getattr(step, "__name__", type(step).__name__)
+    return f"{getattr(owner, 'name', type(owner).__name__)}.{name}()" if owner is not None else f"{name}()"
 
 
 def _move_back(positions: list[tuple[Axis, float]], verbose: bool) -> None:
@@ -162,8 +173,8 @@ def _move_back(positions: list[tuple[Axis, float]], verbose: bool) -> None:
         raise
 
 
-def _collect(errors: list[BaseException], call: Callable[..., Any], *args: Any) -> None:
+def _collect(failed: list[tuple[str, Exception]], step: str, call: Callable[..., Any], *args: Any) -> None:
     try:
         call(*args)
     except Exception as error:
-        errors.append(error)
+        failed.append((step, error))

@@ -11,6 +11,7 @@ AXIS:
      name (R): roby
      unit (R): mm
      offset (R): 0.00000
+     sign (R): 1
      limits (RW): Low: -100.00000 High: 100.00000 (dial Low: -100.00000 High: 100.00000)
      dial (RW): 4.00000
      position (RW): 4.00000
@@ -100,6 +101,7 @@ def _axis_block(axis: Any) -> str:
         f"name (R): {axis.name}",
         f"unit (R): {axis.unit}",
         f"offset (R): {_read(lambda: axis.offset, _number)}",
+        f"sign (R): {_read(lambda: axis.sign, str)}",
         f"limits (RW): {_read(lambda: axis.limits, _limits)} (dial {_read(lambda: axis.dial_limits, _limits)})",
         f"dial (RW): {_read(lambda: axis.dial, _number)}",
         f"position (RW): {_read(lambda: axis.position, _number)}",

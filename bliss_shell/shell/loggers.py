@@ -24,6 +24,7 @@ import sys
 from typing import Any
 
 _OURS = "bliss_shell*"
+_EARLIER: dict[str, int] = {}  # a logger's level before debugon, which debugoff puts back (as BLISS's loggers)
 _SHOWN = logging.StreamHandler(sys.stderr)  # on the root logger when nothing else shows records
 _SHOWN.setFormatter(logging.Formatter("%(levelname)s %(asctime)s %(name)s: %(message)s"))
 
@@ -80,11 +81,21 @@ def debugon(glob_logger_pattern_or_obj: Any) -> None:
     >>> debugoff("bliss_shell.lprint*")
     Setting bliss_shell.lprint.test_session to hide debug messages
     """
-    _switch("debugon", glob_logger_pattern_or_obj, logging.DEBUG, "show")
+    loggers = _found(_pattern("debugon", glob_logger_pattern_or_obj), glob_logger_pattern_or_obj)
+    if loggers and not logging.getLogger().handlers:
+        logging.getLogger().addHandler(_SHOWN)  # Python's last-resort handler shows warnings only
+    for logger in loggers:
+        if logger.level != logging.DEBUG:
+            _EARLIER[logger.name] = logger.level
+        logger.setLevel(logging.DEBUG)
+        print(f"Setting {logger.name} to show debug messages")
 
 
 def debugoff(glob_logger_pattern_or_obj: Any) -> None:
     """Hide again the debug messages of the loggers a pattern (or an object's name) matches.
+
+    Each gets back the level it had before ``debugon`` (as BLISS's loggers do); one that ``debugon``
+    did not set keeps its level, unless it is DEBUG: then it follows its parent's again.
 
     Parameters
     ----------
@@ -96,19 +107,18 @@ def debugoff(glob_logger_pattern_or_obj: Any) -> None:
     >>> debugoff("bliss_shell.lprint*")
     Setting bliss_shell.lprint.test_session to hide debug messages
     """
-    _switch("debugoff", glob_logger_pattern_or_obj, logging.NOTSET, "hide")
+    for logger in _found(_pattern("debugoff", glob_logger_pattern_or_obj), glob_logger_pattern_or_obj):
+        earlier = _EARLIER.pop(logger.name, logging.NOTSET if logger.level == logging.DEBUG else logger.level)
+        logger.setLevel(earlier)
+        print(f"Setting {logger.name} to hide debug messages")
 
 
-def _switch(command: str, given: Any, level: int, verb: str) -> None:
-    loggers = _loggers(_pattern(command, given))
+def _found(pattern: str, given: Any) -> list[logging.Logger]:
+    """The loggers ``pattern`` matches; none, after the line that says so."""
+    loggers = _loggers(pattern)
     if not loggers:
         print(f"NO loggers found for [{getattr(given, 'name', given)}]")
-        return
-    if level == logging.DEBUG and not logging.getLogger().handlers:
-        logging.getLogger().addHandler(_SHOWN)  # Python's last-resort handler shows warnings only
-    for logger in loggers:
-        logger.setLevel(level)
-        print(f"Setting {logger.name} to {verb} debug messages")
+    return loggers
 
 
 def _pattern(command: str, given: Any) -> str:

@@ -68,8 +68,9 @@ def fetch_png(client: redis.Redis, session: str, scan: str | None = None, plot: 
     try:
         with urllib.request.urlopen(record["url"] + "png" + (f"?{query}" if query else ""), timeout=PNG_TIMEOUT) as answer:
             return answer.read(), answer.headers.get_filename() or f"{session}_plot.png"
-    except urllib.error.HTTPError as error:
-        raise NoPicture(error.read().decode(errors="replace").strip() or str(error)) from None
+    except urllib.error.HTTPError as error:  # the viewer's refusals are one line of text; anything else (a 500 page) is not
+        said = error.read().decode(errors="replace").strip() if error.headers.get_content_type() == "text/plain" else ""
+        raise NoPicture(said or f"the live plots of {session} answered {error.code} {error.reason}") from None
     except OSError as error:
         raise NoPicture(f"the live plots of {session} at {record['url']} did not answer ({error})") from None
 
@@ -90,7 +91,8 @@ def elog_plot(controller: Any = None) -> Path | None:
     Returns
     -------
     Path or None
-        The PNG; None (after one line that says why) when the live plots do not run or have nothing to draw.
+        The PNG; None (after one line that says why) when the live plots do not run or have nothing to draw,
+        or the picture cannot be saved. A logbook that cannot be written keeps the picture (a warning says so).
 
     Examples
     --------
@@ -100,13 +102,17 @@ def elog_plot(controller: Any = None) -> Path | None:
     """
     plot = _plot_of(controller)
     context = current()
+    try:
+        logbook = session_logbook(context)
+    except Exception as error:  # SCAN_SAVING unreadable (Redis gone, a bad value): nowhere to save the picture
+        print(f"elog_plot: the plot was not saved: the saving folder is unknown ({type(error).__name__}: {error})")
+        return None
     last = next((scan.node for scan in reversed(context.scans) if scan.node is not None), None)
     try:  # the session's last scan: the viewer waits until it has read it
         png, name = fetch_png(context.client, context.session, last.db_name if last else None, plot)
     except NoPicture as error:
         print(f"elog_plot: {error}")
         return None
-    logbook = session_logbook(context)
     path = logbook.parent / f"{context.session}_plots" / f"{datetime.now():%Y-%m-%d_%H-%M-%S}_{name}"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -114,8 +120,8 @@ def elog_plot(controller: Any = None) -> Path | None:
     except OSError as error:
         print(f"elog_plot: cannot write {path}: {error.strerror or error}")
         return None
-    add_entry(logbook, f"plot: {path}")
-    print(f"Plot saved to {path} (logbook entry added)")
+    noted = add_entry(logbook, f"plot: {path}")  # False after its warning: the picture stays
+    print(f"Plot saved to {path} " + ("(logbook entry added)" if noted else "(not in the logbook: see the warning above)"))
     return path
 
 

@@ -9,6 +9,8 @@ Only the helper's own characters are added: a space typed after a comma the user
 (``ascan roby, 0, 9``) stays, and a line whose parenthesis the user typed
 (``ascan(roby, 0, 9, 10, 0.1)``) is never touched, whatever the lines before it were. A
 second space after the helper's comma is dropped (``ascan roby  0`` gives ``ascan(roby,0``).
+The prompt tells the helper every change of the line (``text_changed``): a comma of the helper
+that the user deleted and typed again is the user's.
 """
 
 from __future__ import annotations
@@ -49,11 +51,33 @@ class TypingHelper:
         self._namespace = namespace
         self._opened: str | None = None  # the text up to the "(" the helper added on this line
         self._commas: set[int] = set()  # where, on this line, the helper put a comma for a space
+        self._seen = ""  # the line as the helper last knew it (``text_changed``)
 
     def new_line(self) -> None:
         """Forget what the helper added: the prompt starts a new line."""
         self._opened = None
         self._commas.clear()
+        self._seen = ""
+
+    def text_changed(self, text: str) -> None:
+        """The line is now ``text`` (the prompt tells every change): forget the commas an edit removed or moved.
+
+        A comma the user deleted and typed again is the user's: a space after it stays.
+
+        Examples
+        --------
+        >>> helper.on_space("ascan"), helper.on_space("ascan(roby")  # the helper's parenthesis and comma
+        ('(', ',')
+        >>> helper.text_changed("ascan(roby,")
+        >>> helper.text_changed("ascan(roby")  # Backspace
+        >>> helper.text_changed("ascan(roby,")  # the user's comma
+        >>> helper.on_space("ascan(roby,")
+        ' '
+        """
+        pairs = zip(self._seen, text)
+        unchanged = next((i for i, (old, new) in enumerate(pairs) if old != new), min(len(self._seen), len(text)))
+        self._commas = {position for position in self._commas if position < unchanged}
+        self._seen = text
 
     def toggle(self) -> None:
         """Turn the helper off, or on again (F7)."""
@@ -61,6 +85,11 @@ class TypingHelper:
 
     def on_space(self, text: str) -> str:
         """What a space typed at the end of ``text`` inserts: "(", ",", " " or nothing."""
+        inserted = self._space(text)
+        self._seen = text + inserted
+        return inserted
+
+    def _space(self, text: str) -> str:
         if "\n" in text:
             return " "
         if self._inside(text):

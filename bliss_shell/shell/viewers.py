@@ -1,8 +1,8 @@
 """``silx_view`` and ``pymca``: a scan's file in silx or PyMca, as BLISS's commands of those names.
 
 BLISS starts ``python -m silx.app.view.main`` and ``python -m PyMca5...`` in its own environment. Here
-the programs are looked for on ``PATH`` (``silx``, ``pymca``), as a beamline installs them beside the
-shell; each runs as a process of its own (closing the shell leaves it open; Ctrl-C does not reach it). When the program is not
+the programs are looked for on ``PATH`` (``silx``, ``pymca``), then beside the shell's own Python (a
+``.venv/bin/bliss`` started without activating its environment finds the silx of that environment); each runs as a process of its own (closing the shell leaves it open; Ctrl-C does not reach it). When the program is not
 installed, one line says so and what to install.
 
 Examples
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -105,12 +106,13 @@ def _next_file(command: str) -> str:
 
 def _start(command: str, program: str, arguments: list[str], install: str) -> None:
     """Start ``program`` in a process of its own, or say in one line that it is not installed."""
-    path = shutil.which(program)
+    path = shutil.which(program) or shutil.which(program, path=str(Path(sys.executable).parent))
     if path is None:
-        print(f"{command}: {program} is not installed here (no '{program}' on PATH); {install}, or open the file elsewhere")
+        print(f"{command}: {program} is not installed here (no '{program}' on PATH nor beside {sys.executable}); "
+              f"{install}, or open the file elsewhere")  # fmt: skip
         return
     # started through sh in the background, in a session of its own: it outlives the shell, is never its zombie,
     # and Ctrl-C at the prompt does not reach it
-    subprocess.run(["sh", "-c", '"$@" </dev/null >/dev/null 2>&1 &', "sh", path, *arguments], check=True,
+    subprocess.run(["/bin/sh", "-c", '"$@" </dev/null >/dev/null 2>&1 &', "sh", path, *arguments], check=True,
                    start_new_session=True)  # fmt: skip
     print(f"{command}: {program} {' '.join(arguments)}")
