@@ -155,7 +155,7 @@ def test_session_errors_are_reported_and_the_rest_still_loads(tmp_path, capsys):
     session.setup(env, on_error=errors.append)
     assert [str(e) for e in errors][:2] == [
         f"{(tmp_path / 'objects.yml').as_posix()}, line 2: 'broken' has unknown class 'Nope'; known classes: {KNOWN}",
-        f"{(tmp_path / 'sessions' / 's.yml').as_posix()}, line 1: session 's': config-objects names 'ghost', "
+        f"{(tmp_path / 'sessions' / 's.yml').as_posix()}, line 3: session 's': config-objects names 'ghost', "
         "which no config file defines; correct or remove it",
     ]
     assert isinstance(errors[2], FileNotFoundError)
@@ -164,7 +164,7 @@ def test_session_errors_are_reported_and_the_rest_still_loads(tmp_path, capsys):
     assert "OK: 1/3 objects successfully initialized." in capsys.readouterr().out
 
 
-def test_an_unknown_object_of_an_included_session_names_that_session_file_and_line(tmp_path):
+def test_an_unknown_object_of_an_included_session_names_that_session_file_and_the_line_of_config_objects(tmp_path):
     write(tmp_path, "objects.yml", "- name: roby\n")
     write(tmp_path, "sessions/__init__.yml", "class: Session\n")
     base = write(tmp_path, "sessions/base.yml", "# the base of every session\nname: base\nconfig-objects: [roby, nosuchobject]\n")
@@ -173,10 +173,12 @@ def test_an_unknown_object_of_an_included_session_names_that_session_file_and_li
     errors: list[BaseException] = []
     load(tmp_path).get("main").setup(env, on_error=errors.append, verbose=False)
     assert [str(e) for e in errors] == [
-        f"{base.as_posix()}, line 2: session 'base': config-objects names 'nosuchobject', which no config file defines; "
+        f"{base.as_posix()}, line 3: session 'base': config-objects names 'nosuchobject', which no config file defines; "
         "correct or remove it"
     ]
-    assert env["roby"] is not None and env["nosuchobject"].reason.startswith(f"{base.as_posix()}, line 2:")
+    assert env["roby"] is not None and env["nosuchobject"].reason.startswith(
+        f"{base.as_posix()}, line 3:"
+    )  # the line of config-objects
 
 
 def test_load_script_names_the_folder_and_scripts_when_missing(tmp_path):

@@ -25,10 +25,11 @@ MAX_DEPTH = 32  # nesting of mappings and lists
 
 @dataclass(frozen=True)
 class Mapping:
-    """A top-level mapping of a file and the (1-based) line where it starts."""
+    """A top-level mapping of a file, the (1-based) line where it starts and the line of each of its keys."""
 
     values: dict[str, Any]
     line: int
+    key_lines: dict[str, int]
 
 
 def read_mappings(path: Path, shown_as: str) -> list[Mapping]:
@@ -65,7 +66,8 @@ def read_mappings(path: Path, shown_as: str) -> list[Mapping]:
         if not isinstance(item, CommentedMap):
             line = document.lc.item(position)[0] + 1 if isinstance(document, CommentedSeq) else 1
             raise ConfigError(f"{shown_as}, line {line}: list items must be mappings (key: value)")
-        mappings.append(Mapping(_plain(item, shown_as, item.lc.line + 1, budget, 1), item.lc.line + 1))
+        key_lines = {str(key): item.lc.key(key)[0] + 1 for key in item}
+        mappings.append(Mapping(_plain(item, shown_as, item.lc.line + 1, budget, 1), item.lc.line + 1, key_lines))
     return mappings
 
 

@@ -161,7 +161,7 @@ class Session:
             self.config.get_config(name)
         except ConfigError:
             listing = next(s for s in self.sessions_in_setup_order() if name in (s._node.get("config-objects") or []))
-            raise ConfigError(f"{listing._node.where}: session '{listing.name}': config-objects names '{name}', "
+            raise ConfigError(f"{listing._node.where_key('config-objects')}: session '{listing.name}': config-objects names '{name}', "
                               "which no config file defines; correct or remove it") from None  # fmt: skip
         return self.config.get(name)
 

@@ -68,11 +68,12 @@ def _shown(path: Path) -> str:
 class ConfigNode(Mapping[str, Any]):
     """One object's config: its own keys over the defaults of the ``__init__.yml`` above it."""
 
-    def __init__(self, values: dict[str, Any], source: Path, line: int, config: Config):
+    def __init__(self, values: dict[str, Any], source: Path, line: int, config: Config, key_lines: dict[str, int] | None = None):
         self._values = values
         self.source = source
         self.line = line
         self.config = config
+        self._key_lines = key_lines or {}
 
     @property
     def name(self) -> str:
@@ -83,6 +84,10 @@ class ConfigNode(Mapping[str, Any]):
     def where(self) -> str:
         """``file, line N``: for messages that send the user to the right place."""
         return f"{_shown(self.source)}, line {self.line}"
+
+    def where_key(self, key: str) -> str:
+        """``file, line N`` of ``key`` in this object's own file (the object's line for a key it inherits)."""
+        return f"{_shown(self.source)}, line {self._key_lines.get(key, self.line)}"
 
     def __getitem__(self, key: str) -> Any:
         return self._values[key]
@@ -136,7 +141,7 @@ class Config:
         for logical, path in files:
             inherited = self._inherited(defaults, logical.parent)
             for mapping in read_mappings(path, _shown(path)):
-                self._add(inherited | mapping.values, path, mapping.line)
+                self._add(inherited | mapping.values, path, mapping.line, mapping.key_lines)
 
     def _scan(self) -> tuple[dict[PurePosixPath, dict[str, Any]], list[tuple[PurePosixPath, Path]]]:
         defaults: dict[PurePosixPath, dict[str, Any]] = {}
@@ -178,7 +183,7 @@ class Config:
                 merged |= defaults.get(ancestor, {})
         return merged
 
-    def _add(self, values: dict[str, Any], source: Path, line: int) -> None:
+    def _add(self, values: dict[str, Any], source: Path, line: int, key_lines: dict[str, int]) -> None:
         name = values.get("name")
         if name is None:
             return
@@ -194,7 +199,7 @@ class Config:
                 f"duplicate name '{name}': {first.where} and {_shown(source)}, line {line}; "
                 "names must be unique across the whole config"
             )
-        self._nodes[name] = ConfigNode(values, source, line, self)
+        self._nodes[name] = ConfigNode(values, source, line, self, key_lines)
 
     def names(self) -> list[str]:
         """Every object name, in file order."""
