@@ -600,6 +600,19 @@ def test_elog_plot_saves_the_picture_beside_the_logbook_and_notes_it(session, vi
     assert list(path.parent.iterdir()) == [path]
 
 
+def test_elog_plot_of_a_scan_without_a_curve_says_so_and_writes_nothing(session, viewer, capsys):
+    scan = session["loopscan"](3, 0.01, session["simu1"])  # an MCA alone: spectra, no curve
+    logbook = Path(scan.path).parent / "test_session_logbook.txt"
+    before = logbook.read_text()
+    viewer()
+    assert elog_plot() is None
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "has no curve (no 0D counter): ask for its spectrum or image" in out, out
+    assert logbook.read_text() == before and not (logbook.parent / "test_session_plots").exists()
+    path = elog_plot(session["simu1"])  # its spectrum is there
+    assert path is not None and path.name.endswith("_test_session_1_loopscan_spectrum.png")
+
+
 def test_elog_plot_of_a_lima_detector_saves_its_newest_frame_in_the_pages_colours(lima_session, viewer, capsys):
     viewer()
     scan = lima_session["loopscan"](3, 0.01, lima_session["cam"])

@@ -39,7 +39,12 @@ from .view import PLOTS, View, chosen_counters, curve_view, frame_range, image_v
 
 LOAD_TIMEOUT = 10.0  # s for a scan's data to be read (all of it once it ended, a first point while it runs)
 LOAD_POLL = 0.05  # s between looks at a loading scan
-MISSING = {"image": "no Lima detector", "spectrum": "no 1D channel (MCA)", "map": "no map: it is not a mesh scan"}
+MISSING = {
+    "curve": "no curve (no 0D counter): ask for its spectrum or image",
+    "image": "no Lima detector",
+    "spectrum": "no 1D channel (MCA)",
+    "map": "no map: it is not a mesh scan",
+}
 
 _renderer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="png")  # one at a time, beside the pages
 
@@ -148,4 +153,7 @@ def default_view(watch: SessionWatch, name: str, feed: ScanFeed, plot: str) -> V
     if plot == "image":
         newest = newest_frame(feed)
         return image_view(name, newest[0], newest[1], *frame_range(newest[1], False), False) if newest else None
+    with feed.lock:
+        if not any(counter in feed.scalars for counter in chosen):  # an MCA or a camera alone: no curve to draw
+            return None
     return curve_view(feed, name, chosen, marker=watch.marker)
