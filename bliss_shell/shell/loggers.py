@@ -10,9 +10,9 @@ Examples
 --------
 >>> lprint("aligned roby")  # its logger, bliss_shell.lprint.<session>, exists from now on
 aligned roby
->>> debugon("bliss_shell.lprint*")
+>>> debugon("bliss_shell.lprint.*")
 Setting bliss_shell.lprint.test_session to show debug messages
->>> debugoff("bliss_shell.lprint*")
+>>> debugoff("bliss_shell.lprint.*")
 Setting bliss_shell.lprint.test_session to hide debug messages
 """
 
@@ -41,7 +41,7 @@ def lslog(glob: str | None = None, debug_only: bool = False) -> None:
 
     Examples
     --------
-    >>> lslog("bliss_shell.lprint*")
+    >>> lslog("bliss_shell.lprint.*")
     <BLANKLINE>
     logger name                     level
     =============================== ========
@@ -74,11 +74,11 @@ def debugon(glob_logger_pattern_or_obj: Any) -> None:
 
     Examples
     --------
-    >>> debugon("bliss_shell.lprint*")
+    >>> debugon("bliss_shell.lprint.*")
     Setting bliss_shell.lprint.test_session to show debug messages
     >>> debugon(roby)
     NO loggers found for [roby]
-    >>> debugoff("bliss_shell.lprint*")
+    >>> debugoff("bliss_shell.lprint.*")
     Setting bliss_shell.lprint.test_session to hide debug messages
     """
     loggers = _found(_pattern("debugon", glob_logger_pattern_or_obj), glob_logger_pattern_or_obj)
@@ -104,7 +104,7 @@ def debugoff(glob_logger_pattern_or_obj: Any) -> None:
 
     Examples
     --------
-    >>> debugoff("bliss_shell.lprint*")
+    >>> debugoff("bliss_shell.lprint.*")
     Setting bliss_shell.lprint.test_session to hide debug messages
     """
     for logger in _found(_pattern("debugoff", glob_logger_pattern_or_obj), glob_logger_pattern_or_obj):
