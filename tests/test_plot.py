@@ -600,6 +600,24 @@ def test_elog_plot_saves_the_picture_beside_the_logbook_and_notes_it(session, vi
     assert list(path.parent.iterdir()) == [path]
 
 
+def test_bliss_plot_png_saves_a_picture_of_what_the_viewer_shows_now(session, viewer, shell_env, tmp_path):
+    picture = tmp_path / "for_the_logbook.png"
+    command = ("--config", str(BEAMLINE), "plot", "test_session", "--png", str(picture))
+    session["loopscan"](5, 0.01, session["diode"])
+    refused = run_bliss(*command, env=shell_env)  # no viewer: one line, no file
+    assert (refused.returncode, refused.stdout) == (1, "")
+    assert refused.stderr == "bliss: the live plots of test_session are not running: flint() starts them\n"
+    assert not picture.exists()
+    viewer()
+    saved = run_bliss(*command, env=shell_env)
+    assert (saved.returncode, saved.stdout) == (0, f"saved the live plot of test_session to {picture}\n"), saved.stderr
+    assert coloured(png_pixels(picture.read_bytes()), DIODE).sum() > 100  # a PNG of the figure, the scan's curve drawn
+    nowhere = tmp_path / "no_folder" / "plot.png"
+    unwritable = run_bliss("--config", str(BEAMLINE), "plot", "test_session", "--png", str(nowhere), env=shell_env)
+    assert (unwritable.returncode, unwritable.stderr) == (1, f"bliss: cannot write {nowhere}: No such file or directory\n")
+    assert not nowhere.parent.exists()
+
+
 def test_elog_plot_of_a_scan_without_a_curve_says_so_and_writes_nothing(session, viewer, capsys):
     scan = session["loopscan"](3, 0.01, session["simu1"])  # an MCA alone: spectra, no curve
     logbook = Path(scan.path).parent / "test_session_logbook.txt"

@@ -24,7 +24,7 @@ from tango.server import Device, attribute
 from tango.test_context import DeviceTestContext
 
 from bliss_shell.config import Config, ConfigRoot
-from bliss_shell.controllers.tango_client import TangoDeviceError
+from bliss_shell.controllers.tango_client import SERVER_HINT, TangoDeviceError
 from bliss_shell.data import get_node
 from bliss_shell.shell.error_report import ErrorReport
 from bliss_shell.shell.namespace import session_namespace, show_active_mg
@@ -167,6 +167,7 @@ def test_a_server_killed_mid_scan_fails_the_scan_in_one_line_and_keeps_the_point
         scan = session["SCANS"][-1]
         end = scan.node.end_state()
         assert end["state"] == "failed" and re.match(f"TangoDeviceError: {device}", end["reason"])
+        assert end["reason"].endswith(f": {SERVER_HINT}")  # what to do: a dead server, not a refusal
         published = channel(scan, "c:c").get(0, -1)
         saved = measurement(scan)
         assert saved["status"] == "FAILED" and saved["reason"] == end["reason"]

@@ -14,6 +14,10 @@ import tango
 from bliss_shell.comm.tango_host import tango_host_origin, through_database
 from bliss_shell.config import ConfigNode
 
+# What Tango says when a device's server cannot be reached (not running, killed, or its host gone)
+_UNREACHABLE = ("API_CantConnectToDevice", "API_DeviceNotExported", "TRANSIENT_ConnectFailed", "COMM_FAILURE")
+SERVER_HINT = "is its device server running? `bliss servers status`; `bliss servers start` starts the config's servers"
+
 
 class TangoDeviceError(RuntimeError):
     """A call to a Tango device failed; the message names the object and the device URL."""
@@ -34,6 +38,20 @@ def describe(error: tango.DevFailed) -> str:
     if not descs:
         return "no reason given"
     return descs[-1] if len(descs) == 1 else f"{descs[-1]} ({descs[0]})"
+
+
+def unreachable(error: tango.DevFailed) -> bool:
+    """True when the call failed because the device's server could not be reached (not a refusal by the device).
+
+    Examples
+    --------
+    >>> try:
+    ...     tango.Except.throw_exception("API_CantConnectToDevice", "Failed to connect to device id00/ct2/p201", "connect")
+    ... except tango.DevFailed as error:
+    ...     unreachable(error)
+    True
+    """
+    return any(mark in f"{e.reason} {e.desc}" for e in error.args for mark in _UNREACHABLE)
 
 
 class TangoClient:
@@ -72,7 +90,8 @@ class TangoClient:
             raise ConnectionError(f"{self.name}: Tango device {url} is not reachable: {describe(error)}{where}") from None
 
     def _failed(self, error: tango.DevFailed) -> TangoDeviceError:
-        return TangoDeviceError(f"{self.name}: Tango device {self.url}: {describe(error)}")
+        hint = f": {SERVER_HINT}" if unreachable(error) else ""
+        return TangoDeviceError(f"{self.name}: Tango device {self.url}: {describe(error)}{hint}")
 
     def read(self, attribute: str) -> Any:
         """The value of one attribute; never None: one without a value raises, as in ``read_many``.

@@ -39,8 +39,10 @@ from bliss_shell.plot.launcher import ViewerError, stop_viewer  # noqa: E402
 
 from .debug import install_greenlet_dump  # noqa: E402
 from .error_report import ErrorReport  # noqa: E402
+from .interrupt import run_interruptible  # noqa: E402
 from .logbook_commands import show_logbook  # noqa: E402
 from .namespace import session_namespace, show_active_mg  # noqa: E402
+from .plot_export import NoPicture, fetch_png  # noqa: E402
 from .plots import make_flint, show_plots, viewer_address  # noqa: E402
 from .scan_display import watch_session  # noqa: E402
 from .servers import run_servers_command  # noqa: E402
@@ -73,7 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("plot_session", metavar="SESSION")
     plot.add_argument("--address", help="where the viewer listens (default: plot_address of the config, else 127.0.0.1)")
     plot.add_argument("--port", type=int, help="its port (default: plot_port of the config, else any free port)")
-    plot.add_argument("--stop", action="store_true", help="stop the session's viewer instead")
+    instead = plot.add_mutually_exclusive_group()
+    instead.add_argument("--stop", action="store_true", help="stop the session's viewer instead")
+    instead.add_argument("--png", metavar="FILE", help="save a picture of what the viewer shows now in FILE instead")
     plot.add_argument("--config", metavar="DIR", help=argparse.SUPPRESS, default=argparse.SUPPRESS)
     logbook = commands.add_parser("logbook", help="print the session's logbook (elog_print, lprint, every scan's end)")
     logbook.add_argument("logbook_session", metavar="SESSION")
@@ -152,7 +156,7 @@ def _data_status(config: Config, session: str | None) -> int:
 
 
 def _plot(args: argparse.Namespace, config: Config) -> int:
-    """``bliss plot SESSION``: the session's viewer, found or started; or stopped with ``--stop`` (Redis not started)."""
+    """``bliss plot SESSION``: the session's viewer, found or started; stopped (``--stop``); or pictured (``--png``)."""
     address, port = viewer_address(config.globals)
     choice = choose_redis(config.globals.get("redis_url"))
     if args.stop:  # found in the runtime folder first: stopping never starts Redis
@@ -166,12 +170,29 @@ def _plot(args: argparse.Namespace, config: Config) -> int:
         except ValueError as error:
             print(f"bliss: {error}", file=sys.stderr)
             return 1
+        if args.png:
+            return _save_picture(client, args.plot_session, Path(args.png))
         if args.plot_session not in config.names_of_class("Session") and not client.sismember(keys.SESSIONS, args.plot_session):
             print(f"note: {args.plot_session} is not a session of this config and has published nothing yet: "
                   "its page waits for its first scan")  # fmt: skip
         show_plots(client, args.plot_session, choice.url, args.address or address, port if args.port is None else args.port)
     finally:
         client.close()
+    return 0
+
+
+def _save_picture(client: redis.Redis, session: str, path: Path) -> int:
+    """``bliss plot SESSION --png FILE``: the PNG the session's viewer draws of what it shows now, for the logbook."""
+    try:
+        png, _ = fetch_png(client, session)
+        path.write_bytes(png)
+    except NoPicture as error:
+        print(f"bliss: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"bliss: cannot write {path}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    print(f"saved the live plot of {session} to {path}")
     return 0
 
 
@@ -265,7 +286,7 @@ def start_tango_servers(config: Config, session: Session, on_error: Callable[[Ba
 
 
 def _run_code(args: argparse.Namespace, namespace: dict) -> int:
-    """``--script``/``-c``: an uncaught error prints its traceback and exits 1."""
+    """``--script``/``-c``: an uncaught error prints its traceback and exits 1; Ctrl-C interrupts it as at the prompt."""
     if args.script:
         try:
             filename, source = args.script, Path(args.script).read_text(encoding="utf-8")
@@ -275,11 +296,20 @@ def _run_code(args: argparse.Namespace, namespace: dict) -> int:
         namespace["__file__"] = filename  # as python runs a script
     else:
         filename, source = "<-c>", args.code
+    status = run_interruptible(_execute, source, filename, namespace)
+    if status is None:  # Ctrl-C before the code started
+        print("KeyboardInterrupt", file=sys.stderr)
+        return 1
+    return status
+
+
+def _execute(source: str, filename: str, namespace: dict) -> int:
+    """Run the code of a script in ``namespace``; its exit status."""
     try:
         exec(compile(source, filename, "exec"), namespace)
     except SystemExit as exit_request:
         return exit_request.code if isinstance(exit_request.code, int) else (0 if exit_request.code is None else 1)
-    except BaseException:  # the user's code: report anything, then fail the command
+    except BaseException:  # the user's code, Ctrl-C included: report anything, then fail the command
         traceback.print_exc()
         return 1
     return 0

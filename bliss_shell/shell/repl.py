@@ -10,11 +10,9 @@ shell itself is never interrupted.
 from __future__ import annotations
 
 import asyncio
-import signal
 from pathlib import Path
 from typing import Any
 
-import gevent
 from prompt_toolkit.document import Document
 from prompt_toolkit.filters import Condition, is_done
 from prompt_toolkit.formatted_text import AnyFormattedText, StyleAndTextTuples
@@ -30,6 +28,7 @@ from .cells import Cell, CellLog, keep_cells
 from .error_report import ErrorReport
 from .gevent_loop import GeventEventLoop
 from .info import shown
+from .interrupt import CommandRunner
 from .typing_helper import TypingHelper
 
 
@@ -82,7 +81,6 @@ class SessionRepl(PythonRepl):
             ],
         )
         self._errors = errors
-        self._command: gevent.Greenlet | None = None
         self.all_prompt_styles["session"] = SessionPrompt(self, session_name.upper())
         self.prompt_style = "session"
         self.show_signature = True
@@ -137,24 +135,24 @@ class SessionRepl(PythonRepl):
         """Read and run commands until the user exits (Ctrl-D, ``exit()``); Ctrl-C interrupts the command running."""
         loop = GeventEventLoop()
         asyncio.set_event_loop(loop)
-        loop.add_signal_handler(signal.SIGINT, self._interrupt_command)
+        runner = CommandRunner(loop)
         self._add_to_namespace()
         keep_cells(self.cells)
         try:
-            loop.run_until_complete(self._loop())
+            loop.run_until_complete(self._loop(runner))
         finally:
             keep_cells(None)
             self._remove_from_namespace()
             loop.close()
             asyncio.set_event_loop(None)
 
-    async def _loop(self) -> None:
+    async def _loop(self, runner: CommandRunner) -> None:
         while True:
             try:
                 text = await self._read()
             except EOFError:
                 return
-            if await self._evaluate(text):
+            if await self._evaluate(text, runner):
                 return
 
     async def _read(self) -> str:
@@ -173,20 +171,11 @@ class SessionRepl(PythonRepl):
             if text and not text.isspace():
                 return text
 
-    async def _evaluate(self, text: str) -> bool:
+    async def _evaluate(self, text: str, runner: CommandRunner) -> bool:
         """Run one command in its own greenlet; True when it asks the shell to exit."""
-        loop = asyncio.get_running_loop()
-        finished: asyncio.Future[gevent.Greenlet] = loop.create_future()
         with self.cells.recording(self.current_statement_index, text) as cell:
-            command = gevent.spawn(self._run_command, text)
-            command.rawlink(lambda done: loop.call_soon_threadsafe(finished.set_result, done))
-            self._command = command
-            try:
-                done = await finished
-            finally:
-                self._command = None
-        outcome: tuple[str, Any] = done.value if done.successful() else ("interrupted", None)
-        kind, value = outcome
+            outcome = await runner.run(self._run_command, text)
+        kind, value = outcome or ("interrupted", None)
         if kind == "exit":
             return True
         if kind == "interrupted":
@@ -221,12 +210,3 @@ class SessionRepl(PythonRepl):
         except BaseException as error:  # every error is the user's to see, none may end the shell
             return "error", error
         return ("exit", None) if isinstance(result, ptpython_exit) else ("result", result)
-
-    def _interrupt_command(self) -> None:
-        command = self._command
-        if command is None:
-            return
-        if command:
-            command.kill(KeyboardInterrupt, block=False)
-        else:  # not started yet: cancel it without raising into the hub
-            command.kill(block=False)
