@@ -131,9 +131,9 @@ def test_exit_releases_the_session(open_terminal, shell_env):
 
 
 def test_c_and_script_run_in_the_session_namespace(tmp_path, shell_env):
-    ok = run_bliss("-s", "demo", "-c", "print(current_session.name, roby.name, roby.position)", env=shell_env)
+    ok = run_bliss("-s", "demo", "-c", "print(current_session.name, roby.name, roby.position, repr(cos(0)))", env=shell_env)
     assert ok.returncode == 0, ok.stderr
-    assert ok.stdout.strip().endswith("demo roby 0.0")
+    assert ok.stdout.strip().endswith("demo roby 0.0 1.0")  # numpy's numbers shown as BLISS 1.11 shows them
     assert "Welcome" not in ok.stdout
 
     script = tmp_path / "measure.py"

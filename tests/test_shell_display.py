@@ -68,6 +68,9 @@ def test_the_typing_helper_keeps_the_spaces_typed(open_terminal):
     shell.wait_for(r"^DEMO \[2\]: ascan\(roby, 0, 2, 3, 0\.01, diode, save=False\)$")
     shell.type("\r")
     shell.wait_for(r"^  Out \[2\]: Scan\(number=\d+, name=ascan, path=<no saving>\)$")
+    shell.prompt(3)
+    shell.type("ascan roby \x7f, 0")  # the helper's comma taken back with Backspace, then the user's own
+    shell.wait_for(r"^DEMO \[3\]: ascan\(roby, 0$")
 
 
 def test_the_table_grows_while_the_scan_runs(sim_shell):

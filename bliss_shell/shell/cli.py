@@ -14,6 +14,7 @@ from collections.abc import Callable  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+import numpy as np  # noqa: E402
 import redis  # noqa: E402
 
 from bliss_shell import __version__  # noqa: E402
@@ -212,7 +213,7 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
               f"{points} points in Redis")  # fmt: skip
     try:
         interactive = args.script is None and args.code is None
-        errors = ErrorReport()
+        errors = ErrorReport() if interactive else ErrorReport(hint="")
         if interactive:
             print(f"Welcome to bliss_shell {__version__} running on {socket.gethostname()}")
             print(f"Redis: {redacted(choice.url)} ({choice.origin})\n")
@@ -220,6 +221,7 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
         revive = choice.embedded.ensure_running if choice.embedded is not None else None
         namespace = session_namespace(session, client, errors, display=True, retention=retention, revive=revive)
         namespace["flint"] = make_flint(client, session.name, choice.url, config.globals)
+        np.set_printoptions(legacy="1.25")  # numbers show as in BLISS 1.11 (numpy 1): sin(1) is 0.84..., not np.float64(...)
         session.setup(namespace, on_error=errors.report, verbose=interactive)
         show_active_mg(namespace, errors.report)
         if not interactive:

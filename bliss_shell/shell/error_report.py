@@ -28,15 +28,18 @@ class ErrorReport:
     !!! === ValueError: bad === !!! ( for more details type cmd 'last_error()' )
     >>> errors.last_error()  # an error made here has no traceback: its last line only
     ValueError: bad
+    >>> ErrorReport(hint="").report(ValueError("bad"))  # a script run (bliss -c): no prompt to type last_error() at
+    !!! === ValueError: bad === !!!
     """
 
-    def __init__(self) -> None:
+    def __init__(self, hint: str = HINT) -> None:
         self._errors: deque[BaseException] = deque(maxlen=_KEPT)
+        self._hint = f" {hint}" if hint else ""  # a script run has no prompt to type last_error() at
 
     def report(self, error: BaseException) -> None:
         """Keep ``error`` (the last 100 are kept) and print it in one line."""
         self._errors.append(error)
-        print(f"!!! === {type(error).__name__}: {error} === !!! {HINT}", flush=True)
+        print(f"!!! === {type(error).__name__}: {error} === !!!{self._hint}", flush=True)
 
     def last_error(self, index: int = -1) -> None:
         """Print the full traceback of an error: the last one, or ``index`` (0 is the oldest kept).

@@ -10,6 +10,7 @@ catch it (one that escapes a greenlet would be raised again in the main greenlet
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import signal
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -48,7 +49,7 @@ class CommandRunner:
         """
         loop = asyncio.get_running_loop()
         finished: asyncio.Future[gevent.Greenlet] = loop.create_future()
-        command = gevent.spawn(function, *args)
+        command = gevent.spawn(contextvars.copy_context().run, function, *args)  # the shell's context (numpy's print options)
         command.rawlink(lambda done: loop.call_soon_threadsafe(finished.set_result, done))
         self._command = command
         try:

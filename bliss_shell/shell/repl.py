@@ -81,6 +81,7 @@ class SessionRepl(PythonRepl):
             ],
         )
         self._errors = errors
+        self.default_buffer.on_text_changed += lambda buffer: self.typing_helper.text_changed(buffer.text)
         self.all_prompt_styles["session"] = SessionPrompt(self, session_name.upper())
         self.prompt_style = "session"
         self.show_signature = True
@@ -181,7 +182,7 @@ class SessionRepl(PythonRepl):
         if kind == "interrupted":
             self.app.output.write("\rKeyboardInterrupt\n")
             self.app.output.flush()
-        elif kind == "error":
+        elif kind == "error" and isinstance(value, BaseException):
             self._errors.report(value)
         elif value is not None:
             self._show(value, cell)
