@@ -66,6 +66,7 @@ class TypingHelper:
 
         Examples
         --------
+        >>> helper = TypingHelper({"ascan": ascan, "roby": roby})
         >>> helper.on_space("ascan"), helper.on_space("ascan(roby")  # the helper's parenthesis and comma
         ('(', ',')
         >>> helper.text_changed("ascan(roby,")
