@@ -30,7 +30,7 @@ def file_status(path: str, entry: str) -> bytes:
 def test_the_typing_helper_writes_the_parentheses_and_f7_turns_it_off(open_terminal):
     shell = open_terminal("-s", "demo")
     shell.prompt(1)
-    assert re.search(r"^ demo  data: \S+/data\.h5  \[F7\] Typing helper \(on\)", shell.text(), re.M)
+    shell.wait_for(r"^ demo  data: \S+/data\.h5  \[F7\] Typing helper \(on\)")  # the toolbar is drawn after the prompt
     shell.type("ascan roby 0 4 5 0.01 diode save=False")
     shell.wait_for(r"^DEMO \[1\]: ascan\(roby,0,4,5,0\.01,diode,save=False$")
     shell.type("\r")
