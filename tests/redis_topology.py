@@ -26,7 +26,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from bliss_shell.comm._daemon import log_tail
+from bliss_shell.comm.daemons import log_tail
 from bliss_shell.comm.embedded_redis import redis_server_binary
 from conftest import wait_for
 from simulator_server import free_port

@@ -75,7 +75,7 @@ def wait_until_answers(url: str, process: subprocess.Popen, timeout: float, what
 
 
 class SimulatorServer:
-    """``python -m bliss_shell.controllers.simulators`` serving ``devices`` ({Tango class: [names]}).
+    """``python -m bliss_shell.simulators`` serving ``devices`` ({Tango class: [names]}).
 
     Example
     -------
@@ -90,7 +90,7 @@ class SimulatorServer:
         self.devices = devices
         dlist = ",".join(f"{cls}::{name}" for cls, names in devices.items() for name in names)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "bliss_shell.controllers.simulators", instance, "-nodb",
+            [sys.executable, "-m", "bliss_shell.simulators", instance, "-nodb",
              "-ORBendPoint", f"giop:tcp:127.0.0.1:{self.port}", "-dlist", dlist],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip

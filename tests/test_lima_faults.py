@@ -104,7 +104,7 @@ def small_disk(tmp_path) -> Iterator[tuple[subprocess.Popen, str, Path]]:
     disk = tmp_path / "scans" / "lima_session"
     disk.mkdir(parents=True)
     port, log = free_port(), tmp_path / "lima.log"
-    server = [sys.executable, "-m", "bliss_shell.controllers.simulators", "limafull", "-nodb",
+    server = [sys.executable, "-m", "bliss_shell.simulators", "limafull", "-nodb",
               "-ORBendPoint", f"giop:tcp:127.0.0.1:{port}", "-dlist", f"LimaCCDs::{CAMERA}"]  # fmt: skip
     mount_then_serve = 'mount -t tmpfs -o size=12m tmpfs "$0" && exec "$@"'
     with open(log, "w") as output:

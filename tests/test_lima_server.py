@@ -22,7 +22,7 @@ import tango
 from bliss_shell.comm import use_settings_folder
 from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.controllers.lima_protocol import decode_data_array
-from bliss_shell.controllers.simulators.lima_image import Geometry
+from bliss_shell.simulators.lima_image import Geometry
 from bliss_shell.controllers.tango_client import TangoDeviceError
 from bliss_shell.data import EventType, get_node, keys
 from conftest import interruptible, open_session, wait_for
@@ -264,7 +264,7 @@ def database_camera(tmp_path) -> Iterator[str]:
         info.name, info._class, info.server = "id00/limaccds/dbcam", "LimaCCDs", "BlissSimulators/limadb"
         tango.Database(*host.split(":")).add_device(info)
         processes.append(subprocess.Popen(
-            [sys.executable, "-m", "bliss_shell.controllers.simulators", "limadb", "-ORBendPoint", "giop:tcp:127.0.0.1:"],
+            [sys.executable, "-m", "bliss_shell.simulators", "limadb", "-ORBendPoint", "giop:tcp:127.0.0.1:"],
             env=dict(os.environ, TANGO_HOST=host), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         ))  # fmt: skip
         wait_until_answers(f"tango://{host}/id00/limaccds/dbcam", processes[1], 30, "the simulator serving id00/limaccds/dbcam")

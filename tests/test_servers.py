@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from bliss_shell.comm import EmbeddedRedis
-from bliss_shell.comm._process import pid_runs
+from bliss_shell.comm.processes import pid_runs
 from conftest import BEAMLINE
 from terminal import run_bliss
 from test_plot import viewer_status

@@ -36,7 +36,7 @@ def start_simulator(port: int, instance: str = "test") -> subprocess.Popen:
     """The simulator server on a loopback port, no Tango database, serving DEVICES."""
     dlist = ",".join(f"{cls}::{name}" for cls, names in DEVICES.items() for name in names)
     server = subprocess.Popen(
-        [sys.executable, "-m", "bliss_shell.controllers.simulators", instance, "-nodb",
+        [sys.executable, "-m", "bliss_shell.simulators", instance, "-nodb",
          "-ORBendPoint", f"giop:tcp:127.0.0.1:{port}", "-dlist", dlist],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip

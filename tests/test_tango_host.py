@@ -39,7 +39,7 @@ class Database:
             database.add_device(info)
             database.put_device_alias(COUNTER, ALIAS)
             self.processes.append(subprocess.Popen(
-                [sys.executable, "-m", "bliss_shell.controllers.simulators", "hostforms", "-ORBendPoint", "giop:tcp:127.0.0.1:"],
+                [sys.executable, "-m", "bliss_shell.simulators", "hostforms", "-ORBendPoint", "giop:tcp:127.0.0.1:"],
                 env=dict(os.environ, TANGO_HOST=self.host), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             ))  # fmt: skip
             wait_until_answers(f"tango://{self.host}/{COUNTER}", self.processes[1], 30, f"the simulator serving {COUNTER}")

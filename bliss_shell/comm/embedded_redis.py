@@ -18,8 +18,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ._daemon import log_tail, wait_until
-from ._process import pid_alive
+from .daemons import log_tail, wait_until
+from .processes import pid_alive
 from .errors import RedisUnavailable
 
 DEFAULT_MAXMEMORY = "1gb"

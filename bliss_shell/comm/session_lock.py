@@ -10,7 +10,7 @@ import sys
 import gevent
 import redis
 
-from ._process import pid_alive
+from .processes import pid_alive
 from .errors import SessionLocked
 
 TTL = 10.0

@@ -22,8 +22,8 @@ import tango
 
 from bliss_shell.config import ConfigError
 
-from ._daemon import log_tail, start_detached, wait_started, wait_until
-from ._process import pid_alive, pid_runs
+from .daemons import log_tail, start_detached, wait_started, wait_until
+from .processes import pid_alive, pid_runs
 from .embedded_redis import runtime_dir
 
 _START_TIMEOUT = 20.0

@@ -17,8 +17,8 @@ import tango
 
 from bliss_shell.config import Config, ConfigError, ConfigNode
 
-from ._daemon import log_tail, start_detached, wait_started, wait_until
-from ._process import pid_alive, pid_runs
+from .daemons import log_tail, start_detached, wait_started, wait_until
+from .processes import pid_alive, pid_runs
 from .embedded_redis import runtime_dir
 from .settings import configured_settings_folder
 from .tango_host import TangoUnavailable, device_answers, through_database
@@ -29,7 +29,7 @@ _START_TIMEOUT = 20.0
 class TangoServer:
     """``class: TangoServer``: a device server the shell runs.
 
-    Keys: ``module`` (run with ``python -m``; default ``bliss_shell.controllers.simulators``),
+    Keys: ``module`` (run with ``python -m``; default ``bliss_shell.simulators``),
     ``server`` (its Tango server name; default ``BlissSimulators``), ``instance`` (default the
     object's name), ``devices`` (``{TangoClass: [domain/family/member, ...]}``), ``listen`` (the
     address it listens on: 127.0.0.1 unless the config names a beamline interface, or 0.0.0.0 for all).
@@ -53,7 +53,7 @@ class TangoServer:
 
     def __init__(self, node: ConfigNode):
         self.name: str = node.name
-        self.module: str = node.get("module", "bliss_shell.controllers.simulators")
+        self.module: str = node.get("module", "bliss_shell.simulators")
         self.server: str = node.get("server", "BlissSimulators")
         self.instance: str = node.get("instance", node.name)
         devices: Any = node.get("devices") or {}

@@ -26,11 +26,10 @@ import urllib.request
 import webbrowser
 from pathlib import Path
 
-import redis
-
 from bliss_shell.comm import REDIS_URL_ENV, RedisChoice, connect, redacted
-from bliss_shell.comm._process import pid_runs
 from bliss_shell.comm.embedded_redis import runtime_dir
+from bliss_shell.comm.processes import pid_runs
+from bliss_shell.comm.redis_types import RedisClient, RedisError
 from bliss_shell.data.keys import plot_key
 
 from .records import end_viewer, running_viewers
@@ -47,7 +46,7 @@ class ViewerError(RuntimeError):
     """The viewer could not start; the message is its one line."""
 
 
-def find_viewer(client: redis.Redis, session: str) -> dict | None:
+def find_viewer(client: RedisClient, session: str) -> dict | None:
     """The record of the session's running viewer (``url``, ``pid``, ``host``), or None.
 
     A viewer that does not answer ``/status`` still counts while its process runs on this machine.
@@ -59,7 +58,7 @@ def find_viewer(client: redis.Redis, session: str) -> dict | None:
     """
     try:
         raw = client.hget(plot_key(session), "viewer")
-    except redis.RedisError:
+    except RedisError:
         return None
     if not raw:
         return None
@@ -123,7 +122,7 @@ def _first_lines(process: subprocess.Popen, timeout: float) -> list[str]:
     return b"".join(chunks).decode(errors="replace").splitlines()
 
 
-def open_viewer(client: redis.Redis, session: str, redis_url: str, address: str = "127.0.0.1", port: int = 0,
+def open_viewer(client: RedisClient, session: str, redis_url: str, address: str = "127.0.0.1", port: int = 0,
                 log: Path | None = None) -> str:  # fmt: skip
     """The URL of the session's viewer, started if none runs; a browser opens it when the machine has a screen.
 

@@ -27,8 +27,8 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from bliss_shell.comm._daemon import wait_until
-from bliss_shell.comm._process import pid_runs
+from bliss_shell.comm.daemons import wait_until
+from bliss_shell.comm.processes import pid_runs
 
 STOP_TIMEOUT = 10.0  # s for a viewer to end after SIGTERM; then it is killed
 

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bliss_shell.comm import runtime_dir
-from bliss_shell.comm._process import pid_alive
+from bliss_shell.comm.processes import pid_alive
 
 from .recovery import recover
 

@@ -23,7 +23,7 @@ Spectra are a peak on a flat background, Poisson drawn, their mean proportional 
 
 Examples
 --------
->>> from bliss_shell.controllers.simulators.mca import MAX_POINTS, MIN_GATE, SIMULATED_MODES
+>>> from bliss_shell.simulators.mca import MAX_POINTS, MIN_GATE, SIMULATED_MODES
 >>> SIMULATED_MODES, MIN_GATE, MAX_POINTS
 (('SOFTWARE', 'GATE'), 0.0005, 100000)
 >>> mca = tango.DeviceProxy("id00/mca/mca1")  # doctest: +SKIP

@@ -30,7 +30,7 @@ an error in ``last_error`` while it counts on, until the next ``prepare_acq``).
 
 Examples
 --------
->>> from bliss_shell.controllers.simulators.card import SIMULATED_MODES, TIMER_FREQUENCIES
+>>> from bliss_shell.simulators.card import SIMULATED_MODES, TIMER_FREQUENCIES
 >>> SIMULATED_MODES, TIMER_FREQUENCIES[-2:]
 (('IntTrigReadout',), (12500000.0, 100000000.0))
 >>> card = tango.DeviceProxy("id00/ct2/p201")  # doctest: +SKIP

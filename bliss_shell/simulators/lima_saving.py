@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 from tango import Except
 
-from ..lima_protocol import DISK_FULL, saved_frame
+from bliss_shell.controllers.lima_protocol import DISK_FULL, saved_frame
 
 FORMAT_SUFFIXES = {"HDF5": ".h5"}  # saving_format: the suffix writing it sets (CtSaving::setFormatSuffix)
 

@@ -1,4 +1,4 @@
-"""``python -m bliss_shell.controllers.simulators INSTANCE [tango options]``: the server ``BlissSimulators``.
+"""``python -m bliss_shell.simulators INSTANCE [tango options]``: the server ``BlissSimulators``.
 
 Without a Tango database (``-nodb -dlist Class::d/f/m,...``) only the classes the device
 list names are served: there, a class with no device stops the server.
@@ -25,7 +25,7 @@ def served_classes(args: list[str]) -> tuple[type, ...]:
     Examples
     --------
     >>> served_classes(["test", "-nodb", "-dlist", "CT2::id00/ct2/p201"])
-    (<class 'bliss_shell.controllers.simulators.card.CT2'>,)
+    (<class 'bliss_shell.simulators.card.CT2'>,)
     """
     if "-dlist" not in args[:-1]:
         return CLASSES

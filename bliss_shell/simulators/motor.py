@@ -34,7 +34,7 @@ from pathlib import Path
 from tango import AttrWriteType, DevState, Except
 from tango.server import Device, attribute, command
 
-from ..motion import Move
+from bliss_shell.controllers.motion import Move
 
 _SAVE_PERIOD = 0.5  # s
 
