@@ -22,9 +22,9 @@ import tango
 from bliss_shell.comm import use_settings_folder
 from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.controllers.lima_protocol import decode_data_array
-from bliss_shell.simulators.lima_image import Geometry
 from bliss_shell.controllers.tango_client import TangoDeviceError
 from bliss_shell.data import EventType, get_node, keys
+from bliss_shell.simulators.lima_image import Geometry
 from conftest import interruptible, open_session, wait_for
 from simulator_server import SimulatorServer, free_port, wait_until_answers
 

@@ -19,8 +19,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from .daemons import log_tail, wait_until
-from .processes import pid_alive
 from .errors import RedisUnavailable
+from .processes import pid_alive
 
 DEFAULT_MAXMEMORY = "1gb"
 _START_TIMEOUT = 10.0

@@ -10,8 +10,8 @@ import sys
 import gevent
 import redis
 
-from .processes import pid_alive
 from .errors import SessionLocked
+from .processes import pid_alive
 
 TTL = 10.0
 

@@ -23,8 +23,8 @@ import tango
 from bliss_shell.config import ConfigError
 
 from .daemons import log_tail, start_detached, wait_started, wait_until
-from .processes import pid_alive, pid_runs
 from .embedded_redis import runtime_dir
+from .processes import pid_alive, pid_runs
 
 _START_TIMEOUT = 20.0
 

@@ -18,8 +18,8 @@ import tango
 from bliss_shell.config import Config, ConfigError, ConfigNode
 
 from .daemons import log_tail, start_detached, wait_started, wait_until
-from .processes import pid_alive, pid_runs
 from .embedded_redis import runtime_dir
+from .processes import pid_alive, pid_runs
 from .settings import configured_settings_folder
 from .tango_host import TangoUnavailable, device_answers, through_database
 

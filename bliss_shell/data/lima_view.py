@@ -6,18 +6,16 @@ still holds this acquisition, and otherwise from the file the server saved it to
 
 from __future__ import annotations
 
-import functools
 import numbers
 from collections.abc import Iterator
 from typing import Any
 
-import h5py
 import numpy as np
 import redis
-import tango
-from gevent import monkey
 
-from bliss_shell.controllers.lima_protocol import decode_data_array, saved_frame
+from bliss_shell.controllers.lima_memory import frame_from_server
+from bliss_shell.controllers.lima_protocol import saved_frame
+from bliss_shell.writer.saved_data import read_frame
 
 _FRAMES_USAGE = "view[0] is the first frame, view[-1] the last, view[2:5] frames 2 to 4"
 
@@ -104,17 +102,6 @@ def acquisition_key(server_url: str) -> str:
     'lima_acq|tango://localhost:20000/id00/limaccds/simulator1'
     """
     return f"lima_acq|{server_url}"
-
-
-def _proxy(url: str) -> tango.DeviceProxy:
-    """One proxy per server: green in a gevent process (the shell), plain in a threaded reader (the viewer)."""
-    return _cached_proxy(url, monkey.is_module_patched("socket"))
-
-
-@functools.lru_cache(maxsize=16)
-def _cached_proxy(url: str, green: bool) -> tango.DeviceProxy:
-    # Building a proxy asks the Tango database each time.
-    return tango.DeviceProxy(url, green_mode=tango.GreenMode.Gevent if green else tango.GreenMode.Synchronous)
 
 
 class LimaDataView:
@@ -222,22 +209,14 @@ class LimaDataView:
             return None
         if current is None or int(current) != info.get("lima_acq_nb"):
             return None  # the server has started another acquisition since
-        try:
-            _, raw = _proxy(info["server_url"]).readImage(index)
-        except tango.DevFailed:
-            return None
-        return decode_data_array(raw)
+        return frame_from_server(info["server_url"], index)
 
     @staticmethod
     def _from_file(info: dict, index: int) -> np.ndarray | None:
         if info.get("saving_mode") != "AUTO_FRAME":
             return None
         path, row = saved_frame(info, index)
-        try:
-            with h5py.File(path, "r", locking=False) as file:
-                return file[info["frame_path"]][row]
-        except (OSError, KeyError, IndexError):
-            return None
+        return read_frame(path, info["frame_path"], row)
 
 
 class KeptLimaNode:

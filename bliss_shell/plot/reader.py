@@ -36,12 +36,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import h5py
-import numpy as np
-import redis
-
+from bliss_shell.comm.redis_types import RedisClient, RedisError
 from bliss_shell.data import EventType, LimaNode, NodeExpired, ScanNode, get_node, get_session_node
 from bliss_shell.data.keys import node_key, plot_key
+from bliss_shell.writer.saved_data import FileFrames, read_channels
 
 from .feed import FRAME_PERIOD, SPECTRA_KEPT, ScanFeed, make_frame
 
@@ -83,22 +81,6 @@ class ScanEntry:
             return float("-inf"), self.order  # no start time (not published by a shell): oldest, as they appeared
 
 
-class FileFrames:
-    """The frames of a saved scan's detector, read from the scan's file (as LimaDataView's ``get_image``)."""
-
-    def __init__(self, filename: str, path: str, count: int):
-        self._filename, self._path = filename, path
-        self.last_image_ready = count - 1
-
-    def get_image(self, index: int) -> np.ndarray:
-        """Frame ``index`` (negative from the last), read from the file; IndexError when it has no such frame."""
-        absolute = index + self.last_image_ready + 1 if index < 0 else index
-        if not 0 <= absolute <= self.last_image_ready:
-            raise IndexError(f"image {index} is not in the file (it has {self.last_image_ready + 1})")
-        with h5py.File(self._filename, "r", locking=False) as file:
-            return file[self._path][absolute]
-
-
 class SessionWatch:
     """What a session's pages share: its scans, the plot settings, Redis's state and the loaded scans.
 
@@ -112,7 +94,7 @@ class SessionWatch:
         The Redis's address as a page shows it when Redis does not answer (password redacted).
     """
 
-    def __init__(self, session: str, client: redis.Redis, redis_shown: str):
+    def __init__(self, session: str, client: RedisClient, redis_shown: str):
         self.session = session
         self._client = client
         self._redis_shown = redis_shown
@@ -156,7 +138,7 @@ class SessionWatch:
         try:
             node = get_node(db_name, self._client)
             return not isinstance(node, ScanNode) or node.end_state() is not None
-        except (redis.RedisError, NodeExpired):
+        except (RedisError, NodeExpired):
             return False
 
     def feed(self, db_name: str) -> ScanFeed:
@@ -190,7 +172,7 @@ class SessionWatch:
                     self._on_scan_event(event)
                     if self._stopping.is_set():
                         return
-            except redis.RedisError:
+            except RedisError:
                 self._stopping.wait(RETRY_PERIOD)
             except Exception:  # a bug must not leave the pages frozen: say it in the log, start again
                 log.exception("following the scans of %s", self.session)
@@ -224,7 +206,7 @@ class SessionWatch:
                     last_presence = time.monotonic()
                     self._check_presence()
                 problem = ""
-            except redis.RedisError as error:
+            except RedisError as error:
                 raw, problem = None, f"Redis at {self._redis_shown} does not answer ({error}); the page resumes when it is back"
             with self.lock:
                 if raw is not None:
@@ -293,7 +275,7 @@ class SessionWatch:
                 feed.info = node.info
                 follow_scan(feed, node)
                 return True
-            except redis.RedisError:
+            except RedisError:
                 self._stopping.wait(RETRY_PERIOD)
         return True
 
@@ -358,19 +340,16 @@ def fetch_frames(feed: ScanFeed, pending: dict[str, Any], paced: bool) -> None:
 
 def load_from_file(feed: ScanFeed, filename: str, entry: str) -> None:
     """A scan that left Redis, from the ``measurement`` group of its entry; frames stay in the file."""
-    with h5py.File(filename, "r", locking=False) as file:
-        number = entry.split("_", 1)[0]
-        group = file[f"{number}.1" if f"{number}.1" in file else entry]["measurement"]  # N_name: files written before N.1
-        for name, dataset in group.items():
-            if dataset.ndim == 1:
-                feed.add_scalar(name)
-                feed.append(name, 0, dataset[()])
-            elif dataset.ndim == 2:
-                feed.add_spectrum(name)
-                feed.append(name, 0, dataset[-SPECTRA_KEPT:])
-            elif dataset.ndim == 3 and len(dataset):
-                feed.add_images(name)
-                frames = FileFrames(filename, dataset.name, len(dataset))
-                feed.set_frame(name, make_frame(len(dataset) - 1, dataset[-1]), frames)
+    for channel in read_channels(filename, entry, spectra=SPECTRA_KEPT):
+        if len(channel.shape) == 1:
+            feed.add_scalar(channel.name)
+            feed.append(channel.name, 0, channel.data)
+        elif len(channel.shape) == 2:
+            feed.add_spectrum(channel.name)
+            feed.append(channel.name, 0, channel.data)
+        elif channel.shape[0]:
+            feed.add_images(channel.name)
+            frames = FileFrames(filename, channel.path, channel.shape[0])
+            feed.set_frame(channel.name, make_frame(channel.shape[0] - 1, channel.data), frames)
     feed.source = "file"
     feed.end()

@@ -28,13 +28,13 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-import redis
 from bokeh.application import Application
 from bokeh.application.handlers.function import FunctionHandler
 from bokeh.server.server import Server
 from tornado.ioloop import PeriodicCallback
 from tornado.web import RequestHandler
 
+from bliss_shell.comm.redis_types import RedisClient, RedisError
 from bliss_shell.data.keys import plot_key
 
 from .collector import defer_bokeh_collections
@@ -67,7 +67,7 @@ class Viewer:
     gone or Redis has not answered for ``redis_grace`` s (``lifetime.py``).
     """
 
-    def __init__(self, session: str, client: redis.Redis, redis_shown: str, folder: Path | None = None,
+    def __init__(self, session: str, client: RedisClient, redis_shown: str, folder: Path | None = None,
                  redis_grace: float = REDIS_GRACE):  # fmt: skip
         self.session = session
         self._client = client
@@ -130,7 +130,7 @@ class Viewer:
             self._record = write_record(self._folder, {**record, "session": self.session, "redis": self._redis_shown})
         try:
             self._client.hset(plot_key(self.session), "viewer", json.dumps(record))
-        except redis.RedisError as error:
+        except RedisError as error:
             return f"could not record this viewer in Redis ({error}); shells will not find it, open {self.url}"
         return None
 
@@ -142,7 +142,7 @@ class Viewer:
             raw = self._client.hget(plot_key(self.session), "viewer")
             if raw and json.loads(raw).get("pid") == os.getpid():
                 self._client.hdel(plot_key(self.session), "viewer")
-        except redis.RedisError:
+        except RedisError:
             pass
 
     def _check_lifetime(self) -> None:

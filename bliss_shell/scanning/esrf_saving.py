@@ -38,13 +38,11 @@ from datetime import datetime
 from itertools import count
 from typing import Any
 
-import h5py
-import redis
-
 from bliss_shell.comm import Settings
+from bliss_shell.comm.redis_types import RedisClient
 from bliss_shell.controllers.error_text import shown
 from bliss_shell.data import keys
-from bliss_shell.writer.recovery import writer_lock
+from bliss_shell.writer.master_files import end_dataset
 
 from .context import current
 from .scan_saving import ScanSaving
@@ -100,7 +98,7 @@ class ESRFScanSaving(ScanSaving):
     _roots: dict[str, str]
     _state: Settings
 
-    def __init__(self, client: redis.Redis, session: str, config: Mapping[str, Any], beamline: str | None = None):
+    def __init__(self, client: RedisClient, session: str, config: Mapping[str, Any], beamline: str | None = None):
         beamline = config.get("beamline", beamline)
         if not isinstance(beamline, str) or not _PROPOSAL.fullmatch(beamline):
             raise ValueError(f"session {session}: scan_saving (ESRFScanSaving) needs a beamline, like 'id00' "
@@ -281,27 +279,9 @@ class ESRFScanSaving(ScanSaving):
         metadata = {"proposal": proposal, "beamline": self.beamline, "collection": collection, "sample": collection,
                     "dataset": dataset, "start_time": self._state.get("dataset_start"),
                     "end_time": datetime.now().astimezone().isoformat()}  # fmt: skip
-        with writer_lock(filename) as free:
-            if not free:
-                raise RuntimeError(f"{filename} is being written by another shell; end the dataset once its scan ended")
-            with h5py.File(filename, "a") as file:
-                entries = [name for name, item in file.items() if item.attrs.get("NX_class") == "NXentry"]
-                if not metadata["start_time"]:  # the dataset started with its first scan, not with newdataset()
-                    starts = [_text(file[entry].get("start_time")) for entry in entries]
-                    metadata["start_time"] = min((start for start in starts if start), default="")
-                for entry in entries:
-                    _write_metadata(file[entry], metadata)
-        prefix = f"{collection}_{dataset}"
         masters = [os.path.join(self._session_folder(), f"{proposal}_{self.beamline}.h5"),
                    os.path.join(self._collection_folder(collection), f"{proposal}_{collection}.h5")]  # fmt: skip
-        for master in masters:
-            with h5py.File(master, "a") as file:
-                file.attrs["NX_class"] = "NXroot"
-                file.attrs["creator"] = "bliss_shell"
-                for entry in entries:
-                    link = f"{prefix}_{entry}"
-                    if link not in file:
-                        file[link] = h5py.ExternalLink(os.path.relpath(filename, os.path.dirname(master)), f"/{entry}")
+        end_dataset(filename, metadata, masters, prefix=f"{collection}_{dataset}")
 
 
 def _dataset_name(name: Any) -> bool:
@@ -339,28 +319,7 @@ def _proposal_name(name: Any) -> str:
     return re.sub(r"[-_\s]", "", name.lower())
 
 
-def _text(dataset: Any) -> str:
-    if dataset is None:
-        return ""
-    value = dataset[()]
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _write_metadata(entry: h5py.Group, metadata: dict[str, str]) -> None:
-    """``sample`` (NXsample, its name) and ``dataset`` (NXcollection: proposal, beamline, collection, dataset, times)."""
-    for group_name, nx_class, fields in (
-        ("sample", "NXsample", {"name": metadata["sample"]}),
-        ("dataset", "NXcollection", metadata),
-    ):
-        group = entry.require_group(group_name)
-        group.attrs["NX_class"] = nx_class
-        for key, value in fields.items():
-            if key in group:
-                del group[key]
-            group[key] = value
-
-
-def scan_saving_of(client: redis.Redis, session: str, config: Mapping[str, Any] | None, beamline: str | None) -> ScanSaving:
+def scan_saving_of(client: RedisClient, session: str, config: Mapping[str, Any] | None, beamline: str | None) -> ScanSaving:
     """The session's SCAN_SAVING, as its YAML chooses.
 
     ``scan_saving: {class: ESRFScanSaving, ...}`` of its YAML (or of the config's root ``__init__.yml``)

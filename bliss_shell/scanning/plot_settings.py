@@ -21,18 +21,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import redis
-
+from bliss_shell.comm.redis_types import RedisClient, RedisError
 from bliss_shell.data.keys import plot_key
 
 from .context import ScanContext
 
 
-def load_selection(client: redis.Redis, session: str) -> list[str]:
+def load_selection(client: RedisClient, session: str) -> list[str]:
     """The counters chosen with plotselect in the session's last shell."""
     try:
         raw = client.hget(plot_key(session), "select")
-    except redis.RedisError:
+    except RedisError:
         return []
     return [name for name in json.loads(raw) if isinstance(name, str)] if raw else []
 
@@ -51,5 +50,5 @@ def _publish(context: ScanContext, field: str, value: Any) -> None:
     """Set one field of the session's plot settings, as JSON; a Redis that does not answer is ignored."""
     try:
         context.client.hset(plot_key(context.session), field, json.dumps(value))
-    except redis.RedisError:
+    except RedisError:
         pass  # the shell's own result stands; only the plot misses it

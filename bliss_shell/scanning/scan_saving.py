@@ -18,9 +18,8 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-import redis
-
 from bliss_shell.comm import Settings
+from bliss_shell.comm.redis_types import RedisClient
 from bliss_shell.data import keys
 
 DEFAULTS = {"base_path": "/tmp/scans", "template": "{session}/", "data_filename": "data", "date_format": "%Y%m%d",
@@ -58,7 +57,7 @@ class ScanSaving:
     beamline: str | None
     _settings: Settings
 
-    def __init__(self, client: redis.Redis, session: str, beamline: str | None = None):
+    def __init__(self, client: RedisClient, session: str, beamline: str | None = None):
         object.__setattr__(
             self, "_settings", Settings(f"scan_saving:{session}", key=keys.session_key("scan_saving", session), client=client)
         )

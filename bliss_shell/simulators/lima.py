@@ -28,7 +28,15 @@ import numpy as np
 from tango import AttrWriteType, DevError, DevFailed, DeviceProxy, DevState, ErrSeverity
 from tango.server import Device, attribute, command
 
-from bliss_shell.controllers.lima_protocol import FAULT_ERRORS, IMAGE_TYPES, REAL_CHOICES, encode_data_array, encode_video_image, frame_path
+from bliss_shell.controllers.lima_protocol import (
+    FAULT_ERRORS,
+    IMAGE_TYPES,
+    REAL_CHOICES,
+    encode_data_array,
+    encode_video_image,
+    frame_path,
+)
+
 from .lima_image import ROTATIONS, Geometry, in_pixel_type, spot_frame
 from .lima_saving import FORMAT_SUFFIXES, FrameFiles, SavingFailed, check_directory, next_number, prepare_saving
 from .roi_counter import plugin_for
