@@ -1,6 +1,6 @@
-"""The NeXus/HDF5 writer, a peer of the Redis publisher.
+"""The NeXus/HDF5 writer, writing and reading scan files.
 
-Layer: beside ``data`` (neither imports the other); see docs/architecture.md.
+Layer: below ``data`` (data may import writer, writer never imports data); see docs/architecture.md.
 """
 
 from .image_links import ImageFrames
