@@ -19,6 +19,7 @@ from bliss_shell.data import keys
 from .context import current
 from .continuous import Trajectory
 from .listing import available, motors_given
+from .parameters import SCAN_PARAMETERS, shared
 from .placing import reach_redis
 from .plan import ScanPlan
 from .scan import Scan
@@ -27,6 +28,7 @@ from .titles import as_typed, scan_title
 MAX_POINTS = 100_000_000  # a plan of positions beyond this would not fit in memory: refused in one line
 
 
+@shared(SCAN_PARAMETERS)
 def ascan(motor: Axis, start: float, stop: float, npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:
     """Absolute scan: ``npoints`` points from ``start`` to ``stop`` (both included), counting ``count_time`` at each.
 
@@ -36,30 +38,16 @@ def ascan(motor: Axis, start: float, stop: float, npoints: int, count_time: floa
 
     Parameters
     ----------
-    motor : Axis
-        The motor to scan.
-    start, stop : float
-        Its first and last positions (user positions).
-    npoints : int
-        The number of points, >= 1: points, not intervals (5 from 0 to 4 counts at 0, 1, 2, 3, 4).
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: the enabled counters of ``ACTIVE_MG``. A group given is counted as its
-        enabled counters.
-    **options
-        ``name`` (str, default "ascan"): the scan's name, as ``SCANS`` shows it; its Redis node is
-        ``<number>_<name>`` (letters, digits, ``_``, ``-``, ``.``). ``title`` (str, default
-        "ascan roby 0 4 5 0.01"): the title readers and the file show. ``save`` (bool, default True):
-        write the NeXus file; False only publishes into Redis. ``run`` (bool, default True): False
-        returns the scan without running it (``.run()`` it later). ``return_scan`` (bool, default
-        True): False returns None. ``scan_info`` (dict): merged into the scan's info. ``sleep_time``
-        (float, default 0): seconds to wait after each point. Any other keyword is refused.
+    {motor}
+    {start_stop}
+    {npoints}
+    {count_time}
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, also kept in ``SCANS`` (None with ``return_scan=False``).
+    {returns}
 
     See Also
     --------
@@ -104,10 +92,10 @@ def ascan(motor: Axis, start: float, stop: float, npoints: int, count_time: floa
     ...
     ValueError: ascan: roby: position 200 outside limits (-100, 100)
     """
-    return anscan([(motor, start, stop)], npoints, count_time, *counters, _command="ascan", name=options.pop("name", "ascan"),
-                  title=options.pop("title", None) or scan_title("ascan", motor, start, stop, npoints, count_time), **options)  # fmt: skip
+    return scan_together("ascan", anscan, [(motor, start, stop)], npoints, count_time, counters, options)
 
 
+@shared(SCAN_PARAMETERS)
 def dscan(motor: Axis, start: float, stop: float, npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:
     """Relative scan: ``ascan`` from ``start`` to ``stop`` around where the motor is; it goes back there afterwards.
 
@@ -115,24 +103,16 @@ def dscan(motor: Axis, start: float, stop: float, npoints: int, count_time: floa
 
     Parameters
     ----------
-    motor : Axis
-        The motor to scan.
-    start, stop : float
-        The first and last positions, relative to the motor's position now.
-    npoints : int
-        The number of points, >= 1.
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {motor}
+    {relative_start_stop}
+    {npoints}
+    {count_time}
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -144,38 +124,25 @@ def dscan(motor: Axis, start: float, stop: float, npoints: int, count_time: floa
     >>> roby.position
     2.0
     """
-    return dnscan([(motor, start, stop)], npoints, count_time, *counters, _command="dscan", name=options.pop("name", "dscan"),
-                  title=options.pop("title", None) or scan_title("dscan", motor, start, stop, npoints, count_time), **options)  # fmt: skip
+    return scan_together("dscan", dnscan, [(motor, start, stop)], npoints, count_time, counters, options)
 
 
+@shared(SCAN_PARAMETERS)
 def a2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoints: int, count_time: float,
            *counters: Any, **options: Any) -> Scan | None:  # fmt: skip
     """Absolute scan of two motors together, each from its start to its stop, through ``npoints`` points.
 
     Parameters
     ----------
-    m1 : Axis
-        The first motor.
-    s1, e1 : float
-        Its first and last positions.
-    m2 : Axis
-        The second motor.
-    s2, e2 : float
-        Its first and last positions.
-    npoints : int
-        The number of points, >= 1, the same for both motors.
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {motors 1-2}
+    {npoints}
+    {count_time}
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -186,34 +153,22 @@ def a2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoin
     return scan_together("a2scan", anscan, [(m1, s1, e1), (m2, s2, e2)], npoints, count_time, counters, options)
 
 
+@shared(SCAN_PARAMETERS)
 def d2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoints: int, count_time: float,
            *counters: Any, **options: Any) -> Scan | None:  # fmt: skip
     """Relative scan of two motors together: ``a2scan`` around where they are; they go back there afterwards.
 
     Parameters
     ----------
-    m1 : Axis
-        The first motor.
-    s1, e1 : float
-        Its first and last positions, relative to where it is.
-    m2 : Axis
-        The second motor.
-    s2, e2 : float
-        Its first and last positions, relative to where it is.
-    npoints : int
-        The number of points, >= 1.
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {relative_motors 1-2}
+    {npoints}
+    {count_time}
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -229,6 +184,7 @@ def d2scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, npoin
     return scan_together("d2scan", dnscan, [(m1, s1, e1), (m2, s2, e2)], npoints, count_time, counters, options)
 
 
+@shared(SCAN_PARAMETERS)
 def anscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time: float, *counters: Any,
            _command: str = "anscan", **options: Any) -> Scan | None:  # fmt: skip
     """Absolute scan of any number of motors together, each from its start to its stop.
@@ -237,20 +193,14 @@ def anscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time
     ----------
     motors : list of (Axis, float, float)
         ``(motor, start, stop)`` for each motor; a motor given twice is refused.
-    npoints : int
-        The number of points, >= 1, the same for every motor.
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {npoints}
+    {count_time}
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -258,14 +208,12 @@ def anscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time
     >>> s.get_data()["robz"]
     array([5. , 5.5, 6. ])
     """
-    command = _command
-    axes = motors_given(command, [motor for motor, _, _ in _motor_ranges(command, motors)])
-    _npoints(command, npoints)
-    ends = [(_position(command, axis, s), _position(command, axis, e)) for axis, (_, s, e) in zip(axes, motors)]
+    axes, ends = _motor_ranges(_command, motors, npoints)
     positions = np.column_stack([np.linspace(s, e, npoints) for s, e in ends])
-    return _scan(command, axes, positions, npoints, count_time, counters, options)
+    return _scan(_command, axes, positions, npoints, count_time, counters, options)
 
 
+@shared(SCAN_PARAMETERS)
 def dnscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time: float, *counters: Any,
            _command: str = "dnscan", **options: Any) -> Scan | None:  # fmt: skip
     """Relative scan of any number of motors: ``anscan`` around where they are; they go back there afterwards.
@@ -274,20 +222,14 @@ def dnscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time
     ----------
     motors : list of (Axis, float, float)
         ``(motor, start, stop)`` for each motor, start and stop relative to where it is.
-    npoints : int
-        The number of points, >= 1.
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {npoints}
+    {count_time}
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -300,20 +242,17 @@ def dnscan(motors: Sequence[tuple[Axis, float, float]], npoints: int, count_time
     >>> roby.position, robz.position
     (2.0, 5.0)
     """
-    command = _command
-    axes = motors_given(command, [motor for motor, _, _ in _motor_ranges(command, motors)])
-    _npoints(command, npoints)
-    ends = [(_position(command, axis, s), _position(command, axis, e)) for axis, (_, s, e) in zip(axes, motors)]
+    axes, ends = _motor_ranges(_command, motors, npoints)
     here = {axis: axis.position for axis in axes}
     positions = np.column_stack([here[axis] + np.linspace(s, e, npoints) for axis, (s, e) in zip(axes, ends)])
-    return _scan(command, axes, positions, npoints, count_time, counters, options, return_to=here)
+    return _scan(_command, axes, positions, npoints, count_time, counters, options, return_to=here)
 
 
 def scan_together(command: str, scan: Callable[..., Scan | None], ranges: list[tuple[Any, Any, Any]], npoints: Any,
                   count_time: Any, counters: tuple[Any, ...], options: dict[str, Any]) -> Scan | None:  # fmt: skip
     """``scan`` (``anscan`` or ``dnscan``) of the motors' ``ranges`` under ``command``'s own name and title.
 
-    The commands of two to five motors together (``a2scan``, ``d3scan``, ...) are this, with their
+    The commands of one to five motors (``ascan``, ``a2scan``, ``d3scan``, ...) are this, with their
     motors, starts and stops given one after the other.
 
     Examples
@@ -323,10 +262,10 @@ def scan_together(command: str, scan: Callable[..., Scan | None], ranges: list[t
     ('a2scan', 'a2scan roby 0 1 robz 5 6 3 0.01')
     """
     title = options.pop("title", None) or scan_title(command, *(value for r in ranges for value in r), npoints, count_time)
-    return scan(ranges, npoints, count_time, *counters, _command=command, name=options.pop("name", command),
-                title=title, **options)  # fmt: skip
+    return scan(ranges, npoints, count_time, *counters, _command=command, title=title, **options)
 
 
+@shared(SCAN_PARAMETERS)
 def amesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: float, n2: int, count_time: float,
           *counters: Any, backnforth: bool = False, **options: Any) -> Scan | None:  # fmt: skip
     """Absolute grid: ``m1`` through ``n1`` points on each line (fast), ``m2`` through ``n2`` lines (slow).
@@ -345,20 +284,14 @@ def amesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: floa
         Its first and last positions.
     n2 : int
         The number of lines, >= 1.
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    backnforth : bool
-        Default False; True runs every other line backwards (``m1`` goes back from ``e1`` to ``s1``).
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {count_time}
+    {counters}
+    {backnforth}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -369,12 +302,10 @@ def amesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: floa
     >>> s.get_data()["roby"]
     array([0., 1., 2., 2., 1., 0.])
     """
-    command = "amesh"
-    options.setdefault("name", command)
-    options.setdefault("title", scan_title(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time))
-    return _mesh(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time, counters, backnforth, options, relative=False)
+    return _mesh("amesh", m1, s1, e1, n1, m2, s2, e2, n2, count_time, counters, backnforth, options, relative=False)
 
 
+@shared(SCAN_PARAMETERS)
 def dmesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: float, n2: int, count_time: float,
           *counters: Any, backnforth: bool = False, **options: Any) -> Scan | None:  # fmt: skip
     """Relative grid: ``amesh`` around where the motors are; they go back there afterwards.
@@ -393,20 +324,14 @@ def dmesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: floa
         Its first and last positions, relative to where it is.
     n2 : int
         The number of lines, >= 1.
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    backnforth : bool
-        Default False; True runs every other line backwards.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {count_time}
+    {counters}
+    {backnforth}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -419,12 +344,10 @@ def dmesh(m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: floa
     >>> roby.position, robz.position
     (2.0, 5.0)
     """
-    command = "dmesh"
-    options.setdefault("name", command)
-    options.setdefault("title", scan_title(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time))
-    return _mesh(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time, counters, backnforth, options, relative=True)
+    return _mesh("dmesh", m1, s1, e1, n1, m2, s2, e2, n2, count_time, counters, backnforth, options, relative=True)
 
 
+@shared(SCAN_PARAMETERS)
 def pointscan(
     motor: Axis, positions: Sequence[float] | np.ndarray, count_time: float, *counters: Any, **options: Any
 ) -> Scan | None:
@@ -432,22 +355,16 @@ def pointscan(
 
     Parameters
     ----------
-    motor : Axis
-        The motor.
+    {motor}
     positions : list of float or numpy array
         Its positions, finite numbers, at least one.
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {count_time}
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -457,11 +374,11 @@ def pointscan(
     """
     (axis,) = motors_given("pointscan", [motor])
     table = _positions("pointscan", axis, positions)
-    options.setdefault("name", "pointscan")
     options.setdefault("title", f"pointscan {axis.name} {len(table)} {as_typed(count_time)}")
     return lookupscan([(axis, table)], count_time, *counters, _command="pointscan", **options)
 
 
+@shared(SCAN_PARAMETERS)
 def lookupscan(motor_positions: Sequence[tuple[Axis, Sequence[float] | np.ndarray]], count_time: float, *counters: Any,
                _command: str = "lookupscan", **options: Any) -> Scan | None:  # fmt: skip
     """Move several motors through position tables of the same length, counting at each point.
@@ -470,18 +387,13 @@ def lookupscan(motor_positions: Sequence[tuple[Axis, Sequence[float] | np.ndarra
     ----------
     motor_positions : list of (Axis, list of float)
         ``(motor, positions)`` for each motor; every table has the same number of positions.
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {count_time}
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -490,7 +402,6 @@ def lookupscan(motor_positions: Sequence[tuple[Axis, Sequence[float] | np.ndarra
     (array([0., 2., 5.]), array([1., 1., 3.]))
     """
     command = _command
-    options.setdefault("name", command)
     if isinstance(motor_positions, (str, bytes)) or not isinstance(motor_positions, Sequence) or not motor_positions:
         raise ValueError(f"{command}: give a list of (motor, positions) pairs: {command}([(roby, [0, 1, 2])], 0.1)")
     axes = motors_given(command, [motor for motor, _ in motor_positions])
@@ -501,6 +412,7 @@ def lookupscan(motor_positions: Sequence[tuple[Axis, Sequence[float] | np.ndarra
     return _scan(command, axes, np.column_stack(tables), len(tables[0]), count_time, counters, options)
 
 
+@shared(SCAN_PARAMETERS)
 def lineup(
     motor: Axis, start: float, stop: float, npoints: int, count_time: float, counter: Counter, **options: Any
 ) -> Scan | None:
@@ -510,18 +422,14 @@ def lineup(
 
     Parameters
     ----------
-    motor : Axis
-        The motor to scan.
-    start, stop : float
-        The first and last positions, relative to where the motor is.
-    npoints : int
-        The number of points, >= 1.
-    count_time : float
-        Seconds counted at each point, >= 0.
+    {motor}
+    {relative_start_stop}
+    {npoints}
+    {count_time}
     counter : Counter
         The counter whose highest value the motor goes to.
-    **options
-        As ``dscan``'s; the scan is always returned.
+    {options}
+        ``name`` defaults to "lineup"; the scan is always returned (``return_scan`` is not used).
 
     Returns
     -------
@@ -550,6 +458,7 @@ def lineup(
     return scan
 
 
+@shared(SCAN_PARAMETERS)
 def loopscan(npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:
     """``npoints`` counts in a row, nothing moving.
 
@@ -557,20 +466,14 @@ def loopscan(npoints: int, count_time: float, *counters: Any, **options: Any) ->
 
     Parameters
     ----------
-    npoints : int
-        The number of counts, >= 1.
-    count_time : float
-        Seconds of each count, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {npoints}
+    {count_time}
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -582,32 +485,27 @@ def loopscan(npoints: int, count_time: float, *counters: Any, **options: Any) ->
     'done'
     """
     command = "loopscan"
-    options.setdefault("name", command)
     _npoints(command, npoints)
     options.setdefault("title", scan_title(command, npoints, count_time))
     return _scan(command, [], np.empty((npoints, 0)), npoints, count_time, counters, options)
 
 
+@shared(SCAN_PARAMETERS)
 def timescan(count_time: float, *counters: Any, npoints: int = 0, **options: Any) -> Scan | None:
     """Count again and again, nothing moving: until Ctrl-C, or ``npoints`` counts.
 
     Parameters
     ----------
-    count_time : float
-        Seconds of each count, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
+    {count_time}
+    {counters}
     npoints : int
         Default 0: count until Ctrl-C (the scan then ends ``aborted``, its points kept); else the
         number of counts.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -617,13 +515,13 @@ def timescan(count_time: float, *counters: Any, npoints: int = 0, **options: Any
     >>> timescan(0.5, diode)  # doctest: +SKIP
     """
     command = "timescan"
-    options.setdefault("name", command)
     if npoints != 0:
         _npoints(command, npoints)
     options.setdefault("title", scan_title(command, count_time, npoints))  # npoints 0: until Ctrl-C
     return _scan(command, [], np.empty((0, 0)), npoints, count_time, counters, options)
 
 
+@shared(SCAN_PARAMETERS)
 def ct(count_time: Any = 1.0, *counters: Any, _command: str = "ct", **options: Any) -> Scan | None:
     """Count once and print each counter's value and rate; not saved, but kept in ``SCANS``.
 
@@ -631,17 +529,15 @@ def ct(count_time: Any = 1.0, *counters: Any, _command: str = "ct", **options: A
 
     Parameters
     ----------
-    count_time : float
-        Seconds to count, >= 0; default 1.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        As ``ascan``'s; ``save`` defaults to False here (``sct`` saves).
+    {count_time}
+        Default 1.
+    {counters}
+    {options}
+        ``save`` defaults to False here (``sct`` saves).
 
     Returns
     -------
-    Scan or None
-        The scan (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -669,22 +565,20 @@ def ct(count_time: Any = 1.0, *counters: Any, _command: str = "ct", **options: A
     return scan if return_scan else None
 
 
+@shared(SCAN_PARAMETERS)
 def sct(count_time: Any = 1.0, *counters: Any, **options: Any) -> Scan | None:
     """``ct``, saved: count once, print each counter's value and rate, and write the scan into the file.
 
     Parameters
     ----------
-    count_time : float
-        Seconds to count, >= 0; default 1.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        As ``ascan``'s; ``save`` defaults to True.
+    {count_time}
+        Default 1.
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -696,6 +590,7 @@ def sct(count_time: Any = 1.0, *counters: Any, **options: Any) -> Scan | None:
     return ct(count_time, *counters, _command="sct", **options)
 
 
+@shared(SCAN_PARAMETERS)
 def fscan(
     motor: Axis, start: float, step_size: float, npoints: int, acq_time: float, *counters: Any, **options: Any
 ) -> Scan | None:
@@ -709,26 +604,20 @@ def fscan(
 
     Parameters
     ----------
-    motor : Axis
-        The motor.
+    {motor}
     start : float
         Its position at the start of the first period.
     step_size : float
         How far it goes during one period (negative: backwards).
-    npoints : int
-        The number of periods, >= 1.
-    acq_time : float
-        Seconds of each period, > 0.
-    *counters : Counter or MeasurementGroup
-        Counters of counter cards or Lima detectors; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {periods}
+    {acq_time}
+    {counters}
+        Only counter cards and Lima detectors (and MCAs gated by a card) count in a continuous scan.
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -745,21 +634,19 @@ def fscan(
     ValueError: fscan: diode cannot count in a continuous scan (only counter cards, Lima detectors and MCAs gated by a card count there); count them with a step scan
     """
     command = "fscan"
-    options.setdefault("name", command)
     options.setdefault("title", scan_title(command, motor, start, step_size, npoints, acq_time))
     (axis,) = motors_given(command, [motor])
     _npoints(command, npoints)
     start = _position(command, axis, start)
     step = _position(command, axis, step_size)
-    acq_time = _count_time(command, acq_time)
-    if acq_time <= 0:
-        raise ValueError(f"{command}: acq_time must be > 0, not {acq_time!r}")
+    acq_time = _count_time(command, acq_time, "acq_time", above_zero=True)  # the devices cannot time a period of 0
     trajectory = Trajectory(axis, start, step, npoints, acq_time, float(axis.acceleration))
     trajectory.check(command)
     positions = (start + step * np.arange(npoints))[:, None]
     return _scan(command, [axis], positions, npoints, acq_time, counters, options, trajectory=trajectory)
 
 
+@shared(SCAN_PARAMETERS)
 def ftimescan(acq_time: float, npoints: int, *counters: Any, **options: Any) -> Scan | None:
     """A continuous time scan: ``npoints`` periods of ``acq_time`` back to back, timed by the devices.
 
@@ -767,20 +654,15 @@ def ftimescan(acq_time: float, npoints: int, *counters: Any, **options: Any) -> 
 
     Parameters
     ----------
-    acq_time : float
-        Seconds of each period, > 0.
-    npoints : int
-        The number of periods, >= 1.
-    *counters : Counter or MeasurementGroup
-        Counters of counter cards or Lima detectors; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {acq_time}
+    {periods}
+    {counters}
+        Only counter cards and Lima detectors (and MCAs gated by a card) count in a continuous scan.
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -796,16 +678,16 @@ def ftimescan(acq_time: float, npoints: int, *counters: Any, **options: Any) -> 
     ValueError: ftimescan: diode cannot count in a continuous scan (only counter cards, Lima detectors and MCAs gated by a card count there); count them with a step scan
     """
     command = "ftimescan"
-    options.setdefault("name", command)
     options.setdefault("title", scan_title(command, acq_time, npoints))
     _npoints(command, npoints)
-    if _count_time(command, acq_time) <= 0:
-        raise ValueError(f"{command}: acq_time must be > 0, not {acq_time!r}")
+    acq_time = _count_time(command, acq_time, "acq_time", above_zero=True)  # the devices cannot time a period of 0
     return _scan(command, [], np.empty((npoints, 0)), npoints, acq_time, counters, options, continuous=True)
 
 
 def _mesh(command: str, m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: float, e2: float, n2: int,
           count_time: float, counters: Sequence[Any], backnforth: bool, options: dict, relative: bool) -> Scan | None:  # fmt: skip
+    """``amesh`` (``relative`` False) or ``dmesh``: the grid's positions, its title and its shape in the scan's info."""
+    options.setdefault("title", scan_title(command, m1, s1, e1, n1, m2, s2, e2, n2, count_time))
     axes = motors_given(command, [m1, m2])
     _npoints(command, n1)
     _npoints(command, n2)
@@ -880,8 +762,8 @@ def _npoints(command: str, npoints: Any) -> None:
                          "several scans, or use timescan to count until Ctrl-C")  # fmt: skip
 
 
-def _motor_ranges(command: str, motors: Any) -> Sequence[tuple[Any, Any, Any]]:
-    """``[(motor, start, stop), ...]``, at least one."""
+def _motor_ranges(command: str, motors: Any, npoints: Any) -> tuple[list[Axis], list[tuple[float, float]]]:
+    """The motors of ``[(motor, start, stop), ...]`` (at least one, each once) and their starts and stops, checked."""
     if (
         isinstance(motors, (str, bytes))
         or not isinstance(motors, Sequence)
@@ -889,7 +771,9 @@ def _motor_ranges(command: str, motors: Any) -> Sequence[tuple[Any, Any, Any]]:
         or any(not isinstance(m, (tuple, list)) or len(m) != 3 for m in motors)
     ):
         raise ValueError(f"{command}: give a list of (motor, start, stop): {command}([(roby, 0, 1), (robz, 5, 6)], 10, 0.1)")
-    return motors
+    axes = motors_given(command, [motor for motor, _, _ in motors])
+    _npoints(command, npoints)
+    return axes, [(_position(command, axis, s), _position(command, axis, e)) for axis, (_, s, e) in zip(axes, motors)]
 
 
 def _positions(command: str, axis: Axis, positions: Any) -> np.ndarray:
@@ -911,9 +795,17 @@ def _position(command: str, axis: Axis, value: Any) -> float:
     return float(value)
 
 
-def _count_time(command: str, value: Any, what: str = "count_time") -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{command}: {what} must be a finite number of seconds >= 0, not {value!r}")
+def _count_time(command: str, value: Any, what: str = "count_time", above_zero: bool = False) -> float:
+    """Seconds: a finite number >= 0 (> 0 with ``above_zero``)."""
+    least = "> 0" if above_zero else ">= 0"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value < 0
+        or (above_zero and value == 0)
+    ):
+        raise ValueError(f"{command}: {what} must be a finite number of seconds {least}, not {value!r}")
     return float(value)
 
 

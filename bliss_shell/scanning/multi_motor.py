@@ -12,41 +12,26 @@ from typing import Any
 from bliss_shell.controllers import Axis
 
 from .commands import anscan, dnscan, scan_together
+from .parameters import SCAN_PARAMETERS, shared
 from .scan import Scan
 
 
+@shared(SCAN_PARAMETERS)
 def a3scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: Axis, s3: float, e3: float,
            npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:  # fmt: skip
     """Absolute scan of three motors together, each from its start to its stop, through ``npoints`` points.
 
     Parameters
     ----------
-    m1 : Axis
-        Motor 1.
-    s1, e1 : float
-        Its first and last positions.
-    m2 : Axis
-        Motor 2.
-    s2, e2 : float
-        Its first and last positions.
-    m3 : Axis
-        Motor 3.
-    s3, e3 : float
-        Its first and last positions.
-    npoints : int
-        The number of points, >= 1, the same for every motor.
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {motors 1-3}
+    {npoints}
+    {count_time}
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -57,6 +42,7 @@ def a3scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: A
     return scan_together("a3scan", anscan, [(m1, s1, e1), (m2, s2, e2), (m3, s3, e3)], npoints, count_time, counters, options)
 
 
+@shared(SCAN_PARAMETERS)
 def a4scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: Axis, s3: float, e3: float,
            m4: Axis, s4: float, e4: float,
            npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:  # fmt: skip
@@ -64,36 +50,15 @@ def a4scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: A
 
     Parameters
     ----------
-    m1 : Axis
-        Motor 1.
-    s1, e1 : float
-        Its first and last positions.
-    m2 : Axis
-        Motor 2.
-    s2, e2 : float
-        Its first and last positions.
-    m3 : Axis
-        Motor 3.
-    s3, e3 : float
-        Its first and last positions.
-    m4 : Axis
-        Motor 4.
-    s4, e4 : float
-        Its first and last positions.
-    npoints : int
-        The number of points, >= 1, the same for every motor.
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {motors 1-4}
+    {npoints}
+    {count_time}
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -104,6 +69,7 @@ def a4scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: A
     )
 
 
+@shared(SCAN_PARAMETERS)
 def a5scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: Axis, s3: float, e3: float,
            m4: Axis, s4: float, e4: float, m5: Axis, s5: float, e5: float,
            npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:  # fmt: skip
@@ -111,40 +77,15 @@ def a5scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: A
 
     Parameters
     ----------
-    m1 : Axis
-        Motor 1.
-    s1, e1 : float
-        Its first and last positions.
-    m2 : Axis
-        Motor 2.
-    s2, e2 : float
-        Its first and last positions.
-    m3 : Axis
-        Motor 3.
-    s3, e3 : float
-        Its first and last positions.
-    m4 : Axis
-        Motor 4.
-    s4, e4 : float
-        Its first and last positions.
-    m5 : Axis
-        Motor 5.
-    s5, e5 : float
-        Its first and last positions.
-    npoints : int
-        The number of points, >= 1, the same for every motor.
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {motors 1-5}
+    {npoints}
+    {count_time}
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -161,38 +102,22 @@ def a5scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: A
     )
 
 
+@shared(SCAN_PARAMETERS)
 def d3scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: Axis, s3: float, e3: float,
            npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:  # fmt: skip
     """Relative scan of three motors together: ``a3scan`` around where they are; they go back there afterwards.
 
     Parameters
     ----------
-    m1 : Axis
-        Motor 1.
-    s1, e1 : float
-        Its first and last positions, relative to where it is.
-    m2 : Axis
-        Motor 2.
-    s2, e2 : float
-        Its first and last positions, relative to where it is.
-    m3 : Axis
-        Motor 3.
-    s3, e3 : float
-        Its first and last positions, relative to where it is.
-    npoints : int
-        The number of points, >= 1, the same for every motor.
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {relative_motors 1-3}
+    {npoints}
+    {count_time}
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -209,6 +134,7 @@ def d3scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: A
     return scan_together("d3scan", dnscan, [(m1, s1, e1), (m2, s2, e2), (m3, s3, e3)], npoints, count_time, counters, options)
 
 
+@shared(SCAN_PARAMETERS)
 def d4scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: Axis, s3: float, e3: float,
            m4: Axis, s4: float, e4: float,
            npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:  # fmt: skip
@@ -216,36 +142,15 @@ def d4scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: A
 
     Parameters
     ----------
-    m1 : Axis
-        Motor 1.
-    s1, e1 : float
-        Its first and last positions, relative to where it is.
-    m2 : Axis
-        Motor 2.
-    s2, e2 : float
-        Its first and last positions, relative to where it is.
-    m3 : Axis
-        Motor 3.
-    s3, e3 : float
-        Its first and last positions, relative to where it is.
-    m4 : Axis
-        Motor 4.
-    s4, e4 : float
-        Its first and last positions, relative to where it is.
-    npoints : int
-        The number of points, >= 1, the same for every motor.
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {relative_motors 1-4}
+    {npoints}
+    {count_time}
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------
@@ -256,6 +161,7 @@ def d4scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: A
     )
 
 
+@shared(SCAN_PARAMETERS)
 def d5scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: Axis, s3: float, e3: float,
            m4: Axis, s4: float, e4: float, m5: Axis, s5: float, e5: float,
            npoints: int, count_time: float, *counters: Any, **options: Any) -> Scan | None:  # fmt: skip
@@ -263,40 +169,15 @@ def d5scan(m1: Axis, s1: float, e1: float, m2: Axis, s2: float, e2: float, m3: A
 
     Parameters
     ----------
-    m1 : Axis
-        Motor 1.
-    s1, e1 : float
-        Its first and last positions, relative to where it is.
-    m2 : Axis
-        Motor 2.
-    s2, e2 : float
-        Its first and last positions, relative to where it is.
-    m3 : Axis
-        Motor 3.
-    s3, e3 : float
-        Its first and last positions, relative to where it is.
-    m4 : Axis
-        Motor 4.
-    s4, e4 : float
-        Its first and last positions, relative to where it is.
-    m5 : Axis
-        Motor 5.
-    s5, e5 : float
-        Its first and last positions, relative to where it is.
-    npoints : int
-        The number of points, >= 1, the same for every motor.
-    count_time : float
-        Seconds counted at each point, >= 0.
-    *counters : Counter or MeasurementGroup
-        What to count; none: ``ACTIVE_MG``'s enabled counters.
-    **options
-        The options of every scan (``name``, ``title``, ``save``, ``run``, ``return_scan``, ``scan_info``,
-        ``sleep_time``): see ``help(ascan)``.
+    {relative_motors 1-5}
+    {npoints}
+    {count_time}
+    {counters}
+    {options}
 
     Returns
     -------
-    Scan or None
-        The scan, in ``SCANS`` too (None with ``return_scan=False``).
+    {returns}
 
     Examples
     --------

@@ -1,22 +1,20 @@
-"""Peak tools: where a counter peaks along the scanned axis, computed from the scan's data, no display needed.
+"""Peak tools: where a counter peaks along the scanned axis, computed from a scan's arrays, no display needed.
 
 ``cen`` and ``fwhm`` come from the half-maximum crossings (linear interpolation, baseline
 = the lowest value); ``com`` is the centre of mass above that baseline; ``peak`` is the
-axis position of the highest value.
+axis position of the highest value. Everything here works on a scan's data (its arrays, its
+counters' and motors' names), never on the scan object: ``scan_tools`` hands the data over.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from bliss_shell.controllers import Axis
-
-if TYPE_CHECKING:
-    from .scan import Scan
 
 
 @dataclass(frozen=True)
@@ -29,34 +27,44 @@ class Curve:
     counter: str
 
 
-def curve(command: str, scan: Scan, counter: Any = None, axis: Any = None, selection: Sequence[str] = ()) -> Curve:
-    """The counter (given, else the first plotselected one in the scan, else the scan's first) along the axis.
+def curve(command: str, data: Mapping[Any, Any], counters: Sequence[str], axes: Sequence[Axis], number: int | None,
+          counter: Any = None, axis: Any = None, selection: Sequence[str] = ()) -> Curve:  # fmt: skip
+    """The counter (given, else the first of ``selection`` counted, else the first) along the axis, from ``data``.
 
-    Counters chosen with plotselect of which none is in the scan are an error: never another counter instead.
+    ``data`` is scan ``number``'s arrays by channel (``scan.get_data()``), ``counters`` the names of
+    its scalar counters and ``axes`` its motors. Counters chosen with plotselect (``selection``) of
+    which none was counted are an error: never another counter instead.
+
+    Examples
+    --------
+    >>> data = {roby: np.array([0.0, 1.0, 2.0]), "diode": np.array([1.0, 5.0, 2.0])}
+    >>> found = curve("peak", data, ["diode"], [roby], 7)
+    >>> found.counter, found.axis.name, found.y
+    ('diode', 'roby', array([1., 5., 2.]))
+    >>> curve("peak", data, ["diode"], [roby], 7, "diode2")
+    Traceback (most recent call last):
+    ...
+    ValueError: peak: 'diode2' is not a counter of scan 7; it has diode
     """
-    if scan.node is None:
-        raise RuntimeError(f"{command}: {scan!r} has not run yet")
-    data = scan.get_data()
-    scalars = [c.name for c in scan.plan.counters if not c.shape]
     if counter is None:
-        if selection and not set(selection) & set(scalars):
-            raise ValueError(f"{command}: {', '.join(selection)} (chosen with plotselect) not in scan {scan.number}, which "
-                             f"has {', '.join(scalars) or 'no counter'}; name one: {command}({(scalars or ['counter'])[0]})")  # fmt: skip
-        name = next((n for n in selection if n in scalars), scalars[0] if scalars else None)
+        if selection and not set(selection) & set(counters):
+            raise ValueError(f"{command}: {', '.join(selection)} (chosen with plotselect) not in scan {number}, which "
+                             f"has {', '.join(counters) or 'no counter'}; name one: {command}({(list(counters) or ['counter'])[0]})")  # fmt: skip
+        name = next((n for n in selection if n in counters), counters[0] if counters else None)
         if name is None:
-            raise ValueError(f"{command}: scan {scan.number} counted nothing to look at")
+            raise ValueError(f"{command}: scan {number} counted nothing to look at")
     else:
         name = getattr(counter, "name", counter)
-        if name not in scalars:
-            raise ValueError(f"{command}: {name!r} is not a counter of scan {scan.number}; it has {', '.join(scalars)}")
+        if name not in counters:
+            raise ValueError(f"{command}: {name!r} is not a counter of scan {number}; it has {', '.join(counters)}")
     if axis is None:
-        axis = scan.plan.axes[0] if scan.plan.axes else None
-    elif axis not in scan.plan.axes:
-        raise ValueError(f"{command}: {getattr(axis, 'name', axis)!r} was not scanned in scan {scan.number}")
+        axis = axes[0] if axes else None
+    elif axis not in axes:
+        raise ValueError(f"{command}: {getattr(axis, 'name', axis)!r} was not scanned in scan {number}")
     x = np.asarray(data[axis] if axis is not None else data["elapsed_time"], dtype=float)
     y = np.asarray(data[name], dtype=float)
     if len(y) == 0:
-        raise ValueError(f"{command}: scan {scan.number} has no point")
+        raise ValueError(f"{command}: scan {number} has no point")
     return Curve(x, y, axis, name)
 
 

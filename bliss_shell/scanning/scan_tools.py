@@ -6,30 +6,74 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from textwrap import dedent
+from typing import Any, Protocol
 
 from bliss_shell.controllers import Counter
+from bliss_shell.data import ScanNode
 
 from .context import current
 from .listing import available
 from .motors import goto
+from .parameters import shared
 from .peaks import MEASURES, Curve, curve
+from .plan import ScanPlan
 from .plot_settings import publish_marker, publish_selection
 from .tables import position
 
-if TYPE_CHECKING:
-    from .scan import Scan
+
+class ScanRecord(Protocol):
+    """What the peak tools read of a scan (a ``Scan`` is one): its number, what it scanned, its node, its data."""
+
+    number: int | None
+    plan: ScanPlan
+    node: ScanNode | None
+
+    def get_data(self) -> Mapping[Any, Any]:
+        """Every channel's values as a numpy array."""
 
 
-def measure(tool: str, scan: Scan, counter: Any = None, axis: Any = None) -> float:
+TOOL_PARAMETERS = {
+    key: dedent(text).strip("\n")
+    for key, text in {
+        "counter": """
+            counter : Counter or str, optional
+                The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
+                counted, else the scan's first. Chosen counters of which none is in the scan are an error.
+            """,
+        "axis": """
+            axis : Axis, optional
+                One of the scan's motors; default: its first.
+            """,
+        "scan": """
+            scan : Scan, optional
+                Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
+                the tools on the ``ascan``).
+            """,
+        "moved_to": """
+            float
+                The position the motor was moved to.
+            """,
+        "gaussian": """
+            ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1):
+
+            >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+            """,
+    }.items()
+}
+"""The peak tools' shared parameters, what ``goto_*`` return and their examples' scan: name -> numpydoc lines."""
+
+
+def measure(tool: str, scan: ScanRecord, counter: Any = None, axis: Any = None) -> float:
     """One of ``MEASURES`` for the counter along the axis of ``scan``."""
-    return _apply(tool, scan, curve(tool, scan, counter, axis, current().plot_selection))
+    return _apply(tool, scan, _curve(tool, scan, counter, axis))
 
 
-def goto_measure(tool: str, scan: Scan, counter: Any = None, axis: Any = None) -> float:
+def goto_measure(tool: str, scan: ScanRecord, counter: Any = None, axis: Any = None) -> float:
     """Move the scanned motor to what ``measure`` finds; return that position."""
     command = "goto_min" if tool == "trough" else f"goto_{tool}"
-    data = curve(command, scan, counter, axis, current().plot_selection)
+    data = _curve(command, scan, counter, axis)
     if data.axis is None:
         raise ValueError(f"{command}: scan {scan.number} moved no motor")
     target = _apply(tool, scan, data)
@@ -37,7 +81,16 @@ def goto_measure(tool: str, scan: Scan, counter: Any = None, axis: Any = None) -
     return target
 
 
-def _apply(tool: str, scan: Scan, data: Curve) -> float:
+def _curve(command: str, scan: ScanRecord, counter: Any, axis: Any) -> Curve:
+    """The counter along the axis, from the scan's data; plotselect's choice when no counter is given."""
+    if scan.node is None:
+        raise RuntimeError(f"{command}: {scan!r} has not run yet")
+    data = scan.get_data()
+    scalars = [c.name for c in scan.plan.counters if not c.shape]
+    return curve(command, data, scalars, scan.plan.axes, scan.number, counter, axis, current().plot_selection)
+
+
+def _apply(tool: str, scan: ScanRecord, data: Curve) -> float:
     """The measure, marked on the scan's plot."""
     try:
         value = MEASURES[tool](data.x, data.y)
@@ -48,7 +101,7 @@ def _apply(tool: str, scan: Scan, data: Curve) -> float:
     return value
 
 
-def _scan(command: str, scan: Scan | None) -> Scan:
+def _scan(command: str, scan: ScanRecord | None) -> ScanRecord:
     """The scan given, else the last one that moved a motor (a ``ct`` after an ``ascan`` leaves the ascan's peak)."""
     if scan is not None:
         return scan
@@ -61,7 +114,8 @@ def _scan(command: str, scan: Scan | None) -> Scan:
     return moved
 
 
-def cen(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
+@shared(TOOL_PARAMETERS)
+def cen(counter: Any = None, axis: Any = None, scan: ScanRecord | None = None) -> float:
     """Centre of the peak of the last scan: the middle of the two half-maximum crossings.
 
     The half maximum is taken above the lowest value; a crossing is interpolated between points (a
@@ -70,14 +124,9 @@ def cen(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> floa
 
     Parameters
     ----------
-    counter : Counter or str, optional
-        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
-        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
-    axis : Axis, optional
-        One of the scan's motors; default: its first.
-    scan : Scan, optional
-        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
-        the tools on the ``ascan``).
+    {counter}
+    {axis}
+    {scan}
 
     Returns
     -------
@@ -86,9 +135,7 @@ def cen(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> floa
 
     Examples
     --------
-    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1):
-
-    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    {gaussian}
     >>> cen()
     3.20...
     >>> cen(sim_ct_gauss, roby, s)
@@ -97,19 +144,15 @@ def cen(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> floa
     return measure("cen", _scan("cen", scan), counter, axis)
 
 
-def fwhm(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
+@shared(TOOL_PARAMETERS)
+def fwhm(counter: Any = None, axis: Any = None, scan: ScanRecord | None = None) -> float:
     """Full width at half maximum of the peak of the last scan (half maximum above the lowest value).
 
     Parameters
     ----------
-    counter : Counter or str, optional
-        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
-        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
-    axis : Axis, optional
-        One of the scan's motors; default: its first.
-    scan : Scan, optional
-        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
-        the tools on the ``ascan``).
+    {counter}
+    {axis}
+    {scan}
 
     Returns
     -------
@@ -118,28 +161,22 @@ def fwhm(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> flo
 
     Examples
     --------
-    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1):
-
-    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    {gaussian}
     >>> fwhm()
     2.38...
     """
     return measure("fwhm", _scan("fwhm", scan), counter, axis)
 
 
-def peak(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
+@shared(TOOL_PARAMETERS)
+def peak(counter: Any = None, axis: Any = None, scan: ScanRecord | None = None) -> float:
     """Axis position of the highest value of the counter in the last scan; marked on the scan's plot.
 
     Parameters
     ----------
-    counter : Counter or str, optional
-        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
-        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
-    axis : Axis, optional
-        One of the scan's motors; default: its first.
-    scan : Scan, optional
-        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
-        the tools on the ``ascan``).
+    {counter}
+    {axis}
+    {scan}
 
     Returns
     -------
@@ -148,28 +185,22 @@ def peak(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> flo
 
     Examples
     --------
-    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1):
-
-    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    {gaussian}
     >>> peak()
     3.0
     """
     return measure("peak", _scan("peak", scan), counter, axis)
 
 
-def trough(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
+@shared(TOOL_PARAMETERS)
+def trough(counter: Any = None, axis: Any = None, scan: ScanRecord | None = None) -> float:
     """Axis position of the lowest value of the counter in the last scan; marked on the scan's plot.
 
     Parameters
     ----------
-    counter : Counter or str, optional
-        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
-        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
-    axis : Axis, optional
-        One of the scan's motors; default: its first.
-    scan : Scan, optional
-        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
-        the tools on the ``ascan``).
+    {counter}
+    {axis}
+    {scan}
 
     Returns
     -------
@@ -178,28 +209,22 @@ def trough(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> f
 
     Examples
     --------
-    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1): lowest at the end farther from it.
-
-    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
-    >>> trough()
+    {gaussian}
+    >>> trough()  # the lowest: at the end farther from the peak
     0.0
     """
     return measure("trough", _scan("trough", scan), counter, axis)
 
 
-def com(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
+@shared(TOOL_PARAMETERS)
+def com(counter: Any = None, axis: Any = None, scan: ScanRecord | None = None) -> float:
     """Centre of mass of the counter (above its lowest value) along the axis of the last scan.
 
     Parameters
     ----------
-    counter : Counter or str, optional
-        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
-        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
-    axis : Axis, optional
-        One of the scan's motors; default: its first.
-    scan : Scan, optional
-        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
-        the tools on the ``ascan``).
+    {counter}
+    {axis}
+    {scan}
 
     Returns
     -------
@@ -208,39 +233,30 @@ def com(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> floa
 
     Examples
     --------
-    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1):
-
-    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    {gaussian}
     >>> com()
     3.200...
     """
     return measure("com", _scan("com", scan), counter, axis)
 
 
-def goto_cen(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
+@shared(TOOL_PARAMETERS)
+def goto_cen(counter: Any = None, axis: Any = None, scan: ScanRecord | None = None) -> float:
     """Move the scanned motor to ``cen()`` of the last scan, as ``umv`` does, and return that position.
 
     Parameters
     ----------
-    counter : Counter or str, optional
-        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
-        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
-    axis : Axis, optional
-        One of the scan's motors; default: its first.
-    scan : Scan, optional
-        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
-        the tools on the ``ascan``).
+    {counter}
+    {axis}
+    {scan}
 
     Returns
     -------
-    float
-        The position the motor was moved to.
+    {moved_to}
 
     Examples
     --------
-    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1):
-
-    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    {gaussian}
     >>> goto_cen()
     Moving roby from 6.00000 to 3.20180
     roby[mm]
@@ -252,30 +268,23 @@ def goto_cen(counter: Any = None, axis: Any = None, scan: Scan | None = None) ->
     return goto_measure("cen", _scan("goto_cen", scan), counter, axis)
 
 
-def goto_peak(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
+@shared(TOOL_PARAMETERS)
+def goto_peak(counter: Any = None, axis: Any = None, scan: ScanRecord | None = None) -> float:
     """Move the scanned motor to ``peak()`` of the last scan, as ``umv`` does, and return that position.
 
     Parameters
     ----------
-    counter : Counter or str, optional
-        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
-        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
-    axis : Axis, optional
-        One of the scan's motors; default: its first.
-    scan : Scan, optional
-        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
-        the tools on the ``ascan``).
+    {counter}
+    {axis}
+    {scan}
 
     Returns
     -------
-    float
-        The position the motor was moved to.
+    {moved_to}
 
     Examples
     --------
-    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1):
-
-    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    {gaussian}
     >>> goto_peak()
     Moving roby from 6.00000 to 3.00000
     roby[mm]
@@ -287,30 +296,23 @@ def goto_peak(counter: Any = None, axis: Any = None, scan: Scan | None = None) -
     return goto_measure("peak", _scan("goto_peak", scan), counter, axis)
 
 
-def goto_com(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
+@shared(TOOL_PARAMETERS)
+def goto_com(counter: Any = None, axis: Any = None, scan: ScanRecord | None = None) -> float:
     """Move the scanned motor to ``com()`` of the last scan, as ``umv`` does, and return that position.
 
     Parameters
     ----------
-    counter : Counter or str, optional
-        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
-        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
-    axis : Axis, optional
-        One of the scan's motors; default: its first.
-    scan : Scan, optional
-        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
-        the tools on the ``ascan``).
+    {counter}
+    {axis}
+    {scan}
 
     Returns
     -------
-    float
-        The position the motor was moved to.
+    {moved_to}
 
     Examples
     --------
-    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1):
-
-    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
+    {gaussian}
     >>> goto_com()
     Moving roby from 6.00000 to 3.20054
     roby[mm]
@@ -322,31 +324,24 @@ def goto_com(counter: Any = None, axis: Any = None, scan: Scan | None = None) ->
     return goto_measure("com", _scan("goto_com", scan), counter, axis)
 
 
-def goto_min(counter: Any = None, axis: Any = None, scan: Scan | None = None) -> float:
+@shared(TOOL_PARAMETERS)
+def goto_min(counter: Any = None, axis: Any = None, scan: ScanRecord | None = None) -> float:
     """Move the scanned motor to ``trough()`` of the last scan (the counter's lowest), as ``umv`` does.
 
     Parameters
     ----------
-    counter : Counter or str, optional
-        The counter (or its name); default: the first counter chosen with ``plotselect`` that the scan
-        counted, else the scan's first. Chosen counters of which none is in the scan are an error.
-    axis : Axis, optional
-        One of the scan's motors; default: its first.
-    scan : Scan, optional
-        Default: the last scan of the session that moved a motor (a ``ct`` after an ``ascan`` leaves
-        the tools on the ``ascan``).
+    {counter}
+    {axis}
+    {scan}
 
     Returns
     -------
-    float
-        The position the motor was moved to.
+    {moved_to}
 
     Examples
     --------
-    ``sim_ct_gauss`` is a simulated peak at roby = 3.2 (sigma 1): lowest at the end farther from it.
-
-    >>> s = ascan(roby, 0, 6, 13, 0.01, sim_ct_gauss)
-    >>> goto_min()
+    {gaussian}
+    >>> goto_min()  # the lowest: at the end farther from the peak
     Moving roby from 6.00000 to 0.00000
     roby[mm]
     --------
@@ -357,13 +352,13 @@ def goto_min(counter: Any = None, axis: Any = None, scan: Scan | None = None) ->
     return goto_measure("trough", _scan("goto_min", scan), counter, axis)
 
 
-def where(scan: Scan | None = None) -> None:
+@shared(TOOL_PARAMETERS)
+def where(scan: ScanRecord | None = None) -> None:
     """Print where the motors of the last scan are now, beside the range the scan covered.
 
     Parameters
     ----------
-    scan : Scan, optional
-        Default: the last scan of the session that moved a motor.
+    {scan}
 
     Examples
     --------
