@@ -13,7 +13,6 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import grimp
 import pytest
 
 from bliss_shell.scanning import COMMANDS
@@ -87,10 +86,3 @@ def test_a_placeholder_without_text_is_refused_at_import():
     with pytest.raises(ValueError, match=r"count: its docstring names \{count_tim\}, which is none of count_time$"):
         shared({"count_time": "count_time : float\n    Seconds."})(count)
     assert "{count_tim}" in (count.__doc__ or "")  # the docstring as written, nothing half-filled
-
-
-def test_the_peak_tools_do_not_import_the_scan():
-    """No circle peaks -> scan -> scan_tools -> peaks: the tools read a scan's data, not the ``Scan`` class."""
-    graph = grimp.build_graph("bliss_shell")
-    for module in ("bliss_shell.scanning.peaks", "bliss_shell.scanning.scan_tools", "bliss_shell.scanning.parameters"):
-        assert graph.find_shortest_chain(importer=module, imported="bliss_shell.scanning.scan") is None, module
