@@ -121,7 +121,7 @@ TANGO_OWN = {"State", "Status", "Init"}  # every Tango device has them
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT = ["bliss_shell/controllers/lima.py", "bliss_shell/controllers/lima_settings.py", "bliss_shell/controllers/lima_roi.py",
-          "bliss_shell/data/lima_view.py"]  # fmt: skip
+          "bliss_shell/data/lima_view.py", "bliss_shell/controllers/lima_memory.py"]  # fmt: skip
 # A LimaCCDs attribute name in the client's source (its prefixes in LimaCCDs.py), and a command name (camelCase).
 ATTRIBUTE_NAME = re.compile(r"(acq|acc|image|saving|last|user|video|buffer|latency|ready|camera|shutter|valid|plugin)_[a-z0-9_]+")
 COMMAND_NAME = re.compile(r"[a-z]+(?:[A-Z][a-z0-9]*)+|Start|Stop")

@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+
+from .lima_protocol import FrameReferences
 
 
 class Timing(enum.Enum):
@@ -73,8 +75,14 @@ class ChannelInfo:
     """One channel an acquisition object produces.
 
     ``kind`` is ``"data"`` for values (published and written as arrays) or ``"lima"`` for a
-    2D detector's frame references (each value is the server's frame counters, a dict;
-    ``info`` then holds what a reader needs to find the frames).
+    2D detector's frame references (each value is the server's frame counters, a dict). Once the
+    object is prepared, such a channel's ``references`` say where its frames are (``channels``
+    then gives the prepared description: the object states its own data).
+
+    Examples
+    --------
+    >>> ChannelInfo("diode", unit="cps")
+    ChannelInfo(name='diode', dtype=dtype('float64'), shape=(), unit='cps', kind='data', source=None, references=None)
     """
 
     name: str
@@ -83,7 +91,7 @@ class ChannelInfo:
     unit: str | None = None
     kind: str = "data"
     source: Any = None  # the counter or motor object behind it (``scan.get_data()[diode]``)
-    info: dict[str, Any] = field(default_factory=dict, compare=False)
+    references: FrameReferences | None = None  # a camera's frames, once prepared (``kind`` "lima")
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,7 @@ class AcquisitionObject(Protocol):
 
     @property
     def channels(self) -> list[ChannelInfo]:
-        """The channels it produces, known before the scan starts."""
+        """The channels it produces, known before the scan starts; once prepared, what ``prepare`` learnt of them."""
 
     def prepare(self, parameters: AcquisitionParameters) -> None:
         """Set the device up for the scan, once, before anything starts."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -32,7 +33,7 @@ from bliss_shell.config import ConfigNode
 
 from .acquisition import AcquisitionBase, AcquisitionParameters, Block, ChannelInfo, Timing
 from .counting import poll_until
-from .lima_protocol import DISK_FULL, frame_path, image_dtype
+from .lima_protocol import DISK_FULL, FrameReferences, frame_path, image_dtype
 from .lima_roi import RoiCounters, RoiReader, device_url
 from .lima_settings import AcquisitionSettings, ImageSettings, SavingSettings
 from .tango_client import TangoClient, TangoDeviceError
@@ -124,11 +125,11 @@ class Lima:
         """The detector in a scan: its frames, and the ROI counters it counts (all of them when given the detector)."""
         return LimaAcquisition(self, counters)
 
-    def prepare(self, parameters: AcquisitionParameters, frames_per_file: int, before: Callable[[], None]) -> dict[str, Any]:
+    def prepare(self, parameters: AcquisitionParameters, frames_per_file: int, before: Callable[[], None]) -> FrameReferences:
         """Set the acquisition up, call ``before`` (the ROIs go to the server), then ``prepareAcq``.
 
-        Returns what a reader needs to find the frames: the server's URL, the frames' size, pixel
-        type and dataset, and the ``saving_*`` values of the acquisition.
+        Returns where the frames are: the server's URL, the frames' size, pixel type and dataset,
+        and the ``saving_*`` values of the acquisition.
         """
         device = self._device
         device.write("user_detector_name", self.name)
@@ -140,23 +141,17 @@ class Lima:
         device.write("acq_expo_time", parameters.count_time)
         images = parameters.images_path.format(img_acq_device=self.name) if parameters.images_path else ""
         folder, prefix = os.path.split(images) if images else ("", f"{self.name}_")  # SCAN_SAVING.images_path_template
-        saving = {
-            "saving_overwrite_policy": OVERWRITE_POLICY,
-            "saving_mode": "AUTO_FRAME" if folder else "MANUAL",
-            "saving_directory": folder,
-            "saving_prefix": prefix,
-            "saving_suffix": ".h5",
-            "saving_format": "HDF5",
-            "saving_frame_per_file": frames_per_file,
-            "saving_index_format": "%04d",
-            "saving_next_number": 0,
-        }
+        planned = FrameReferences(
+            self.server_url, self.shape[1], self.shape[0], self.dtype, frame_path(instrument, detector),
+            saving_mode="AUTO_FRAME" if folder else "MANUAL", saving_directory=folder, saving_prefix=prefix,
+            saving_frame_per_file=frames_per_file, saving_overwrite_policy=OVERWRITE_POLICY,
+        )  # fmt: skip
         if folder:  # LimaCCDs makes only the last folder of saving_directory: the others first, as BLISS does
             try:
                 os.makedirs(folder, exist_ok=True)
             except OSError:
                 pass  # a server that sees other disks than this shell: its refusal of the folder names it
-        for key, value in saving.items():
+        for key, value in planned.saving().items():
             if key != "saving_directory" or folder:  # LimaCCDs refuses a folder that is not there (""): MANUAL needs none
                 device.write(key, value)
         before()
@@ -168,14 +163,7 @@ class Lima:
             raise TangoDeviceError(f"{error}: a scan never overwrites saved frames (saving_overwrite_policy "
                                    f"{OVERWRITE_POLICY}); move that file out of {folder}") from None  # fmt: skip
         self.dtype, self.shape = dtype, (height, width) = self._image()
-        return {
-            "server_url": self.server_url,
-            "width": width,
-            "height": height,
-            "dtype": dtype,
-            "frame_path": frame_path(instrument, detector),
-            **saving,
-        }
+        return replace(planned, width=width, height=height, dtype=dtype)
 
     def start_acquisition(self) -> None:
         """Start taking frames (``startAcq``)."""
@@ -231,7 +219,7 @@ class LimaAcquisition(AcquisitionBase):
         return self._channels
 
     def prepare(self, parameters: AcquisitionParameters) -> None:
-        """Set the detector up for the scan, its ROIs included; the ``image`` channel learns where the frames are."""
+        """Set the detector up for the scan, its ROIs included; the ``image`` channel then states where its frames are."""
         self._step = parameters.timing is Timing.STEP
         self._count_time = parameters.count_time
         self._npoints = parameters.npoints
@@ -241,7 +229,8 @@ class LimaAcquisition(AcquisitionBase):
             self._reader = self._lima.roi_counters.prepare(self._rois, self._saved)
 
         frames_per_file = int(self._saved.get("saving_frame_per_file", FRAMES_PER_FILE))
-        self._channels[0].info.update(self._lima.prepare(parameters, frames_per_file, give_rois))
+        references = self._lima.prepare(parameters, frames_per_file, give_rois)
+        self._channels[0] = replace(self._channels[0], references=references)
 
     def trigger(self) -> None:
         """Step scans: one frame per trigger. Otherwise the first trigger starts ``acq_nb_frames`` frames."""

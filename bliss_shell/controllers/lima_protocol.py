@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -178,7 +179,8 @@ def decode_data_array(raw: bytes) -> np.ndarray:
 def saved_frame(saving: Mapping[str, Any], index: int) -> tuple[str, int]:
     """The file and the row of that file where the server saved frame ``index``.
 
-    ``saving`` holds the server's ``saving_*`` settings of the acquisition.
+    ``saving`` holds the server's ``saving_*`` settings of the acquisition (a Lima node's info, or
+    ``FrameReferences.as_info()``).
 
     Examples
     --------
@@ -191,3 +193,55 @@ def saved_frame(saving: Mapping[str, Any], index: int) -> tuple[str, int]:
     number = int(saving["saving_next_number"]) + index // per_file
     name = saving["saving_prefix"] + saving["saving_index_format"] % number + saving["saving_suffix"]
     return f"{saving['saving_directory']}/{name}", index % per_file
+
+
+@dataclass(frozen=True)
+class FrameReferences:
+    """Where a camera's frames of one acquisition are: its server, their size and type, the files it saves.
+
+    What a Lima acquisition object states once it is prepared (its ``image`` channel's ``references``);
+    a reader finds every frame with it, in the server's memory or in the file the server saved it to.
+    The field names are the keys of a Lima node's info in Redis (``as_info``).
+
+    Examples
+    --------
+    >>> refs = FrameReferences("tango://localhost:10000/id00/limaccds/simulator", 64, 32, "uint32",
+    ...                        "entry_0000/instrument/lima_simulator/data", saving_mode="AUTO_FRAME",
+    ...                        saving_directory="/data/scan0001", saving_prefix="lima_simulator_")
+    >>> refs.saved, refs.saved_frame(250)
+    (True, ('/data/scan0001/lima_simulator_0002.h5', 50))
+    >>> refs.as_info()["saving_frame_per_file"]
+    100
+    """
+
+    server_url: str
+    width: int
+    height: int
+    dtype: str
+    frame_path: str  # the frames' dataset in each file (``frame_path``)
+    saving_overwrite_policy: str = "ABORT"  # first: the server's saving attributes are written in this order
+    saving_mode: str = "MANUAL"  # AUTO_FRAME: every frame saved; MANUAL: none
+    saving_directory: str = ""
+    saving_prefix: str = ""
+    saving_suffix: str = ".h5"
+    saving_format: str = "HDF5"
+    saving_frame_per_file: int = 100
+    saving_index_format: str = "%04d"
+    saving_next_number: int = 0  # after saving_prefix, which sets it
+
+    @property
+    def saved(self) -> bool:
+        """True when the server saves every frame to files (``AUTO_FRAME``)."""
+        return self.saving_mode == "AUTO_FRAME"
+
+    def saved_frame(self, index: int) -> tuple[str, int]:
+        """The file and its row where frame ``index`` is saved (see ``saved_frame``)."""
+        return saved_frame(self.as_info(), index)
+
+    def saving(self) -> dict[str, Any]:
+        """The ``saving_*`` attributes to write to the server, by name."""
+        return {key: value for key, value in self.as_info().items() if key.startswith("saving_")}
+
+    def as_info(self) -> dict[str, Any]:
+        """The references as a Lima node's info holds them (JSON)."""
+        return asdict(self)

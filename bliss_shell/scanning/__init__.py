@@ -22,6 +22,7 @@ from .commands import (
     sct,
     timescan,
 )
+from .consumers import ScanConsumer, ScanStart
 from .context import ScanContext, activate, current
 from .esrf_saving import (
     POLICY_COMMANDS,
@@ -51,9 +52,11 @@ __all__ = [
     "POLICY_COMMANDS",
     "ESRFScanSaving",
     "Scan",
+    "ScanConsumer",
     "ScanContext",
     "ScanPlan",
     "ScanSaving",
+    "ScanStart",
     "a2scan",
     "a3scan",
     "a4scan",

@@ -1,9 +1,10 @@
-"""What takes a scan's points: one small interface, one vocabulary of end states.
+"""What takes a scan's points: one small base class, what a starting scan tells them, one vocabulary of end states.
 
-The Redis publisher, the HDF5 writer, the frame counter of the Lima detectors and the live
-display are consumers; a new one (a live plot, a second writer) is one more class here,
-and the engine does not change. A consumer never holds the scan back: it takes points
-(keyed by channel fullname) and does its work in its own greenlet.
+A consumer is made for each scan by a factory of the session (``subscriptions.py``), from the
+``ScanStart``; it takes the scan's points (keyed by channel fullname) and its end, never holds the
+scan back, and does its work in its own greenlet. The Redis publisher's, the HDF5 writer's, the
+Lima cameras' (``lima_frames.py``), the live display's and the logbook's (``logbook.py``) are here
+or beside; a new one is one more factory subscribed, and neither the engine nor ``Scan`` change.
 """
 
 from __future__ import annotations
@@ -12,12 +13,18 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from bliss_shell.data.publisher import ScanPublisher
-from bliss_shell.writer import ImageFrames, NexusScanWriter
+from bliss_shell.writer import ImageFrames, NexusScanWriter, dataset_names, entry_name
 
+from .chain import AcquisitionChain
+from .plan import ScanPlan
 from .records import Points
+from .tree import PublishedChannel
+
+if TYPE_CHECKING:
+    from .context import ScanContext
 
 
 class EndState(enum.Enum):
@@ -35,7 +42,12 @@ class EndState(enum.Enum):
 
 @dataclass
 class Ending:
-    """Everything a consumer may need when the scan ends."""
+    """Everything a consumer may need when the scan ends; handed to each consumer's ``end`` in turn.
+
+    A consumer may add what the next ones record: the Lima cameras' consumer, before the file's,
+    adds the frames the file links (``images``) and the frames each camera took (``taken``, told
+    after Ctrl-C).
+    """
 
     state: EndState
     reason: str
@@ -43,71 +55,116 @@ class Ending:
     scan_info: dict[str, Any]
     positioners: dict[str, float] = field(default_factory=dict)
     images: list[ImageFrames] = field(default_factory=list)
+    taken: dict[str, int] = field(default_factory=dict)  # frames each camera took, by its name
 
 
-class ScanConsumer(Protocol):
-    """Takes a scan's points and its end.
+@dataclass(frozen=True)
+class ScanStart:
+    """A scan as it starts, what its consumers are made from: numbered, placed, its tree queued for Redis.
 
-    ``essential`` consumers keep the scan's record (Redis, the file): their end always runs,
-    even through a second Ctrl-C. The others (the display) are skipped when the user forces.
-    ``failure`` says why the record is incomplete (None when it is whole).
+    Examples
+    --------
+    A consumer factory reads what it needs of it:
+
+    >>> from bliss_shell.scanning import current
+    >>> def titles(start):
+    ...     print(start.plan.title, start.db_name.rsplit(":", 1)[1], [c.spec.fullname for c in start.channels])
+    >>> token = current().consumers.subscribe(titles)  # makes no consumer: None
+    >>> loopscan(2, 0, diode)
+    loopscan 2 0 ..._loopscan ['timer:elapsed_time', 'timer:epoch', 'diode:diode']
+    Scan(number=..., name=loopscan, path=.../data.h5)
+    >>> current().consumers.unsubscribe(token)
     """
 
-    essential: bool
+    context: ScanContext
+    plan: ScanPlan
+    chain: AcquisitionChain
+    number: int
+    db_name: str  # the scan's node in Redis
+    path: str | None  # its file, None when not saved
+    time: datetime
+    info: Mapping[str, Any]  # the scan's info as it starts (``Scan.scan_info``)
+    channels: tuple[PublishedChannel, ...]  # every channel, in tree order, with its node
+    publisher: ScanPublisher  # what the scan's Redis data goes through: the tree, references, points, END
+
+    def data_channels(self) -> list[PublishedChannel]:
+        """The channels of values: every one but the cameras' frame references."""
+        return [channel for channel in self.channels if channel.info.kind == "data"]
+
+
+class ScanConsumer:
+    """What a scan hands its life to: every method does nothing until a consumer overrides it.
+
+    In order: ``start`` (before the devices are prepared), ``prepared`` (they are; what is queued on
+    ``ScanStart.publisher`` now reaches Redis with the tree and PREPARED), ``add_points`` for every
+    batch of whole points, ``end`` once. ``failure`` says why a record it keeps is incomplete.
+
+    Examples
+    --------
+    A consumer that keeps every diode value, subscribed from the prompt:
+
+    >>> from bliss_shell.scanning import current
+    >>> class Diodes(ScanConsumer):
+    ...     def __init__(self, start):
+    ...         self.values = []
+    ...     def add_points(self, points, count):
+    ...         self.values.extend(points["diode:diode"])
+    ...     def end(self, ending):
+    ...         print(ending.state.value, self.values)
+    >>> token = current().consumers.subscribe(Diodes)
+    >>> s = loopscan(3, 0, diode)
+    done [..., ..., ...]
+    >>> current().consumers.unsubscribe(token)
+    """
+
+    def start(self) -> None:
+        """The scan starts: its devices are not prepared yet."""
+
+    def prepared(self) -> None:
+        """Every device is prepared (a camera's channel now has its ``references``)."""
 
     def add_points(self, points: Points, count: int) -> None:
         """Take ``count`` whole points, values keyed by channel fullname; return at once."""
-        ...
 
     def end(self, ending: Ending) -> None:
-        """The scan ended (``ending`` says how): finish the record, once."""
-        ...
+        """The scan ended (``ending`` says how): finish, once."""
 
     @property
     def failure(self) -> str | None:
-        """Why the record is incomplete, else None."""
-        ...
+        """Why a record it keeps is incomplete, else None."""
+        return None
+
+    def data_views(self, expired: bool) -> dict[str, Any]:
+        """What it adds to ``scan.get_data()``, by channel fullname (``expired``: Redis has let the scan go)."""
+        return {}
 
 
-class RedisConsumer:
-    """Points to the ``ScanPublisher``; each Lima channel's newest frame counters to its lima node."""
+ConsumerFactory = Callable[[ScanStart], "ScanConsumer | None"]
+"""Makes a scan's consumer from its ``ScanStart``; None when it has nothing to do for that scan."""
 
-    essential = True
 
-    def __init__(self, publisher: ScanPublisher, scan_db: str, image_nodes: Mapping[str, str]):
-        self._publisher = publisher
-        self._scan_db = scan_db
-        self._image_nodes = dict(image_nodes)  # lima channel fullname -> its node's db_name
+class RedisConsumer(ScanConsumer):
+    """Points to the ``ScanPublisher`` of the scan's node (the scan itself publishes its tree and END)."""
+
+    def __init__(self, start: ScanStart):
+        self._publisher = start.publisher
 
     def add_points(self, points: Points, count: int) -> None:
-        """Queue the points for Redis, and each Lima node's newest frame counters."""
+        """Queue the points for Redis."""
         self._publisher.add_points(points, count)
-        for fullname, db_name in self._image_nodes.items():
-            self._publisher.lima_status(db_name, points[fullname][-1])
-
-    def end(self, ending: Ending) -> None:
-        """The final scan info, then the END event with the end state and its reason."""
-        self._publisher.set_info(self._scan_db, ending.scan_info)
-        self._publisher.end(self._scan_db, ending.state.value, ending.reason)
-
-    @property
-    def failure(self) -> None:
-        """Always None: Redis never fails a scan."""
-        return None  # Redis never fails a scan: the file keeps every point
-
-    @property
-    def complete(self) -> bool:
-        """True when Redis got every point (False: it was unreachable or dropped some; read the file)."""
-        return self._publisher.complete
 
 
-class FileConsumer:
+class FileConsumer(ScanConsumer):
     """Points to the ``NexusScanWriter``; the end writes status, end positions and the image links."""
 
-    essential = True
+    def __init__(self, start: ScanStart):
+        self._start = start
+        self._writer = scan_writer(start)
 
-    def __init__(self, writer: NexusScanWriter):
-        self._writer = writer
+    def start(self) -> None:
+        """Open the file: the entry, the positioners as the scan starts, the scan's info."""
+        start = self._start
+        self._writer.start(start.plan.title, start.time, start.context.positioners(), dict(start.info))
 
     def add_points(self, points: Points, count: int) -> None:
         """Hand the points to the writer, which writes them in its own greenlet."""
@@ -124,36 +181,39 @@ class FileConsumer:
         return self._writer.failure
 
 
-class FrameCounter:
-    """How many frames each Lima detector took, from its channel's frame counters."""
-
-    essential = True
-    failure = None
-
-    def __init__(self, image_channels: list[str]):
-        self.frames = dict.fromkeys(image_channels, 0)
-
-    def add_points(self, points: Points, count: int) -> None:
-        """Keep each detector's frame count: its newest ``last_image_ready`` + 1."""
-        for fullname in self.frames:
-            self.frames[fullname] = points[fullname][-1]["last_image_ready"] + 1
-
-    def end(self, ending: Ending) -> None:
-        """Nothing to finish: the counts stay readable in ``frames``."""
+def file_consumer(start: ScanStart) -> FileConsumer | None:
+    """The scan's file, when it is saved."""
+    return FileConsumer(start) if start.path else None
 
 
-class DisplayConsumer:
+def scan_writer(start: ScanStart) -> NexusScanWriter:
+    """The scan's file writer; its plot is the first counted channel (a scalar if any) along the motors."""
+    assert start.path is not None
+    channels = start.data_channels()
+    specs = [channel.spec for channel in channels]
+    names = dict(zip((spec.fullname for spec in specs), dataset_names(specs)))
+    axes = [names[f"axis:{axis.name}"] for axis in start.plan.axes]
+    counters = {id(counter) for counter in start.plan.counters}
+    counted = [channel.spec for channel in channels if id(channel.info.source) in counters]
+    first = min(counted, key=lambda spec: len(spec.shape), default=None)  # a scalar, else a spectrum (an MCA alone)
+    signal = names[first.fullname] if first else None  # the plot silx draws on open
+    positioners = start.context.positioners
+    return NexusScanWriter(start.path, entry_name(start.number), specs, plot=(signal, axes),
+                           dial_positions=lambda: positioners(dial=True))  # fmt: skip
+
+
+class DisplayConsumer(ScanConsumer):
     """The live display follows Redis on its own; at the end the scan waits until it showed everything."""
-
-    essential = False
-    failure = None
 
     def __init__(self, shown: Callable[[], None]):
         self._shown = shown
 
-    def add_points(self, points: Points, count: int) -> None:
-        """Nothing to do: the display reads the points from Redis."""
-
     def end(self, ending: Ending) -> None:
         """Wait until the display has shown the whole scan (a second Ctrl-C skips the wait)."""
         self._shown()
+
+
+def display_consumer(start: ScanStart) -> DisplayConsumer | None:
+    """The live display of the shell (``ScanContext.watch``), told the scan's node; None without one."""
+    watch = start.context.watch
+    return DisplayConsumer(watch(start.db_name)) if watch is not None else None

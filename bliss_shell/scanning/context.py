@@ -1,20 +1,22 @@
-"""What scan commands need from the open session: its name, Redis, SCAN_SAVING, SCANS, ACTIVE_MG."""
+"""What scan commands need from the open session: its name, Redis, SCAN_SAVING, SCANS, ACTIVE_MG, its consumers."""
 
 from __future__ import annotations
 
+import math
+import operator
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import redis
-
 from bliss_shell.comm import Settings
-from bliss_shell.controllers import MeasurementGroup
+from bliss_shell.comm.redis_types import RedisClient
+from bliss_shell.controllers import Axis, MeasurementGroup, looks_like
 from bliss_shell.controllers.measurement_group import on_set_active
 from bliss_shell.data.retention import Retention
 
 from .scan_saving import ScanSaving
+from .subscriptions import Subscriptions, default_subscriptions
 
 
 @dataclass
@@ -30,10 +32,12 @@ class ScanContext:
     True
     >>> context.active_mg.name
     'MG1'
+    >>> context.consumers
+    Subscriptions(lima frames, file, redis, display, logbook)
     """
 
     session: str
-    client: redis.Redis
+    client: RedisClient
     scan_saving: ScanSaving
     scans: deque
     namespace: dict[str, Any]
@@ -43,6 +47,36 @@ class ScanContext:
     # returns is called after END, to wait until the display has shown the whole scan.
     watch: Callable[[str], Callable[[], None]] | None = None
     revive: Callable[[], Any] | None = None  # starts the embedded Redis again if it died (None: external)
+    consumers: Subscriptions = field(default_factory=default_subscriptions)  # what every scan hands its points to
+    _axes: tuple[list[Any], list[Axis]] = field(default_factory=lambda: ([], []), init=False, repr=False)  # values, axes
+
+    def positioners(self, dial: bool = False) -> dict[str, float]:
+        """Every motor of the session, by name: user positions, or dial (a scan's ``instrument/positioners*``).
+
+        NaN for a motor that cannot be read. The motors are looked for in the namespace only when
+        something in it changed since the last call.
+
+        Examples
+        --------
+        >>> current().positioners()
+        {'roby': 4.0, 'robz': 0.0, ...}
+        """
+        positions = {}
+        for axis in self._session_axes():
+            try:
+                positions[axis.name] = axis.dial if dial else axis.position
+            except Exception:  # its server is gone: the position is unknown, the scan's own error says why
+                positions[axis.name] = math.nan
+        return positions
+
+    def _session_axes(self) -> list[Axis]:
+        """The namespace's motors, in its order; found again only when a name was added, removed or bound anew."""
+        values = list(self.namespace.values())
+        seen, axes = self._axes
+        if len(values) != len(seen) or any(map(operator.is_not, values, seen)):
+            axes = [value for value in values if looks_like(value, Axis)]
+            self._axes = (values, axes)
+        return axes
 
     @property
     def active_mg(self) -> MeasurementGroup | None:

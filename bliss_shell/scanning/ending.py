@@ -7,14 +7,15 @@ display, the return of the motors); the file and Redis still say how the scan en
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import gevent
 
 from bliss_shell.controllers import Axis, wait_all
 
-from .consumers import EndState
+from .consumers import Ending, EndState, ScanStart
+from .subscriptions import RunningConsumer
 from .tables import position
 
 
@@ -57,6 +58,34 @@ def interruptible(step: Callable[[], Any]) -> bool:
     except KeyboardInterrupt:
         return True
     return False
+
+
+def end_consumers(consumers: Sequence[RunningConsumer], ending: Ending, start: ScanStart, forced: bool) -> tuple[bool, str]:
+    """End every consumer in its turn and the scan's node; return whether Ctrl-C forced, and a data consumer's failure.
+
+    The data consumers first, in order (the file before the others), then the node's final info and END,
+    then the observers that always end (the logbook), all even through a second Ctrl-C; then the other
+    observers (the display), which a second Ctrl-C skips. A data consumer's failure makes a ``done``
+    scan ``failed``, and the next ones are told.
+    """
+    failure = ""
+    for consumer in (c for c in consumers if c.subscription.data):
+        forced |= shielded(lambda: consumer.end(ending))  # noqa: B023  (called here, in this round)
+        if consumer.failure and ending.state is EndState.DONE:
+            ending.state, ending.reason = EndState.FAILED, consumer.failure
+            failure = consumer.failure
+
+    def end_node() -> None:
+        start.publisher.set_info(start.db_name, ending.scan_info)
+        start.publisher.end(start.db_name, ending.state.value, ending.reason)
+
+    forced |= shielded(end_node)
+    for consumer in (c for c in consumers if c.essential and not c.subscription.data):
+        forced |= shielded(lambda: consumer.end(ending))  # noqa: B023  (called here, in this round)
+    for consumer in (c for c in consumers if not c.essential):
+        if not forced:
+            forced = interruptible(lambda: consumer.end(ending))  # noqa: B023  (called here, in this round)
+    return forced, failure
 
 
 def return_motors(return_to: Mapping[Axis, float] | None) -> None:

@@ -27,10 +27,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .consumers import Ending, EndState
-from .context import ScanContext
-from .records import Points
+from .consumers import Ending, EndState, ScanConsumer, ScanStart
+
+if TYPE_CHECKING:
+    from .context import ScanContext
 
 _TIME = "%Y-%m-%d %H:%M:%S"
 _INDENT = " " * (len("2026-01-01 00:00:00") + 2)  # continuation lines of a multi-line entry
@@ -105,14 +107,11 @@ def scan_entry(number: int | None, title: str, state: EndState, reason: str, pat
     return f"scan {number} ({title}): {ended}; file {path}"
 
 
-class LogbookConsumer:
+class LogbookConsumer(ScanConsumer):
     """The scan's line in the logbook at its end, with the end state the file and Redis got.
 
-    Essential, so a forced abort (a second Ctrl-C) is recorded too; it never fails the scan.
+    An observer that always ends: a forced abort (a second Ctrl-C) is recorded too, and it never fails the scan.
     """
-
-    essential = True
-    failure = None
 
     def __init__(self, context: ScanContext, number: int | None, title: str, path: str | None):
         self._context = context
@@ -126,9 +125,6 @@ class LogbookConsumer:
         except Exception as error:  # SCAN_SAVING unreadable (Redis gone, a bad value): only the logbook misses it
             self._unreadable = f"{type(error).__name__}: {error}"
 
-    def add_points(self, points: Points, count: int) -> None:
-        """Nothing: the logbook has one line per scan, written at its end."""
-
     def end(self, ending: Ending) -> None:
         """Append the scan's line, or warn with it when the logbook cannot be found or written."""
         text = scan_entry(self._number, self._title, ending.state, ending.reason, self._path)
@@ -136,3 +132,8 @@ class LogbookConsumer:
             warn_unwritten(f"of session {self._context.session}", self._unreadable, text)
             return
         add_entry(self._logbook, text, ending.time)
+
+
+def logbook_consumer(start: ScanStart) -> LogbookConsumer:
+    """The scan's line in the session's logbook."""
+    return LogbookConsumer(start.context, start.number, start.plan.title, start.path)

@@ -2,39 +2,37 @@
 
 Every scan command returns its ``Scan``; ``SCANS[-1]`` is the session's last one.
 
-``Scan.run`` numbers and places the scan, publishes the chain's tree, lets the engine walk the
-chain, and ends it the same way whatever happened (``ending.py``): ``SCANS[-1].state``, the Redis
+``Scan.run`` numbers and places the scan, publishes the chain's tree, makes the session's consumers
+(``subscriptions.py``: Redis, the file, the cameras' frames, the display, the logbook), lets the engine
+walk the chain, and ends it the same way whatever happened (``ending.py``): ``SCANS[-1].state``, the Redis
 END, the file's status, motors returned, one line at the prompt.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import replace
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import redis
-
-from bliss_shell.controllers import AcquisitionParameters, Axis, looks_like
-from bliss_shell.controllers.acquisition import DeviceState
-from bliss_shell.controllers.lima_protocol import saved_frame
-from bliss_shell.data import ChannelDataNode, LimaNode, ScanNode, get_node
-from bliss_shell.data.lima_view import KeptLimaNode, LimaDataView, acquisition_key
+from bliss_shell.comm.redis_types import RedisError
+from bliss_shell.controllers import AcquisitionParameters
+from bliss_shell.data import ScanNode, get_node
 from bliss_shell.data.publisher import ScanPublisher
-from bliss_shell.writer import ImageFrames, NexusScanWriter, check_target, dataset_names, entry_name, read_measurement
+from bliss_shell.writer import check_target
 
 from .chain import build_chain
-from .consumers import DisplayConsumer, Ending, EndState, FileConsumer, FrameCounter, RedisConsumer, ScanConsumer
+from .consumers import Ending, EndState, ScanStart
 from .context import ScanContext
-from .ending import interruptible, return_motors, shielded, state_of, where_things_stand
+from .ending import end_consumers, return_motors, state_of, where_things_stand
 from .engine import Engine
-from .logbook import LogbookConsumer
 from .placing import number_and_place, reach_redis
 from .plan import ScanPlan
 from .scan_data import ScanData
+from .scan_info import describe, note_device_states
+from .scan_reader import read_data
 from .scan_tools import goto_measure, measure
-from .tree import PublishedChannel, publish_tree
+from .subscriptions import RunningConsumer, Subscription, consumers_of
+from .tree import publish_tree
 
 
 class Scan:
@@ -90,23 +88,25 @@ class Scan:
         self.path = context.scan_saving.scan_filename(plan.save)
         self.node: ScanNode | None = None
         self.state = "idle"
-        self._channels: list[PublishedChannel] = []
-        self._image_info: dict[str, dict] = {}  # lima channel fullname: references of its frames
-        self._frames = FrameCounter([])
+        self._start: ScanStart | None = None  # what its consumers were made from, once it runs
+        self._consumers: list[RunningConsumer] = []
         self._newest: dict[str, Any] = {}
-        self._in_redis_whole = True  # False when Redis missed points (unreachable, memory cap): read the file
         self._device_states: dict[str, str] = {}  # counter -> a state of its device its config does not allow
-        self._db_name = ""
 
     def __repr__(self) -> str:
         unsaved = "<no saving>" if not self.plan.save else "<no saving: SCAN_SAVING.writer is 'null'>"
         return f"Scan(number={self.number}, name={self.name}, path={self.path or unsaved})"
 
-    def run(self) -> Scan:
-        """Publish the tree and write the file, take every point, end both; Ctrl-C ends it as aborted.
+    def run(self, consumers: Iterable[Subscription] | None = None) -> Scan:
+        """Publish the tree, hand every point to the consumers, end them all; Ctrl-C ends it as aborted.
 
         A scan runs once. Whatever happens, the devices are stopped, Redis and the file say how it
         ended, the logbook has its line and ``dscan`` motors go back.
+
+        Parameters
+        ----------
+        consumers : iterable of Subscription, optional
+            What its points and end go to; the session's (``current().consumers``) by default.
 
         Returns
         -------
@@ -141,6 +141,38 @@ class Scan:
         if self.state != "idle":
             raise RuntimeError(f"{self!r} has already run; start a new scan")
         context = self._context
+        start = self._place()
+        publisher = start.publisher
+        node = ScanNode(context.client, start.db_name, {"name": start.db_name.rsplit(":", 1)[1], "type": "scan"})
+        self._consumers = consumers_of(context.consumers if consumers is None else consumers, start)
+        engine = Engine(self.chain, self._parameters(), [consumer for consumer in self._consumers if consumer.takes_points])
+        error: BaseException | None = None
+        try:
+            for consumer in self._consumers:
+                consumer.start()
+            engine.prepare()
+            if note_device_states(self.chain, self._device_states):  # the readers that see PREPARED see them too
+                publisher.set_info(start.db_name, self._info(start.time, None, 0))
+            for consumer in self._consumers:
+                consumer.prepared()  # what they queue (a camera's references) goes with PREPARED
+            publisher.prepared(start.db_name)
+            publisher.wait_tree_sent()
+            self.node = node  # its tree is in Redis: readers given scan.node find it
+            engine.run()
+        except BaseException as caught:
+            error = caught
+        self.node = node
+        self._newest = engine.newest_point()
+        late_failure = self._end(engine, error, start)
+        if error is not None:
+            raise error
+        if late_failure:  # every point was taken, but a device did not stop or the file is incomplete
+            raise RuntimeError(late_failure)
+        return self
+
+    def _place(self) -> ScanStart:
+        """Number and place the scan, queue its tree for Redis: what its consumers are made from."""
+        context = self._context
         reach_redis(context, self.name)
         saving = context.scan_saving
         self.path = saving.scan_filename(self.plan.save, self.name)  # SCAN_SAVING as it is now, like the tree
@@ -152,51 +184,19 @@ class Scan:
             self.path = path = saving.scan_filename(self.plan.save, self.name, self.number)
             assert path is not None  # saved: numbered needs a path
             check_target(path)  # before anything is moved or published
-        self._db_name = db_name
         self.state = "running"
         context.scans.append(self)
         publisher = ScanPublisher(
             context.client, retention=context.retention, parents=[db_name.rsplit(":", 1)[0], context.session]
         )
-        start = datetime.now().astimezone()
-        self._channels = publish_tree(publisher, db_name, self.chain, self._info(start, None, 0))
-        node = ScanNode(context.client, db_name, {"name": db_name.rsplit(":", 1)[1], "type": "scan"})
-        images = {channel.spec.fullname: channel.spec.db_name for channel in self._channels if channel.is_image}
-        self._frames = FrameCounter(list(images))
-        redis_consumer = RedisConsumer(publisher, db_name, images)
-        writer = self._writer(db_name) if self.path else None
-        consumers: list[ScanConsumer] = [FileConsumer(writer)] if writer else []
-        consumers += [redis_consumer, self._frames] if images else [redis_consumer]
-        if context.watch is not None:
-            consumers.append(DisplayConsumer(context.watch(db_name)))
-        consumers.append(LogbookConsumer(context, self.number, self.plan.title, self.path))  # last: the final end state
+        time = datetime.now().astimezone()
+        info = self._info(time, None, 0)
+        channels = tuple(publish_tree(publisher, db_name, self.chain, info))
+        self._start = ScanStart(context, self.plan, self.chain, self.number, db_name, self.path, time, info, channels,
+                                publisher)  # fmt: skip
+        return self._start
 
-        engine = Engine(self.chain, self._parameters(), consumers)
-        error: BaseException | None = None
-        try:
-            if writer is not None:
-                writer.start(self.plan.title, start, self._positioners(), self._info(start, None, 0))
-            engine.prepare()
-            if self._note_device_states():  # the readers that see PREPARED see them too
-                publisher.set_info(db_name, self._info(start, None, 0))
-            self._publish_image_references(publisher)
-            publisher.prepared(db_name)
-            publisher.wait_tree_sent()
-            self.node = node  # its tree is in Redis: readers given scan.node find it
-            engine.run()
-        except BaseException as caught:
-            error = caught
-        self.node = node
-        self._newest = engine.newest_point()
-        late_failure = self._end(engine, consumers, error, start)
-        self._in_redis_whole = redis_consumer.complete
-        if error is not None:
-            raise error
-        if late_failure:  # every point was taken, but a device did not stop or the file is incomplete
-            raise RuntimeError(late_failure)
-        return self
-
-    def _end(self, engine: Engine, consumers: list[ScanConsumer], error: BaseException | None, start: datetime) -> str:
+    def _end(self, engine: Engine, error: BaseException | None, start: ScanStart) -> str:
         """Stop the devices, end every consumer, tell the user; return a failure found after the last point."""
         state, reason = state_of(error)
         forced = False
@@ -204,49 +204,26 @@ class Scan:
             failures = engine.stop()
         except KeyboardInterrupt:
             failures, forced = [], True
-        self._note_device_states()
+        note_device_states(self.chain, self._device_states)
         late = ""
         if failures and state is EndState.DONE:
             state, reason = EndState.FAILED, "; ".join(failures)
             late = reason
         end = datetime.now().astimezone()
-        ending = Ending(state, reason, end, self._info(start, end, engine.points), self._positioners(), self._image_frames())
-        for consumer in (c for c in consumers if c.essential):
-            self.state = ending.state.value
-            forced |= shielded(lambda: consumer.end(ending))  # noqa: B023  (called here, in this round)
-            if consumer.failure and ending.state is EndState.DONE:
-                ending.state, ending.reason = EndState.FAILED, consumer.failure
-                late = consumer.failure
+        ending = Ending(state, reason, end, self._info(start.time, end, engine.points), self._context.positioners())
+        self.state = state.value
+        forced, failure = end_consumers(self._consumers, ending, start, forced)
         self.state = ending.state.value
         try:
-            published = get_node(self._db_name, self._context.client)
+            published = get_node(start.db_name, self._context.client)
             self.node = published if isinstance(published, ScanNode) else self.node
-        except redis.RedisError:  # Redis went away during the scan: the file has it all
+        except RedisError:  # Redis went away during the scan: the file has it all
             pass
-        for consumer in (c for c in consumers if not c.essential):
-            if not forced:
-                forced = interruptible(lambda: consumer.end(ending))  # noqa: B023  (called here, in this round)
         if ending.state is EndState.ABORTED:
-            print(where_things_stand(self.number, self.plan.axes, self.plan.return_to, self._frame_counts(), forced))
+            print(where_things_stand(self.number, self.plan.axes, self.plan.return_to, ending.taken, forced))
         if not forced:
             return_motors(self.plan.return_to)
-        return late
-
-    def _note_device_states(self) -> bool:
-        """Print each device found in a state its config does not allow, one line per device and scan; True if new."""
-        found: dict[tuple[str, str, str, bool], DeviceState] = {}
-        for level in self.chain.levels():
-            for device in level:
-                for state in getattr(device, "device_states", list)():
-                    new = tuple(counter for counter in state.counters if counter not in self._device_states)
-                    key = (state.device, state.state, state.allowed, state.at_end)  # counters of several controllers
-                    if new:
-                        known = found[key].counters if key in found else ()
-                        found[key] = replace(state, counters=known + new)
-        for state in found.values():
-            self._device_states.update(dict.fromkeys(state.counters, state.state))
-            print(f"WARNING: {state.line}", flush=True)
-        return bool(found)
+        return late or failure
 
     @property
     def last_point(self) -> dict[str, Any]:
@@ -267,88 +244,9 @@ class Scan:
         images = self._context.scan_saving.images_path(self.number, self.name) if self.path and self.number else None
         return AcquisitionParameters(plan.npoints, plan.count_time, plan.timing, plan.continuous, images)
 
-    def _publish_image_references(self, publisher: ScanPublisher) -> None:
-        """Each Lima node's references, once its detector is prepared (readers find the frames with them)."""
-        for channel in self._channels:
-            if channel.is_image:
-                info = dict(channel.info.info)
-                info["lima_acq_nb"] = int(self._context.client.incr(acquisition_key(info["server_url"])))
-                publisher.set_info(channel.spec.db_name, info)
-                self._image_info[channel.spec.fullname] = info
-
-    def _frame_counts(self) -> dict[str, int]:
-        """How many frames each detector took, by detector name."""
-        return {fullname.split(":")[0]: count for fullname, count in self._frames.frames.items()}
-
-    def _image_frames(self) -> list[ImageFrames]:
-        """The frames each detector saved, for the links in the scan's file."""
-        frames = []
-        for fullname, info in self._image_info.items():
-            if info["saving_mode"] != "AUTO_FRAME":
-                continue
-            files: dict[str, int] = {}
-            for index in range(self._frames.frames[fullname]):
-                path, _ = saved_frame(info, index)
-                files[path] = files.get(path, 0) + 1
-            detector = fullname.split(":")[0]
-            frames.append(
-                ImageFrames(detector, info["frame_path"], (info["height"], info["width"]), info["dtype"], list(files.items()))
-            )
-        return frames
-
-    def _data_channels(self) -> list[PublishedChannel]:
-        """The channels of values (every channel but the Lima detectors' frame references)."""
-        return [channel for channel in self._channels if not channel.is_image]
-
-    def _writer(self, db_name: str) -> NexusScanWriter:
-        """The scan's file writer; its plot is the first counted channel (a scalar if any) along the motors."""
-        assert self.path is not None
-        specs = [channel.spec for channel in self._data_channels()]
-        names = dict(zip((spec.fullname for spec in specs), dataset_names(specs)))
-        axes = [names[f"axis:{axis.name}"] for axis in self.plan.axes]
-        counted = [c.spec for c in self._data_channels() if id(c.info.source) in {id(counter) for counter in self.plan.counters}]
-        first = min(counted, key=lambda spec: len(spec.shape), default=None)  # a scalar, else a spectrum (an MCA alone)
-        signal = names[first.fullname] if first else None  # the plot silx draws on open
-        assert self.number is not None
-        return NexusScanWriter(self.path, entry_name(self.number), specs, plot=(signal, axes),
-                               dial_positions=lambda: self._positioners(dial=True))  # fmt: skip
-
-    def _positioners(self, dial: bool = False) -> dict[str, float]:
-        """Every motor of the session (user positions, or dial), for instrument/positioners*.
-
-        NaN for a motor that cannot be read.
-        """
-        positions = {}
-        for value in list(self._context.namespace.values()):
-            if looks_like(value, Axis):
-                try:
-                    positions[value.name] = value.dial if dial else value.position
-                except Exception:  # its server is gone: the position is unknown, the scan's own error says why
-                    positions[value.name] = math.nan
-        return positions
-
-    def _info(self, start: datetime, end: datetime | None, points: int) -> dict[str, Any]:
+    def _info(self, start: datetime | None, end: datetime | None, points: int) -> dict[str, Any]:
         """The scan's info as published and written, with what ``scan_info=`` gave."""
-        plan = self.plan
-        info = {
-            "title": plan.title,
-            "type": plan.name,
-            "npoints": plan.npoints,
-            "count_time": plan.count_time,
-            "session_name": self._context.session,
-            "filename": self.path,
-            "save": self.path is not None,
-            "start_time": start.isoformat(),
-            "motors": [axis.name for axis in plan.axes],
-            "counters": [counter.name for counter in plan.counters],
-            "points_acquired": points,
-        }
-        if self._device_states:  # counters whose device was in a state their config does not allow
-            info["device_states"] = dict(self._device_states)
-        if end is not None:
-            info["end_time"] = end.isoformat()
-        info.update(plan.scan_info)
-        return info
+        return describe(self.plan, self._context.session, self.path, start, end, points, self._device_states)
 
     @property
     def scan_number(self) -> int | None:
@@ -377,11 +275,7 @@ class Scan:
         (['roby'], ['diode'])
         """
         published = self.node.info if self.node is not None else {}
-        if published:
-            return published
-        known = self._info(datetime.now(), None, 0)
-        del known["start_time"]
-        return known
+        return published or self._info(None, None, 0)
 
     def get_data(self) -> ScanData:
         """Every channel as a numpy array, keyed by short name (fullname where two clash).
@@ -411,33 +305,13 @@ class Scan:
         >>> SCANS[0].get_data()["elapsed_time"].shape  # the loopscan
         (5,)
         """
-        if self.node is None:
+        if self.node is None or self._start is None:
             raise RuntimeError(f"{self!r} has not run yet: call .run()")
-        channels = self._data_channels()
-        specs = [channel.spec for channel in channels]
-        # Redis lost points of it (unreachable, memory cap), or it expired there (retention): read the file
-        gone = not self._in_redis_whole or get_node(self.node.db_name, self._context.client) is None
-        if gone and not self.path and self._in_redis_whole:
-            raise RuntimeError(f"scan {self.node.name} was not saved and has expired from Redis (data_retention, or "
-                               "removed to keep redis_memory_cap): its data is gone; save scans to keep them")  # fmt: skip
-        if gone and self.path:
-            assert self.number is not None
-            stored = read_measurement(self.path, self.number, self.name)  # N.1, or N_name in an older file
-            arrays = {spec.fullname: stored[name] for spec, name in zip(specs, dataset_names(specs))}
-        else:
-            nodes = {node.fullname: node for node in self.node.walk(include_filter="channel", wait=False)
-                     if isinstance(node, ChannelDataNode)}  # fmt: skip
-            arrays = {spec.fullname: nodes[spec.fullname].get(0, -1) for spec in specs}
-        views = {fullname: self._image_view(fullname, gone) for fullname in self._image_info}
-        return ScanData(arrays, {channel.spec.fullname: channel.info.source for channel in channels}, views)
 
-    def _image_view(self, fullname: str, gone: bool) -> LimaDataView:
-        """From the Lima node in Redis; once Redis let the scan go, from the references the scan kept."""
-        image_db = next(channel.spec.db_name for channel in self._channels if channel.spec.fullname == fullname)
-        if not gone:
-            return LimaNode(self._context.client, image_db, {"type": "lima"}).get(0, -1)
-        kept = dict(self._image_info[fullname], frames=self._frames.frames[fullname])
-        return LimaDataView(KeptLimaNode(self._context.client, image_db, kept), 0, -1, kept["frames"] - 1)
+        def views(expired: bool) -> dict[str, Any]:
+            return {name: view for consumer in self._consumers for name, view in consumer.data_views(expired).items()}
+
+        return read_data(self._start, self.node, self._start.publisher.complete, views)
 
     # Peak tools on this scan: counter defaults to plotselect's choice, axis to the first scanned motor.
     def cen(self, counter: Any = None, axis: Any = None) -> float:

@@ -24,12 +24,7 @@ class PublishedChannel:
     """A channel of the scan: where it is in Redis, and what produced it."""
 
     spec: ChannelSpec
-    info: ChannelInfo
-
-    @property
-    def is_image(self) -> bool:
-        """True for a 2D detector's channel (a ``lima`` node of frame references), False for data."""
-        return self.info.kind == "lima"
+    info: ChannelInfo  # as the object described it before it was prepared (``kind``: data, or a camera's frames)
 
 
 def publish_tree(
