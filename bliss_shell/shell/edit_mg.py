@@ -19,15 +19,16 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gevent.event
-from prompt_toolkit.application import Application
-from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent, merge_key_bindings
-from prompt_toolkit.shortcuts import checkboxlist_dialog
 
 from bliss_shell.controllers import MeasurementGroup
 from bliss_shell.scanning import current
+
+if TYPE_CHECKING:  # prompt_toolkit's dialogs are loaded when one opens, not with the session
+    from prompt_toolkit.application import Application
+    from prompt_toolkit.key_binding import KeyPressEvent
 
 
 def edit_mg(mg: MeasurementGroup | None = None) -> None:
@@ -61,6 +62,8 @@ def edit_mg(mg: MeasurementGroup | None = None) -> None:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise RuntimeError(f"edit_mg: the dialog needs a terminal; here use {group.name}.enable(...) and "
                            f"{group.name}.disable(...)")  # fmt: skip
+    from prompt_toolkit.shortcuts import checkboxlist_dialog
+
     available, enabled = group.available, group.enabled
     dialog = checkboxlist_dialog(
         title=f"Measurement group {group.name}: enable / disable counters",
@@ -82,6 +85,8 @@ def edit_mg(mg: MeasurementGroup | None = None) -> None:
 
 def _cancellable(dialog: Application[Any]) -> Application[Any]:
     """Escape and Ctrl-C cancel the dialog (the terminal is raw while it shows: Ctrl-C is a key there)."""
+    from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+
     keys = KeyBindings()
 
     @keys.add("escape", eager=True)

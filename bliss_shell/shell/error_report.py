@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import traceback
 from collections import deque
 from pathlib import Path
 from types import TracebackType
 
-import ptpython
-
 HINT = "( for more details type cmd 'last_error()' )"
 _KEPT = 100
-# Frames of the machinery that runs a command say nothing about the user's error.
-_MACHINERY = (str(Path(__file__).parent), str(Path(ptpython.__file__).parent))
 
 
 class ErrorReport:
@@ -58,6 +55,19 @@ class ErrorReport:
 
 
 def _user_frames(tb: TracebackType | None) -> TracebackType | None:
-    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_MACHINERY):
+    machinery = _machinery()
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(machinery):
         tb = tb.tb_next
     return tb
+
+
+def _machinery() -> tuple[str, ...]:
+    """The folders of the machinery that runs a command: their frames say nothing about the user's error.
+
+    The shell's own, and ptpython's once the prompt has imported it (a script run never does).
+    """
+    folders = [str(Path(__file__).parent)]
+    ptpython = sys.modules.get("ptpython")
+    if ptpython is not None and ptpython.__file__:
+        folders.append(str(Path(ptpython.__file__).parent))
+    return tuple(folders)

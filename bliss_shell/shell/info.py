@@ -23,11 +23,12 @@ AXIS:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-from prompt_toolkit.formatted_text import StyleAndTextTuples
+from typing import TYPE_CHECKING, Any
 
 from bliss_shell.controllers import Axis, Counter, looks_like
+
+if TYPE_CHECKING:
+    from prompt_toolkit.formatted_text import StyleAndTextTuples
 
 
 class InfoText(str):

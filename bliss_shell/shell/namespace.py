@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import gevent
-import redis
 
+from bliss_shell.comm.redis_types import RedisClient
 from bliss_shell.config import Session
 from bliss_shell.data.publisher import register_session
 from bliss_shell.data.retention import Retention
@@ -39,7 +39,7 @@ SHELL_COMMANDS = [prdef, lprint, elog_print, elog_add, elog_plot, clear, info, c
                   error_cleanup, edit_mg, silx_view, pymca]  # fmt: skip
 
 
-def session_namespace(session: Session, client: redis.Redis, errors: ErrorReport, display: bool = False,
+def session_namespace(session: Session, client: RedisClient, errors: ErrorReport, display: bool = False,
                       retention: Retention | None = None, revive: Callable[[], Any] | None = None) -> dict[str, Any]:  # fmt: skip
     """The shell's own names and the scan commands, bound to this session's Redis data.
 

@@ -22,11 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import redis
-
-from bliss_shell.controllers.lima import Lima
-from bliss_shell.controllers.simulation_counters import SimulationMCA
-from bliss_shell.controllers.tango_mca import TangoMCA
+from bliss_shell.comm.redis_types import RedisClient
 from bliss_shell.plot.launcher import find_viewer
 from bliss_shell.scanning import current
 from bliss_shell.scanning.logbook import add_entry, session_logbook
@@ -38,12 +34,12 @@ class NoPicture(RuntimeError):
     """The viewer could not give the picture; the message is its one line."""
 
 
-def fetch_png(client: redis.Redis, session: str, scan: str | None = None, plot: str | None = None) -> tuple[bytes, str]:
+def fetch_png(client: RedisClient, session: str, scan: str | None = None, plot: str | None = None) -> tuple[bytes, str]:
     """The PNG the session's viewer draws (``/png``) and the file name it gives it.
 
     Parameters
     ----------
-    client : redis.Redis
+    client : RedisClient
         Where the session's plot settings say where its viewer listens.
     session : str
         The session.
@@ -128,6 +124,11 @@ def elog_plot(controller: Any = None) -> Path | None:
 def _plot_of(controller: Any) -> str:
     if controller is None:
         return "curve"
+    # imported here: their modules load PyTango, which a session without Tango devices need not
+    from bliss_shell.controllers.lima import Lima
+    from bliss_shell.controllers.simulation_counters import SimulationMCA
+    from bliss_shell.controllers.tango_mca import TangoMCA
+
     if isinstance(controller, Lima):
         return "image"
     if isinstance(controller, (SimulationMCA, TangoMCA)):

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import redis
-
 from bliss_shell.comm.embedded_redis import runtime_dir
+from bliss_shell.comm.redis_types import RedisClient
 from bliss_shell.config import ConfigError
 from bliss_shell.plot.launcher import open_viewer
 
@@ -43,14 +42,14 @@ def viewer_address(settings: dict[str, Any]) -> tuple[str, int]:
     return address, port
 
 
-def show_plots(client: redis.Redis, session: str, redis_url: str, address: str, port: int) -> str:
+def show_plots(client: RedisClient, session: str, redis_url: str, address: str, port: int) -> str:
     """Find or start the viewer; print and return its URL."""
     url = open_viewer(client, session, redis_url, address, port, runtime_dir() / f"plot-{session}.log")
     print(f"Live plots of {session}: {url}")
     return url
 
 
-def make_flint(client: redis.Redis, session: str, redis_url: str, settings: dict[str, Any]) -> Callable[[], None]:
+def make_flint(client: RedisClient, session: str, redis_url: str, settings: dict[str, Any]) -> Callable[[], None]:
     """The session's ``flint()``."""
     address, port = viewer_address(settings)
 

@@ -18,8 +18,8 @@ from typing import Any, TextIO
 import gevent
 import gevent.event
 import numpy as np
-import redis
 
+from bliss_shell.comm.redis_types import RedisClient, RedisError
 from bliss_shell.data import EventType, ScanNode, get_session_node
 
 _BAR_PERIOD = 0.1  # progress bar refresh
@@ -258,7 +258,7 @@ def _bar(done: int, total: int, elapsed: float, width: int) -> str:
 
 
 def shell_display(
-    client: redis.Redis, columns: Callable[[], list[str] | None] = lambda: None
+    client: RedisClient, columns: Callable[[], list[str] | None] = lambda: None
 ) -> Callable[[str], Callable[[], None]]:
     """What a session's scans call when they start (``ScanContext.watch``): ``ct`` prints its own lines.
 
@@ -286,11 +286,11 @@ def _shown_until_redis_fails(table: ScanTable) -> None:
     """The scan goes on without Redis (its publisher warns); the display just stops."""
     try:
         table.follow()
-    except redis.RedisError as error:
+    except RedisError as error:
         print(f"\n(live display stopped: {type(error).__name__}: {error})", flush=True)
 
 
-def watch_session(session: str, client: redis.Redis, out: TextIO | None = None) -> None:
+def watch_session(session: str, client: RedisClient, out: TextIO | None = None) -> None:
     """``bliss --watch SESSION``: show every scan the session starts from now on, until Ctrl-C."""
     node = get_session_node(session, client)
     for event in node.walk_on_new_events(exclude_children="scan"):

@@ -22,9 +22,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import redis
-
 from bliss_shell.comm import Settings
+from bliss_shell.comm.redis_types import RedisClient
 
 
 class ScanDisplay:
@@ -34,7 +33,7 @@ class ScanDisplay:
     ----------
     session : str
         The session's name.
-    client : redis.Redis
+    client : RedisClient
         Where the choice is kept (with a file of the settings folder, as every setting).
 
     Examples
@@ -49,7 +48,7 @@ class ScanDisplay:
     _settings: Settings
     _SETTINGS = ("auto", "displayed_channels", "scan_display_filter_enabled")
 
-    def __init__(self, session: str, client: redis.Redis):
+    def __init__(self, session: str, client: RedisClient):
         object.__setattr__(self, "_settings", Settings(f"scan_display:{session}", client=client))
 
     def __setattr__(self, name: str, value: Any) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import redis
-
 from bliss_shell.comm import RedisChoice, RedisUnavailable, choose_redis, connect, redacted
 from bliss_shell.comm.embedded_redis import runtime_dir
+from bliss_shell.comm.redis_types import RedisClient
 from bliss_shell.comm.tango_host import TangoDatabase, TangoHostChoice, TangoUnavailable, choose_tango_host
 from bliss_shell.comm.tango_servers import TangoServer
 from bliss_shell.config import Config
@@ -126,7 +125,7 @@ def _redis(action: str, config: Config) -> int:
     return 0
 
 
-def _memory(client: redis.Redis) -> str:
+def _memory(client: RedisClient) -> str:
     used = client.info("memory")
     cap = int(client.config_get("maxmemory").get("maxmemory", 0))
     limit = f"{cap / 2**30:.2f} GiB" if cap else "no limit"

@@ -18,24 +18,20 @@ import sys
 import termios
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gevent
 import gevent.socket
-from prompt_toolkit.input.vt100_parser import Vt100Parser
-from prompt_toolkit.key_binding import KeyPress
-from prompt_toolkit.keys import Keys
 
 from bliss_shell.controllers import Axis
 from bliss_shell.scanning.listing import motors_given
 from bliss_shell.scanning.tables import position
 
+if TYPE_CHECKING:  # prompt_toolkit's key parser is loaded when tw starts reading keys, not with the session
+    from prompt_toolkit.key_binding import KeyPress
+
 _ESCAPE_WAIT = 0.05  # s: how long an Escape waits for the rest of an arrow key's sequence
 _STEP_CHARACTERS = frozenset("0123456789.eE+-")
-_QUIT = frozenset(
-    {"q", "Q", Keys.ControlC, Keys.ControlD}
-)  # Ctrl-C arrives as a key only when the terminal makes no signal of it
-_ENTER = frozenset({Keys.ControlM, Keys.ControlJ})
 
 
 def tw(mot1: Axis, delta1: float, mot2: Axis | None = None, delta2: float | None = None) -> None:
@@ -144,10 +140,14 @@ class _Tweak:
                 f"    a number then Enter sets the step of the motor moved last; * doubles it, / halves it")  # fmt: skip
 
     def handle(self, key: str) -> bool:
-        """Act on one key; False when the key leaves ``tw``."""
-        if key in _ENTER and self.typed:
+        """Act on one key (as prompt_toolkit names it); False when the key leaves ``tw``."""
+        from prompt_toolkit.keys import Keys
+
+        enter = key in (Keys.ControlM, Keys.ControlJ)
+        leave = key in ("q", "Q", Keys.ControlC, Keys.ControlD)  # Ctrl-C is a key only when the terminal makes no signal of it
+        if enter and self.typed:
             self._set_typed_step()
-        elif key in _ENTER or key in _QUIT:
+        elif enter or leave:
             return False
         elif key in (Keys.Left, Keys.Right):
             self._move(0, -1 if key == Keys.Left else 1)
@@ -226,6 +226,8 @@ class _KeyReader:
     """Keys from a terminal, each as prompt_toolkit names it (``Keys.Left``, ``"q"``, ...)."""
 
     def __init__(self, fd: int):
+        from prompt_toolkit.input.vt100_parser import Vt100Parser
+
         self._fd = fd
         self._keys: collections.deque[KeyPress] = collections.deque()
         self._parser = Vt100Parser(self._keys.append)
