@@ -18,8 +18,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import tango
-
 from bliss_shell.config import ConfigError
 
 from .daemons import log_tail, start_detached, wait_started, wait_until
@@ -47,6 +45,8 @@ def device_answers(url: str) -> bool:
     >>> device_answers("tango://127.0.0.1:1/id00/motor/roby#dbase=no")  # nothing listens on port 1
     False
     """
+    import tango  # PyTango loads only when a device is asked for (a session without Tango devices never does)
+
     try:
         tango.DeviceProxy(url).ping()
     except tango.DevFailed:
@@ -74,13 +74,18 @@ class TangoDatabase:
     @property
     def tango_host(self) -> str | None:
         """``127.0.0.1:PORT`` while the database answers, else None."""
+        host = self.recorded_host
+        return host if host is not None and device_answers(f"tango://{host}/sys/database/2") else None
+
+    @property
+    def recorded_host(self) -> str | None:
+        """``127.0.0.1:PORT`` while the database process recorded in the runtime folder runs; nothing is asked."""
         try:
             port, pid = self._state.read_text().split()
         except (OSError, ValueError):
             return None
-        host = f"127.0.0.1:{port}"
         ours = pid_runs(int(pid), "tango.databaseds.database", port)  # the pid may have been reused since
-        return host if ours and device_answers(f"tango://{host}/sys/database/2") else None
+        return f"127.0.0.1:{port}" if ours else None
 
     @property
     def pid(self) -> int | None:
@@ -158,6 +163,8 @@ def read_tangorc(path: Path, name: str = "TANGO_HOST") -> str | None:
 
 def _database_answers(hosts: str) -> bool:
     """Whether a Tango database answers at ``host:port`` (one of ``host:port,host:port``)."""
+    import tango  # loaded on use, as in device_answers
+
     for host in hosts.split(","):
         name, _, port = host.rpartition(":")
         try:
@@ -221,7 +228,7 @@ class TangoHostChoice:
 
         The host chosen, or the embedded database's while it runs (else nothing is set).
         """
-        host = self.host if self.host is not None else TangoDatabase().tango_host
+        host = self.host if self.host is not None else TangoDatabase().recorded_host  # asks nothing (docstring)
         if host is not None:
             _set_tango_host(host, self)
         return host

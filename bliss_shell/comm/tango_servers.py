@@ -13,8 +13,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import tango
-
 from bliss_shell.config import Config, ConfigError, ConfigNode
 
 from .daemons import log_tail, start_detached, wait_started, wait_until
@@ -119,6 +117,8 @@ class TangoServer:
             raise TangoUnavailable(f"{self.name}: {', '.join(answering)} already answer (served elsewhere), "
                                    f"{', '.join(missing)} do not; not starting {self.server}/{self.instance}: serve them "
                                    "all from one place (edit its devices in the config)")  # fmt: skip
+        import tango  # the sessions that start no server never load PyTango
+
         database = tango.Database()
         for tango_class, names in self.devices.items():
             for name in names:

@@ -6,12 +6,15 @@ A reader is a shell (gevent) or the viewer (threads): the proxy is green in the 
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
-import tango
 from gevent import monkey
 
 from .lima_protocol import decode_data_array
+
+if TYPE_CHECKING:
+    import tango
 
 
 def frame_from_server(server_url: str, index: int) -> np.ndarray | None:
@@ -34,6 +37,8 @@ def frame_from_server(server_url: str, index: int) -> np.ndarray | None:
     >>> frame_from_server("tango://localhost:20000/id00/limaccds/simulator1#dbase=no", 0).shape  # doctest: +SKIP
     (24, 32)
     """
+    import tango  # loaded on the first frame read: a session opens without PyTango
+
     try:
         _, raw = _proxy(server_url).readImage(index)
     except tango.DevFailed:
@@ -49,4 +54,6 @@ def _proxy(url: str) -> tango.DeviceProxy:
 @functools.lru_cache(maxsize=16)
 def _cached_proxy(url: str, green: bool) -> tango.DeviceProxy:
     # Building a proxy asks the Tango database each time.
+    import tango
+
     return tango.DeviceProxy(url, green_mode=tango.GreenMode.Gevent if green else tango.GreenMode.Synchronous)
