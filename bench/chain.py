@@ -16,7 +16,9 @@ where a single call is short):
    one step (``Move(0, step, velocity, acceleration).duration``; the motor's measured bare move is printed
    beside it). Before (the engine of commit 88e54a9, run from a git worktree in a subprocess on the same
    servers and Redis) and after (this engine), on what both can drive: the motor, a Tango counter and
-   Lima; then this engine with the counter card, an MCA and Lima. Saving off and on.
+   Lima; then this engine with the counter card, an MCA and Lima. Saving off and on. When the old engine
+   cannot drive today's simulators (its TangoMotor uses ``LowLimit``, ``HighLimit`` and ``Unit``, which
+   SimMotor no longer has), a warning says why and its figures are nan.
 3. ``loopscan(10000, 0, c1, c2, c3)`` in-process: see the first row of ``bench/scan_publishing.py``.
 4. ``fscan(fm, 0, 0.001, 10000, 0.001, ct_timer, ct1, ct2)`` and ``ftimescan(0.001, 10000, ...)`` with
    the card, saved: points in Redis (every channel) and in the HDF5 file, and the rate, as points per
@@ -36,12 +38,12 @@ monkey.patch_all(thread=False, queue=False, os=False, signal=False, subprocess=F
 import contextlib  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
-import tempfile  # noqa: E402
 import textwrap  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
@@ -64,9 +66,8 @@ from bliss_shell.shell.namespace import session_namespace  # noqa: E402
 from bliss_shell.writer import read_measurement  # noqa: E402
 from machine import saved_environ, spread  # noqa: E402
 from scan_publishing import own_redis  # noqa: E402
+from worktree import BEFORE, check_imported, checkout, tree_env  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[1]
-BEFORE = "88e54a9"  # the last commit of the sequential step loop (no card, no MCA, no fscan)
 VELOCITY, ACCELERATION = 100.0, 10_000.0  # the motor's; a 10/99 step then takes 6.4 ms
 COUNT_TIME = 0.01  # the ascan's
 ASCAN_POINTS = 100
@@ -318,27 +319,19 @@ def ascan_wall(namespace: dict, names: tuple[str, ...], save: bool) -> float:
 
 def old_engine_walls(folder: Path, redis_url: str, runs: int) -> dict[bool, list[float]]:
     """Ascan walls of the engine of BEFORE on fm + ca + cam, from a worktree, in a subprocess."""
-    worktree = Path(tempfile.mkdtemp(prefix="bsb-before-"))
     old = folder / "old"
     old.mkdir()
     (old / "bench_old.yml").write_text(OLD_CONFIG)
-    try:
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(worktree), BEFORE], check=True,
-                       capture_output=True)  # fmt: skip
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(worktree), "TANGO_HOST": os.environ["TANGO_HOST"],
-               "BLISS_REDIS_URL": redis_url, "XDG_RUNTIME_DIR": str(folder), "HOME": str(folder)}  # fmt: skip
+    with checkout(BEFORE) as tree:
+        env = tree_env(tree, folder, TANGO_HOST=os.environ["TANGO_HOST"], BLISS_REDIS_URL=redis_url, XDG_RUNTIME_DIR=str(folder),
+                       HOME=str(folder))  # fmt: skip
         done = subprocess.run([sys.executable, "-c", textwrap.dedent(OLD_ASCAN), str(old), str(runs), str(ASCAN_POINTS), str(COUNT_TIME)],
-                              env=env, capture_output=True, text=True, timeout=600, cwd=str(worktree))  # fmt: skip
+                              env=env, capture_output=True, text=True, timeout=600, cwd=str(tree))  # fmt: skip
         if done.returncode != 0:
             raise RuntimeError(f"the engine of {BEFORE} failed:\n{done.stderr[-3000:]}")
         result = json.loads(done.stdout.strip().splitlines()[-1])
-        if not result["module"].startswith(str(worktree)):
-            raise RuntimeError(f"the subprocess imported {result['module']}, not the worktree's bliss_shell")
+        check_imported(result["module"], tree)
         return {save == "True": times for save, times in result["times"].items()}
-    finally:
-        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(worktree)], capture_output=True)
-        subprocess.run(["git", "-C", str(REPO), "worktree", "prune"], capture_output=True)
-        shutil.rmtree(worktree, ignore_errors=True)
 
 
 # -- 4. continuous scans ---------------------------------------------------------------------------------
@@ -494,8 +487,13 @@ def _measure_in(runs: int, add: Callable[[str, float], None], raw: dict[str, lis
                 add(
                     f"dead_card_{save}_ms", dead_time(ascan_wall(namespace, ("ct_timer", "ct1", "ct2", "mca", "cam"), save)) * 1e3
                 )
-        for save, walls in old_engine_walls(folder, redis_url, runs).items():
-            raw[f"dead_before_{save}_ms"] = [dead_time(wall) * 1e3 for wall in walls]
+        try:
+            for save, walls in old_engine_walls(folder, redis_url, runs).items():
+                raw[f"dead_before_{save}_ms"] = [dead_time(wall) * 1e3 for wall in walls]
+        except RuntimeError as error:  # the old engine on today's simulators: its figures are missing (nan), not the rest
+            print(f"WARNING: no figure of the engine of {BEFORE} (its rows say nan): {error}", flush=True)
+            for save in (False, True):
+                raw[f"dead_before_{save}_ms"] = [math.nan]
         namespace["fm"].move(0)
 
         # 4. continuous scans with the card, 10,000 points at 1 ms

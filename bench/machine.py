@@ -8,6 +8,7 @@
   during it, and the part of both that is not the bench's own; ``busy`` says why a block's figures are suspect
   (other processes' load above ``BUSY_PER_CORE`` per core before it, or their CPU above half that during it).
 - ``spread``: the median, min and max of a figure's runs.
+- ``machine_facts``, ``package_versions``: what the figures were measured on.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import platform
 import shutil
 import signal
 import statistics
@@ -23,6 +25,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 BUSY_PER_CORE = 0.5  # other processes' 1-minute load average per core above which a block's figures are suspect
@@ -34,6 +37,19 @@ _FOLDERS: list[Path] = []  # the bench's private folders: a process working ther
 def spread(values: Sequence[float]) -> tuple[float, float, float]:
     """Median, min, max."""
     return statistics.median(values), min(values), max(values)
+
+
+def machine_facts() -> str:
+    """Host name, cores, CPU model and kernel, e.g. ``vm: 2 cores (AMD EPYC), Linux 6.18.44``."""
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())  # fmt: skip
+    return f"{platform.node()}: {os.cpu_count()} cores ({model}), {platform.system()} {platform.release()}"
+
+
+def package_versions() -> str:
+    """Python's version and the installed versions of the packages the figures depend on."""
+    packages = ", ".join(f"{name} {version(name)}" for name in ("bliss_shell", "gevent", "redis", "h5py", "pytango", "numpy"))
+    return f"Python {platform.python_version()}, {packages}"
 
 
 # -- processes -------------------------------------------------------------------------------------------

@@ -13,7 +13,6 @@ Usage: .venv/bin/pip install -q -e '.[bench]' && .venv/bin/python bench/run.py [
 from scan_publishing import NPOINTS, open_session, own_redis  # noqa: I001  (patches gevent first)
 
 import os
-import platform
 import signal
 import statistics
 import subprocess
@@ -22,7 +21,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from importlib.metadata import version
 from pathlib import Path
 
 import gevent
@@ -34,7 +32,7 @@ import scan_publishing
 import shell
 import startup
 import tango_lima
-from machine import BUSY_PER_CORE, CORES, LoadWatch, kill_children
+from machine import BUSY_PER_CORE, CORES, LoadWatch, kill_children, machine_facts, package_versions
 from bliss_shell.comm.embedded_redis import redis_server_binary
 from bliss_shell.data import get_node, keys
 
@@ -56,7 +54,8 @@ NOTES = """What the limits are:
   computed move of one step) / 100, the motor's polling included; *engine of 88e54a9*: the sequential step loop
   before the acquisition chain, run from a git worktree on the same servers; fscan/ftimescan rates are over
   `Engine.run` (devices started to the last point in); *free running*: the LimaCCDs device driven directly.
-- Start-up is a whole `bliss -s demo -c pass` (imports, config, Redis, session lock, setup file, exit)."""
+- Start-up is a whole `bliss -s test_session -c pass` and `bliss -s demo -c pass` (imports, config, Redis, session
+  lock, setup file, exit), servers up, bytecode cached; the two alternate with bare python within each run."""
 COUNTERS = ("c1", "c2", "diode")
 SHELL_NOTES = """## The shell's own per-point time, and the bench's
 
@@ -290,6 +289,8 @@ def table(runs: int, watch: LoadWatch) -> tuple[list[Row], dict[tuple[int, bool]
             "simulator free running (target: ratio >= 0.9)", medians["lima_free_False_fps"], "chain"),
         Row("same, saving on", f["lima_scan_True_fps"], "frames/s", "simulator free running, saving",
             medians["lima_free_True_fps"], "chain"),
+        Row("shell start-up: bliss -s test_session -c pass, servers up", start["here test_session_ms"], "ms",
+            "bare python -c pass", start["python_ms"], "startup"),
         Row("shell start-up: bliss -s demo -c pass, servers up", start["startup_ms"], "ms", "bare python -c pass",
             start["python_ms"], "startup"),
     ]  # fmt: skip
@@ -299,6 +300,16 @@ def table(runs: int, watch: LoadWatch) -> tuple[list[Row], dict[tuple[int, bool]
     if not all(loaded["complete"]):
         rows.append(Row("WARNING: a reader missed points under load", [0], "", block="readers"))
     return rows, sweep
+
+
+def kept_sections(old: str) -> str:
+    """The ``## `` sections of the old docs/performance.md that this bench does not write, as they were.
+
+    Those of other benches (bench/engine_costs.py's figures beside 88e54a9) survive a new run of this one.
+    """
+    sections = ("\n" + old).split("\n## ")[1:]  # before the first: the title and the table, written here
+    own = (SHELL_NOTES.split("\n", 1)[0].removeprefix("## "), "Per-point time against the number of points")
+    return "".join(f"\n## {section.rstrip()}\n" for section in sections if not section.startswith(own))
 
 
 def markdown(rows: list[Row], runs: int, watch: LoadWatch) -> str:
@@ -334,14 +345,8 @@ def warnings(watch: LoadWatch) -> list[str]:
 
 def versions() -> str:
     redis_version = subprocess.run([str(redis_server_binary()), "--version"], capture_output=True, text=True).stdout.split()[2]
-    packages = ", ".join(f"{name} {version(name)}" for name in ("bliss_shell", "gevent", "redis", "h5py", "pytango", "numpy"))
-    return f"Python {platform.python_version()}, redis-server {redis_version.removeprefix('v=')}, {packages}"
-
-
-def machine() -> str:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())  # fmt: skip
-    return f"{platform.node()}: {os.cpu_count()} cores ({model}), {platform.system()} {platform.release()}"
+    python, packages = package_versions().split(", ", 1)
+    return f"{python}, redis-server {redis_version.removeprefix('v=')}, {packages}"
 
 
 def plot(sweep: dict[tuple[int, bool], float], path: Path) -> None:
@@ -387,14 +392,15 @@ def main() -> None:
     print("\n".join(["", *alerts]) if alerts else "\nno block ran on a busy machine")
     plot(sweep, DOCS / "performance.png")
     shell_text = SHELL_NOTES.format(**shell_figures(rows))
+    kept = kept_sections(DOCS.joinpath("performance.md").read_text(encoding="utf-8"))
     DOCS.joinpath("performance.md").write_text(
         "# Performance\n\n"
         "Written by `bench/run.py` (`.venv/bin/pip install -q -e '.[bench]' && .venv/bin/python bench/run.py`); "
         "run it again to get your own machine's figures.\n\n"
         + "".join(f"**{alert}**\n\n" for alert in alerts) +
-        f"- Date: {started.strftime('%Y-%m-%d %H:%M %Z')}\n- Machine: {machine()}\n- Versions: {versions()}\n\n"
+        f"- Date: {started.strftime('%Y-%m-%d %H:%M %Z')}\n- Machine: {machine_facts()}\n- Versions: {versions()}\n\n"
         f"{text}\n\n{NOTES}\n\n{shell_text}\n\n## Per-point time against the number of points\n\n" + "\n".join(sweep_lines) +
-        "\n\n![per-point time against the number of points](performance.png)\n",
+        "\n\n![per-point time against the number of points](performance.png)\n" + kept,
         encoding="utf-8",
     )  # fmt: skip
     print(f"\nwritten: {DOCS / 'performance.md'}, {DOCS / 'performance.png'}")
