@@ -25,3 +25,15 @@ def test_a_full_buffer_makes_the_scan_wait_instead_of_dropping():
     scan.join(timeout=5)
     second, _ = buffer.take()
     assert first[0] == [0, 1, 2] and second[0] == [3, 4]
+
+
+def test_an_urgent_wake_ends_the_wait_between_two_batches():
+    buffer = PointBuffer(["x"], min_interval=60.0)  # a batch at most every minute...
+    buffer.wake(urgent=True)
+    buffer.wait()
+    consumer = gevent.spawn(buffer.wait)
+    buffer.add({"x": [1.0]}, 1)
+    gevent.sleep(0)  # the consumer now waits out min_interval before taking the point
+    buffer.wake(urgent=True)  # ...unless nothing more will join the batch (the scan's end)
+    consumer.join(timeout=5)
+    assert consumer.dead and buffer.take() == ([[1.0]], 1)

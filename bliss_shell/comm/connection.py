@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import redis
-from redis.cluster import RedisCluster
+from redis.cluster import ClusterPipeline, RedisCluster
 from redis.exceptions import RedisClusterException
 
 from bliss_shell.config import Config, ConfigError, config_roots
@@ -180,6 +180,17 @@ def apply_memory_cap(client: redis.Redis, choice: RedisChoice, cap: int) -> str 
     if limit and limit < cap:
         return f"the Redis at {redacted(choice.url)} has maxmemory {limit} B, below the configured cap {cap} B"
     return None
+
+
+def takes_scripts(pipe: Any) -> bool:
+    """Whether a pipeline can carry Lua scripts (``EVAL``) with its other commands: a cluster's cannot.
+
+    Examples
+    --------
+    >>> takes_scripts(client.pipeline(transaction=False))
+    True
+    """
+    return not isinstance(pipe, ClusterPipeline)
 
 
 def redacted(url: str) -> str:

@@ -44,7 +44,7 @@ class PointBuffer:
         self._columns: list[list[Any]] = [[] for _ in self._names]
         self._min_interval = min_interval
         self._last_wake = 0.0
-        self._urgent = False
+        self._urgent = gevent.event.Event()  # set: nothing more will join the batch, take it now
         self.pending = 0
         self._max_pending = max_pending
         self._ready = gevent.event.Event()
@@ -75,16 +75,20 @@ class PointBuffer:
 
         ``urgent``: without waiting for ``min_interval``, as nothing more will join the batch (PREPARED, the END).
         """
-        self._urgent |= urgent
+        if urgent:
+            self._urgent.set()
         self._ready.set()
 
     def wait(self, timeout: float | None = None) -> None:
-        """Consumer: until a point or a ``wake`` arrives (or ``timeout``), and ``min_interval`` after the last time."""
+        """Consumer: until a point or a ``wake`` arrives (or ``timeout``), and ``min_interval`` after the last time.
+
+        An urgent ``wake`` ends the wait for ``min_interval`` at once (the end of a short scan waits for nothing).
+        """
         self._ready.wait(timeout)
         delay = self._last_wake + self._min_interval - time.monotonic()
-        if delay > 0 and not self._urgent:
-            gevent.sleep(delay)  # what arrives meanwhile joins this batch
-        self._urgent = False
+        if delay > 0 and not self._urgent.is_set():
+            self._urgent.wait(delay)  # what arrives meanwhile joins this batch
+        self._urgent.clear()
         self._last_wake = time.monotonic()
         self._ready.clear()
 

@@ -21,18 +21,19 @@ import gevent
 import gevent.event
 import numpy as np
 import redis
+from redis.client import Pipeline
 
 from bliss_shell.comm import TRANSIENT, follows_failover, through_failover
+from bliss_shell.comm.connection import takes_scripts
 from bliss_shell.comm.point_buffer import PointBuffer
 
 from . import keys
 from .encoding import encode_block
 from .orphans import close_scan
-from .retention import FULL, HIGH_WATER, Retention, held_keys, make_room, release, used_memory
+from .retention import FULL, MemoryGauge, Retention, hold, memory_gauge, release, used_after_room
 
 HEARTBEAT = 1.0  # s between refreshes of a running scan's alive| key
 HEARTBEAT_TTL_MS = 3000  # the key lapses this long after its last refresh; readers then wait GRACE more (heartbeat.py)
-_MEMORY_CHECK = 0.5  # s between looks at Redis's used memory (sooner when near the cap)
 _CHUNK = 1 << 20  # bytes of point data per pipeline at most...
 _CHUNK_SHARE = 0.02  # ...and at most this share of the memory cap
 
@@ -49,8 +50,8 @@ return 0
 """
 
 
-def ensure_container(client: redis.Redis, db_name: str, name: str, parent: str) -> None:
-    """Create a session or saving-folder node unless it exists (one round trip).
+def ensure_container(client: redis.Redis, db_name: str, name: str, parent: str, pipe: Pipeline | None = None) -> None:
+    """Create a session or saving-folder node unless it exists (one round trip, or none with ``pipe``).
 
     Parameters
     ----------
@@ -62,6 +63,9 @@ def ensure_container(client: redis.Redis, db_name: str, name: str, parent: str) 
         Its name (the last component of ``db_name``).
     parent : str
         The parent's db_name, which announces it in its ``children|`` stream; ``""`` for a session.
+    pipe : redis.client.Pipeline, optional
+        A pipeline of ``client`` to queue it on, sent with what else it holds (a cluster's pipelines take
+        no script: then it is sent at once).
 
     Examples
     --------
@@ -73,11 +77,12 @@ def ensure_container(client: redis.Redis, db_name: str, name: str, parent: str) 
     keys.check_db_name(db_name)
     # a session has no parent: its one key (a cluster refuses keys of two slots in one script)
     script_keys = [keys.node_key(db_name), keys.children_key(parent)] if parent else [keys.node_key(db_name)]
-    client.eval(_ENSURE_CONTAINER, len(script_keys), *script_keys, name, parent, _now_ms(), db_name)
+    target = pipe if pipe is not None and takes_scripts(pipe) else client
+    target.eval(_ENSURE_CONTAINER, len(script_keys), *script_keys, name, parent, _now_ms(), db_name)
 
 
 def register_session(client: redis.Redis, session: str) -> None:
-    """The session node, and the session in the ``sessions`` set that ``get_sessions`` reads.
+    """The session node, and the session in the ``sessions`` set that ``get_sessions`` reads (one round trip).
 
     Raises
     ------
@@ -93,8 +98,14 @@ def register_session(client: redis.Redis, session: str) -> None:
     ['demo', 'test_session']
     """
     keys.check_name(session, "session name")
-    client.sadd(keys.SESSIONS, session)  # first: a replica refuses it with READONLY, a script's refusal is vaguer
-    ensure_container(client, session, session, "")
+    pipe = client.pipeline(transaction=False)
+    pipe.sadd(keys.SESSIONS, session)  # first: a replica refuses it with READONLY, a script's refusal is vaguer
+    if takes_scripts(pipe):
+        ensure_container(client, session, session, "", pipe)
+        pipe.execute()
+    else:  # a cluster's pipeline
+        pipe.execute()
+        ensure_container(client, session, session, "")
 
 
 @dataclass(frozen=True)
@@ -196,12 +207,11 @@ class ScanPublisher:
         self._warn = on_warning
         self.complete = True  # False once points stopped reaching Redis
         self._offline = False
-        self._last_beat = self._last_memory_check = 0.0
-        self._unchecked_bytes = 0  # sent since the last look at Redis's memory
-        self._known_used = 0  # Redis's used memory at the last look
+        self._last_beat = 0.0
+        self._gauge: MemoryGauge | None = None  # Redis's used memory, shared with the session's other scans
         self._point_bytes = 0  # one point of every channel, as sent
-        for key in held_keys(self._parents):  # sent first: the parents cannot expire under a running scan
-            self._commands.append(("persist", (key,), {}))
+        # the parents lose their TTL in the first pipeline, first: they cannot expire under a running scan
+        self._parents_to_hold = True
         self._sender = gevent.spawn(self._send_loop)
 
     @property
@@ -337,6 +347,9 @@ class ScanPublisher:
                 self._after_failover(end, now)
             return end is not None
         pipe = self._client.pipeline(transaction=False)
+        if self._parents_to_hold:
+            hold(pipe, self._parents)
+            self._parents_to_hold = False
         for command, args, kwargs in commands:
             getattr(pipe, command)(*args, **kwargs)
         step = max(1, int(min(_CHUNK, _CHUNK_SHARE * self._retention.memory_cap) // max(self._point_bytes, 1)))
@@ -349,7 +362,7 @@ class ScanPublisher:
             if sending:
                 for channel, column in zip(self._channels, columns):
                     block = encode_block(column[offset : offset + sending], channel.dtype, channel.shape)
-                    self._unchecked_bytes += len(block)
+                    self._memory.unchecked += len(block)
                     pipe.xadd(keys.data_key(channel.db_name), {"n": sending, "b": block}, id=f"{self._published + 1}-0")
                 self._published += sending
         if self._scan_db is not None and end is None and now - self._last_beat >= HEARTBEAT:
@@ -422,29 +435,36 @@ class ScanPublisher:
                 self._warn("a reader closed this scan in Redis first, taking it for dead during the failover; "
                            "its file has every point")  # fmt: skip
 
+    @property
+    def _memory(self) -> MemoryGauge:
+        """What this process knows of the used memory of the Redis that holds the scan's session."""
+        if self._gauge is None:
+            self._gauge = memory_gauge(self._client, self._session)
+        return self._gauge
+
+    @property
+    def _session(self) -> str:
+        return keys.session_of(self._scan_db or self._parents[-1])
+
     def _room_for(self, count: int, now: float) -> int:
         """How many of ``count`` points may go to Redis without passing the memory cap.
 
-        Redis's used memory is estimated from the last look plus what was sent since; a fresh
-        look (which first removes old finished scans if needed) comes every ``_MEMORY_CHECK``
-        seconds and whenever the estimate nears the cap. When this scan alone fills it, the
-        points that fit go and the rest stay in the file only.
+        Redis's used memory is estimated from the last look plus what was sent since (``MemoryGauge``,
+        shared by the session's scans); a fresh look (which first removes old finished scans if needed)
+        comes every ``MEMORY_CHECK`` seconds and whenever the estimate nears the cap. When this scan
+        alone fills it, the points that fit go and the rest stay in the file only.
         """
         cap = self._retention.memory_cap
         size = count * self._point_bytes
-        estimate = self._known_used + self._unchecked_bytes + size
-        if now - self._last_memory_check >= _MEMORY_CHECK or estimate > HIGH_WATER * cap:
+        gauge = self._memory
+        if gauge.looks_due(now, size, cap):
             try:
-                session = keys.session_of(self._scan_db or self._parents[-1])
-                make_room(self._client, session, cap, size)
-                self._known_used = used_memory(self._client, session)
+                gauge.looked_at(used_after_room(self._client, self._session, cap, size), now)
             except TRANSIENT:
                 return count  # said by the pipeline that follows
-            self._last_memory_check, self._unchecked_bytes = now, 0
-            estimate = self._known_used + size
-        if estimate <= FULL * cap:
+        if gauge.used + gauge.unchecked + size <= FULL * cap:
             return count
-        fits = max(0, int((FULL * cap - self._known_used - self._unchecked_bytes) // max(self._point_bytes, 1)))
+        fits = max(0, int((FULL * cap - gauge.used - gauge.unchecked) // max(self._point_bytes, 1)))
         self._stop_publishing(f"this scan alone fills the Redis memory cap ({cap / 2**20:.0f} MiB)", self._published + fits)
         return min(fits, count)
 

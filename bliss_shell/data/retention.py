@@ -11,20 +11,24 @@
 
 from __future__ import annotations
 
+import math
 import re
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
 from bliss_shell.comm import server_info
+from bliss_shell.comm.connection import takes_scripts
 
 from . import keys
 
 HIGH_WATER = 0.90  # of the cap: start removing finished scans
 LOW_WATER = 0.80  # of the cap: stop removing
 FULL = 0.95  # of the cap: a running scan stops sending points (the file keeps them)
+MEMORY_CHECK = 0.5  # s between two looks at Redis's used memory by one process (sooner when near the cap)
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$", re.IGNORECASE)
 
@@ -135,6 +139,24 @@ def _parse(value: Any, pattern: re.Pattern, units: dict[str, int], refusal: str)
     return int(float(match.group(1)) * units[match.group(2).lower()])
 
 
+# What ``release`` and ``hold`` do to every key they are given: one command where there would be dozens.
+_EXPIRE_ALL = "for _, key in ipairs(KEYS) do redis.call('expire', key, ARGV[1]) end"
+_PERSIST_ALL = "for _, key in ipairs(KEYS) do redis.call('persist', key) end"
+
+
+def hold(pipe: Any, parents: list[str]) -> None:
+    """A scan starts: its session and folder nodes (``held_keys``) lose their TTL while it runs.
+
+    Queues the command on ``pipe``, the pipeline that also sends the scan's tree (``ScanPublisher``).
+    """
+    held = held_keys(parents)
+    if held and takes_scripts(pipe):  # one command (the keys are all in the session's slot)
+        pipe.eval(_PERSIST_ALL, len(held), *held)
+    else:
+        for key in held:
+            pipe.persist(key)
+
+
 def held_keys(parents: list[str]) -> list[str]:
     """The keys of a running scan's session and folder nodes: made permanent while it runs.
 
@@ -165,8 +187,11 @@ def release(pipe: Any, scan_db: str, nodes: list[str], parents: list[str], reten
     retention : Retention
         The TTL to give.
     """
-    for db_name in [*nodes, *parents]:
-        for key in keys.node_keys(db_name):
+    expiring = [key for db_name in [*nodes, *parents] for key in keys.node_keys(db_name)]
+    if takes_scripts(pipe):  # one command (the keys are all in the session's slot)
+        pipe.eval(_EXPIRE_ALL, len(expiring), *expiring, retention.seconds)
+    else:
+        for key in expiring:
             pipe.expire(key, retention.seconds)
     now, finished = time.time(), keys.finished_key(keys.session_of(scan_db))
     pipe.hdel(keys.running_key(keys.session_of(scan_db)), scan_db)
@@ -236,15 +261,69 @@ def make_room(client: redis.Redis, session: str, cap: int, incoming: int = 0) ->
     []
     """
     removed: list[str] = []
-    if used_memory(client, session) + incoming <= HIGH_WATER * cap:
-        return removed
-    while used_memory(client, session) + incoming > LOW_WATER * cap:
+    used_after_room(client, session, cap, incoming, removed)
+    return removed
+
+
+def used_after_room(client: redis.Redis, session: str, cap: int, incoming: int = 0, removed: list[str] | None = None) -> int:
+    """``make_room``, then the used memory it leaves, in bytes: one ``INFO`` when there is room already.
+
+    The scans removed are added to ``removed``.
+
+    Examples
+    --------
+    >>> used_after_room(client, "test_session", cap=1 << 30) == used_memory(client, "test_session")
+    True
+    """
+    used = used_memory(client, session)
+    if used + incoming <= HIGH_WATER * cap:
+        return used
+    while used + incoming > LOW_WATER * cap:
         oldest = client.zrange(keys.finished_key(session), 0, 0)
         if not oldest:
             break
         remove_scan(client, oldest[0].decode())
-        removed.append(oldest[0].decode())
-    return removed
+        if removed is not None:
+            removed.append(oldest[0].decode())
+        used = used_memory(client, session)
+    return used
+
+
+@dataclass
+class MemoryGauge:
+    """Redis's used memory as this process last looked at it, and the bytes it sent since.
+
+    One per Redis client and session, shared by the session's scans (``memory_gauge``): a run of short scans
+    looks at Redis's memory once every ``MEMORY_CHECK`` seconds, not once per scan.
+
+    Examples
+    --------
+    >>> gauge = memory_gauge(client, "test_session")
+    >>> gauge is memory_gauge(client, "test_session")
+    True
+    >>> gauge.looks_due(time.monotonic() + MEMORY_CHECK, 0, 1 << 30)
+    True
+    """
+
+    used: int = 0  # at the last look, in bytes
+    unchecked: int = 0  # bytes sent since the last look
+    looked: float = -math.inf  # time.monotonic() of the last look
+
+    def looks_due(self, now: float, incoming: int, cap: int) -> bool:
+        """Whether to look again before sending ``incoming`` bytes: the last look is old, or the estimate nears the cap."""
+        return now - self.looked >= MEMORY_CHECK or self.used + self.unchecked + incoming > HIGH_WATER * cap
+
+    def looked_at(self, used: int, now: float) -> None:
+        """A fresh look found ``used`` bytes."""
+        self.used, self.unchecked, self.looked = used, 0, now
+
+
+_gauges: weakref.WeakKeyDictionary[Any, dict[str, MemoryGauge]] = weakref.WeakKeyDictionary()
+
+
+def memory_gauge(client: redis.Redis, session: str) -> MemoryGauge:
+    """The process's ``MemoryGauge`` of the Redis ``client`` talks to, for ``session`` (made on first use)."""
+    return _gauges.setdefault(client, {}).setdefault(session, MemoryGauge())
 
 
 def status(client: redis.Redis, session: str, retention: Retention) -> dict[str, Any]:

@@ -66,22 +66,29 @@ def each(devices: Sequence[AcquisitionObject], call: Callable[[AcquisitionObject
     waiting = [device for device in devices if device.blocking]
     if len(waiting) < 2:  # nothing to wait for together: no greenlet
         return {device.name: _named(device, call) for device in devices}
-    failed = gevent.event.AsyncResult()
+    over = gevent.event.Event()  # every call returned, or one failed
+    failures: list[Exception] = []
+    left = len(waiting)
 
     def run(device: AcquisitionObject) -> Result | None:
+        nonlocal left
         try:
             return _named(device, call)
         except Exception as error:  # handed to the scan's greenlet, not printed by the hub
-            failed.set(error)
+            failures.append(error)
+            over.set()
             return None
+        finally:
+            left -= 1
+            if not left:
+                over.set()
 
     greenlets = {device.name: gevent.spawn(run, device) for device in waiting}
     try:
         results = {device.name: _named(device, call) for device in devices if not device.blocking}
-        done = gevent.spawn(gevent.joinall, list(greenlets.values()))
-        gevent.wait([done, failed], count=1)
-        if failed.ready():
-            raise failed.get()
+        over.wait()
+        if failures:
+            raise failures[0]
     finally:
         gevent.killall([greenlet for greenlet in greenlets.values() if not greenlet.dead])
     results.update((name, greenlet.value) for name, greenlet in greenlets.items())
@@ -129,12 +136,18 @@ class Engine:
     def __init__(self, chain: AcquisitionChain, parameters: AcquisitionParameters, consumers: Sequence[PointConsumer]):
         self._levels = chain.levels()
         self._devices = [device for level in self._levels for device in level]
-        # per level: its devices, and whether they wait together (two or more wait on servers)
-        self._plan = [(level, sum(device.blocking for device in level) >= 2) for level in self._levels]
         self._parameters = parameters
         self._consumers = list(consumers)
-        self._checks = {device.name: BlockCheck(device.name, device.channels) for device in self._devices}
-        self._assembler = PointAssembler([name for check in self._checks.values() for name in check.fullnames.values()])
+        checks = {device.name: BlockCheck(device.name, device.channels) for device in self._devices}
+        # per level: its devices with their checks, and whether they wait together (two or more wait on servers)
+        plan = [
+            ([(device, checks[device.name]) for device in level], sum(device.blocking for device in level) >= 2)
+            for level in self._levels
+        ]
+        # no level waits together (the common case): one loop over every device, top first
+        self._plan = plan if any(together for _, together in plan) else [([pair for level, _ in plan for pair in level], False)]
+        self._checks = checks
+        self._assembler = PointAssembler([name for check in checks.values() for name in check.fullnames.values()])
         self.points = 0  # whole points handed on
         self._newest: Points = {}
 
@@ -178,10 +191,13 @@ class Engine:
         """Trigger level by level from the top; a failure names the device that failed, not its master."""
         for level, together in self._plan:
             if together:
-                each(level, _trigger)
-            else:
-                for device in level:
-                    _named(device, _trigger)
+                each([device for device, _ in level], _trigger)
+                continue
+            for device, _ in level:
+                try:
+                    device.trigger()
+                except Exception as error:
+                    raise _naming(device, error) from None
 
     def _collect(self) -> int:
         """Wait for and read every object, level by level; hand on the points now whole.
@@ -192,11 +208,16 @@ class Engine:
         counts: list[int] = []
         for level, together in self._plan:
             if together:
-                blocks = each(level, _wait_and_read)
+                blocks = each([device for device, _ in level], _wait_and_read)
                 counts.extend(self._checks[name](block, values) for name, block in blocks.items())
-            else:
-                for device in level:
-                    counts.append(self._checks[device.name](_named(device, _wait_and_read), values))
+                continue
+            for device, check in level:
+                try:
+                    device.wait_ready()
+                    block = device.read()
+                except Exception as error:
+                    raise _naming(device, error) from None
+                counts.append(check(block, values))
         points, count = self._assembler.add(values, counts)
         if count:
             for consumer in self._consumers:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import glob
 import os
 import re
-
-import redis
+from collections.abc import Callable
+from typing import Any
 
 from bliss_shell.comm import TRANSIENT, through_failover
+from bliss_shell.comm.redis_types import RedisClient, RedisReadOnlyError, RedisResponseError
 from bliss_shell.data import keys
 from bliss_shell.data.publisher import ensure_container, register_session
 from bliss_shell.writer import highest_scan_number
@@ -41,7 +42,7 @@ def reach_redis(context: ScanContext, command: str) -> None:
     try:
         through_failover(client, lambda: register_session(client, context.session))
         return
-    except redis.ReadOnlyError:
+    except RedisReadOnlyError:
         raise RuntimeError(f"{command}: Redis answers as a read-only replica (a failover made another server the "
                            "primary); nothing was moved. Give the shell the primary's address, or "
                            "redis+sentinel://HOST:PORT/SERVICE to follow failovers") from None  # fmt: skip
@@ -67,9 +68,13 @@ def number_and_place(context: ScanContext, name: str, path: str | None, numbered
     """
     client, saving = context.client, context.scan_saving
     directory, directory_name = saving.directory_db_name()
-    ensure_container(client, directory, directory_name, context.session)
+
+    def place(pipe: Any) -> None:  # the folder's node, sent with the first increment
+        ensure_container(client, directory, directory_name, context.session, pipe)
+
     if path and numbered:
         counter = keys.node_key(directory)
+        ensure_container(client, directory, directory_name, context.session)
         if not client.hexists(counter, "last_scan_number"):  # expired from Redis with its scans: go on above every file
             client.hsetnx(counter, "last_scan_number", _highest_numbered_file(saving.scan_filename(True) or ""))
         number = _next(client, counter, "last_scan_number", 1, name)
@@ -79,11 +84,11 @@ def number_and_place(context: ScanContext, name: str, path: str | None, numbered
     if path:
         counter = keys.node_key(directory)
         in_file = highest_scan_number(path)  # first: a file that cannot be read costs no number
-        number = _next(client, counter, "last_scan_number", 1, name)
+        number = _next(client, counter, "last_scan_number", 1, name, place)
         if number <= in_file:  # Redis lost the counter, or another one numbered into this file
             number = _next(client, counter, "last_scan_number", in_file + 1 - number, name)
         return number, f"{directory}:{number}_{name}"
-    number = _next(client, keys.node_key(context.session), "last_unsaved_scan_number", 1, name)
+    number = _next(client, keys.node_key(context.session), "last_unsaved_scan_number", 1, name, place)
     return number, f"{directory}:_{number}_{name}"
 
 
@@ -96,11 +101,23 @@ def _highest_numbered_file(template: str) -> int:
     return max((int(match[1]) for match in found if match), default=0)
 
 
-def _next(client: redis.Redis, key: str, field: str, step: int, command: str) -> int:
-    """The counter ``field`` of ``key`` raised by ``step``; refuses the scan if it is not a number."""
-    try:
-        return int(client.hincrby(key, field, step))
-    except redis.ResponseError:  # someone wrote something else there
+def _next(client: RedisClient, key: str, field: str, step: int, command: str, first: Callable[[Any], None] | None = None) -> int:
+    """The counter ``field`` of ``key`` raised by ``step``; refuses the scan if it is not a number.
+
+    ``first`` queues commands on the pipeline that sends the increment (one round trip for both).
+    """
+    pipe = client.pipeline(transaction=False)
+    if first is not None:
+        first(pipe)
+    pipe.hincrby(key, field, step)
+    *before, counted = pipe.execute(raise_on_error=False)
+    for answer in before:
+        if isinstance(answer, Exception):
+            raise answer
+    if isinstance(counted, RedisResponseError):  # someone wrote something else there
         raise RuntimeError(f"{command}: the scan counter in Redis ({key}, field {field}) is not a number; nothing was moved. "
                            f"Remove it (redis-cli HDEL '{key}' {field}): the next scan then continues after the "
                            "highest scan number in the file") from None  # fmt: skip
+    if isinstance(counted, Exception):
+        raise counted
+    return int(counted)

@@ -58,6 +58,10 @@ class BlockCheck:
         # per channel: its fullname and what to check (scalar values, arrays, or nothing: frame references)
         self._plan = {c.name: (self.fullnames[c.name], _SCALAR if not c.shape else _ARRAY) if c.kind == "data"
                       else (self.fullnames[c.name], _REFERENCE) for c in channels}  # fmt: skip
+        # an object of scalar channels only (most counters): checked in one short loop
+        self._scalars = [(name, fullname) for name, (fullname, kind) in self._plan.items() if kind is _SCALAR]
+        if len(self._scalars) != len(self._plan):
+            self._scalars = []
 
     def __call__(self, block: Block, into: Points) -> int:
         """Put the block's values into ``into`` by fullname; return its number of points.
@@ -73,12 +77,23 @@ class BlockCheck:
             raise ChannelMisfit(f"{self.owner}: the controller read {', '.join(extra) or 'no extra channel'} and "
                                 f"missed {', '.join(missing) or 'no channel'}; its channels are {', '.join(self._names)}")  # fmt: skip
         count = -1
+        if self._scalars:
+            for name, fullname in self._scalars:
+                values = block[name]
+                if count != len(values):
+                    if count >= 0:
+                        self._refuse_counts(block)
+                    count = len(values)
+                for value in values:
+                    if type(value) not in _SCALARS:  # the common case is decided at once
+                        self._check(self._channels[name], value)
+                into[fullname] = values
+            return count if count > 0 else 0
         plan = self._plan
         for name, values in block.items():
             if count != len(values):
                 if count >= 0:
-                    counts = {name: len(values) for name, values in block.items()}
-                    raise ChannelMisfit(f"{self.owner}: channels read different numbers of points: {counts}")
+                    self._refuse_counts(block)
                 count = len(values)
             fullname, kind = plan[name]
             if kind is _SCALAR:
@@ -90,6 +105,10 @@ class BlockCheck:
                     self._check(self._channels[name], value)
             into[fullname] = values
         return count if count > 0 else 0
+
+    def _refuse_counts(self, block: Block) -> None:
+        counts = {name: len(values) for name, values in block.items()}
+        raise ChannelMisfit(f"{self.owner}: channels read different numbers of points: {counts}")
 
     def _check(self, channel: ChannelInfo, value: Any) -> None:
         if not channel.shape and (

@@ -44,6 +44,9 @@ from typing import Any
 import h5py
 import numpy as np
 
+from .known_files import known, remember
+from .scalars import number, set_number, text, text_attribute
+
 MOTOR_PREFIX = "axis:"  # the step and continuous motor masters
 TIMER_PREFIX = "timer:"
 _INTERPRETATION = {1: "spectrum", 2: "image"}  # by the number of dimensions of one point
@@ -89,8 +92,8 @@ def create_groups(entry: h5py.Group, names: Sequence[str], fullnames: Sequence[s
         device = _group(instrument, group_name(name), "NXpositioner" if motor else "NXdetector")
         paths[name] = f"instrument/{device.name.rsplit('/', 1)[1]}/{'value' if motor else 'data'}"
         if not motor and not fullname.startswith(TIMER_PREFIX):
-            device["mode"] = "MEAN" if not shape else "SINGLE"
-            device["type"] = _KIND.get(len(shape), "array")
+            text(device, "mode", "MEAN" if not shape else "SINGLE")
+            text(device, "type", _KIND.get(len(shape), "array"))
         measurement[name] = h5py.SoftLink(f"{entry.name}/{paths[name]}")
     _create_positioners(entry, instrument, names, fullnames, paths, positions, dial)
     return paths
@@ -112,11 +115,11 @@ def _create_positioners(entry: h5py.Group, instrument: h5py.Group, names: Sequen
         if motor in scanned:
             positioners[motor] = h5py.SoftLink(f"{entry.name}/{paths[scanned[motor]]}")
         else:
-            positioners[motor] = float(position)
+            number(positioners, motor, position)
     for title, start in zip(POSITIONER_GROUPS, (positions, None, dial, None)):
         group = _group(instrument, title, "NXcollection")
         for motor in positions:
-            group[motor] = float(start.get(motor, np.nan)) if start is not None else np.nan
+            number(group, motor, start.get(motor, np.nan) if start is not None else np.nan)
 
 
 def fill_end_positions(entry: h5py.Group, positions: Mapping[str, float], dial: Mapping[str, float]) -> None:
@@ -125,7 +128,7 @@ def fill_end_positions(entry: h5py.Group, positions: Mapping[str, float], dial: 
         group = entry.get(group_path)
         for motor, position in values.items():
             if group is not None and motor in group:
-                group[motor][()] = float(position)
+                set_number(group, motor, position)
 
 
 def interpretation(shape: tuple[int, ...]) -> str | None:
@@ -175,11 +178,16 @@ def highest_scan_number(filename: str) -> int:
     >>> highest_scan_number("/tmp/no/such/file.h5")
     0
     """
+    seen = known(filename)
+    if seen is not None and seen.highest is not None:  # unchanged since this process read or wrote it
+        return seen.highest
     if not os.path.exists(filename) or not h5py.is_hdf5(filename):
         return 0
     with h5py.File(filename, "r", locking=False) as file:
         numbers = [entry_number(name) for name in file]
-    return max((number for number in numbers if number is not None), default=0)
+    highest = max((number for number in numbers if number is not None), default=0)
+    remember(filename, highest=highest)
+    return highest
 
 
 def read_measurement(filename: str, number: int, name: str) -> dict[str, np.ndarray]:
@@ -200,5 +208,5 @@ def read_measurement(filename: str, number: int, name: str) -> dict[str, np.ndar
 def _group(parent: h5py.Group, name: str, nx_class: str) -> Any:
     """The group ``name`` of ``parent`` (made if needed), of NeXus class ``nx_class``."""
     group = parent.require_group(name)
-    group.attrs["NX_class"] = nx_class
+    text_attribute(group, "NX_class", nx_class)
     return group

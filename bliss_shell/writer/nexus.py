@@ -27,8 +27,10 @@ from bliss_shell.comm.point_buffer import PointBuffer
 
 from . import guard
 from .image_links import ImageFrames, add_image_links
-from .layout import create_groups, fill_end_positions, interpretation
+from .known_files import known, remember
+from .layout import create_groups, entry_number, fill_end_positions, interpretation
 from .recovery import WriterLock, recover, writer_lock
+from .scalars import text, text_attribute
 
 CREATOR = "bliss_shell"
 _STATUS_LENGTH = 1024
@@ -94,7 +96,7 @@ def check_target(filename: str) -> None:
         raise SavingError(f"cannot create the saving folder {folder}: {error.strerror}; check SCAN_SAVING.base_path") from None
     if not os.access(folder, os.W_OK | os.X_OK):
         raise SavingError(f"the saving folder {folder} is not writable; check SCAN_SAVING.base_path")
-    if os.path.exists(filename) and not h5py.is_hdf5(filename):
+    if known(filename) is None and os.path.exists(filename) and not h5py.is_hdf5(filename):
         raise SavingError(f"{filename} exists and is not an HDF5 file; move it away or change SCAN_SAVING.data_filename")
     with writer_lock(filename) as free:
         if not free:
@@ -184,7 +186,11 @@ class NexusScanWriter:
         self._pool = gevent.get_hub().threadpool
         self._info_length = 0
         self._datasets: list[h5py.Dataset] = []
+        self._end_fields: dict[str, h5py.Dataset] = {}  # end_time, scan_info, status, reason: written again at the end
+        self._end_group: h5py.Group | None = None  # the entry
         self._lock = WriterLock(filename)
+        self._finished = False  # the end was written and the file closed
+        self._highest: int | None = None  # the file's highest scan number once this entry is in, when known
 
     @property
     def points_written(self) -> int:
@@ -206,6 +212,9 @@ class NexusScanWriter:
             raise SavingError(f"{self.filename} is being written by another shell; wait for its scan to end or change "
                               "SCAN_SAVING.data_filename")  # fmt: skip
         guard.watch(self.filename)
+        seen = known(self.filename)
+        if seen is not None and seen.highest is not None:
+            self._highest = max(seen.highest, entry_number(self.entry) or 0)
         try:
             self._in_thread(self._create, title, start, positioners, self._dial_positions(), scan_info)
         except (OSError, ValueError, RuntimeError) as error:
@@ -230,19 +239,19 @@ class NexusScanWriter:
         """Write what is left, the end time, positions and status, close the file, then link the images."""
         self._ending = (status, reason, end, positioners, self._dial_positions(), scan_info)
         self._buffer.wake(urgent=True)
-        if self._writer is not None:
-            self._writer.join()
-        if self._file is None:
+        if self._writer is None:  # never started: nothing was written
             self._release()
             return
         try:
-            self._in_thread(self._close)
+            self._writer.join()  # the last points, the end and the close: one job in the thread pool
             if images and self.error is None:
                 try:  # virtual datasets cannot be created in SWMR mode: after the close
                     self._in_thread(add_image_links, self.filename, self.entry, images)
                 except (OSError, ValueError, RuntimeError) as error:
                     self.error = SavingError(f"cannot link the images into {self.filename}: {_reason(error)}")
                     self._in_thread(self._mark_failed, str(self.error))
+            if self._finished:  # every entry of the file says how it ended: the next scan need not check it
+                remember(self.filename, finished=True, highest=self._highest)
         finally:
             self._release()
 
@@ -273,25 +282,19 @@ class NexusScanWriter:
     def _write_loop(self) -> None:
         while True:
             self._buffer.wait()
-            ending = self._ending
+            ending = self._ending  # read first: once it is set, every point is in the buffer
+            if ending is not None:
+                try:
+                    self._in_thread(self._write_last, *self._buffer.take(), ending)
+                finally:
+                    self._buffer.release()
+                return
             try:
                 if self.error is None:
                     self._in_thread(self._append, *self._buffer.take())
             except (OSError, ValueError, RuntimeError) as error:
                 self.error = error
             self._buffer.release()
-            if ending is not None:
-                self._finish(ending)
-                return
-
-    def _finish(self, ending: tuple) -> None:
-        status, reason, end, positioners, dial, scan_info = ending
-        if self.error is not None:
-            status, reason = "FAILED", reason or f"writing the file failed: {_reason(self.error)}"
-        try:
-            self._in_thread(self._write_end, status, reason, end, positioners, dial, scan_info)
-        except (OSError, ValueError, RuntimeError):
-            pass  # the disk refuses even the status: the points already flushed stay readable
 
     # -- h5py, in a pool thread --------------------------------------------------------
 
@@ -306,17 +309,17 @@ class NexusScanWriter:
     ) -> None:
         self._file = h5py.File(self.filename, "a", libver="latest", locking=False)
         root = self._file
-        root.attrs["NX_class"] = "NXroot"
-        root.attrs["creator"] = CREATOR
-        root.attrs["default"] = self.entry
+        text_attribute(root, "NX_class", "NXroot")
+        text_attribute(root, "creator", CREATOR)
+        text_attribute(root, "default", self.entry)
         if self.entry in root:
             raise ValueError(f"entry {self.entry} already exists in the file")
         entry = root.create_group(self.entry)
-        entry.attrs["NX_class"] = "NXentry"
-        entry["title"] = title
-        entry["start_time"] = start.isoformat()
-        # Created with a value so their space exists before SWMR and before the disk fills.
-        entry.create_dataset("end_time", data="", dtype=h5py.string_dtype(length=64))
+        text_attribute(entry, "NX_class", "NXentry")
+        text(entry, "title", title)
+        text(entry, "start_time", start.isoformat())
+        # Created with a value so their space exists before SWMR and before the disk fills; written again at the end.
+        self._end_fields = {"end_time": entry.create_dataset("end_time", data="", dtype=h5py.string_dtype(length=64))}
         shapes = [tuple(channel.shape) for channel in self._channels]
         fullnames = [channel.fullname for channel in self._channels]
         self._paths = create_groups(entry, self._names, fullnames, shapes, positioners, dial)
@@ -327,28 +330,32 @@ class NexusScanWriter:
                 self._paths[name], shape=(0, *shape), maxshape=(None, *shape), dtype=channel.dtype, chunks=(rows, *shape)
             )
             if channel.unit:
-                dataset.attrs["units"] = channel.unit
-            if interpretation(shape):
-                dataset.attrs["interpretation"] = interpretation(shape)
+                text_attribute(dataset, "units", channel.unit)
+            shown_as = interpretation(shape)
+            if shown_as:
+                text_attribute(dataset, "interpretation", shown_as)
             self._datasets.append(dataset)  # kept open: closing a dataset may write, and hide an error
         self._create_plot(entry)
         info = json.dumps(scan_info, default=str).encode()
         self._info_length = 2 * len(info) + 1024  # room for what the end adds
-        entry.create_dataset("scan_info", data=info, dtype=h5py.string_dtype(length=self._info_length))
+        self._end_fields["scan_info"] = entry.create_dataset(
+            "scan_info", data=info, dtype=h5py.string_dtype(length=self._info_length)
+        )
         writer = entry.create_group("writer")
-        writer.attrs["NX_class"] = "NXcollection"
-        writer.create_dataset("status", data="RUNNING", dtype=h5py.string_dtype(length=16))
-        writer.create_dataset("reason", data="", dtype=h5py.string_dtype(length=_STATUS_LENGTH))
+        text_attribute(writer, "NX_class", "NXcollection")
+        self._end_fields["status"] = writer.create_dataset("status", data="RUNNING", dtype=h5py.string_dtype(length=16))
+        self._end_fields["reason"] = writer.create_dataset("reason", data="", dtype=h5py.string_dtype(length=_STATUS_LENGTH))
+        self._end_group = entry
         root.swmr_mode = True
 
     def _create_plot(self, entry: h5py.Group) -> None:
         signal, axes = self._plot
         if signal is None:
             return
-        entry.attrs["default"] = "plot"
+        text_attribute(entry, "default", "plot")
         plot = entry.create_group("plot")
-        plot.attrs["NX_class"] = "NXdata"
-        plot.attrs["signal"] = signal
+        text_attribute(plot, "NX_class", "NXdata")
+        text_attribute(plot, "signal", signal)
         if axes:
             plot.attrs["axes"] = axes if len(axes) > 1 else axes[0]
         for name in {signal, *axes}:
@@ -384,13 +391,31 @@ class NexusScanWriter:
 
     def _write_end(self, status: str, reason: str, end: datetime, positioners: dict[str, float], dial: dict[str, float],
                    scan_info: dict) -> None:  # fmt: skip
-        entry = self._open_file[self.entry]
-        entry["end_time"][()] = end.isoformat().encode()
+        fields, entry = self._end_fields, self._end_group
+        assert entry is not None, "_create first"
+        _set_text(fields["end_time"], end.isoformat().encode())
         fill_end_positions(entry, positioners, dial)
-        entry["scan_info"][()] = json.dumps(scan_info, default=str).encode()[: self._info_length]
-        entry["writer/reason"][()] = reason.encode()[: _STATUS_LENGTH - 1]
-        entry["writer/status"][()] = status.encode()
+        _set_text(fields["scan_info"], json.dumps(scan_info, default=str).encode()[: self._info_length])
+        _set_text(fields["reason"], reason.encode()[: _STATUS_LENGTH - 1])
+        _set_text(fields["status"], status.encode())
         self._open_file.flush()
+
+    def _write_last(self, columns: list[list[Any]], count: int, ending: tuple) -> None:
+        """The last points, the end (``FAILED`` if a write failed) and the close, in one go."""
+        if self.error is None:
+            try:
+                self._append(columns, count)
+            except (OSError, ValueError, RuntimeError) as error:
+                self.error = error
+        status, reason, end, positioners, dial, scan_info = ending
+        if self.error is not None:
+            status, reason = "FAILED", reason or f"writing the file failed: {_reason(self.error)}"
+        try:
+            self._write_end(status, reason, end, positioners, dial, scan_info)
+        except (OSError, ValueError, RuntimeError):
+            self._close()  # the disk refuses even the status: the points already flushed stay readable
+            return
+        self._finished = self._close()
 
     def _mark_failed(self, reason: str) -> None:
         try:
@@ -400,13 +425,21 @@ class NexusScanWriter:
         except (OSError, KeyError):
             pass  # the file refuses even that: what Redis says is then the only record
 
-    def _close(self) -> None:
-        self._datasets = []
+    def _close(self) -> bool:
+        """Close the file; False when HDF5 failed to (after a failed write: what was flushed before stays readable)."""
+        self._datasets, self._end_fields, self._end_group = [], {}, None
         try:
             self._open_file.close()
         except (OSError, RuntimeError):
-            pass  # after a failed write: what was flushed before stays readable
-        self._file = None
+            return False
+        finally:
+            self._file = None
+        return True
+
+
+def _set_text(dataset: h5py.Dataset, value: bytes) -> None:
+    """``dataset[()] = value`` for a fixed-length string dataset (its room, made at the start, cuts what is longer)."""
+    dataset.id.write(h5py.h5s.ALL, h5py.h5s.ALL, np.array(value, dtype=dataset.dtype))
 
 
 def _outcome(function: Callable[..., Any], args: tuple) -> tuple[bool, Any]:

@@ -32,6 +32,8 @@ import h5py
 
 from bliss_shell.comm import runtime_dir
 
+from .known_files import known, remember
+
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 INTERRUPTED = "interrupted: the shell writing this scan died before it ended; the points flushed before are kept"
 _SUPERBLOCK_PLACES = (0, 512, 1024, 2048, 4096)  # after a user block, if any
@@ -108,16 +110,22 @@ def recover(filename: str) -> list[str]:
         aside = _aside(filename)
         if os.path.exists(aside) and not os.path.exists(filename):  # a recovery cut short
             os.rename(aside, filename)
+        seen = known(filename)
+        if seen is not None and seen.finished:  # as this process left it or found it: nothing to finish
+            return []
         if not os.path.exists(filename) or not h5py.is_hdf5(filename):
             return []
         if not marked_open(filename):
-            return _mark_interrupted(filename)
-        os.rename(filename, aside)  # readers find no file until its scans say how they ended
-        try:
-            clear_write_flags(aside)
-            return _mark_interrupted(aside)
-        finally:
-            os.rename(aside, filename)
+            marked = _mark_interrupted(filename)
+        else:
+            os.rename(filename, aside)  # readers find no file until its scans say how they ended
+            try:
+                clear_write_flags(aside)
+                marked = _mark_interrupted(aside)
+            finally:
+                os.rename(aside, filename)
+        remember(filename, finished=True)
+        return marked
 
 
 def _aside(filename: str) -> str:
