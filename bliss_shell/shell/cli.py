@@ -128,6 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     run; ``bliss servers|data|plot|logbook ...`` manage the servers, the data in Redis, the live
     plots and the logbook. A config, Redis, Tango or lock problem prints one line and gives 1.
     """
+    try:
+        return _command(argv)
+    finally:
+        gc.enable()  # whatever way it ended (a refused session returns before _loaded), the caller collects again
+
+
+def _command(argv: list[str] | None) -> int:
+    """``main``'s work, the collector possibly still off."""
     args = _parser().parse_args(argv)
     if args.command is not None or args.list or args.watch is not None:
         _loaded()  # no session to open
