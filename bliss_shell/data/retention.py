@@ -248,27 +248,12 @@ def remove_scan(client: redis.Redis, scan_db: str) -> None:
     pipe.execute()
 
 
-def make_room(client: redis.Redis, session: str, cap: int, incoming: int = 0) -> list[str]:
-    """Remove the session's finished scans, oldest first, to make room; return the scans removed.
+def used_after_room(client: redis.Redis, session: str, cap: int, incoming: int = 0) -> int:
+    """Make room, then give the used memory it leaves, in bytes: one ``INFO`` when there is room already.
 
     Nothing is removed unless used memory plus ``incoming`` bytes is above ``HIGH_WATER`` of the cap;
-    then scans go until it is down to ``LOW_WATER`` (or none is left). Running scans are never in
-    ``finished_scans``.
-
-    Examples
-    --------
-    >>> make_room(client, "test_session", cap=1 << 30)  # far below the cap: nothing to remove
-    []
-    """
-    removed: list[str] = []
-    used_after_room(client, session, cap, incoming, removed)
-    return removed
-
-
-def used_after_room(client: redis.Redis, session: str, cap: int, incoming: int = 0, removed: list[str] | None = None) -> int:
-    """``make_room``, then the used memory it leaves, in bytes: one ``INFO`` when there is room already.
-
-    The scans removed are added to ``removed``.
+    then the session's finished scans go, oldest first, until it is down to ``LOW_WATER`` (or none is
+    left). Running scans are never in ``finished_scans``.
 
     Examples
     --------
@@ -283,8 +268,6 @@ def used_after_room(client: redis.Redis, session: str, cap: int, incoming: int =
         if not oldest:
             break
         remove_scan(client, oldest[0].decode())
-        if removed is not None:
-            removed.append(oldest[0].decode())
         used = used_memory(client, session)
     return used
 
