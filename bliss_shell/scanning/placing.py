@@ -111,6 +111,8 @@ def _next(client: RedisClient, key: str, field: str, step: int, command: str, fi
         first(pipe)
     pipe.hincrby(key, field, step)
     *before, counted = pipe.execute(raise_on_error=False)
+    if isinstance(counted, RedisReadOnlyError):  # a replica now: a script queued first fails with a plainer error
+        raise counted
     for answer in before:
         if isinstance(answer, Exception):
             raise answer
