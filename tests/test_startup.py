@@ -9,9 +9,10 @@ from conftest import BEAMLINE
 from terminal import run_bliss
 
 RIGHT = "\x1b[C"
-# What a session of simulated devices does not load when it opens: ptpython's prompt (a script run has none) and
-# prompt_toolkit (tw's keys and edit_mg's dialog load it when they start)
-NOT_LOADED = ("prompt_toolkit", "ptpython")
+# What a session of simulated devices does not load when it opens: ptpython's prompt (a script run has none),
+# prompt_toolkit (tw's keys and edit_mg's dialog load it when they start), PyTango (the first Tango device asked for
+# loads it) and h5py (the first saved scan or file read loads it)
+NOT_LOADED = ("prompt_toolkit", "ptpython", "tango", "h5py")
 
 
 def test_a_script_run_leaves_unloaded_what_its_session_does_not_use_and_runs_with_the_collector_on(shell_env):

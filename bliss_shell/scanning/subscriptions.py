@@ -255,8 +255,23 @@ def _guarded(subscription: Subscription, warned: list[bool] | None, step: Callab
 def _failed(subscription: Subscription, warned: list[bool] | None, error: Exception) -> None:
     """A data consumer's error raised again naming it; an observer's warned of (once, with ``warned``)."""
     if subscription.data:
-        raise ConsumerError(f"{subscription.name} consumer: {type(error).__name__}: {error}") from error
+        raise ConsumerError(f"{subscription.name} consumer: {_said(error)}") from error
     if not warned:
-        print(f"WARNING: {subscription.name} consumer failed: {type(error).__name__}: {error}; the scan goes on", flush=True)
+        print(f"WARNING: {subscription.name} consumer failed: {_said(error)}; the scan goes on", flush=True)
         if warned is not None:
             warned.append(True)
+
+
+def _said(error: Exception) -> str:
+    """What an error says: its message for this package's errors (a sentence for the user), else its class too.
+
+    Examples
+    --------
+    >>> from bliss_shell.writer import SavingError
+    >>> _said(SavingError("writing /data/x/data.h5 failed after 51 points: [Errno 28] No space left on device"))
+    'writing /data/x/data.h5 failed after 51 points: [Errno 28] No space left on device'
+    >>> _said(ValueError("no room for point 2"))
+    'ValueError: no room for point 2'
+    """
+    ours = type(error).__module__.startswith("bliss_shell.")
+    return str(error) if ours and str(error) else f"{type(error).__name__}: {error}"

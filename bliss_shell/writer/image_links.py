@@ -10,8 +10,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import h5py
-
 
 @dataclass(frozen=True)
 class ImageFrames:
@@ -26,6 +24,8 @@ class ImageFrames:
 
 def add_image_links(filename: str, entry: str, images: Sequence[ImageFrames]) -> None:
     """Add ``instrument/<detector>/data`` (virtual) and ``measurement/<detector>`` to the closed scan entry."""
+    import h5py
+
     folder = os.path.dirname(os.path.abspath(filename))
     with h5py.File(filename, "a", locking=False) as file:
         for image in images:

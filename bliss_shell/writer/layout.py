@@ -39,13 +39,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import h5py
 import numpy as np
 
 from .known_files import known, remember
 from .scalars import number, set_number, text, text_attribute
+
+if TYPE_CHECKING:
+    import h5py
 
 MOTOR_PREFIX = "axis:"  # the step and continuous motor masters
 TIMER_PREFIX = "timer:"
@@ -84,6 +86,8 @@ def create_groups(entry: h5py.Group, names: Sequence[str], fullnames: Sequence[s
 
     The paths are keyed by dataset name; the datasets themselves are created by the caller at those paths.
     """
+    import h5py
+
     instrument = _group(entry, "instrument", "NXinstrument")
     measurement = _group(entry, "measurement", "NXcollection")
     paths = {}
@@ -107,6 +111,8 @@ def _create_positioners(entry: h5py.Group, instrument: h5py.Group, names: Sequen
     ``positioners_start``/``_end`` and ``positioners_dial_start``/``_end``: every motor, user and dial, at
     the start and the end (the ends NaN until the scan ends: written before SWMR, filled in then).
     """
+    import h5py
+
     scanned = {
         fullname[len(MOTOR_PREFIX) :]: name for name, fullname in zip(names, fullnames) if fullname.startswith(MOTOR_PREFIX)
     }
@@ -181,6 +187,8 @@ def highest_scan_number(filename: str) -> int:
     seen = known(filename)
     if seen is not None and seen.highest is not None:  # unchanged since this process read or wrote it
         return seen.highest
+    import h5py
+
     if not os.path.exists(filename) or not h5py.is_hdf5(filename):
         return 0
     with h5py.File(filename, "r", locking=False) as file:
@@ -201,6 +209,8 @@ def read_measurement(filename: str, number: int, name: str) -> dict[str, np.ndar
     >>> data["roby"]
     array([0., 1., 2., 3., 4.])
     """
+    import h5py
+
     with h5py.File(filename, "r", locking=False) as file:
         return {key: dataset[()] for key, dataset in find_entry(file, number, name)["measurement"].items()}
 

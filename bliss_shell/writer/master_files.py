@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import h5py
+from typing import TYPE_CHECKING, Any
 
 from .recovery import writer_lock
+
+if TYPE_CHECKING:
+    import h5py
 
 
 def end_dataset(filename: str, metadata: Mapping[str, str | None], masters: Sequence[str], prefix: str) -> None:
@@ -51,6 +52,8 @@ def end_dataset(filename: str, metadata: Mapping[str, str | None], masters: Sequ
     RuntimeError
         Another shell's scan is writing the file: nothing was written.
     """
+    import h5py
+
     with writer_lock(filename) as free:
         if not free:
             raise RuntimeError(f"{filename} is being written by another shell; end the dataset once its scan ended")

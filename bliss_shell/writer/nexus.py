@@ -17,10 +17,9 @@ import os
 import resource
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import gevent
-import h5py
 import numpy as np
 
 from bliss_shell.comm.point_buffer import PointBuffer
@@ -32,9 +31,11 @@ from .layout import create_groups, entry_number, fill_end_positions, interpretat
 from .recovery import WriterLock, recover, writer_lock
 from .scalars import text, text_attribute
 
+if TYPE_CHECKING:
+    import h5py
+
 CREATOR = "bliss_shell"
 _STATUS_LENGTH = 1024
-_STRING = h5py.string_dtype()
 
 
 class Channel(Protocol):
@@ -89,6 +90,8 @@ def check_target(filename: str) -> None:
     ...
     bliss_shell.writer.nexus.SavingError: /.../test_session_logbook.txt exists and is not an HDF5 file; move it away or change SCAN_SAVING.data_filename
     """
+    import h5py
+
     folder = os.path.dirname(filename)
     try:
         os.makedirs(folder, exist_ok=True)
@@ -307,6 +310,8 @@ class NexusScanWriter:
     def _create(
         self, title: str, start: datetime, positioners: dict[str, float], dial: dict[str, float], scan_info: dict
     ) -> None:
+        import h5py
+
         self._file = h5py.File(self.filename, "a", libver="latest", locking=False)
         root = self._file
         text_attribute(root, "NX_class", "NXroot")
@@ -349,6 +354,8 @@ class NexusScanWriter:
         root.swmr_mode = True
 
     def _create_plot(self, entry: h5py.Group) -> None:
+        import h5py
+
         signal, axes = self._plot
         if signal is None:
             return
@@ -418,6 +425,8 @@ class NexusScanWriter:
         self._finished = self._close()
 
     def _mark_failed(self, reason: str) -> None:
+        import h5py
+
         try:
             with h5py.File(self.filename, "a", locking=False) as file:
                 file[self.entry]["writer/status"][()] = b"FAILED"
@@ -439,6 +448,8 @@ class NexusScanWriter:
 
 def _set_text(dataset: h5py.Dataset, value: bytes) -> None:
     """``dataset[()] = value`` for a fixed-length string dataset (its room, made at the start, cuts what is longer)."""
+    import h5py
+
     dataset.id.write(h5py.h5s.ALL, h5py.h5s.ALL, np.array(value, dtype=dataset.dtype))
 
 

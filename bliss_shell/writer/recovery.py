@@ -28,8 +28,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-import h5py
-
 from bliss_shell.comm import runtime_dir
 
 from .known_files import known, remember
@@ -113,6 +111,8 @@ def recover(filename: str) -> list[str]:
         seen = known(filename)
         if seen is not None and seen.finished:  # as this process left it or found it: nothing to finish
             return []
+        import h5py
+
         if not os.path.exists(filename) or not h5py.is_hdf5(filename):
             return []
         if not marked_open(filename):
@@ -171,6 +171,8 @@ def clear_write_flags(filename: str) -> bool:
 
 def _mark_interrupted(filename: str) -> list[str]:
     """Mark every entry still ``RUNNING`` as ``FAILED`` (reason ``INTERRUPTED``); return their names."""
+    import h5py
+
     marked = []
     with h5py.File(filename, "a", locking=False) as file:
         for name, entry in file.items():

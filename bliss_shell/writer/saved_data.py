@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import h5py
 import numpy as np
 
 from .layout import entry_number, find_entry
@@ -60,6 +59,8 @@ def read_channels(filename: str, entry: str, spectra: int) -> list[SavedChannel]
     ...
     KeyError: '.../data.h5 has no entry for scan 9 (9.1 or 9_ascan)'
     """
+    import h5py
+
     number = entry_number(entry)
     with h5py.File(filename, "r", locking=False) as file:
         if number is None:
@@ -89,6 +90,8 @@ def read_frame(filename: str, dataset: str, index: int) -> np.ndarray | None:
     >>> read_frame("/tmp/no/such/file.h5", "entry_0000/instrument/lima_simulator/data", 3) is None
     True
     """
+    import h5py
+
     try:
         with h5py.File(filename, "r", locking=False) as file:
             return file[dataset][index]
@@ -132,5 +135,7 @@ class FileFrames:
         absolute = index + self.last_image_ready + 1 if index < 0 else index
         if not 0 <= absolute <= self.last_image_ready:
             raise IndexError(f"image {index} is not in the file (it has {self.last_image_ready + 1})")
+        import h5py
+
         with h5py.File(self._filename, "r", locking=False) as file:
             return file[self._path][absolute]

@@ -19,43 +19,73 @@ Examples
 
 from __future__ import annotations
 
-import h5py
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
+
 import numpy as np
 
-_SCALAR = h5py.h5s.create(h5py.h5s.SCALAR)
-_TEXT = h5py.string_dtype()  # a Python str in h5py: variable-length UTF-8
-_TEXT_TYPE = h5py.h5t.py_create(_TEXT, logical=True)
-_UNTIMED = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
-_UNTIMED.set_obj_track_times(False)  # as h5py creates datasets
+if TYPE_CHECKING:
+    import h5py
+
+
+class _Shared(NamedTuple):
+    """The low-level objects every small object is made with."""
+
+    scalar: Any  # the dataspace of one value
+    text: np.dtype  # a Python str in h5py: variable-length UTF-8
+    text_type: Any  # its HDF5 type
+    untimed: Any  # dataset creation without timestamps, as h5py creates datasets
+
+
+@cache
+def _shared() -> _Shared:
+    """Made on first use (h5py loads with the first saved scan, not with the session)."""
+    import h5py
+
+    text = h5py.string_dtype()
+    untimed = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    untimed.set_obj_track_times(False)
+    return _Shared(h5py.h5s.create(h5py.h5s.SCALAR), text, h5py.h5t.py_create(text, logical=True), untimed)
 
 
 def number(group: h5py.Group, name: str, value: float) -> None:
     """``group[name] = float(value)``: a scalar float64 dataset."""
+    import h5py
+
     if not name.isascii():  # h5py marks such a link name UTF-8
         group[name] = float(value)
         return
-    dataset = h5py.h5d.create(group.id, name.encode(), h5py.h5t.IEEE_F64LE, _SCALAR, dcpl=_UNTIMED)
+    shared = _shared()
+    dataset = h5py.h5d.create(group.id, name.encode(), h5py.h5t.IEEE_F64LE, shared.scalar, dcpl=shared.untimed)
     dataset.write(h5py.h5s.ALL, h5py.h5s.ALL, np.array(value, dtype="<f8"))
 
 
 def text(group: h5py.Group, name: str, value: str) -> None:
     """``group[name] = value`` for a str: a scalar variable-length UTF-8 dataset."""
+    import h5py
+
     if not name.isascii():
         group[name] = value
         return
-    dataset = h5py.h5d.create(group.id, name.encode(), _TEXT_TYPE, _SCALAR, dcpl=_UNTIMED)
-    dataset.write(h5py.h5s.ALL, h5py.h5s.ALL, np.array(value, dtype=_TEXT))
+    shared = _shared()
+    dataset = h5py.h5d.create(group.id, name.encode(), shared.text_type, shared.scalar, dcpl=shared.untimed)
+    dataset.write(h5py.h5s.ALL, h5py.h5s.ALL, np.array(value, dtype=shared.text))
 
 
 def set_number(group: h5py.Group, name: str, value: float) -> None:
     """Write ``value`` into the scalar float dataset ``name`` of ``group`` (``group[name][()] = value``)."""
+    import h5py
+
     h5py.h5d.open(group.id, name.encode()).write(h5py.h5s.ALL, h5py.h5s.ALL, np.array(value, dtype="<f8"))
 
 
 def text_attribute(node: h5py.HLObject, name: str, value: str) -> None:
     """``node.attrs[name] = value`` for a str (replacing what was there): a variable-length UTF-8 attribute."""
+    import h5py
+
     key = name.encode()
     if h5py.h5a.exists(node.id, key):
         h5py.h5a.delete(node.id, key)
-    attribute = h5py.h5a.create(node.id, key, _TEXT_TYPE, _SCALAR)
-    attribute.write(np.array(value, dtype=_TEXT))
+    shared = _shared()
+    attribute = h5py.h5a.create(node.id, key, shared.text_type, shared.scalar)
+    attribute.write(np.array(value, dtype=shared.text))
