@@ -176,6 +176,19 @@ def decode_data_array(raw: bytes) -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype, offset=header_size).reshape(dims[:nb_dims][::-1])
 
 
+def saves_every_frame(saving: Mapping[str, Any]) -> bool:
+    """True when the server saves every frame of the acquisition to files (``saving_mode`` ``AUTO_FRAME``).
+
+    ``saving`` holds its ``saving_*`` settings (a Lima node's info, or ``FrameReferences.as_info()``).
+
+    Examples
+    --------
+    >>> saves_every_frame({"saving_mode": "AUTO_FRAME"}), saves_every_frame({"saving_mode": "MANUAL"})
+    (True, False)
+    """
+    return saving.get("saving_mode") == "AUTO_FRAME"
+
+
 def saved_frame(saving: Mapping[str, Any], index: int) -> tuple[str, int]:
     """The file and the row of that file where the server saved frame ``index``.
 
@@ -190,9 +203,27 @@ def saved_frame(saving: Mapping[str, Any], index: int) -> tuple[str, int]:
     ('/data/scan0001/lima_simulator_0002.h5', 50)
     """
     per_file = max(1, int(saving["saving_frame_per_file"]))
-    number = int(saving["saving_next_number"]) + index // per_file
-    name = saving["saving_prefix"] + saving["saving_index_format"] % number + saving["saving_suffix"]
-    return f"{saving['saving_directory']}/{name}", index % per_file
+    return _saved_file(saving, index // per_file), index % per_file
+
+
+def saved_files(saving: Mapping[str, Any], frames: int) -> list[tuple[str, int]]:
+    """The files the server saved the first ``frames`` frames to, in order, and how many each holds.
+
+    Examples
+    --------
+    >>> saving = {"saving_directory": "/data", "saving_prefix": "cam_", "saving_suffix": ".h5",
+    ...           "saving_index_format": "%04d", "saving_next_number": 3, "saving_frame_per_file": 100}
+    >>> saved_files(saving, 250)
+    [('/data/cam_0003.h5', 100), ('/data/cam_0004.h5', 100), ('/data/cam_0005.h5', 50)]
+    """
+    per_file = max(1, int(saving["saving_frame_per_file"]))
+    return [(_saved_file(saving, first // per_file), min(per_file, frames - first)) for first in range(0, frames, per_file)]
+
+
+def _saved_file(saving: Mapping[str, Any], file_index: int) -> str:
+    """The path of the acquisition's ``file_index``-th file (0: its first, numbered ``saving_next_number``)."""
+    name = saving["saving_prefix"] + saving["saving_index_format"] % (int(saving["saving_next_number"]) + file_index)
+    return f"{saving['saving_directory']}/{name}{saving['saving_suffix']}"
 
 
 @dataclass(frozen=True)
@@ -208,7 +239,7 @@ class FrameReferences:
     >>> refs = FrameReferences("tango://localhost:10000/id00/limaccds/simulator", 64, 32, "uint32",
     ...                        "entry_0000/instrument/lima_simulator/data", saving_mode="AUTO_FRAME",
     ...                        saving_directory="/data/scan0001", saving_prefix="lima_simulator_")
-    >>> refs.saved, refs.saved_frame(250)
+    >>> refs.saved, refs.saved_files(250)[-1]
     (True, ('/data/scan0001/lima_simulator_0002.h5', 50))
     >>> refs.as_info()["saving_frame_per_file"]
     100
@@ -232,11 +263,11 @@ class FrameReferences:
     @property
     def saved(self) -> bool:
         """True when the server saves every frame to files (``AUTO_FRAME``)."""
-        return self.saving_mode == "AUTO_FRAME"
+        return saves_every_frame(vars(self))
 
-    def saved_frame(self, index: int) -> tuple[str, int]:
-        """The file and its row where frame ``index`` is saved (see ``saved_frame``)."""
-        return saved_frame(self.as_info(), index)
+    def saved_files(self, frames: int) -> list[tuple[str, int]]:
+        """The files its first ``frames`` frames are saved to, and how many each holds (see ``saved_files``)."""
+        return saved_files(vars(self), frames)
 
     def saving(self) -> dict[str, Any]:
         """The ``saving_*`` attributes to write to the server, by name."""

@@ -14,7 +14,7 @@ import numpy as np
 import redis
 
 from bliss_shell.controllers.lima_memory import frame_from_server
-from bliss_shell.controllers.lima_protocol import saved_frame
+from bliss_shell.controllers.lima_protocol import saved_frame, saves_every_frame
 from bliss_shell.writer.saved_data import read_frame
 
 _FRAMES_USAGE = "view[0] is the first frame, view[-1] the last, view[2:5] frames 2 to 4"
@@ -213,7 +213,7 @@ class LimaDataView:
 
     @staticmethod
     def _from_file(info: dict, index: int) -> np.ndarray | None:
-        if info.get("saving_mode") != "AUTO_FRAME":
+        if not saves_every_frame(info):
             return None
         path, row = saved_frame(info, index)
         return read_frame(path, info["frame_path"], row)

@@ -66,23 +66,28 @@ def end_consumers(consumers: Sequence[RunningConsumer], ending: Ending, start: S
     The data consumers first, in order (the file before the others), then the node's final info and END,
     then the observers that always end (the logbook), all even through a second Ctrl-C; then the other
     observers (the display), which a second Ctrl-C skips. A data consumer's failure makes a ``done``
-    scan ``failed``, and the next ones are told.
+    scan ``failed``, and the next ones are told; Redis refusing the END is one warning line.
     """
     failure = ""
     for consumer in (c for c in consumers if c.subscription.data):
         forced |= shielded(lambda: consumer.end(ending))  # noqa: B023  (called here, in this round)
-        if consumer.failure and ending.state is EndState.DONE:
-            ending.state, ending.reason = EndState.FAILED, consumer.failure
-            failure = consumer.failure
+        incomplete = consumer.failure
+        if incomplete and ending.state is EndState.DONE:
+            ending.state, ending.reason = EndState.FAILED, incomplete
+            failure = incomplete
 
     def end_node() -> None:
-        start.publisher.set_info(start.db_name, ending.scan_info)
-        start.publisher.end(start.db_name, ending.state.value, ending.reason)
+        try:
+            start.publisher.set_info(start.db_name, ending.scan_info)
+            start.publisher.end(start.db_name, ending.state.value, ending.reason)
+        except Exception as error:  # what stopped its sender (Redis refused a command: NOPERM, ...)
+            print(f"WARNING: scan {start.number}: its end did not reach Redis ({type(error).__name__}: {error}); the "
+                  "rest of its end goes on", flush=True)  # fmt: skip
 
     forced |= shielded(end_node)
-    for consumer in (c for c in consumers if c.essential and not c.subscription.data):
+    for consumer in (c for c in consumers if c.subscription.essential and not c.subscription.data):
         forced |= shielded(lambda: consumer.end(ending))  # noqa: B023  (called here, in this round)
-    for consumer in (c for c in consumers if not c.essential):
+    for consumer in (c for c in consumers if not c.subscription.essential):
         if not forced:
             forced = interruptible(lambda: consumer.end(ending))  # noqa: B023  (called here, in this round)
     return forced, failure

@@ -94,9 +94,6 @@ def lima_frames(start: ScanStart) -> LimaFrames | None:
 
 def _saved_frames(fullname: str, references: FrameReferences, frames: int) -> ImageFrames:
     """The files a camera saved its ``frames`` frames to, and how many each holds."""
-    files: dict[str, int] = {}
-    for index in range(frames):
-        path, _ = references.saved_frame(index)
-        files[path] = files.get(path, 0) + 1
     shape = (references.height, references.width)
-    return ImageFrames(fullname.split(":")[0], references.frame_path, shape, references.dtype, list(files.items()))
+    return ImageFrames(fullname.split(":")[0], references.frame_path, shape, references.dtype,
+                       references.saved_files(frames))  # fmt: skip

@@ -23,7 +23,7 @@ from bliss_shell.writer import check_target
 from .chain import build_chain
 from .consumers import Ending, EndState, ScanStart
 from .context import ScanContext
-from .ending import end_consumers, return_motors, state_of, where_things_stand
+from .ending import end_consumers, return_motors, shielded, state_of, where_things_stand
 from .engine import Engine
 from .placing import number_and_place, reach_redis
 from .plan import ScanPlan
@@ -83,7 +83,6 @@ class Scan:
         self.plan = plan
         self.name = plan.name
         self.chain = build_chain(plan.name, plan)  # a chain that cannot be built refuses the scan before Redis
-        reach_redis(context, self.name)  # SCAN_SAVING, read next, lives in Redis
         self.number: int | None = None
         self.path = context.scan_saving.scan_filename(plan.save)
         self.node: ScanNode | None = None
@@ -91,6 +90,7 @@ class Scan:
         self._start: ScanStart | None = None  # what its consumers were made from, once it runs
         self._consumers: list[RunningConsumer] = []
         self._newest: dict[str, Any] = {}
+        self._taken = 0  # whole points taken, once it ran
         self._device_states: dict[str, str] = {}  # counter -> a state of its device its config does not allow
 
     def __repr__(self) -> str:
@@ -106,7 +106,8 @@ class Scan:
         Parameters
         ----------
         consumers : iterable of Subscription, optional
-            What its points and end go to; the session's (``current().consumers``) by default.
+            What its points and end go to; the session's (``current().consumers``) by default, or some of
+            them (``[x for x in current().consumers if x.name != "display"]``).
 
         Returns
         -------
@@ -118,8 +119,13 @@ class Scan:
         RuntimeError
             The scan has already run; Redis cannot number it; or every point was taken but a device did
             not stop or the file is incomplete (``state`` is then ``'failed'``).
+        TypeError
+            ``consumers`` holds something that is not a ``Subscription`` (checked before it is numbered).
         SavingError
             The file cannot be written (checked before anything moves).
+        ConsumerError
+            A data consumer failed (its factory, a point, its end): the message names it; ``state`` is
+            ``'failed'`` and Redis, the file and the logbook say why.
         KeyboardInterrupt
             Ctrl-C: raised again once the scan ended as ``'aborted'``.
 
@@ -141,13 +147,16 @@ class Scan:
         if self.state != "idle":
             raise RuntimeError(f"{self!r} has already run; start a new scan")
         context = self._context
+        subscriptions = _checked(self.name, context.consumers if consumers is None else consumers)
         start = self._place()
         publisher = start.publisher
         node = ScanNode(context.client, start.db_name, {"name": start.db_name.rsplit(":", 1)[1], "type": "scan"})
-        self._consumers = consumers_of(context.consumers if consumers is None else consumers, start)
-        engine = Engine(self.chain, self._parameters(), [consumer for consumer in self._consumers if consumer.takes_points])
+        engine: Engine | None = None
         error: BaseException | None = None
         try:
+            for consumer in consumers_of(subscriptions, start):  # those made before a failing factory are ended
+                self._consumers.append(consumer)
+            engine = Engine(self.chain, self._parameters(), [consumer for consumer in self._consumers if consumer.takes_points])
             for consumer in self._consumers:
                 consumer.start()
             engine.prepare()
@@ -162,7 +171,6 @@ class Scan:
         except BaseException as caught:
             error = caught
         self.node = node
-        self._newest = engine.newest_point()
         late_failure = self._end(engine, error, start)
         if error is not None:
             raise error
@@ -173,7 +181,7 @@ class Scan:
     def _place(self) -> ScanStart:
         """Number and place the scan, queue its tree for Redis: what its consumers are made from."""
         context = self._context
-        reach_redis(context, self.name)
+        reach_redis(context, self.name)  # SCAN_SAVING and the number live in Redis
         saving = context.scan_saving
         self.path = saving.scan_filename(self.plan.save, self.name)  # SCAN_SAVING as it is now, like the tree
         numbered = bool(self.path) and saving.number_in_path  # {scan_number} in the template: a file per scan
@@ -196,22 +204,29 @@ class Scan:
                                 publisher)  # fmt: skip
         return self._start
 
-    def _end(self, engine: Engine, error: BaseException | None, start: ScanStart) -> str:
-        """Stop the devices, end every consumer, tell the user; return a failure found after the last point."""
+    def _end(self, engine: Engine | None, error: BaseException | None, start: ScanStart) -> str:
+        """Stop the devices, end every consumer, tell the user; return a failure found after the last point.
+
+        ``engine`` is None when the scan failed before its engine was made (a data consumer's factory).
+        """
         state, reason = state_of(error)
         forced = False
         try:
-            failures = engine.stop()
+            failures = engine.stop() if engine is not None else []
         except KeyboardInterrupt:
             failures, forced = [], True
+        if engine is not None:
+            self._newest, self._taken = engine.newest_point(), engine.points
         note_device_states(self.chain, self._device_states)
         late = ""
         if failures and state is EndState.DONE:
             state, reason = EndState.FAILED, "; ".join(failures)
             late = reason
         end = datetime.now().astimezone()
-        ending = Ending(state, reason, end, self._info(start.time, end, engine.points), self._context.positioners())
+        ending = Ending(state, reason, end, self._info(start.time, end, self._taken))
         self.state = state.value
+        # a motor whose server stopped answering makes each read wait: Ctrl-C then must not skip the ends
+        forced |= shielded(lambda: ending.positioners.update(self._context.positioners()))
         forced, failure = end_consumers(self._consumers, ending, start, forced)
         self.state = ending.state.value
         try:
@@ -281,7 +296,8 @@ class Scan:
         """Every channel as a numpy array, keyed by short name (fullname where two clash).
 
         Read from Redis; from the scan's file once Redis has let the scan go (retention time, memory
-        cap) or missed points of it. A Lima detector's channel is a view of its frames, by fullname.
+        cap), missed points of it, or never got them (run without the ``redis`` consumer). A Lima
+        detector's channel is a view of its frames, by fullname.
 
         Returns
         -------
@@ -291,7 +307,7 @@ class Scan:
         Raises
         ------
         RuntimeError
-            The scan has not run, or it was not saved and Redis no longer has it.
+            The scan has not run, or it was not saved and Redis no longer has it or never got it.
 
         Examples
         --------
@@ -311,7 +327,7 @@ class Scan:
         def views(expired: bool) -> dict[str, Any]:
             return {name: view for consumer in self._consumers for name, view in consumer.data_views(expired).items()}
 
-        return read_data(self._start, self.node, self._start.publisher.complete, views)
+        return read_data(self._start, self.node, self._taken, views)
 
     # Peak tools on this scan: counter defaults to plotselect's choice, axis to the first scanned motor.
     def cen(self, counter: Any = None, axis: Any = None) -> float:
@@ -370,3 +386,21 @@ class Scan:
     def goto_com(self, counter: Any = None, axis: Any = None) -> float:
         """Move the motor to ``com()`` as ``umv`` does; return where it was sent (``help(goto_com)``)."""
         return goto_measure("com", self, counter, axis)
+
+
+def _checked(command: str, consumers: Iterable[Any]) -> list[Subscription]:
+    """The subscriptions a scan runs with, refused before anything is numbered if one is something else.
+
+    Examples
+    --------
+    >>> _checked("loopscan", [print])
+    Traceback (most recent call last):
+    ...
+    TypeError: loopscan.run: consumers= takes subscriptions (items of current().consumers, or what its subscribe returns), not <built-in function print>; nothing was numbered
+    """
+    subscriptions = list(consumers)
+    for item in subscriptions:
+        if not isinstance(item, Subscription):
+            raise TypeError(f"{command}.run: consumers= takes subscriptions (items of current().consumers, or what its "
+                            f"subscribe returns), not {item!r}; nothing was numbered")  # fmt: skip
+    return subscriptions

@@ -176,20 +176,20 @@ def default_subscriptions() -> Subscriptions:
     ])  # fmt: skip
 
 
-def consumers_of(subscriptions: Iterable[Subscription], start: ScanStart) -> list[RunningConsumer]:
-    """Every subscription's consumer for this scan, in order (a factory that made none is left out).
+def consumers_of(subscriptions: Iterable[Subscription], start: ScanStart) -> Iterator[RunningConsumer]:
+    """Every subscription's consumer for this scan, in order, one at a time (a factory that made none is left out).
+
+    Those made before a data consumer's factory failed are already handed out: the scan ends them.
 
     Raises
     ------
     ConsumerError
         A data consumer's factory failed (an observer's is one warning).
     """
-    running = []
     for subscription in subscriptions:
         made = _guarded(subscription, None, lambda: subscription.make(start))  # noqa: B023  (called here)
         if made is not None:
-            running.append(RunningConsumer(subscription, made))
-    return running
+            yield RunningConsumer(subscription, made)
 
 
 class RunningConsumer:
@@ -197,7 +197,6 @@ class RunningConsumer:
 
     def __init__(self, subscription: Subscription, consumer: ScanConsumer):
         self.subscription = subscription
-        self.essential = subscription.essential
         self._consumer = consumer
         self._warned: list[bool] = []  # one warning per observer and scan
         self._failure: str | None = None
@@ -234,7 +233,10 @@ class RunningConsumer:
         """Why the record a data consumer keeps is incomplete, naming it; None for an observer."""
         if not self.subscription.data:
             return None
-        incomplete = self._failure or self._consumer.failure
+        try:
+            incomplete = self._failure or self._consumer.failure
+        except Exception as error:  # its own account of its record broke: the record cannot be trusted
+            incomplete = f"its failure could not be read: {_said(error)}"
         named = f"{self.subscription.name} consumer"
         return f"{named}: {incomplete}" if incomplete and not incomplete.startswith(named) else incomplete
 

@@ -1,0 +1,208 @@
+"""A scan always ends the same way, whatever cuts it short: a data consumer that cannot be made, a motor whose
+server stopped answering while the end reads the positions, a Ctrl-C meanwhile; and its data is read from where it
+was kept. Real Redis, real files, a real Tango motor server stopped from outside."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import gevent
+import h5py
+import numpy as np
+import pytest
+import redis
+
+from bliss_shell.config import Config, ConfigRoot
+from bliss_shell.data import get_node, keys
+from bliss_shell.scanning import current
+from bliss_shell.scanning.consumers import ScanConsumer
+from conftest import BEAMLINE, interruptible, open_session, wait_for
+from simulator_server import SimulatorServer
+from test_lima_frames import server, shell  # noqa: F401  (a session with a camera, on its own simulator)
+
+MOTOR = "id00/motor/endings"
+
+
+@pytest.fixture(scope="module")
+def motor_server() -> Iterator[SimulatorServer]:
+    simulators = SimulatorServer({"SimMotor": [MOTOR]}, instance="endings")
+    yield simulators
+    simulators.stop()
+
+
+@pytest.fixture
+def consumers(session):
+    """The session's consumers; what a test subscribes is taken away after it."""
+    subscriptions = current().consumers
+    before = subscriptions.names()
+    yield subscriptions
+    for name in subscriptions.names():
+        if name not in before:
+            subscriptions.unsubscribe(name)
+
+
+def logbook_lines(session: dict) -> list[str]:
+    path = Path(session["SCAN_SAVING"].get_path()) / "test_session_logbook.txt"
+    return [line[len("2026-01-01 00:00:00  ") :] for line in path.read_text().splitlines()]
+
+
+def test_a_data_consumer_that_cannot_be_made_fails_the_scan_naming_it_and_everything_ends(session, consumers, redis_client):
+    consumers.subscribe(lambda start: 1 / 0, name="archive", data=True)
+    roby = session["roby"]
+    roby.move(1)
+    with pytest.raises(RuntimeError, match=r"^archive consumer: ZeroDivisionError: division by zero$"):
+        session["dscan"](roby, 0, 2, 3, 0, session["diode"])
+    scan = session["SCANS"][-1]
+    assert scan.state == "failed" and roby.position == 1
+    assert scan.node.end_state() == {"state": "failed", "reason": "ConsumerError: archive consumer: ZeroDivisionError: "
+                                     "division by zero"}  # fmt: skip
+    assert redis_client.exists(keys.alive_key(scan.node.db_name)) == 0  # its publisher ended: no heartbeat
+    assert logbook_lines(session)[-1].startswith(f"scan {scan.number} (dscan roby 0 2 3 0): failed: ConsumerError: "
+                                                 "archive consumer")  # fmt: skip
+    consumers.unsubscribe("archive")
+    assert session["loopscan"](1, 0, session["diode"]).number == scan.number + 1  # the file is free, the numbers go on
+
+
+def test_consumers_that_are_not_subscriptions_are_refused_before_anything_is_numbered(session, consumers):
+    class Count(ScanConsumer):
+        def __init__(self, start):
+            pass
+
+    done = session["loopscan"](1, 0, session["diode"])
+    scan = session["loopscan"](3, 0, session["diode"], run=False)
+    message = (f"loopscan.run: consumers= takes subscriptions (items of current().consumers, or what its subscribe "
+               f"returns), not {Count!r}; nothing was numbered")  # fmt: skip
+    with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
+        scan.run(consumers=[Count])
+    assert scan.state == "idle" and scan.number is None and session["SCANS"][-1] is done
+    assert scan.run().number == done.number + 1  # the refused run cost nothing: it still runs, with the next number
+
+
+def file_only(subscriptions) -> list:
+    return [subscription for subscription in subscriptions if subscription.name == "file"]
+
+
+def test_a_scan_run_without_redis_reads_its_data_from_its_file(session, consumers):
+    scan = session["loopscan"](3, 0, session["diode"], run=False)
+    scan.run(consumers=file_only(consumers))
+    with h5py.File(scan.path, "r") as file:
+        saved = file[f"{scan.number}.1/measurement/diode"][()]
+    assert len(saved) == 3 and np.array_equal(scan.get_data()["diode"], saved)
+    consumers.unsubscribe("redis")  # the session's next scans too (each test opens its session anew)
+    scan = session["loopscan"](3, 0, session["diode"])
+    assert len(scan.get_data()["diode"]) == 3 and len(get_node(f"{scan.node.db_name}:timer:diode:diode")) == 0
+
+
+def test_an_unsaved_scan_run_without_redis_says_its_data_was_kept_nowhere(session, consumers):
+    scan = session["loopscan"](3, 0, session["diode"], save=False, run=False)
+    scan.run(consumers=[subscription for subscription in consumers if subscription.name != "redis"])
+    message = (f"scan {scan.node.name} was not saved and ran without the 'redis' consumer: its points were kept nowhere; "
+               "keep 'redis' in its consumers or save the scan")  # fmt: skip
+    with pytest.raises(RuntimeError, match=f"^{re.escape(message)}$"):
+        scan.get_data()
+
+
+@pytest.fixture
+def stalled_motor(motor_server, session, tmp_path) -> Iterator[object]:
+    """A Tango motor of the session (``fe1``) whose server the test may stop; it answers again afterwards."""
+    (tmp_path / "motor").mkdir()
+    (tmp_path / "motor" / "motor.yml").write_text(f"""
+- name: fe1
+  class: TangoMotor
+  tango_url: {motor_server.url(MOTOR)}
+  velocity: 40
+  acceleration: 400
+  low_limit: -100
+  high_limit: 100
+""")
+    session["fe1"] = Config([ConfigRoot(tmp_path / "motor")]).get("fe1")
+    try:
+        yield session["fe1"]
+    finally:
+        os.kill(motor_server.process.pid, signal.SIGCONT)
+        del session["fe1"]
+
+
+def test_ctrl_c_while_the_end_reads_a_stalled_motor_still_ends_the_scan_everywhere(session, motor_server, stalled_motor):
+    scan = session["dscan"](session["roby"], 0, 2, 100_000, 0.01, session["diode"], run=False)
+    command = interruptible(scan.run)
+    wait_for(lambda: scan.node is not None and len(get_node(f"{scan.node.db_name}:axis:roby") or ()) >= 3,
+             "the scan did not take 3 points")  # fmt: skip
+    os.kill(motor_server.process.pid, signal.SIGSTOP)  # the end reads fe1's position: each read waits out Tango's timeout
+    with gevent.Timeout(60):  # a deadline, not a duration: the user presses Ctrl-C again and again until it ends
+        while not command.dead:
+            command.kill(KeyboardInterrupt, block=False)
+            command.join(timeout=0.2)
+    os.kill(motor_server.process.pid, signal.SIGCONT)
+    assert isinstance(command.value, KeyboardInterrupt) and scan.state == "aborted"
+    assert scan.node.end_state() == {"state": "aborted", "reason": "interrupted by user (Ctrl-C)"}
+    with h5py.File(scan.path, "r") as file:
+        assert file[f"{scan.number}.1/writer/status"][()] == b"ABORTED"
+    assert logbook_lines(session)[-1].startswith(f"scan {scan.number} (dscan roby 0 2 100000 0.01): aborted")
+    assert session["loopscan"](1, 0, session["diode"]).state == "done"  # the file's writer lock was let go
+
+
+def test_a_camera_saving_several_files_is_linked_frame_by_frame(shell):  # noqa: F811  (the fixture imported above)
+    shell["cam"].saving.frames_per_file = 2
+    scan = shell["loopscan"](5, 0, shell["cam"])
+    with h5py.File(scan.path, "r") as file:
+        linked = file[f"{scan.number}.1/measurement/cam"]
+        sources = sorted({source.file_name for source in linked.virtual_sources()})
+        frames = linked[()]
+    assert frames.shape == (5, 24, 32) and len(sources) == 3
+    for index, frame in enumerate(frames):
+        assert np.array_equal(frame, scan.get_data()["cam:image"].get_image(index))
+
+
+def test_a_data_consumer_whose_failure_cannot_be_read_fails_the_scan_and_redis_gets_its_end(session, consumers):
+    class Unsure(ScanConsumer):
+        def __init__(self, start):
+            pass
+
+        @property
+        def failure(self):
+            raise RuntimeError("archive index unreadable")
+
+    consumers.subscribe(Unsure, name="archive", data=True)
+    with pytest.raises(RuntimeError, match="archive consumer: its failure could not be read: RuntimeError: archive"):
+        session["loopscan"](2, 0, session["diode"])
+    scan = session["SCANS"][-1]
+    assert scan.state == "failed" and scan.node.end_state()["state"] == "failed"
+    assert "archive consumer: its failure could not be read" in logbook_lines(session)[-1]
+
+
+@pytest.fixture
+def restricted_client(redis_server, redis_client) -> Iterator[redis.Redis]:
+    """A client of its own Redis user, whose rights an administrator may change during a scan."""
+    redis_client.acl_setuser("endings", enabled=True, passwords=["+endings"], commands=["+@all"], keys=["*"],
+                             channels=["*"])  # fmt: skip
+    client = redis.Redis(unix_socket_path=str(redis_server.socket), username="endings", password="endings")
+    yield client
+    client.close()
+    redis_client.acl_deluser("endings")
+
+
+def test_redis_refusing_the_end_is_one_warning_and_the_rest_of_the_end_runs(restricted_client, redis_client, tmp_path,
+                                                                             capsys):  # fmt: skip
+    session = open_session([ConfigRoot(BEAMLINE)], "test_session", restricted_client, tmp_path / "scans")
+    roby = session["roby"]
+    roby.move(1)
+    scan = session["dscan"](roby, 0, 2, 100, 0.01, session["diode"], run=False)
+    command = gevent.spawn(scan.run)
+    wait_for(lambda: scan.node is not None and len(get_node(f"{scan.node.db_name}:axis:roby") or ()) >= 3,
+             "the scan did not take 3 points")  # fmt: skip
+    redis_client.acl_setuser("endings", commands=["-info"])  # an administrator takes a right away, from outside
+    command.join(timeout=60)
+    assert command.dead and command.exception is None and scan.state == "done" and roby.position == 1
+    out = capsys.readouterr().out
+    assert out.count("WARNING") == 1
+    assert re.search(rf"WARNING: scan {scan.number}: its end did not reach Redis \(NoPermissionError: .*\); the rest of "
+                     "its end goes on", out)  # fmt: skip
+    with h5py.File(scan.path, "r") as file:
+        assert file[f"{scan.number}.1/writer/status"][()] == b"SUCCEEDED"
+        assert len(file[f"{scan.number}.1/measurement/diode"]) == 100
+    assert logbook_lines(session)[-1].startswith(f"scan {scan.number} (dscan roby 0 2 100 0.01): finished")
