@@ -24,7 +24,7 @@ import gevent.event
 from bliss_shell.controllers import AcquisitionObject, AcquisitionParameters, Block
 
 from .chain import AcquisitionChain
-from .records import BlockCheck, PointAssembler, Points
+from .records import BlockCheck, ChannelMisfit, PointAssembler, Points
 
 Result = TypeVar("Result")
 
@@ -137,7 +137,7 @@ class Engine:
         self._levels = chain.levels()
         self._devices = [device for level in self._levels for device in level]
         self._parameters = parameters
-        self._consumers = list(consumers)
+        self._add_points = [consumer.add_points for consumer in consumers]  # called every point: bound once
         checks = {device.name: BlockCheck(device.name, device.channels) for device in self._devices}
         # per level: its devices with their checks, and whether they wait together (two or more wait on servers)
         plan = [
@@ -145,7 +145,8 @@ class Engine:
             for level in self._levels
         ]
         # no level waits together (the common case): one loop over every device, top first
-        self._plan = plan if any(together for _, together in plan) else [([pair for level, _ in plan for pair in level], False)]
+        self._flat = [] if any(together for _, together in plan) else [pair for level, _ in plan for pair in level]
+        self._plan = [(self._flat, False)] if self._flat else plan
         self._checks = checks
         self._assembler = PointAssembler([name for check in checks.values() for name in check.fullnames.values()])
         self.points = 0  # whole points handed on
@@ -165,6 +166,10 @@ class Engine:
             while self.points < npoints:
                 if not self._collect():
                     raise AcquisitionError(f"the devices stopped after {self.points} of {npoints} points")
+            return
+        if self._flat:
+            while npoints == 0 or self.points < npoints:
+                self._flat_point()
             return
         while npoints == 0 or self.points < npoints:
             self._trigger()
@@ -192,12 +197,8 @@ class Engine:
         for level, together in self._plan:
             if together:
                 each([device for device, _ in level], _trigger)
-                continue
-            for device, _ in level:
-                try:
-                    device.trigger()
-                except Exception as error:
-                    raise _naming(device, error) from None
+            else:
+                _trigger_in_turn(level)
 
     def _collect(self) -> int:
         """Wait for and read every object, level by level; hand on the points now whole.
@@ -210,21 +211,55 @@ class Engine:
             if together:
                 blocks = each([device for device, _ in level], _wait_and_read)
                 counts.extend(self._checks[name](block, values) for name, block in blocks.items())
-                continue
-            for device, check in level:
-                try:
-                    device.wait_ready()
-                    block = device.read()
-                except Exception as error:
-                    raise _naming(device, error) from None
-                counts.append(check(block, values))
+            else:
+                _read_in_turn(level, values, counts)
+        count = self._hand_on(values, counts)
+        return count if count else sum(counts)
+
+    def _flat_point(self) -> None:
+        """One point when no level waits together: every object triggered, top first, then waited for and read."""
+        values: Points = {}
+        counts: list[int] = []
+        _trigger_in_turn(self._flat)
+        _read_in_turn(self._flat, values, counts)
+        self._hand_on(values, counts)
+
+    def _hand_on(self, values: Points, counts: list[int]) -> int:
+        """The points now whole to every consumer; how many."""
         points, count = self._assembler.add(values, counts)
         if count:
-            for consumer in self._consumers:
-                consumer.add_points(points, count)
+            for add_points in self._add_points:
+                add_points(points, count)
             self.points += count
             self._newest = points
-        return count if count else sum(counts)
+        return count
+
+
+Checked = list[tuple[AcquisitionObject, BlockCheck]]
+"""Acquisition objects with the checks of their blocks, called in turn."""
+
+
+def _trigger_in_turn(devices: Checked) -> None:
+    """Trigger each object in turn; a failure names the object."""
+    device = devices[0][0]
+    try:  # around the loop, not each call: nothing to pay per object
+        for device, _ in devices:
+            device.trigger()
+    except Exception as error:
+        raise _naming(device, error) from None
+
+
+def _read_in_turn(devices: Checked, values: Points, counts: list[int]) -> None:
+    """Wait for and read each object in turn, its block checked into ``values``, its point count onto ``counts``."""
+    device = devices[0][0]
+    try:  # around the loop, not each call: nothing to pay per object
+        for device, check in devices:
+            device.wait_ready()
+            counts.append(check(device.read(), values))
+    except ChannelMisfit:  # names the channel and its controller already
+        raise
+    except Exception as error:
+        raise _naming(device, error) from None
 
 
 def _wait_and_read(device: AcquisitionObject) -> Block:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from time import monotonic
 
-import gevent
 import numpy as np
+from gevent import sleep
 
 from bliss_shell.controllers import AcquisitionParameters, Axis, Block, ChannelInfo, Timing, stop_all, wait_all
 from bliss_shell.controllers.acquisition import AcquisitionBase
@@ -126,9 +127,10 @@ class TimerMaster(AcquisitionBase):
         self._first: float | None = None
         self._point_start = 0.0
         self._count_end = 0.0
+        self._period = count_time + sleep_time  # between two points' starts, on a schedule
         self._triggered = 0
         self._sent = 0
-        self._to_epoch = 0.0  # time.time() - time.monotonic(), taken once per scan: epochs keep the monotonic spacing
+        self._to_epoch = 0.0  # time.time() - monotonic(), taken once per scan: epochs keep the monotonic spacing
         self._channels = [
             ChannelInfo("elapsed_time", np.dtype("float64"), (), "s"),
             ChannelInfo("epoch", np.dtype("float64"), (), "s"),
@@ -146,42 +148,40 @@ class TimerMaster(AcquisitionBase):
         self._npoints = parameters.npoints
         self._first = None
         self._triggered = self._sent = 0
-        self._to_epoch = time.time() - time.monotonic()
+        self._to_epoch = time.time() - monotonic()
 
     def trigger(self) -> None:
         """Start a point: at once for the first, else when the schedule or ``sleep_time`` says."""
-        now = time.monotonic()
-        period = self._count_time + self._sleep_time
+        now = monotonic()
         if self._first is None:
-            self._first = now
+            self._first = due = now
+        elif self._scheduled:  # the schedule: a point every period from the first
+            due = self._first + self._triggered * self._period
+            if due > now:
+                sleep(due - now)
+                now = monotonic()
         else:
-            start = self._first + self._triggered * period if self._scheduled else now + self._sleep_time
-            if start > now:
-                gevent.sleep(start - now)
-                now = time.monotonic()
+            if self._sleep_time > 0:
+                sleep(self._sleep_time)
+                now = monotonic()
+            due = now
         self._point_start = now
-        self._count_end = (self._first + self._triggered * period if self._scheduled else now) + self._count_time
+        self._count_end = due + self._count_time
         self._triggered += 1
 
     def wait_ready(self) -> None:
         """Sleep until the point's count time is over (at once in a continuous scan)."""
-        if not self._continuous:
-            _sleep_until(self._count_end)  # also lets the consumers run
+        if not self._continuous:  # also lets the consumers run
+            remaining = self._count_end - monotonic()
+            sleep(remaining if remaining > 0 else 0)
 
     def read(self) -> Block:
         """The point's ``elapsed_time`` and ``epoch``; in a continuous scan, every period's at once."""
         if not self._continuous:
-            return {
-                "elapsed_time": [self._point_start - (self._first or self._point_start)],
-                "epoch": [self._point_start + self._to_epoch],
-            }
+            start, first = self._point_start, self._first
+            return {"elapsed_time": [start - first if first is not None else 0.0], "epoch": [start + self._to_epoch]}
         periods = range(self._sent, self._npoints)  # every period is known once started
         self._sent = self._npoints
-        first = (self._first if self._first is not None else time.monotonic()) + self._to_epoch
+        first = (self._first if self._first is not None else monotonic()) + self._to_epoch
         return {"elapsed_time": [index * self._count_time for index in periods],
                 "epoch": [first + index * self._count_time for index in periods]}  # fmt: skip
-
-
-def _sleep_until(moment: float) -> None:
-    remaining = moment - time.monotonic()
-    gevent.sleep(remaining if remaining > 0 else 0)

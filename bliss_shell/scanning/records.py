@@ -71,24 +71,30 @@ class BlockCheck:
         ChannelMisfit
             Anything that does not fit (the scan then fails: nothing of that point is handed on).
         """
+        scalars = self._scalars
+        if scalars and len(block) == len(scalars):  # as many names, each looked up: the same names, or a KeyError
+            count = -1
+            try:
+                for name, fullname in scalars:
+                    values = block[name]
+                    if count != len(values):
+                        if count >= 0:
+                            self._refuse_counts(block)
+                        count = len(values)
+                    for value in values:
+                        if type(value) not in _SCALARS:  # the common case is decided at once
+                            self._check(self._channels[name], value)
+                    into[fullname] = values
+            except KeyError:
+                pass  # a channel missing: refused below, naming them all
+            else:
+                return count if count > 0 else 0
         if block.keys() != self._names:
             missing = sorted(self._names - block.keys())
             extra = sorted(block.keys() - self._names)
             raise ChannelMisfit(f"{self.owner}: the controller read {', '.join(extra) or 'no extra channel'} and "
                                 f"missed {', '.join(missing) or 'no channel'}; its channels are {', '.join(self._names)}")  # fmt: skip
         count = -1
-        if self._scalars:
-            for name, fullname in self._scalars:
-                values = block[name]
-                if count != len(values):
-                    if count >= 0:
-                        self._refuse_counts(block)
-                    count = len(values)
-                for value in values:
-                    if type(value) not in _SCALARS:  # the common case is decided at once
-                        self._check(self._channels[name], value)
-                into[fullname] = values
-            return count if count > 0 else 0
         plan = self._plan
         for name, values in block.items():
             if count != len(values):
@@ -140,11 +146,12 @@ class PointAssembler:
 
     def __init__(self, fullnames: Sequence[str]):
         self._pending: dict[str, list[Any]] = {name: [] for name in fullnames}
+        self._size = len(self._pending)
         self._waiting = False  # points held back for a slower object
 
     def add(self, values: Points, counts: Sequence[int]) -> tuple[Points, int]:
         """Values by fullname with each object's point count; return the whole points now complete."""
-        if not self._waiting and len(values) == len(self._pending) and min(counts) == max(counts):
+        if not self._waiting and len(values) == self._size and counts.count(counts[0]) == len(counts):
             return values, counts[0]  # every object delivered the same points: nothing to hold back
         for name, column in values.items():
             self._pending[name].extend(column)
