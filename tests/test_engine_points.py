@@ -116,3 +116,22 @@ def test_an_in_process_counter_that_fails_fails_the_point_naming_its_controller(
     acquisition = SamplingController("sim", None, blocking=False).acquisition_object([c1, Broken()])
     with pytest.raises(AcquisitionError, match=r"^sim: OSError: no signal$"):
         run(acquisition, 2)
+
+
+def test_a_point_a_consumer_refuses_still_counts_as_taken():
+    """The consumers before the failing one have the point: ``points`` (the scan's points_acquired) says so too."""
+
+    class Refusing:
+        def add_points(self, points, count) -> None:
+            if len(kept.points) == 3:
+                raise OSError("archive full")
+
+    blocks: list[Block] = [{"a": [float(i)], "b": [float(i)]} for i in range(5)]
+    kept = Points()
+    chain = AcquisitionChain(ChainNode(TimerMaster(0.0), [ChainNode(Reading(blocks))]))
+    engine = Engine(chain, AcquisitionParameters(5, 0.0, Timing.FREE), [kept, Refusing()])
+    engine.prepare()
+    with pytest.raises(OSError, match="^archive full$"):
+        engine.run()
+    engine.stop()
+    assert len(kept.points) == engine.points == 3

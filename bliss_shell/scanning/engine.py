@@ -149,7 +149,7 @@ class Engine:
         self._plan = [(self._flat, False)] if self._flat else plan
         self._checks = checks
         self._assembler = PointAssembler([name for check in checks.values() for name in check.fullnames.values()])
-        self.points = 0  # whole points handed on
+        self.points = 0  # whole points taken (and handed on)
         self._newest: Points = {}
 
     def prepare(self) -> None:
@@ -228,10 +228,10 @@ class Engine:
         """The points now whole to every consumer; how many."""
         points, count = self._assembler.add(values, counts)
         if count:
+            self.points += count  # taken, whatever a consumer then does with them (points_acquired)
+            self._newest = points
             for add_points in self._add_points:
                 add_points(points, count)
-            self.points += count
-            self._newest = points
         return count
 
 
