@@ -325,6 +325,7 @@ class ScanPublisher:
                 self._buffer.wait(timeout=HEARTBEAT)
         except BaseException as error:  # kept for end(): the scan decides what to tell the user
             self._error = error
+            self.complete = False  # no point reaches Redis any more: readers of the scan go to its file
             self._buffer.release()
         finally:
             self._tree_sent.set()
