@@ -20,6 +20,7 @@ from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.data import get_node, keys
 from bliss_shell.scanning import current
 from bliss_shell.scanning.consumers import ScanConsumer
+from bliss_shell.scanning.subscriptions import Subscription
 from conftest import BEAMLINE, interruptible, open_session, wait_for
 from simulator_server import SimulatorServer
 from test_lima_frames import server, shell  # noqa: F401  (a session with a camera, on its own simulator)
@@ -45,8 +46,17 @@ def consumers(session):
             subscriptions.unsubscribe(name)
 
 
+class Count(ScanConsumer):
+    """A consumer that does nothing with what it is given."""
+
+    def __init__(self, start):
+        pass
+
+
 def logbook_lines(session: dict) -> list[str]:
     path = Path(session["SCAN_SAVING"].get_path()) / "test_session_logbook.txt"
+    if not path.exists():  # no scan ended yet
+        return []
     return [line[len("2026-01-01 00:00:00  ") :] for line in path.read_text().splitlines()]
 
 
@@ -67,43 +77,37 @@ def test_a_data_consumer_that_cannot_be_made_fails_the_scan_naming_it_and_everyt
     assert session["loopscan"](1, 0, session["diode"]).number == scan.number + 1  # the file is free, the numbers go on
 
 
-def test_consumers_that_are_not_subscriptions_are_refused_before_anything_is_numbered(session, consumers):
-    class Count(ScanConsumer):
-        def __init__(self, start):
-            pass
+def there_already(name: str) -> str:
+    return (f"loopscan.run: a consumer {name!r} is there already (the session's, or given twice): consumers= adds "
+            "subscriptions to the session's for this scan; nothing was numbered")  # fmt: skip
 
+
+NOT_A_SUBSCRIPTION = ("loopscan.run: consumers= takes subscriptions (Subscription(name, factory), from "
+                      f"bliss_shell.scanning.subscriptions), not {Count!r}; nothing was numbered")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("given", "error", "message"),
+    [
+        (lambda subscriptions: [Count], TypeError, NOT_A_SUBSCRIPTION),
+        (lambda subscriptions: [s for s in subscriptions if s.name == "file"], ValueError, there_already("file")),
+        (lambda subscriptions: [Subscription("count", Count)] * 2, ValueError, there_already("count")),
+    ],
+)
+def test_consumers_a_scan_cannot_add_are_refused_before_anything_is_numbered(session, consumers, given, error, message):
     done = session["loopscan"](1, 0, session["diode"])
     scan = session["loopscan"](3, 0, session["diode"], run=False)
-    message = (f"loopscan.run: consumers= takes subscriptions (items of current().consumers, or what its subscribe "
-               f"returns), not {Count!r}; nothing was numbered")  # fmt: skip
-    with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
-        scan.run(consumers=[Count])
+    with pytest.raises(error, match=f"^{re.escape(message)}$"):
+        scan.run(consumers=given(consumers))
     assert scan.state == "idle" and scan.number is None and session["SCANS"][-1] is done
     assert scan.run().number == done.number + 1  # the refused run cost nothing: it still runs, with the next number
 
 
-def file_only(subscriptions) -> list:
-    return [subscription for subscription in subscriptions if subscription.name == "file"]
-
-
-def test_a_scan_run_without_redis_reads_its_data_from_its_file(session, consumers):
-    scan = session["loopscan"](3, 0, session["diode"], run=False)
-    scan.run(consumers=file_only(consumers))
-    with h5py.File(scan.path, "r") as file:
-        saved = file[f"{scan.number}.1/measurement/diode"][()]
-    assert len(saved) == 3 and np.array_equal(scan.get_data()["diode"], saved)
-    consumers.unsubscribe("redis")  # the session's next scans too (each test opens its session anew)
-    scan = session["loopscan"](3, 0, session["diode"])
-    assert len(scan.get_data()["diode"]) == 3 and len(get_node(f"{scan.node.db_name}:timer:diode:diode")) == 0
-
-
-def test_an_unsaved_scan_run_without_redis_says_its_data_was_kept_nowhere(session, consumers):
+def test_an_unsaved_scan_given_more_consumers_still_has_its_data_in_redis(session):
     scan = session["loopscan"](3, 0, session["diode"], save=False, run=False)
-    scan.run(consumers=[subscription for subscription in consumers if subscription.name != "redis"])
-    message = (f"scan {scan.node.name} was not saved and ran without the 'redis' consumer: its points were kept nowhere; "
-               "keep 'redis' in its consumers or save the scan")  # fmt: skip
-    with pytest.raises(RuntimeError, match=f"^{re.escape(message)}$"):
-        scan.get_data()
+    scan.run(consumers=[Subscription("count", Count)])
+    assert scan.path is None and len(scan.get_data()["diode"]) == 3
+    assert len(get_node(f"{scan.node.db_name}:timer:diode:diode")) == 3
 
 
 @pytest.fixture
@@ -144,6 +148,26 @@ def test_ctrl_c_while_the_end_reads_a_stalled_motor_still_ends_the_scan_everywhe
         assert file[f"{scan.number}.1/writer/status"][()] == b"ABORTED"
     assert logbook_lines(session)[-1].startswith(f"scan {scan.number} (dscan roby 0 2 100000 0.01): aborted")
     assert session["loopscan"](1, 0, session["diode"]).state == "done"  # the file's writer lock was let go
+
+
+def test_a_second_ctrl_c_during_a_dscans_return_says_where_the_motor_stopped(session, capsys):
+    slowy = session["slowy"]
+    start = slowy.position
+    scan = session["dscan"](slowy, 0, 2, 3, 0, session["diode"], run=False)  # 1 s a step: it goes back for over 1 s
+    command = interruptible(scan.run)
+    wait_for(lambda: scan.node is not None and len(get_node(f"{scan.node.db_name}:axis:slowy") or ()) >= 2,
+             "the scan did not take 2 points")  # fmt: skip
+    command.kill(KeyboardInterrupt, block=False)
+    ended = f"scan {scan.number} (dscan slowy 0 2 3 0): aborted"  # the logbook's line: only the return is left
+    wait_for(lambda: any(line.startswith(ended) for line in logbook_lines(session)) and slowy.state == "MOVING",
+             "slowy did not start back", timeout=20)  # fmt: skip
+    command.kill(KeyboardInterrupt, block=True)  # the second Ctrl-C, while it goes back
+    assert isinstance(command.value, KeyboardInterrupt) and slowy.state == "READY"
+    out = capsys.readouterr().out
+    found = re.search(rf"^slowy: return to {start:.5f} stopped by a second Ctrl-C at (\S+)$", out, re.MULTILINE)
+    assert found is not None, out
+    assert found[1] == f"{slowy.position:.5f}" and slowy.position > start + 0.01
+    assert scan.state == "aborted" and scan.node.end_state()["state"] == "aborted"
 
 
 def test_a_camera_saving_several_files_is_linked_frame_by_frame(shell):  # noqa: F811  (the fixture imported above)

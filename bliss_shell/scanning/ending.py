@@ -2,7 +2,8 @@
 
 A first Ctrl-C aborts the scan: the devices are stopped, the file and Redis record the abort,
 ``dscan`` motors go back. A second Ctrl-C while that happens skips the waits (devices,
-display, the return of the motors); the file and Redis still say how the scan ended.
+display, the return of the motors); the file and Redis still say how the scan ended, and a
+return it stopped says where each motor is.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import gevent
 from bliss_shell.controllers import Axis, wait_all
 
 from .consumers import Ending, EndState, ScanStart
-from .subscriptions import RunningConsumer
+from .subscriptions import ConsumerError, RunningConsumer
 from .tables import position
 
 
@@ -60,21 +61,25 @@ def interruptible(step: Callable[[], Any]) -> bool:
     return False
 
 
-def end_consumers(consumers: Sequence[RunningConsumer], ending: Ending, start: ScanStart, forced: bool) -> tuple[bool, str]:
+def end_consumers(consumers: Sequence[RunningConsumer], ending: Ending, start: ScanStart,
+                  forced: bool) -> tuple[bool, ConsumerError | None]:  # fmt: skip
     """End every consumer in its turn and the scan's node; return whether Ctrl-C forced, and a data consumer's failure.
 
-    The data consumers first, in order (the file before the others), then the node's final info and END,
+    The data consumers first: the others, then the scan's record keepers in order (the cameras' frames
+    give the file its links; the file then knows every failure); then the node's final info and END,
     then the observers that always end (the logbook), all even through a second Ctrl-C; then the other
     observers (the display), which a second Ctrl-C skips. A data consumer's failure makes a ``done``
-    scan ``failed``, and the next ones are told; Redis refusing the END is one warning line.
+    scan ``failed`` (reason ``ConsumerError: <name> consumer: ...``), and the next ones are told; Redis
+    refusing the END is one warning line.
     """
-    failure = ""
-    for consumer in (c for c in consumers if c.subscription.data):
+    failure: ConsumerError | None = None
+    data = [consumer for consumer in consumers if consumer.subscription.data]
+    for consumer in sorted(data, key=lambda consumer: consumer.subscription.record):  # stable: in order otherwise
         forced |= shielded(lambda: consumer.end(ending))  # noqa: B023  (called here, in this round)
         incomplete = consumer.failure
         if incomplete and ending.state is EndState.DONE:
-            ending.state, ending.reason = EndState.FAILED, incomplete
-            failure = incomplete
+            failure = ConsumerError(incomplete)
+            ending.state, ending.reason = state_of(failure)
 
     def end_node() -> None:
         try:
@@ -93,12 +98,39 @@ def end_consumers(consumers: Sequence[RunningConsumer], ending: Ending, start: S
     return forced, failure
 
 
-def return_motors(return_to: Mapping[Axis, float] | None) -> None:
-    """``dscan``, ``dmesh``, ``lineup``: every motor back where it was, all together."""
-    if return_to:
-        for axis, target in return_to.items():
-            axis.move(target, wait=False)
+def return_motors(return_to: Mapping[Axis, float] | None, aborted: bool) -> None:
+    """``dscan``, ``dmesh``, ``lineup``: every motor back where it was, all together.
+
+    Ctrl-C (the second one after an aborted scan) stops them: one line per motor says where it is, and
+    the ``KeyboardInterrupt`` goes on.
+    """
+    if not return_to:
+        return
+    for axis, target in return_to.items():
+        axis.move(target, wait=False)
+    try:
         wait_all(return_to)
+    except KeyboardInterrupt:
+        for axis, target in return_to.items():
+            print(returned(axis, target, aborted), flush=True)
+        raise
+
+
+def returned(axis: Axis, target: float, aborted: bool) -> str:
+    """Where a motor whose return Ctrl-C stopped is (``aborted``: the scan's own Ctrl-C came first).
+
+    Examples
+    --------
+    >>> roby.move(2.5)
+    >>> returned(roby, 5, aborted=True)
+    'roby: return to 5.00000 stopped by a second Ctrl-C at 2.50000'
+    >>> returned(roby, 2.5, aborted=False)
+    'roby: back at 2.50000'
+    """
+    where = _where(axis)
+    if where == position(target):
+        return f"{axis.name}: back at {where}"
+    return f"{axis.name}: return to {position(target)} stopped by {'a second ' if aborted else ''}Ctrl-C at {where}"
 
 
 def where_things_stand(number: int | None, axes: list[Axis], return_to: Mapping[Axis, float] | None, frames: Mapping[str, int],
@@ -107,11 +139,15 @@ def where_things_stand(number: int | None, axes: list[Axis], return_to: Mapping[
     lines = [f"Scan {number} aborted{' (forced: not waiting for the devices)' if forced else ''}."]
     for axis in axes:
         going_back = f", going back to {position(return_to[axis])}" if return_to and not forced else ""
-        try:
-            where = position(axis.position)
-        except Exception as error:  # its server is gone
-            where = f"an unknown position ({error})"
-        lines.append(f"  {axis.name} stopped at {where}{going_back}")
+        lines.append(f"  {axis.name} stopped at {_where(axis)}{going_back}")
     for detector, count in frames.items():
         lines.append(f"  {detector}: {count} frames taken")
     return "\n".join(lines)
+
+
+def _where(axis: Axis) -> str:
+    """The motor's position as shown, or why it is unknown."""
+    try:
+        return position(axis.position)
+    except Exception as error:  # its server is gone
+        return f"an unknown position ({error})"

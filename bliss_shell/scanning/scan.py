@@ -3,9 +3,9 @@
 Every scan command returns its ``Scan``; ``SCANS[-1]`` is the session's last one.
 
 ``Scan.run`` numbers and places the scan, publishes the chain's tree, makes the session's consumers
-(``subscriptions.py``: Redis, the file, the cameras' frames, the display, the logbook), lets the engine
-walk the chain, and ends it the same way whatever happened (``ending.py``): ``SCANS[-1].state``, the Redis
-END, the file's status, motors returned, one line at the prompt.
+(``subscriptions.py``: Redis, the file, the cameras' frames, the display, the logbook) and those given to
+that run, lets the engine walk the chain, and ends it the same way whatever happened (``ending.py``):
+``SCANS[-1].state``, the Redis END, the file's status, motors returned, one line at the prompt.
 """
 
 from __future__ import annotations
@@ -106,8 +106,9 @@ class Scan:
         Parameters
         ----------
         consumers : iterable of Subscription, optional
-            What its points and end go to; the session's (``current().consumers``) by default, or some of
-            them (``[x for x in current().consumers if x.name != "display"]``).
+            More consumers for this scan only (``[Subscription("count", Count)]``), made after the
+            session's (``current().consumers``): every scan has its record in Redis and its file, and
+            the session's observers.
 
         Returns
         -------
@@ -118,14 +119,16 @@ class Scan:
         ------
         RuntimeError
             The scan has already run; Redis cannot number it; or every point was taken but a device did
-            not stop or the file is incomplete (``state`` is then ``'failed'``).
+            not stop (``state`` is then ``'failed'``).
         TypeError
             ``consumers`` holds something that is not a ``Subscription`` (checked before it is numbered).
+        ValueError
+            ``consumers`` names a consumer the session has, or one twice (checked before it is numbered).
         SavingError
             The file cannot be written (checked before anything moves).
         ConsumerError
-            A data consumer failed (its factory, a point, its end): the message names it; ``state`` is
-            ``'failed'`` and Redis, the file and the logbook say why.
+            A data consumer failed (its factory, a point, its end, its record incomplete): the message
+            names it; ``state`` is ``'failed'`` and Redis, the file and the logbook say why.
         KeyboardInterrupt
             Ctrl-C: raised again once the scan ended as ``'aborted'``.
 
@@ -147,7 +150,8 @@ class Scan:
         if self.state != "idle":
             raise RuntimeError(f"{self!r} has already run; start a new scan")
         context = self._context
-        subscriptions = _checked(self.name, context.consumers if consumers is None else consumers)
+        subscriptions = [*context.consumers, *_checked(self.name, () if consumers is None else consumers,
+                                                       context.consumers.names())]  # fmt: skip
         start = self._place()
         publisher = start.publisher
         node = ScanNode(context.client, start.db_name, {"name": start.db_name.rsplit(":", 1)[1], "type": "scan"})
@@ -174,8 +178,8 @@ class Scan:
         late_failure = self._end(engine, error, start)
         if error is not None:
             raise error
-        if late_failure:  # every point was taken, but a device did not stop or the file is incomplete
-            raise RuntimeError(late_failure)
+        if late_failure is not None:  # every point was taken, but a device did not stop or a record is incomplete
+            raise late_failure
         return self
 
     def _place(self) -> ScanStart:
@@ -204,7 +208,7 @@ class Scan:
                                 publisher)  # fmt: skip
         return self._start
 
-    def _end(self, engine: Engine | None, error: BaseException | None, start: ScanStart) -> str:
+    def _end(self, engine: Engine | None, error: BaseException | None, start: ScanStart) -> Exception | None:
         """Stop the devices, end every consumer, tell the user; return a failure found after the last point.
 
         ``engine`` is None when the scan failed before its engine was made (a data consumer's factory).
@@ -218,10 +222,10 @@ class Scan:
         if engine is not None:
             self._newest, self._taken = engine.newest_point(), engine.points
         note_device_states(self.chain, self._device_states)
-        late = ""
+        late: Exception | None = None
         if failures and state is EndState.DONE:
             state, reason = EndState.FAILED, "; ".join(failures)
-            late = reason
+            late = RuntimeError(reason)
         end = datetime.now().astimezone()
         ending = Ending(state, reason, end, self._info(start.time, end, self._taken))
         self.state = state.value
@@ -237,7 +241,7 @@ class Scan:
         if ending.state is EndState.ABORTED:
             print(where_things_stand(self.number, self.plan.axes, self.plan.return_to, ending.taken, forced))
         if not forced:
-            return_motors(self.plan.return_to)
+            return_motors(self.plan.return_to, ending.state is EndState.ABORTED)
         return late or failure
 
     @property
@@ -296,8 +300,8 @@ class Scan:
         """Every channel as a numpy array, keyed by short name (fullname where two clash).
 
         Read from Redis; from the scan's file once Redis has let the scan go (retention time, memory
-        cap), missed points of it, or never got them (run without the ``redis`` consumer). A Lima
-        detector's channel is a view of its frames, by fullname.
+        cap) or missed points of it (unreachable or full while it ran). A Lima detector's channel is a
+        view of its frames, by fullname.
 
         Returns
         -------
@@ -307,7 +311,7 @@ class Scan:
         Raises
         ------
         RuntimeError
-            The scan has not run, or it was not saved and Redis no longer has it or never got it.
+            The scan has not run, or it was not saved and Redis no longer has it.
 
         Examples
         --------
@@ -327,7 +331,7 @@ class Scan:
         def views(expired: bool) -> dict[str, Any]:
             return {name: view for consumer in self._consumers for name, view in consumer.data_views(expired).items()}
 
-        return read_data(self._start, self.node, self._taken, views)
+        return read_data(self._start, self.node, views)
 
     # Peak tools on this scan: counter defaults to plotselect's choice, axis to the first scanned motor.
     def cen(self, counter: Any = None, axis: Any = None) -> float:
@@ -388,19 +392,31 @@ class Scan:
         return goto_measure("com", self, counter, axis)
 
 
-def _checked(command: str, consumers: Iterable[Any]) -> list[Subscription]:
-    """The subscriptions a scan runs with, refused before anything is numbered if one is something else.
+def _checked(command: str, consumers: Iterable[Any], names: list[str]) -> list[Subscription]:
+    """The subscriptions a scan adds to the session's; refused before it is numbered: other things, names there already.
+
+    ``names``: the session's consumers.
 
     Examples
     --------
-    >>> _checked("loopscan", [print])
+    >>> _checked("loopscan", [print], [])
     Traceback (most recent call last):
     ...
-    TypeError: loopscan.run: consumers= takes subscriptions (items of current().consumers, or what its subscribe returns), not <built-in function print>; nothing was numbered
+    TypeError: loopscan.run: consumers= takes subscriptions (Subscription(name, factory), from bliss_shell.scanning.subscriptions), not <built-in function print>; nothing was numbered
+    >>> from bliss_shell.scanning import current
+    >>> _checked("loopscan", list(current().consumers)[:1], current().consumers.names())
+    Traceback (most recent call last):
+    ...
+    ValueError: loopscan.run: a consumer 'lima frames' is there already (the session's, or given twice): consumers= adds subscriptions to the session's for this scan; nothing was numbered
     """
     subscriptions = list(consumers)
+    taken = set(names)
     for item in subscriptions:
         if not isinstance(item, Subscription):
-            raise TypeError(f"{command}.run: consumers= takes subscriptions (items of current().consumers, or what its "
-                            f"subscribe returns), not {item!r}; nothing was numbered")  # fmt: skip
+            raise TypeError(f"{command}.run: consumers= takes subscriptions (Subscription(name, factory), from "
+                            f"bliss_shell.scanning.subscriptions), not {item!r}; nothing was numbered")  # fmt: skip
+        if item.name in taken:
+            raise ValueError(f"{command}.run: a consumer {item.name!r} is there already (the session's, or given twice): "
+                             "consumers= adds subscriptions to the session's for this scan; nothing was numbered")  # fmt: skip
+        taken.add(item.name)
     return subscriptions

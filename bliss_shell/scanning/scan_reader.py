@@ -19,8 +19,8 @@ from .consumers import ScanStart
 from .scan_data import ScanData
 
 
-def read_data(start: ScanStart, node: ScanNode, taken: int, views: Callable[[bool], dict[str, Any]]) -> ScanData:
-    """Every channel of a scan as a numpy array, from Redis; from its file when Redis lost, dropped or never got it.
+def read_data(start: ScanStart, node: ScanNode, views: Callable[[bool], dict[str, Any]]) -> ScanData:
+    """Every channel of a scan as a numpy array, from Redis; from its file when Redis lost, dropped or missed some of it.
 
     Parameters
     ----------
@@ -28,24 +28,17 @@ def read_data(start: ScanStart, node: ScanNode, taken: int, views: Callable[[boo
         The scan as it started: its channels, file, number and publisher.
     node : ScanNode
         Its node.
-    taken : int
-        The whole points the scan took: Redis has the scan whole only if its publisher got as many and sent
-        them all (not when it ran without the ``redis`` consumer, or Redis was unreachable or full).
     views : callable
         Given whether Redis let the scan go, the views its consumers add (a camera's frames), by fullname.
 
     Raises
     ------
     RuntimeError
-        It was not saved, and Redis no longer has it or never got its points.
+        It was not saved, and Redis no longer has it.
     """
     channels = start.data_channels()
     specs = [channel.spec for channel in channels]
-    publisher = start.publisher
-    whole = publisher.complete and publisher.points >= taken
-    if not start.path and publisher.complete and not whole:  # Redis took all it was given, and was not given them
-        raise RuntimeError(f"scan {node.name} was not saved and ran without the 'redis' consumer: its points were kept "
-                           "nowhere; keep 'redis' in its consumers or save the scan")  # fmt: skip
+    whole = start.publisher.complete  # its publisher, a consumer of every scan, sent Redis every point
     gone = not whole or get_node(node.db_name, start.context.client) is None  # retention, memory cap, points missed
     if gone and not start.path and whole:
         raise RuntimeError(f"scan {node.name} was not saved and has expired from Redis (data_retention, or "

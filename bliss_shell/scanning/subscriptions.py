@@ -1,8 +1,9 @@
 """The session's consumers: what each scan hands its points and its end to, and what a failing one costs.
 
 ``current().consumers`` lists factories, in order (as bluesky's ``RunEngine.subscribe``): each makes
-one consumer per scan from its ``ScanStart``. A session starts with the Lima cameras' frames, the
-file, Redis, the live display and the logbook; ``subscribe`` adds one, ``unsubscribe`` takes it away.
+one consumer per scan from its ``ScanStart``. A session starts with the scan's record keepers (the Lima
+cameras' frames, the file, Redis), which stay first and cannot be unsubscribed, then the live display
+and the logbook; ``subscribe`` adds one after the others, ``unsubscribe`` takes it away.
 
 Two kinds, said when subscribing:
 
@@ -11,10 +12,11 @@ Two kinds, said when subscribing:
 - an observer (the default: the logbook, the display, a consumer typed at the prompt) never fails a
   scan: its error is one warning line naming it, once per scan, and the scan goes on.
 
-At the end, the data consumers end first, in the list's order (the file before the others), then the
-scan's node in Redis gets the final info and END, then the observers that ``always_ends`` (the logbook:
-its line is the last word), all of them even through a second Ctrl-C; then the other observers (the
-display), which a second Ctrl-C skips.
+At the end, the other data consumers end first, then the record keepers (the cameras' frames give the
+file its image links, then the file, which so knows every failure), then the scan's node in Redis gets
+the final info and END, then the observers that ``always_ends`` (the logbook: its line says the end
+every record got), all of them even through a second Ctrl-C; then the other observers (the display),
+which a second Ctrl-C skips.
 
 Examples
 --------
@@ -30,6 +32,10 @@ Scan(number=..., name=loopscan, path=.../data.h5)
 >>> SCANS[-1].state
 'done'
 >>> current().consumers.unsubscribe(token)
+>>> current().consumers.unsubscribe("file")
+Traceback (most recent call last):
+...
+ValueError: consumers.unsubscribe: 'file' keeps the scans' record (lima frames, file, redis) and cannot be unsubscribed; to save nothing, set SCAN_SAVING.writer = 'null' or give save=False
 """
 
 from __future__ import annotations
@@ -50,14 +56,30 @@ class ConsumerError(RuntimeError):
     """A data consumer failed while the scan ran: the message names it."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # each one is itself: a token unsubscribes its own subscription only
 class Subscription:
-    """One factory of the session's consumers, its name and its kind (what ``subscribe`` returns)."""
+    """One factory of the session's consumers, its name and its kind (what ``subscribe`` returns).
+
+    Examples
+    --------
+    One made for one scan only (``Scan.run(consumers=...)``), with a ``ScanConsumer`` class as its factory:
+
+    >>> from bliss_shell.scanning import ScanConsumer
+    >>> class Said(ScanConsumer):
+    ...     def __init__(self, start):
+    ...         self.title = start.plan.title
+    ...     def end(self, ending):
+    ...         print(self.title, ending.state.value)
+    >>> loopscan(3, 0, diode, run=False).run(consumers=[Subscription("said", Said)])
+    loopscan 3 0 done
+    Scan(number=..., name=loopscan, path=.../data.h5)
+    """
 
     name: str  # in messages: "logbook consumer failed: ..."
     make: ConsumerFactory
     data: bool = False  # keeps the scan's record: its failure fails the scan
     always_ends: bool = False  # its end runs even through a second Ctrl-C (a data consumer's always does)
+    record: bool = False  # one of the scan's record keepers: never unsubscribed, ends after the other data consumers
 
     @property
     def essential(self) -> bool:
@@ -90,7 +112,7 @@ class Subscriptions:
     >>> current().consumers.unsubscribe("count")
     Traceback (most recent call last):
     ...
-    ValueError: no consumer 'count' is subscribed: lima frames, file, redis, display, logbook
+    ValueError: consumers.unsubscribe: no consumer 'count' is subscribed: lima frames, file, redis, display, logbook
     """
 
     def __init__(self, subscriptions: Iterable[Subscription] = ()):
@@ -120,13 +142,16 @@ class Subscriptions:
         Raises
         ------
         TypeError
-            ``make`` is not callable.
+            ``make`` is not callable, or a class that is not a ``ScanConsumer``.
         ValueError
             A consumer of that name is subscribed already.
         """
         if not callable(make):
             raise TypeError(f"consumers.subscribe: {make!r} is not callable: give a function or ScanConsumer "
                             "class that takes the ScanStart")  # fmt: skip
+        if isinstance(make, type) and not issubclass(make, ScanConsumer):
+            raise TypeError(f"consumers.subscribe: {make!r} is a class but not a ScanConsumer: subclass ScanConsumer, "
+                            "or give a function that takes the ScanStart and returns one")  # fmt: skip
         name = name or str(getattr(make, "__name__", repr(make)))
         if name in self.names():
             raise ValueError(f"consumers.subscribe: a consumer {name!r} is subscribed already: unsubscribe it, "
@@ -138,15 +163,30 @@ class Subscriptions:
     def unsubscribe(self, token: Subscription | str) -> None:
         """Take a factory away (what ``subscribe`` returned, or its name): the next scans make no such consumer.
 
+        The scan's record keepers (the cameras' frames, the file, Redis) stay: not to save, set
+        ``SCAN_SAVING.writer = 'null'`` or give ``save=False``.
+
         Raises
         ------
         ValueError
-            No such consumer is subscribed.
+            No such consumer is subscribed (a token of one unsubscribed already), or it is a record keeper.
         """
-        name = token.name if isinstance(token, Subscription) else token
-        if name not in self.names():
-            raise ValueError(f"no consumer {name!r} is subscribed: {', '.join(self.names())}")
-        self._subscriptions = [subscription for subscription in self._subscriptions if subscription.name != name]
+        subscribed = ", ".join(self.names())
+        if isinstance(token, Subscription):
+            if token not in self._subscriptions:
+                raise ValueError(f"consumers.unsubscribe: that {token.name!r} subscription is not subscribed "
+                                 f"(unsubscribed already?); subscribed: {subscribed}")  # fmt: skip
+            found = token
+        else:
+            named = [subscription for subscription in self._subscriptions if subscription.name == token]
+            if not named:
+                raise ValueError(f"consumers.unsubscribe: no consumer {token!r} is subscribed: {subscribed}")
+            found = named[0]
+        if found.record:
+            records = ", ".join(subscription.name for subscription in self._subscriptions if subscription.record)
+            raise ValueError(f"consumers.unsubscribe: {found.name!r} keeps the scans' record ({records}) and cannot be "
+                             "unsubscribed; to save nothing, set SCAN_SAVING.writer = 'null' or give save=False")  # fmt: skip
+        self._subscriptions.remove(found)
 
     def names(self) -> list[str]:
         """The names of the factories, in order."""
@@ -163,16 +203,16 @@ class Subscriptions:
 
 
 def default_subscriptions() -> Subscriptions:
-    """What a session starts with: the cameras' frames, the file, Redis, the live display, the logbook.
+    """What a session starts with: the record keepers (the cameras' frames, the file, Redis), the live display, the logbook.
 
     The cameras' consumer comes first: its end gives the file the links to their frames.
     """
     return Subscriptions([
-        Subscription("lima frames", lima_frames, data=True),
-        Subscription("file", file_consumer, data=True),
-        Subscription("redis", RedisConsumer, data=True),
+        Subscription("lima frames", lima_frames, data=True, record=True),
+        Subscription("file", file_consumer, data=True, record=True),
+        Subscription("redis", RedisConsumer, data=True, record=True),
         Subscription("display", display_consumer),
-        Subscription("logbook", logbook_consumer, always_ends=True),  # last: the end state the others recorded
+        Subscription("logbook", logbook_consumer, always_ends=True),  # ends once every record has the end state
     ])  # fmt: skip
 
 
@@ -184,12 +224,21 @@ def consumers_of(subscriptions: Iterable[Subscription], start: ScanStart) -> Ite
     Raises
     ------
     ConsumerError
-        A data consumer's factory failed (an observer's is one warning).
+        A data consumer's factory failed or gave something else than a ``ScanConsumer`` (an observer's is one
+        warning).
     """
     for subscription in subscriptions:
-        made = _guarded(subscription, None, lambda: subscription.make(start))  # noqa: B023  (called here)
+        made = _guarded(subscription, None, lambda: _made(subscription, start))  # noqa: B023  (called here)
         if made is not None:
             yield RunningConsumer(subscription, made)
+
+
+def _made(subscription: Subscription, start: ScanStart) -> ScanConsumer | None:
+    """The subscription's consumer for this scan, or None; something else is a ``TypeError``."""
+    made = subscription.make(start)
+    if made is not None and not isinstance(made, ScanConsumer):
+        raise TypeError(f"its factory gave {made!r}, not a ScanConsumer (or None)")
+    return made
 
 
 class RunningConsumer:
@@ -224,7 +273,8 @@ class RunningConsumer:
     def end(self, ending: Ending) -> None:
         """The consumer's ``end``; a data consumer's failure is kept in ``failure``, an observer's is a warning."""
         try:
-            _guarded(self.subscription, self._warned, lambda: self._consumer.end(ending))
+            _guarded(self.subscription, self._warned, lambda: self._consumer.end(ending),
+                     f"the scan ended {ending.state.value}")  # fmt: skip
         except ConsumerError as error:
             self._failure = str(error)
 
@@ -242,24 +292,29 @@ class RunningConsumer:
 
     def data_views(self, expired: bool) -> dict[str, Any]:
         """What the consumer adds to ``get_data`` (nothing when an observer's fails)."""
-        return _guarded(self.subscription, self._warned, lambda: self._consumer.data_views(expired)) or {}
+        return _guarded(self.subscription, self._warned, lambda: self._consumer.data_views(expired),
+                        "get_data() goes on without what it adds") or {}  # fmt: skip
 
 
-def _guarded(subscription: Subscription, warned: list[bool] | None, step: Callable[[], Result]) -> Result | None:
-    """``step()``; a failure goes to ``_failed`` (None then, for an observer)."""
+_GOES_ON = "the scan goes on"  # what an observer's warning ends with while the scan runs
+
+
+def _guarded(subscription: Subscription, warned: list[bool] | None, step: Callable[[], Result],
+             then: str = _GOES_ON) -> Result | None:  # fmt: skip
+    """``step()``; a failure goes to ``_failed``, ``then`` what happens next (None then, for an observer)."""
     try:
         return step()
     except Exception as error:
-        _failed(subscription, warned, error)
+        _failed(subscription, warned, error, then)
         return None
 
 
-def _failed(subscription: Subscription, warned: list[bool] | None, error: Exception) -> None:
-    """A data consumer's error raised again naming it; an observer's warned of (once, with ``warned``)."""
+def _failed(subscription: Subscription, warned: list[bool] | None, error: Exception, then: str = _GOES_ON) -> None:
+    """A data consumer's error raised again naming it; an observer's warned of (once, with ``warned``), ending ``then``."""
     if subscription.data:
         raise ConsumerError(f"{subscription.name} consumer: {_said(error)}") from error
     if not warned:
-        print(f"WARNING: {subscription.name} consumer failed: {_said(error)}; the scan goes on", flush=True)
+        print(f"WARNING: {subscription.name} consumer failed: {_said(error)}; {then}", flush=True)
         if warned is not None:
             warned.append(True)
 
