@@ -83,7 +83,7 @@ def there_already(name: str) -> str:
 
 
 NOT_A_SUBSCRIPTION = ("loopscan.run: consumers= takes subscriptions (Subscription(name, factory), from "
-                      f"bliss_shell.scanning.subscriptions), not {Count!r}; nothing was numbered")  # fmt: skip
+                      f"bliss_shell.scanning), not {Count!r}; nothing was numbered")  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -229,4 +229,5 @@ def test_redis_refusing_the_end_is_one_warning_and_the_rest_of_the_end_runs(rest
     with h5py.File(scan.path, "r") as file:
         assert file[f"{scan.number}.1/writer/status"][()] == b"SUCCEEDED"
         assert len(file[f"{scan.number}.1/measurement/diode"]) == 100
+    assert len(scan.get_data()["diode"]) == 100  # Redis stopped getting points: read from the file
     assert logbook_lines(session)[-1].startswith(f"scan {scan.number} (dscan roby 0 2 100 0.01): finished")

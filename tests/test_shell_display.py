@@ -128,6 +128,7 @@ def test_ctrl_c_twice_forces_the_abort_and_the_records_still_say_aborted(sim_she
     sim_shell.interrupt()
     sim_shell.wait_for(r"^  slowy stopped at \d\.\d{5}, going back to 0\.00000$")
     sim_shell.interrupt()  # while it goes back
+    sim_shell.wait_for(r"slowy: return to 0\.00000 stopped by a second Ctrl-C at -?\d+\.\d{5}$")  # after the ^C echo
     sim_shell.wait_for(r"^KeyboardInterrupt$")
     sim_shell.prompt(3, label="TEST_SESSION")
     sim_shell.enter(

@@ -41,6 +41,7 @@ from .plan import ScanPlan
 from .scan import Scan
 from .scan_saving import ScanSaving
 from .scan_tools import cen, com, fwhm, goto_cen, goto_com, goto_min, goto_peak, peak, plotselect, trough, where
+from .subscriptions import ConsumerError, Subscription, Subscriptions
 
 COMMANDS = [a2scan, a3scan, a4scan, a5scan, amesh, anscan, ascan, ct, d2scan, d3scan, d4scan, d5scan, dmesh, dnscan,
             dscan, fscan, ftimescan, lineup, lookupscan, loopscan, pointscan, sct, timescan,  # scans, then the helpers
@@ -50,6 +51,7 @@ COMMANDS = [a2scan, a3scan, a4scan, a5scan, amesh, anscan, ascan, ct, d2scan, d3
 __all__ = [
     "COMMANDS",
     "POLICY_COMMANDS",
+    "ConsumerError",
     "ESRFScanSaving",
     "Scan",
     "ScanConsumer",
@@ -57,6 +59,8 @@ __all__ = [
     "ScanPlan",
     "ScanSaving",
     "ScanStart",
+    "Subscription",
+    "Subscriptions",
     "a2scan",
     "a3scan",
     "a4scan",

@@ -402,7 +402,7 @@ def _checked(command: str, consumers: Iterable[Any], names: list[str]) -> list[S
     >>> _checked("loopscan", [print], [])
     Traceback (most recent call last):
     ...
-    TypeError: loopscan.run: consumers= takes subscriptions (Subscription(name, factory), from bliss_shell.scanning.subscriptions), not <built-in function print>; nothing was numbered
+    TypeError: loopscan.run: consumers= takes subscriptions (Subscription(name, factory), from bliss_shell.scanning), not <built-in function print>; nothing was numbered
     >>> from bliss_shell.scanning import current
     >>> _checked("loopscan", list(current().consumers)[:1], current().consumers.names())
     Traceback (most recent call last):
@@ -414,7 +414,7 @@ def _checked(command: str, consumers: Iterable[Any], names: list[str]) -> list[S
     for item in subscriptions:
         if not isinstance(item, Subscription):
             raise TypeError(f"{command}.run: consumers= takes subscriptions (Subscription(name, factory), from "
-                            f"bliss_shell.scanning.subscriptions), not {item!r}; nothing was numbered")  # fmt: skip
+                            f"bliss_shell.scanning), not {item!r}; nothing was numbered")  # fmt: skip
         if item.name in taken:
             raise ValueError(f"{command}.run: a consumer {item.name!r} is there already (the session's, or given twice): "
                              "consumers= adds subscriptions to the session's for this scan; nothing was numbered")  # fmt: skip
