@@ -208,6 +208,24 @@ def test_observers_subscribed_again_go_after_the_record_keepers_and_the_logbook_
                          f"disk gone; file {scan.path}")  # fmt: skip
 
 
+def test_a_data_consumer_that_cannot_be_made_still_leaves_the_observers_after_it_and_the_logbook_has_its_line(session, consumers):
+    logbook = next(s for s in consumers if s.name == "logbook")
+    consumers.unsubscribe(logbook)
+    consumers.subscribe(lambda start: 1 / 0, name="archive", data=True)  # before the logbook, as a record keeper is
+    consumers.subscribe(Collect, name="second archive", data=True)  # no point will come: not made
+    consumers.subscribe(logbook.make, name="logbook", always_ends=True)
+    consumers.subscribe(Collect, name="collect")
+    with pytest.raises(ConsumerError, match=r"^archive consumer: ZeroDivisionError: division by zero$"):
+        session["loopscan"](2, 0, session["diode"])
+    scan = session["SCANS"][-1]
+    reason = "ConsumerError: archive consumer: ZeroDivisionError: division by zero"
+    assert scan.state == "failed" and scan.node.end_state() == {"state": "failed", "reason": reason}
+    last = session_logbook(current()).read_text().splitlines()[-1]
+    assert last.endswith(f"scan {scan.number} (loopscan 2 0): failed: {reason}; file {scan.path}")
+    (collect,) = Collect.made
+    assert collect.ending is not None and (collect.ending.state.value, collect.ending.reason) == ("failed", reason)
+
+
 def test_a_token_unsubscribes_its_own_subscription_only(session, consumers):
     first = consumers.subscribe(Collect, name="mine")
     consumers.unsubscribe(first)

@@ -118,20 +118,22 @@ def test_an_in_process_counter_that_fails_fails_the_point_naming_its_controller(
         run(acquisition, 2)
 
 
-def test_a_point_a_consumer_refuses_still_counts_as_taken():
-    """The consumers before the failing one have the point: ``points`` (the scan's points_acquired) says so too."""
+def test_a_point_a_consumer_refuses_still_counts_as_taken_and_reaches_the_consumers_after_it():
+    """Every consumer has the refused point (the file full: Redis still gets it); ``points`` (points_acquired) says
+    so too, and the refusal is raised once all had it."""
 
     class Refusing:
         def add_points(self, points, count) -> None:
-            if len(kept.points) == 3:
+            if len(before.points) == 3:
                 raise OSError("archive full")
 
     blocks: list[Block] = [{"a": [float(i)], "b": [float(i)]} for i in range(5)]
-    kept = Points()
+    before, after = Points(), Points()
     chain = AcquisitionChain(ChainNode(TimerMaster(0.0), [ChainNode(Reading(blocks))]))
-    engine = Engine(chain, AcquisitionParameters(5, 0.0, Timing.FREE), [kept, Refusing()])
+    engine = Engine(chain, AcquisitionParameters(5, 0.0, Timing.FREE), [before, Refusing(), after])
     engine.prepare()
     with pytest.raises(OSError, match="^archive full$"):
         engine.run()
     engine.stop()
-    assert len(kept.points) == engine.points == 3
+    assert len(before.points) == len(after.points) == engine.points == 3
+    assert after.points[-1]["dev:a"] == 2.0

@@ -9,8 +9,10 @@ import re
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import gevent
+import gevent.event
 import h5py
 import numpy as np
 import pytest
@@ -44,6 +46,16 @@ def consumers(session):
     for name in subscriptions.names():
         if name not in before:
             subscriptions.unsubscribe(name)
+
+
+class EndFails(ScanConsumer):
+    """A data consumer whose end fails."""
+
+    def __init__(self, start):
+        pass
+
+    def end(self, ending):
+        raise OSError("archive disk gone")
 
 
 class Count(ScanConsumer):
@@ -85,6 +97,10 @@ def there_already(name: str) -> str:
 NOT_A_SUBSCRIPTION = ("loopscan.run: consumers= takes subscriptions (Subscription(name, factory), from "
                       f"bliss_shell.scanning), not {Count!r}; nothing was numbered")  # fmt: skip
 
+ALONE = Subscription("count", Count)
+NOT_A_LIST = ("loopscan.run: consumers= takes a list of subscriptions ([Subscription(name, factory)], from "
+              f"bliss_shell.scanning), not {ALONE!r}; nothing was numbered")  # fmt: skip
+
 
 @pytest.mark.parametrize(
     ("given", "error", "message"),
@@ -92,6 +108,7 @@ NOT_A_SUBSCRIPTION = ("loopscan.run: consumers= takes subscriptions (Subscriptio
         (lambda subscriptions: [Count], TypeError, NOT_A_SUBSCRIPTION),
         (lambda subscriptions: [s for s in subscriptions if s.name == "file"], ValueError, there_already("file")),
         (lambda subscriptions: [Subscription("count", Count)] * 2, ValueError, there_already("count")),
+        (lambda subscriptions: ALONE, TypeError, NOT_A_LIST),
     ],
 )
 def test_consumers_a_scan_cannot_add_are_refused_before_anything_is_numbered(session, consumers, given, error, message):
@@ -101,6 +118,18 @@ def test_consumers_a_scan_cannot_add_are_refused_before_anything_is_numbered(ses
         scan.run(consumers=given(consumers))
     assert scan.state == "idle" and scan.number is None and session["SCANS"][-1] is done
     assert scan.run().number == done.number + 1  # the refused run cost nothing: it still runs, with the next number
+
+
+def test_a_scan_whose_tree_cannot_be_published_ends_failed_and_is_not_left_running(session, redis_client):
+    scan = session["loopscan"](2, 0, session["diode"], scan_info={("a", "b"): 1}, run=False)  # a key JSON refuses
+    with pytest.raises(TypeError, match="keys must be str"):
+        scan.run()
+    assert session["SCANS"][-1] is scan and scan.state == "failed"
+    assert redis_client.hkeys(keys.running_key("test_session")) == []
+    (db_name,) = redis_client.zrange(keys.finished_key("test_session"), 0, -1)  # its END went: it is finished
+    reason = "TypeError: keys must be str, int, float, bool or None, not tuple"
+    assert get_node(db_name.decode()).end_state() == {"state": "failed", "reason": reason}
+    assert session["loopscan"](1, 0, session["diode"]).number == scan.number + 1
 
 
 def test_an_unsaved_scan_given_more_consumers_still_has_its_data_in_redis(session):
@@ -168,6 +197,53 @@ def test_a_second_ctrl_c_during_a_dscans_return_says_where_the_motor_stopped(ses
     assert found is not None, out
     assert found[1] == f"{slowy.position:.5f}" and slowy.position > start + 0.01
     assert scan.state == "aborted" and scan.node.end_state()["state"] == "aborted"
+
+
+class CatchingUp(ScanConsumer):
+    """An observer whose end waits as the display catching up does (until Ctrl-C)."""
+
+    waiting: ClassVar[gevent.event.Event]
+
+    def __init__(self, start):
+        pass
+
+    def end(self, ending):
+        CatchingUp.waiting.set()
+        gevent.event.Event().wait()
+
+
+def test_ctrl_c_while_a_done_dscan_ends_skips_the_wait_returns_the_motor_and_stops_the_macro(session, consumers, capsys):
+    CatchingUp.waiting = gevent.event.Event()
+    consumers.subscribe(CatchingUp, name="catching up")
+    roby = session["roby"]
+    roby.move(1)
+    scan = session["dscan"](roby, -1, 1, 20, 0, session["diode"], run=False)
+    command = interruptible(scan.run)
+    assert CatchingUp.waiting.wait(timeout=30), "the scan did not end"
+    command.kill(KeyboardInterrupt, block=False)  # the user's one Ctrl-C
+    command.join(timeout=30)
+    assert isinstance(command.value, KeyboardInterrupt) and roby.position == 1  # back, then the macro stops
+    assert scan.state == "done" and scan.node.end_state() == {"state": "done", "reason": ""}
+    assert logbook_lines(session)[-1].startswith(f"scan {scan.number} (dscan roby -1 1 20 0): finished")
+    out = capsys.readouterr().out
+    assert f"Scan {scan.number} done; Ctrl-C during its end: its waits skipped\n  roby going back to 1.00000\n" in out
+
+
+def test_a_data_consumers_end_failing_after_an_abort_is_one_warning_and_the_abort_stays_the_reason(session, consumers,
+                                                                                                   capsys):  # fmt: skip
+    consumers.subscribe(EndFails, name="archive", data=True)
+    scan = session["loopscan"](100_000, 0.01, session["diode"], run=False)
+    command = interruptible(scan.run)
+    wait_for(lambda: scan.node is not None and len(get_node(f"{scan.node.db_name}:timer:diode:diode") or ()) >= 2,
+             "the scan did not take 2 points")  # fmt: skip
+    command.kill(KeyboardInterrupt, block=False)
+    command.join(timeout=30)
+    reason = "interrupted by user (Ctrl-C)"
+    assert isinstance(command.value, KeyboardInterrupt) and scan.state == "aborted"
+    assert scan.node.end_state() == {"state": "aborted", "reason": reason}
+    out = capsys.readouterr().out
+    assert out.count("WARNING") == 1
+    assert f"WARNING: archive consumer: OSError: archive disk gone; the scan ended aborted: {reason}\n" in out
 
 
 def test_a_camera_saving_several_files_is_linked_frame_by_frame(shell):  # noqa: F811  (the fixture imported above)

@@ -1,10 +1,13 @@
 """What takes a scan's points: one small base class, what a starting scan tells them, one vocabulary of end states.
 
 A consumer is made for each scan by a factory of the session (``subscriptions.py``), from the
-``ScanStart``; it takes the scan's points (keyed by channel fullname) and its end, never holds the
-scan back, and does its work in its own greenlet. The Redis publisher's, the HDF5 writer's, the
-Lima cameras' (``lima_frames.py``), the live display's and the logbook's (``logbook.py``) are here
-or beside; a new one is one more factory subscribed, and neither the engine nor ``Scan`` change.
+``ScanStart``; it takes the scan's points (keyed by channel fullname) and its end. ``add_points``
+runs in the scan's loop, between two points: it must return at once. The built-in ones only queue
+the points for a greenlet of their own (Redis, the file); a consumer of yours that does more (a
+fit, a plot) holds every point back by that much, and does better to queue them too. The Redis
+publisher's, the HDF5 writer's, the Lima cameras' (``lima_frames.py``), the live display's and the
+logbook's (``logbook.py``) are here or beside; a new one is one more factory subscribed, and
+neither the engine nor ``Scan`` change.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 A first Ctrl-C aborts the scan: the devices are stopped, the file and Redis record the abort,
 ``dscan`` motors go back. A second Ctrl-C while that happens skips the waits (devices,
 display, the return of the motors); the file and Redis still say how the scan ended, and a
-return it stopped says where each motor is.
+return it stopped says where each motor is. A Ctrl-C once every point was taken (the display
+catching up) skips the waits but not the return: the scan stays ``done``, its motors go back,
+then the ``KeyboardInterrupt`` stops the macro; a second one stops the return.
 """
 
 from __future__ import annotations
@@ -69,8 +71,8 @@ def end_consumers(consumers: Sequence[RunningConsumer], ending: Ending, start: S
     give the file its links; the file then knows every failure); then the node's final info and END,
     then the observers that always end (the logbook), all even through a second Ctrl-C; then the other
     observers (the display), which a second Ctrl-C skips. A data consumer's failure makes a ``done``
-    scan ``failed`` (reason ``ConsumerError: <name> consumer: ...``), and the next ones are told; Redis
-    refusing the END is one warning line.
+    scan ``failed`` (reason ``ConsumerError: <name> consumer: ...``), and the next ones are told; after an
+    abort or another failure it is one warning line naming it, as is Redis refusing the END.
     """
     failure: ConsumerError | None = None
     data = [consumer for consumer in consumers if consumer.subscription.data]
@@ -80,6 +82,8 @@ def end_consumers(consumers: Sequence[RunningConsumer], ending: Ending, start: S
         if incomplete and ending.state is EndState.DONE:
             failure = ConsumerError(incomplete)
             ending.state, ending.reason = state_of(failure)
+        elif incomplete and incomplete not in ending.reason:  # the first cause stays the scan's reason
+            print(f"WARNING: {incomplete}; the scan ended {ending.state.value}: {ending.reason}", flush=True)
 
     def end_node() -> None:
         try:
@@ -101,8 +105,8 @@ def end_consumers(consumers: Sequence[RunningConsumer], ending: Ending, start: S
 def return_motors(return_to: Mapping[Axis, float] | None, aborted: bool) -> None:
     """``dscan``, ``dmesh``, ``lineup``: every motor back where it was, all together.
 
-    Ctrl-C (the second one after an aborted scan) stops them: one line per motor says where it is, and
-    the ``KeyboardInterrupt`` goes on.
+    Ctrl-C (the second one after an aborted scan, or after one during a finished scan's end) stops them:
+    one line per motor says where it is, and the ``KeyboardInterrupt`` goes on.
     """
     if not return_to:
         return
@@ -117,7 +121,7 @@ def return_motors(return_to: Mapping[Axis, float] | None, aborted: bool) -> None
 
 
 def returned(axis: Axis, target: float, aborted: bool) -> str:
-    """Where a motor whose return Ctrl-C stopped is (``aborted``: the scan's own Ctrl-C came first).
+    """Where a motor whose return Ctrl-C stopped is (``aborted``: a Ctrl-C came first, the scan's or during its end).
 
     Examples
     --------
@@ -142,6 +146,20 @@ def where_things_stand(number: int | None, axes: list[Axis], return_to: Mapping[
         lines.append(f"  {axis.name} stopped at {_where(axis)}{going_back}")
     for detector, count in frames.items():
         lines.append(f"  {detector}: {count} frames taken")
+    return "\n".join(lines)
+
+
+def interrupted_end(number: int | None, state: str, return_to: Mapping[Axis, float] | None) -> str:
+    """After a Ctrl-C while a scan that was not aborted ended: its waits skipped, its motors still going back.
+
+    Examples
+    --------
+    >>> print(interrupted_end(7, "done", {roby: 0.0}))
+    Scan 7 done; Ctrl-C during its end: its waits skipped
+      roby going back to 0.00000
+    """
+    lines = [f"Scan {number} {state}; Ctrl-C during its end: its waits skipped"]
+    lines.extend(f"  {axis.name} going back to {position(target)}" for axis, target in (return_to or {}).items())
     return "\n".join(lines)
 
 

@@ -109,7 +109,8 @@ class Engine:
     parameters : AcquisitionParameters
         What every object is prepared with: number of points (0: until Ctrl-C), count time, timing.
     consumers : sequence of PointConsumer
-        What the whole points are handed to, in this order (``add_points(points, count)``).
+        What the whole points are handed to, in this order (``add_points(points, count)``); each gets
+        every point, and the first error a consumer raised is raised once all had it.
 
     Examples
     --------
@@ -225,13 +226,19 @@ class Engine:
         self._hand_on(values, counts)
 
     def _hand_on(self, values: Points, counts: list[int]) -> int:
-        """The points now whole to every consumer; how many."""
+        """The points now whole to every consumer, even after one refused them (then its error is raised); how many."""
         points, count = self._assembler.add(values, counts)
         if count:
             self.points += count  # taken, whatever a consumer then does with them (points_acquired)
             self._newest = points
+            refused: Exception | None = None
             for add_points in self._add_points:
-                add_points(points, count)
+                try:  # free until a consumer raises
+                    add_points(points, count)
+                except Exception as error:  # the file full: Redis still gets the point
+                    refused = refused or error
+            if refused is not None:
+                raise refused
         return count
 
 

@@ -10,6 +10,7 @@ that run, lets the engine walk the chain, and ends it the same way whatever happ
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -23,7 +24,7 @@ from bliss_shell.writer import check_target
 from .chain import build_chain
 from .consumers import Ending, EndState, ScanStart
 from .context import ScanContext
-from .ending import end_consumers, return_motors, shielded, state_of, where_things_stand
+from .ending import end_consumers, interrupted_end, return_motors, shielded, state_of, where_things_stand
 from .engine import Engine
 from .placing import number_and_place, reach_redis
 from .plan import ScanPlan
@@ -130,7 +131,9 @@ class Scan:
             A data consumer failed (its factory, a point, its end, its record incomplete): the message
             names it; ``state`` is ``'failed'`` and Redis, the file and the logbook say why.
         KeyboardInterrupt
-            Ctrl-C: raised again once the scan ended as ``'aborted'``.
+            Ctrl-C: raised again once the scan ended as ``'aborted'``. A Ctrl-C once every point was taken
+            (the display catching up) skips the end's waits, not the return of ``dscan`` motors: raised
+            once they are back, ``state`` staying ``'done'``.
 
         Examples
         --------
@@ -178,7 +181,7 @@ class Scan:
         late_failure = self._end(engine, error, start)
         if error is not None:
             raise error
-        if late_failure is not None:  # every point was taken, but a device did not stop or a record is incomplete
+        if late_failure is not None:  # every point was taken, but a device did not stop, a record is incomplete or Ctrl-C
             raise late_failure
         return self
 
@@ -202,14 +205,22 @@ class Scan:
             context.client, retention=context.retention, parents=[db_name.rsplit(":", 1)[0], context.session]
         )
         time = datetime.now().astimezone()
-        info = self._info(time, None, 0)
-        channels = tuple(publish_tree(publisher, db_name, self.chain, info))
+        try:
+            info = self._info(time, None, 0)
+            channels = tuple(publish_tree(publisher, db_name, self.chain, info))
+        except Exception as error:  # numbered and in SCANS: it ends failed, in Redis too, and is no longer running
+            self.state = EndState.FAILED.value
+            with contextlib.suppress(Exception):  # Redis refusing it too: the first error says what to fix
+                publisher.end(db_name, self.state, state_of(error)[1])
+            raise
         self._start = ScanStart(context, self.plan, self.chain, self.number, db_name, self.path, time, info, channels,
                                 publisher)  # fmt: skip
         return self._start
 
-    def _end(self, engine: Engine | None, error: BaseException | None, start: ScanStart) -> Exception | None:
+    def _end(self, engine: Engine | None, error: BaseException | None, start: ScanStart) -> BaseException | None:
         """Stop the devices, end every consumer, tell the user; return a failure found after the last point.
+
+        A Ctrl-C during the end of a scan that was not aborted is returned too (once its motors went back).
 
         ``engine`` is None when the scan failed before its engine was made (a data consumer's factory).
         """
@@ -228,7 +239,6 @@ class Scan:
             late = RuntimeError(reason)
         end = datetime.now().astimezone()
         ending = Ending(state, reason, end, self._info(start.time, end, self._taken))
-        self.state = state.value
         # a motor whose server stopped answering makes each read wait: Ctrl-C then must not skip the ends
         forced |= shielded(lambda: ending.positioners.update(self._context.positioners()))
         forced, failure = end_consumers(self._consumers, ending, start, forced)
@@ -238,11 +248,14 @@ class Scan:
             self.node = published if isinstance(published, ScanNode) else self.node
         except RedisError:  # Redis went away during the scan: the file has it all
             pass
-        if ending.state is EndState.ABORTED:
+        aborted = ending.state is EndState.ABORTED
+        if aborted:
             print(where_things_stand(self.number, self.plan.axes, self.plan.return_to, ending.taken, forced))
-        if not forced:
-            return_motors(self.plan.return_to, ending.state is EndState.ABORTED)
-        return late or failure
+        elif forced:  # the user's one Ctrl-C came as it ended: it skips the waits, not the return
+            print(interrupted_end(self.number, ending.state.value, self.plan.return_to))
+        if not (aborted and forced):  # forced after an abort: the second Ctrl-C
+            return_motors(self.plan.return_to, aborted or forced)
+        return late or failure or (KeyboardInterrupt() if forced and not aborted else None)
 
     @property
     def last_point(self) -> dict[str, Any]:
@@ -392,7 +405,7 @@ class Scan:
         return goto_measure("com", self, counter, axis)
 
 
-def _checked(command: str, consumers: Iterable[Any], names: list[str]) -> list[Subscription]:
+def _checked(command: str, consumers: Any, names: list[str]) -> list[Subscription]:
     """The subscriptions a scan adds to the session's; refused before it is numbered: other things, names there already.
 
     ``names``: the session's consumers.
@@ -408,7 +421,14 @@ def _checked(command: str, consumers: Iterable[Any], names: list[str]) -> list[S
     Traceback (most recent call last):
     ...
     ValueError: loopscan.run: a consumer 'lima frames' is there already (the session's, or given twice): consumers= adds subscriptions to the session's for this scan; nothing was numbered
+    >>> _checked("loopscan", 42, [])
+    Traceback (most recent call last):
+    ...
+    TypeError: loopscan.run: consumers= takes a list of subscriptions ([Subscription(name, factory)], from bliss_shell.scanning), not 42; nothing was numbered
     """
+    if isinstance(consumers, (str, Subscription)) or not isinstance(consumers, Iterable):
+        raise TypeError(f"{command}.run: consumers= takes a list of subscriptions ([Subscription(name, factory)], from "
+                        f"bliss_shell.scanning), not {consumers!r}; nothing was numbered")  # fmt: skip
     subscriptions = list(consumers)
     taken = set(names)
     for item in subscriptions:

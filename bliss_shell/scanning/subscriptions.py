@@ -8,7 +8,9 @@ and the logbook; ``subscribe`` adds one after the others, ``unsubscribe`` takes 
 Two kinds, said when subscribing:
 
 - a data consumer (``data=True``: Redis, the file, the cameras' frames) keeps the scan's record: its
-  failure ends the scan as ``failed``, with a reason that names it; its end always runs.
+  failure ends the scan as ``failed``, with a reason that names it; its end always runs. Redis's consumer
+  never fails it: its publisher sends in the background, and a Redis that refuses or goes away is a warning
+  line (``get_data`` then reads the file).
 - an observer (the default: the logbook, the display, a consumer typed at the prompt) never fails a
   scan: its error is one warning line naming it, once per scan, and the scan goes on.
 
@@ -16,7 +18,8 @@ At the end, the other data consumers end first, then the record keepers (the cam
 file its image links, then the file, which so knows every failure), then the scan's node in Redis gets
 the final info and END, then the observers that ``always_ends`` (the logbook: its line says the end
 every record got), all of them even through a second Ctrl-C; then the other observers (the display),
-which a second Ctrl-C skips.
+which a second Ctrl-C skips. A data consumer's factory that fails leaves the other data consumers
+unmade (no point will come) but the observers are made, and the logbook has the failed scan's line.
 
 Examples
 --------
@@ -219,18 +222,28 @@ def default_subscriptions() -> Subscriptions:
 def consumers_of(subscriptions: Iterable[Subscription], start: ScanStart) -> Iterator[RunningConsumer]:
     """Every subscription's consumer for this scan, in order, one at a time (a factory that made none is left out).
 
-    Those made before a data consumer's factory failed are already handed out: the scan ends them.
+    After a data consumer's factory failed, the other data consumers are not made (no point will come), the
+    observers still are (the logbook has the failed scan's line); every one handed out is ended by the scan.
 
     Raises
     ------
     ConsumerError
         A data consumer's factory failed or gave something else than a ``ScanConsumer`` (an observer's is one
-        warning).
+        warning): the first such failure, once the observers were made.
     """
+    failure: ConsumerError | None = None
     for subscription in subscriptions:
-        made = _guarded(subscription, None, lambda: _made(subscription, start))  # noqa: B023  (called here)
+        if failure is not None and subscription.data:
+            continue
+        try:
+            made = _guarded(subscription, None, lambda: _made(subscription, start))  # noqa: B023  (called here)
+        except ConsumerError as error:
+            failure = error
+            continue
         if made is not None:
             yield RunningConsumer(subscription, made)
+    if failure is not None:
+        raise failure
 
 
 def _made(subscription: Subscription, start: ScanStart) -> ScanConsumer | None:
