@@ -286,8 +286,8 @@ def restricted_client(redis_server, redis_client) -> Iterator[redis.Redis]:
     redis_client.acl_deluser("endings")
 
 
-def test_redis_refusing_the_end_is_one_warning_and_the_rest_of_the_end_runs(restricted_client, redis_client, tmp_path,
-                                                                             capsys):  # fmt: skip
+def test_redis_refusing_a_command_mid_scan_is_one_warning_and_the_whole_end_runs(restricted_client, redis_client,
+                                                                                 tmp_path, capsys):  # fmt: skip
     session = open_session([ConfigRoot(BEAMLINE)], "test_session", restricted_client, tmp_path / "scans")
     roby = session["roby"]
     roby.move(1)
@@ -298,10 +298,11 @@ def test_redis_refusing_the_end_is_one_warning_and_the_rest_of_the_end_runs(rest
     redis_client.acl_setuser("endings", commands=["-info"])  # an administrator takes a right away, from outside
     command.join(timeout=60)
     assert command.dead and command.exception is None and scan.state == "done" and roby.position == 1
-    out = capsys.readouterr().out
+    said = capsys.readouterr()
+    out = said.out + said.err
     assert out.count("WARNING") == 1
-    assert re.search(rf"WARNING: scan {scan.number}: its end did not reach Redis \(NoPermissionError: .*\); the rest of "
-                     "its end goes on", out)  # fmt: skip
+    assert re.search(r"WARNING: Redis refused a command of the scan \(NoPermissionError: .*\); it gets no more of its "
+                     r"points: the scan goes on and its file gets every point; Redis has the first \d+", out)  # fmt: skip
     with h5py.File(scan.path, "r") as file:
         assert file[f"{scan.number}.1/writer/status"][()] == b"SUCCEEDED"
         assert len(file[f"{scan.number}.1/measurement/diode"]) == 100

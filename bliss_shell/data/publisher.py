@@ -146,9 +146,12 @@ class ScanPublisher:
     the channels' fullnames) and ``end``. The scan's folder and session nodes exist already
     (``register_session``, ``ensure_container``): ``parents`` names them, nearest first.
 
-    Redis never stops the scan: if it becomes unreachable, or the scan alone would pass the
-    memory cap, the publisher warns once (``on_warning``) and stops sending points; the
-    scan's file, a peer, keeps them all. ``complete`` says whether Redis got every point.
+    Redis never stops the scan: if it becomes unreachable, refuses a command of the scan (an ACL,
+    out of memory), or the scan alone would pass the memory cap, the publisher warns once
+    (``on_warning``), at once, and stops sending points (``add_points`` then drops them, never
+    waits); the scan's file, a peer, keeps them all. ``complete`` says whether Redis got every point.
+    A Redis that still answers (it refused, or a failover gave a new primary) keeps the scan's
+    heartbeat and gets its END at the end, with a reason that says how many points it has.
 
     Parameters
     ----------
@@ -196,6 +199,7 @@ class ScanPublisher:
         self._buffer = PointBuffer(max_pending=max_pending)
         self._commands: list[tuple[str, tuple, dict]] = []
         self._published = 0
+        self._dropped = 0  # points handed over that never went to Redis
         self._end: tuple[str, str, str] | None = None  # scan db_name, state, reason
         self._held = True  # until PREPARED: the tree goes with it
         self._tree_sent = gevent.event.Event()  # set once the round with PREPARED was sent (or could not be)
@@ -207,6 +211,7 @@ class ScanPublisher:
         self._warn = on_warning
         self.complete = True  # False once points stopped reaching Redis
         self._offline = False
+        self._refused: str | None = None  # why a Redis that answers refused the scan's commands
         self._last_beat = 0.0
         self._gauge: MemoryGauge | None = None  # Redis's used memory, shared with the session's other scans
         self._point_bytes = 0  # one point of every channel, as sent
@@ -216,8 +221,8 @@ class ScanPublisher:
 
     @property
     def points(self) -> int:
-        """Points handed over so far."""
-        return self._published + self._buffer.pending
+        """Points handed over so far (sent to Redis or not)."""
+        return self._published + self._dropped + self._buffer.pending
 
     def add_node(self, db_name: str, name: str, node_type: str, parent: str, info: dict | None = None, **fields: Any) -> None:
         """Queue a node: its hash (``fields`` added to name, type, parent, created), its info, its entry in the parent.
@@ -281,7 +286,8 @@ class ScanPublisher:
     def add_points(self, points: Mapping[str, Sequence[Any]], count: int) -> None:
         """``count`` points, values keyed by channel fullname.
 
-        Never waits on Redis unless ``max_pending`` points are already waiting to be sent.
+        Never waits on Redis unless ``max_pending`` points are already waiting to be sent; once points stopped
+        going to Redis (``complete`` False) or the sender stopped, they are dropped here (the file has them).
 
         Parameters
         ----------
@@ -290,6 +296,9 @@ class ScanPublisher:
         count : int
             How many points.
         """
+        if not self.complete or self._sender.dead:  # no point goes to Redis any more: the file has them
+            self._dropped += count
+            return
         self._buffer.add(points, count)
 
     def end(self, scan_db: str, state: str = "done", reason: str = "") -> None:
@@ -342,10 +351,11 @@ class ScanPublisher:
         columns, count = self._buffer.take()
         now = time.monotonic()
         if self._offline:  # the points are dropped here; the file has them
+            self._dropped += count
             self._buffer.release()
             self._tree_sent.set()
-            if follows_failover(self._client):  # the new primary gets the heartbeat, then an honest END
-                self._after_failover(end, now)
+            if self._refused or follows_failover(self._client):  # a Redis that answers gets the heartbeat, an honest END
+                self._keep_alive(end, now)
             return end is not None
         pipe = self._client.pipeline(transaction=False)
         if self._parents_to_hold:
@@ -366,6 +376,7 @@ class ScanPublisher:
                     self._memory.unchecked += len(block)
                     pipe.xadd(keys.data_key(channel.db_name), {"n": sending, "b": block}, id=f"{self._published + 1}-0")
                 self._published += sending
+            self._dropped += chunk - sending
         if self._scan_db is not None and end is None and now - self._last_beat >= HEARTBEAT:
             self._last_beat = now
             pipe.set(keys.alive_key(self._scan_db), 1, px=HEARTBEAT_TTL_MS)
@@ -373,6 +384,8 @@ class ScanPublisher:
             scan_db, state, reason = end
             for channel in self._channels:
                 pipe.xadd(keys.data_key(channel.db_name), {"n": 0, "end": 1}, id=f"{self._published + 1}-0")
+            if self._refused:  # points stopped, the rest went on: the END says why Redis lacks points
+                reason = self._end_reason(reason, self._published)
             pipe.xadd(keys.events_key(scan_db), {"event": "end", "state": state, "reason": reason, "time": _now_ms(),
                                                  "published": self._published})  # fmt: skip
             pipe.delete(keys.alive_key(scan_db))  # after END: a reader that misses the heartbeat finds the END
@@ -400,15 +413,23 @@ class ScanPublisher:
             self._stop_publishing(f"Redis became a read-only replica ({error}; a failover made another server the "
                                   "primary: give the shell redis+sentinel://HOST:PORT/SERVICE to follow it)")  # fmt: skip
             self._offline = True
-        except redis.ResponseError as error:  # out of memory in spite of the cap (an external Redis)
-            self._stop_publishing(f"Redis refused the scan's data ({error})")
+        except redis.ResponseError as error:  # an ACL, out of memory in spite of the cap (an external Redis)
+            self._refuse(error)
             self._offline = True
 
-    def _after_failover(self, end: tuple[str, str, str] | None, now: float) -> None:
-        """Points stopped at a failover: keep the heartbeat going, and at the end close the scan on the new primary.
+    def _refuse(self, error: redis.ResponseError) -> None:
+        """Redis answers but refused a command of the scan: no more points go; the heartbeat and the END still do.
 
-        The heartbeat makes readers wait for the END rather than call the scan dead; the END says how many
-        points the new primary has.
+        When the pipeline itself was refused, the sender goes offline and ``_keep_alive`` sends them alone.
+        """
+        self._refused = f"Redis refused a command of the scan ({type(error).__name__}: {error})"
+        self._stop_publishing(f"{self._refused}; it gets no more of its points")
+
+    def _keep_alive(self, end: tuple[str, str, str] | None, now: float) -> None:
+        """Points stopped (a refusal, a failover): keep the heartbeat going, and at the end close the scan in Redis.
+
+        The heartbeat makes readers wait for the END rather than call the scan dead; the END has the scan's
+        own state and says how many points Redis has. What Redis refuses of these is left out.
         """
         if end is None:
             if self._scan_db is not None and now - self._last_beat >= HEARTBEAT:
@@ -416,25 +437,36 @@ class ScanPublisher:
                 try:
                     self._client.set(keys.alive_key(self._scan_db), 1, px=HEARTBEAT_TTL_MS)
                 except (*TRANSIENT, redis.ResponseError):
-                    pass  # still failing over: the next round tries again
+                    pass  # still failing over, or refused too: the next round tries again
             return
-        scan_db, state, reason, sent = *end, self._published
-
-        def told(held: int) -> str:
-            lost = f"Redis failed over during the scan: it has the first {held} of the {sent} points sent; the file has them all"
-            return f"{reason}; {lost}" if reason else lost
-
+        scan_db, state, reason = end
         try:
-            held = through_failover(self._client, lambda: close_scan(self._client, scan_db, state, told, silent_only=False))
+            held = through_failover(self._client, lambda: close_scan(
+                self._client, scan_db, state, lambda held: self._end_reason(reason, held), silent_only=False))  # fmt: skip
         except (*TRANSIENT, redis.ResponseError) as error:
-            self._warn(f"Redis did not come back from the failover ({error}): the scan's END is not in Redis; the "
-                       "next shell or reader that finds the scan closes it")  # fmt: skip
+            if self._refused:
+                self._warn(f"Redis refused the scan's END too ({error}): readers of Redis will take the scan for failed "
+                           "(its publisher died) a few seconds from now; its file, if saved, says how it ended")  # fmt: skip
+            else:
+                self._warn(f"Redis did not come back from the failover ({error}): the scan's END is not in Redis; the "
+                           "next shell or reader that finds the scan closes it")  # fmt: skip
         except LookupError:
             self._warn("the new primary has nothing of this scan (the failover lost it); its file has every point")
         else:
             if held is None:
-                self._warn("a reader closed this scan in Redis first, taking it for dead during the failover; "
-                           "its file has every point")  # fmt: skip
+                self._warn("a reader closed this scan in Redis first, taking it for dead while it ran; its file has "
+                           "every point")  # fmt: skip
+
+    def _end_reason(self, reason: str, held: int) -> str:
+        """The END's reason once points stopped at a refusal or a failover: the scan's own, and what Redis has."""
+        if self._refused:
+            lost = f"{self._refused}: it has the first {held} of the scan's {self.points} points; the file has them all"
+        else:
+            lost = (
+                f"Redis failed over during the scan: it has the first {held} of the {self._published} points sent; "
+                "the file has them all"
+            )
+        return f"{reason}; {lost}" if reason else lost
 
     @property
     def _memory(self) -> MemoryGauge:
@@ -463,6 +495,9 @@ class ScanPublisher:
                 gauge.looked_at(used_after_room(self._client, self._session, cap, size), now)
             except TRANSIENT:
                 return count  # said by the pipeline that follows
+            except redis.ResponseError as error:  # INFO refused (an ACL): points stop, the rest of the round goes
+                self._refuse(error)
+                return 0
         if gauge.used + gauge.unchecked + size <= FULL * cap:
             return count
         fits = max(0, int((FULL * cap - gauge.used - gauge.unchecked) // max(self._point_bytes, 1)))

@@ -165,8 +165,8 @@ class NexusScanWriter:
     >>> writer.start("ascan roby 0 1 2 0.1", now, {"roby": 0.0}, {"title": "ascan roby 0 1 2 0.1"})
     >>> writer.add_points({"axis:roby": [0.0, 1.0], "diode:diode": [56.0, 61.0]}, 2)
     >>> writer.end("SUCCEEDED", "", now, {"roby": 1.0}, {"title": "ascan roby 0 1 2 0.1"})
-    >>> writer.points_written, writer.failure
-    (2, None)
+    >>> writer.failure is None
+    True
     >>> read_measurement(filename, 1, "ascan")
     {'diode': array([56., 61.]), 'roby': array([0., 1.])}
     """
@@ -194,11 +194,6 @@ class NexusScanWriter:
         self._lock = WriterLock(filename)
         self._finished = False  # the end was written and the file closed
         self._highest: int | None = None  # the file's highest scan number once this entry is in, when known
-
-    @property
-    def points_written(self) -> int:
-        """How many points reached the file so far."""
-        return self._written
 
     def start(self, title: str, start: datetime, positioners: dict[str, float], scan_info: dict) -> None:
         """Create the entry and every dataset, then switch the file to SWMR.
@@ -419,8 +414,11 @@ class NexusScanWriter:
             status, reason = "FAILED", reason or f"writing the file failed: {_reason(self.error)}"
         try:
             self._write_end(status, reason, end, positioners, dial, scan_info)
-        except (OSError, ValueError, RuntimeError):
+        except (OSError, ValueError, RuntimeError) as error:
             self._close()  # the disk refuses even the status: the points already flushed stay readable
+            if self.error is None:  # the file still says RUNNING: the scan must not say done
+                self.error = SavingError(f"cannot write the end of the scan into {self.filename} (it stays RUNNING "
+                                         f"there): {_reason(error)}")  # fmt: skip
             return
         self._finished = self._close()
 
