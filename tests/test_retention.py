@@ -94,6 +94,12 @@ def test_the_memory_cap_removes_whole_old_scans_never_a_running_one(session, red
     assert big.node.end_state() == {"state": "done", "reason": ""}
     assert big.get_data()["simu_big"].shape == (600, 4096)  # the file has every point
 
+    unsaved = session["loopscan"](600, 0, session["simu_big"], save=False)
+    err = capsys.readouterr().err
+    assert "this scan alone fills the Redis memory cap (16 MiB): the scan goes on and it is not saved: the points " \
+           "Redis misses are lost; Redis has the first" in err and "file" not in err  # fmt: skip
+    assert unsaved.node.end_state() == {"state": "done", "reason": ""}
+
 
 def test_bliss_data_status(session, shell_env):
     session["loopscan"](3, 0, session["diode"])

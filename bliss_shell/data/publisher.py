@@ -193,8 +193,10 @@ class ScanPublisher:
         retention: Retention | None = None,
         parents: Sequence[str] = (),
         on_warning: Callable[[str], None] = _to_stderr,
+        saved: bool = True,
     ):
         self._client = client
+        self._saved = saved  # whether the scan's file has every point, as the warnings say
         self._channels: list[ChannelSpec] = []
         self._buffer = PointBuffer(max_pending=max_pending)
         self._commands: list[tuple[str, tuple, dict]] = []
@@ -457,15 +459,17 @@ class ScanPublisher:
                 self._warn("a reader closed this scan in Redis first, taking it for dead while it ran; its file has "
                            "every point")  # fmt: skip
 
+    @property
+    def _kept_all(self) -> str:
+        """Where the points Redis missed are, as an END's reason says it."""
+        return "the file has them all" if self._saved else "the scan was not saved: the rest are lost"
+
     def _end_reason(self, reason: str, held: int) -> str:
         """The END's reason once points stopped at a refusal or a failover: the scan's own, and what Redis has."""
         if self._refused:
-            lost = f"{self._refused}: it has the first {held} of the scan's {self.points} points; the file has them all"
+            lost = f"{self._refused}: it has the first {held} of the scan's {self.points} points; {self._kept_all}"
         else:
-            lost = (
-                f"Redis failed over during the scan: it has the first {held} of the {self._published} points sent; "
-                "the file has them all"
-            )
+            lost = f"Redis failed over during the scan: it has the first {held} of the {self._published} points sent; {self._kept_all}"
         return f"{reason}; {lost}" if reason else lost
 
     @property
@@ -509,4 +513,5 @@ class ScanPublisher:
         if self.complete:
             self.complete = False
             kept = self._published if kept is None else kept
-            self._warn(why if told else f"{why}: the scan goes on and its file gets every point; Redis has the first {kept}")
+            gets = "its file gets every point" if self._saved else "it is not saved: the points Redis misses are lost"
+            self._warn(why if told else f"{why}: the scan goes on and {gets}; Redis has the first {kept}")

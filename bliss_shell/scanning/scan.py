@@ -202,7 +202,10 @@ class Scan:
         self.state = "running"
         context.scans.append(self)
         publisher = ScanPublisher(
-            context.client, retention=context.retention, parents=[db_name.rsplit(":", 1)[0], context.session]
+            context.client,
+            retention=context.retention,
+            parents=[db_name.rsplit(":", 1)[0], context.session],
+            saved=bool(self.path),
         )
         time = datetime.now().astimezone()
         try:
