@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -58,10 +58,6 @@ class BlockCheck:
         # per channel: its fullname and what to check (scalar values, arrays, or nothing: frame references)
         self._plan = {c.name: (self.fullnames[c.name], _SCALAR if not c.shape else _ARRAY) if c.kind == "data"
                       else (self.fullnames[c.name], _REFERENCE) for c in channels}  # fmt: skip
-        # an object of scalar channels only (most counters): checked in one short loop
-        self._scalars = [(name, fullname) for name, (fullname, kind) in self._plan.items() if kind is _SCALAR]
-        if len(self._scalars) != len(self._plan):
-            self._scalars = []
 
     def __call__(self, block: Block, into: Points) -> int:
         """Put the block's values into ``into`` by fullname; return its number of points.
@@ -71,37 +67,18 @@ class BlockCheck:
         ChannelMisfit
             Anything that does not fit (the scan then fails: nothing of that point is handed on).
         """
-        scalars = self._scalars
-        if scalars and len(block) == len(scalars):  # as many names, each looked up: the same names, or a KeyError
-            count = -1
-            try:
-                for name, fullname in scalars:
-                    values = block[name]
-                    if count != len(values):
-                        if count >= 0:
-                            self._refuse_counts(block)
-                        count = len(values)
-                    for value in values:
-                        if type(value) not in _SCALARS:  # the common case is decided at once
-                            self._check(self._channels[name], value)
-                    into[fullname] = values
-            except KeyError:
-                pass  # a channel missing: refused below, naming them all
-            else:
-                return count if count > 0 else 0
-        if block.keys() != self._names:
-            missing = sorted(self._names - block.keys())
-            extra = sorted(block.keys() - self._names)
-            raise ChannelMisfit(f"{self.owner}: the controller read {', '.join(extra) or 'no extra channel'} and "
-                                f"missed {', '.join(missing) or 'no channel'}; its channels are {', '.join(self._names)}")  # fmt: skip
-        count = -1
         plan = self._plan
-        for name, values in block.items():
+        if len(block) != len(plan):  # as many names, each found below: the same names
+            self._refuse_names(block)
+        count = -1
+        for name, (fullname, kind) in plan.items():
+            values = block.get(name)
+            if values is None:
+                self._refuse_names(block)
             if count != len(values):
                 if count >= 0:
                     self._refuse_counts(block)
                 count = len(values)
-            fullname, kind = plan[name]
             if kind is _SCALAR:
                 for value in values:
                     if type(value) not in _SCALARS:  # the common case is decided at once
@@ -112,7 +89,13 @@ class BlockCheck:
             into[fullname] = values
         return count if count > 0 else 0
 
-    def _refuse_counts(self, block: Block) -> None:
+    def _refuse_names(self, block: Block) -> NoReturn:
+        missing = sorted(self._names - block.keys())
+        extra = sorted(block.keys() - self._names)
+        raise ChannelMisfit(f"{self.owner}: the controller read {', '.join(extra) or 'no extra channel'} and "
+                            f"missed {', '.join(missing) or 'no channel'}; its channels are {', '.join(self._names)}")  # fmt: skip
+
+    def _refuse_counts(self, block: Block) -> NoReturn:
         counts = {name: len(values) for name, values in block.items()}
         raise ChannelMisfit(f"{self.owner}: channels read different numbers of points: {counts}")
 
