@@ -153,7 +153,7 @@ def follow_rate(namespace: dict, client: redis.Redis) -> tuple[float, float]:
     start = time.perf_counter()
     for name in [channel.db_name] + [f"{scan.node.db_name}:timer:{c.controller_name}:{c.name}" for c in
                                      (namespace[n] for n in COUNTERS)]:  # fmt: skip
-        client.xrange(keys.data_key(name))
+        client.xrange(keys.stream_key(name))
     raw = 100_000 / (time.perf_counter() - start)
     return ours, raw
 

@@ -197,7 +197,7 @@ class PreparingOnLook(redis.Redis):
         entries = super().xrange(name, *args, **kwargs)
         if name == keys.events_key(self.scan) and not entries:
             self.xadd(name, {"event": "prepared"})
-            self.xadd(keys.data_key(f"{self.scan}:timer:elapsed_time"), {"n": 1, "b": np.array([0.5]).tobytes()}, id="1-0")
+            self.xadd(keys.stream_key(f"{self.scan}:timer:elapsed_time"), {"payload": np.array([0.5]).tobytes()}, id="0-1")
         return entries
 
 
@@ -312,7 +312,7 @@ def test_a_million_point_scan_reads_back_whole_as_typed_binary(session, redis_cl
     # A non-Python reader needs only the node hash and the raw stream entries:
     key = elapsed.db_name
     dtype = redis_client.hget(keys.node_key(key), "dtype").decode()
-    raw = b"".join(fields[b"b"] for _, fields in redis_client.xrange(keys.data_key(key)) if b"b" in fields)
+    raw = b"".join(fields[b"payload"] for _, fields in redis_client.xrange(keys.stream_key(key)) if b"payload" in fields)
     assert np.array_equal(np.frombuffer(raw, dtype=dtype), times)
 
 

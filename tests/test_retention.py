@@ -16,8 +16,8 @@ from terminal import run_bliss
 
 
 def keys_of(client, db_name: str) -> list[str]:
-    """Every key of a node and its descendants (the kinds are prefixes: ``node|{session}:db``, ``data|{session}:db:...``)."""
-    return sorted(k.decode() for k in client.keys(f"*|{keys.tagged(db_name)}*") if not k.startswith(b"lock|"))
+    """Every key of a node and its descendants (the kinds are prefixes: ``node|{session}:db``, ``esrf:stream:{session}:db:...``)."""
+    return sorted(k.decode() for k in client.keys(f"*{keys.tagged(db_name)}*") if not k.startswith(b"lock|"))
 
 
 def test_a_finished_scan_and_its_parents_expire_after_the_retention_time(session, redis_client):

@@ -1,7 +1,8 @@
 """Redis key names of the data tree, and the rules for node names.
 
 Keys carry their kind first (``node|{demo}:tmp``), never as a suffix, so no node name can
-collide with another node's keys. The session, first component of every db_name, is in
+collide with another node's keys. A channel's values are in blissdata 2's stream,
+``esrf:stream:{demo}:...`` (``stream_key``), which blissdata 2 readers read too. The session, first component of every db_name, is in
 braces: Redis Cluster's hash tag, so all of a session's keys live in one slot and its Lua
 scripts, transactions and multi-stream reads work on a cluster as on one Redis.
 See docs/redis-layout.md.
@@ -14,6 +15,7 @@ import re
 SEPARATOR = ":"
 SESSIONS = "sessions"  # the one key outside every session's slot: a set of names
 NODE_KINDS = ("node", "info", "children", "data", "events", "alive")
+STREAM_PREFIX = "esrf:stream:"  # blissdata 2's streams: its StreamModel.key() is this prefix and the stream's pk
 _NAME = re.compile(r"[^:|\x00-\x1f\x7f]+")
 _SESSION_NAME = re.compile(r"[^:|{}\x00-\x1f\x7f]+")
 
@@ -77,7 +79,7 @@ def children_key(db_name: str) -> str:
 
 
 def data_key(db_name: str) -> str:
-    """A channel's stream of typed binary blocks (a Lima node's frame counters).
+    """A Lima node's stream of frame counters (a channel's values are in ``stream_key``).
 
     Examples
     --------
@@ -85,6 +87,19 @@ def data_key(db_name: str) -> str:
     'data|{demo}:tmp:3_ascan'
     """
     return f"data|{tagged(db_name)}"
+
+
+def stream_key(db_name: str) -> str:
+    """A channel's stream of typed binary blocks, in blissdata 2's layout (``encoding.py``).
+
+    blissdata 2's readers open it as the stream whose pk is ``tagged(db_name)``.
+
+    Examples
+    --------
+    >>> stream_key("demo:tmp:3_ascan:axis:roby")
+    'esrf:stream:{demo}:tmp:3_ascan:axis:roby'
+    """
+    return f"{STREAM_PREFIX}{tagged(db_name)}"
 
 
 def events_key(db_name: str) -> str:
@@ -115,9 +130,10 @@ def node_keys(db_name: str) -> list[str]:
     Examples
     --------
     >>> node_keys("demo:tmp")
-    ['node|{demo}:tmp', 'info|{demo}:tmp', 'children|{demo}:tmp', 'data|{demo}:tmp', 'events|{demo}:tmp', 'alive|{demo}:tmp']
+    ['node|{demo}:tmp', 'info|{demo}:tmp', 'children|{demo}:tmp', 'data|{demo}:tmp', 'events|{demo}:tmp', 'alive|{demo}:tmp',
+     'esrf:stream:{demo}:tmp']
     """
-    return [f"{kind}|{tagged(db_name)}" for kind in NODE_KINDS]
+    return [*(f"{kind}|{tagged(db_name)}" for kind in NODE_KINDS), stream_key(db_name)]
 
 
 def finished_key(session: str) -> str:

@@ -34,7 +34,7 @@ import redis
 from bliss_shell.comm import get_redis
 
 from . import keys
-from .encoding import block_end, block_first, decode_block
+from .encoding import block_end, block_first, block_id, decode_block, is_seal
 from .events import Event
 from .heartbeat import LOOK_PERIOD, Heartbeats
 from .lima_view import LimaDataView, check_index, checked_slice, image_fullname, points_range
@@ -415,26 +415,25 @@ class ChannelDataNode(DataNode):
         return self._fields.get("unit") or None
 
     def __len__(self) -> int:
-        last = self._client.xrevrange(keys.data_key(self.db_name), count=1)
+        last = self._client.xrevrange(keys.stream_key(self.db_name), count=1)
         if not last:
             _check_present(self)
         return block_end(last[0]) if last else 0
 
     def decode(self, entry: tuple[bytes, dict[bytes, bytes]]) -> tuple[int, np.ndarray]:
-        """``(first_index, values)`` of one entry of the channel's ``data|`` stream.
+        """``(first_index, values)`` of one entry of the channel's stream (the seal: its length, no values).
 
         Examples
         --------
         >>> roby = get_node(SCANS[-1].node.db_name + ":axis:roby")
-        >>> first_block = client.xrange(keys.data_key(roby.db_name))[0]  # a step scan sends each point as it comes
-        >>> roby.decode(first_block)
-        (0, array([0.]))
+        >>> entries = client.xrange(keys.stream_key(roby.db_name))  # a step scan sends each point as it comes
+        >>> roby.decode(entries[0]), roby.decode(entries[-1])  # the first block, the seal
+        ((0, array([0.])), (5, array([], dtype=float64)))
         """
+        if is_seal(entry):
+            return block_end(entry), np.empty((0, *self.shape), self.dtype)
         entry_id, fields = entry
-        first = block_first(entry_id)
-        if b"b" not in fields:
-            return first, np.empty((0, *self.shape), self.dtype)
-        return first, decode_block(fields[b"b"], self.dtype, self.shape)
+        return block_first(entry_id), decode_block(fields[b"payload"], self.dtype, self.shape)
 
     def get(self, from_index: int | None, to_index: int | None = None) -> Any:
         """The value of point ``from_index``, or the points ``from_index`` to ``to_index`` (inclusive).
@@ -531,10 +530,10 @@ class ChannelDataNode(DataNode):
     def _range(self, start: int, stop: int) -> np.ndarray:
         if start > stop:
             return np.empty((0, *self.shape), self.dtype)
-        key = keys.data_key(self.db_name)
-        first_block = self._client.xrevrange(key, max=f"{start + 1}-0", count=1)
+        key = keys.stream_key(self.db_name)
+        first_block = self._client.xrevrange(key, max=block_id(start), count=1)
         low = first_block[0][0] if first_block else "-"
-        blocks = [self.decode(entry) for entry in self._client.xrange(key, min=low, max=f"{stop + 1}-0")]
+        blocks = [self.decode(entry) for entry in self._client.xrange(key, min=low, max=block_id(stop))]
         if not blocks:
             return np.empty((0, *self.shape), self.dtype)
         values = np.concatenate([block for _, block in blocks])

@@ -4,7 +4,7 @@ A running scan is listed in ``running_scans|{session}`` (a hash: db_name -> rete
 from its first pipeline to its END. A scan listed there whose heartbeat stayed away
 (``heartbeat.py``) is an orphan: whichever shell or reader finds it first closes it, if its
 Redis takes writes. Closing is one script in the session's slot: it seals the channels where
-this Redis's data ends, writes END (``failed``, with the reason and the points this Redis has)
+this Redis's data ends (blissdata 2's seal, ``encoding.SEAL_ID``, whose ``id`` is the channel's length), writes END (``failed``, with the reason and the points this Redis has)
 unless an END is already there, and the scan's keys then get the retention TTL, as a finished
 scan's do. The publisher closes its own scan the same way after a failover (``close_scan``).
 """
@@ -18,13 +18,14 @@ from typing import Any
 import redis
 
 from . import keys
+from .encoding import SEAL_ID, block_end, is_seal
 from .heartbeat import GRACE, LOOK_PERIOD, Heartbeats
 from .retention import Retention, release, subtree
 
 PUBLISHER_GONE = "the scan's publisher stopped without ending it (its process died); points sent before are kept"
 
-# KEYS: events, alive, running, then the channels' data streams. ARGV: state, reason, time, published,
-# scan db_name, "1" to close only a silent scan, then one seal ID per channel ("" for none).
+# KEYS: events, alive, running, then the channels' streams. ARGV: state, reason, time, published,
+# scan db_name, "1" to close only a silent scan, the seal's ID, then each channel's length ("" if sealed).
 _CLOSE = """
 if ARGV[6] == '1' and redis.call('exists', KEYS[2]) == 1 then return 0 end
 local last = redis.call('xrevrange', KEYS[1], '+', '-', 'COUNT', 1)
@@ -38,7 +39,7 @@ if #last > 0 then
   end
 end
 for i = 4, #KEYS do
-  if ARGV[i + 3] ~= '' then redis.call('xadd', KEYS[i], ARGV[i + 3], 'n', 0, 'end', 1) end
+  if ARGV[i + 4] ~= '' then redis.call('xadd', KEYS[i], ARGV[7], 'id', ARGV[i + 4]) end
 end
 redis.call('xadd', KEYS[1], '*', 'event', 'end', 'state', ARGV[1], 'reason', ARGV[2], 'time', ARGV[3], 'published', ARGV[4])
 redis.call('del', KEYS[2])
@@ -96,20 +97,16 @@ def close_scan(client: Any, scan_db: str, state: str, reason: str | Callable[[in
     pipe = client.pipeline(transaction=False)
     for db_name in nodes:
         pipe.hget(keys.node_key(db_name), "type")
-        pipe.xrevrange(keys.data_key(db_name), count=1)
+        pipe.xrevrange(keys.stream_key(db_name), count=1)
     replies = pipe.execute()
     channels, seals, points = [], [], []
     for db_name, kind, last in zip(nodes, replies[0::2], replies[1::2]):
         if kind != b"channel":
             continue
-        channels.append(keys.data_key(db_name))
-        if last and last[0][1].get(b"end"):  # sealed already
-            seals.append("")
-            points.append(int(last[0][0].split(b"-")[0]) - 1)
-            continue
-        end = int(last[0][0].split(b"-")[0]) - 1 + int(last[0][1][b"n"]) if last else 0
-        seals.append(f"{end + 1}-0")
-        points.append(end)
+        channels.append(keys.stream_key(db_name))
+        length = block_end(last[0]) if last else 0
+        seals.append("" if last and is_seal(last[0]) else length)
+        points.append(length)
     held = min(points, default=0)
     told = reason(held) if callable(reason) else reason
     closed = client.eval(
@@ -125,6 +122,7 @@ def close_scan(client: Any, scan_db: str, state: str, reason: str | Callable[[in
         held,
         scan_db,
         "1" if silent_only else "0",
+        SEAL_ID,
         *seals,
     )
     if not closed:

@@ -28,7 +28,7 @@ from bliss_shell.comm.connection import takes_scripts
 from bliss_shell.comm.point_buffer import PointBuffer
 
 from . import keys
-from .encoding import encode_block
+from .encoding import SEAL_ID, block_fields, block_id, encode_block, seal_fields
 from .orphans import close_scan
 from .retention import FULL, MemoryGauge, Retention, hold, memory_gauge, release, used_after_room
 
@@ -376,7 +376,7 @@ class ScanPublisher:
                 for channel, column in zip(self._channels, columns):
                     block = encode_block(column[offset : offset + sending], channel.dtype, channel.shape)
                     self._memory.unchecked += len(block)
-                    pipe.xadd(keys.data_key(channel.db_name), {"n": sending, "b": block}, id=f"{self._published + 1}-0")
+                    pipe.xadd(keys.stream_key(channel.db_name), block_fields(block, sending), id=block_id(self._published))
                 self._published += sending
             self._dropped += chunk - sending
         if self._scan_db is not None and end is None and now - self._last_beat >= HEARTBEAT:
@@ -385,7 +385,7 @@ class ScanPublisher:
         if end is not None:
             scan_db, state, reason = end
             for channel in self._channels:
-                pipe.xadd(keys.data_key(channel.db_name), {"n": 0, "end": 1}, id=f"{self._published + 1}-0")
+                pipe.xadd(keys.stream_key(channel.db_name), seal_fields(self._published), id=SEAL_ID)
             if self._refused:  # points stopped, the rest went on: the END says why Redis lacks points
                 reason = self._end_reason(reason, self._published)
             pipe.xadd(keys.events_key(scan_db), {"event": "end", "state": state, "reason": reason, "time": _now_ms(),

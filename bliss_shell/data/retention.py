@@ -164,7 +164,8 @@ def held_keys(parents: list[str]) -> list[str]:
     --------
     >>> held_keys(["demo:tmp", "demo"])
     ['node|{demo}:tmp', 'info|{demo}:tmp', 'children|{demo}:tmp', 'data|{demo}:tmp', 'events|{demo}:tmp', 'alive|{demo}:tmp',
-     'node|{demo}', 'info|{demo}', 'children|{demo}', 'data|{demo}', 'events|{demo}', 'alive|{demo}']
+     'esrf:stream:{demo}:tmp', 'node|{demo}', 'info|{demo}', 'children|{demo}', 'data|{demo}', 'events|{demo}',
+     'alive|{demo}', 'esrf:stream:{demo}']
     """
     return [key for parent in parents for key in keys.node_keys(parent)]
 

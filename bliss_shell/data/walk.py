@@ -19,7 +19,7 @@ import redis
 from bliss_shell.comm import through_failover
 
 from . import keys
-from .encoding import block_first
+from .encoding import SEAL_ID, block_first, block_id
 from .events import Event, EventData, EventType
 from .heartbeat import LOOK_PERIOD, Heartbeats
 from .orphans import PUBLISHER_GONE, close_scan
@@ -41,8 +41,18 @@ def _matcher(node_filter: NodeFilter, default: bool) -> Callable[[Any], bool]:
 
 
 def _has_data(node: Any) -> bool:
-    """Nodes whose ``data|`` stream carries points (channels) or frame status (Lima)."""
+    """Nodes with a stream of points (channels) or of frame status (Lima)."""
     return node.type in ("channel", "lima")
+
+
+def _data_key(node: Any) -> str:
+    """A channel's stream of points (blissdata 2's layout), or a Lima node's ``data|`` stream of frame status."""
+    return keys.stream_key(node.db_name) if node.type == "channel" else keys.data_key(node.db_name)
+
+
+def _kind(key: str) -> int:
+    """The order in which one read's streams are handled: nodes, then PREPARED/END, then points."""
+    return 0 if key.startswith("children|") else 1 if key.startswith("events|") else 2
 
 
 def _end_data(fields: dict[bytes, bytes]) -> EventData:
@@ -145,10 +155,10 @@ class Walker:
         return entries
 
     def _data(self, channel: Any) -> Iterator[Event]:
-        key = keys.data_key(channel.db_name)
+        key = _data_key(channel)
         if self._silent:
             return
-        while True:
+        while self._positions[key] != SEAL_ID:  # nothing comes after a seal (and Redis takes no ID above it)
             entries = self._client.xrange(key, min=f"({self._positions[key]}", count=BATCH)
             if not entries:
                 return
@@ -181,12 +191,12 @@ class Walker:
                 batches.append((key, entries))
             if not full:
                 self._read_at = time.monotonic()
-            for kind in ("children|", "events|", "data|"):  # nodes, then PREPARED/END, then points
+            for kind in range(3):  # nodes, then PREPARED/END, then points
                 for key, entries in batches:
-                    if not key.startswith(kind):
+                    if _kind(key) != kind:
                         continue
                     owner = self._owners[key]
-                    if kind == "children|":
+                    if kind == 0:
                         for child in owner.nodes_of_children(entries):
                             scan = self._register(child, self._scan_of.get(owner.db_name))
                             added = True
@@ -194,7 +204,7 @@ class Walker:
                             if not self._exclude(child):  # the whole subtree now, so a PREPARED read in
                                 for descendant in self._descendants(child, scan):  # this batch comes after it
                                     yield from self._out(Event(EventType.NEW_NODE, descendant))
-                    elif kind == "events|":
+                    elif kind == 1:
                         yield from self._on_events(owner, entries)
                     else:
                         yield from self._on_data(owner, entries)
@@ -235,7 +245,7 @@ class Walker:
         if not self._nodes_only and node.type == "scan":
             wanted.append((keys.events_key(node.db_name), "0-0"))
         if not self._nodes_only and _has_data(node):
-            wanted.append((keys.data_key(node.db_name), self._data_start(node)))
+            wanted.append((_data_key(node), self._data_start(node)))
         for key, position in wanted:
             self._positions.setdefault(key, position)
             self._owners[key] = node
@@ -249,14 +259,14 @@ class Walker:
 
         Its end when only new events are wanted, else just before the block that holds ``first_index``.
         """
-        key = keys.data_key(channel.db_name)
+        key = _data_key(channel)
         if self._silent:
             last = self._client.xrevrange(key, count=1)
             return last[0][0].decode() if last else "0-0"
         if self._first_index <= 0 or channel.type == "lima":
             return "0-0"
-        block = self._client.xrevrange(key, max=f"{self._first_index + 1}-0", count=1)
-        return f"{block_first(block[0][0])}-0" if block else "0-0"
+        block = self._client.xrevrange(key, max=block_id(self._first_index), count=1)
+        return f"{block_first(block[0][0])}-0" if block else "0-0"  # just before the block (IDs are {first}-1)
 
     def _on_events(self, scan: Any, entries: list) -> Iterator[Event]:
         for _, fields in entries:
