@@ -84,8 +84,8 @@ def redis_cpu(servers: Sequence[RedisProcess]) -> float:
 
 
 def channels_of(client: redis.Redis, session: str, scan_name: str) -> int:
-    """How many channels (``data|`` streams) the scan ``scan_name`` of ``session`` has in Redis."""
-    return sum(1 for _ in client.scan_iter(match=f"data|{{{session}}}:*:{scan_name}:*", count=10_000))
+    """How many channels (``esrf:stream:`` streams) the scan ``scan_name`` of ``session`` has in Redis."""
+    return sum(1 for _ in client.scan_iter(match=f"{keys.STREAM_PREFIX}{{{session}}}:*:{scan_name}:*", count=10_000))
 
 
 def next_scan_name(client: redis.Redis, session: str = "test_session") -> str:
