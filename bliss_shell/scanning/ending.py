@@ -18,6 +18,7 @@ import gevent
 from bliss_shell.controllers import Axis, wait_all
 
 from .consumers import Ending, EndState, ScanStart
+from .scan_info import end_reason
 from .subscriptions import ConsumerError, RunningConsumer
 from .tables import position
 
@@ -87,6 +88,7 @@ def end_consumers(consumers: Sequence[RunningConsumer], ending: Ending, start: S
 
     def end_node() -> None:
         try:
+            ending.scan_info["end_reason"] = end_reason(ending.state)  # a consumer's end may have failed the scan
             start.publisher.set_info(start.db_name, ending.scan_info)
             start.publisher.end(start.db_name, ending.state.value, ending.reason)
         except Exception as error:  # what stopped its sender (Redis refused a command: NOPERM, ...)

@@ -29,7 +29,7 @@ from .engine import Engine
 from .placing import number_and_place, reach_redis
 from .plan import ScanPlan
 from .scan_data import ScanData
-from .scan_info import describe, note_device_states
+from .scan_info import describe, note_device_states, positioners_at
 from .scan_reader import read_data
 from .scan_tools import goto_measure, measure
 from .subscriptions import RunningConsumer, Subscription, consumers_of
@@ -93,6 +93,7 @@ class Scan:
         self._newest: dict[str, Any] = {}
         self._taken = 0  # whole points taken, once it ran
         self._device_states: dict[str, str] = {}  # counter -> a state of its device its config does not allow
+        self._positioners: dict[str, dict[str, float | None]] = {}  # its info's positioners_start, ..._end
 
     def __repr__(self) -> str:
         unsaved = "<no saving>" if not self.plan.save else "<no saving: SCAN_SAVING.writer is 'null'>"
@@ -209,6 +210,7 @@ class Scan:
         )
         time = datetime.now().astimezone()
         try:
+            self._positioners = positioners_at("start", context.positioners(), context.positioners(dial=True))
             info = self._info(time, None, 0)
             channels = tuple(publish_tree(publisher, db_name, self.chain, info))
         except Exception as error:  # numbered and in SCANS: it ends failed, in Redis too, and is no longer running
@@ -241,9 +243,11 @@ class Scan:
             state, reason = EndState.FAILED, "; ".join(failures)
             late = RuntimeError(reason)
         end = datetime.now().astimezone()
-        ending = Ending(state, reason, end, self._info(start.time, end, self._taken))
+        ending = Ending(state, reason, end, self._info(start.time, end, self._taken, state))
         # a motor whose server stopped answering makes each read wait: Ctrl-C then must not skip the ends
         forced |= shielded(lambda: ending.positioners.update(self._context.positioners()))
+        ending.scan_info["positioners"] = {**ending.scan_info.get("positioners", {}),
+                                           **positioners_at("end", ending.positioners)}  # fmt: skip
         forced, failure = end_consumers(self._consumers, ending, start, forced)
         self.state = ending.state.value
         try:
@@ -279,9 +283,12 @@ class Scan:
         images = self._context.scan_saving.images_path(self.number, self.name) if self.path and self.number else None
         return AcquisitionParameters(plan.npoints, plan.count_time, plan.timing, plan.continuous, images)
 
-    def _info(self, start: datetime | None, end: datetime | None, points: int) -> dict[str, Any]:
-        """The scan's info as published and written, with what ``scan_info=`` gave."""
-        return describe(self.plan, self._context.session, self.path, start, end, points, self._device_states)
+    def _info(self, start: datetime | None, end: datetime | None, points: int, end_state: EndState | None = None
+              ) -> dict[str, Any]:  # fmt: skip
+        """The scan's info as published and written (BLISS's schema), with what ``scan_info=`` gave."""
+        return describe(self.plan, self._context.session, self.path, start, end, points, self._device_states,
+                         chain=self.chain, number=self.number, saving=self._context.scan_saving, end_state=end_state,
+                         positioners=self._positioners)  # fmt: skip
 
     @property
     def scan_number(self) -> int | None:
