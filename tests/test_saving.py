@@ -58,7 +58,7 @@ def test_reference_files_one_per_sample_with_nexus_layout(session, tmp_path):
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.h5")) == ["sample1/data.h5", "sample2/data.h5"]
     with h5py.File(folder / "sample1" / "data.h5", "r", locking=False) as file:
         assert list(file) == ["1.1", "2.1"]
-        assert dict(file.attrs) == {"NX_class": "NXroot", "creator": "bliss_shell", "default": "2.1"}
+        assert dict(file.attrs) == {"NX_class": "NXroot", "creator": "bliss_shell", "publisher": "bliss", "default": "2.1"}
         first = file["1.1"]
         assert first.attrs["NX_class"] == "NXentry" and first.attrs["default"] == "plot"
         assert first["title"][()] == b"ascan roby 0 9 10 0.01"

@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import h5py
 
 
 @dataclass(frozen=True)
@@ -22,24 +26,26 @@ class ImageFrames:
     files: Sequence[tuple[str, int]]
 
 
-def add_image_links(filename: str, entry: str, images: Sequence[ImageFrames]) -> None:
-    """Add ``instrument/<detector>/data`` (virtual) and ``measurement/<detector>`` to the closed scan entry."""
+def add_image_links(entry: h5py.Group, images: Sequence[ImageFrames]) -> None:
+    """Add ``instrument/<detector>/data`` (virtual) and ``measurement/<detector>`` to a scan entry.
+
+    The entry's file must not be in SWMR mode (SWMR creates no objects): the writer calls this after the scan.
+    """
     import h5py
 
-    folder = os.path.dirname(os.path.abspath(filename))
-    with h5py.File(filename, "a", locking=False) as file:
-        for image in images:
-            total = sum(count for _, count in image.files)
-            if not total:
-                continue
-            layout = h5py.VirtualLayout(shape=(total, *image.frame_shape), dtype=image.dtype)
-            row = 0
-            for path, count in image.files:
-                source = "./" + os.path.relpath(path, folder)
-                # A slice, not the whole source: the camera may have saved frames after the scan's last point.
-                layout[row : row + count] = h5py.VirtualSource(source, image.dataset, shape=(count, *image.frame_shape))[:count]
-                row += count
-            detector = file[entry]["instrument"].create_group(image.detector)
-            detector.attrs["NX_class"] = "NXdetector"
-            detector.create_virtual_dataset("data", layout, fillvalue=0).attrs["interpretation"] = "image"
-            file[entry]["measurement"][image.detector] = h5py.SoftLink(f"/{entry}/instrument/{image.detector}/data")
+    folder = os.path.dirname(os.path.abspath(entry.file.filename))
+    for image in images:
+        total = sum(count for _, count in image.files)
+        if not total:
+            continue
+        layout = h5py.VirtualLayout(shape=(total, *image.frame_shape), dtype=image.dtype)
+        row = 0
+        for path, count in image.files:
+            source = "./" + os.path.relpath(path, folder)
+            # A slice, not the whole source: the camera may have saved frames after the scan's last point.
+            layout[row : row + count] = h5py.VirtualSource(source, image.dataset, shape=(count, *image.frame_shape))[:count]
+            row += count
+        detector = entry["instrument"].create_group(image.detector)
+        detector.attrs["NX_class"] = "NXdetector"
+        detector.create_virtual_dataset("data", layout, fillvalue=0).attrs["interpretation"] = "image"
+        entry["measurement"][image.detector] = h5py.SoftLink(f"{entry.name}/instrument/{image.detector}/data")

@@ -25,6 +25,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from .nexus import CREATOR, PUBLISHER
 from .recovery import writer_lock
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def end_dataset(filename: str, metadata: Mapping[str, str | None], masters: Sequ
     for master in masters:
         with h5py.File(master, "a") as file:
             file.attrs["NX_class"] = "NXroot"
-            file.attrs["creator"] = "bliss_shell"
+            file.attrs["creator"], file.attrs["publisher"] = CREATOR, PUBLISHER
             for entry in entries:
                 link = f"{prefix}_{entry}"
                 if link not in file:

@@ -4,9 +4,16 @@ The scan loop hands points over and goes on; one greenlet writes what has accumu
 through gevent's thread pool (h5py calls block), so a slow disk never stops the hub.
 The file is in SWMR mode during the scan and flushed after every batch (whatever
 accumulated while the previous one was written), so readers opening it with
-``swmr=True`` see points arrive within a write's time. Everything a scan will ever
-write (end time, end positions, status) is created before SWMR starts, because SWMR
+``swmr=True`` see points arrive within a write's time. What the scan writes again at
+its end (end positions, status, scan_info) is created before SWMR starts, because SWMR
 allows writing data but not creating objects.
+
+The entry's ``end_time`` is the exception, on purpose: it is the last object of the entry,
+created once the scan has ended (the file closed, then opened again without SWMR, with the
+images' links), as BLISS's writer does. BLISS's readers take its presence as "this scan
+ended": ewoksdata's ``get_data`` and blissdata's ``dynamic_hdf5`` (under ewoksdata's
+``iter_bliss_scan_data``) wait for it, so they wait for a running scan's last point. They
+look at the root's ``creator``/``publisher`` too: see ``CREATOR`` and ``PUBLISHER``.
 """
 
 from __future__ import annotations
@@ -34,7 +41,11 @@ from .scalars import text, text_attribute
 if TYPE_CHECKING:
     import h5py
 
-CREATOR = "bliss_shell"
+CREATOR = "bliss_shell"  # the root's ``creator``: the program that wrote the file
+# The root's ``publisher``: the scans follow BLISS's model, and the entries its writer's rule that ``end_time``
+# comes last. ewoksdata waits for a running scan only in files whose creator or publisher is "bliss" or
+# "blissdata"; the file says which program wrote it in ``creator`` (docs/saving.md).
+PUBLISHER = "bliss"
 _STATUS_LENGTH = 1024
 
 
@@ -189,10 +200,11 @@ class NexusScanWriter:
         self._pool = gevent.get_hub().threadpool
         self._info_length = 0
         self._datasets: list[h5py.Dataset] = []
-        self._end_fields: dict[str, h5py.Dataset] = {}  # end_time, scan_info, status, reason: written again at the end
+        self._end_fields: dict[str, h5py.Dataset] = {}  # scan_info, status, reason: written again at the end
         self._end_group: h5py.Group | None = None  # the entry
         self._lock = WriterLock(filename)
-        self._finished = False  # the end was written and the file closed
+        self._closed = False  # the end was written and the SWMR file closed
+        self._finished = False  # ... and end_time was written (``_seal``)
         self._highest: int | None = None  # the file's highest scan number once this entry is in, when known
 
     def start(self, title: str, start: datetime, positioners: dict[str, float], scan_info: dict) -> None:
@@ -234,7 +246,10 @@ class NexusScanWriter:
 
     def end(self, status: str, reason: str, end: datetime, positioners: dict[str, float], scan_info: dict,
             images: Sequence[ImageFrames] = ()) -> None:  # fmt: skip
-        """Write what is left, the end time, positions and status, close the file, then link the images."""
+        """Write what is left, the positions and status, close the file, then link the images and write ``end_time``.
+
+        ``end_time`` comes last: a reader that waits for it (ewoksdata, blissdata) then finds every point and image.
+        """
         self._ending = (status, reason, end, positioners, self._dial_positions(), scan_info)
         self._buffer.wake(urgent=True)
         if self._writer is None:  # never started: nothing was written
@@ -242,12 +257,14 @@ class NexusScanWriter:
             return
         try:
             self._writer.join()  # the last points, the end and the close: one job in the thread pool
-            if images and self.error is None:
-                try:  # virtual datasets cannot be created in SWMR mode: after the close
-                    self._in_thread(add_image_links, self.filename, self.entry, images)
-                except (OSError, ValueError, RuntimeError) as error:
-                    self.error = SavingError(f"cannot link the images into {self.filename}: {_reason(error)}")
-                    self._in_thread(self._mark_failed, str(self.error))
+            if self._closed:
+                try:  # objects cannot be created in SWMR mode: after the close
+                    self._in_thread(self._seal, end, images if self.error is None else ())
+                    self._finished = True
+                except (OSError, ValueError, RuntimeError, KeyError) as error:
+                    self.error = SavingError(f"cannot write the end time of the scan into {self.filename}: "
+                                             f"{_reason(error)}; readers waiting for its end wait until their "
+                                             "timeout, the next saved scan writes it")  # fmt: skip
             if self._finished:  # every entry of the file says how it ended: the next scan need not check it
                 remember(self.filename, finished=True, highest=self._highest)
         finally:
@@ -311,6 +328,7 @@ class NexusScanWriter:
         root = self._file
         text_attribute(root, "NX_class", "NXroot")
         text_attribute(root, "creator", CREATOR)
+        text_attribute(root, "publisher", PUBLISHER)
         text_attribute(root, "default", self.entry)
         if self.entry in root:
             raise ValueError(f"entry {self.entry} already exists in the file")
@@ -318,8 +336,8 @@ class NexusScanWriter:
         text_attribute(entry, "NX_class", "NXentry")
         text(entry, "title", title)
         text(entry, "start_time", start.isoformat())
-        # Created with a value so their space exists before SWMR and before the disk fills; written again at the end.
-        self._end_fields = {"end_time": entry.create_dataset("end_time", data="", dtype=h5py.string_dtype(length=64))}
+        # No end_time yet: readers take it as the scan's end (``_seal``).
+        self._end_fields = {}
         shapes = [tuple(channel.shape) for channel in self._channels]
         fullnames = [channel.fullname for channel in self._channels]
         self._paths = create_groups(entry, self._names, fullnames, shapes, positioners, dial)
@@ -336,11 +354,12 @@ class NexusScanWriter:
                 text_attribute(dataset, "interpretation", shown_as)
             self._datasets.append(dataset)  # kept open: closing a dataset may write, and hide an error
         self._create_plot(entry)
-        info = json.dumps(scan_info, default=str).encode()
-        self._info_length = 2 * len(info) + 1024  # room for what the end adds
+        info = info_json(scan_info)
+        self._info_length = 2 * len(info) + 1024  # room for what the end adds (positioners_end, end_reason, ...)
         self._end_fields["scan_info"] = entry.create_dataset(
             "scan_info", data=info, dtype=h5py.string_dtype(length=self._info_length)
         )
+        # Created with a value so their space exists before SWMR and before the disk fills; written again at the end.
         writer = entry.create_group("writer")
         text_attribute(writer, "NX_class", "NXcollection")
         self._end_fields["status"] = writer.create_dataset("status", data="RUNNING", dtype=h5py.string_dtype(length=16))
@@ -391,13 +410,17 @@ class NexusScanWriter:
         if room < needed:
             raise OSError(errno.ENOSPC, f"no room left on the disk for {self.filename} ({room} bytes free)")
 
-    def _write_end(self, status: str, reason: str, end: datetime, positioners: dict[str, float], dial: dict[str, float],
+    def _write_end(self, status: str, reason: str, positioners: dict[str, float], dial: dict[str, float],
                    scan_info: dict) -> None:  # fmt: skip
+        """What the scan's end changes, in the datasets made at the start (SWMR: values only; ``end_time`` is ``_seal``'s)."""
         fields, entry = self._end_fields, self._end_group
         assert entry is not None, "_create first"
-        _set_text(fields["end_time"], end.isoformat().encode())
         fill_end_positions(entry, positioners, dial)
-        _set_text(fields["scan_info"], json.dumps(scan_info, default=str).encode()[: self._info_length])
+        info = info_json(scan_info)
+        if len(info) > self._info_length:  # never cut: without the positioners (instrument/ holds them), else as it began
+            info = info_json({key: value for key, value in scan_info.items() if key != "positioners"})
+        if len(info) <= self._info_length:
+            _set_text(fields["scan_info"], info)
         _set_text(fields["reason"], reason.encode()[: _STATUS_LENGTH - 1])
         _set_text(fields["status"], status.encode())
         self._open_file.flush()
@@ -409,28 +432,33 @@ class NexusScanWriter:
                 self._append(columns, count)
             except (OSError, ValueError, RuntimeError) as error:
                 self.error = error
-        status, reason, end, positioners, dial, scan_info = ending
+        status, reason, _end, positioners, dial, scan_info = ending
         if self.error is not None:
             status, reason = "FAILED", reason or f"writing the file failed: {_reason(self.error)}"
         try:
-            self._write_end(status, reason, end, positioners, dial, scan_info)
+            self._write_end(status, reason, positioners, dial, scan_info)
         except (OSError, ValueError, RuntimeError) as error:
             self._close()  # the disk refuses even the status: the points already flushed stay readable
             if self.error is None:  # the file still says RUNNING: the scan must not say done
                 self.error = SavingError(f"cannot write the end of the scan into {self.filename} (it stays RUNNING "
                                          f"there): {_reason(error)}")  # fmt: skip
             return
-        self._finished = self._close()
+        self._closed = self._close()
 
-    def _mark_failed(self, reason: str) -> None:
+    def _seal(self, end: datetime, images: Sequence[ImageFrames]) -> None:
+        """Open the closed file again (without SWMR), link the images, then create ``end_time``, the entry's last object."""
         import h5py
 
-        try:
-            with h5py.File(self.filename, "a", locking=False) as file:
-                file[self.entry]["writer/status"][()] = b"FAILED"
-                file[self.entry]["writer/reason"][()] = reason.encode()[: _STATUS_LENGTH - 1]
-        except (OSError, KeyError):
-            pass  # the file refuses even that: what Redis says is then the only record
+        with h5py.File(self.filename, "a", locking=False) as file:
+            entry = file[self.entry]
+            if images:
+                try:
+                    add_image_links(entry, images)
+                except (OSError, ValueError, RuntimeError) as error:
+                    self.error = SavingError(f"cannot link the images into {self.filename}: {_reason(error)}")
+                    entry["writer/status"][()] = b"FAILED"
+                    entry["writer/reason"][()] = str(self.error).encode()[: _STATUS_LENGTH - 1]
+            text(entry, "end_time", end.isoformat())
 
     def _close(self) -> bool:
         """Close the file; False when HDF5 failed to (after a failed write: what was flushed before stays readable)."""
@@ -442,6 +470,28 @@ class NexusScanWriter:
         finally:
             self._file = None
         return True
+
+
+def info_json(scan_info: Mapping[str, Any]) -> bytes:
+    """``scan_info`` as strict JSON: NaN and infinities as null (JSON has neither), other types as their text.
+
+    Examples
+    --------
+    >>> info_json({"title": "ct 0.1", "positioners": {"positioners_start": {"roby": float("nan")}}, "count_time": 0.1})
+    b'{"title": "ct 0.1", "positioners": {"positioners_start": {"roby": null}}, "count_time": 0.1}'
+    """
+    return json.dumps(_finite(scan_info), default=str, allow_nan=False).encode()
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float (NaN, infinities) made None, in dicts, lists and tuples."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _set_text(dataset: h5py.Dataset, value: bytes) -> None:

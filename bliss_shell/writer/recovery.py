@@ -7,7 +7,10 @@ live writer holds the file (``writer_lock``, released by the kernel when a write
 - clear the superblock's file-consistency flags (what ``h5clear -s`` does: HDF5's superblock
   versions 2 and 3 keep them in one byte, covered by a Jenkins lookup3 checksum);
 - mark every entry still ``RUNNING`` as ``FAILED``, its reason saying it was interrupted. Its
-  points are those flushed before the kill: the writer flushes after every batch.
+  points are those flushed before the kill: the writer flushes after every batch;
+- give every entry of ours without ``end_time`` one: the time the dead writer last wrote the
+  file. Readers that wait for a scan's end (ewoksdata, blissdata) wait for ``end_time``, so they
+  stop waiting then (until then, only their ``retry_timeout`` stops them).
 
 HDF5 cannot write a file still marked open for write, and readers may open it as soon as the mark
 is cleared: the file is moved aside (``.data.h5.recovering``, in its folder) while both are done,
@@ -25,12 +28,14 @@ import fcntl
 import hashlib
 import os
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
 from bliss_shell.comm import runtime_dir
 
 from .known_files import known, remember
+from .scalars import text
 
 SIGNATURE = b"\x89HDF\r\n\x1a\n"
 INTERRUPTED = "interrupted: the shell writing this scan died before it ended; the points flushed before are kept"
@@ -170,18 +175,26 @@ def clear_write_flags(filename: str) -> bool:
 
 
 def _mark_interrupted(filename: str) -> list[str]:
-    """Mark every entry still ``RUNNING`` as ``FAILED`` (reason ``INTERRUPTED``); return their names."""
+    """Mark every entry still ``RUNNING`` as ``FAILED`` (reason ``INTERRUPTED``); return their names.
+
+    Every entry of ours (it has ``writer/status``) without ``end_time`` gets one: the file's last change.
+    """
     import h5py
 
+    last_written = datetime.fromtimestamp(os.stat(filename).st_mtime).astimezone().isoformat()
     marked = []
     with h5py.File(filename, "a", locking=False) as file:
         for name, entry in file.items():
             status = entry.get("writer/status") if isinstance(entry, h5py.Group) else None
-            if status is not None and status[()] == b"RUNNING":
+            if status is None:
+                continue
+            if status[()] == b"RUNNING":
                 status[()] = b"FAILED"
                 if "writer/reason" in entry:
                     entry["writer/reason"][()] = INTERRUPTED.encode()
                 marked.append(name)
+            if "end_time" not in entry:
+                text(entry, "end_time", last_written)
     return marked
 
 
