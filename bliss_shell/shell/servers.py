@@ -23,7 +23,7 @@ def run_servers_command(action: str, config: Config) -> int:
     """
     servers = [config.get(name) for name in config.names_of_class("TangoServer")]
     choice = choose_tango_host(config.globals.get("tango_host"))
-    redis_choice = choose_redis(config.globals.get("redis_url"))
+    redis_choice = choose_redis(config.globals)
     if action == "start":
         return _start(config, servers, choice, redis_choice)
     if action == "stop":
@@ -96,7 +96,7 @@ def _tango_status(servers: list[TangoServer], choice: TangoHostChoice) -> None:
 
 
 def _redis(action: str, config: Config) -> int:
-    choice = choose_redis(config.globals.get("redis_url"))
+    choice = choose_redis(config.globals)
     shown = redacted(choice.url)
     if choice.embedded is None:
         if action == "stop":
