@@ -96,12 +96,15 @@ def points_range(length: int) -> str:
 def acquisition_key(server_url: str) -> str:
     """Counts a server's acquisitions, so a reader knows whether the server still holds its frames.
 
+    The key is the server's URL itself, as blissdata 2 names it: its LimaClient reads the same counter
+    (``INCR`` at each scan's prepare, by our shells and by BLISS 2's alike).
+
     Examples
     --------
     >>> acquisition_key("tango://localhost:20000/id00/limaccds/simulator1")
-    'lima_acq|tango://localhost:20000/id00/limaccds/simulator1'
+    'tango://localhost:20000/id00/limaccds/simulator1'
     """
-    return f"lima_acq|{server_url}"
+    return server_url
 
 
 class LimaDataView:

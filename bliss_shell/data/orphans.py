@@ -6,26 +6,31 @@ from its first pipeline to its END. A scan listed there whose heartbeat stayed a
 Redis takes writes. Closing is one script in the session's slot: it seals the channels where
 this Redis's data ends (blissdata 2's seal, ``encoding.SEAL_ID``, whose ``id`` is the channel's length), writes END (``failed``, with the reason and the points this Redis has)
 unless an END is already there, and the scan's keys then get the retention TTL, as a finished
-scan's do. The publisher closes its own scan the same way after a failover (``close_scan``).
+scan's do. A scan with a blissdata 2 document (``blissdata.py``) is closed for blissdata's readers in
+the same script: its Lima streams sealed too, its ``end_reason`` (FAILURE for an orphan) and
+``end_time`` set, its state CLOSED. The publisher closes its own scan the same way after a failover (``close_scan``).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import redis
 
-from . import keys
+from . import blissdata, keys
 from .encoding import SEAL_ID, block_end, is_seal
 from .heartbeat import GRACE, LOOK_PERIOD, Heartbeats
 from .retention import Retention, release, subtree
 
 PUBLISHER_GONE = "the scan's publisher stopped without ending it (its process died); points sent before are kept"
 
-# KEYS: events, alive, running, then the channels' streams. ARGV: state, reason, time, published,
-# scan db_name, "1" to close only a silent scan, the seal's ID, then each channel's length ("" if sealed).
+# KEYS: events, alive, running, blissdata document, its state stream, then the channels' streams (and the Lima
+# nodes' blissdata streams). ARGV: state, reason, time, published, scan db_name, "1" to close only a silent scan,
+# the seal's ID, the document's end_reason and end_time (JSON), then each stream's length ("" if sealed).
 _CLOSE = """
 if ARGV[6] == '1' and redis.call('exists', KEYS[2]) == 1 then return 0 end
 local last = redis.call('xrevrange', KEYS[1], '+', '-', 'COUNT', 1)
@@ -38,10 +43,15 @@ if #last > 0 then
     end
   end
 end
-for i = 4, #KEYS do
+for i = 6, #KEYS do
   if ARGV[i + 4] ~= '' then redis.call('xadd', KEYS[i], ARGV[7], 'id', ARGV[i + 4]) end
 end
 redis.call('xadd', KEYS[1], '*', 'event', 'end', 'state', ARGV[1], 'reason', ARGV[2], 'time', ARGV[3], 'published', ARGV[4])
+if redis.call('exists', KEYS[4]) == 1 then
+  redis.call('JSON.SET', KEYS[4], '$.info.end_reason', ARGV[8])
+  redis.call('JSON.SET', KEYS[4], '$.info.end_time', ARGV[9])
+  redis.call('xadd', KEYS[5], '*', 'state', 4)
+end
 redis.call('del', KEYS[2])
 return 1
 """
@@ -95,26 +105,29 @@ def close_scan(client: Any, scan_db: str, state: str, reason: str | Callable[[in
         raise LookupError(f"{scan_db} is not in this Redis")
     nodes = subtree(client, scan_db)
     pipe = client.pipeline(transaction=False)
+    pipe.exists(blissdata.scan_key(scan_db))
     for db_name in nodes:
         pipe.hget(keys.node_key(db_name), "type")
         pipe.xrevrange(keys.stream_key(db_name), count=1)
-    replies = pipe.execute()
+    documented, *replies = pipe.execute()
     channels, seals, points = [], [], []
     for db_name, kind, last in zip(nodes, replies[0::2], replies[1::2]):
-        if kind != b"channel":
+        if kind != b"channel" and not (kind == b"lima" and documented):  # a Lima node's blissdata stream
             continue
         channels.append(keys.stream_key(db_name))
         length = block_end(last[0]) if last else 0
         seals.append("" if last and is_seal(last[0]) else length)
-        points.append(length)
+        if kind == b"channel":
+            points.append(length)
     held = min(points, default=0)
     told = reason(held) if callable(reason) else reason
     closed = client.eval(
         _CLOSE,
-        3 + len(channels),
+        5 + len(channels),
         keys.events_key(scan_db),
         keys.alive_key(scan_db),
         keys.running_key(session),
+        *blissdata.document_keys(scan_db),
         *channels,
         state,
         told,
@@ -123,6 +136,8 @@ def close_scan(client: Any, scan_db: str, state: str, reason: str | Callable[[in
         scan_db,
         "1" if silent_only else "0",
         SEAL_ID,
+        json.dumps(blissdata.END_REASONS.get(state, "FAILURE")),
+        json.dumps(datetime.now().astimezone().isoformat()),
         *seals,
     )
     if not closed:

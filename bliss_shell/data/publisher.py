@@ -3,9 +3,12 @@
 Everything a scan publishes (nodes, PREPARED, points, END) goes through one ordered
 buffer. Nothing leaves before PREPARED (or END): the tree, the references of its devices
 and PREPARED reach Redis in one pipeline, so a reader that sees a node of the scan's tree
-finds PREPARED too. Then it is sent in one pipeline per round: as soon as the sender is free, so a slow scan
-is seen within a round trip and a fast one is sent in blocks. When the buffer holds
-``max_pending`` points the scan waits for the sender: it never drops a point.
+finds PREPARED too. On a Redis that takes them (``blissdata.prepare_server``), the scan's
+blissdata 2 document goes in that pipeline as well, STARTED, and is CLOSED in the END's: blissdata 2
+readers follow the scan live, reading the same channel streams. Then it is sent in one pipeline per
+round: as soon as the sender is free, so a slow scan is seen within a round trip and a fast one is
+sent in blocks. When the buffer holds ``max_pending`` points the scan waits for the sender: it never
+drops a point.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from bliss_shell.comm import TRANSIENT, follows_failover, through_failover
 from bliss_shell.comm.connection import takes_scripts
 from bliss_shell.comm.point_buffer import PointBuffer
 
-from . import keys
+from . import blissdata, keys
 from .encoding import SEAL_ID, block_fields, block_id, encode_block, seal_fields
 from .orphans import close_scan
 from .retention import FULL, MemoryGauge, Retention, hold, memory_gauge, release, used_after_room
@@ -165,6 +168,13 @@ class ScanPublisher:
         The scan's folder and session db_names: made permanent while it runs.
     on_warning : callable
         Told, once, why points stopped reaching Redis; by default printed on stderr.
+    saved : bool
+        Whether the scan's file gets every point (what the warnings say).
+    identity : mapping, optional
+        The scan's identity for blissdata 2 (``name``, ``number``, ``data_policy``, ``session``, ``proposal``,
+        ``collection``, ``dataset``, ``path``; ``scanning.scan_identity``): with it, and a Redis that takes them,
+        the scan also gets its blissdata 2 document, whose ``info`` is the scan node's info (``add_node``,
+        ``set_info``: the one given last before PREPARED, then the one given last before END).
 
     Examples
     --------
@@ -194,8 +204,17 @@ class ScanPublisher:
         parents: Sequence[str] = (),
         on_warning: Callable[[str], None] = _to_stderr,
         saved: bool = True,
+        identity: Mapping[str, Any] | None = None,
     ):
         self._client = client
+        # blissdata 2: the scan's document, sent with PREPARED when the Redis takes it (``blissdata.py``)
+        self._documents = identity is not None and blissdata.takes_documents(client)
+        self._identity = dict(identity or {})
+        self._scan_info: dict[str, Any] = {}  # the scan node's info as last given: the document's
+        self._streams: dict[str, dict[str, Any]] = {}  # the document's data streams, by channel fullname
+        self._lima_entries: dict[str, int] = {}  # a Lima node's db_name -> the entries its blissdata stream holds
+        self._documented = False  # the document was queued (with PREPARED)
+        self._started = False  # ...and its state went to STARTED
         self._saved = saved  # whether the scan's file has every point, as the warnings say
         self._channels: list[ChannelSpec] = []
         self._buffer = PointBuffer(max_pending=max_pending)
@@ -247,7 +266,7 @@ class ScanPublisher:
         created.update({key: value for key, value in fields.items() if value is not None})
         self._queue("hset", keys.node_key(db_name), mapping=created)
         if info is not None:
-            self._queue("set", keys.info_key(db_name), _json(info))
+            self.set_info(db_name, info)
         self._queue("xadd", keys.children_key(parent), {"db": db_name, "name": name, "type": node_type})
 
     def add_channel(self, channel: ChannelSpec, parent: str) -> None:
@@ -266,17 +285,57 @@ class ScanPublisher:
             unit=channel.unit,
         )
         self._channels.append(channel)
+        if self._documents and channel.dtype.kind in "biufc":  # what blissdata's numeric encoding takes
+            self._streams[channel.fullname] = blissdata.numeric_stream(channel.db_name, channel.dtype, channel.shape,
+                                                                       channel.unit)  # fmt: skip
+
+    def add_lima(self, db_name: str, fullname: str, dtype: np.dtype, shape: Sequence[int], lima_info: Mapping[str, Any]) -> None:
+        """A Lima node's blissdata 2 stream, in the scan's document: its frame counters for blissdata's LimaClient.
+
+        Call it before ``prepared``; ``lima_status`` then feeds it too. Nothing happens without a document.
+
+        Parameters
+        ----------
+        db_name : str
+            The Lima node's db_name (added with ``add_node``).
+        fullname : str
+            Its name in the document (``lima_simulator:image``).
+        dtype, shape :
+            A frame's.
+        lima_info : mapping
+            See ``blissdata.lima_stream``.
+
+        Examples
+        --------
+        >>> publisher.add_lima("demo:tmp:1_ct:timer:cam:image", "cam:image", np.dtype("u2"), (24, 32),
+        ...                    {"server_url": "id00/limaccds/cam", "buffer_max_number": 64,
+        ...                     "frame_per_acquisition": 0, "acquisition_offset": 1})  # doctest: +SKIP
+        """
+        if self._documents:
+            self._streams[fullname] = blissdata.lima_stream(db_name, np.dtype(dtype), shape, lima_info)
+            self._lima_entries[db_name] = 0
 
     def lima_status(self, db_name: str, counters: dict[str, int]) -> None:
-        """A Lima node's frame counters (``last_image_ready``, ...): the references a reader follows."""
+        """A Lima node's frame counters (``last_image_ready``, ...): the references a reader follows.
+
+        Its blissdata 2 stream (``add_lima``) gets them too, as blissdata's LimaClient reads them.
+        """
         self._queue("xadd", keys.data_key(db_name), counters)
+        if db_name in self._lima_entries:
+            entry = self._lima_entries[db_name]
+            self._lima_entries[db_name] = entry + 1
+            fields = blissdata.lima_entry(int(counters.get("last_image_ready", -1)), int(counters.get("last_image_saved", -1)))
+            self._queue("xadd", keys.stream_key(db_name), fields, id=f"{entry}-1")
 
     def set_info(self, db_name: str, info: dict) -> None:
-        """Queue a node's info (JSON; numpy values as lists), replacing what it had."""
+        """Queue a node's info (JSON; numpy values as lists), replacing what it had; the scan's is its document's too."""
         self._queue("set", keys.info_key(db_name), _json(info))
+        if db_name == self._scan_db:
+            self._scan_info = dict(info)
 
     def prepared(self, scan_db: str) -> None:
-        """PREPARED: the tree queued so far and this event leave together."""
+        """PREPARED: the tree queued so far and this event leave together (and the blissdata 2 document, STARTED)."""
+        self._document(scan_db, started=True)
         self._queue("xadd", keys.events_key(scan_db), {"event": "prepared", "time": _now_ms()})
         self._held = False
         self._buffer.wake(urgent=True)
@@ -320,11 +379,20 @@ class ScanPublisher:
         Exception
             What stopped the sender, other than Redis going away (which only warns).
         """
+        self._document(scan_db, started=False)  # never PREPARED: blissdata 2 readers see it CREATED, then CLOSED
         self._end = (scan_db, state, reason)
         self._buffer.wake(urgent=True)
         self._sender.join()
         if self._error is not None:
             raise self._error
+
+    def _document(self, scan_db: str, started: bool) -> None:
+        """Queue the scan's blissdata 2 document, its history entry and its states up to STARTED (or CREATED)."""
+        if self._documents and not self._documented:
+            self._documented, self._started = True, started
+            doc = blissdata.document(scan_db, self._identity, self._scan_info, self._streams)
+            for command, args, kwargs in blissdata.creation(scan_db, doc, started):
+                self._queue(command, *args, **kwargs)
 
     def _queue(self, command: str, *args: Any, **kwargs: Any) -> None:
         self._commands.append((command, args, kwargs))
@@ -386,6 +454,11 @@ class ScanPublisher:
             scan_db, state, reason = end
             for channel in self._channels:
                 pipe.xadd(keys.stream_key(channel.db_name), seal_fields(self._published), id=SEAL_ID)
+            if self._documented:  # blissdata 2: Lima seals, STOPPED, the info at the end, CLOSED
+                for command, args, kwargs in blissdata.closing(
+                    scan_db, self._scan_info, state, self._lima_entries, stopped=self._started
+                ):
+                    getattr(pipe, command)(*args, **kwargs)
             if self._refused:  # points stopped, the rest went on: the END says why Redis lacks points
                 reason = self._end_reason(reason, self._published)
             pipe.xadd(keys.events_key(scan_db), {"event": "end", "state": state, "reason": reason, "time": _now_ms(),

@@ -23,7 +23,7 @@ import redis
 from bliss_shell.comm import server_info
 from bliss_shell.comm.connection import takes_scripts
 
-from . import keys
+from . import blissdata, keys
 
 HIGH_WATER = 0.90  # of the cap: start removing finished scans
 LOW_WATER = 0.80  # of the cap: stop removing
@@ -189,6 +189,7 @@ def release(pipe: Any, scan_db: str, nodes: list[str], parents: list[str], reten
         The TTL to give.
     """
     expiring = [key for db_name in [*nodes, *parents] for key in keys.node_keys(db_name)]
+    expiring += blissdata.document_keys(scan_db)  # its blissdata 2 document and state stream, if it has them
     if takes_scripts(pipe):  # one command (the keys are all in the session's slot)
         pipe.eval(_EXPIRE_ALL, len(expiring), *expiring, retention.seconds)
     else:
@@ -231,7 +232,9 @@ def subtree(client: redis.Redis, db_name: str) -> list[str]:
 def remove_scan(client: redis.Redis, scan_db: str) -> None:
     """Delete every key of a finished scan in one transaction: readers see all of it or none.
 
-    Its file keeps the data: a reader that still holds one of its nodes gets ``NodeExpired``.
+    Its blissdata 2 document and streams go too (its ``_SCAN_HISTORY_`` entry stays: blissdata's readers
+    skip a scan whose key is gone). Its file keeps the data: a reader that still holds one of its nodes
+    gets ``NodeExpired``.
 
     Examples
     --------
@@ -245,6 +248,7 @@ def remove_scan(client: redis.Redis, scan_db: str) -> None:
     pipe = client.pipeline(transaction=True)
     for db_name in subtree(client, scan_db):
         pipe.delete(*keys.node_keys(db_name))
+    pipe.delete(*blissdata.document_keys(scan_db))
     pipe.zrem(keys.finished_key(keys.session_of(scan_db)), scan_db)
     pipe.execute()
 

@@ -1,9 +1,10 @@
 """A scan's cameras: where their frames are, how many they took, and the links the file gets.
 
 The consumer of the scan's Lima channels (``kind`` "lima"): once the cameras are prepared it numbers
-each one's acquisition (``lima_acq|<server>``, so a reader knows whether the server still holds the
-frames) and queues its references with the tree; each point queues the cameras' frame counters to
-their nodes; at the end it gives the file the frames to link and the abort message the frames taken;
+each one's acquisition (the counter keyed by the server's URL, which blissdata 2's LimaClient reads too, so
+a reader knows whether the server still holds the frames) and queues its references with the tree, and
+the camera's blissdata 2 Lima stream in the scan's document; each point queues the cameras' frame counters
+to their nodes (and to those streams); at the end it gives the file the frames to link and the abort message the frames taken;
 ``scan.get_data()`` gets its views of the frames from it, from the references it kept once Redis let
 the scan go.
 """
@@ -11,6 +12,8 @@ the scan go.
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from bliss_shell.controllers.lima_protocol import FrameReferences
 from bliss_shell.data import LimaNode
@@ -48,9 +51,12 @@ class LimaFrames(ScanConsumer):
             for channel in device.channels:
                 fullname = channel_fullname(device.name, channel.name)
                 if fullname in self._cameras and channel.references is not None:
-                    number = int(client.incr(acquisition_key(channel.references.server_url)))
-                    self._references[fullname] = channel.references, number
+                    references = channel.references
+                    number = int(client.incr(acquisition_key(references.server_url)))
+                    self._references[fullname] = references, number
                     publisher.set_info(self._cameras[fullname], self._info(fullname))
+                    publisher.add_lima(self._cameras[fullname], fullname, np.dtype(references.dtype),
+                                       (references.height, references.width), lima_info(references, number))  # fmt: skip
 
     def add_points(self, points: Points, count: int) -> None:
         """Queue each camera's newest frame counters to its node; count its frames."""
@@ -90,6 +96,46 @@ def lima_frames(start: ScanStart) -> LimaFrames | None:
     """The consumer of the scan's cameras; None when it counts none."""
     cameras = {channel.spec.fullname: channel.spec.db_name for channel in start.channels if channel.info.kind == "lima"}
     return LimaFrames(start, cameras) if cameras else None
+
+
+def lima_info(references: FrameReferences, number: int) -> dict[str, Any]:
+    """The ``lima_info`` of a camera's blissdata 2 Lima stream: where blissdata's LimaClient finds each frame.
+
+    One acquisition per scan (``frame_per_acquisition`` 0), numbered ``number`` on its server; saved frames
+    are in files ``file_path % (file_offset + k)``, ``frame_per_file`` each.
+
+    Examples
+    --------
+    >>> refs = FrameReferences("tango://localhost:10000/id00/limaccds/cam", 32, 24, "uint16", "entry_0000/measurement/data",
+    ...                        saving_mode="AUTO_FRAME", saving_directory="/data/scan0001", saving_prefix="cam_",
+    ...                        saving_next_number=3, saving_frame_per_file=10)
+    >>> lima_info(refs, 7)
+    {'server_url': 'tango://localhost:10000/id00/limaccds/cam', 'buffer_max_number': 1, 'frame_per_acquisition': 0,
+     'acquisition_offset': 7, 'file_path': '/data/scan0001/cam_%04d.h5', 'data_path': 'entry_0000/measurement/data',
+     'file_format': 'HDF5', 'file_offset': 3, 'frame_per_file': 10}
+    """
+    info: dict[str, Any] = {
+        "server_url": references.server_url,
+        # frames the server's memory holds: unknown here, so a reader takes only the newest from the server
+        "buffer_max_number": int(getattr(references, "buffer_max_number", 1)),
+        "frame_per_acquisition": 0,  # one acquisition per scan: blissdata's LimaClient then counts frames in it
+        "acquisition_offset": number,
+    }
+    if references.saved:
+
+        def literal(text: str) -> str:
+            return text.replace("%", "%%")
+
+        info.update(
+            file_path=literal(f"{references.saving_directory}/{references.saving_prefix}")
+            + references.saving_index_format
+            + literal(references.saving_suffix),
+            data_path=references.frame_path,
+            file_format=references.saving_format,
+            file_offset=int(references.saving_next_number),
+            frame_per_file=max(1, int(references.saving_frame_per_file)),
+        )
+    return info
 
 
 def _saved_frames(fullname: str, references: FrameReferences, frames: int) -> ImageFrames:

@@ -29,6 +29,7 @@ from .engine import Engine
 from .placing import number_and_place, reach_redis
 from .plan import ScanPlan
 from .scan_data import ScanData
+from .scan_identity import scan_identity
 from .scan_info import describe, note_device_states, positioners_at
 from .scan_reader import read_data
 from .scan_tools import goto_measure, measure
@@ -207,6 +208,7 @@ class Scan:
             retention=context.retention,
             parents=[db_name.rsplit(":", 1)[0], context.session],
             saved=bool(self.path),
+            identity=scan_identity(saving, context.session, self.name, self.number, self.path),  # blissdata 2's doc
         )
         time = datetime.now().astimezone()
         try:

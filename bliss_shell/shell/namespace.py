@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -10,6 +11,7 @@ import gevent
 
 from bliss_shell.comm.redis_types import RedisClient
 from bliss_shell.config import Session
+from bliss_shell.data.blissdata import prepare_server
 from bliss_shell.data.publisher import register_session
 from bliss_shell.data.retention import Retention
 from bliss_shell.scanning import COMMANDS, POLICY_COMMANDS, ScanContext, activate, current, scan_saving_of
@@ -44,9 +46,15 @@ def session_namespace(session: Session, client: RedisClient, errors: ErrorReport
     """The shell's own names and the scan commands, bound to this session's Redis data.
 
     ``sleep`` is gevent's, so background greenlets keep running during it. ``display``
-    shows every scan live (the shell and ``bliss --script``; tests leave it off).
+    shows every scan live (the shell and ``bliss --script``; tests leave it off). A shell on a
+    Redis that cannot take blissdata 2's documents (no RedisJSON and RediSearch, or a cluster)
+    says so in one line to the person at the terminal (docs/blissdata.md); a script whose
+    standard error goes to a file or a pipe is not told. The scans are published as before.
     """
     register_session(client, session.name)
+    refusal = prepare_server(client)  # sets a server with the modules up for blissdata 2's documents
+    if refusal and display and sys.stderr.isatty():
+        print(f"WARNING: {refusal}", file=sys.stderr)
     scan_saving = scan_saving_of(client, session.name, session.scan_saving_config, session.config.globals.get("beamline"))
     namespace: dict[str, Any] = {
         "__name__": "__main__",
