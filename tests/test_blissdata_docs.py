@@ -21,7 +21,8 @@ import pytest
 import redis
 
 from bliss_shell.data import blissdata, blissdata_server, get_node, keys
-from bliss_shell.data.blissdata import prepare_server, scan_key, state_key
+from bliss_shell.data.blissdata import scan_key, state_key
+from bliss_shell.data.blissdata_server import prepare_server, takes_documents
 from bliss_shell.data.orphans import close_orphans
 from bliss_shell.data.publisher import ChannelSpec, ScanPublisher, ensure_container, register_session
 from bliss_shell.data.retention import Retention, remove_scan
@@ -423,5 +424,19 @@ def test_a_scan_that_fails_before_it_is_prepared_is_created_then_closed_with_fai
 
 def test_a_redis_out_of_reach_takes_no_document_and_the_publisher_is_made_all_the_same(tmp_path):
     away = redis.Redis(unix_socket_path=str(tmp_path / "no-such.sock"))
-    assert not blissdata.takes_documents(away)
+    assert not takes_documents(away)
     ScanPublisher(away, parents=[FOLDER, SESSION], identity=IDENTITY, on_warning=lambda message: None).end(f"{FOLDER}:9_ascan")
+
+
+def test_a_server_flushed_between_scans_is_set_up_again_before_the_next_scan(blissdata_client, tmp_path):
+    prepare_server(blissdata_client)
+    publish(blissdata_client, 3)
+    redis.Redis(unix_socket_path=blissdata_client.connection_pool.connection_kwargs["path"]).flushall()  # another client
+    reader = follow(blissdata_client, 1, tmp_path)  # blissdata's DataStore(url) needs the protocol key: none now
+    scan_db = publish(blissdata_client, 4)  # register_session finds the server empty and sets it up again
+    output = reader.communicate(timeout=60)[0]
+    assert reader.returncode == 0, output
+    result, _ = seen(tmp_path, 0)
+    assert result["key"] == scan_key(scan_db) and result["end_reason"] == "SUCCESS"
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["searches"][f"session={SESSION},dataset={IDENTITY['dataset']}"] == [scan_key(scan_db)]  # the index

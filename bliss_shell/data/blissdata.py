@@ -20,8 +20,6 @@ from typing import Any
 import numpy as np
 
 from . import keys
-from .blissdata_server import prepare_server as prepare_server  # the shell asks here (shell/namespace.py)
-from .blissdata_server import takes_documents as takes_documents
 from .encoding import SEAL_ID
 
 HISTORY = "_SCAN_HISTORY_"  # every scan's document key, in creation order

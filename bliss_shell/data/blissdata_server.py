@@ -61,13 +61,15 @@ redis.register_function('seal_stream', seal_stream)
 _servers: weakref.WeakKeyDictionary[Any, str | None] = weakref.WeakKeyDictionary()
 
 
-def prepare_server(client: redis.Redis | RedisCluster) -> str | None:
+def prepare_server(client: redis.Redis | RedisCluster, again: bool = False) -> str | None:
     """Make the server ready for the documents, once per client; None if it takes them, else why not.
 
     It takes them when it has the ReJSON and search modules, is not a cluster, and its
     ``_PROTOCOL_VERSION_`` is 1 (set if absent). The search index, its limit on wildcard
     expansions and the ``seal_stream`` function are added where missing: unlike blissdata's own
-    set-up, this works on a database that already holds data and changes none of it.
+    set-up, this works on a database that already holds data and changes none of it. ``again``:
+    set it up anew (the server was flushed, or started again empty, since: ``register_session``
+    finds out before each scan).
 
     Returns
     -------
@@ -81,7 +83,7 @@ def prepare_server(client: redis.Redis | RedisCluster) -> str | None:
     >>> prepare_server(client)
     'blissdata 2 tools (Flint 2, ewoks, blisswriter) will not see the scans: the Redis lacks the ReJSON and search modules (see docs/blissdata.md)'
     """
-    if client not in _servers:
+    if again or client not in _servers:
         why = _refusal(client)
         _servers[client] = None if why is None else (
             f"blissdata 2 tools (Flint 2, ewoks, blisswriter) will not see the scans: {why} (see docs/blissdata.md)")  # fmt: skip

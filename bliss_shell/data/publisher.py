@@ -3,7 +3,7 @@
 Everything a scan publishes (nodes, PREPARED, points, END) goes through one ordered
 buffer. Nothing leaves before PREPARED (or END): the tree, the references of its devices
 and PREPARED reach Redis in one pipeline, so a reader that sees a node of the scan's tree
-finds PREPARED too. On a Redis that takes them (``blissdata.prepare_server``), the scan's
+finds PREPARED too. On a Redis that takes them (``blissdata_server.prepare_server``), the scan's
 blissdata 2 document goes in that pipeline as well, STARTED, and is CLOSED in the END's: blissdata 2
 readers follow the scan live, reading the same channel streams. Then it is sent in one pipeline per
 round: as soon as the sender is free, so a slow scan is seen within a round trip and a fast one is
@@ -31,6 +31,7 @@ from bliss_shell.comm.connection import takes_scripts
 from bliss_shell.comm.point_buffer import PointBuffer
 
 from . import blissdata, keys
+from .blissdata_server import PROTOCOL_KEY, PROTOCOL_VERSION, prepare_server, takes_documents
 from .encoding import SEAL_ID, block_fields, block_id, encode_block, seal_fields
 from .orphans import close_scan
 from .retention import FULL, MemoryGauge, Retention, hold, memory_gauge, release, used_after_room
@@ -104,8 +105,14 @@ def register_session(client: redis.Redis, session: str) -> None:
     pipe = client.pipeline(transaction=False)
     pipe.sadd(keys.SESSIONS, session)  # first: a replica refuses it with READONLY, a script's refusal is vaguer
     if takes_scripts(pipe):
+        documents = takes_documents(client)
+        if documents:  # set already, unless the server was flushed or started again empty since it was set up
+            pipe.set(PROTOCOL_KEY, PROTOCOL_VERSION, nx=True)
         ensure_container(client, session, session, "", pipe)
-        pipe.execute()
+        if documents and pipe.execute()[1]:
+            prepare_server(client, again=True)  # the index and the seal function are gone too
+        elif not documents:
+            pipe.execute()
     else:  # a cluster's pipeline
         pipe.execute()
         ensure_container(client, session, session, "")
@@ -208,7 +215,7 @@ class ScanPublisher:
     ):
         self._client = client
         # blissdata 2: the scan's document, sent with PREPARED when the Redis takes it (``blissdata.py``)
-        self._documents = identity is not None and blissdata.takes_documents(client)
+        self._documents = identity is not None and takes_documents(client)
         self._identity = dict(identity or {})
         self._scan_info: dict[str, Any] = {}  # the scan node's info as last given: the document's
         self._streams: dict[str, dict[str, Any]] = {}  # the document's data streams, by channel fullname

@@ -11,7 +11,7 @@ import gevent
 
 from bliss_shell.comm.redis_types import RedisClient
 from bliss_shell.config import Session
-from bliss_shell.data.blissdata import prepare_server
+from bliss_shell.data.blissdata_server import prepare_server
 from bliss_shell.data.publisher import register_session
 from bliss_shell.data.retention import Retention
 from bliss_shell.scanning import COMMANDS, POLICY_COMMANDS, ScanContext, activate, current, scan_saving_of
