@@ -294,7 +294,8 @@ def test_a_reader_written_from_the_redis_layout_follows_a_lima_scan_to_its_end(b
     info = json.loads(redis_client.get(keys.info_key(lima_db)))
     assert set(info) == {"server_url", "lima_acq_nb", "width", "height", "dtype", "frame_path", "saving_mode",
                          "saving_directory", "saving_prefix", "saving_suffix", "saving_format", "saving_frame_per_file",
-                         "saving_index_format", "saving_next_number", "saving_overwrite_policy"}  # fmt: skip
+                         "saving_index_format", "saving_next_number", "saving_overwrite_policy", "buffer_max_number"}  # fmt: skip
+    assert info["buffer_max_number"] == 64  # the simulator's ring buffer, as the real server reports it
     events = [fields for _, fields in redis_client.xrange(keys.events_key(scan_db))]
     assert [e[b"event"] for e in events] == [b"prepared", b"end"] and events[-1][b"state"] == b"done"
     entries = redis_client.xrange(keys.data_key(lima_db))

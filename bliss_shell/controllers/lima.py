@@ -163,7 +163,8 @@ class Lima:
             raise TangoDeviceError(f"{error}: a scan never overwrites saved frames (saving_overwrite_policy "
                                    f"{OVERWRITE_POLICY}); move that file out of {folder}") from None  # fmt: skip
         self.dtype, self.shape = dtype, (height, width) = self._image()
-        return replace(planned, width=width, height=height, dtype=dtype)
+        buffered = int(self._device.read("buffer_max_number"))  # Lima core sizes its ring buffer at prepareAcq
+        return replace(planned, width=width, height=height, dtype=dtype, buffer_max_number=buffered)
 
     def start_acquisition(self) -> None:
         """Start taking frames (``startAcq``)."""

@@ -259,6 +259,7 @@ class FrameReferences:
     saving_frame_per_file: int = 100
     saving_index_format: str = "%04d"
     saving_next_number: int = 0  # after saving_prefix, which sets it
+    buffer_max_number: int = 1  # the frames the server's memory holds (its ring buffer), as prepareAcq sized it
 
     @property
     def saved(self) -> bool:

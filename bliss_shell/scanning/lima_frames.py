@@ -108,16 +108,15 @@ def lima_info(references: FrameReferences, number: int) -> dict[str, Any]:
     --------
     >>> refs = FrameReferences("tango://localhost:10000/id00/limaccds/cam", 32, 24, "uint16", "entry_0000/measurement/data",
     ...                        saving_mode="AUTO_FRAME", saving_directory="/data/scan0001", saving_prefix="cam_",
-    ...                        saving_next_number=3, saving_frame_per_file=10)
+    ...                        saving_next_number=3, saving_frame_per_file=10, buffer_max_number=64)
     >>> lima_info(refs, 7)
-    {'server_url': 'tango://localhost:10000/id00/limaccds/cam', 'buffer_max_number': 1, 'frame_per_acquisition': 0,
+    {'server_url': 'tango://localhost:10000/id00/limaccds/cam', 'buffer_max_number': 64, 'frame_per_acquisition': 0,
      'acquisition_offset': 7, 'file_path': '/data/scan0001/cam_%04d.h5', 'data_path': 'entry_0000/measurement/data',
      'file_format': 'HDF5', 'file_offset': 3, 'frame_per_file': 10}
     """
     info: dict[str, Any] = {
         "server_url": references.server_url,
-        # frames the server's memory holds: unknown here, so a reader takes only the newest from the server
-        "buffer_max_number": int(getattr(references, "buffer_max_number", 1)),
+        "buffer_max_number": references.buffer_max_number,  # the frames a reader may take from the server's memory
         "frame_per_acquisition": 0,  # one acquisition per scan: blissdata's LimaClient then counts frames in it
         "acquisition_offset": number,
     }
