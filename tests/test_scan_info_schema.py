@@ -6,6 +6,7 @@ identity blissdata indexes a scan by. Real scans of the test session, a real Red
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,8 @@ import pytest
 from blissdata.schemas.scan_info import ScanInfoDict
 
 from bliss_shell.data import get_node
+from bliss_shell.data.blissdata import END_REASONS as DOCUMENT_END_REASONS
+from bliss_shell.scanning import scan_info
 from bliss_shell.scanning.consumers import ScanConsumer
 from bliss_shell.scanning.scan_identity import scan_identity
 from bliss_shell.scanning.scan_info import describe, end_reason, positioners_at
@@ -119,8 +122,37 @@ def test_what_scan_info_gives_is_merged_but_never_says_which_scan_it_is_or_how_i
     assert (info["scan_nb"], info["end_reason"]) == (scan.number, "USER_ABORT")
 
 
+@pytest.mark.parametrize(
+    ("command", "given", "message"),
+    [
+        ("loopscan", {"positioners": None}, "loopscan: scan_info['positioners'] must be a dict, not None: the scan adds "
+                                            "positioners_start, positioners_end, ... to it"),
+        ("loopscan", {"channels": {"diode:diode": "x"}}, "loopscan: scan_info['channels']['diode:diode'] must be a dict "
+                                                         "of its metadata ({'unit': 'mm'}), not 'x': the scan adds its "
+                                                         "own to it"),
+        ("loopscan", {"devices": ["timer"]}, "loopscan: scan_info['devices'] must be a dict, not ['timer']: the scan "
+                                             "adds each device's name, channels, ... to it"),
+        ("loopscan", "quartz", "loopscan: scan_info must be a dict ({'sample': 'quartz'}), not 'quartz'"),
+        ("amesh", {"channels": 3}, "amesh: scan_info['channels'] must be a dict, not 3: the scan adds each channel's "
+                                   "dim, device, ... to it"),
+    ],
+)  # fmt: skip
+def test_a_scan_info_the_scan_cannot_add_to_is_refused_before_anything_is_numbered(session, redis_client, tmp_path,
+                                                                                 command, given, message):  # fmt: skip
+    roby, robz, diode = session["roby"], session["robz"], session["diode"]
+    run = {"loopscan": lambda: session["loopscan"](1, 0, diode, scan_info=given),
+           "amesh": lambda: session["amesh"](roby, 1, 2, 2, robz, 1, 2, 2, 0, diode, scan_info=given)}  # fmt: skip
+    with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
+        run[command]()
+    assert len(session["SCANS"]) == 0 and (roby.position, robz.position) == (0, 0)  # nothing numbered, nothing moved
+    assert not [key for key in redis_client.keys("node|*") if b"scan" in key.rsplit(b":", 1)[-1]]  # nothing published
+    assert not list(tmp_path.rglob("*.h5"))  # nothing saved
+    assert session["loopscan"](1, 0, diode, scan_info={"positioners": {}, "channels": {}}).number == 1
+
+
 def test_end_reasons_and_positioners_as_bliss_names_them():
     assert [end_reason(state) for state in ("done", "aborted", "failed")] == ["SUCCESS", "USER_ABORT", "FAILURE"]
+    assert scan_info.END_REASONS is DOCUMENT_END_REASONS  # the scan's info and its blissdata document agree
     with pytest.raises(ValueError, match="^end_reason: a scan ends 'done', 'aborted', 'failed', not 'idle'$"):
         end_reason("idle")
     assert positioners_at("end", {"roby": float("nan")}) == {"positioners_end": {"roby": None}}  # JSON has no NaN

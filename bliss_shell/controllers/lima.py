@@ -81,6 +81,7 @@ class Lima:
     """
 
     unit = None
+    device_type = "lima"  # BLISS's ``type`` of its device in a scan's info (its DEVICE_TYPE)
 
     def __init__(self, node: ConfigNode):
         self.name: str = node.name

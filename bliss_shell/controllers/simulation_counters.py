@@ -126,6 +126,7 @@ class SimulationMCA(_SimulationCounter):
     """
 
     default_mode = SamplingMode.SINGLE
+    device_type = "mca"  # BLISS's ``type`` of its device in a scan's info (its DEVICE_TYPE)
 
     def __init__(self, node: ConfigNode):
         super().__init__(node)

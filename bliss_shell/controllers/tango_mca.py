@@ -64,6 +64,8 @@ class TangoMCA(ConfiguredCounter):
     >>> s = loopscan(5, 0.1, mca1)  # doctest: +SKIP
     """
 
+    device_type = "mca"  # BLISS's ``type`` of its device in a scan's info (its DEVICE_TYPE)
+
     def __init__(self, node: ConfigNode):
         super().__init__(node)
         self.controller = self

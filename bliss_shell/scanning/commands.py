@@ -23,6 +23,7 @@ from .parameters import SCAN_PARAMETERS, shared
 from .placing import reach_redis
 from .plan import ScanPlan
 from .scan import Scan
+from .scan_info import given_scan_info
 from .titles import as_typed, scan_title
 
 MAX_POINTS = 100_000_000  # a plan of positions beyond this would not fit in memory: refused in one line
@@ -703,7 +704,7 @@ def _mesh(command: str, m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: f
     ]  # fmt: skip
     # The grid, for plots that draw the mesh as a map: [start, stop, npoints] of each axis.
     mesh = {"fast": [float(fast[0]), float(fast[-1]), n1], "slow": [float(slow[0]), float(slow[-1]), n2]}
-    options["scan_info"] = {"mesh": mesh, **(options.get("scan_info") or {})}
+    options["scan_info"] = {"mesh": mesh, **given_scan_info(command, options.get("scan_info"))}
     return _scan(command, axes, np.array(rows), n1 * n2, count_time, counters, options, return_to=here)
 
 
@@ -714,7 +715,7 @@ def _scan(command: str, axes: list[Axis], positions: np.ndarray, npoints: int, c
     name = options.pop("name", None) or command
     title = options.pop("title", None) or name
     save, run, return_scan = (_flag(command, key, options.pop(key, True)) for key in ("save", "run", "return_scan"))
-    scan_info = dict(options.pop("scan_info", None) or {})
+    scan_info = given_scan_info(command, options.pop("scan_info", None))
     sleep_time = _count_time(command, options.pop("sleep_time", None) or 0.0, "sleep_time")
     if options:
         raise TypeError(f"{command}: unknown keyword '{next(iter(options))}'")

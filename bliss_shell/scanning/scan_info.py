@@ -7,7 +7,8 @@ The keys BLISS 2.4 gives (blissdata's ``ScanInfoDict``): ``title``, ``type``, ``
 ``channels``); ``positioners`` (``positioners_start``, ``positioners_dial_start``, then ``_end``); at the end
 ``end_time`` and ``end_reason`` (``SUCCESS``, ``USER_ABORT``, ``FAILURE``). Ours beside them: ``motors``,
 ``counters``, ``points_acquired``, ``device_states``. What ``scan_info=`` gives is merged in, but for the keys
-that say which scan it is, when it ran and how it ended (its ``channels``/``devices`` entries: what ours do not say).
+that say which scan it is, when it ran and how it ended (its ``channels``/``devices`` entries: what ours do not say);
+its ``positioners``, ``channels``, ``devices`` and their entries must be dicts (``given_scan_info``, before the scan).
 
 Examples
 --------
@@ -27,6 +28,7 @@ from typing import Any
 
 from bliss_shell import __version__
 from bliss_shell.controllers.acquisition import DeviceState
+from bliss_shell.data.blissdata import END_REASONS
 
 from .chain import AcquisitionChain
 from .plan import ScanPlan
@@ -34,11 +36,61 @@ from .records import channel_fullname
 from .scan_identity import data_policy
 
 PUBLISHER = "bliss_shell"
-END_REASONS = {"done": "SUCCESS", "aborted": "USER_ABORT", "failed": "FAILURE"}  # our end -> BLISS's end_reason
 # set by the scan, never by ``scan_info=`` (BLISS sets them after the user's scan_info too)
 _OWN = ("session_name", "user_name", "data_policy", "data_writer", "publisher", "publisher_version", "save", "filename",
         "scan_nb", "name", "start_time", "end_time", "end_reason", "acquisition_chain", "points_acquired",
         "device_states")  # fmt: skip
+# keys of ``scan_info=`` the scan adds its own to, and what it adds
+_MERGED = {"positioners": "positioners_start, positioners_end, ...", "channels": "each channel's dim, device, ...",
+           "devices": "each device's name, channels, ..."}  # fmt: skip
+
+
+def given_scan_info(command: str, given: Any) -> dict[str, Any]:
+    """What ``scan_info=`` gives a scan, checked before anything is numbered or moved; a copy of it.
+
+    It must be a dict, and so must ``positioners``, ``channels`` and ``devices`` if it has them (and each entry
+    of the last two): the scan adds its own to them. The keys that say which scan it is and how it ended are
+    the scan's (``describe`` leaves out what ``scan_info=`` gives of them).
+
+    Parameters
+    ----------
+    command : str
+        The scan command, for the error (``loopscan``).
+    given : dict or None
+        What ``scan_info=`` gave (None: nothing).
+
+    Returns
+    -------
+    dict
+        A copy of it.
+
+    Raises
+    ------
+    TypeError
+        It, or one of those keys, is not a dict: the error names the key and what it must be.
+
+    Examples
+    --------
+    >>> given_scan_info("loopscan", {"sample": "quartz", "channels": {"diode:diode": {"decimals": 2}}})
+    {'sample': 'quartz', 'channels': {'diode:diode': {'decimals': 2}}}
+    >>> given_scan_info("loopscan", {"positioners": None})
+    Traceback (most recent call last):
+    ...
+    TypeError: loopscan: scan_info['positioners'] must be a dict, not None: the scan adds positioners_start, ...
+    """
+    if given is None:
+        return {}
+    if not isinstance(given, Mapping):
+        raise TypeError(f"{command}: scan_info must be a dict ({{'sample': 'quartz'}}), not {given!r}")
+    for key, added in _MERGED.items():
+        value = given.get(key, {})
+        if not isinstance(value, Mapping):
+            raise TypeError(f"{command}: scan_info[{key!r}] must be a dict, not {value!r}: the scan adds {added} to it")
+        for name, entry in value.items() if key != "positioners" else ():
+            if not isinstance(entry, Mapping):
+                raise TypeError(f"{command}: scan_info[{key!r}][{name!r}] must be a dict of its metadata "
+                                f"({{'unit': 'mm'}}), not {entry!r}: the scan adds its own to it")  # fmt: skip
+    return dict(given)
 
 
 def describe(plan: ScanPlan, session: str, path: str | None, start: datetime | None, end: datetime | None, points: int,
@@ -178,15 +230,11 @@ def describe_chain(chain: AcquisitionChain, plan: ScanPlan | None = None) -> dic
 
 
 def _device_type(device: Any) -> str | None:
-    """BLISS's device ``type``: ``lima`` for a camera, ``mca`` for an MCA, else None."""
-    declared = getattr(device, "device_type", None)
-    if declared:
-        return str(declared)
-    channels = device.channels
-    if any(channel.kind == "lima" for channel in channels):
-        return "lima"
-    if any(type(channel.source).__name__.upper().endswith("MCA") for channel in channels):
-        return "mca"
+    """BLISS's device ``type``: the ``device_type`` its channels' sources declare (``lima``, ``mca``), else None."""
+    for channel in device.channels:
+        declared = getattr(channel.source, "device_type", None)  # counters and motors that have no type do not say
+        if declared:
+            return str(declared)
     return None
 
 
