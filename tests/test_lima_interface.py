@@ -36,6 +36,8 @@ R, RW = AttrWriteType.READ, AttrWriteType.READ_WRITE
 
 # LimaCCDs.py, LimaCCDsClass.attr_list: [type, format, access(, max_dim_x)] of the names used or presented here.
 LIMACCDS_ATTRIBUTES = {
+    "lima_version": (T.DevString, S, R),  # Lima core's version (blissdata's LimaClient reads it)
+    "acq_mode": (T.DevString, S, RW),  # SINGLE, CONCATENATION, ACCUMULATION
     "acq_nb_frames": (T.DevLong, S, RW),  # 0: until stopAcq
     "acq_expo_time": (T.DevDouble, S, RW),  # seconds (CtAcquisition)
     "acq_trigger_mode": (T.DevString, S, RW),

@@ -43,6 +43,7 @@ FAULT_ERRORS = ("Saving: unknown error", "Saving: file open error", "Saving: fil
                 "Saving: overwrite error", DISK_FULL, "Saving: overun", "Processing: overun", "Camera: error")  # fmt: skip
 # The values the real server's enumerated attributes take (its dictionaries; saving_format: Lima core's format names).
 REAL_CHOICES = {
+    "acq_mode": ("SINGLE", "CONCATENATION", "ACCUMULATION"),
     "acq_trigger_mode": ("INTERNAL_TRIGGER", "EXTERNAL_TRIGGER", "EXTERNAL_TRIGGER_MULTI", "EXTERNAL_GATE",
                          "EXTERNAL_START_STOP", "INTERNAL_TRIGGER_MULTI", "EXTERNAL_TRIGGER_READOUT"),
     "saving_mode": ("MANUAL", "AUTO_FRAME", "AUTO_HEADER"),

@@ -42,10 +42,12 @@ from .lima_saving import FORMAT_SUFFIXES, FrameFiles, SavingFailed, check_direct
 from .roi_counter import plugin_for
 
 LONG, ULONG = "int32", "uint32"  # the real attributes' DevLong and DevULong (PyTango's int is DevLong64)
+LIMA_VERSION = "1.10.2"  # lima_version: the Lima core release whose behaviour this simulator follows
 NO_ERROR = "No error"  # acq_status_fault_error when not in fault, as the real server says it
 # What this camera offers of the real values (lima_protocol.REAL_CHOICES), as getAttrStringValueList lists them (a
 # real camera too lists its own trigger modes and formats); a real value outside is refused, saying so.
 CHOICES = {
+    "acq_mode": ("SINGLE",),
     "acq_trigger_mode": ("INTERNAL_TRIGGER", "INTERNAL_TRIGGER_MULTI"),
     "saving_mode": ("MANUAL", "AUTO_FRAME"),
     "saving_format": ("HDF5",),
@@ -79,7 +81,7 @@ class LimaCCDs(Device):
         super().init_device()
         self._lock = threading.Lock()
         self._settings: dict[str, Any] = {  # the attributes _setting makes, of their Tango types
-            "acq_nb_frames": 1, "acq_expo_time": 0.1, "acq_trigger_mode": "INTERNAL_TRIGGER", "latency_time": 0.0,
+            "acq_mode": "SINGLE", "acq_nb_frames": 1, "acq_expo_time": 0.1, "acq_trigger_mode": "INTERNAL_TRIGGER", "latency_time": 0.0,
             "saving_mode": "MANUAL", "saving_directory": "", "saving_prefix": "lima_", "saving_suffix": ".h5",
             "saving_format": "HDF5", "saving_frame_per_file": 100, "saving_index_format": "%04d",
             "saving_next_number": 0, "saving_overwrite_policy": "ABORT", "user_detector_name": "lima_simulator",
@@ -115,6 +117,7 @@ class LimaCCDs(Device):
 
         return attribute(fget=read, fset=write, name=name, dtype=dtype, access=AttrWriteType.READ_WRITE)
 
+    acq_mode = _setting("acq_mode", str)  # SINGLE: one exposure per frame (blissdata's LimaClient reads it)
     acq_nb_frames = _setting("acq_nb_frames", LONG)
     acq_expo_time = _setting("acq_expo_time", float)  # seconds
     acq_trigger_mode = _setting("acq_trigger_mode", str)
@@ -273,6 +276,11 @@ class LimaCCDs(Device):
     def ready_for_next_image(self) -> bool:
         """Whether the camera is idle or waits for a trigger: no frame being taken (Lima core's detector status)."""
         return self._worker is None or not self._worker.is_alive()
+
+    @attribute(dtype=str)
+    def lima_version(self) -> str:
+        """The Lima core version (``1.10.2``: readImage(-1) gives the last frame, as blissdata's LimaClient expects)."""
+        return LIMA_VERSION
 
     @attribute(dtype=LONG)
     def buffer_max_number(self) -> int:
