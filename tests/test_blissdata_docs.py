@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from typing import Any
 
 import gevent
@@ -23,7 +22,8 @@ import redis
 from bliss_shell.data import blissdata, blissdata_server, get_node, keys
 from bliss_shell.data.blissdata import scan_key, state_key
 from bliss_shell.data.blissdata_server import prepare_server, takes_documents
-from bliss_shell.data.orphans import close_orphans
+from bliss_shell.data.encoding import block_fields, block_id, encode_block
+from bliss_shell.data.orphans import HELD, close_orphans, close_scan
 from bliss_shell.data.publisher import ChannelSpec, ScanPublisher, ensure_container, register_session
 from bliss_shell.data.retention import Retention, remove_scan
 from conftest import wait_for
@@ -174,16 +174,21 @@ def start_scan(client: redis.Redis, number: int, lima: dict[str, Any] | None = N
 def publish(client: redis.Redis, number: int, state: str = "done", blocks: tuple[int, ...] = (1, 3, 1)) -> str:
     """A whole scan: its points in ``blocks``, then its END in ``state``."""
     scan_db, publisher = start_scan(client, number)
-    first = 0
-    for count in blocks:
-        publisher.add_points(values(first, count), count)
-        first += count
-        gevent.sleep(0.01)  # each block in a round of its own
+    send_blocks(client, scan_db, publisher, blocks)
     publisher.set_info(
         scan_db, {"title": f"ascan {number}", "scan_nb": number, "npoints": 5, "end_time": "2026-12-07T12:00:00+00:00"}
     )
     publisher.end(scan_db, state, "" if state == "done" else f"the scan was {state}")
     return scan_db
+
+
+def send_blocks(client: redis.Redis, scan_db: str, publisher: ScanPublisher, blocks: tuple[int, ...]) -> None:
+    """Points in ``blocks``, each in a round of its own: the next goes once the stream holds the one before."""
+    stream, first = keys.stream_key(channels(scan_db)[0].db_name), 0
+    for sent, count in enumerate(blocks, start=1):
+        publisher.add_points(values(first, count), count)
+        first += count
+        wait_for(lambda sent=sent: client.xlen(stream) == sent, f"block {sent} did not reach Redis")
 
 
 def follow(client: redis.Redis, count: int, out, *extra: str) -> subprocess.Popen:
@@ -267,11 +272,7 @@ def test_documents_and_streams_are_shaped_as_blissdata_s_writer_shapes_them(blis
     blissdata_server._servers.clear()
     prepare_server(blissdata_client)
     scan_db, publisher = start_scan(blissdata_client, 3, lima=LIMA)
-    first = 0
-    for count in (1, 3, 1):
-        publisher.add_points(values(first, count), count)
-        first += count
-        gevent.sleep(0.01)
+    send_blocks(blissdata_client, scan_db, publisher, (1, 3, 1))
     publisher.lima_status(f"{scan_db}:timer:cam:image", {"last_image_ready": 1, "last_image_saved": -1})
     publisher.lima_status(f"{scan_db}:timer:cam:image", {"last_image_ready": 4, "last_image_saved": 2})
     publisher.set_info(scan_db, {"title": "ascan 3", "scan_nb": 3, "npoints": 5, "end_time": "2026-12-07T12:00:00+00:00"})
@@ -313,10 +314,11 @@ def test_our_lima_stream_is_read_by_blissdata_s_lima_plugin(blissdata_client, tm
     prepare_server(blissdata_client)
     reader = follow(blissdata_client, 1, tmp_path)
     scan_db, publisher = start_scan(blissdata_client, 3, lima=LIMA)
+    stream = keys.stream_key(f"{scan_db}:timer:cam:image")
     for ready in range(5):
         publisher.add_points(values(ready, 1), 1)
         publisher.lima_status(f"{scan_db}:timer:cam:image", {"last_image_ready": ready, "last_image_saved": ready})
-        gevent.sleep(0.01)
+        wait_for(lambda ready=ready: blissdata_client.xlen(stream) == ready + 1)  # each frame in a round of its own
     publisher.end(scan_db, "done")
     output = reader.communicate(timeout=60)[0]
     assert reader.returncode == 0, output
@@ -381,9 +383,8 @@ def test_an_orphan_is_closed_with_failure_for_blissdata_readers(blissdata_client
         os.kill(publisher.pid, signal.SIGKILL)
         publisher.communicate()
     scan_db = f"{FOLDER}:7_ascan"
-    deadline = time.monotonic() + 30
-    while not (closed := close_orphans(blissdata_client, SESSION)):
-        assert time.monotonic() < deadline, "the orphan was not closed"
+    closed: list[tuple[str, int]] = []
+    wait_for(lambda: closed.extend(close_orphans(blissdata_client, SESSION)) or closed, "the orphan was not closed", 30)
     assert closed == [(scan_db, 3)]
     result = run_python(f"""
         import json
@@ -440,3 +441,136 @@ def test_a_server_flushed_between_scans_is_set_up_again_before_the_next_scan(bli
     assert result["key"] == scan_key(scan_db) and result["end_reason"] == "SUCCESS"
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["searches"][f"session={SESSION},dataset={IDENTITY['dataset']}"] == [scan_key(scan_db)]  # the index
+
+
+LINE = "blissdata 2 tools (Flint 2, ewoks, blisswriter) will not see the scans"
+USER = "bd_user"
+
+
+@pytest.fixture
+def as_user(blissdata_client):
+    """``as_user(*rules)``: a new client of a Redis user whose rights are ``+@all`` and ``rules`` (an ACL an
+    administrator, ``blissdata_client``, sets from outside the publisher's connection)."""
+    clients = []
+
+    def client_with(*rules: str) -> redis.Redis:
+        blissdata_client.acl_setuser(USER, enabled=True, reset=True, passwords=[f"+{USER}"], keys=["*"], channels=["*"],
+                                     commands=["+@all", *rules])  # fmt: skip
+        clients.append(redis.Redis(unix_socket_path=blissdata_client.connection_pool.connection_kwargs["path"],
+                                   username=USER, password=USER))  # fmt: skip
+        return clients[-1]
+
+    yield client_with
+    for client in clients:
+        client.close()
+    blissdata_client.acl_deluser(USER)
+
+
+def assert_every_point_in_the_1x_tree(scan_db: str) -> None:
+    for spec in channels(scan_db):
+        assert np.array_equal(get_node(spec.db_name).get(0, -1), values(0, 5)[spec.fullname]), spec.fullname
+    assert get_node(scan_db).end_state() == {"state": "done", "reason": ""}
+
+
+def test_a_user_refused_json_set_is_told_at_session_open_and_the_1x_tree_gets_every_point(blissdata_client, as_user):
+    assert prepare_server(blissdata_client) is None  # an administrator set the server up
+    user = as_user("-json.set")
+    assert prepare_server(user) == (f"{LINE}: the Redis refused JSON.SET (User {USER} has no permissions "
+                                    "to run the 'json.set' command) (see docs/blissdata.md)")  # fmt: skip
+    assert blissdata_client.keys("bliss_shell:probe:*") == []  # the probe's scratch key is gone
+    scan_db = publish(user, 3)
+    assert_every_point_in_the_1x_tree(scan_db)
+    assert not blissdata_client.exists(scan_key(scan_db), state_key(scan_db))
+
+
+@pytest.mark.parametrize("refused_from", ["prepared", "end"])
+def test_a_document_refused_mid_scan_is_one_warning_and_the_1x_tree_keeps_every_point(blissdata_client, as_user,
+                                                                                      refused_from):  # fmt: skip
+    prepare_server(blissdata_client)
+    user = as_user()
+    assert prepare_server(user) is None
+    warnings: list[str] = []
+    if refused_from == "prepared":  # the ACL changes after the session opened: the tree's JSON.SET is refused
+        blissdata_client.acl_setuser(USER, enabled=True, commands=["-json.set"])
+    scan_db, publisher = start_scan(user, 3, on_warning=warnings.append)
+    if refused_from == "end":  # the END's JSON.SET (the info at the end) is refused
+        blissdata_client.acl_setuser(USER, enabled=True, commands=["-json.set"])
+    send_blocks(user, scan_db, publisher, (1, 3, 1))
+    publisher.end(scan_db, "done")
+    assert publisher.complete
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith("blissdata 2 tools (Flint 2, ewoks, blisswriter) will not see this scan: the Redis "
+                                  "refused a command of the scan's blissdata 2 document (NoPermissionError: ")  # fmt: skip
+    assert warnings[0].endswith("the scan goes on and its 1.x readers get every point")
+    assert_every_point_in_the_1x_tree(scan_db)
+    assert not takes_documents(user)  # the next scans of this client get no document
+    assert blissdata_client.exists(scan_key(scan_db)) == (refused_from == "end")
+
+
+def test_a_user_without_set_up_rights_is_accepted_once_an_admin_set_the_server_up_else_told_the_step(blissdata_client,
+                                                                                                   as_user):  # fmt: skip
+    rules = ("-@admin", "-@dangerous", "-function|load", "-ft.create")  # no MODULE LIST, CONFIG, FUNCTION LOAD, FT.CREATE
+    blissdata_client.function_flush()
+    if blissdata_server.INDEX.encode() in blissdata_client.execute_command("FT._LIST"):
+        blissdata_client.execute_command("FT.DROPINDEX", blissdata_server.INDEX)
+    why = prepare_server(as_user(*rules))
+    assert why.startswith(f"{LINE}: the search index esrf:scan:index is missing and this user may not create it"), why
+    assert why.endswith("an administrator sets the Redis up once by opening a session as a user allowed to "
+                        "(docs/blissdata.md), or gives this user the right (see docs/blissdata.md)")  # fmt: skip
+    assert prepare_server(blissdata_client) is None  # the administrator sets it up
+    assert prepare_server(as_user(*rules)) is None
+    blissdata_client.function_flush()  # the seal function lost (a FUNCTION FLUSH, a server started again...)
+    why = prepare_server(as_user(*rules))
+    assert why.startswith(f"{LINE}: the server function library mylib (seal_stream, which blissdata's writers call) "
+                          "is missing and this user may not load it"), why  # fmt: skip
+
+
+def test_a_document_found_through_the_index_has_its_states_already(blissdata_client):
+    """blissdata's load_scan reads the state stream's last entry: the states go before the document, the history last."""
+    prepare_server(blissdata_client)
+    socket = blissdata_client.connection_pool.connection_kwargs["path"]
+    watcher = redis.Redis(unix_socket_path=socket)  # another client sees what the server executes, in its order
+    seen: list[tuple[str, str]] = []
+    with watcher.monitor() as monitor:
+
+        def read() -> None:
+            for command in monitor.listen():
+                name, key, *_ = command["command"].split() + [""]
+                if name in ("JSON.SET", "XADD"):
+                    seen.append((name, key))
+
+        reading = gevent.spawn(read)
+        scan_db = f"{FOLDER}:3_ascan"
+        start_scan(blissdata_client, 3)[1].end(scan_db, "done")
+        wait_for(lambda: ("XADD", blissdata.HISTORY) in seen, "the history entry was not seen")
+        reading.kill()
+    creation = seen[: seen.index(("XADD", blissdata.HISTORY)) + 1]
+    states = [entry for entry in creation if entry == ("XADD", state_key(scan_db))]
+    assert len(states) == 3
+    assert creation.index(("JSON.SET", scan_key(scan_db))) > max(i for i, entry in enumerate(creation) if entry in states)
+
+
+def test_closing_a_scan_seals_where_its_data_ends_even_a_block_added_just_before(blissdata_client, monkeypatch):
+    prepare_server(blissdata_client)
+    scan_db, publisher = start_scan(blissdata_client, 3, lima=LIMA)
+    send_blocks(blissdata_client, scan_db, publisher, (3,))
+    publisher.lima_status(f"{scan_db}:timer:cam:image", {"last_image_ready": 2, "last_image_saved": 1})
+    wait_for(lambda: blissdata_client.xlen(keys.stream_key(f"{scan_db}:timer:cam:image")) == 1)
+    late = redis.Redis(unix_socket_path=blissdata_client.connection_pool.connection_kwargs["path"])  # a late publisher
+    script = blissdata_client.eval
+
+    def block_then_script(*args: Any) -> Any:  # the block lands after the closer looked at the scan, before its script
+        for spec in channels(scan_db):
+            late.xadd(keys.stream_key(spec.db_name), block_fields(encode_block(values(3, 2)[spec.fullname], spec.dtype,
+                                                                              spec.shape), 2), id=block_id(3))  # fmt: skip
+        late.xadd(keys.stream_key(f"{scan_db}:timer:cam:image"), blissdata.lima_entry(4, 1), id=block_id(1))
+        return script(*args)
+
+    monkeypatch.setattr(blissdata_client, "eval", block_then_script)
+    assert close_scan(blissdata_client, scan_db, "failed", f"gone; Redis has {HELD} points", silent_only=False) == 5
+    for spec in channels(scan_db):
+        assert blissdata_client.xrevrange(keys.stream_key(spec.db_name), count=1)[0][1] == {b"id": b"5"}
+    assert blissdata_client.xrevrange(keys.stream_key(f"{scan_db}:timer:cam:image"), count=1)[0][1] == {b"id": b"2"}
+    end = blissdata_client.xrevrange(keys.events_key(scan_db), count=1)[0][1]
+    assert (end[b"reason"], end[b"published"]) == (b"gone; Redis has 5 points", b"5")
+    publisher.end(scan_db, "done")  # the publisher, still alive, finds its scan closed

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from bliss_shell.comm import EmbeddedRedis
+from bliss_shell.comm import EmbeddedRedis, RedisUnavailable
 from bliss_shell.comm.embedded_redis import MODULE_NAMES
 from conftest import BEAMLINE, private_runtime_folder, shell_user_env
 from terminal import run_bliss
@@ -142,3 +142,40 @@ def test_a_wrong_embedded_redis_modules_value_is_refused_with_what_to_write(tmp_
         )
     assert result.returncode != 0
     assert "embedded_redis_modules in the root __init__.yml must be true or false, not 'maybe'" in result.stderr
+
+
+def test_modules_asked_while_a_plain_embedded_redis_runs_says_to_stop_it_first(own_folder):
+    plain = EmbeddedRedis(own_folder, modules=False)  # started earlier, before the extra or with the config saying false
+    plain.ensure_running()
+    try:
+        with pytest.raises(RedisUnavailable) as refused:
+            EmbeddedRedis(own_folder, modules=True).ensure_running()
+        assert str(refused.value) == (
+            "embedded_redis_modules is true but the embedded Redis running was started without RedisJSON and "
+            "RediSearch: run `bliss servers stop`, then start the shell again: it starts the embedded Redis with "
+            "RedisJSON and RediSearch (finished scans in Redis are lost; their files stay)"
+        )
+        assert EmbeddedRedis(own_folder).ensure_running() == plain.url  # not asked: the plain one is used as it is
+    finally:
+        plain.stop()
+
+
+def test_a_shell_on_a_plain_embedded_redis_while_the_extra_is_installed_says_how_to_get_the_modules(open_terminal, tmp_path):
+    with private_runtime_folder("bst-modrun-") as runtime:
+        folder = runtime / "bliss_shell"
+        folder.mkdir(mode=0o700)
+        plain = EmbeddedRedis(folder, modules=False)
+        plain.ensure_running()
+        try:
+            config = config_with(tmp_path / "config", "")
+            env = embedded_user_env(tmp_path / "home", runtime)
+            screen = said(open_terminal("--config", str(config), "-s", "plain_demo", "-c", "print('ready')", env=env))
+            unwrapped = "".join(line.rstrip() for line in screen.splitlines())  # the terminal wraps a long line
+            assert (f"WARNING: {LINE}: the Redis lacks the ReJSON and search modules (see docs/blissdata.md); run "
+                    "`bliss servers stop`, then start the shell again") in unwrapped, screen  # fmt: skip
+            config = config_with(tmp_path / "config_true", "embedded_redis_modules: true\n")
+            result = run_bliss("--config", str(config), "-s", "plain_demo", "-c", "print('ready')", env=env)
+            assert result.returncode != 0
+            assert "run `bliss servers stop`, then start the shell again" in result.stderr, result.stderr
+        finally:
+            plain.stop()

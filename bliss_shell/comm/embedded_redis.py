@@ -41,6 +41,14 @@ MODULE_NAMES = ("ReJSON", "search")
 
 _EXTRA = "pip install 'bliss_shell[blissdata]'"
 
+RESTART_WITH_MODULES = ("run `bliss servers stop`, then start the shell again: it starts the embedded Redis with "
+                        "RedisJSON and RediSearch (finished scans in Redis are lost; their files stay)")  # fmt: skip
+"""What to do when the embedded Redis that runs is a plain one and the modules are wanted."""
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
 
 def runtime_dir() -> Path:
     """The user's private folder for sockets and pid files (``$XDG_RUNTIME_DIR/bliss_shell``).
@@ -246,12 +254,39 @@ class EmbeddedRedis:
         """Start the daemon unless one already answers; return its URL.
 
         A file lock makes two shells starting at the same moment share one server.
+
+        Raises
+        ------
+        RedisUnavailable
+            It could not start; or ``modules`` is True and the one running is plain (it was started without them).
         """
         with open(self.folder / "redis.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not self.answers():
                 self._start()
+            elif self.modules and not self.has_modules():
+                raise RedisUnavailable(f"{MODULES_KEY} is true but the embedded Redis running was started without "
+                                       f"RedisJSON and RediSearch: {RESTART_WITH_MODULES}")  # fmt: skip
         return self.url
+
+    def has_modules(self) -> bool:
+        """Whether the server running loads RedisJSON and RediSearch (``MODULE_NAMES``)."""
+        client = redis.Redis(unix_socket_path=str(self.socket), socket_timeout=5)
+        try:
+            return set(MODULE_NAMES) <= {_text(module[b"name"]) for module in client.module_list()}
+        except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError, OSError):
+            return False
+        finally:
+            client.close()
+
+    def restart_hint(self) -> str:
+        """What to do to get the modules, when this running server lacks them and they are installed and not refused.
+
+        ``""`` otherwise: the modules are there, not installed, or the config keeps the server plain.
+        """
+        if self.modules is False or module_server() is None or not self.answers() or self.has_modules():
+            return ""
+        return RESTART_WITH_MODULES
 
     def flavour(self) -> ServerFlavour:
         """The server this one starts (when none answers yet): ``server_flavour`` of its ``modules``."""

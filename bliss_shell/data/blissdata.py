@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from bliss_shell.comm.json_text import json_text, plain
+
 from . import keys
 from .encoding import SEAL_ID
 
@@ -71,23 +73,6 @@ def document_keys(scan_db: str) -> list[str]:
     ['esrf:scan:{demo}:tmp:3_ascan', 'esrf:stream:{demo}:tmp:3_ascan|state']
     """
     return [scan_key(scan_db), state_key(scan_db)]
-
-
-def plain(value: Any) -> Any:
-    """``value`` as JSON holds it: numpy values as lists and numbers, NaN and infinities as null.
-
-    Examples
-    --------
-    >>> plain({"a": np.arange(2), "b": float("nan"), "c": np.float32(0.5)})
-    {'a': [0, 1], 'b': None, 'c': 0.5}
-    """
-
-    def default(item: Any) -> Any:
-        if hasattr(item, "tolist"):
-            return item.tolist()
-        return str(item)
-
-    return json.loads(json.dumps(value, default=default), parse_constant=lambda constant: None)
 
 
 def numeric_stream(db_name: str, dtype: np.dtype, shape: Sequence[int], unit: str | None = None) -> dict[str, Any]:
@@ -163,29 +148,27 @@ def document(scan_db: str, identity: Mapping[str, Any], info: Mapping[str, Any],
 
 
 def creation(scan_db: str, doc: dict[str, Any], started: bool = True) -> list[Command]:
-    """The commands that publish a scan's document: the document and its states before the history entry.
+    """The commands that publish a scan's document: its states, then the document, then its history entry.
 
-    A reader woken by ``_SCAN_HISTORY_`` finds the document complete and its state STARTED (CREATED when not
-    ``started``: a scan that ends before it is prepared).
+    A reader that finds the document (through the search index as soon as it is set, or woken by
+    ``_SCAN_HISTORY_``) finds it complete and its state stream holding STARTED already (CREATED when not
+    ``started``: a scan that ends before it is prepared): blissdata's ``load_scan`` reads the last state.
 
     Examples
     --------
     >>> doc = document("demo:tmp:3_ascan", {"name": "ascan", "number": 3, "data_policy": "None"}, {}, {})
     >>> for command, args, options in creation("demo:tmp:3_ascan", doc):
     ...     print(command, args[0], *args[1:2] if command == "xadd" else [], options)
-    execute_command JSON.SET {}
     xadd esrf:stream:{demo}:tmp:3_ascan|state {'state': 0} {}
     xadd esrf:stream:{demo}:tmp:3_ascan|state {'state': 1} {}
     xadd esrf:stream:{demo}:tmp:3_ascan|state {'state': 2} {}
+    execute_command JSON.SET {}
     xadd _SCAN_HISTORY_ {'key': 'esrf:scan:{demo}:tmp:3_ascan'} {'maxlen': 2048}
     """
     key = scan_key(scan_db)
-    commands: list[Command] = [("execute_command", ("JSON.SET", key, "$", json.dumps(doc)), {})]
-    commands += [
-        ("xadd", (state_key(scan_db), {"state": state.value}), {})
-        for state in State
-        if state <= (State.STARTED if started else State.CREATED)
-    ]
+    last = State.STARTED if started else State.CREATED
+    commands: list[Command] = [("xadd", (state_key(scan_db), {"state": state.value}), {}) for state in State if state <= last]
+    commands.append(("execute_command", ("JSON.SET", key, "$", json_text(doc)), {}))
     commands.append(("xadd", (HISTORY, {"key": key}), {"maxlen": HISTORY_LENGTH}))
     return commands
 
@@ -221,7 +204,7 @@ def closing(scan_db: str, info: Mapping[str, Any], state: str, lima: Mapping[str
                                for db_name, entries in lima.items()]  # fmt: skip
     if stopped:
         commands.append(("xadd", (state_key(scan_db), {"state": State.STOPPED.value}), {}))
-    commands.append(("execute_command", ("JSON.SET", scan_key(scan_db), "$.info", json.dumps(final)), {}))
+    commands.append(("execute_command", ("JSON.SET", scan_key(scan_db), "$.info", json_text(final)), {}))
     commands.append(("xadd", (state_key(scan_db), {"state": State.CLOSED.value}), {}))
     return commands
 

@@ -11,18 +11,21 @@ call. The documents themselves: ``blissdata.py``.
 from __future__ import annotations
 
 import hashlib
+import uuid
 import weakref
 from typing import Any
 
 import redis
 from redis.cluster import RedisCluster
+from redis.exceptions import NoPermissionError
+
+from bliss_shell.comm.embedded_redis import MODULE_NAMES
 
 from .encoding import SEAL_ID
 
 PROTOCOL_KEY = "_PROTOCOL_VERSION_"
 PROTOCOL_VERSION = 1
 INDEX = "esrf:scan:index"
-MODULES = ("ReJSON", "search")
 PREFIX_EXPANSIONS = 2000  # search's limit on wildcard expansions, as blissdata sets it
 FUNCTION_LIBRARY = "mylib"  # the name blissdata gives its library: its writers call seal_stream there
 
@@ -64,7 +67,8 @@ _servers: weakref.WeakKeyDictionary[Any, str | None] = weakref.WeakKeyDictionary
 def prepare_server(client: redis.Redis | RedisCluster, again: bool = False) -> str | None:
     """Make the server ready for the documents, once per client; None if it takes them, else why not.
 
-    It takes them when it has the ReJSON and search modules, is not a cluster, and its
+    It takes them when it has the ReJSON and search modules, is not a cluster, lets this user write and
+    delete a JSON document and a stream (tried on a scratch key outside any session), and its
     ``_PROTOCOL_VERSION_`` is 1 (set if absent). The search index, its limit on wildcard
     expansions and the ``seal_stream`` function are added where missing: unlike blissdata's own
     set-up, this works on a database that already holds data and changes none of it. ``again``:
@@ -85,8 +89,7 @@ def prepare_server(client: redis.Redis | RedisCluster, again: bool = False) -> s
     """
     if again or client not in _servers:
         why = _refusal(client)
-        _servers[client] = None if why is None else (
-            f"blissdata 2 tools (Flint 2, ewoks, blisswriter) will not see the scans: {why} (see docs/blissdata.md)")  # fmt: skip
+        _servers[client] = None if why is None else _line(why)
     return _servers[client]
 
 
@@ -106,31 +109,94 @@ def takes_documents(client: Any) -> bool:
         return False
 
 
+def refuse(client: Any, why: str) -> None:
+    """No more documents through ``client``: the Redis refused one mid-scan (an ACL changed, a module gone).
+
+    ``why`` is what ``prepare_server`` says from now on.
+
+    Examples
+    --------
+    >>> other = redis.Redis(connection_pool=client.connection_pool)
+    >>> refuse(other, "the Redis refused JSON.SET")
+    >>> takes_documents(other), prepare_server(other)
+    (False, 'blissdata 2 tools (Flint 2, ewoks, blisswriter) will not see the scans: the Redis refused JSON.SET (see docs/blissdata.md)')
+    """
+    _servers[client] = _line(why)
+
+
+def _line(why: str) -> str:
+    return f"blissdata 2 tools (Flint 2, ewoks, blisswriter) will not see the scans: {why} (see docs/blissdata.md)"
+
+
 def _refusal(client: Any) -> str | None:
+    """Why the documents cannot go to this Redis through ``client``, after setting up what is missing; None if they can.
+
+    A user without the rights to set the server up (an ACL refuses MODULE LIST, CONFIG, FT.CREATE or FUNCTION LOAD)
+    is accepted once an administrator set it up: the set-up steps are then found done.
+    """
     if isinstance(client, RedisCluster):
         return "the Redis is a cluster, which blissdata 2 does not read"
     try:
-        found = {_text(module[b"name"] if b"name" in module else module["name"]) for module in client.module_list()}
-        missing = [module for module in MODULES if module not in found]
+        missing = _missing_modules(client)
         if missing:
             return f"the Redis lacks the {' and '.join(missing)} module{'s' if len(missing) > 1 else ''}"
-        client.set(PROTOCOL_KEY, PROTOCOL_VERSION, nx=True)
-        version = _text(client.get(PROTOCOL_KEY))
-        if version != str(PROTOCOL_VERSION):
-            return f"the Redis holds blissdata protocol {version}, not {PROTOCOL_VERSION}"
-        _ensure_index(client)
-        if not client.function_list(library=FUNCTION_LIBRARY):
-            client.function_load(_LIBRARY)
-    except redis.ResponseError as error:  # an ACL, a replica, a server that lacks a command
+        return _probe(client) or _protocol(client) or _ensure_index(client) or _ensure_library(client)
+    except redis.ResponseError as error:  # a replica, a server that lacks a command, an ACL on a key
         return f"the Redis refused to set them up ({error})"
+
+
+def _missing_modules(client: Any) -> list[str]:
+    """The modules of ``MODULE_NAMES`` the server lacks; none said when this user may not list them (the probe tells)."""
+    try:
+        listed = client.module_list()
+    except NoPermissionError:
+        return []
+    found = {_text(module[b"name"] if b"name" in module else module["name"]) for module in listed}
+    return [module for module in MODULE_NAMES if module not in found]
+
+
+def _probe(client: Any) -> str | None:
+    """Write and delete a JSON document and a stream on a scratch key, outside any session, as the scans' will."""
+    key = f"bliss_shell:probe:{uuid.uuid4().hex}"
+    commands = [("JSON.SET", key, "$", "{}"), ("JSON.DEL", key), ("XADD", key, "*", "probe", 1), ("DEL", key)]
+    for command in commands:
+        try:
+            client.execute_command(*command)
+        except redis.ResponseError as error:
+            try:
+                client.delete(key)
+            except redis.ResponseError:
+                pass  # refused too: the key is empty or a one-entry stream, with nothing of a scan
+            if "unknown command" in str(error).lower():
+                return f"the Redis lacks the module of {command[0]}"
+            return f"the Redis refused {command[0]} ({error})"
     return None
 
 
-def _ensure_index(client: Any) -> None:
+_ADMIN = ("an administrator sets the Redis up once by opening a session as a user allowed to (docs/blissdata.md), "
+          "or gives this user the right")  # fmt: skip
+
+
+def _protocol(client: Any) -> str | None:
+    """``_PROTOCOL_VERSION_`` set to 1 unless it is set; why not if it holds another version or cannot be set."""
+    try:
+        client.set(PROTOCOL_KEY, PROTOCOL_VERSION, nx=True)
+    except NoPermissionError as error:
+        if client.get(PROTOCOL_KEY) is None:
+            return f"{PROTOCOL_KEY} is not set and this user may not set it ({error}): {_ADMIN}"
+    version = _text(client.get(PROTOCOL_KEY))
+    if version != str(PROTOCOL_VERSION):
+        return f"the Redis holds blissdata protocol {version}, not {PROTOCOL_VERSION}"
+    return None
+
+
+def _ensure_index(client: Any) -> str | None:
     """The search index of the scans' identities, unless it exists; the limit on wildcard expansions."""
     if INDEX.encode() not in {_text(name).encode() for name in client.execute_command("FT._LIST")}:
         try:
             client.execute_command("FT.CREATE", INDEX, *SCHEMA.split())
+        except NoPermissionError as error:
+            return f"the search index {INDEX} is missing and this user may not create it ({error}): {_ADMIN}"
         except redis.ResponseError as error:
             if "already exists" not in str(error).lower():  # another shell made it meanwhile
                 raise
@@ -144,6 +210,22 @@ def _ensure_index(client: Any) -> None:
             client.execute_command("FT.CONFIG", "SET", "MAXPREFIXEXPANSIONS", PREFIX_EXPANSIONS)
         except redis.ResponseError:
             pass  # refused (an ACL): searches by wildcard may then be truncated, nothing else changes
+    return None
+
+
+def _ensure_library(client: Any) -> str | None:
+    """The ``seal_stream`` server function, unless its library is loaded."""
+    if client.function_list(library=FUNCTION_LIBRARY):
+        return None
+    try:
+        client.function_load(_LIBRARY)
+    except NoPermissionError as error:
+        return (f"the server function library {FUNCTION_LIBRARY} (seal_stream, which blissdata's writers call) is "
+                f"missing and this user may not load it ({error}): {_ADMIN}")  # fmt: skip
+    except redis.ResponseError as error:
+        if "already exists" not in str(error).lower():  # another shell loaded it meanwhile
+            raise
+    return None
 
 
 def _text(value: Any) -> str:

@@ -15,49 +15,66 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import redis
 
 from . import blissdata, keys
-from .encoding import SEAL_ID, block_end, is_seal
+from .encoding import SEAL_ID
 from .heartbeat import GRACE, LOOK_PERIOD, Heartbeats
 from .retention import Retention, release, subtree
 
 PUBLISHER_GONE = "the scan's publisher stopped without ending it (its process died); points sent before are kept"
 
-# KEYS: events, alive, running, blissdata document, its state stream, then the channels' streams (and the Lima
-# nodes' blissdata streams). ARGV: state, reason, time, published, scan db_name, "1" to close only a silent scan,
-# the seal's ID, the document's end_reason and end_time (JSON), then each stream's length ("" if sealed).
+HELD = "{held}"
+"""In a reason given to ``close_scan``: replaced by the points this Redis holds, as the closing script finds them."""
+
+# KEYS: events, alive, running, blissdata document, its state stream, the channels' streams, then the Lima nodes'
+# blissdata streams. ARGV: state, the reason before and after the points held ("" after when the reason has no
+# HELD, "1" in ARGV[10] when it has), time, scan db_name, "1" to close only a silent scan, the seal's ID, the
+# document's end_reason and end_time (JSON), the number of channels. The streams' lengths are read here, in the
+# script: a block that a late publisher adds before it runs is counted and sealed after.
 _CLOSE = """
-if ARGV[6] == '1' and redis.call('exists', KEYS[2]) == 1 then return 0 end
+if ARGV[5] == '1' and redis.call('exists', KEYS[2]) == 1 then return -1 end
 local last = redis.call('xrevrange', KEYS[1], '+', '-', 'COUNT', 1)
 if #last > 0 then
   local fields = last[1][2]
   for i = 1, #fields, 2 do
     if fields[i] == 'event' and fields[i + 1] == 'end' then
-      redis.call('hdel', KEYS[3], ARGV[5])
-      return 0
+      redis.call('hdel', KEYS[3], ARGV[4])
+      return -1
     end
   end
 end
+local held = nil
 for i = 6, #KEYS do
-  if ARGV[i + 4] ~= '' then redis.call('xadd', KEYS[i], ARGV[7], 'id', ARGV[i + 4]) end
+  local entry = redis.call('xrevrange', KEYS[i], '+', '-', 'COUNT', 1)[1]
+  local length, count = 0, 1
+  if entry then
+    for j = 1, #entry[2], 2 do
+      if entry[2][j] == 'len' or entry[2][j] == 'id' then count = tonumber(entry[2][j + 1]) end
+    end
+    if entry[1] == ARGV[6] then length = count else length = tonumber(string.match(entry[1], '^(%d+)')) + count end
+  end
+  if not entry or entry[1] ~= ARGV[6] then redis.call('xadd', KEYS[i], ARGV[6], 'id', length) end
+  if i < 6 + tonumber(ARGV[9]) and (held == nil or length < held) then held = length end
 end
-redis.call('xadd', KEYS[1], '*', 'event', 'end', 'state', ARGV[1], 'reason', ARGV[2], 'time', ARGV[3], 'published', ARGV[4])
+held = held or 0
+local reason = ARGV[2]
+if ARGV[10] == '1' then reason = reason .. held .. ARGV[11] end
+redis.call('xadd', KEYS[1], '*', 'event', 'end', 'state', ARGV[1], 'reason', reason, 'time', ARGV[3], 'published', held)
 if redis.call('exists', KEYS[4]) == 1 then
-  redis.call('JSON.SET', KEYS[4], '$.info.end_reason', ARGV[8])
-  redis.call('JSON.SET', KEYS[4], '$.info.end_time', ARGV[9])
+  redis.call('JSON.SET', KEYS[4], '$.info.end_reason', ARGV[7])
+  redis.call('JSON.SET', KEYS[4], '$.info.end_time', ARGV[8])
   redis.call('xadd', KEYS[5], '*', 'state', 4)
 end
 redis.call('del', KEYS[2])
-return 1
+return held
 """
 
 
-def close_scan(client: Any, scan_db: str, state: str, reason: str | Callable[[int], str], silent_only: bool = True) -> int | None:
+def close_scan(client: Any, scan_db: str, state: str, reason: str, silent_only: bool = True) -> int | None:
     """End ``scan_db`` in this Redis as its publisher would have; the points it holds, or None.
 
     None when the scan needs no closing: it has ended already, or (``silent_only``) its heartbeat is there.
@@ -70,8 +87,8 @@ def close_scan(client: Any, scan_db: str, state: str, reason: str | Callable[[in
         The scan's db_name.
     state : str
         The END's state: ``failed`` for an orphan.
-    reason : str or callable
-        The END's reason, or a function of the points found that gives it.
+    reason : str
+        The END's reason; ``HELD`` in it (its last one) becomes the points this Redis holds.
     silent_only : bool
         Leave the scan alone if its heartbeat is there (its publisher lives).
 
@@ -108,39 +125,32 @@ def close_scan(client: Any, scan_db: str, state: str, reason: str | Callable[[in
     pipe.exists(blissdata.scan_key(scan_db))
     for db_name in nodes:
         pipe.hget(keys.node_key(db_name), "type")
-        pipe.xrevrange(keys.stream_key(db_name), count=1)
-    documented, *replies = pipe.execute()
-    channels, seals, points = [], [], []
-    for db_name, kind, last in zip(nodes, replies[0::2], replies[1::2]):
-        if kind != b"channel" and not (kind == b"lima" and documented):  # a Lima node's blissdata stream
-            continue
-        channels.append(keys.stream_key(db_name))
-        length = block_end(last[0]) if last else 0
-        seals.append("" if last and is_seal(last[0]) else length)
-        if kind == b"channel":
-            points.append(length)
-    held = min(points, default=0)
-    told = reason(held) if callable(reason) else reason
-    closed = client.eval(
+    documented, *kinds = pipe.execute()
+    channels = [keys.stream_key(db_name) for db_name, kind in zip(nodes, kinds) if kind == b"channel"]
+    lima = [keys.stream_key(db_name) for db_name, kind in zip(nodes, kinds) if kind == b"lima" and documented]
+    before, marked, after = reason.rpartition(HELD) if HELD in reason else (reason, "", "")
+    held = client.eval(
         _CLOSE,
-        5 + len(channels),
+        5 + len(channels) + len(lima),
         keys.events_key(scan_db),
         keys.alive_key(scan_db),
         keys.running_key(session),
         *blissdata.document_keys(scan_db),
         *channels,
+        *lima,
         state,
-        told,
+        before,
         int(time.time() * 1000),
-        held,
         scan_db,
         "1" if silent_only else "0",
         SEAL_ID,
         json.dumps(blissdata.END_REASONS.get(state, "FAILURE")),
         json.dumps(datetime.now().astimezone().isoformat()),
-        *seals,
+        len(channels),
+        "1" if marked else "0",
+        after,
     )
-    if not closed:
+    if held < 0:
         return None
     retention = Retention(seconds=int(client.hget(keys.running_key(session), scan_db) or Retention.seconds))
     parents = _parents(client, fields)

@@ -28,12 +28,13 @@ from redis.client import Pipeline
 
 from bliss_shell.comm import TRANSIENT, follows_failover, through_failover
 from bliss_shell.comm.connection import takes_scripts
+from bliss_shell.comm.json_text import json_text
 from bliss_shell.comm.point_buffer import PointBuffer
 
-from . import blissdata, keys
+from . import blissdata, blissdata_server, keys
 from .blissdata_server import PROTOCOL_KEY, PROTOCOL_VERSION, prepare_server, takes_documents
 from .encoding import SEAL_ID, block_fields, block_id, encode_block, seal_fields
-from .orphans import close_scan
+from .orphans import HELD, close_scan
 from .retention import FULL, MemoryGauge, Retention, hold, memory_gauge, release, used_after_room
 
 HEARTBEAT = 1.0  # s between refreshes of a running scan's alive| key
@@ -141,10 +142,6 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v))
-
-
 def _to_stderr(message: str) -> None:
     print(f"WARNING: {message}", file=sys.stderr, flush=True)
 
@@ -225,7 +222,7 @@ class ScanPublisher:
         self._saved = saved  # whether the scan's file has every point, as the warnings say
         self._channels: list[ChannelSpec] = []
         self._buffer = PointBuffer(max_pending=max_pending)
-        self._commands: list[tuple[str, tuple, dict]] = []
+        self._commands: list[tuple[str, tuple, dict, bool]] = []  # a pipeline's method, its arguments, blissdata's
         self._published = 0
         self._dropped = 0  # points handed over that never went to Redis
         self._end: tuple[str, str, str] | None = None  # scan db_name, state, reason
@@ -332,11 +329,11 @@ class ScanPublisher:
             entry = self._lima_entries[db_name]
             self._lima_entries[db_name] = entry + 1
             fields = blissdata.lima_entry(int(counters.get("last_image_ready", -1)), int(counters.get("last_image_saved", -1)))
-            self._queue("xadd", keys.stream_key(db_name), fields, id=f"{entry}-1")
+            self._queue_document("xadd", keys.stream_key(db_name), fields, id=block_id(entry))
 
     def set_info(self, db_name: str, info: dict) -> None:
         """Queue a node's info (JSON; numpy values as lists), replacing what it had; the scan's is its document's too."""
-        self._queue("set", keys.info_key(db_name), _json(info))
+        self._queue("set", keys.info_key(db_name), json_text(info))
         if db_name == self._scan_db:
             self._scan_info = dict(info)
 
@@ -399,10 +396,15 @@ class ScanPublisher:
             self._documented, self._started = True, started
             doc = blissdata.document(scan_db, self._identity, self._scan_info, self._streams)
             for command, args, kwargs in blissdata.creation(scan_db, doc, started):
-                self._queue(command, *args, **kwargs)
+                self._queue_document(command, *args, **kwargs)
 
     def _queue(self, command: str, *args: Any, **kwargs: Any) -> None:
-        self._commands.append((command, args, kwargs))
+        self._commands.append((command, args, kwargs, False))
+        self._buffer.wake()
+
+    def _queue_document(self, command: str, *args: Any, **kwargs: Any) -> None:
+        """Queue a command of the blissdata 2 documents alone: if Redis refuses it, the documents stop, the rest goes on."""
+        self._commands.append((command, args, kwargs, True))
         self._buffer.wake()
 
     def _send_loop(self) -> None:
@@ -438,13 +440,18 @@ class ScanPublisher:
         if self._parents_to_hold:
             hold(pipe, self._parents)
             self._parents_to_hold = False
-        for command, args, kwargs in commands:
+        documents: set[int] = set()  # the places in the pipeline of the documents' commands
+        for command, args, kwargs, document in commands:
+            if document and not self._documents:
+                continue  # queued before Redis refused one of them
+            if document:
+                documents.add(len(pipe))
             getattr(pipe, command)(*args, **kwargs)
         step = max(1, int(min(_CHUNK, _CHUNK_SHARE * self._retention.memory_cap) // max(self._point_bytes, 1)))
         for offset in range(0, count, step):  # bounded pipelines: Redis's input buffer counts as used memory
             if offset:
-                self._execute(pipe)
-                pipe = self._client.pipeline(transaction=False)
+                self._execute(pipe, documents)
+                pipe, documents = self._client.pipeline(transaction=False), set()
             chunk = min(step, count - offset)
             sending = self._room_for(chunk, now) if self.complete and not self._offline else 0
             if sending:
@@ -461,10 +468,11 @@ class ScanPublisher:
             scan_db, state, reason = end
             for channel in self._channels:
                 pipe.xadd(keys.stream_key(channel.db_name), seal_fields(self._published), id=SEAL_ID)
-            if self._documented:  # blissdata 2: Lima seals, STOPPED, the info at the end, CLOSED
+            if self._documented and self._documents:  # blissdata 2: Lima seals, STOPPED, the info at the end, CLOSED
                 for command, args, kwargs in blissdata.closing(
                     scan_db, self._scan_info, state, self._lima_entries, stopped=self._started
                 ):
+                    documents.add(len(pipe))
                     getattr(pipe, command)(*args, **kwargs)
             if self._refused:  # points stopped, the rest went on: the END says why Redis lacks points
                 reason = self._end_reason(reason, self._published)
@@ -472,16 +480,22 @@ class ScanPublisher:
                                                  "published": self._published})  # fmt: skip
             pipe.delete(keys.alive_key(scan_db))  # after END: a reader that misses the heartbeat finds the END
             release(pipe, scan_db, self._nodes, self._parents, self._retention)
-        self._execute(pipe)
+        self._execute(pipe, documents)
         self._buffer.release()
         self._tree_sent.set()
         return end is not None
 
-    def _execute(self, pipe: Any) -> None:
+    def _execute(self, pipe: Any, documents: set[int]) -> None:
+        """Send ``pipe``; a refusal of only the blissdata 2 commands (at ``documents``) stops the documents alone."""
         if self._offline:
             return
         try:
-            pipe.execute()
+            refused = [(place, reply) for place, reply in enumerate(pipe.execute(raise_on_error=False))
+                       if isinstance(reply, redis.RedisError)]  # fmt: skip
+            if refused and all(place in documents for place, _ in refused):
+                self._stop_documents(refused[0][1])
+            elif refused:
+                raise next(reply for place, reply in refused if place not in documents)
         except TRANSIENT as error:
             if follows_failover(self._client):  # what the new primary got is not known yet
                 self._stop_publishing(f"Redis is failing over ({error}): the scan goes on and its file gets every "
@@ -498,6 +512,14 @@ class ScanPublisher:
         except redis.ResponseError as error:  # an ACL, out of memory in spite of the cap (an external Redis)
             self._refuse(error)
             self._offline = True
+
+    def _stop_documents(self, error: redis.RedisError) -> None:
+        """Redis refused a command of the blissdata 2 documents alone: none goes any more through this client."""
+        why = f"the Redis refused a command of the scan's blissdata 2 document ({type(error).__name__}: {error})"
+        blissdata_server.refuse(self._client, why)
+        self._documents = False
+        self._warn(f"blissdata 2 tools (Flint 2, ewoks, blisswriter) will not see this scan: {why}; the scan goes on "
+                   "and its 1.x readers get every point")  # fmt: skip
 
     def _refuse(self, error: redis.ResponseError) -> None:
         """Redis answers but refused a command of the scan: no more points go; the heartbeat and the END still do.
@@ -524,7 +546,7 @@ class ScanPublisher:
         scan_db, state, reason = end
         try:
             held = through_failover(self._client, lambda: close_scan(
-                self._client, scan_db, state, lambda held: self._end_reason(reason, held), silent_only=False))  # fmt: skip
+                self._client, scan_db, state, self._end_reason(reason, HELD), silent_only=False))  # fmt: skip
         except (*TRANSIENT, redis.ResponseError) as error:
             if self._refused:
                 self._warn(f"Redis refused the scan's END too ({error}): readers of Redis will take the scan for failed "
@@ -544,7 +566,7 @@ class ScanPublisher:
         """Where the points Redis missed are, as an END's reason says it."""
         return "the file has them all" if self._saved else "the scan was not saved: the rest are lost"
 
-    def _end_reason(self, reason: str, held: int) -> str:
+    def _end_reason(self, reason: str, held: int | str) -> str:
         """The END's reason once points stopped at a refusal or a failover: the scan's own, and what Redis has."""
         if self._refused:
             lost = f"{self._refused}: it has the first {held} of the scan's {self.points} points; {self._kept_all}"

@@ -9,6 +9,7 @@ from typing import Any
 
 import gevent
 
+from bliss_shell.comm import choose_redis
 from bliss_shell.comm.redis_types import RedisClient
 from bliss_shell.config import Session
 from bliss_shell.data.blissdata_server import prepare_server
@@ -54,7 +55,8 @@ def session_namespace(session: Session, client: RedisClient, errors: ErrorReport
     register_session(client, session.name)
     refusal = prepare_server(client)  # sets a server with the modules up for blissdata 2's documents
     if refusal and display and sys.stderr.isatty():
-        print(f"WARNING: {refusal}", file=sys.stderr)
+        hint = _embedded_restart_hint(session, client)
+        print(f"WARNING: {refusal}" + (f"; {hint}" if hint else ""), file=sys.stderr)
     scan_saving = scan_saving_of(client, session.name, session.scan_saving_config, session.config.globals.get("beamline"))
     namespace: dict[str, Any] = {
         "__name__": "__main__",
@@ -77,6 +79,15 @@ def session_namespace(session: Session, client: RedisClient, errors: ErrorReport
                          plot_selection=load_selection(client, session.name),
                          retention=retention or Retention(), revive=revive))  # fmt: skip
     return namespace
+
+
+def _embedded_restart_hint(session: Session, client: RedisClient) -> str:
+    """What to do when ``client`` is the embedded Redis, running plain while the modules are installed and wanted."""
+    choice = choose_redis(session.config.globals)
+    path = getattr(client, "connection_pool", None) and client.connection_pool.connection_kwargs.get("path")
+    if choice.embedded is None or path != str(choice.embedded.socket):
+        return ""
+    return choice.embedded.restart_hint()
 
 
 def show_active_mg(namespace: dict[str, Any], on_error: Callable[[BaseException], None]) -> None:

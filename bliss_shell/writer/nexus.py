@@ -19,7 +19,6 @@ look at the root's ``creator``/``publisher`` too: see ``CREATOR`` and ``PUBLISHE
 from __future__ import annotations
 
 import errno
-import json
 import os
 import resource
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import gevent
 import numpy as np
 
+from bliss_shell.comm.json_text import json_text
 from bliss_shell.comm.point_buffer import PointBuffer
 
 from . import guard
@@ -264,7 +264,9 @@ class NexusScanWriter:
                 except (OSError, ValueError, RuntimeError, KeyError) as error:
                     self.error = SavingError(f"cannot write the end time of the scan into {self.filename}: "
                                              f"{_reason(error)}; readers waiting for its end wait until their "
-                                             "timeout, the next saved scan writes it")  # fmt: skip
+                                             "timeout, or until a scan is saved into this file again: recovery, run "
+                                             "before it writes, gives the entry the time the file was last written "
+                                             "as its end time")  # fmt: skip
             if self._finished:  # every entry of the file says how it ended: the next scan need not check it
                 remember(self.filename, finished=True, highest=self._highest)
         finally:
@@ -473,25 +475,14 @@ class NexusScanWriter:
 
 
 def info_json(scan_info: Mapping[str, Any]) -> bytes:
-    """``scan_info`` as strict JSON: NaN and infinities as null (JSON has neither), other types as their text.
+    """``scan_info`` as strict JSON (``comm.json_text``: NaN and infinities as null), in bytes.
 
     Examples
     --------
     >>> info_json({"title": "ct 0.1", "positioners": {"positioners_start": {"roby": float("nan")}}, "count_time": 0.1})
     b'{"title": "ct 0.1", "positioners": {"positioners_start": {"roby": null}}, "count_time": 0.1}'
     """
-    return json.dumps(_finite(scan_info), default=str, allow_nan=False).encode()
-
-
-def _finite(value: Any) -> Any:
-    """``value`` with every non-finite float (NaN, infinities) made None, in dicts, lists and tuples."""
-    if isinstance(value, float):
-        return value if np.isfinite(value) else None
-    if isinstance(value, Mapping):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
+    return json_text(scan_info).encode()
 
 
 def _set_text(dataset: h5py.Dataset, value: bytes) -> None:
