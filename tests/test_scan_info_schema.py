@@ -107,7 +107,7 @@ def test_the_chain_an_mca_and_a_mesh_are_described_as_bliss_describes_them(sessi
                                                **({"unit": simu1.unit} if simu1.unit else {})}  # fmt: skip
     assert info["channels"]["axis:roby"] == {"display_name": "roby", "dim": 0, "unit": "mm", "device": "axis",
                                              "start": 0.0, "stop": 1.0, "points": 6, "axis_id": 0, "axis_points": 2,
-                                             "axis_kind": "forth"}  # fmt: skip
+                                             "axis_kind": "forth", "group": "scatter"}  # fmt: skip
     assert (info["channels"]["axis:robz"]["axis_id"], info["channels"]["axis:robz"]["axis_points"]) == (1, 3)
 
 
@@ -135,6 +135,9 @@ def test_what_scan_info_gives_is_merged_but_never_says_which_scan_it_is_or_how_i
         ("loopscan", "quartz", "loopscan: scan_info must be a dict ({'sample': 'quartz'}), not 'quartz'"),
         ("amesh", {"channels": 3}, "amesh: scan_info['channels'] must be a dict, not 3: the scan adds each channel's "
                                    "dim, device, ... to it"),
+        ("amesh", {"plots": {"kind": "scatter-plot"}}, "amesh: scan_info['plots'] must be a list of plots ([{'kind': "
+                                                        "'curve-plot', 'items': []}]), not {'kind': 'scatter-plot'}: "
+                                                        "the scan adds its default plot to it"),
     ],
 )  # fmt: skip
 def test_a_scan_info_the_scan_cannot_add_to_is_refused_before_anything_is_numbered(session, redis_client, tmp_path,
@@ -243,3 +246,74 @@ def test_a_lima_scan_and_a_tango_mca_are_typed_as_bliss_types_them(request):
     info = describe(scan.plan, "chain_session", scan.path, None, None, 2, chain=scan.chain, number=scan.number)
     (mca,) = [key for key, device in info["devices"].items() if device["name"] == "mca"]
     assert info["devices"][mca]["type"] == "mca" and info["channels"]["mca:mca"]["dim"] == 1
+
+
+# What BLISS 2.4.0's commands put in the scan's info for the same command (read in its wheel, bliss==2.4.0):
+# bliss/common/scans/step_by_step.py: anscan (ascan, dscan, a2scan) sets scan_info["start"]/["stop"] (one per motor,
+# absolute: dscan adds the motor's position) and, unless the user gave an unnamed curve plot, add_curve_plot(x=the
+# first motor's channel); timescan (loopscan, ct) adds add_curve_plot(x=chain.timer.channels[0]) only when npoints != 1
+# (so ct has no plot); neither sets data_dim. meshes.py: anmesh (amesh, dmesh: start/stop made absolute) sets
+# data_dim, npoints1, npoints2, start, stop, add_scatter_plot(x=fast, y=slow) (no value), set_channel_meta(motor,
+# start, stop, points=all, axis_id, axis_points, axis_kind forth/backnforth, group "scatter"), and group "scatter" on
+# each dim-0 channel of the devices that trigger nothing. bliss/scanning/scan_info.py: add_curve_plot makes
+# {"kind": "curve-plot", "items": [{"kind": "curve", "x": x}]}, add_scatter_plot {"kind": "scatter-plot", "items":
+# [{"kind": "scatter", "x": x, "y": y}]}, no "name" (Flint shows them as its "default-curve"/"default-scatter").
+def curve(x):
+    return [{"kind": "curve-plot", "items": [{"kind": "curve", "x": x}]}]
+
+
+SCATTER = [{"kind": "scatter-plot", "items": [{"kind": "scatter", "x": "axis:roby", "y": "axis:robz"}]}]
+LAYOUTS = {  # command: (what it runs, the layout keys BLISS 2.4.0 gives it)
+    "ascan": (lambda s: s["ascan"](s["roby"], 0, 1, 3, 0, s["diode"]),
+              {"plots": curve("axis:roby"), "start": [0.0], "stop": [1.0]}),
+    "dscan": (lambda s: s["dscan"](s["roby"], -1, 1, 3, 0, s["diode"]),  # roby at 1: absolute ends
+              {"plots": curve("axis:roby"), "start": [0.0], "stop": [2.0]}),
+    "a2scan": (lambda s: s["a2scan"](s["roby"], 0, 1, s["robz"], 2, 4, 3, 0, s["diode"]),
+               {"plots": curve("axis:roby"), "start": [0.0, 2.0], "stop": [1.0, 4.0]}),
+    "loopscan": (lambda s: s["loopscan"](3, 0, s["diode"]), {"plots": curve("timer:elapsed_time")}),
+    "timescan": (lambda s: s["timescan"](0, s["diode"], npoints=3), {"plots": curve("timer:elapsed_time")}),
+    "ct": (lambda s: s["ct"](0.01, s["diode"]), {}),
+    "amesh": (lambda s: s["amesh"](s["roby"], 0, 1, 2, s["robz"], 0, 2, 3, 0, s["diode"]),
+              {"plots": SCATTER, "data_dim": 2, "npoints1": 2, "npoints2": 3, "start": [0.0, 0.0], "stop": [1.0, 2.0]}),
+    "dmesh": (lambda s: s["dmesh"](s["roby"], -1, 1, 3, s["robz"], 0, 1, 2, 0, s["diode"], backnforth=True),
+              {"plots": SCATTER, "data_dim": 2, "npoints1": 3, "npoints2": 2, "start": [0.0, 1.0], "stop": [2.0, 2.0]}),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", list(LAYOUTS))
+def test_each_command_gives_the_plots_and_the_shape_bliss_gives_it(session, command):
+    if command.startswith("d"):
+        session["mv"](session["roby"], 1, session["robz"], 1)
+    run, expected = LAYOUTS[command]
+    scan = run(session)
+    keys = ("plots", "start", "stop", "data_dim", "npoints1", "npoints2")
+    for info in (fits_schema(get_node(scan.node.db_name).info), fits_schema(scan.scan_info)):
+        assert {key: info[key] for key in keys if key in info} == expected
+    roby = info["channels"].get("axis:roby", {})
+    if command in ("ascan", "dscan", "a2scan"):  # set_channel_meta(motor, start, stop, points) too
+        assert (roby["start"], roby["stop"], roby["points"]) == (expected["start"][0], expected["stop"][0], 3)
+    grouped = [name for name, channel in info["channels"].items() if "group" in channel]
+    assert grouped == (["axis:roby", "axis:robz", "diode:diode"] if "mesh" in command else [])
+
+
+def test_a_mesh_s_motors_and_counters_are_its_scatter_as_in_bliss(session):
+    session["mv"](session["roby"], 1, session["robz"], 1)
+    scan = LAYOUTS["dmesh"][0](session)
+    channels = fits_schema(get_node(scan.node.db_name).info)["channels"]
+    axes = {key: channels["axis:roby"][key] for key in ("start", "stop", "points", "axis_id", "axis_points",
+                                                         "axis_kind", "group")}  # fmt: skip
+    assert axes == {"start": 0.0, "stop": 2.0, "points": 6, "axis_id": 0, "axis_points": 3, "axis_kind": "backnforth",
+                    "group": "scatter"}  # fmt: skip
+    assert (channels["axis:robz"]["axis_id"], channels["axis:robz"]["axis_points"]) == (1, 2)
+    assert (channels["axis:robz"]["start"], channels["axis:robz"]["stop"]) == (1.0, 2.0)
+    assert channels["diode:diode"]["group"] == "scatter"  # a counter: a device that triggers nothing
+    assert "group" not in channels["timer:elapsed_time"]  # the timer triggers the counters: BLISS leaves it out
+
+
+def test_a_default_curve_plot_of_scan_info_replaces_the_scan_s_and_named_ones_are_kept(session):
+    mine = {"kind": "curve-plot", "items": [{"kind": "curve", "x": "axis:roby", "y": "diode:diode"}]}
+    named = {"kind": "curve-plot", "name": "mine", "items": []}
+    replaced = session["ascan"](session["roby"], 0, 1, 2, 0, session["diode"], scan_info={"plots": [mine]})
+    assert fits_schema(replaced.scan_info)["plots"] == [mine]
+    kept = session["ascan"](session["roby"], 0, 1, 2, 0, session["diode"], scan_info={"plots": [named]})
+    assert fits_schema(kept.scan_info)["plots"] == [named, *curve("axis:roby")]

@@ -5,7 +5,8 @@ The keys BLISS 2.4 gives (blissdata's ``ScanInfoDict``): ``title``, ``type``, ``
 ``publisher``, ``publisher_version``, ``save``, ``filename``; once numbered ``scan_nb`` and ``name``
 (``2_ascan``, ``_3_ct`` unsaved); once started ``start_time`` and the chain (``acquisition_chain``, ``devices``,
 ``channels``); ``positioners`` (``positioners_start``, ``positioners_dial_start``, then ``_end``); at the end
-``end_time`` and ``end_reason`` (``SUCCESS``, ``USER_ABORT``, ``FAILURE``). Ours beside them: ``motors``,
+``end_time`` and ``end_reason`` (``SUCCESS``, ``USER_ABORT``, ``FAILURE``). What BLISS's commands add (``plots``,
+``start``, ``stop``, a mesh's ``data_dim``, ``npoints1``, ``npoints2``): ``scan_info_layout``. Ours beside them: ``motors``,
 ``counters``, ``points_acquired``, ``device_states``. What ``scan_info=`` gives is merged in, but for the keys
 that say which scan it is, when it ran and how it ended (its ``channels``/``devices`` entries: what ours do not say);
 its ``positioners``, ``channels``, ``devices`` and their entries must be dicts (``given_scan_info``, before the scan).
@@ -34,6 +35,7 @@ from .chain import AcquisitionChain
 from .plan import ScanPlan
 from .records import channel_fullname
 from .scan_identity import data_policy
+from .scan_info_layout import layout
 
 PUBLISHER = "bliss_shell"
 # set by the scan, never by ``scan_info=`` (BLISS sets them after the user's scan_info too)
@@ -49,7 +51,7 @@ def given_scan_info(command: str, given: Any) -> dict[str, Any]:
     """What ``scan_info=`` gives a scan, checked before anything is numbered or moved; a copy of it.
 
     It must be a dict, and so must ``positioners``, ``channels`` and ``devices`` if it has them (and each entry
-    of the last two): the scan adds its own to them. The keys that say which scan it is and how it ended are
+    of the last two), and ``plots`` a list: the scan adds its own to them. The keys that say which scan it is and how it ended are
     the scan's (``describe`` leaves out what ``scan_info=`` gives of them).
 
     Parameters
@@ -90,6 +92,10 @@ def given_scan_info(command: str, given: Any) -> dict[str, Any]:
             if not isinstance(entry, Mapping):
                 raise TypeError(f"{command}: scan_info[{key!r}][{name!r}] must be a dict of its metadata "
                                 f"({{'unit': 'mm'}}), not {entry!r}: the scan adds its own to it")  # fmt: skip
+    plots = given.get("plots", [])
+    if not isinstance(plots, list):
+        raise TypeError(f"{command}: scan_info['plots'] must be a list of plots ([{{'kind': 'curve-plot', 'items': []}}]), "
+                        f"not {plots!r}: the scan adds its default plot to it")  # fmt: skip
     return dict(given)
 
 
@@ -154,6 +160,7 @@ def describe(plan: ScanPlan, session: str, path: str | None, start: datetime | N
         for part, described in describe_chain(chain, plan).items():  # a channel's meta of scan_info= kept, ours first
             given: dict[str, Any] = info[part] if isinstance(info.get(part), dict) else {}
             info[part] = {**given, **{key: {**given.get(key, {}), **value} for key, value in described.items()}}
+        info.update(layout(plan, info["channels"], info["devices"]))  # BLISS's command sets them over the user's
     if positioners:
         info["positioners"] = {**info.get("positioners", {}), **{key: dict(value) for key, value in positioners.items()}}
     info.update(motors=[axis.name for axis in plan.axes], counters=[counter.name for counter in plan.counters],
@@ -239,19 +246,14 @@ def _device_type(device: Any) -> str | None:
 
 
 def _axes_meta(plan: ScanPlan, channels: dict[str, dict[str, Any]]) -> None:
-    """What BLISS's scans say of their motors' channels: ``start``, ``stop``, ``points`` (a mesh: axis ids)."""
+    """What BLISS's scans say of their motors' channels: ``start``, ``stop``, ``points`` (a mesh's: ``layout``)."""
     positions = plan.positions
     if not plan.axes or positions is None or positions.ndim != 2 or not len(positions):
         return
-    mesh = plan.scan_info.get("mesh") if isinstance(plan.scan_info.get("mesh"), dict) else None
     for index, axis in enumerate(plan.axes):
         meta = channels.get(channel_fullname("axis", axis.name))
-        if meta is None or index >= positions.shape[1]:
-            continue
-        meta.update(start=float(positions[0, index]), stop=float(positions[-1, index]), points=len(positions))
-        if mesh is not None and len(plan.axes) == 2:
-            meta.update(axis_id=index, axis_points=int(mesh["fast" if index == 0 else "slow"][2]), axis_kind="forth")
-            meta.update(start=float(positions[:, index].min()), stop=float(positions[:, index].max()))
+        if meta is not None and index < positions.shape[1]:
+            meta.update(start=float(positions[0, index]), stop=float(positions[-1, index]), points=len(positions))
 
 
 def positioners_at(when: str, positions: Mapping[str, float], dial: Mapping[str, float] | None = None,
