@@ -225,7 +225,10 @@ def test_an_ended_scan_s_info_in_redis_and_in_its_file_fits_the_schema(request, 
     scan, _ = run(request, kind)
     info = fits_schema(get_node(scan.node.db_name).info)
     assert info["end_reason"] == "SUCCESS" and info["scan_nb"] == scan.number
-    assert set(info["positioners"]["positioners_start"]) == set(info["positioners"]["positioners_end"]) != set()
+    positioners = info["positioners"]
+    motors = set(positioners["positioners_start"])
+    assert motors != set() and all(set(positioners[key]) == motors for key in (
+        "positioners_end", "positioners_dial_start", "positioners_dial_end", "positioners_units"))  # fmt: skip
     if scan.path is not None:
         assert fits_schema(file_info(scan)) == info
 

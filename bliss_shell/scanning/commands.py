@@ -702,8 +702,9 @@ def _mesh(command: str, m1: Axis, s1: float, e1: float, n1: int, m2: Axis, s2: f
         for line, y in enumerate(slow)
         for x in (fast[::-1] if backnforth and line % 2 else fast)
     ]  # fmt: skip
-    # The grid, for plots that draw the mesh as a map: [start, stop, npoints] of each axis.
-    mesh = {"fast": [float(fast[0]), float(fast[-1]), n1], "slow": [float(slow[0]), float(slow[-1]), n2]}
+    # The grid, for plots that draw the mesh as a map: [start, stop, npoints] of each axis; how the fast one goes.
+    mesh = {"fast": [float(fast[0]), float(fast[-1]), n1], "slow": [float(slow[0]), float(slow[-1]), n2],
+            "backnforth": backnforth}  # fmt: skip
     options["scan_info"] = {"mesh": mesh, **given_scan_info(command, options.get("scan_info"))}
     return _scan(command, axes, np.array(rows), n1 * n2, count_time, counters, options, return_to=here)
 

@@ -56,7 +56,8 @@ class Ending:
     reason: str
     time: datetime
     scan_info: dict[str, Any]
-    positioners: dict[str, float] = field(default_factory=dict)
+    positioners: dict[str, float] = field(default_factory=dict)  # every motor's user position as the scan ended
+    dial_positioners: dict[str, float] = field(default_factory=dict)  # ... and dial position
     images: list[ImageFrames] = field(default_factory=list)
     taken: dict[str, int] = field(default_factory=dict)  # frames each camera took, by its name
 
@@ -87,6 +88,8 @@ class ScanStart:
     path: str | None  # its file, None when not saved
     time: datetime
     info: Mapping[str, Any]  # the scan's info as it starts (``Scan.scan_info``)
+    positioners: Mapping[str, float]  # every motor's user position as it starts (NaN: could not be read)
+    dial_positioners: Mapping[str, float]  # ... and dial position
     channels: tuple[PublishedChannel, ...]  # every channel, in tree order, with its node
     publisher: ScanPublisher  # what the scan's Redis data goes through: the tree, references, points, END
 
@@ -167,7 +170,7 @@ class FileConsumer(ScanConsumer):
     def start(self) -> None:
         """Open the file: the entry, the positioners as the scan starts, the scan's info."""
         start = self._start
-        self._writer.start(start.plan.title, start.time, start.context.positioners(), dict(start.info))
+        self._writer.start(start.plan.title, start.time, start.positioners, dict(start.info), start.dial_positioners)
 
     def add_points(self, points: Points, count: int) -> None:
         """Hand the points to the writer, which writes them in its own greenlet."""
@@ -176,7 +179,7 @@ class FileConsumer(ScanConsumer):
     def end(self, ending: Ending) -> None:
         """Write the last points, the end time, positions, status and image links, and close the file."""
         self._writer.end(ending.state.file_status, ending.reason, ending.time, ending.positioners, ending.scan_info,
-                         ending.images)  # fmt: skip
+                         ending.images, ending.dial_positioners)  # fmt: skip
 
     @property
     def failure(self) -> str | None:
@@ -200,9 +203,7 @@ def scan_writer(start: ScanStart) -> NexusScanWriter:
     counted = [channel.spec for channel in channels if id(channel.info.source) in counters]
     first = min(counted, key=lambda spec: len(spec.shape), default=None)  # a scalar, else a spectrum (an MCA alone)
     signal = names[first.fullname] if first else None  # the plot silx draws on open
-    positioners = start.context.positioners
-    return NexusScanWriter(start.path, entry_name(start.number), specs, plot=(signal, axes),
-                           dial_positions=lambda: positioners(dial=True))  # fmt: skip
+    return NexusScanWriter(start.path, entry_name(start.number), specs, plot=(signal, axes))
 
 
 class DisplayConsumer(ScanConsumer):

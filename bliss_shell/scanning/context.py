@@ -69,6 +69,16 @@ class ScanContext:
                 positions[axis.name] = math.nan
         return positions
 
+    def positioner_units(self) -> dict[str, str | None]:
+        """Every motor of the session's unit, by name (a scan's ``positioners_units``); None where none is given.
+
+        Examples
+        --------
+        >>> current().positioner_units()
+        {'roby': ..., 'robz': ..., ...}
+        """
+        return {axis.name: axis.unit for axis in self._session_axes()}
+
     def _session_axes(self) -> list[Axis]:
         """The namespace's motors, in its order; found again only when a name was added, removed or bound anew."""
         values = list(self.namespace.values())

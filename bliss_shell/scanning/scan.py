@@ -212,7 +212,8 @@ class Scan:
         )
         time = datetime.now().astimezone()
         try:
-            self._positioners = positioners_at("start", context.positioners(), context.positioners(dial=True))
+            positions, dial = context.positioners(), context.positioners(dial=True)  # read once: the info, the file
+            self._positioners = positioners_at("start", positions, dial, context.positioner_units())
             info = self._info(time, None, 0)
             channels = tuple(publish_tree(publisher, db_name, self.chain, info))
         except Exception as error:  # numbered and in SCANS: it ends failed, in Redis too, and is no longer running
@@ -220,8 +221,9 @@ class Scan:
             with contextlib.suppress(Exception):  # Redis refusing it too: the first error says what to fix
                 publisher.end(db_name, self.state, state_of(error)[1])
             raise
-        self._start = ScanStart(context, self.plan, self.chain, self.number, db_name, self.path, time, info, channels,
-                                publisher)  # fmt: skip
+        self._start = ScanStart(context, self.plan, self.chain, self.number, db_name, self.path, time, info,
+                                positioners=positions, dial_positioners=dial, channels=channels,
+                                publisher=publisher)  # fmt: skip
         return self._start
 
     def _end(self, engine: Engine | None, error: BaseException | None, start: ScanStart) -> BaseException | None:
@@ -248,8 +250,9 @@ class Scan:
         ending = Ending(state, reason, end, self._info(start.time, end, self._taken, state))
         # a motor whose server stopped answering makes each read wait: Ctrl-C then must not skip the ends
         forced |= shielded(lambda: ending.positioners.update(self._context.positioners()))
+        forced |= shielded(lambda: ending.dial_positioners.update(self._context.positioners(dial=True)))
         ending.scan_info["positioners"] = {**ending.scan_info.get("positioners", {}),
-                                           **positioners_at("end", ending.positioners)}  # fmt: skip
+                                           **positioners_at("end", ending.positioners, ending.dial_positioners)}  # fmt: skip
         forced, failure = end_consumers(self._consumers, ending, start, forced)
         self.state = ending.state.value
         try:

@@ -96,7 +96,7 @@ def _mesh(plan: ScanPlan, mesh: dict[str, Any], plots: list[Any], channels: dict
           devices: dict[str, dict[str, Any]]) -> dict[str, Any]:  # fmt: skip
     """A mesh's keys; its motors' and counters' channels get BLISS's scatter metadata."""
     (start1, stop1, n1), (start2, stop2, n2) = mesh["fast"], mesh["slow"]
-    kind = "backnforth" if mesh.get("backnforth", _goes_back(plan, n1, n2)) else "forth"
+    kind = "backnforth" if mesh["backnforth"] else "forth"
     fast, slow = (channel_fullname("axis", axis.name) for axis in plan.axes)
     for axis_id, (name, start, stop, points) in enumerate(((fast, start1, stop1, n1), (slow, start2, stop2, n2))):
         if name in channels:
@@ -110,9 +110,3 @@ def _mesh(plan: ScanPlan, mesh: dict[str, Any], plots: list[Any], channels: dict
     scatter = {"kind": "scatter-plot", "items": [{"kind": "scatter", "x": fast, "y": slow}]}
     return {"data_dim": 2, "npoints1": int(n1), "npoints2": int(n2), "start": [float(start1), float(start2)],
             "stop": [float(stop1), float(stop2)], "plots": [*plots, scatter]}  # fmt: skip
-
-
-def _goes_back(plan: ScanPlan, n1: int, n2: int) -> bool:
-    """Whether the fast motor of a mesh goes back and forth: its second line starts where its first ended."""
-    positions = plan.positions
-    return n1 > 1 and n2 > 1 and len(positions) > n1 and positions[n1, 0] == positions[n1 - 1, 0]

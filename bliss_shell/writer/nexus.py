@@ -159,8 +159,6 @@ class NexusScanWriter:
         (signal None: no plot).
     max_pending : int, optional
         Points that may wait for the disk before ``add_points`` waits too.
-    dial_positions : callable, optional
-        Reads every motor's dial position, at the start and at the end.
 
     Examples
     --------
@@ -183,13 +181,12 @@ class NexusScanWriter:
     """
 
     def __init__(self, filename: str, entry: str, channels: Sequence[Channel], plot: tuple[str | None, list[str]],
-                 max_pending: int = 100_000, dial_positions: Callable[[], dict[str, float]] = dict):  # fmt: skip
+                 max_pending: int = 100_000):  # fmt: skip
         self.filename = filename
         self.entry = entry
         self._channels = list(channels)
         self._names = dataset_names(self._channels)
         self._plot = plot
-        self._dial_positions = dial_positions
         self._paths: dict[str, str] = {}
         self._buffer = PointBuffer([channel.fullname for channel in self._channels], max_pending=max_pending)
         self._written = 0
@@ -207,8 +204,11 @@ class NexusScanWriter:
         self._finished = False  # ... and end_time was written (``_seal``)
         self._highest: int | None = None  # the file's highest scan number once this entry is in, when known
 
-    def start(self, title: str, start: datetime, positioners: dict[str, float], scan_info: dict) -> None:
+    def start(self, title: str, start: datetime, positioners: Mapping[str, float], scan_info: dict,
+              dial: Mapping[str, float] | None = None) -> None:  # fmt: skip
         """Create the entry and every dataset, then switch the file to SWMR.
+
+        ``positioners`` and ``dial`` are every motor's user and dial positions as the scan starts.
 
         From here until ``end`` this shell holds the file's writer lock, and its guard finishes the file if
         the shell dies (``guard.py``).
@@ -226,7 +226,7 @@ class NexusScanWriter:
         if seen is not None and seen.highest is not None:
             self._highest = max(seen.highest, entry_number(self.entry) or 0)
         try:
-            self._in_thread(self._create, title, start, positioners, self._dial_positions(), scan_info)
+            self._in_thread(self._create, title, start, positioners, dial or {}, scan_info)
         except (OSError, ValueError, RuntimeError) as error:
             self._release()
             raise SavingError(f"cannot write {self.filename}: {_reason(error)}") from None
@@ -244,13 +244,13 @@ class NexusScanWriter:
             raise SavingError(f"writing {self.filename} failed after {self._written} points: {_reason(self.error)}")
         self._buffer.add(points, count)
 
-    def end(self, status: str, reason: str, end: datetime, positioners: dict[str, float], scan_info: dict,
-            images: Sequence[ImageFrames] = ()) -> None:  # fmt: skip
-        """Write what is left, the positions and status, close the file, then link the images and write ``end_time``.
+    def end(self, status: str, reason: str, end: datetime, positioners: Mapping[str, float], scan_info: dict,
+            images: Sequence[ImageFrames] = (), dial: Mapping[str, float] | None = None) -> None:  # fmt: skip
+        """Write what is left, the positions (user, ``dial``), status; close the file, link the images, ``end_time``.
 
         ``end_time`` comes last: a reader that waits for it (ewoksdata, blissdata) then finds every point and image.
         """
-        self._ending = (status, reason, end, positioners, self._dial_positions(), scan_info)
+        self._ending = (status, reason, end, positioners, dial or {}, scan_info)
         self._buffer.wake(urgent=True)
         if self._writer is None:  # never started: nothing was written
             self._release()
