@@ -127,7 +127,7 @@ def test_a_server_without_the_modules_gets_no_blissdata_key_and_a_clear_reason(r
 def test_another_protocol_version_is_left_alone(blissdata_client):
     blissdata_client.set(blissdata_server.PROTOCOL_KEY, 2)
     blissdata_server._servers.clear()
-    assert "the Redis holds blissdata protocol 2, not 1" in prepare_server(blissdata_client)
+    assert "the Redis's _PROTOCOL_VERSION_ is 2, where blissdata 2.4 writes and reads 1" in prepare_server(blissdata_client)
     assert blissdata_client.keys("*") == [blissdata_server.PROTOCOL_KEY.encode()]
 
 

@@ -186,7 +186,8 @@ def _protocol(client: Any) -> str | None:
             return f"{PROTOCOL_KEY} is not set and this user may not set it ({error}): {_ADMIN}"
     version = _text(client.get(PROTOCOL_KEY))
     if version != str(PROTOCOL_VERSION):
-        return f"the Redis holds blissdata protocol {version}, not {PROTOCOL_VERSION}"
+        return (f"the Redis's {PROTOCOL_KEY} is {version}, where blissdata 2.4 writes and reads {PROTOCOL_VERSION}: a newer or "
+                "older blissdata set this Redis up; use a Redis of its own for each")  # fmt: skip
     return None
 
 
