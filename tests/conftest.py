@@ -153,6 +153,31 @@ def session(redis_client: redis.Redis, tmp_path: Path) -> dict:
     return open_session([ConfigRoot(BEAMLINE)], "test_session", redis_client, tmp_path / "scans")
 
 
+ESRF_SESSION_YAML = """\
+name: esrf_session
+class: Session
+config-objects: [roby, diode]
+scan_saving:
+  class: ESRFScanSaving
+  beamline: id00
+  visitor_data_root: {root}/visitor
+  inhouse_data_root: {root}/{{beamline}}/inhouse
+  tmp_data_root: {root}/{{beamline}}/tmp
+"""
+
+
+@pytest.fixture
+def policy_session(redis_client: redis.Redis, tmp_path: Path) -> dict:
+    """``esrf_session``, whose YAML enables the ESRF data policy, with its data roots under the test's tmp folder."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "esrf_session.yml").write_text(ESRF_SESSION_YAML.format(root=tmp_path / "data"))
+    session = Config([ConfigRoot(BEAMLINE), ConfigRoot(config, "extra")]).get("esrf_session")
+    namespace = session_namespace(session, redis_client, ErrorReport())
+    session.setup(namespace, on_error=_fail, verbose=False)
+    return namespace
+
+
 @contextmanager
 def private_runtime_folder(prefix: str) -> Iterator[Path]:
     """A runtime folder (``XDG_RUNTIME_DIR``) of the tests' own; the daemons started in it are stopped and it is

@@ -22,9 +22,6 @@ import tango
 import test_chain_tango
 import test_shell
 from bliss_shell.comm import EmbeddedRedis
-from bliss_shell.config import Config, ConfigRoot
-from bliss_shell.shell.error_report import ErrorReport
-from bliss_shell.shell.namespace import session_namespace
 from conftest import BEAMLINE, interruptible
 from follower_run import FollowerRun, ScanSeen
 from terminal import BLISS
@@ -173,33 +170,6 @@ def test_the_reference_lima_walkthrough_runs_unchanged_on_the_module_server(open
 
 
 # -- identity from SCAN_SAVING under the ESRF data policy, and search_existing_scans --------------------------------
-
-POLICY_SESSION = """\
-name: esrf_session
-class: Session
-config-objects: [roby, diode]
-scan_saving:
-  class: ESRFScanSaving
-  beamline: id00
-  visitor_data_root: {root}/visitor
-  inhouse_data_root: {root}/{{beamline}}/inhouse
-  tmp_data_root: {root}/{{beamline}}/tmp
-"""
-
-
-@pytest.fixture
-def policy_session(redis_client: redis.Redis, tmp_path: Path) -> dict:
-    """A session under the ESRF data policy, on the module server, its data under the test's tmp folder."""
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "esrf_session.yml").write_text(POLICY_SESSION.format(root=tmp_path / "data"))
-    session = Config([ConfigRoot(BEAMLINE), ConfigRoot(tmp_path / "config", "extra")]).get("esrf_session")
-    namespace = session_namespace(session, redis_client, ErrorReport())
-    session.setup(namespace, on_error=_fail, verbose=False)
-    return namespace
-
-
-def _fail(error: BaseException) -> None:
-    raise error
 
 
 def test_the_identity_comes_from_scan_saving_and_scans_are_found_by_session_and_dataset(policy_session, follow):

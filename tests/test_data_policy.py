@@ -8,41 +8,12 @@ from pathlib import Path
 import h5py
 import pytest
 
-from bliss_shell.config import Config, ConfigRoot
 from bliss_shell.data import keys
 from bliss_shell.scanning import ESRFScanSaving
-from bliss_shell.shell.error_report import ErrorReport
-from bliss_shell.shell.namespace import session_namespace
-from conftest import BEAMLINE
+from conftest import ESRF_SESSION_YAML
 from terminal import run_bliss
 
 POLICY_KEY = keys.session_key("data_policy", "esrf_session")  # the choice of proposal, collection, dataset
-SESSION_YAML = """\
-name: esrf_session
-class: Session
-config-objects: [roby, diode]
-scan_saving:
-  class: ESRFScanSaving
-  beamline: id00
-  visitor_data_root: {root}/visitor
-  inhouse_data_root: {root}/{{beamline}}/inhouse
-  tmp_data_root: {root}/{{beamline}}/tmp
-"""
-
-
-def _fail(error: BaseException) -> None:
-    raise error
-
-
-@pytest.fixture
-def policy_session(redis_client, tmp_path) -> dict:
-    """A session whose YAML enables the ESRF data policy, with its data roots under the test's tmp folder."""
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "esrf_session.yml").write_text(SESSION_YAML.format(root=tmp_path / "data"))
-    session = Config([ConfigRoot(BEAMLINE), ConfigRoot(tmp_path / "config", "extra")]).get("esrf_session")
-    namespace = session_namespace(session, redis_client, ErrorReport())
-    session.setup(namespace, on_error=_fail, verbose=False)
-    return namespace
 
 
 def only_entry(path: str) -> str:
@@ -184,7 +155,7 @@ def test_bliss_logbook_finds_the_logbook_of_a_policy_session(tmp_path, shell_env
     config = tmp_path / "beamline"
     config.mkdir()
     (config / "devices.yml").write_text("- name: roby\n  class: SimulationMotor\n- name: diode\n  class: SimulationDiode\n")
-    (config / "esrf_session.yml").write_text(SESSION_YAML.format(root=tmp_path / "data"))
+    (config / "esrf_session.yml").write_text(ESRF_SESSION_YAML.format(root=tmp_path / "data"))
     wrote = run_bliss("-s", "esrf_session", "--config", str(config), "-c",
                       "newproposal('ihch1'); elog_print('sample mounted'); print(SCAN_SAVING.get_path())", env=shell_env)  # fmt: skip
     assert wrote.returncode == 0, wrote.stderr
