@@ -4,7 +4,8 @@ One valkey-server binary (the ``blissdata`` extra's), started twice: with RedisJ
 gets its blissdata 2 document, state stream and index entry) and without them (the 1.x tree alone). Runs are
 interleaved, each figure printed as median (min-max) with the machine's load:
 - ``loopscan(10000, 0, c1, c2, diode)`` in-process, saving off: the engine's time per point, Redis's used memory
-  per point per channel (5 channels: the three counters, elapsed_time, epoch) and Redis's CPU per point;
+  per point per channel (5 channels: the three counters, elapsed_time, epoch), Redis's CPU per point, and what
+  the scan's blissdata document and state stream take (their ``MEMORY USAGE``: a cost per scan, not per point);
 - 3000 points of 3 float64 channels handed to the publisher one at a time, 1 ms apart (one point per round, the
   case where per-entry overhead shows): bytes per point for the 3 channels;
 - the same 3000 points written by blissdata 2.4.5's own writer in another process (its own streams, one send per
@@ -31,6 +32,7 @@ import redis  # noqa: E402
 
 from bliss_shell.comm import use_redis  # noqa: E402
 from bliss_shell.comm.embedded_redis import module_server  # noqa: E402
+from bliss_shell.data.blissdata import document_keys  # noqa: E402
 from bliss_shell.data.blissdata_server import prepare_server  # noqa: E402
 from bliss_shell.data.publisher import ChannelSpec, ScanPublisher, ensure_container, register_session  # noqa: E402
 from machine import LoadWatch, machine_facts, package_versions, private_folder, spread  # noqa: E402
@@ -104,7 +106,9 @@ def loopscan_costs(client: redis.Redis, base: str) -> dict[str, float]:
     scan = namespace["loopscan"](NPOINTS, 0, *counters, save=False)
     seconds = time.perf_counter() - start
     channels = sum(1 for _ in scan.node.walk(include_filter="channel", wait=False))
+    documents = sum(client.memory_usage(key) or 0 for key in document_keys(scan.node.db_name))  # 0: none written
     return {
+        "document_kb": documents / 1024,
         "engine_us": seconds / NPOINTS * 1e6,
         "memory_b": (client.info("memory")["used_memory"] - memory) / (NPOINTS * channels),
         "redis_cpu_us": (redis_cpu(client) - cpu) / NPOINTS * 1e6,
@@ -174,6 +178,8 @@ def main() -> None:
     row(f"loopscan({NPOINTS}, 0, c1, c2, diode) engine time per point", "engine_us", "us")
     row("  Redis memory per point per channel", "memory_b", "B")
     row("  Redis CPU per point", "redis_cpu_us", "us")
+    print(f"{'  the blissdata document and state stream of the scan (MEMORY USAGE)':<58} "
+          f"{spread(figures['document_kb with'])[0]:.1f} kB")
     row(f"{SPACED} points x 3 channels, one per round: memory per point", "spaced_b", "B")
     own, low, high = spread(figures["blissdata_own_b"])
     ours = spread(figures["spaced_b without"])[0]
