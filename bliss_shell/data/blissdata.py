@@ -142,7 +142,7 @@ def document(scan_db: str, identity: Mapping[str, Any], info: Mapping[str, Any],
     fields = ("name", "number", "data_policy", "session", "proposal", "collection", "dataset", "path")
     ident: dict[str, Any] = {"pk": f"{tagged}|id", **{field: identity.get(field) for field in fields}}
     ident["number"] = int(identity["number"])  # a NUMERIC field of the index
-    return {"pk": tagged, "id": plain(ident), "info": plain(dict(info)),
+    return {"pk": tagged, "id": ident, "info": dict(info),  # JSON text once sent (``json_text``)
             "state_stream": {"pk": f"{tagged}|state", "encoding": None, "info": None},
             "data_streams": dict(streams)}  # fmt: skip
 
@@ -199,7 +199,7 @@ def closing(scan_db: str, info: Mapping[str, Any], state: str, lima: Mapping[str
     execute_command JSON.SET esrf:scan:{demo}:tmp:3_ascan $.info {"end_time": "...", "end_reason": "USER_ABORT"} {}
     xadd esrf:stream:{demo}:tmp:3_ascan|state {'state': 4} {}
     """
-    final = {**plain(dict(info)), "end_reason": END_REASONS.get(state, "FAILURE")}
+    final = {**info, "end_reason": END_REASONS.get(state, "FAILURE")}
     commands: list[Command] = [("xadd", (keys.stream_key(db_name), {"id": entries}), {"id": SEAL_ID})
                                for db_name, entries in lima.items()]  # fmt: skip
     if stopped:

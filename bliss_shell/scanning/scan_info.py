@@ -20,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import getpass
 import math
 from collections.abc import Mapping
@@ -99,6 +100,12 @@ def given_scan_info(command: str, given: Any) -> dict[str, Any]:
     return dict(given)
 
 
+@functools.cache
+def _user() -> str:
+    """Who runs the shell (``user_name``): looked up once, not at every scan."""
+    return getpass.getuser()
+
+
 def describe(plan: ScanPlan, session: str, path: str | None, start: datetime | None, end: datetime | None, points: int,
              device_states: dict[str, str] | None = None, *, chain: AcquisitionChain | None = None,
              number: int | None = None, saving: Any = None, end_state: Any = None,
@@ -146,7 +153,7 @@ def describe(plan: ScanPlan, session: str, path: str | None, start: datetime | N
     info.setdefault("npoints", plan.npoints)
     info.setdefault("count_time", plan.count_time)
     info.setdefault("sleep_time", plan.sleep_time)
-    info.update(session_name=session, user_name=getpass.getuser(), data_policy=data_policy(saving),
+    info.update(session_name=session, user_name=_user(), data_policy=data_policy(saving),
                 data_writer=str(getattr(saving, "writer", "nexus") if saving is not None else "nexus"),
                 publisher=PUBLISHER, publisher_version=__version__, filename=path, save=path is not None)  # fmt: skip
     if path is not None:
