@@ -20,7 +20,7 @@ from bliss_shell.data.blissdata import END_REASONS as DOCUMENT_END_REASONS
 from bliss_shell.scanning import scan_info
 from bliss_shell.scanning.consumers import ScanConsumer
 from bliss_shell.scanning.scan_identity import scan_identity
-from bliss_shell.scanning.scan_info import describe, end_reason, positioners_at
+from bliss_shell.scanning.scan_info import describe, end_reason, positioners_at, saving_facts
 from bliss_shell.scanning.subscriptions import Subscription
 from conftest import interruptible, wait_for
 from test_chain_tango import beamline, server  # noqa: F401  (a session on Tango simulators: card, MCA, camera)
@@ -69,7 +69,7 @@ def test_the_info_of_each_kind_of_scan_fits_blissdatas_schema_at_its_start_and_i
     scan, session = run(request, kind)
     name = session["SCAN_SAVING"].session
     start, end = datetime.now().astimezone(), datetime.now().astimezone()
-    parts = {"chain": scan.chain, "number": scan.number, "saving": session["SCAN_SAVING"]}
+    parts = {"chain": scan.chain, "number": scan.number, "saving": saving_facts(session["SCAN_SAVING"])}
     positions = positioners_at("start", {"roby": 1.0}, {"roby": 1.0}, {"roby": "mm"})
     at_start = fits_schema(describe(scan.plan, name, scan.path, start, None, 0, **parts, positioners=positions))
     assert "end_time" not in at_start and "end_reason" not in at_start
@@ -187,7 +187,7 @@ def test_under_the_esrf_data_policy_the_identity_names_proposal_collection_and_d
     assert identity["dataset"] == "0001" or identity["dataset"].endswith("area1")
     assert identity["path"] == scan.path and scan.path.endswith(".h5")
     info = fits_schema(describe(scan.plan, "test_session", scan.path, datetime.now().astimezone(), None, 1,
-                                saving=saving, number=scan.number, chain=scan.chain))  # fmt: skip
+                                saving=saving_facts(saving), number=scan.number, chain=scan.chain))  # fmt: skip
     assert info["data_policy"] == "ESRF"
 
 

@@ -30,7 +30,7 @@ from .placing import number_and_place, reach_redis
 from .plan import ScanPlan
 from .scan_data import ScanData
 from .scan_identity import scan_identity
-from .scan_info import describe, note_device_states, positioners_at
+from .scan_info import describe, note_device_states, positioners_at, saving_facts
 from .scan_reader import read_data
 from .scan_tools import goto_measure, measure
 from .subscriptions import RunningConsumer, Subscription, consumers_of
@@ -95,6 +95,7 @@ class Scan:
         self._taken = 0  # whole points taken, once it ran
         self._device_states: dict[str, str] = {}  # counter -> a state of its device its config does not allow
         self._positioners: dict[str, dict[str, float | None]] = {}  # its info's positioners_start, ..._end
+        self._saving: dict[str, Any] = {}  # what its info says of SCAN_SAVING as it started (``saving_facts``)
 
     def __repr__(self) -> str:
         unsaved = "<no saving>" if not self.plan.save else "<no saving: SCAN_SAVING.writer is 'null'>"
@@ -213,6 +214,7 @@ class Scan:
         time = datetime.now().astimezone()
         try:
             positions, dial = context.positioners(), context.positioners(dial=True)  # read once: the info, the file
+            self._saving = saving_facts(saving)  # SCAN_SAVING read once, as the scan starts
             self._positioners = positioners_at("start", positions, dial, context.positioner_units())
             info = self._info(time, None, 0)
             channels = tuple(publish_tree(publisher, db_name, self.chain, info))
@@ -249,8 +251,7 @@ class Scan:
         end = datetime.now().astimezone()
         ending = Ending(state, reason, end, self._info(start.time, end, self._taken, state))
         # a motor whose server stopped answering makes each read wait: Ctrl-C then must not skip the ends
-        forced |= shielded(lambda: ending.positioners.update(self._context.positioners()))
-        forced |= shielded(lambda: ending.dial_positioners.update(self._context.positioners(dial=True)))
+        forced |= shielded(lambda: self._read_positioners(ending))
         ending.scan_info["positioners"] = {**ending.scan_info.get("positioners", {}),
                                            **positioners_at("end", ending.positioners, ending.dial_positioners)}  # fmt: skip
         forced, failure = end_consumers(self._consumers, ending, start, forced)
@@ -288,11 +289,16 @@ class Scan:
         images = self._context.scan_saving.images_path(self.number, self.name) if self.path and self.number else None
         return AcquisitionParameters(plan.npoints, plan.count_time, plan.timing, plan.continuous, images)
 
+    def _read_positioners(self, ending: Ending) -> None:
+        """Every motor's user and dial position as the scan ends, for its info and its file."""
+        ending.positioners.update(self._context.positioners())
+        ending.dial_positioners.update(self._context.positioners(dial=True))
+
     def _info(self, start: datetime | None, end: datetime | None, points: int, end_state: EndState | None = None
               ) -> dict[str, Any]:  # fmt: skip
         """The scan's info as published and written (BLISS's schema), with what ``scan_info=`` gave."""
         return describe(self.plan, self._context.session, self.path, start, end, points, self._device_states,
-                         chain=self.chain, number=self.number, saving=self._context.scan_saving, end_state=end_state,
+                         chain=self.chain, number=self.number, saving=self._saving, end_state=end_state,
                          positioners=self._positioners)  # fmt: skip
 
     @property

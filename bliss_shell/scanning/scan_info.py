@@ -106,9 +106,21 @@ def _user() -> str:
     return getpass.getuser()
 
 
+def saving_facts(saving: Any) -> dict[str, Any]:
+    """What a scan's info says of its saving, read from SCAN_SAVING once as the scan starts (``describe``'s ``saving``).
+
+    Examples
+    --------
+    >>> saving_facts(SCAN_SAVING)
+    {'data_policy': 'None', 'data_writer': 'nexus', 'separate_scan_files': False}
+    """
+    return {"data_policy": data_policy(saving), "data_writer": str(saving.writer),
+            "separate_scan_files": bool(saving.number_in_path)}  # fmt: skip
+
+
 def describe(plan: ScanPlan, session: str, path: str | None, start: datetime | None, end: datetime | None, points: int,
              device_states: dict[str, str] | None = None, *, chain: AcquisitionChain | None = None,
-             number: int | None = None, saving: Any = None, end_state: Any = None,
+             number: int | None = None, saving: Mapping[str, Any] | None = None, end_state: Any = None,
              positioners: Mapping[str, Mapping[str, float | None]] | None = None) -> dict[str, Any]:  # fmt: skip
     """The scan's info as published and written, in BLISS's schema, with what ``scan_info=`` gave.
 
@@ -130,8 +142,8 @@ def describe(plan: ScanPlan, session: str, path: str | None, start: datetime | N
         Its chain: ``acquisition_chain``, ``devices`` and ``channels`` (left out when None).
     number : int, optional
         Its number, once numbered: ``scan_nb`` and ``name``.
-    saving : ScanSaving, optional
-        SCAN_SAVING as the scan started: ``data_policy``, ``data_writer``, ``writer_options``.
+    saving : dict, optional
+        ``saving_facts`` of SCAN_SAVING as the scan started: ``data_policy``, ``data_writer``, ``writer_options``.
     end_state : EndState or str, optional
         How it ended (``'done'``, ``'aborted'``, ``'failed'``): ``end_reason``.
     positioners : dict, optional
@@ -141,7 +153,7 @@ def describe(plan: ScanPlan, session: str, path: str | None, start: datetime | N
     --------
     >>> s = SCANS[-1]
     >>> info = describe(s.plan, "test_session", s.path, None, None, 5, chain=s.chain, number=s.number,
-    ...                 saving=SCAN_SAVING, end_state="done")
+    ...                 saving=saving_facts(SCAN_SAVING), end_state="done")
     >>> info["scan_nb"], info["name"], info["end_reason"], list(info["acquisition_chain"])
     (2, '2_ascan', 'SUCCESS', ['axis'])
     >>> info["channels"]["diode:diode"]["dim"], info["channels"]["diode:diode"]["device"]
@@ -153,11 +165,12 @@ def describe(plan: ScanPlan, session: str, path: str | None, start: datetime | N
     info.setdefault("npoints", plan.npoints)
     info.setdefault("count_time", plan.count_time)
     info.setdefault("sleep_time", plan.sleep_time)
-    info.update(session_name=session, user_name=_user(), data_policy=data_policy(saving),
-                data_writer=str(getattr(saving, "writer", "nexus") if saving is not None else "nexus"),
-                publisher=PUBLISHER, publisher_version=__version__, filename=path, save=path is not None)  # fmt: skip
+    facts = saving or {"data_policy": data_policy(None), "data_writer": "nexus", "separate_scan_files": False}
+    info.update(session_name=session, user_name=_user(), data_policy=facts["data_policy"],
+                data_writer=facts["data_writer"], publisher=PUBLISHER, publisher_version=__version__, filename=path,
+                save=path is not None)  # fmt: skip
     if path is not None:
-        info["writer_options"] = {"chunk_options": {}, "separate_scan_files": bool(getattr(saving, "number_in_path", False))}
+        info["writer_options"] = {"chunk_options": {}, "separate_scan_files": facts["separate_scan_files"]}
     if number is not None:
         info["scan_nb"] = number
         info["name"] = f"{number}_{plan.name}" if path is not None else f"_{number}_{plan.name}"
