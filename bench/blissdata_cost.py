@@ -178,8 +178,10 @@ def main() -> None:
     row(f"loopscan({NPOINTS}, 0, c1, c2, diode) engine time per point", "engine_us", "us")
     row("  Redis memory per point per channel", "memory_b", "B")
     row("  Redis CPU per point", "redis_cpu_us", "us")
-    print(f"{'  the blissdata document and state stream of the scan (MEMORY USAGE)':<58} "
-          f"{spread(figures['document_kb with'])[0]:.1f} kB")
+    print(
+        f"{'  the blissdata document and state stream of the scan (MEMORY USAGE)':<58} "
+        f"{spread(figures['document_kb with'])[0]:.1f} kB"
+    )
     row(f"{SPACED} points x 3 channels, one per round: memory per point", "spaced_b", "B")
     own, low, high = spread(figures["blissdata_own_b"])
     ours = spread(figures["spaced_b without"])[0]
