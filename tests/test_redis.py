@@ -23,6 +23,7 @@ def test_embedded_redis_starts_on_demand_outlives_the_shell_and_is_reused(tmp_pa
         status = run_bliss("servers", "status", env=env).stdout
         assert status.startswith("redis: embedded, running, pid ")
         assert "memory used" in status and "of 1.00 GiB" in status
+        assert "with RedisJSON and RediSearch (docs/blissdata.md)" in status  # the test extra installs the modules
         pid = status.split("pid ")[1].split(",")[0]
         again = run_bliss("-s", "demo", "-c", "pass", env=env)
         assert again.returncode == 0

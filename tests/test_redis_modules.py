@@ -132,6 +132,9 @@ def test_the_shells_own_redis_carries_the_modules_and_the_config_can_keep_it_pla
             assert (LINE in screen) is not modules, screen
             socket = runtime / "bliss_shell" / "redis.sock"
             assert (set(MODULE_NAMES) <= module_names(socket)) is modules
+            status = run_bliss("--config", str(config), "servers", "status", env=env).stdout
+            kind = "with RedisJSON and RediSearch" if modules else "without RedisJSON and RediSearch"
+            assert f", {kind} (docs/blissdata.md)" in status, status
 
 
 def test_a_wrong_embedded_redis_modules_value_is_refused_with_what_to_write(tmp_path):

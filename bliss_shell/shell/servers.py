@@ -120,7 +120,8 @@ def _redis(action: str, config: Config) -> int:
         print(f"redis: embedded, not running (starts with the next session, on {shown})")
         return 0
     client = connect(choice)
-    print(f"redis: embedded, running, pid {pid}, {shown}, {_memory(client)}")
+    kind = "with RedisJSON and RediSearch" if server.has_modules() else "without RedisJSON and RediSearch"
+    print(f"redis: embedded, running, pid {pid}, {shown}, {_memory(client)}, {kind} (docs/blissdata.md)")
     client.close()
     return 0
 
