@@ -180,14 +180,15 @@ def policy_session(redis_client: redis.Redis, tmp_path: Path) -> dict:
 
 @contextmanager
 def private_runtime_folder(prefix: str) -> Iterator[Path]:
-    """A runtime folder (``XDG_RUNTIME_DIR``) of the tests' own; the daemons started in it are stopped and it is
-    removed at the end, so that nothing is left in the user's."""
+    """A runtime folder (``XDG_RUNTIME_DIR``) of the tests' own; the daemons started in it (Tango's, and an embedded
+    Redis a shell started there) are stopped and it is removed at the end, so that nothing is left in the user's."""
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     env = {key: value for key, value in os.environ.items() if key not in ("TANGO_HOST", "BLISS_CONFIG", "BLISS_REDIS_URL")}
     try:
         yield folder
     finally:
         run_bliss("servers", "stop", env=dict(env, XDG_RUNTIME_DIR=str(folder), BLISS_REDIS_URL="redis://127.0.0.1:1"))
+        EmbeddedRedis(folder / "bliss_shell").stop()  # the tests' own Redis is another, in its own folder
         shutil.rmtree(folder, ignore_errors=True)
 
 
