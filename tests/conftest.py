@@ -12,11 +12,13 @@ from gevent import monkey
 monkey.patch_all(thread=False, queue=False, os=False, signal=False, subprocess=False)
 
 import os  # noqa: E402
+import re  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import gevent  # noqa: E402
@@ -35,7 +37,7 @@ BEAMLINE = Path(__file__).parent / "beamline"
 # Fixtures that start processes (a shell, Tango servers, Redis topologies, a viewer, a browser): their tests are
 # the slow tier. `pytest -m "not slow"` runs the rest in under a minute; the README's command runs everything.
 SLOW_FIXTURES = {"open_terminal", "shell_env", "sim_shell", "topology", "cluster", "browser", "viewer", "own_redis",
-                 "simulator", "server", "database_camera", "runtime_dir", "blissdata_shell_env"}  # fmt: skip
+                 "simulator", "server", "database_camera", "runtime_dir", "blissdata_shell_env", "rest_shell"}  # fmt: skip
 
 
 # In-process tests that take seconds: a million points, a thousand-object config.
@@ -256,6 +258,72 @@ def open_terminal(shell_env: dict[str, str]) -> Iterator:
         terminal = Terminal(list(args), env or shell_env, sigint_ignored)
         terminals.append(terminal)
         return terminal
+
+    yield start
+    for terminal in terminals:
+        terminal.close()
+
+
+REST_LINE = re.compile(rb"REST API: http://(\S+):(\d+)/api \(web UI: http://\S+/\)")
+
+
+@dataclass
+class RestShell:
+    """A shell serving the REST API: ``url`` (``http://127.0.0.1:PORT``, what clients are given), the
+    ``terminal`` it runs in, the ``env`` it was started with, and the ``port``."""
+
+    url: str
+    terminal: Terminal = field(repr=False)
+    env: dict[str, str] = field(repr=False)
+    port: int = 0
+
+
+def wait_in_transcript(terminal: Terminal, pattern: re.Pattern[bytes], timeout: float) -> re.Match[bytes]:
+    """Wait until ``pattern`` shows in all the terminal printed so far (scrolled off the screen or not)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = pattern.search(bytes(terminal.transcript))
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{pattern.pattern!r} not printed after {timeout} s:\n{terminal.text()}\n{terminal.watchdog()}")
+        terminal._pump(0.05)
+
+
+@pytest.fixture
+def rest_shell(shell_env: dict[str, str]) -> Iterator:
+    """Start a shell that serves the REST API, in a pseudo-terminal; closed after the test.
+
+    ``rest_shell(session="demo", env=None, extra_args=(), rest="")`` starts ``bliss -s SESSION --rest
+    [PORT] *extra_args`` (``env`` default: ``shell_env``; pass ``blissdata_shell_env`` for blissdata 2),
+    waits for its ``REST API: http://HOST:PORT/api ...`` line and, unless ``extra_args`` runs code
+    (``-c``/``--script``), for its first prompt; it returns a :class:`RestShell`. ``rest=""`` serves on any
+    free port, ``rest="PORT"`` on that one, ``rest=None`` leaves out ``--rest`` (the session's ``rest:``
+    config decides). The service is ready (setup done) once the prompt shows.
+
+    Examples
+    --------
+    >>> shell = rest_shell()  # doctest: +SKIP
+    >>> httpx.get(f"{shell.url}/api/info").json()["session"]  # doctest: +SKIP
+    'demo'
+    >>> shell.terminal.enter("wa()")  # doctest: +SKIP
+    """
+    terminals: list[Terminal] = []
+
+    def start(session: str = "demo", env: dict[str, str] | None = None, extra_args: tuple[str, ...] | list[str] = (),
+              rest: str | None = "", timeout: float = 60) -> RestShell:  # fmt: skip
+        args = ["-s", session]
+        if rest is not None:
+            args += ["--rest", rest] if rest else ["--rest"]
+        args += list(extra_args)
+        environment = env or shell_env
+        terminal = Terminal(args, environment)
+        terminals.append(terminal)
+        found = wait_in_transcript(terminal, REST_LINE, timeout)
+        if not {"-c", "--script"} & set(extra_args):
+            terminal.prompt(1, session.upper(), timeout)
+        port = int(found.group(2))
+        return RestShell(url=f"http://127.0.0.1:{port}", terminal=terminal, env=environment, port=port)
 
     yield start
     for terminal in terminals:

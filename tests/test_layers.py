@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = ROOT / "pyproject.toml"
 CONTRACTS = [contract["name"] for contract in tomllib.loads(PYPROJECT.read_text())["tool"]["importlinter"]["contracts"]]
-FOLDERS = ["shell", "scanning", "plot", "data", "writer", "controllers", "comm", "config", "simulators"]
+FOLDERS = ["shell", "rest", "scanning", "plot", "data", "writer", "controllers", "comm", "config", "simulators"]
 
 
 def lint_imports(cwd: Path, pythonpath: Path | None = None) -> subprocess.CompletedProcess:

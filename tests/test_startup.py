@@ -11,8 +11,9 @@ from terminal import run_bliss
 RIGHT = "\x1b[C"
 # What a session of simulated devices does not load when it opens: ptpython's prompt (a script run has none),
 # prompt_toolkit (tw's keys and edit_mg's dialog load it when they start), PyTango (the first Tango device asked for
-# loads it) and h5py (the first saved scan or file read loads it)
-NOT_LOADED = ("prompt_toolkit", "ptpython", "tango", "h5py")
+# loads it), h5py (the first saved scan or file read loads it), and the REST API's Flask, socket.io and pydantic (a
+# session that serves it loads them)
+NOT_LOADED = ("prompt_toolkit", "ptpython", "tango", "h5py", "flask", "socketio", "pydantic")
 
 
 def test_a_script_run_leaves_unloaded_what_its_session_does_not_use_and_runs_with_the_collector_on(shell_env):

@@ -41,6 +41,7 @@ import traceback  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -76,6 +77,9 @@ from .plots import make_flint, show_plots, viewer_address  # noqa: E402
 from .scan_display import watch_session  # noqa: E402
 from .servers import run_servers_command  # noqa: E402
 
+if TYPE_CHECKING:
+    from bliss_shell.rest.service import RestService
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -90,6 +94,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--list", action="store_true", help="list the sessions and exit")
     parser.add_argument("--watch", metavar="NAME", help="show the scans of session NAME as they run, until Ctrl-C")
     parser.add_argument("--version", action="version", version=f"bliss_shell {__version__}")
+    parser.add_argument("--rest", nargs="?", const="", metavar="PORT",
+                        help="serve BLISS's REST API and web UI on 127.0.0.1 (PORT: a number or auto; default: the "
+                             "session's rest: port, else any free one); docs/rest.md")  # fmt: skip
     commands = parser.add_subparsers(dest="command", metavar="{servers,data,plot,logbook}")
     servers = commands.add_parser("servers", help="start, show or stop the servers bliss runs (Redis, Tango)")
     servers.add_argument("action", choices=["start", "status", "stop"])
@@ -252,6 +259,7 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
         print(f"WARNING: {warning}", file=sys.stderr)
     lock = SessionLock(client, session.name)
     lock.acquire()
+    rest: RestService | None = None
     for scan, points in close_orphans(client, session.name):
         print(f"note: {scan} had lost its publisher (a shell killed, or a failover): closed as failed, with "
               f"{points} points in Redis")  # fmt: skip
@@ -266,20 +274,63 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
         namespace = session_namespace(session, client, errors, display=True, retention=retention, revive=revive)
         namespace["flint"] = make_flint(client, session.name, choice.url, config.globals)
         np.set_printoptions(legacy="1.25")  # numbers show as in BLISS 1.11 (numpy 1): sin(1) is 0.84..., not np.float64(...)
+        rest = _start_rest(session, config, namespace, args.rest)  # before the setup, as BLISS: 503 until it ran
         _loaded()  # what follows is the user's code: the setup files, then the script or the prompt
         session.setup(namespace, on_error=errors.report, verbose=interactive)
         show_active_mg(namespace, errors.report)
+        if rest is not None:
+            rest.set_ready()
         if not interactive:
             return _run_code(args, namespace)
         install_greenlet_dump()
         from .repl import SessionRepl  # ptpython is only needed at the prompt
 
         history = Path.home() / f".bliss_shell_{session.name}_history"
-        SessionRepl(session.name, namespace, errors, history).run()
+        repl = SessionRepl(session.name, namespace, errors, history)
+        if rest is not None:
+            from .remote_terminal import PromptTerminal
+
+            rest.context.terminal = PromptTerminal(repl)  # calls made `in_terminal` run at this prompt
+        repl.run()
         return 0
     finally:
+        if rest is not None:
+            rest.stop()
         lock.release()
         client.close()
+
+
+def _start_rest(session: Session, config: Config, namespace: dict, option: str | None) -> "RestService | None":
+    """The session's REST API, started when its YAML has ``rest:`` or ``--rest`` is given; None otherwise.
+
+    Flask, socket.io and pydantic load only then. A bad ``rest:`` value, or an address that cannot be listened
+    on, is one line on standard error and no API: the session opens all the same (docs/rest.md).
+    """
+    node = config.get_config(session.name)
+    if "rest" not in node and option is None:
+        return None
+    from bliss_shell.rest import RestConfigError, SessionContext, rest_settings
+
+    where = node.where_key("rest") if "rest" in node else node.where
+    try:
+        settings = rest_settings(node.get("rest"), option, where, present="rest" in node)
+    except RestConfigError as error:
+        print(f"bliss: no REST API: {error}", file=sys.stderr)
+        return None
+    if settings is None:
+        return None
+    from bliss_shell.rest.service import RestService, RestStartError
+
+    metadata = {key: str(node.get(key) or config.globals.get(key) or "") for key in ("beamline", "synchrotron", "instrument")}
+    folders = [root.directory for root in config.roots]
+    service = RestService(settings, SessionContext(session.name, namespace, config, metadata, folders))
+    try:
+        service.start()
+    except RestStartError as error:
+        print(f"bliss: {error}", file=sys.stderr)
+        return None
+    print(f"REST API: {service.url}/api (web UI: {service.url}/)")
+    return service
 
 
 def _watch(session: str, config: Config) -> int:

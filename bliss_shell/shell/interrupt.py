@@ -63,9 +63,9 @@ class CommandRunner:
         command = self._command
         if command is None:
             return
-        if command:
+        if command.gr_frame is not None:  # it has run and waits somewhere in the command
             command.kill(KeyboardInterrupt, block=False)
-        else:  # not started yet: cancel it without raising into the hub
+        else:  # scheduled, not run yet (a Greenlet is true already): an exception thrown now would reach the hub
             command.kill(block=False)
 
 

@@ -10,6 +10,7 @@ shell itself is never interrupted.
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,7 @@ class SessionRepl(PythonRepl):
             ],
         )
         self._errors = errors
+        self._runner: CommandRunner | None = None
         self.default_buffer.on_text_changed += lambda buffer: self.typing_helper.text_changed(buffer.text)
         self.all_prompt_styles["session"] = SessionPrompt(self, session_name.upper())
         self.prompt_style = "session"
@@ -136,13 +138,14 @@ class SessionRepl(PythonRepl):
         """Read and run commands until the user exits (Ctrl-D, ``exit()``); Ctrl-C interrupts the command running."""
         loop = GeventEventLoop()
         asyncio.set_event_loop(loop)
-        runner = CommandRunner(loop)
+        runner = self._runner = CommandRunner(loop)
         self._add_to_namespace()
         keep_cells(self.cells)
         try:
             loop.run_until_complete(self._loop(runner))
         finally:
             keep_cells(None)
+            self._runner = None
             self._remove_from_namespace()
             loop.close()
             asyncio.set_event_loop(None)
@@ -159,8 +162,12 @@ class SessionRepl(PythonRepl):
     async def _read(self) -> str:
         while True:
             self.typing_helper.new_line()
+            outer = sys.stdout
             try:
                 with patch_stdout(raw=True):
+                    rewrap = getattr(outer, "rewrap", None)  # the REST API's routing of its calls' output stays on top
+                    if callable(rewrap):
+                        sys.stdout = rewrap(sys.stdout)
                     text = await self.app.run_async(handle_sigint=False)
             except KeyboardInterrupt:  # Ctrl-C at the prompt: a fresh, empty line
                 self.signatures = []
@@ -171,6 +178,11 @@ class SessionRepl(PythonRepl):
             text = unindent_code(text)
             if text and not text.isspace():
                 return text
+
+    def interrupt(self) -> None:
+        """Ctrl-C on the command running (the REST API's kill of a call run at the prompt); none: nothing."""
+        if self._runner is not None:
+            self._runner.interrupt()
 
     async def _evaluate(self, text: str, runner: CommandRunner) -> bool:
         """Run one command in its own greenlet; True when it asks the shell to exit."""

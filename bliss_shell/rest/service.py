@@ -1,0 +1,424 @@
+"""The REST service of a session: BLISS 2.4's API on a Flask app and a socket.io server, in the shell's gevent loop.
+
+:class:`RestService` builds the Flask app and the ``socketio.Server`` (gevent mode; websockets through
+simple-websocket), installs the endpoint modules (``info``, ``beacon``, ``object_routes``,
+``call_routes``), and serves them with gevent's WSGI server in greenlets of the shell: no thread, no
+other process. What every route shares lives here, once:
+
+- one WARNING line on logger ``bliss_shell.rest`` per refused request (status >= 400):
+  ``REST <METHOD> <path> refused (<status>): <error text>``; nothing else is logged per request;
+- JSON answers for an unknown ``/api`` path (404), a wrong method (405), a body over 4 MiB (413,
+  refused before any route runs) and an error no route caught (500);
+- the secret: a peer other than this machine must send ``Authorization: Bearer <iosecret>`` to
+  change anything or run code (POST, PUT, PATCH, DELETE under ``/api``; socket.io ``/call``);
+- blisswebui's page, as BLISS serves it: its files, and ``index.html`` (not cached) for any other path.
+
+Examples
+--------
+>>> service = RestService(RestSettings(port=0), context)  # doctest: +SKIP
+>>> host, port = service.start()  # doctest: +SKIP
+>>> service.set_ready()  # doctest: +SKIP
+>>> service.stop()  # doctest: +SKIP
+>>> RestService(RestSettings(port=0), None).ready  # not started: not ready
+False
+"""
+
+from __future__ import annotations
+
+import hmac
+import inspect
+import logging
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .context import SessionContext
+from .settings import RestSettings, is_loopback
+
+if TYPE_CHECKING:
+    import flask
+    import socketio
+    from gevent.pywsgi import WSGIServer
+
+__all__ = ["MAX_BODY", "RestService", "RestStartError", "logger", "webui_folder"]
+
+logger = logging.getLogger("bliss_shell.rest")
+
+MAX_BODY = 4 * 2**20
+"""The largest request body accepted (bytes); a larger one is refused with 413 before any route reads it."""
+
+_CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_NO_CACHE = {  # BLISS's `nocache` headers on the web UI's page
+    "Cache-Control": "no-store, no-cache, must-revalidate, post-check=0, pre-check=0, max-age=0",
+    "Pragma": "no-cache",
+    "Expires": "-1",
+}
+_STOP_TIMEOUT = 1.0  # seconds the open connections (socket.io clients) get to end before they are cut
+WEBUI_MISSING = "restservice: Bliss Web UI not available. To use the UI please install with: `pip install blisswebui`"
+
+
+class RestStartError(Exception):
+    """The service could not listen; the message is the one line the shell prints."""
+
+
+def webui_folder() -> Path | None:
+    """The ``static/`` folder of blisswebui, or None when the package is not installed.
+
+    Examples
+    --------
+    >>> (webui_folder() / "index.html").is_file()
+    True
+    """
+    try:
+        import blisswebui
+    except ModuleNotFoundError:
+        return None
+    return Path(blisswebui.__file__).parent / "static"
+
+
+class RestService:
+    """BLISS's REST API for one session, served from the shell's own process.
+
+    Parameters
+    ----------
+    settings : RestSettings
+        Where to listen, CORS, the secret.
+    context : SessionContext
+        The session the routes serve.
+
+    Attributes
+    ----------
+    context : SessionContext
+        What the routes read the session through.
+    ready : bool
+        False until :meth:`set_ready` (the session's setup has run): routes answer BLISS's 503 meanwhile.
+    objects : ObjectStore or None
+        The registered objects and their events (``bliss_shell.rest.objects``), once started.
+    calls : Calls or None
+        The calls made through the API (``bliss_shell.rest.calls``), once started.
+    app : flask.Flask or None
+        The Flask app, once started.
+    sio : socketio.Server or None
+        The socket.io server (namespaces ``/object`` and ``/call``), once started.
+
+    Examples
+    --------
+    >>> service = RestService(RestSettings(port=0), None)
+    >>> service.url  # not listening yet
+    ''
+    """
+
+    def __init__(self, settings: RestSettings, context: SessionContext):
+        self.settings = settings
+        self.context = context
+        self.ready = False
+        self.objects: Any = None
+        self.calls: Any = None
+        self.app: flask.Flask | None = None
+        self.sio: socketio.Server | None = None
+        self.address: tuple[str, int] | None = None
+        self._server: WSGIServer | None = None
+
+    @property
+    def url(self) -> str:
+        """``http://HOST:PORT`` as a user on this machine types it, or ``""`` before :meth:`start`.
+
+        A service listening on every interface (``0.0.0.0``, ``::``) is named by the machine's host name.
+        """
+        if self.address is None:
+            return ""
+        host, port = self.address
+        if host in ("0.0.0.0", "::", ""):
+            import socket
+
+            host = socket.gethostname()
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{port}"
+
+    def start(self) -> tuple[str, int]:
+        """Build the app, listen, and serve in greenlets; the address listened on.
+
+        Port 0 (``auto``) binds a free port chosen by the system, read back from the socket.
+
+        Returns
+        -------
+        tuple of (str, int)
+            The host and the port listened on.
+
+        Raises
+        ------
+        RestStartError
+            The address cannot be listened on (a port in use, a host name unknown); nothing is left running.
+        RuntimeError
+            The service is already running.
+        """
+        if self._server is not None:
+            raise RuntimeError("the REST service is already running")
+        from gevent.pywsgi import WSGIServer
+
+        host, port = self.settings.host, self.settings.port
+        server = WSGIServer((host, port), None, log=None, error_log=logger)
+        try:
+            server.init_socket()  # binds now: port 0 becomes the free port chosen, no window for another process
+        except OSError as error:
+            # the system's words (gevent appends the address to strerror; the line names it already)
+            number = error.errno
+            reason = os.strerror(number) if number and number > 0 else (error.strerror or str(error) or type(error).__name__)
+            raise RestStartError(f"the REST API cannot listen on {host}:{port}: {reason}") from None
+        try:
+            self._serve(server)
+        except Exception as error:  # a fault of ours: the traceback logged, one line for the user, the session opens
+            logger.exception("REST service: could not start")
+            self._server = server
+            self.stop()
+            raise RestStartError(f"the REST API could not start: {type(error).__name__}: {error}") from error
+        self.address = (host, server.address[1])
+        return self.address
+
+    def _serve(self, server: WSGIServer) -> None:
+        """Build the app, the socket.io server, the objects and the calls, install the routes; serve on ``server``."""
+        import socketio
+
+        from . import beacon, call_routes, info, object_routes
+        from .calls import Calls
+        from .objects import ObjectStore
+
+        self.app = app = self._make_app()
+        self.sio = sio = socketio.Server(
+            async_mode="gevent",
+            cors_allowed_origins="*" if self.settings.cors else None,  # None: the page's own origin only
+            logger=False,
+            engineio_logger=False,
+        )
+        self.objects = ObjectStore(self.context, lambda event, data: self.emit(event, data, "/object"))
+        self.calls = Calls(self.context, lambda event, data: self.emit(event, data, "/call"))
+        for module in (info, beacon, object_routes, call_routes):
+            module.install(app, sio, self)
+        self._guard_connect(sio, "/call")
+        server.application = socketio.WSGIApp(sio, app)
+        server.start()
+        self._server = server
+        self.objects.start()
+
+    def set_ready(self) -> None:
+        """The session's setup has run: the routes serve what BLISS protects until then."""
+        self.ready = True
+
+    def stop(self) -> None:
+        """Stop listening (the port is free at once), stop the objects' poller and the running calls, cut the clients."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()  # the listening socket first: a new server can bind the port from now on
+        for part in (self.objects, self.calls):
+            if part is not None:
+                try:
+                    part.stop()
+                except Exception:
+                    logger.exception("REST service: stopping %s failed", type(part).__name__)
+        if self.sio is not None:
+            try:
+                self.sio.shutdown()
+            except Exception:
+                logger.exception("REST service: stopping socket.io failed")
+        server.stop(timeout=_STOP_TIMEOUT)
+        self.ready = False
+
+    def emit(self, event: str, data: Any, namespace: str) -> None:
+        """Send a socket.io event to the clients of ``namespace``; a failure is logged, never raised.
+
+        Examples
+        --------
+        >>> RestService(RestSettings(port=0), None).emit("change", {}, "/object")  # not started: nothing sent
+        """
+        if self.sio is None:
+            return
+        try:
+            self.sio.emit(event, data, namespace=namespace)
+        except Exception:
+            logger.exception("REST service: could not send the %s event on %s", event, namespace)
+
+    def refused(self, status: int, message: str, method: str | None = None, path: str | None = None) -> None:
+        """Write the one WARNING line of a refused request: ``REST <METHOD> <path> refused (<status>): <text>``.
+
+        The service writes it for every HTTP answer >= 400 itself; call it only for a refusal outside an
+        HTTP request (a socket.io connection), with ``method`` and ``path`` saying what was refused.
+
+        Examples
+        --------
+        >>> RestService(RestSettings(port=0), None).refused(401, "Unauthorized", method="SOCKET", path="/call")
+        """
+        if method is None or path is None:
+            from flask import has_request_context, request
+
+            if has_request_context():
+                method, path = method or request.method, path or request.path
+        logger.warning("REST %s %s refused (%d): %s", method or "?", path or "?", status, message)
+
+    def authorized(self, environ: dict[str, Any]) -> bool:
+        """Tell whether the request of WSGI ``environ`` may change things or run code.
+
+        A peer on this machine always may; another one only with ``Authorization: Bearer <iosecret>``
+        (never when no ``iosecret`` is set).
+
+        Examples
+        --------
+        >>> service = RestService(RestSettings(port=0, host="0.0.0.0", iosecret="s3"), None)
+        >>> service.authorized({"REMOTE_ADDR": "127.0.0.1"}), service.authorized({"REMOTE_ADDR": "10.1.2.3"})
+        (True, False)
+        >>> service.authorized({"REMOTE_ADDR": "10.1.2.3", "HTTP_AUTHORIZATION": "Bearer s3"})
+        True
+        """
+        if is_loopback(str(environ.get("REMOTE_ADDR", ""))):
+            return True
+        secret = self.settings.iosecret
+        if not secret:
+            return False
+        sent = str(environ.get("HTTP_AUTHORIZATION", ""))
+        return hmac.compare_digest(sent.encode(), f"Bearer {secret}".encode())
+
+    # -- the app ------------------------------------------------------------------------------------------
+
+    def _make_app(self) -> flask.Flask:
+        """The Flask app with what every route shares: limits, errors, the refusal line, the secret, the web UI."""
+        from flask import Flask, request
+        from werkzeug.exceptions import HTTPException
+
+        from .responses import Refusal, error, exception, refusal_text
+
+        app = Flask("bliss_shell.rest", static_folder=None)
+        app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+        app.config["REST_SERVICE"] = self  # as BLISS's app holds its service
+
+        @app.before_request
+        def _check_request() -> Any:
+            if request.content_length is not None and request.content_length > MAX_BODY:
+                return _too_large()
+            if request.method in _CHANGES and _is_api(request.path) and not self.authorized(request.environ):
+                return error(401, _UNAUTHORIZED)
+            return None
+
+        @app.after_request
+        def _finish(response: flask.Response) -> flask.Response:
+            if response.status_code >= 400:
+                self.refused(response.status_code, refusal_text(response))
+            if self.settings.cors:
+                _cors_headers(response)
+            return response
+
+        def _too_large(_error: Exception | None = None) -> flask.Response:
+            return error(413, "Request body too large (limit 4 MiB)")
+
+        def _not_found(_error: Exception) -> flask.Response:
+            return error(404, f"Not found: {request.path}")
+
+        def _wrong_method(raised: Exception) -> flask.Response:
+            allowed = sorted(getattr(raised, "valid_methods", None) or [])
+            response = error(405, f"Method {request.method} not allowed on {request.path} (allowed: {', '.join(allowed)})")
+            if allowed:
+                response.headers["Allow"] = ", ".join(allowed)
+            return response
+
+        def _http_error(raised: HTTPException) -> flask.Response:
+            return error(raised.code or 500, f"{raised.name}: {raised.description}")
+
+        def _internal(raised: Exception) -> flask.Response:
+            original = getattr(raised, "original_exception", None) or raised
+            return exception(original)
+
+        app.register_error_handler(Refusal, lambda refusal: refusal.response)
+        app.register_error_handler(404, _not_found)
+        app.register_error_handler(405, _wrong_method)
+        app.register_error_handler(413, _too_large)
+        app.register_error_handler(500, _internal)
+        app.register_error_handler(HTTPException, _http_error)
+        _serve_webui(app)
+        return app
+
+    def _guard_connect(self, sio: socketio.Server, namespace: str) -> None:
+        """Refuse socket.io connections to ``namespace`` from a peer without the secret, before its own handler runs."""
+        from socketio.exceptions import ConnectionRefusedError
+
+        handlers = sio.handlers.setdefault(namespace, {})
+        original: Callable[..., Any] | None = handlers.get("connect")
+        takes_auth = original is not None and _takes_three(original)
+
+        def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> Any:
+            if not self.authorized(environ):
+                self.refused(401, _UNAUTHORIZED, method="SOCKET", path=f"{namespace} connect")
+                raise ConnectionRefusedError(_UNAUTHORIZED)
+            if original is None:
+                return None
+            return original(sid, environ, auth) if takes_auth else original(sid, environ)
+
+        handlers["connect"] = connect
+
+
+_UNAUTHORIZED = (
+    "Unauthorized: from another machine, a request that changes anything or runs code needs the header "
+    "'Authorization: Bearer <iosecret>' (the iosecret of the session's rest: config)"
+)
+
+
+def _is_api(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+def _takes_three(function: Callable[..., Any]) -> bool:
+    """Whether a connect handler takes ``auth`` (python-socketio's newer signature) besides ``sid`` and ``environ``."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    if any(parameter.kind is inspect.Parameter.VAR_POSITIONAL for parameter in parameters):
+        return True
+    return len([p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]) >= 3
+
+
+def _cors_headers(response: flask.Response) -> None:
+    """CORS for any origin (BLISS's ``cors: true``): the answer readable by any page, preflights answered."""
+    from flask import request
+
+    if "Origin" not in request.headers:
+        return
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        response.headers["Access-Control-Allow-Methods"] = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
+        wanted = request.headers.get("Access-Control-Request-Headers")
+        if wanted:
+            response.headers["Access-Control-Allow-Headers"] = wanted
+
+
+def _serve_webui(app: flask.Flask) -> None:
+    """The files of blisswebui; its ``index.html``, never cached, for ``/`` and any other path outside ``/api``."""
+    from flask import send_from_directory
+    from werkzeug.http import http_date
+    from werkzeug.routing import PathConverter
+    from werkzeug.security import safe_join
+
+    folder = webui_folder()
+    if folder is None:
+        print(WEBUI_MISSING)
+        return
+
+    class PagePath(PathConverter):
+        """A path that is not under ``/api``: unknown API paths stay a JSON 404 (or 405), never the page."""
+
+        regex = r"(?!api(?:/|$))[^/].*?"
+
+    app.url_map.converters["page"] = PagePath
+
+    def page(path: str = "") -> flask.Response:
+        found = safe_join(str(folder), path) if path else None
+        if found is not None and os.path.isfile(found):
+            return send_from_directory(folder, path)
+        response = send_from_directory(folder, "index.html", etag=False, conditional=False)
+        response.headers.update(_NO_CACHE)
+        response.headers["Last-Modified"] = http_date(datetime.now(UTC))
+        return response
+
+    app.add_url_rule("/", "webui_index", page)
+    app.add_url_rule("/<page:path>", "webui_page", page)

@@ -1,0 +1,286 @@
+"""BLISS's REST API served by the shell: turning it on, /api/info, /api/beacon, errors, the web UI's page, the secret.
+
+Real shells in terminals (``rest_shell``, ``run_bliss``), real HTTP (httpx, http.client for paths httpx would
+normalise) and BLISS's own client, unmodified. Every refused request is also one line in the shell's output.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import ipaddress
+import json
+import re
+import shutil
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+from blissclient import BlissClient
+from ruamel.yaml import YAML
+
+from bliss_shell import __version__
+from bliss_shell.rest.service import webui_folder
+from conftest import BEAMLINE, wait_in_transcript
+from terminal import run_bliss
+
+SECRET = "s3cret-of-the-beamline"
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width="4" height="4"/></svg>\n'
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")  # a PNG's first bytes will do
+
+
+def make_config(tmp_path: Path, rest: str | None = None) -> Path:
+    """tests/beamline copied, ``rest:`` (YAML text) added to ``test_session``, with images and symbolic links."""
+    config = tmp_path / "config"
+    shutil.copytree(BEAMLINE, config)
+    if rest is not None:
+        session = config / "sessions" / "test_session.yml"
+        session.write_text(session.read_text() + f"rest: {rest}\n")
+    (config / "images").mkdir()
+    (config / "images" / "logo.svg").write_bytes(SVG)
+    (config / "images" / "pixel.png").write_bytes(PNG)
+    (tmp_path / "outside.svg").write_bytes(b"<svg>a file of somebody else</svg>")
+    (config / "escape.svg").symlink_to(tmp_path / "outside.svg")  # points out of the config folder
+    (config / "inner.svg").symlink_to(config / "images" / "logo.svg")  # stays inside it
+    return config
+
+
+def raw_get(url: str, path: str) -> tuple[int, dict]:
+    """GET ``path`` sent exactly as written (no dot-segment removal, no slash merging); status and JSON body."""
+    address = httpx.URL(url)
+    connection = http.client.HTTPConnection(address.host, address.port, timeout=10)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, httpx.Response(response.status, content=response.read()).json()
+    finally:
+        connection.close()
+
+
+def refusals(terminal, method: str, path: str, status: int, text: str) -> int:
+    """How many times the shell printed the refusal line of ``method path`` (status, text)."""
+    line = f"REST {method} {path} refused ({status}): {text}"
+    return len(re.findall(re.escape(line.encode()), bytes(terminal.transcript)))
+
+
+def wait_refusal(terminal, method: str, path: str, status: int, text: str, count: int = 1) -> None:
+    """Wait until the shell printed the refusal line of ``method path`` ``count`` times."""
+    line = re.escape(f"REST {method} {path} refused ({status}): {text}".encode())
+    wait_in_transcript(terminal, re.compile(b"(?s)" + b".*".join([line] * count)), timeout=10)
+
+
+def socketio_connect(url: str, namespace: str, headers: dict[str, str]) -> str:
+    """Ask socket.io (over HTTP polling, as a browser starts) to connect to ``namespace``; the packet it answers:
+    ``40<namespace>,{"sid": ...}`` connected, ``44<namespace>,{"message": ...}`` refused."""
+    with httpx.Client(base_url=url, headers=headers, timeout=10) as http:
+        opened = http.get("/socket.io/", params={"EIO": "4", "transport": "polling"})
+        sid = json.loads(opened.text[1:])["sid"]  # "0{...}": engine.io's open packet
+        polling = {"EIO": "4", "transport": "polling", "sid": sid}
+        assert http.post("/socket.io/", params=polling, content=f"40{namespace},").text == "OK"
+        answer = http.get("/socket.io/", params=polling).text
+        http.post("/socket.io/", params=polling, content="1")  # engine.io's close packet
+        return answer
+
+
+def own_address() -> str:
+    """An address of this machine that is not a loopback one (the tests' "other machine" connects from it)."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        probe.connect(("192.0.2.1", 9))  # no packet is sent: the system only picks the interface it would use
+        address = probe.getsockname()[0]
+    except OSError:
+        address = socket.gethostbyname(socket.gethostname())
+    finally:
+        probe.close()
+    if ipaddress.ip_address(address).is_loopback:
+        pytest.skip("this machine has no address other than a loopback one")
+    return address
+
+
+def port_is_free(port: int) -> bool:
+    """Whether a new server can listen on 127.0.0.1:``port`` now (as servers bind, SO_REUSEADDR: a closed
+    connection's TIME_WAIT does not hold a port)."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        server.bind(("127.0.0.1", port))
+        server.listen()
+        return True
+    except OSError:
+        return False
+    finally:
+        server.close()
+
+
+def test_blissclient_reads_the_info_of_the_session(rest_shell):
+    shell = rest_shell()
+    client = BlissClient(shell.url)
+    info = client.info
+    assert (info.session, info.beamline, info.instrument) == ("demo", "demo", "bliss_shell demo beamline")
+    assert info.bliss_version == __version__
+    assert info.blisswebui_version == "2026.9.2"
+    assert info.synchrotron == info.flint_version == info.fscan_version == ""
+
+
+def test_unknown_paths_wrong_methods_and_huge_bodies_are_refused_in_json_and_logged(rest_shell):
+    shell = rest_shell()
+    shell.terminal.enter("print(f'roby at {roby.position:g}.')")
+    before = shell.terminal.wait_for(r"^roby at (\S+)\.$").group(1)
+    answer = httpx.get(f"{shell.url}/api/no/such/thing")
+    assert (answer.status_code, answer.json()) == (404, {"error": "Not found: /api/no/such/thing"})
+    answer = httpx.post(f"{shell.url}/api/info")
+    assert answer.status_code == 405
+    assert answer.json() == {"error": "Method POST not allowed on /api/info (allowed: GET, HEAD, OPTIONS)"}
+    target = float(before) + 3.5
+    huge = {"function": "mv", "args": [{"__type__": "object", "name": "roby"}, target], "padding": "x" * 5 * 2**20}
+    answer = httpx.post(f"{shell.url}/api/call", json=huge, timeout=30)
+    assert (answer.status_code, answer.json()) == (413, {"error": "Request body too large (limit 4 MiB)"})
+    wait_refusal(shell.terminal, "POST", "/api/call", 413, "Request body too large (limit 4 MiB)")
+    assert refusals(shell.terminal, "GET", "/api/no/such/thing", 404, "Not found: /api/no/such/thing") == 1
+    assert refusals(shell.terminal, "POST", "/api/info", 405, "Method POST not allowed on /api/info") == 1
+    shell.terminal.enter("print(f'roby still at {roby.position:g}.')")
+    shell.terminal.wait_for(rf"^roby still at {re.escape(before)}\.$")  # the call was never made
+
+
+def test_the_web_ui_page_is_served_uncached_for_any_page_and_its_files_as_they_are(rest_shell):
+    shell = rest_shell()
+    static = webui_folder()
+    index = (static / "index.html").read_bytes()
+    for page in ("/", "/some/page"):
+        answer = httpx.get(f"{shell.url}{page}")
+        assert (answer.status_code, answer.content) == (200, index)
+        assert answer.headers["Cache-Control"] == "no-store, no-cache, must-revalidate, post-check=0, pre-check=0, max-age=0"
+        assert (answer.headers["Pragma"], answer.headers["Expires"]) == ("no-cache", "-1")
+    asset = re.search(rb'src="/?(assets/[^"]+\.js)"', index).group(1).decode()
+    answer = httpx.get(f"{shell.url}/{asset}")
+    assert (answer.status_code, answer.content) == (200, (static / asset).read_bytes())
+    assert "javascript" in answer.headers["Content-Type"]
+    assert httpx.get(f"{shell.url}/favicon.ico").content == (static / "favicon.ico").read_bytes()
+    assert httpx.get(f"{shell.url}/api/page").json() == {"error": "Not found: /api/page"}  # /api is never the page
+
+
+def test_beacon_serves_the_config_yaml_as_json_through_the_mount_of_its_folder(rest_shell):
+    shell = rest_shell()
+    answer = httpx.get(f"{shell.url}/api/beacon/sessions/demo.yml")
+    repository = Path(__file__).resolve().parents[1]
+    expected = YAML(typ="safe").load((repository / "sessions" / "demo.yml").read_text())
+    assert answer.json() == {"content": expected, "mimetype": "application/yaml"}
+
+
+BAD_PATHS = {
+    "//etc/hosts.yml": (400, "Wrong path syntax /etc/hosts.yml"),
+    "/../sessions/test_session.yml": (400, "Wrong path syntax ../sessions/test_session.yml"),
+    "/sessions/../devices/motors.yml": (400, "Wrong path syntax sessions/../devices/motors.yml"),
+    "/~root/config.yml": (400, "Wrong path syntax ~root/config.yml"),
+    "/sessions/test_session.py": (400, "Wrong file kind sessions/test_session.py"),
+    "/escape.svg": (400, "Wrong path syntax escape.svg"),
+    "/images/nothing.svg": (404, "File not found"),
+}
+
+
+def test_beacon_serves_yaml_as_json_images_in_base64_and_refuses_each_bad_path_as_bliss(rest_shell, tmp_path):
+    config = make_config(tmp_path)
+    shell = rest_shell(session="test_session", extra_args=("--config", str(config)))
+    answer = httpx.get(f"{shell.url}/api/beacon/devices/motors.yml")
+    expected = YAML(typ="safe").load((config / "devices" / "motors.yml").read_text())
+    assert answer.json() == {"content": expected, "mimetype": "application/yaml"}
+    for path, content, mimetype in [("images/logo.svg", SVG, "image/svg+xml"), ("inner.svg", SVG, "image/svg+xml"),
+                                    ("images/pixel.png", PNG, "image/png")]:  # fmt: skip
+        answer = httpx.get(f"{shell.url}/api/beacon/{path}")
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"content": base64.b64encode(content).decode(), "mimetype": mimetype}
+    for path, (status, text) in BAD_PATHS.items():
+        assert raw_get(shell.url, f"/api/beacon{path}") == (status, {"error": text}), path
+    last_path, (last_status, last_text) = list(BAD_PATHS.items())[-1]
+    wait_refusal(shell.terminal, "GET", f"/api/beacon{last_path}", last_status, last_text)
+    for path, (status, text) in BAD_PATHS.items():
+        assert refusals(shell.terminal, "GET", f"/api/beacon{path}", status, text) == 1, path
+    assert b"a file of somebody else" not in bytes(shell.terminal.transcript)
+
+
+@pytest.mark.parametrize(
+    ("rest", "message"),
+    [
+        ("{host: 0.0.0.0}", r"rest: host '0\.0\.0\.0' lets other machines in: add iosecret: <a secret of yours>"),
+        ("{port: eighty}", r"rest: port must be 'auto' or a port number from 1 to 65535, not 'eighty'"),
+        ("{cors: maybe}", r"rest: cors must be true or false, not 'maybe'"),
+        ("{prot: 9000}", r"rest: unknown key 'prot' \(keys: port, host, cors, iosecret, debug\)"),
+    ],
+)
+def test_a_rest_config_that_cannot_serve_is_one_line_and_the_session_opens(rest, message, shell_env, tmp_path):
+    config = make_config(tmp_path, rest=rest)
+    result = run_bliss("--config", str(config), "-s", "test_session", "-c", "print('opened')", env=shell_env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "opened"
+    assert "REST API" not in result.stdout
+    refused = [line for line in result.stderr.splitlines() if "REST API" in line]
+    assert len(refused) == 1, result.stderr
+    assert re.fullmatch(rf"bliss: no REST API: .*test_session\.yml, line \d+: {message}.*", refused[0]), refused[0]
+
+
+def test_a_port_in_use_is_one_line_and_the_session_opens(shell_env):
+    taken = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        result = run_bliss("--config", str(BEAMLINE), "-s", "test_session", "--rest", str(port), "-c", "print('opened')",
+                           env=shell_env)  # fmt: skip
+    finally:
+        taken.close()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "opened"
+    assert result.stderr.splitlines() == [f"bliss: the REST API cannot listen on 127.0.0.1:{port}: Address already in use"]
+
+
+def test_the_rest_option_serves_a_session_without_cors_and_the_port_is_free_once_the_shell_exits(rest_shell):
+    shell = rest_shell(session="test_session", extra_args=("--config", str(BEAMLINE)))
+    answer = httpx.get(f"{shell.url}/api/info", headers={"Origin": "http://elsewhere.example"})
+    assert answer.json()["session"] == "test_session"
+    assert "Access-Control-Allow-Origin" not in answer.headers  # another site's page cannot read it
+    shell.terminal.enter("exit()")
+    assert shell.terminal.wait_exit() == 0
+    assert port_is_free(shell.port)
+
+
+def test_with_an_open_host_another_machine_needs_the_secret_to_change_anything(rest_shell, tmp_path):
+    address = own_address()
+    config = make_config(tmp_path, rest=f"{{host: 0.0.0.0, iosecret: {SECRET}}}")
+    shell = rest_shell(session="test_session", extra_args=("--config", str(config)), rest=None)
+    remote = f"http://{address}:{shell.port}"
+    register = {"names": ["roby"]}
+    assert httpx.get(f"{remote}/api/info").json()["session"] == "test_session"  # reading stays open
+    answer = httpx.post(f"{remote}/api/object", json=register)
+    assert answer.status_code == 401
+    assert answer.json()["error"].startswith("Unauthorized: from another machine")
+    assert httpx.post(f"{remote}/api/object", json=register, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    answer = httpx.post(f"{remote}/api/object", json=register, headers={"Authorization": f"Bearer {SECRET}"})
+    assert (answer.status_code, answer.json()) == (200, {"names": ["roby"]})
+    assert httpx.post(f"{shell.url}/api/object", json=register).status_code == 200  # this machine needs none
+    wait_refusal(shell.terminal, "POST", "/api/object", 401, "Unauthorized: from another machine", count=2)
+    assert refusals(shell.terminal, "POST", "/api/object", 401, "Unauthorized: from another machine") == 2
+
+    client = BlissClient(remote)  # BLISS's client, as a user gives it the secret
+    with pytest.raises(Exception, match="401"):
+        client.hardware.register("robz")
+    client._api_config.set_access_token(SECRET)
+    client.hardware.register("robz")
+
+    assert socketio_connect(remote, "/call", {}).startswith('44/call,{"message":"Unauthorized: from another machine')
+    assert socketio_connect(remote, "/call", {"Authorization": f"Bearer {SECRET}"}).startswith('40/call,{"sid":')
+    assert socketio_connect(remote, "/object", {}).startswith('40/object,{"sid":')  # events stay open
+    wait_refusal(shell.terminal, "SOCKET", "/call connect", 401, "Unauthorized: from another machine")
+
+
+def test_cors_true_lets_pages_of_any_origin_call_the_api(rest_shell, tmp_path):
+    config = make_config(tmp_path, rest="{cors: true}")
+    shell = rest_shell(session="test_session", extra_args=("--config", str(config)), rest=None)
+    page = {"Origin": "http://elsewhere.example"}
+    assert httpx.get(f"{shell.url}/api/info", headers=page).headers["Access-Control-Allow-Origin"] == "*"
+    preflight = httpx.options(f"{shell.url}/api/object", headers={**page, "Access-Control-Request-Method": "POST",
+                                                                  "Access-Control-Request-Headers": "content-type"})  # fmt: skip
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert preflight.headers["Access-Control-Allow-Headers"] == "content-type"
