@@ -20,6 +20,7 @@ from collections.abc import Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 import gevent  # noqa: E402
 import pytest  # noqa: E402
@@ -31,6 +32,9 @@ from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
 from bliss_shell.shell.namespace import session_namespace, show_active_mg  # noqa: E402
 from terminal import Terminal, run_bliss  # noqa: E402
+
+if TYPE_CHECKING:
+    from browser import Browser
 
 BEAMLINE = Path(__file__).parent / "beamline"
 
@@ -328,3 +332,19 @@ def rest_shell(shell_env: dict[str, str]) -> Iterator:
     yield start
     for terminal in terminals:
         terminal.close()
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    """A headless Chromium driven by selenium (``tests/browser.py``), its profile in ``tmp_path``; closed after the test.
+
+    Examples
+    --------
+    >>> browser.driver.get(url)  # doctest: +SKIP
+    >>> browser.wait(lambda: browser.driver.title == "BLISS", "the page's title")  # doctest: +SKIP
+    """
+    from browser import Browser  # here: only the tests that use it import selenium
+
+    opened = Browser(tmp_path)
+    yield opened
+    opened.close()

@@ -37,6 +37,10 @@ R, RW = AttrWriteType.READ, AttrWriteType.READ_WRITE
 # LimaCCDs.py, LimaCCDsClass.attr_list: [type, format, access(, max_dim_x)] of the names used or presented here.
 LIMACCDS_ATTRIBUTES = {
     "lima_version": (T.DevString, S, R),  # Lima core's version (blissdata's LimaClient reads it)
+    "lima_type": (T.DevString, S, R),  # the camera plugin the server runs (BLISS's REST lima "static" reads these 4)
+    "camera_type": (T.DevString, S, R),
+    "camera_model": (T.DevString, S, R),
+    "camera_pixelsize": (T.DevDouble, SP, R, 2),  # x, y; unit "meter", format "%f"
     "acq_mode": (T.DevString, S, RW),  # SINGLE, CONCATENATION, ACCUMULATION
     "acq_nb_frames": (T.DevLong, S, RW),  # 0: until stopAcq
     "acq_expo_time": (T.DevDouble, S, RW),  # seconds (CtAcquisition)
@@ -191,6 +195,16 @@ def test_the_simulated_camera_presents_only_real_names_with_their_real_types(cam
     assert attributes == LIMACCDS_ATTRIBUTES
     assert commands == LIMACCDS_COMMANDS
     assert camera.attribute_query("image_max_dim").unit == "pixel"
+    pixelsize = camera.attribute_query("camera_pixelsize")
+    assert (pixelsize.label, pixelsize.unit, pixelsize.standard_unit, pixelsize.display_unit, pixelsize.format) == (
+        "Pixel size:x_size, y_size", "meter", "meter", "meter", "%f")  # fmt: skip
+    assert pixelsize.description == "Size of the pixel in meter"
+
+
+def test_the_simulated_camera_says_what_a_lima_simulator_camera_says(camera):
+    # Lima-camera-simulator: DetInfoCtrlObj's detector type, the frame builder's model, 1 micron pixels.
+    assert (camera.lima_type, camera.camera_type, camera.camera_model) == ("Simulator", "Simulator", "Generator")
+    assert list(camera.camera_pixelsize) == [1e-6, 1e-6]
 
 
 def test_the_simulated_roicounter_device_presents_the_whole_real_interface(server):

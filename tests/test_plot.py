@@ -98,13 +98,6 @@ def viewer(redis_server: EmbeddedRedis, tmp_path: Path) -> Iterator:
         stop_viewer_process(url)
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:
-    opened = Browser(tmp_path)
-    yield opened
-    opened.close()
-
-
 def page_array(browser: Browser, source: str, column: str) -> np.ndarray:
     return np.array(browser.js(f"Array.from(model('{source}').data['{column}'])"), dtype=float)
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -83,13 +81,6 @@ def open_page(browser: Browser, url: str) -> None:
 def api_get(base: str, path: str) -> Any:
     with urllib.request.urlopen(f"{base}api/{path}", timeout=10) as answer:
         return json.loads(answer.read())
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Browser]:  # as test_plot.py's
-    opened = Browser(tmp_path)
-    yield opened
-    opened.close()
 
 
 def shell_value(shell: Terminal, expression: str, prompt: int) -> str:

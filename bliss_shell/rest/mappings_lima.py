@@ -52,23 +52,18 @@ class LimaMapping(Mapped):
         return _LIMA_STATES.get(str(status), "UNKNOWN")
 
     def _get_static(self) -> dict[str, Any] | None:
-        """What the camera is; read once while the device answers (None while it does not).
+        """What the camera is, as BLISS's ``static``: read once while the device answers (None while it does not).
 
-        A device without one of the attributes (our simulator has no ``camera_*``) gives ``""`` for a
-        name and ``[0.0, 0.0]`` for the pixel size.
+        Every LimaCCDs server has the six attributes. Lima gives the pixel size in meters: it is served
+        in micron, as BLISS does (PCO and Andor cameras may give micron already: kept as they are).
         """
         if self._static is None and self._answers():
-            device = self.object._device
-            present = set(device.names()[0])
-            names = [name for name in _LIMA_STATIC if name in present]
-            values: dict[str, Any] = {**{name: "" for name in _LIMA_STATIC}, "camera_pixelsize": [0.0, 0.0]}
-            values.update(zip(names, device.read_many(names)))
+            values = dict(zip(_LIMA_STATIC, self.object._device.read_many(_LIMA_STATIC)))
             size = [float(v) for v in values["camera_pixelsize"]]
             if not (str(values["camera_type"]).lower() in _MICRON_CAMERAS and size[0] > 0.1):
-                size = [v * 1e6 for v in size]  # Lima gives meters
-            values["camera_pixelsize"] = size
-            values["image_max_dim"] = [int(v) for v in (values["image_max_dim"] if len(values["image_max_dim"]) else (0, 0))]
-            self._static = {key: (value if isinstance(value, list) else str(value)) for key, value in values.items()}
+                size = [v * 1e6 for v in size]
+            static = {name: str(values[name]) for name in ("lima_version", "lima_type", "camera_type", "camera_model")}
+            self._static = {**static, "camera_pixelsize": size, "image_max_dim": [int(v) for v in values["image_max_dim"]]}
         return self._static
 
     def _get_rotation(self) -> int:

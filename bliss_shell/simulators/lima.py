@@ -43,6 +43,11 @@ from .roi_counter import plugin_for
 
 LONG, ULONG = "int32", "uint32"  # the real attributes' DevLong and DevULong (PyTango's int is DevLong64)
 LIMA_VERSION = "1.10.2"  # lima_version: the Lima core release whose behaviour this simulator follows
+# What a LimaCCDs server of Lima's Simulator camera (Lima-camera-simulator, frame builder mode) says it is:
+# lima_type (the server's camera type), camera_type and camera_model (its DetInfoCtrlObj) and camera_pixelsize
+# (x, y in meters: the plugin's default 1 micron).
+CAMERA = {"lima_type": "Simulator", "camera_type": "Simulator", "camera_model": "Generator"}
+PIXEL_SIZE = (1e-6, 1e-6)
 NO_ERROR = "No error"  # acq_status_fault_error when not in fault, as the real server says it
 # What this camera offers of the real values (lima_protocol.REAL_CHOICES), as getAttrStringValueList lists them (a
 # real camera too lists its own trigger modes and formats); a real value outside is refused, saying so.
@@ -281,6 +286,31 @@ class LimaCCDs(Device):
     def lima_version(self) -> str:
         """The Lima core version (``1.10.2``: readImage(-1) gives the last frame, as blissdata's LimaClient expects)."""
         return LIMA_VERSION
+
+    def _camera(name: str):
+        def read(self: LimaCCDs) -> str:
+            return CAMERA[name]
+
+        return attribute(fget=read, name=name, dtype=str)
+
+    lima_type = _camera("lima_type")  # the camera plugin the server runs
+    camera_type = _camera("camera_type")  # the detector's maker or family, as its plugin names it
+    camera_model = _camera("camera_model")  # the detector's model, as its plugin names it
+    del _camera
+
+    @attribute(
+        dtype=(float,),
+        max_dim_x=2,
+        label="Pixel size:x_size, y_size",
+        unit="meter",
+        standard_unit="meter",
+        display_unit="meter",
+        format="%f",
+        doc="Size of the pixel in meter",
+    )
+    def camera_pixelsize(self) -> list[float]:
+        """The sensor's pixel width and height in meters, unbinned (the real server's label, units and format)."""
+        return list(PIXEL_SIZE)
 
     @attribute(dtype=LONG)
     def buffer_max_number(self) -> int:
