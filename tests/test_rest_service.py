@@ -14,6 +14,7 @@ import re
 import shutil
 import socket
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -21,7 +22,7 @@ from blissclient import BlissClient
 from ruamel.yaml import YAML
 
 from bliss_shell import __version__
-from bliss_shell.rest.service import webui_folder
+from bliss_shell.rest.webui import webui_folder
 from conftest import BEAMLINE, wait_in_transcript
 from terminal import run_bliss
 
@@ -43,6 +44,10 @@ def make_config(tmp_path: Path, rest: str | None = None) -> Path:
     (tmp_path / "outside.svg").write_bytes(b"<svg>a file of somebody else</svg>")
     (config / "escape.svg").symlink_to(tmp_path / "outside.svg")  # points out of the config folder
     (config / "inner.svg").symlink_to(config / "images" / "logo.svg")  # stays inside it
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "x.yml").write_text("content: of somebody else\n")
+    (config / "outlink").symlink_to(tmp_path / "outside")  # a folder out of the config folder
+    (config / "etclink").symlink_to("/etc")
     return config
 
 
@@ -81,6 +86,15 @@ def socketio_connect(url: str, namespace: str, headers: dict[str, str]) -> str:
         answer = http.get("/socket.io/", params=polling).text
         http.post("/socket.io/", params=polling, content="1")  # engine.io's close packet
         return answer
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+def chunks(body: bytes, size: int = 65536):
+    """``body`` in parts: httpx sends a generator chunked (``Transfer-Encoding: chunked``, no ``Content-Length``)."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
 
 
 def own_address() -> str:
@@ -136,7 +150,13 @@ def test_unknown_paths_wrong_methods_and_huge_bodies_are_refused_in_json_and_log
     huge = {"function": "mv", "args": [{"__type__": "object", "name": "roby"}, target], "padding": "x" * 5 * 2**20}
     answer = httpx.post(f"{shell.url}/api/call", json=huge, timeout=30)
     assert (answer.status_code, answer.json()) == (413, {"error": "Request body too large (limit 4 MiB)"})
-    wait_refusal(shell.terminal, "POST", "/api/call", 413, "Request body too large (limit 4 MiB)")
+    chunked = json.dumps(huge).encode()
+    answer = httpx.post(f"{shell.url}/api/call", content=chunks(chunked), headers=JSON, timeout=30)  # no Content-Length
+    assert (answer.status_code, answer.json()) == (413, {"error": "Request body too large (limit 4 MiB)"})
+    answer = httpx.post(f"{shell.url}/api/object", content=chunks(b'{"names": ["roby"]}'), headers=JSON)
+    assert (answer.status_code, answer.json()) == (200, {"names": ["roby"]})  # a small chunked body is read
+    wait_refusal(shell.terminal, "POST", "/api/call", 413, "Request body too large (limit 4 MiB)", count=2)
+    assert refusals(shell.terminal, "POST", "/api/call", 413, "Request body too large (limit 4 MiB)") == 2
     assert refusals(shell.terminal, "GET", "/api/no/such/thing", 404, "Not found: /api/no/such/thing") == 1
     assert refusals(shell.terminal, "POST", "/api/info", 405, "Method POST not allowed on /api/info") == 1
     shell.terminal.enter("print(f'roby still at {roby.position:g}.')")
@@ -175,6 +195,11 @@ BAD_PATHS = {
     "/~root/config.yml": (400, "Wrong path syntax ~root/config.yml"),
     "/sessions/test_session.py": (400, "Wrong file kind sessions/test_session.py"),
     "/escape.svg": (400, "Wrong path syntax escape.svg"),
+    "/%2e%2e/devices/motors.yml": (400, "Wrong path syntax ../devices/motors.yml"),  # encoded: decoded, then refused
+    "/sessions/%2E%2E/sessions/test_session.yml": (400, "Wrong path syntax sessions/../sessions/test_session.yml"),
+    "/%2fetc/passwd.yml": (400, "Wrong path syntax /etc/passwd.yml"),
+    "/outlink/x.yml": (400, "Wrong path syntax outlink/x.yml"),  # through a linked folder
+    "/etclink/nothing.yml": (400, "Wrong path syntax etclink/nothing.yml"),  # outside: not even "not found"
     "/images/nothing.svg": (404, "File not found"),
 }
 
@@ -194,16 +219,16 @@ def test_beacon_serves_yaml_as_json_images_in_base64_and_refuses_each_bad_path_a
         assert raw_get(shell.url, f"/api/beacon{path}") == (status, {"error": text}), path
     last_path, (last_status, last_text) = list(BAD_PATHS.items())[-1]
     wait_refusal(shell.terminal, "GET", f"/api/beacon{last_path}", last_status, last_text)
-    for path, (status, text) in BAD_PATHS.items():
-        assert refusals(shell.terminal, "GET", f"/api/beacon{path}", status, text) == 1, path
-    assert b"a file of somebody else" not in bytes(shell.terminal.transcript)
+    for path, (status, text) in BAD_PATHS.items():  # the line names the path as decoded
+        assert refusals(shell.terminal, "GET", f"/api/beacon{unquote(path)}", status, text) == 1, path
+    assert b"of somebody else" not in bytes(shell.terminal.transcript)
 
 
 @pytest.mark.parametrize(
     ("rest", "message"),
     [
         ("{host: 0.0.0.0}", r"rest: host '0\.0\.0\.0' lets other machines in: add iosecret: <a secret of yours>"),
-        ("{port: eighty}", r"rest: port must be 'auto' or a port number from 1 to 65535, not 'eighty'"),
+        ("{port: eighty}", r"rest: port must be 'auto' \(or 0\) or a port number from 1 to 65535, not 'eighty'"),
         ("{cors: maybe}", r"rest: cors must be true or false, not 'maybe'"),
         ("{prot: 9000}", r"rest: unknown key 'prot' \(keys: port, host, cors, iosecret, debug\)"),
     ],
@@ -244,33 +269,88 @@ def test_the_rest_option_serves_a_session_without_cors_and_the_port_is_free_once
     assert port_is_free(shell.port)
 
 
-def test_with_an_open_host_another_machine_needs_the_secret_to_change_anything(rest_shell, tmp_path):
+def test_with_an_open_host_another_machine_needs_the_secret_to_change_anything(rest_shell, shell_env, tmp_path):
     address = own_address()
-    config = make_config(tmp_path, rest=f"{{host: 0.0.0.0, iosecret: {SECRET}}}")
-    shell = rest_shell(session="test_session", extra_args=("--config", str(config)), rest=None)
+    config = make_config(tmp_path, rest="{host: 0.0.0.0, iosecret: the-yaml-secret}")
+    environment = {**shell_env, "BLISS_REST_IOSECRET": SECRET}  # wins over the YAML's
+    shell = rest_shell(session="test_session", env=environment, extra_args=("--config", str(config)), rest=None)
     remote = f"http://{address}:{shell.port}"
     register = {"names": ["roby"]}
     assert httpx.get(f"{remote}/api/info").json()["session"] == "test_session"  # reading stays open
     answer = httpx.post(f"{remote}/api/object", json=register)
     assert answer.status_code == 401
     assert answer.json()["error"].startswith("Unauthorized: from another machine")
-    assert httpx.post(f"{remote}/api/object", json=register, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    for headers in ({"Authorization": "Bearer wrong"}, {"Authorization": "Bearer the-yaml-secret"},
+                    {"X-Forwarded-For": "127.0.0.1", "Host": f"127.0.0.1:{shell.port}"}):  # fmt: skip
+        assert httpx.post(f"{remote}/api/object", json=register, headers=headers).status_code == 401, headers
     answer = httpx.post(f"{remote}/api/object", json=register, headers={"Authorization": f"Bearer {SECRET}"})
     assert (answer.status_code, answer.json()) == (200, {"names": ["roby"]})
     assert httpx.post(f"{shell.url}/api/object", json=register).status_code == 200  # this machine needs none
-    wait_refusal(shell.terminal, "POST", "/api/object", 401, "Unauthorized: from another machine", count=2)
-    assert refusals(shell.terminal, "POST", "/api/object", 401, "Unauthorized: from another machine") == 2
+
+    for headers in ({}, {"Authorization": f"Bearer {SECRET}"}):  # the config never gives the secret away
+        answer = httpx.get(f"{remote}/api/beacon/sessions/test_session.yml", headers=headers)
+        assert answer.json()["content"]["rest"] == {"host": "0.0.0.0", "iosecret": "<hidden>"}
+        assert "the-yaml-secret" not in answer.text and SECRET not in answer.text
 
     client = BlissClient(remote)  # BLISS's client, as a user gives it the secret
     with pytest.raises(Exception, match="401"):
         client.hardware.register("robz")
     client._api_config.set_access_token(SECRET)
     client.hardware.register("robz")
+    wait_refusal(shell.terminal, "POST", "/api/object", 401, "Unauthorized: from another machine", count=5)
+    assert refusals(shell.terminal, "POST", "/api/object", 401, "Unauthorized: from another machine") == 5
 
-    assert socketio_connect(remote, "/call", {}).startswith('44/call,{"message":"Unauthorized: from another machine')
-    assert socketio_connect(remote, "/call", {"Authorization": f"Bearer {SECRET}"}).startswith('40/call,{"sid":')
+    assert socketio_connect(remote, "/call", {}).startswith('40/call,{"sid":')  # stdout events: open, as GETs
     assert socketio_connect(remote, "/object", {}).startswith('40/object,{"sid":')  # events stay open
-    wait_refusal(shell.terminal, "SOCKET", "/call connect", 401, "Unauthorized: from another machine")
+    assert b"REST SOCKET" not in bytes(shell.terminal.transcript)
+
+
+def test_from_this_machine_a_change_must_name_this_machine_and_come_as_json(rest_shell):
+    shell = rest_shell()
+    shell.terminal.enter("print(f'roby at {roby.position:g}.')")
+    before = shell.terminal.wait_for(r"^roby at (\S+)\.$").group(1)
+    move = {"function": "mv", "args": [{"__type__": "object", "name": "roby"}, float(before) + 2.5]}
+    evil = {"Host": f"evil.example:{shell.port}"}  # a page whose name its owner points at 127.0.0.1 (DNS rebinding)
+    forbidden = f"Forbidden: the request names the host 'evil.example:{shell.port}', not this machine"
+    answer = httpx.post(f"{shell.url}/api/call", json=move, headers=evil)
+    assert answer.status_code == 403
+    assert answer.json()["error"].startswith(forbidden)
+    assert "must be sent to 127.0.0.1, localhost or [::1]" in answer.json()["error"]
+    assert httpx.post(f"{shell.url}/api/object", json={"names": ["roby"]}, headers=evil).status_code == 403
+    assert httpx.get(f"{shell.url}/api/info", headers=evil).status_code == 200  # reads stay open
+    text = json.dumps(move)  # a form or fetch() of another site without a preflight: text/plain
+    answer = httpx.post(f"{shell.url}/api/call", content=text, headers={"Content-Type": "text/plain"})
+    assert answer.status_code == 422
+    assert [(error["type"], error["loc"], error["msg"]) for error in answer.json()] == [
+        ("model_type", [], "Input should be a valid dictionary or instance of CallFunction")
+    ]
+    for host in (f"localhost:{shell.port}", f"[::1]:{shell.port}", "127.0.0.1"):
+        answer = httpx.post(f"{shell.url}/api/object", json={"names": ["roby"]}, headers={"Host": host})
+        assert (answer.status_code, answer.json()) == (200, {"names": ["roby"]}), host
+    invalid = "Input should be a valid dictionary or instance of CallFunction"
+    wait_refusal(shell.terminal, "POST", "/api/call", 422, invalid)
+    assert refusals(shell.terminal, "POST", "/api/call", 403, forbidden) == 1
+    assert refusals(shell.terminal, "POST", "/api/object", 403, forbidden) == 1
+    assert refusals(shell.terminal, "POST", "/api/call", 422, invalid) == 1
+    shell.terminal.enter("print(f'roby still at {roby.position:g}.')")
+    shell.terminal.wait_for(rf"^roby still at {re.escape(before)}\.$")  # no call was made
+
+
+def test_a_peer_on_the_ipv6_loopback_is_this_machine(rest_shell, tmp_path):
+    probe = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+    try:
+        probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("this machine has no IPv6 loopback")
+    finally:
+        probe.close()
+    config = make_config(tmp_path, rest='{host: "::1"}')
+    shell = rest_shell(session="test_session", extra_args=("--config", str(config)), rest=None)
+    url = f"http://[::1]:{shell.port}"
+    answer = httpx.post(f"{url}/api/object", json={"names": ["roby"]})  # Host: [::1]:PORT
+    assert (answer.status_code, answer.json()) == (200, {"names": ["roby"]})
+    answer = httpx.post(f"{url}/api/object", json={"names": ["roby"]}, headers={"Host": "evil.example"})
+    assert answer.status_code == 403
 
 
 def test_cors_true_lets_pages_of_any_origin_call_the_api(rest_shell, tmp_path):

@@ -6,7 +6,11 @@ base64: ``{"content": ..., "mimetype": ...}``. The path is relative to the confi
 codes and texts: a path starting with ``/``, holding ``..`` or ``~`` (400 "Wrong path syntax <path>"),
 another kind of file (400 "Wrong file kind <path>"), a file that is not there (404 "File not found"), a
 YAML file that does not parse (400, ``{"type": "YAMLError", "error": ...}``). A path that resolves
-outside its folder through a symbolic link is refused as a wrong path (400).
+outside its folder through a symbolic link (to a file or to a folder on the way) is refused as a wrong
+path (400), whether a file is there or not.
+
+The secret never leaves: in a YAML file served, the value of every ``iosecret`` key (at any depth),
+and any string equal to the service's secret, is replaced by :data:`HIDDEN`, for every peer.
 
 Examples
 --------
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,7 +49,7 @@ if TYPE_CHECKING:
     from .context import SessionContext
     from .service import RestService
 
-__all__ = ["ALLOWED_EXTENSIONS", "install", "read_config_file"]
+__all__ = ["ALLOWED_EXTENSIONS", "HIDDEN", "hide_secrets", "install", "read_config_file"]
 
 ALLOWED_EXTENSIONS = {
     ".yml": "application/yaml",
@@ -54,6 +59,9 @@ ALLOWED_EXTENSIONS = {
     ".jpg": "image/jpg",
 }
 """The kinds of files served, and the mimetype each answer names (BLISS's)."""
+
+HIDDEN = "<hidden>"
+"""What a served YAML file shows in place of a secret."""
 
 
 class FileNotThere(LookupError):
@@ -103,10 +111,10 @@ def read_config_file(context: SessionContext, path: str) -> bytes:
                 continue
             relative = path[len(mount) + 1 :]
         candidate = Path(folder, relative)
+        if not candidate.resolve().is_relative_to(Path(folder).resolve()):
+            raise OutsideFolder(path)  # checked first: what lies outside is not even said to exist
         if not candidate.is_file():
             continue
-        if not candidate.resolve().is_relative_to(Path(folder).resolve()):
-            raise OutsideFolder(path)
         try:
             return candidate.read_bytes()
         except OSError:
@@ -114,7 +122,24 @@ def read_config_file(context: SessionContext, path: str) -> bytes:
     raise FileNotThere(path)
 
 
-def _beacon_file(context: SessionContext, path: str) -> Any:
+def hide_secrets(content: Any, secret: str | None = None) -> Any:
+    """``content`` (a parsed YAML document) with every ``iosecret`` value and every string equal to ``secret`` hidden.
+
+    Examples
+    --------
+    >>> hide_secrets({"name": "demo", "rest": {"port": 9030, "iosecret": "s3"}, "aliases": ["s3", "x"]}, "s3")
+    {'name': 'demo', 'rest': {'port': 9030, 'iosecret': '<hidden>'}, 'aliases': ['<hidden>', 'x']}
+    """
+    if isinstance(content, Mapping):
+        return {key: HIDDEN if str(key).lower() == "iosecret" else hide_secrets(value, secret) for key, value in content.items()}
+    if isinstance(content, list):
+        return [hide_secrets(item, secret) for item in content]
+    if secret and isinstance(content, str) and content == secret:
+        return HIDDEN
+    return content
+
+
+def _beacon_file(context: SessionContext, path: str, secret: str | None = None) -> Any:
     """The answer to ``GET /api/beacon/<path>``: BLISS's checks, in BLISS's order."""
     if path.startswith("/") or ".." in path or "~" in path:
         return error(400, f"Wrong path syntax {path}")
@@ -135,14 +160,19 @@ def _beacon_file(context: SessionContext, path: str) -> Any:
         response = jsonify({"type": "YAMLError", "error": str(raised)})
         response.status_code = 400
         return response
-    return jsonify({"content": content, "mimetype": mimetype})
+    return jsonify({"content": hide_secrets(content, secret), "mimetype": mimetype})
 
 
 def install(app: flask.Flask, sio: socketio.Server | None, service: RestService) -> None:
-    """Add ``GET /api/beacon/<path>`` to ``app``, over the config folders of ``service.context``."""
+    """Add ``GET /api/beacon/<path>`` to ``app``, over the config folders of ``service.context``.
+
+    ``service.settings.iosecret`` (when ``service`` has settings) is hidden wherever it shows.
+    Example: the module's.
+    """
     app.url_map.converters["beaconpath"] = _AnyPath
 
     def get_beacon(path: str) -> Any:
-        return _beacon_file(service.context, path)
+        settings = getattr(service, "settings", None)
+        return _beacon_file(service.context, path, getattr(settings, "iosecret", None))
 
     app.add_url_rule("/api/beacon/<beaconpath:path>", "beacon", get_beacon, methods=["GET"], merge_slashes=False)

@@ -163,8 +163,10 @@ def validation_error(raised: ValidationError, status: int = 422) -> Response:
 def json_body(model: type[Model]) -> Model:
     """The request's JSON body validated by ``model``, as flask-openapi3 does it for BLISS's routes.
 
-    A body that is not JSON (or not sent as ``application/json``) counts as ``{}``, so its 422 lists
-    the fields it lacks.
+    A body that is not sent as JSON (``Content-Type: application/json``, or another ``+json`` type), or
+    does not parse, counts as no body at all: 422 ``model_type`` ("Input should be a valid dictionary or
+    instance of ..."), as flask-openapi3 answers BLISS's routes. So a cross-site "simple request"
+    (``text/plain``) never reaches a route's code.
 
     Raises
     ------
@@ -181,16 +183,16 @@ def json_body(model: type[Model]) -> Model:
     >>> with app.test_request_context(json={"function": "wa"}):
     ...     json_body(Call).function
     'wa'
-    >>> with app.test_request_context(data="not json"):
+    >>> with app.test_request_context(data='{"function": "wa"}', content_type="text/plain"):
     ...     try:
     ...         json_body(Call)
     ...     except Refusal as refusal:
     ...         print(refusal.response.status_code, refusal.response.get_json()[0]["msg"])
-    422 Field required
+    422 Input should be a valid dictionary or instance of Call
     """
     from pydantic import ValidationError
 
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)  # None unless sent as JSON and parsed
     try:
         if isinstance(body, str):
             return model.model_validate_json(body)

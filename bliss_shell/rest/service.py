@@ -9,9 +9,9 @@ other process. What every route shares lives here, once:
   ``REST <METHOD> <path> refused (<status>): <error text>``; nothing else is logged per request;
 - JSON answers for an unknown ``/api`` path (404), a wrong method (405), a body over 4 MiB (413,
   refused before any route runs) and an error no route caught (500);
-- the secret: a peer other than this machine must send ``Authorization: Bearer <iosecret>`` to
-  change anything or run code (POST, PUT, PATCH, DELETE under ``/api``; socket.io ``/call``);
-- blisswebui's page, as BLISS serves it: its files, and ``index.html`` (not cached) for any other path.
+- who may change anything or run code (POST, PUT, PATCH, DELETE under ``/api``): this machine, naming
+  itself in ``Host``, or a peer sending ``Authorization: Bearer <iosecret>`` (``access``);
+- blisswebui's page, as BLISS serves it (``webui``).
 
 Examples
 --------
@@ -25,57 +25,30 @@ False
 
 from __future__ import annotations
 
-import hmac
-import inspect
 import logging
 import os
-from collections.abc import Callable
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .context import SessionContext
-from .settings import RestSettings, is_loopback
+from .settings import RestSettings
 
 if TYPE_CHECKING:
     import flask
     import socketio
     from gevent.pywsgi import WSGIServer
 
-__all__ = ["MAX_BODY", "RestService", "RestStartError", "logger", "webui_folder"]
+__all__ = ["MAX_BODY", "RestService", "RestStartError", "logger"]
 
 logger = logging.getLogger("bliss_shell.rest")
 
 MAX_BODY = 4 * 2**20
 """The largest request body accepted (bytes); a larger one is refused with 413 before any route reads it."""
 
-_CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_NO_CACHE = {  # BLISS's `nocache` headers on the web UI's page
-    "Cache-Control": "no-store, no-cache, must-revalidate, post-check=0, pre-check=0, max-age=0",
-    "Pragma": "no-cache",
-    "Expires": "-1",
-}
 _STOP_TIMEOUT = 1.0  # seconds the open connections (socket.io clients) get to end before they are cut
-WEBUI_MISSING = "restservice: Bliss Web UI not available. To use the UI please install with: `pip install blisswebui`"
 
 
 class RestStartError(Exception):
     """The service could not listen; the message is the one line the shell prints."""
-
-
-def webui_folder() -> Path | None:
-    """The ``static/`` folder of blisswebui, or None when the package is not installed.
-
-    Examples
-    --------
-    >>> (webui_folder() / "index.html").is_file()
-    True
-    """
-    try:
-        import blisswebui
-    except ModuleNotFoundError:
-        return None
-    return Path(blisswebui.__file__).parent / "static"
 
 
 class RestService:
@@ -183,6 +156,7 @@ class RestService:
         import socketio
 
         from . import beacon, call_routes, info, object_routes
+        from .access import bounded_body
         from .calls import Calls
         from .objects import ObjectStore
 
@@ -197,8 +171,7 @@ class RestService:
         self.calls = Calls(self.context, lambda event, data: self.emit(event, data, "/call"))
         for module in (info, beacon, object_routes, call_routes):
             module.install(app, sio, self)
-        self._guard_connect(sio, "/call")
-        server.application = socketio.WSGIApp(sio, app)
+        server.application = bounded_body(socketio.WSGIApp(sio, app), MAX_BODY)
         server.start()
         self._server = server
         self.objects.start()
@@ -258,35 +231,15 @@ class RestService:
                 method, path = method or request.method, path or request.path
         logger.warning("REST %s %s refused (%d): %s", method or "?", path or "?", status, message)
 
-    def authorized(self, environ: dict[str, Any]) -> bool:
-        """Tell whether the request of WSGI ``environ`` may change things or run code.
-
-        A peer on this machine always may; another one only with ``Authorization: Bearer <iosecret>``
-        (never when no ``iosecret`` is set).
-
-        Examples
-        --------
-        >>> service = RestService(RestSettings(port=0, host="0.0.0.0", iosecret="s3"), None)
-        >>> service.authorized({"REMOTE_ADDR": "127.0.0.1"}), service.authorized({"REMOTE_ADDR": "10.1.2.3"})
-        (True, False)
-        >>> service.authorized({"REMOTE_ADDR": "10.1.2.3", "HTTP_AUTHORIZATION": "Bearer s3"})
-        True
-        """
-        if is_loopback(str(environ.get("REMOTE_ADDR", ""))):
-            return True
-        secret = self.settings.iosecret
-        if not secret:
-            return False
-        sent = str(environ.get("HTTP_AUTHORIZATION", ""))
-        return hmac.compare_digest(sent.encode(), f"Bearer {secret}".encode())
-
     # -- the app ------------------------------------------------------------------------------------------
 
     def _make_app(self) -> flask.Flask:
-        """The Flask app with what every route shares: limits, errors, the refusal line, the secret, the web UI."""
+        """The Flask app with what every route shares: limits, errors, the refusal line, access, the web UI."""
         from flask import Flask, request
         from werkzeug.exceptions import HTTPException
 
+        from . import webui
+        from .access import CHANGES, cors_headers, is_api, refusal
         from .responses import Refusal, error, exception, refusal_text
 
         app = Flask("bliss_shell.rest", static_folder=None)
@@ -297,8 +250,10 @@ class RestService:
         def _check_request() -> Any:
             if request.content_length is not None and request.content_length > MAX_BODY:
                 return _too_large()
-            if request.method in _CHANGES and _is_api(request.path) and not self.authorized(request.environ):
-                return error(401, _UNAUTHORIZED)
+            if request.method in CHANGES and is_api(request.path):
+                refused = refusal(self.settings, request.environ)
+                if refused is not None:
+                    return error(*refused)
             return None
 
         @app.after_request
@@ -306,7 +261,7 @@ class RestService:
             if response.status_code >= 400:
                 self.refused(response.status_code, refusal_text(response))
             if self.settings.cors:
-                _cors_headers(response)
+                cors_headers(response)
             return response
 
         def _too_large(_error: Exception | None = None) -> flask.Response:
@@ -329,96 +284,11 @@ class RestService:
             original = getattr(raised, "original_exception", None) or raised
             return exception(original)
 
-        app.register_error_handler(Refusal, lambda refusal: refusal.response)
+        app.register_error_handler(Refusal, lambda raised: raised.response)
         app.register_error_handler(404, _not_found)
         app.register_error_handler(405, _wrong_method)
         app.register_error_handler(413, _too_large)
         app.register_error_handler(500, _internal)
         app.register_error_handler(HTTPException, _http_error)
-        _serve_webui(app)
+        webui.install(app)
         return app
-
-    def _guard_connect(self, sio: socketio.Server, namespace: str) -> None:
-        """Refuse socket.io connections to ``namespace`` from a peer without the secret, before its own handler runs."""
-        from socketio.exceptions import ConnectionRefusedError
-
-        handlers = sio.handlers.setdefault(namespace, {})
-        original: Callable[..., Any] | None = handlers.get("connect")
-        takes_auth = original is not None and _takes_three(original)
-
-        def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> Any:
-            if not self.authorized(environ):
-                self.refused(401, _UNAUTHORIZED, method="SOCKET", path=f"{namespace} connect")
-                raise ConnectionRefusedError(_UNAUTHORIZED)
-            if original is None:
-                return None
-            return original(sid, environ, auth) if takes_auth else original(sid, environ)
-
-        handlers["connect"] = connect
-
-
-_UNAUTHORIZED = (
-    "Unauthorized: from another machine, a request that changes anything or runs code needs the header "
-    "'Authorization: Bearer <iosecret>' (the iosecret of the session's rest: config)"
-)
-
-
-def _is_api(path: str) -> bool:
-    return path == "/api" or path.startswith("/api/")
-
-
-def _takes_three(function: Callable[..., Any]) -> bool:
-    """Whether a connect handler takes ``auth`` (python-socketio's newer signature) besides ``sid`` and ``environ``."""
-    try:
-        parameters = inspect.signature(function).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    if any(parameter.kind is inspect.Parameter.VAR_POSITIONAL for parameter in parameters):
-        return True
-    return len([p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]) >= 3
-
-
-def _cors_headers(response: flask.Response) -> None:
-    """CORS for any origin (BLISS's ``cors: true``): the answer readable by any page, preflights answered."""
-    from flask import request
-
-    if "Origin" not in request.headers:
-        return
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-        response.headers["Access-Control-Allow-Methods"] = "DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT"
-        wanted = request.headers.get("Access-Control-Request-Headers")
-        if wanted:
-            response.headers["Access-Control-Allow-Headers"] = wanted
-
-
-def _serve_webui(app: flask.Flask) -> None:
-    """The files of blisswebui; its ``index.html``, never cached, for ``/`` and any other path outside ``/api``."""
-    from flask import send_from_directory
-    from werkzeug.http import http_date
-    from werkzeug.routing import PathConverter
-    from werkzeug.security import safe_join
-
-    folder = webui_folder()
-    if folder is None:
-        print(WEBUI_MISSING)
-        return
-
-    class PagePath(PathConverter):
-        """A path that is not under ``/api``: unknown API paths stay a JSON 404 (or 405), never the page."""
-
-        regex = r"(?!api(?:/|$))[^/].*?"
-
-    app.url_map.converters["page"] = PagePath
-
-    def page(path: str = "") -> flask.Response:
-        found = safe_join(str(folder), path) if path else None
-        if found is not None and os.path.isfile(found):
-            return send_from_directory(folder, path)
-        response = send_from_directory(folder, "index.html", etag=False, conditional=False)
-        response.headers.update(_NO_CACHE)
-        response.headers["Last-Modified"] = http_date(datetime.now(UTC))
-        return response
-
-    app.add_url_rule("/", "webui_index", page)
-    app.add_url_rule("/<page:path>", "webui_page", page)

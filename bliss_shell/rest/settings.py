@@ -2,7 +2,9 @@
 
 BLISS's keys (``port``, ``cors``, ``iosecret``, ``debug``) keep their meaning; ``host`` is ours
 (BLISS listens on every interface, the shell on 127.0.0.1 unless told). ``debug`` is accepted and
-ignored: the shell never runs Flask's reloader. Nothing here imports Flask: the shell reads the
+ignored: the shell never runs Flask's reloader. The environment variable ``BLISS_REST_IOSECRET``
+(:data:`SECRET_VARIABLE`), when set and not empty, is the secret, over the YAML's ``iosecret``: the
+secret can then stay out of the config files. Nothing here imports Flask: the shell reads the
 settings of every session, and loads Flask only when one serves the API.
 
 Examples
@@ -18,20 +20,33 @@ True
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AUTO", "RestConfigError", "RestSettings", "is_loopback", "rest_settings"]
+__all__ = ["AUTO", "SECRET_VARIABLE", "RestConfigError", "RestSettings", "is_loopback", "rest_settings"]
 
 AUTO = 0
 """The port that means "any free port" (BLISS's ``port: auto``)."""
+
+SECRET_VARIABLE = "BLISS_REST_IOSECRET"
+"""The environment variable holding the secret; set and not empty, it wins over the YAML's ``iosecret``."""
 
 _KEYS = ("port", "host", "cors", "iosecret", "debug")
 
 
 class RestConfigError(ValueError):
-    """The ``rest:`` node or the ``--rest`` option holds a value the service cannot use; the message says which."""
+    """The ``rest:`` node or the ``--rest`` option holds a value the service cannot use; the message says which.
+
+    Examples
+    --------
+    >>> try:
+    ...     rest_settings({"cors": "maybe"}, option=None, where="demo.yml, line 4")
+    ... except RestConfigError as error:
+    ...     print(error)
+    demo.yml, line 4: rest: cors must be true or false, not 'maybe'
+    """
 
 
 @dataclass(frozen=True)
@@ -91,11 +106,15 @@ def _port(value: Any, what: str) -> int:
         value = int(value)
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 65535:
         return value
-    raise RestConfigError(f"{what} must be 'auto' or a port number from 1 to 65535, not {value!r}")
+    raise RestConfigError(f"{what} must be 'auto' (or 0) or a port number from 1 to 65535, not {value!r}")
 
 
 def rest_settings(
-    node: Mapping[str, Any] | None, option: str | None, where: str, present: bool | None = None
+    node: Mapping[str, Any] | None,
+    option: str | None,
+    where: str,
+    present: bool | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> RestSettings | None:
     """The settings of a session's REST API, or None when it serves none.
 
@@ -110,6 +129,8 @@ def rest_settings(
         Where the ``rest:`` key is (file and line), for the error messages.
     present : bool, optional
         Whether the YAML has a ``rest:`` key (even empty); default: ``node is not None``.
+    environ : Mapping, optional
+        Where :data:`SECRET_VARIABLE` is read; default: ``os.environ``.
 
     Returns
     -------
@@ -135,6 +156,9 @@ def rest_settings(
     Traceback (most recent call last):
     ...
     bliss_shell.rest.settings.RestConfigError: demo.yml, line 4: rest: host '0.0.0.0' lets other machines in: add iosecret: <a secret of yours> (they send it as 'Authorization: Bearer <secret>'), or remove host to listen on 127.0.0.1 only
+    >>> opened = rest_settings({"host": "0.0.0.0"}, None, "demo.yml", environ={"BLISS_REST_IOSECRET": "s3"})
+    >>> opened.iosecret  # the secret from the environment
+    's3'
     """
     if present is None:
         present = node is not None
@@ -165,6 +189,7 @@ def rest_settings(
     secret = values.get("iosecret")
     if secret is not None and (not isinstance(secret, str) or not secret):
         raise RestConfigError(f"{prefix} iosecret must be a non-empty string, not {secret!r}")
+    secret = (os.environ if environ is None else environ).get(SECRET_VARIABLE) or secret
     if not is_loopback(host) and secret is None:
         raise RestConfigError(
             f"{prefix} host {host!r} lets other machines in: add iosecret: <a secret of yours> (they send it as "
