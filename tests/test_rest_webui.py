@@ -17,7 +17,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from browser import Browser
-from terminal import Terminal
+from rest_helpers import shell_value
 
 # The page's console, kept in the page (window.__console) from before its first script runs: errors, warnings and
 # the socket.io client's "SocketIO Connected to namespace 'object'".
@@ -83,17 +83,10 @@ def api_get(base: str, path: str) -> Any:
         return json.loads(answer.read())
 
 
-def shell_value(shell: Terminal, expression: str, prompt: int) -> str:
-    """Type ``expression`` at prompt number ``prompt``; the text after its ``Out [n]:``."""
-    shell.prompt(prompt)
-    shell.enter(expression)
-    return shell.wait_for(rf"^  Out \[{prompt}\]: (.+)$").group(1)
-
-
 def test_the_page_shows_roby_moves_it_and_follows_a_move_made_at_the_prompt(rest_shell, browser):
     demo = rest_shell()
     shell, base = demo.terminal, f"{demo.url}/"
-    start = float(shell_value(shell, "roby.position", 1))
+    start = float(shell_value(shell, "roby.position"))
 
     open_page(browser, f"{base}motors")
     browser.wait(lambda: browser.driver.title == "BLISS: demo » demo » Motors", "the page's title")
@@ -111,7 +104,7 @@ def test_the_page_shows_roby_moves_it_and_follows_a_move_made_at_the_prompt(rest
     box.clear()
     box.send_keys(f"{target}", Keys.ENTER)
     browser.wait(lambda: shown_position(browser, "roby") == f"{target:.{digits}f}", f"roby at {target} in the page")
-    assert float(shell_value(shell, "roby.position", 2)) == pytest.approx(target, abs=10**-digits)
+    assert float(shell_value(shell, "roby.position")) == pytest.approx(target, abs=10**-digits)
 
     # a move typed at the prompt: the page follows it through socket.io, without reloading
     elsewhere = round(target - 3.25, 2)

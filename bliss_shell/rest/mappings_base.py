@@ -16,13 +16,15 @@ Examples
 
 from __future__ import annotations
 
+import inspect
 import traceback
 from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
-from .object_types import ObjectType, UnknownType
+from .object_typedef import ObjectType
+from .object_types import UnknownType
 
-__all__ = ["DummyNotLoaded", "Mapped", "UnknownMapping", "hardware_ref", "ref_name"]
+__all__ = ["DummyNotLoaded", "Mapped", "UnknownMapping", "hardware_ref", "ref_name", "settable"]
 
 
 def hardware_ref(name: str | None) -> str:
@@ -60,8 +62,42 @@ def error_entry(error: BaseException, prop: str | None = None) -> dict[str, str]
     return {**entry, "exception": str(error), "traceback": "".join(traceback.format_tb(error.__traceback__))}
 
 
+def settable(obj: Any, name: str) -> bool:
+    """Whether ``obj``'s class lets ``name`` be set: a property with a setter, or another data descriptor (a slot).
+
+    An attribute the object does not have, a method, a plain class attribute, a read-only property: not settable
+    (``setattr`` would add a stray attribute, or fail with Python's own words).
+
+    Examples
+    --------
+    >>> class Thing:
+    ...     unit = "mm"
+    ...     @property
+    ...     def speed(self):
+    ...         return 1.0
+    ...     @speed.setter
+    ...     def speed(self, value):
+    ...         pass
+    ...     @property
+    ...     def reading(self):
+    ...         return 1.5
+    >>> [settable(Thing(), name) for name in ("speed", "reading", "unit", "colour")]
+    [True, False, False, False]
+    """
+    found = inspect.getattr_static(type(obj), name, None)
+    if isinstance(found, property):
+        return found.fset is not None
+    return hasattr(type(found), "__set__")
+
+
 class DummyNotLoaded:
-    """Stands for an object that failed to load (BLISS's ``DummyNotLoaded``): type ``unknown``, offline."""
+    """Stands for an object that failed to load (BLISS's ``DummyNotLoaded``): type ``unknown``, offline.
+
+    Examples
+    --------
+    >>> UnknownMapping(DummyNotLoaded("cam", "device not exported"), "cam").check_online()
+    False
+    """
 
     def __init__(self, name: str, error: BaseException | str):
         self.name = name
@@ -74,6 +110,15 @@ class Mapped:
     Subclasses set ``TYPE``, ``LIVE`` (the properties polled often: position, state...) and give
     ``_get_<property>`` / ``_set_<property>`` / ``_call_<callable>`` methods where the object's own
     attribute of that name is not the value.
+
+    Examples
+    --------
+    >>> from bliss_shell.rest.mappings_devices import MotorMapping
+    >>> motor = MotorMapping(roby, "roby")
+    >>> motor.live_properties()
+    ['position', 'state', 'target']
+    >>> motor.read(["velocity", "unit"]) == ({"velocity": roby.velocity, "unit": "mm"}, [])
+    True
     """
 
     TYPE: ClassVar[type[ObjectType]] = UnknownType
@@ -132,12 +177,36 @@ class Mapped:
         return value
 
     def write(self, prop: str, value: Any) -> None:
-        """Write an already validated value of a writable property to the object."""
+        """Write an already validated value of a writable property to the object.
+
+        The mapping's ``_set_<property>`` writes it; without one, the object's own attribute, only when its class
+        makes it settable (a property with a setter): an attribute is never added to the object.
+
+        Raises
+        ------
+        AttributeError
+            The object has no setter for ``prop``: nothing changed.
+
+        Examples
+        --------
+        >>> class Thing:
+        ...     @property
+        ...     def reading(self):
+        ...         return 1.5
+        >>> UnknownMapping(Thing(), "thing").write("reading", 3)
+        Traceback (most recent call last):
+        ...
+        AttributeError: Property `reading` of thing can't be set: Thing has no setter for it
+        """
         setter = getattr(self, f"_set_{prop}", None)
         if setter is not None:
             setter(value)
-        else:
+        elif settable(self.object, prop):
             setattr(self.object, prop, value)
+        else:
+            raise AttributeError(
+                f"Property `{prop}` of {self.name} can't be set: {type(self.object).__name__} has no setter for it"
+            )
 
     def sub_object_names(self) -> list[str]:
         """The objects this one is made of (registered with it, as BLISS's ``compose`` references)."""
@@ -174,7 +243,13 @@ class Mapped:
 
 
 class UnknownMapping(Mapped):
-    """Any other object: no property, no callable; offline when it failed to load."""
+    """Any other object: no property, no callable; offline when it failed to load.
+
+    Examples
+    --------
+    >>> UnknownMapping(ascan, "ascan").all_properties(), UnknownMapping(ascan, "ascan").has_function("run")
+    ([], False)
+    """
 
     TYPE = UnknownType
 

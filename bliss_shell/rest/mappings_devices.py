@@ -56,7 +56,14 @@ def _number_or_none(value: Any) -> float | None:
 
 
 class MotorMapping(Mapped):
-    """Our motors (``OffsetAxis``: simulation and Tango motors) as BLISS's ``motor``."""
+    """Our motors (``OffsetAxis``: simulation and Tango motors) as BLISS's ``motor``.
+
+    Examples
+    --------
+    >>> motor = MotorMapping(roby, "roby")
+    >>> motor.get("state"), motor.get("limits"), motor.get("target") == roby.position
+    (['READY'], [-100.0, 100.0], True)
+    """
 
     TYPE = MotorType
     LIVE = ("position", "state", "target")
@@ -132,7 +139,13 @@ class MotorMapping(Mapped):
 
 
 class CounterMapping(Mapped):
-    """Our counters (simulation counters, a card's channels...) as our ``counter``: what they are, no reading."""
+    """Our counters (simulation counters, a card's channels...) as our ``counter``: what they are, no reading.
+
+    Examples
+    --------
+    >>> CounterMapping(diode, "diode").get("shape")
+    []
+    """
 
     TYPE = CounterType
 
@@ -155,7 +168,14 @@ class CounterMapping(Mapped):
 
 
 class TangoAttrMapping(Mapped):
-    """Our ``TangoCounter`` of a scalar attribute as BLISS's ``tango_attr_as_counter``."""
+    """Our ``TangoCounter`` of a scalar attribute as BLISS's ``tango_attr_as_counter``.
+
+    Examples
+    --------
+    >>> counter = TangoAttrMapping(diode, "diode")  # doctest: +SKIP
+    >>> counter.get("attribute"), counter.call("get_metadata")["unit"]  # doctest: +SKIP
+    ('value', 'mA')
+    """
 
     TYPE = TangoAttrAsCounterType
 
@@ -175,7 +195,14 @@ def _device_state(device: Any) -> str:
 
 
 class CounterCardMapping(Mapped):
-    """Our ``CounterCard`` as our ``countercard``: its channels (registered with it) and its timer."""
+    """Our ``CounterCard`` as our ``countercard``: its channels (registered with it) and its timer.
+
+    Examples
+    --------
+    >>> card = CounterCardMapping(p201, "p201", env={"p201": p201, "ct1": ct1, "ct_timer": ct_timer})  # doctest: +SKIP
+    >>> card.sub_object_names(), card.get("timer")  # doctest: +SKIP
+    (['ct1', 'ct_timer'], 'hardware:ct_timer')
+    """
 
     TYPE = CounterCardType
 
@@ -203,7 +230,14 @@ class CounterCardMapping(Mapped):
 
 
 class McaMapping(Mapped):
-    """Our ``SimulationMCA`` and ``TangoMCA`` as our ``mca``."""
+    """Our ``SimulationMCA`` and ``TangoMCA`` as our ``mca``.
+
+    Examples
+    --------
+    >>> mca = McaMapping(simu1, "simu1")
+    >>> mca.get("state"), mca.get("nbins"), mca.get("url")
+    ('ON', 16, None)
+    """
 
     TYPE = McaType
 

@@ -25,7 +25,14 @@ _MICRON_CAMERAS = ("pco", "andor", "andor3")  # those may give their pixel size 
 
 
 class LimaMapping(Mapped):
-    """Our ``Lima`` as BLISS's ``lima``: state from ``acq_status``, static camera facts, image settings."""
+    """Our ``Lima`` as BLISS's ``lima``: state from ``acq_status``, static camera facts, image settings.
+
+    Examples
+    --------
+    >>> camera = LimaMapping(lima_simulator, "lima_simulator")  # doctest: +SKIP
+    >>> camera.get("state"), camera.get("static")["camera_type"]  # doctest: +SKIP
+    ('READY', 'Simulator')
+    """
 
     TYPE = LimaType
     LIVE = ("state",)

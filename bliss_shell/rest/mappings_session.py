@@ -26,13 +26,26 @@ __all__ = ["ActiveMgMapping", "MeasurementGroupMapping", "ScanSavingMapping"]
 
 
 class MeasurementGroupMapping(Mapped):
-    """Our ``MeasurementGroup`` as BLISS's ``measurementgroup``: available, disabled; enable, disable, set_active."""
+    """Our ``MeasurementGroup`` as BLISS's ``measurementgroup``: available, disabled; enable, disable, set_active.
+
+    Examples
+    --------
+    >>> MeasurementGroupMapping(MG1, "MG1").read(["available", "disabled"])
+    ({'available': ['diode', 'diode2'], 'disabled': []}, [])
+    """
 
     TYPE = MeasurementgroupType
 
 
 class ActiveMgMapping(Mapped):
-    """``ACTIVE_MG`` as BLISS's ``objectref``: ``ref`` is ``"hardware:<active group>"``."""
+    """``ACTIVE_MG`` as BLISS's ``objectref``: ``ref`` is ``"hardware:<active group>"``.
+
+    Examples
+    --------
+    >>> env = {"ACTIVE_MG": MG1, "MG1": MG1}
+    >>> ActiveMgMapping(env, "ACTIVE_MG", env.get).get("ref")
+    'hardware:MG1'
+    """
 
     TYPE = ObjectrefType
 
@@ -59,7 +72,14 @@ _NOT_KEPT = ("dataset_definition", "sample_notes", "sample_name", "sample_descri
 
 
 class ScanSavingMapping(Mapped):
-    """``SCAN_SAVING`` as BLISS's ``scansaving``; ESRF-only properties are None under the default policy."""
+    """``SCAN_SAVING`` as BLISS's ``scansaving``; ESRF-only properties are None under the default policy.
+
+    Examples
+    --------
+    >>> saving = ScanSavingMapping({"SCAN_SAVING": SCAN_SAVING}, "SCAN_SAVING")
+    >>> saving.get("data_path") == SCAN_SAVING.get_path(), saving.get("proposal_name")
+    (True, None)
+    """
 
     TYPE = ScanSavingType
 

@@ -1,7 +1,8 @@
 """``/api/object`` (register, state, set, unregister), ``/api/object_type`` and socket.io ``/object``: BLISS 2.4's.
 
 Codes and texts are BLISS's: 503 ``Not yet fully initialized`` before the session's setup ran
-(listing and registering only), 404 ``No such object`` / ``No such abstract object``, 400 with
+(listing and registering only; a body or query of the wrong shape is 422 first, as BLISS's
+flask-openapi3 validates before the route runs), 404 ``No such object`` / ``No such abstract object``, 400 with
 ``objects`` for names that could not be registered, 400 with the object's own words for a value
 it refused, 422 with pydantic's error list for a value of the wrong type.
 
@@ -30,7 +31,8 @@ import gevent
 from flask import Response, jsonify, request
 from pydantic import BaseModel, Field, ValidationError
 
-from .object_types import OBJECT_TYPES, serialize_object_type
+from .object_typedef import serialize_object_type
+from .object_types import OBJECT_TYPES
 from .responses import Refusal, error, json_body, not_ready, validation_error
 
 if TYPE_CHECKING:
@@ -69,20 +71,38 @@ def _query(model: type[BaseModel]) -> Any:
 
 
 def install(app: flask.Flask, sio: socketio.Server | None, service: RestService) -> None:
-    """Add the object and object type routes to ``app`` and the ``/object`` connection handlers to ``sio``."""
+    """Add the object and object type routes to ``app`` and the ``/object`` connection handlers to ``sio``.
+
+    Examples
+    --------
+    >>> from flask import Flask
+    >>> from bliss_shell.rest.context import SessionContext
+    >>> from bliss_shell.rest.objects import ObjectStore
+    >>> context = SessionContext("test_session", {"roby": roby}, None, {}, [])
+    >>> service = type("Service", (), {"ready": False, "objects": ObjectStore(context, lambda e, d: None)})()
+    >>> app = Flask("objects")
+    >>> install(app, None, service)
+    >>> client = app.test_client()
+    >>> client.post("/api/object", json={"names": ["roby"]}).status_code  # before the setup ran
+    503
+    >>> service.ready = True
+    >>> client.post("/api/object", json={"names": ["roby"]}).get_json()
+    {'names': ['roby']}
+    >>> client.get("/api/object/roby").get_json()["properties"]["unit"]
+    'mm'
+    """
 
     def list_objects() -> Any:
+        query = _query(HardwaresResourceQuery)  # validated first (422), as flask-openapi3 does, then 503
         if not service.ready:
             return not_ready()
-        query = _query(HardwaresResourceQuery)
-        store = service.objects
-        states = [store.state(obj.name) for obj in store.get_objects(type=query.type)]
+        states = service.objects.states(type=query.type)
         return jsonify({"total": len(states), "results": states})
 
     def register_objects() -> Any:
+        body = json_body(RegisterHardwareSchema)  # validated first (422), as flask-openapi3 does, then 503
         if not service.ready:
             return not_ready()
-        body = json_body(RegisterHardwareSchema)
         failed = []
         for name in body.names:
             try:

@@ -10,7 +10,12 @@ property after checking it with the object's type, and sends the socket.io ``/ob
 Changes are found by a poller greenlet, running only while at least one client is connected to
 ``/object`` and at least one object is registered: every 0.2 s the live properties (a motor's
 position, state and target; a Lima's state), every 2 s all of them. An object is read again at
-once after a PUT on it and after one of its calls ends (``refresh``).
+once after a PUT on it and after one of its calls ends (``refresh``). The values read when an
+object is registered are the start: no event for them. A property first read later (its object
+was offline, or its read failed) sends its first value as a ``change``, as BLISS's events do.
+
+``GET /api/object`` (``states``) answers from the poller's last reads while they are fresh (as
+BLISS answers from its cached states), and reads the objects only when nobody polls them.
 
 Examples
 --------
@@ -37,6 +42,7 @@ import gevent.pool
 from .context import SessionContext
 from .mappings import create_mapping
 from .mappings_base import Mapped, error_entry
+from .object_events import Throttle
 
 __all__ = ["ObjectStore"]
 
@@ -44,7 +50,7 @@ logger = logging.getLogger("bliss_shell.rest")
 
 LIVE_PERIOD = 0.2  # s between two reads of the live properties
 FULL_PERIOD = 2.0  # s between two reads of all the properties
-THROTTLE = 0.2  # s: at most one change event per property in that time (BLISS's)
+FRESH = 2 * FULL_PERIOD  # s: a full read that recent answers GET /api/object while the poller runs
 
 
 def plain(value: Any) -> Any:
@@ -91,8 +97,8 @@ class ObjectStore:
         self._errors: dict[str, list[dict[str, str]]] = {}
         self._reading: dict[str, gevent.lock.Semaphore] = {}
         self._last: dict[str, dict[str, Any]] = {}  # per object: the last value of each property
-        self._last_emit: dict[tuple[str, str], float] = {}
-        self._queued: dict[tuple[str, str], gevent.Greenlet] = {}
+        self._full_read: dict[str, float] = {}  # per object: when all its properties were last read without error
+        self._throttle = Throttle(self._send_change)
         self._clients = 0
         self._started = False
         self._poller: gevent.Greenlet | None = None
@@ -101,29 +107,63 @@ class ObjectStore:
     # --- lifetime -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Allow the poller to run (it runs while a client listens and an object is registered)."""
+        """Allow the poller to run (it runs while a client listens and an object is registered).
+
+        Examples
+        --------
+        >>> store = ObjectStore(SessionContext("demo", {"answer": 42}, None, {}, []), lambda e, d: None)
+        >>> store.start()
+        >>> store.polling  # no client listens yet
+        False
+        >>> store.stop()
+        """
         self._started = True
         self._ensure_poller()
 
     def stop(self) -> None:
-        """Stop the poller, the queued events and the reads under way; forget the objects."""
+        """Stop the poller, the queued events and the reads under way; forget the objects.
+
+        Examples
+        --------
+        >>> store = ObjectStore(SessionContext("demo", {"answer": 42}, None, {}, []), lambda e, d: None)
+        >>> store.register("answer")
+        >>> store.stop()
+        >>> store.get_objects()
+        []
+        """
         self._started = False
         if self._poller is not None:
             self._poller.kill()
             self._poller = None
         self._refreshes.kill()
-        for greenlet in list(self._queued.values()):
-            greenlet.kill()
-        self._queued.clear()
+        self._throttle.stop()
         self._objects.clear()
 
     def client_connected(self) -> None:
-        """A socket.io client connected to ``/object``."""
+        """A socket.io client connected to ``/object``: the poller runs while an object is registered.
+
+        Examples
+        --------
+        >>> store = ObjectStore(SessionContext("demo", {"answer": 42}, None, {}, []), lambda e, d: None)
+        >>> store.start()
+        >>> store.register("answer")
+        >>> store.client_connected()
+        >>> store.polling
+        True
+        >>> store.stop()
+        """
         self._clients += 1
         self._ensure_poller()
 
     def client_disconnected(self) -> None:
-        """A socket.io client left ``/object``."""
+        """A socket.io client left ``/object`` (the poller ends after the last one left).
+
+        Examples
+        --------
+        >>> store = ObjectStore(SessionContext("demo", {}, None, {}, []), lambda e, d: None)
+        >>> store.client_connected()
+        >>> store.client_disconnected()
+        """
         self._clients = max(0, self._clients - 1)
 
     @property
@@ -163,6 +203,13 @@ class ObjectStore:
         ------
         ObjectNotFound
             No object of that name (the API answers 400 with it in ``objects``).
+
+        Examples
+        --------
+        >>> store = ObjectStore(SessionContext("test_session", {"roby": roby}, None, {}, []), lambda e, d: None)
+        >>> store.register("roby")
+        >>> store.get_object("roby")
+        <MotorMapping roby (motor)>
         """
         if name in self._objects:
             return
@@ -179,26 +226,44 @@ class ObjectStore:
                 self.register(sub_name)
         self._ensure_poller()
 
-    register_object = register  # BLISS's name
-
     def unregister(self, name: str) -> None:
-        """Forget ``name``: no more state nor events for it."""
+        """Forget ``name``: no more state nor events for it.
+
+        Examples
+        --------
+        >>> store = ObjectStore(SessionContext("demo", {"answer": 42}, None, {}, []), lambda e, d: None)
+        >>> store.register("answer")
+        >>> store.unregister("answer")
+        >>> store.get_object("answer") is None
+        True
+        """
         self._objects.pop(name, None)
-        for key in [key for key in self._queued if key[0] == name]:
-            self._queued.pop(key).kill()
-        for table in (self._online, self._errors, self._reading, self._last):
+        self._throttle.forget(name)
+        for table in (self._online, self._errors, self._reading, self._last, self._full_read):
             table.pop(name, None)
 
-    unregister_object = unregister  # BLISS's name
-
     def get_object(self, name: str) -> Mapped | None:
-        """The registered object ``name``, None if it is not registered."""
+        """The registered object ``name``, None if it is not registered.
+
+        Examples
+        --------
+        >>> store = ObjectStore(SessionContext("demo", {"answer": 42}, None, {}, []), lambda e, d: None)
+        >>> store.get_object("answer") is None
+        True
+        """
         return self._objects.get(name)
 
-    get = get_object
-
     def get_objects(self, type: str | None = None) -> list[Mapped]:
-        """The registered objects, those of one ``type`` only if given."""
+        """The registered objects, those of one ``type`` only if given.
+
+        Examples
+        --------
+        >>> store = ObjectStore(SessionContext("test_session", {"roby": roby, "n": 1}, None, {}, []), lambda e, d: None)
+        >>> store.register("roby"), store.register("n")
+        (None, None)
+        >>> store.get_objects(type="motor")
+        [<MotorMapping roby (motor)>]
+        """
         return [obj for obj in self._objects.values() if type is None or obj.type == type]
 
     def state(self, name: str) -> dict[str, Any]:
@@ -208,16 +273,54 @@ class ObjectStore:
         ------
         KeyError
             ``name`` is not registered.
+
+        Examples
+        --------
+        >>> store = ObjectStore(SessionContext("test_session", {"roby": roby}, None, {}, []), lambda e, d: None)
+        >>> store.register("roby")
+        >>> state = store.state("roby")
+        >>> state["type"], state["online"], state["properties"]["unit"]
+        ('motor', True, 'mm')
         """
         obj = self._objects[name]
-        properties: dict[str, Any] = {}
         errors: list[dict[str, str]] = []
-        online = obj.check_online()
-        if online:
-            all_props = obj.all_properties()
-            values, errors = self._update(name, all_props)
-            online = not errors
-            raw = {prop: values.get(prop) for prop in all_props}
+        values: dict[str, Any] = {}
+        if obj.check_online():
+            values, errors = self._update(name, obj.all_properties())
+        return self._state_of(obj, values, errors, online=obj.check_online() and not errors)
+
+    def states(self, type: str | None = None) -> list[dict[str, Any]]:
+        """The states of the registered objects (of one ``type`` only if given), for ``GET /api/object``.
+
+        While the poller runs, an object read in full less than ``FRESH`` s ago and online is answered from those
+        reads (BLISS answers from its cached states); any other is read now. An object unregistered while the
+        others are read is left out.
+
+        Examples
+        --------
+        >>> store = ObjectStore(SessionContext("test_session", {"roby": roby}, None, {}, []), lambda e, d: None)
+        >>> store.register("roby")
+        >>> [(state["name"], state["online"]) for state in store.states()]
+        [('roby', True)]
+        """
+        found = []
+        for obj in self.get_objects(type=type):
+            if self._objects.get(obj.name) is not obj:  # unregistered while another one was read
+                continue
+            cached = self._cached_state(obj)
+            found.append(cached if cached is not None else self.state(obj.name))
+        return found
+
+    def _cached_state(self, obj: Mapped) -> dict[str, Any] | None:
+        read = self._full_read.get(obj.name)
+        if not self.polling or read is None or time.monotonic() - read > FRESH or not self._online.get(obj.name):
+            return None
+        return self._state_of(obj, dict(self._last[obj.name]), list(self._errors.get(obj.name, [])), online=True)
+
+    def _state_of(self, obj: Mapped, values: dict[str, Any], errors: list[dict[str, str]], online: bool) -> dict[str, Any]:
+        properties: dict[str, Any] = {}
+        if obj.check_online():
+            raw = {prop: values.get(prop) for prop in obj.all_properties()}
             try:
                 properties = plain(obj.TYPE.PROPERTIES(**raw).model_dump())
             except Exception as error:  # a value the type does not accept: BLISS's offline state
@@ -247,6 +350,15 @@ class ObjectStore:
             The value does not fit the property's type (422).
         Exception
             Whatever the object refused (400, its text): nothing changed.
+
+        Examples
+        --------
+        >>> store = ObjectStore(SessionContext("test_session", {"roby": roby}, None, {}, []), lambda e, d: None)
+        >>> store.register("roby")
+        >>> store.set("roby", "velocity", "3")  # checked by the motor type first: a number
+        3.0
+        >>> roby.velocity
+        3.0
         """
         obj = self._objects[name]
         schema = obj.TYPE.PROPERTIES
@@ -255,17 +367,30 @@ class ObjectStore:
         if schema.read_only_prop(prop):
             raise AttributeError(f"Property `{prop}` is read only")
         value = schema.validate_prop(prop, value)
+        self._full_read.pop(name, None)  # GET /api/object reads it again until the refresh is done
         try:
             obj.write(prop, value)
         finally:
             self.refresh(name)
         return value
 
-    def refresh(self, name: str) -> None:
-        """Read ``name`` again now (in a greenlet of its own): after a PUT, after one of its calls ended."""
+    def refresh(self, name: str) -> gevent.Greenlet | None:
+        """Read ``name`` again now, in a greenlet of its own (returned): after a PUT, after one of its calls ended.
+
+        Examples
+        --------
+        >>> events = []
+        >>> store = ObjectStore(SessionContext("test_session", {"roby": roby}, None, {}, []), lambda e, d: events.append(d))
+        >>> store.register("roby")
+        >>> roby.velocity = roby.velocity + 1
+        >>> store.refresh("roby").join()
+        >>> [event["data"] for event in events] == [{"velocity": roby.velocity}]
+        True
+        """
         obj = self._objects.get(name)
-        if obj is not None and obj.check_online():
-            self._refreshes.spawn(self._update, name, obj.all_properties())
+        if obj is None or not obj.check_online():
+            return None
+        return self._refreshes.spawn(self._update, name, obj.all_properties())
 
     # --- reads and events -----------------------------------------------------------------------
 
@@ -283,14 +408,15 @@ class ObjectStore:
             return values, errors
         values = {prop: plain(value) for prop, value in values.items()}
         self._set_online(name, not errors, errors, quiet)
+        if not errors and set(props) >= set(obj.all_properties()):
+            self._full_read[name] = time.monotonic()
         last = self._last[name]
         for prop, value in values.items():
             if prop in last and _same(last[prop], value):
                 continue
-            known = prop in last
-            last[prop] = value
-            if known and not quiet:
-                self._queue(name, prop, value)
+            last[prop] = value  # a first value (none read before) is a change too, as BLISS's
+            if not quiet:
+                self._throttle.push((name, prop), value)
         return values, errors
 
     def _set_online(self, name: str, online: bool, errors: list[dict[str, str]], quiet: bool) -> None:
@@ -306,20 +432,8 @@ class ObjectStore:
         if not quiet:
             self._send("online", {"name": name, "id": name, "state": online})
 
-    def _queue(self, name: str, prop: str, value: Any) -> None:
-        """BLISS's throttle: send now if the last send of this property is 0.2 s old, else in 0.2 s (the last value wins)."""
-        key = (name, prop)
-        queued = self._queued.pop(key, None)
-        if queued is not None:
-            queued.kill()
-        if time.monotonic() - self._last_emit.get(key, -math.inf) > THROTTLE:
-            self._send_change(name, prop, value)
-        else:
-            self._queued[key] = gevent.spawn_later(THROTTLE, self._send_change, name, prop, value)
-
-    def _send_change(self, name: str, prop: str, value: Any) -> None:
-        self._queued.pop((name, prop), None)
-        self._last_emit[(name, prop)] = time.monotonic()
+    def _send_change(self, key: tuple[str, str], value: Any) -> None:
+        name, prop = key
         self._send("change", {"name": name, "id": name, "data": {prop: value}})
 
     def _send(self, event: str, data: dict[str, Any]) -> None:
