@@ -9,11 +9,11 @@ from __future__ import annotations
 import io
 import json
 import math
-import re
 import subprocess
 import sys
 
 import gevent
+import gevent.event
 import httpx
 import numpy as np
 import pytest
@@ -21,10 +21,12 @@ import pytest
 from bliss_shell.rest.call_stdout import GreenletStdout
 from bliss_shell.rest.call_tasks import FuncTask, ScanFactoryTask
 from bliss_shell.rest.calls import KEPT, Calls, UnknownCall
-from bliss_shell.rest.jsonready import NotDecodable, ObjectNotFound, from_jsonready, to_jsonready
+from bliss_shell.rest.jsonready import NotDecodable, from_jsonready, to_jsonready
+from bliss_shell.rest.names import ObjectNotFound
 from bliss_shell.scanning import current
 from bliss_shell.shell.scan_display import shell_display
 from conftest import wait_for
+from rest_helpers import Refusal, reading, refusals, shell_value
 
 
 class Events:
@@ -151,6 +153,36 @@ def test_a_call_killed_before_it_started_never_runs(calls):
     assert ended(calls, call_id).state == "killed" and ran == []
 
 
+def test_a_greenlet_a_call_started_writes_to_the_terminal_once_the_call_ended():
+    terminal = io.StringIO()
+    events = Events()
+    go_on = gevent.event.Event()
+
+    def starts_a_poller():
+        def poller():
+            print("during the call")
+            go_on.wait()
+            print("after the call")
+
+        worker = gevent.spawn(poller)
+        gevent.sleep(0)  # it prints its first line while the call runs
+        return worker
+
+    saved = sys.stdout
+    sys.stdout = terminal
+    try:
+        store = Calls(context=None, emit=events)
+        call_id = store.spawn(FuncTask(starts_a_poller, "starts_a_poller(...)"), (), {}, emit_stdout=True)
+        worker = ended(store, call_id).result
+        go_on.set()
+        worker.join(10)
+        store.stop()
+    finally:
+        sys.stdout = saved
+    assert events.stdout(call_id) == "during the call\n"
+    assert terminal.getvalue() == "after the call\n"
+
+
 def test_only_the_last_256_calls_are_kept(calls):
     ids = [calls.spawn(FuncTask(abs, "abs(...)"), (index,), {}) for index in range(KEPT + 1)]
     gevent.sleep(0)
@@ -175,8 +207,6 @@ def test_jsonready_values_both_ways(session):
 
 # --- a shell serving the API, driven by the unmodified blissclient 1.4.1 -------------------------------------------
 
-REFUSED = re.compile(rb"REST (\w+) (\S+) refused \((\d+)\): ([^\r\n]*)")
-
 
 def client_of(shell, blissdata_url: str | None = None):
     from blissclient import BlissClient
@@ -190,9 +220,23 @@ def finished(future, timeout: float = 60.0):
     return future.get(monitor_interval=0)
 
 
-def refusals(shell) -> list[tuple[str, ...]]:
-    shell.terminal._pump(0.05)
-    return [tuple(part.decode() for part in found.groups()) for found in REFUSED.finditer(bytes(shell.terminal.transcript))]
+def final_state(url: str, http: httpx.Client | None = None) -> httpx.Response:
+    """GET a call's state until it no longer runs: its final answer (read once: then the call is forgotten)."""
+    answers: list[httpx.Response] = []
+
+    def ended() -> bool:
+        answers.append((http or httpx).get(url))
+        return answers[-1].status_code != 200 or answers[-1].json()["state"] != "running"
+
+    wait_for(ended, f"{url} still running", 60)
+    return answers[-1]
+
+
+def refused_once(shell, method: str, path: str, status: int, text: str) -> None:
+    """The shell printed exactly one refusal line ``REST <method> <path> refused (<status>): <text>``."""
+    line = Refusal(method, path, status, text)
+    wait_for(reading(shell.terminal, lambda: line in refusals(shell.terminal)), f"no line {line}", 15)
+    assert refusals(shell.terminal).count(line) == 1, refusals(shell.terminal)
 
 
 @pytest.mark.slow
@@ -294,7 +338,21 @@ def test_in_terminal_shows_the_box_runs_at_the_prompt_and_a_second_is_refused(re
     wait_for(lambda: future.state != "running", "the call was not killed", 60)
     assert future.state == "killed"
     shell.terminal.wait_for(r"DEMO \[2\]: wa$")  # the interrupted command, then the half-typed input back
-    assert ("POST", "/api/call", "429", "Terminal already in use") in refusals(shell)
+    refused_once(shell, "POST", "/api/call", 429, "Terminal already in use")
+
+
+@pytest.mark.slow
+def test_a_kill_right_after_an_in_terminal_call_leaves_the_prompt_usable(rest_shell):
+    shell = rest_shell()
+    api = f"{shell.url}/api/call"
+    with httpx.Client() as http:  # one connection: the DELETE follows the POST as closely as a client can
+        for _ in range(5):  # the kill lands before, while or after the line reaches the prompt
+            call_id = http.post(api, json={"function": "sleep", "args": [60], "in_terminal": True}).json()["call_id"]
+            assert http.delete(f"{api}/{call_id}").status_code == 204
+            assert final_state(f"{api}/{call_id}", http).json() == {"state": "killed"}
+            assert shell_value(shell.terminal, "6 * 7") == "42"  # the prompt takes the user's next command
+    assert "NameError" not in shell.terminal.text()
+    assert shell_value(shell.terminal, "'run_call_from_remote' in dir()") == "False"
 
 
 @pytest.mark.slow
@@ -343,22 +401,40 @@ def test_every_bad_call_is_refused_as_bliss_with_one_log_line_and_nothing_moved(
         finished(raising)
     assert httpx.get(f"{api}/{raising.call_id}").status_code == 404  # forgotten once its error was read
     odd = httpx.post(api, json={"env_object": "gevent.event", "function": "Event"}).json()["call_id"]  # no JSON for it
-    answers: list[httpx.Response] = []
-    wait_for(lambda: answers.append(httpx.get(f"{api}/{odd}")) or answers[-1].status_code != 200, "eval still running")
-    assert (answers[-1].status_code, answers[-1].json()["error"][:28]) == (503, "Couldnt serialise function: ")
+    answer = final_state(f"{api}/{odd}")
+    assert (answer.status_code, answer.json()["error"][:28]) == (503, "Couldnt serialise function: ")
     unknown = httpx.get(f"{api}/no-such-call")
     assert (unknown.status_code, unknown.json()) == (404, {"error": "Could not find specified function call"})
     assert httpx.delete(f"{api}/no-such-call").status_code == 404
+    # beyond roby's limits, as the web UI sends a move: the call runs and fails with the motor's own words
+    far = httpx.post(api, json={"object": "roby", "function": "move", "args": [1e6]}).json()["call_id"]
+    answer = final_state(f"{api}/{far}")
+    limits = "roby: position 1e+06 outside limits (-1000, 1000)"
+    assert (answer.status_code, answer.json()["exception"]) == (500, f"ValueError: {limits}")
     assert client.hardware.get("roby").position == start
+    assert float(shell_value(shell.terminal, "roby.position")) == pytest.approx(start)
+    expected = [
+        ("POST", "/api/call", 404, "Function 'no_such_function' not found in the session"),
+        ("POST", "/api/call", 404, "Function 'move' from object 'nowhere' not found in the session"),
+        ("POST", "/api/call", 404, "Object 'nowhere' doesn't exist in config"),
+        ("POST", "/api/call", 400, "'env_object' and 'object' arguments are mutual exclusive"),
+        ("POST", "/api/call", 404, "No such object"),
+        ("POST", "/api/call", 500, quantity.json()["exception"]),
+        ("POST", "/api/call", 422, None),
+        ("POST", "/api/call", 422, None),
+        ("POST", "/api/call", 404, "Function 'no_such_function' not found in the session"),
+        ("GET", f"/api/call/{raising.call_id}", 500, None),
+        ("GET", f"/api/call/{raising.call_id}", 404, "Could not find specified function call"),
+        ("GET", f"/api/call/{odd}", 503, None),
+        ("GET", "/api/call/no-such-call", 404, "Could not find specified function call"),
+        ("DELETE", "/api/call/no-such-call", 404, "Could not find specified function call"),
+        ("GET", f"/api/call/{far}", 500, f"ValueError: {limits}"),
+    ]
+    wait_for(reading(shell.terminal, lambda: len(refusals(shell.terminal)) >= len(expected)), "refusals missing", 15)
+    seen = refusals(shell.terminal)
+    assert [line[:3] for line in seen] == [line[:3] for line in expected], seen  # one line each, nothing more
+    assert all(text is None or line.text == text for line, (*_, text) in zip(seen, expected, strict=True)), seen
+    assert seen[11].text.startswith(f"Couldnt serialise function: `{odd}` response: <gevent")
     moved = client.session.call("move", start + 0.5, object_name="roby")  # the same callable, well given, runs
     finished(moved)
     wait_for(lambda: client.hardware.get("roby").position == pytest.approx(start + 0.5), "roby did not move", 30)
-    seen = refusals(shell)
-    assert ("POST", "/api/call", "404", "Function 'no_such_function' not found in the session") in seen
-    assert ("POST", "/api/call", "404", "Object 'nowhere' doesn't exist in config") in seen
-    assert sum(1 for line in seen if line[2] == "500" and line[0] == "GET") == 1
-    assert any(
-        line[:3] == ("GET", f"/api/call/{odd}", "503")
-        and line[3].startswith(f"Couldnt serialise function: `{odd}` response: <gevent")
-        for line in seen
-    )

@@ -30,7 +30,8 @@ from pydantic import BaseModel, Field, ValidationError
 
 from .call_tasks import FuncTask, ObjectFuncTask, ScanFactoryTask, Task
 from .calls import TerminalAlreadyInUse, TerminalNotAvailable, UnknownCall
-from .jsonready import ObjectNotFound, from_jsonready, to_jsonready
+from .jsonready import from_jsonready, to_jsonready
+from .names import ObjectNotFound
 from .responses import error, exception, json_body, not_ready, validation_error
 
 __all__ = ["CallFunction", "install"]
@@ -157,12 +158,21 @@ def _kill(service: Any, call_id: str) -> Any:
 
 
 def install(app: Flask, sio: Any, service: Any) -> None:
-    """Add the ``/api/call`` routes and the socket.io ``/call`` namespace to the service's app."""
+    """Add the ``/api/call`` routes and the socket.io ``/call`` namespace to the service's app.
+
+    Examples
+    --------
+    >>> install(service.app, service.sio, service)  # doctest: +SKIP
+    >>> httpx.post(f"{url}/api/call", json={"function": "wa"}).json()  # doctest: +SKIP
+    {'call_id': '...'}
+    """
     app.add_url_rule("/api/call", "call_post", lambda: _post(service), methods=["POST"])
     app.add_url_rule("/api/call/<call_id>", "call_state", lambda call_id: _state(service, call_id), methods=["GET"])
     app.add_url_rule("/api/call/<call_id>", "call_kill", lambda call_id: _kill(service, call_id), methods=["DELETE"])
 
     def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
-        return True  # the service wraps it: a peer that is not local needs the iosecret
+        # open to every peer, with no secret: /call only carries the calls' stdout (read-only, as GET
+        # /api/call/<id>), and blissclient's create_connect() joins /call and /object together, sending no header
+        return True
 
     sio.on("connect", connect, namespace="/call")

@@ -122,6 +122,20 @@ class ObjectFuncTask:
         The `bliss_shell.rest.objects.ObjectStore` that registered the object.
     name, function
         The object's name and the callable's.
+
+    Examples
+    --------
+    >>> from bliss_shell.rest.context import SessionContext
+    >>> from bliss_shell.rest.objects import ObjectStore
+    >>> store = ObjectStore(SessionContext("demo", {"roby": roby}, None, {}, []), lambda event, data: None)
+    >>> store.register("roby")
+    >>> task = ObjectFuncTask(store, "roby", "move")
+    >>> task.validate(("far",), {})
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for ...
+    >>> task.run((roby.position,), {})  # well given: it runs (roby is there already)
+    >>> store.stop()
     """
 
     def __init__(self, store: Any, name: str, function: str):

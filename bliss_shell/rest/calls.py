@@ -31,6 +31,8 @@ from typing import Any
 
 import gevent
 
+from bliss_shell.comm.greenlets import is_running
+
 from . import call_stdout
 from .call_stdout import SINK, EventSink, NullSink, TeeSink
 from .call_tasks import FuncTask, ObjectFuncTask, ScanFactoryTask, Task
@@ -104,7 +106,6 @@ class _Call:
     error: BaseException | None = None
     killed: bool = False
     kill_asked: bool = False
-    running: bool = False  # its greenlet was switched into (gevent's bool() is True once merely scheduled)
     sink: Any = field(default=None, repr=False)
 
 
@@ -139,6 +140,13 @@ class Calls:
             No prompt (``bliss -c``, a script).
         TerminalAlreadyInUse
             A command runs at the prompt (typed, or a call).
+
+        Examples
+        --------
+        >>> Calls(context=None, emit=lambda event, data: None).check_terminal()  # no session, no prompt
+        Traceback (most recent call last):
+        ...
+        bliss_shell.rest.calls.TerminalNotAvailable: Terminal not available
         """
         terminal = self.terminal
         if terminal is None:
@@ -148,11 +156,21 @@ class Calls:
 
     def spawn(self, task: Task, args: tuple | list, kwargs: dict[str, Any], in_terminal: bool = False,
               emit_stdout: bool = False) -> str:  # fmt: skip
-        """Start ``task`` in a greenlet of its own; return its call id (a uuid4, as BLISS's).
+        r"""Start ``task`` in a greenlet of its own; return its call id (a uuid4, as BLISS's).
 
         Without ``emit_stdout`` the call's output is dropped (BLISS); with it, it goes as ``stdout``
         events. ``in_terminal``: the call runs at the prompt, its output shown there (and sent too
-        with ``emit_stdout``).
+        with ``emit_stdout``). The output of a greenlet the call started goes there until the call
+        ends, then where any other greenlet's goes.
+
+        Examples
+        --------
+        >>> sent = []
+        >>> calls = Calls(context=None, emit=lambda event, data: sent.append(data["message"]))
+        >>> call_id = calls.spawn(FuncTask(print, "print(...)"), ("roby at 0",), {}, emit_stdout=True)
+        >>> calls.wait(call_id); sent
+        ['roby at 0\n']
+        >>> calls.stop()
         """
         call_id = str(uuid.uuid4())
         call = _Call(task, in_terminal)
@@ -174,7 +192,6 @@ class Calls:
 
     def _run(self, call: _Call, args: tuple, kwargs: dict[str, Any]) -> None:
         """The call's greenlet: its value, its error or its kill kept; nothing escapes to the hub."""
-        call.running = True
         try:
             if call.in_terminal:
                 call.result = self._in_terminal(call, args, kwargs)
@@ -183,6 +200,8 @@ class Calls:
                     call.result = call.task.run(args, kwargs)
                 finally:
                     call_stdout.flush(call.sink)
+                    # the call ended: a greenlet it started (a poller, a display) writes where the others write
+                    gevent.getcurrent().spawn_tree_locals.pop(SINK, None)
         except KeyboardInterrupt:
             call.killed = True
         except gevent.GreenletExit:
@@ -224,6 +243,16 @@ class Calls:
         ------
         UnknownCall
             No such call (or no longer).
+
+        Examples
+        --------
+        >>> calls = Calls(context=None, emit=lambda event, data: None)
+        >>> call_id = calls.spawn(FuncTask(gevent.sleep, "sleep(...)"), (0.05,), {})
+        >>> calls.state(call_id).state
+        'running'
+        >>> calls.wait(call_id); calls.state(call_id).state
+        'terminated'
+        >>> calls.stop()
         """
         call = self._get(call_id)
         progress = call.task.progress()
@@ -244,6 +273,15 @@ class Calls:
         ------
         UnknownCall
             No such call (or no longer).
+
+        Examples
+        --------
+        >>> calls = Calls(context=None, emit=lambda event, data: None)
+        >>> call_id = calls.spawn(FuncTask(gevent.sleep, "sleep(...)"), (60,), {})
+        >>> gevent.sleep(0)  # it starts: the kill is a KeyboardInterrupt in its sleep
+        >>> calls.kill(call_id); calls.wait(call_id); calls.state(call_id).state
+        'killed'
+        >>> calls.stop()
         """
         call = self._get(call_id)
         self._interrupt(call)
@@ -253,7 +291,7 @@ class Calls:
         if greenlet is None or greenlet.ready():
             return
         call.kill_asked = True
-        if not call.running:  # not started yet: it never runs (KeyboardInterrupt there would reach the hub)
+        if not is_running(greenlet):  # scheduled, not run yet: it never runs (KeyboardInterrupt would reach the hub)
             call.killed = True
             greenlet.kill(block=False)
         elif call.in_terminal:
@@ -264,13 +302,33 @@ class Calls:
             greenlet.kill(KeyboardInterrupt, block=False)
 
     def wait(self, call_id: str, timeout: float | None = None) -> None:
-        """Block until the call ended (tests, scripts); its state is still to be read."""
+        """Block until the call ended (tests, scripts); its state is still to be read.
+
+        Examples
+        --------
+        >>> calls = Calls(context=None, emit=lambda event, data: None)
+        >>> call_id = calls.spawn(FuncTask(abs, "abs(...)"), (-2,), {})
+        >>> calls.wait(call_id, timeout=10); calls.state(call_id).result
+        2
+        >>> calls.stop()
+        """
         call = self._calls.get(call_id)
         if call is not None and call.greenlet is not None:
             call.greenlet.join(timeout)
 
     def stop(self) -> None:
-        """Ctrl-C on every call still running, wait for them to end, forget them all; ``sys.stdout`` unwrapped."""
+        """Ctrl-C on every call still running, wait for them to end, forget them all; ``sys.stdout`` unwrapped.
+
+        Examples
+        --------
+        >>> calls = Calls(context=None, emit=lambda event, data: None)
+        >>> call_id = calls.spawn(FuncTask(gevent.sleep, "sleep(...)"), (60,), {})
+        >>> calls.stop()  # the sleep is interrupted at once
+        >>> calls.state(call_id)
+        Traceback (most recent call last):
+        ...
+        bliss_shell.rest.calls.UnknownCall: Could not find specified function call
+        """
         running = [call for call in self._calls.values() if call.greenlet is not None and not call.greenlet.ready()]
         for call in running:
             self._interrupt(call)

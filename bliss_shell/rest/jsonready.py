@@ -40,21 +40,9 @@ from bliss_shell.data.blissdata import scan_key
 from bliss_shell.data.blissdata_server import takes_documents
 from bliss_shell.scanning.scan import Scan
 
-__all__ = ["NotDecodable", "ObjectNotFound", "from_jsonready", "scan_reference", "to_jsonready"]
+from .names import ObjectNotFound, lookup
 
-
-class ObjectNotFound(LookupError):
-    """An ``{"__type__": "object"}`` names nothing in the session (BLISS's text, a 404 at ``/api/call``).
-
-    Examples
-    --------
-    >>> str(ObjectNotFound("robz"))
-    "Object 'robz' doesn't exist in config"
-    """
-
-    def __init__(self, name: str):
-        self.name = name
-        super().__init__(f"Object '{name}' doesn't exist in config")
+__all__ = ["NotDecodable", "from_jsonready", "scan_reference", "to_jsonready"]
 
 
 class NotDecodable(ValueError):
@@ -85,7 +73,7 @@ def to_jsonready(content: Any) -> Any:
     """
     if isinstance(content, (list, tuple)):
         return [to_jsonready(item) for item in content]
-    if isinstance(content, dict):  # a mapping object with a name (a config node) is an object, as in BLISS
+    if isinstance(content, dict):  # every dict is walked, as in BLISS; other mappings (a config node) are values
         return {key: to_jsonready(value) for key, value in content.items()}
     if isinstance(content, np.ndarray):
         return to_jsonready(content.tolist())
@@ -172,7 +160,7 @@ def from_jsonready(content: Any, env: Mapping[str, Any], config: Any) -> Any:
 
     Raises
     ------
-    ObjectNotFound
+    bliss_shell.rest.names.ObjectNotFound
         An object name neither knows.
     NotDecodable
         A ``quantity``, ``scan`` or ``exception``.
@@ -184,7 +172,7 @@ def from_jsonready(content: Any, env: Mapping[str, Any], config: Any) -> Any:
     >>> from_jsonready({"__type__": "object", "name": "robz"}, env={}, config=None)
     Traceback (most recent call last):
     ...
-    bliss_shell.rest.jsonready.ObjectNotFound: Object 'robz' doesn't exist in config
+    bliss_shell.rest.names.ObjectNotFound: Object 'robz' doesn't exist in config
     """
     if isinstance(content, list):
         return [from_jsonready(item, env, config) for item in content]
@@ -206,11 +194,9 @@ _NUMBERS = {"nan": math.nan, "neginf": -math.inf, "posinf": math.inf}
 
 
 def _object(name: Any, env: Mapping[str, Any], config: Any) -> Any:
-    if isinstance(name, str) and name in env:
-        return env[name]
-    if config is None or not isinstance(name, str) or name not in config.names():
+    if not isinstance(name, str):
         raise ObjectNotFound(str(name))
     try:
-        return config.get(name)
-    except ConfigError as error:  # named in the config, but cannot be built: say why
+        return lookup(name, env, config)
+    except ConfigError as error:  # named in the config, but cannot be built: the call cannot run, say why
         raise RuntimeError(f"Object '{name}' cannot be made from the config: {error}") from error

@@ -52,36 +52,32 @@ from .mappings_devices import (
 )
 from .mappings_lima import LimaMapping
 from .mappings_session import ActiveMgMapping, MeasurementGroupMapping, ScanSavingMapping
+from .names import ObjectNotFound, lookup
 
 __all__ = ["ObjectNotFound", "create_mapping", "find_object"]
 
 
-class ObjectNotFound(RuntimeError):
-    """No object of that name in the session nor in the config (BLISS's text)."""
-
-    def __init__(self, name: str):
-        super().__init__(f"Object '{name}' doesn't exist in config")
-        self.name = name
-
-
 def find_object(context: SessionContext, name: str) -> Any:
-    """The session's object ``name``: the namespace's, else the config's; a ``DummyNotLoaded`` if it fails to load.
+    """The session's object ``name`` (`bliss_shell.rest.names.lookup`); a ``DummyNotLoaded`` if it fails to load.
 
     Raises
     ------
     ObjectNotFound
         Neither the namespace nor the config has it.
+
+    Examples
+    --------
+    >>> from bliss_shell.rest.context import SessionContext
+    >>> find_object(SessionContext(name="demo", env={"roby": roby}, config=None, metadata={}, config_folders=[]), "roby")
+    SimulationMotor('roby', ...)
     """
-    if name in context.env:
-        obj = context.env[name]
-        return DummyNotLoaded(name, obj.reason) if isinstance(obj, Unavailable) else obj
-    config = context.config
-    if config is None or name not in config.names():
-        raise ObjectNotFound(name)
     try:
-        return config.get(name)
+        obj = lookup(name, context.env, context.config)
+    except ObjectNotFound:
+        raise
     except Exception as error:  # BLISS: an object that can't be loaded is served offline
         return DummyNotLoaded(name, error)
+    return DummyNotLoaded(name, obj.reason) if isinstance(obj, Unavailable) else obj
 
 
 def _config_tags(context: SessionContext, name: str) -> list[str]:

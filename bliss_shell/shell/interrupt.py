@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 
 import gevent
 
+from bliss_shell.comm.greenlets import is_running
+
 from .gevent_loop import GeventEventLoop
 
 T = TypeVar("T")
@@ -63,9 +65,9 @@ class CommandRunner:
         command = self._command
         if command is None:
             return
-        if command.gr_frame is not None:  # it has run and waits somewhere in the command
+        if is_running(command):  # it waits somewhere in the command, which catches KeyboardInterrupt
             command.kill(KeyboardInterrupt, block=False)
-        else:  # scheduled, not run yet (a Greenlet is true already): an exception thrown now would reach the hub
+        else:  # scheduled, not run yet: an exception thrown now would reach the hub; it never runs
             command.kill(block=False)
 
 

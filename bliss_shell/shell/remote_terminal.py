@@ -109,12 +109,24 @@ class PromptTerminal:
     def run(self, function: Callable[[], Any], description: str, args: tuple, kwargs: dict) -> Any:
         """Run ``function()`` as a command typed at the prompt, after the box; block until it ended.
 
+        It returns only once the prompt ran (or cancelled) the line it was given, so that the name
+        that line calls is still there when it runs: a kill never leaves a ``NameError`` at the prompt.
+
         Raises
         ------
         RuntimeError
             "Terminal already in use": a command runs at the prompt.
         KeyboardInterrupt
             Ctrl-C at the prompt, or `interrupt`.
+
+        Examples
+        --------
+        >>> terminal.run(lambda: 6 * 7, "answer(...)", (), {})  # doctest: +SKIP
+        ┌───────────────────────────────────────┐
+        │ EXECUTE A FUNCTION TRIGGERED REMOTELY │
+        │ func:     answer(...)                 │
+        └───────────────────────────────────────┘
+        42
         """
         if self.busy():
             raise RuntimeError("Terminal already in use")
@@ -122,16 +134,16 @@ class PromptTerminal:
         namespace = self._repl.get_globals()
         try:
             print(remote_call_box(description, args, kwargs), flush=True)
-            namespace[COMMAND] = remote
-            if remote.interrupted:
+            if remote.interrupted:  # killed while the box was printed: nothing goes to the prompt
                 raise KeyboardInterrupt
+            namespace[COMMAND] = remote
             self._submit(remote)
             remote.done.wait()
         finally:
             if namespace.get(COMMAND) is remote:
                 del namespace[COMMAND]
             self._remote = None
-        if remote.interrupted and not remote.started:
+        if not remote.started:  # interrupted, or Ctrl-C at the prompt before the line ran
             raise KeyboardInterrupt
         if remote.error is not None:
             raise remote.error
@@ -149,15 +161,23 @@ class PromptTerminal:
             buffer.validate_and_handle()  # ptpython: the prompt returns the text; the buffer is reset at the next one
         if typed.text:
             repl.app.pre_run_callables.append(lambda: setattr(buffer, "document", typed))
+        # the prompt reads again: the line ran, or a Ctrl-C cancelled it before it ran (then nothing else says so)
+        repl.app.pre_run_callables.append(remote.done.set)
         repl.app.invalidate()
 
     def interrupt(self) -> None:
-        """Ctrl-C on the call that `run` started: before it ran, it never runs."""
+        """Ctrl-C on the call that `run` started: before it ran, it never runs.
+
+        Once the line is at the prompt, `run` waits until the prompt ran it (it raises KeyboardInterrupt
+        at once) or cancelled it: the prompt then shows ``KeyboardInterrupt``, as after a Ctrl-C.
+
+        Examples
+        --------
+        >>> terminal.interrupt()  # doctest: +SKIP
+        """
         remote = self._remote
         if remote is None:
             return
         remote.interrupted = True
         if remote.submitted:
-            self._repl.interrupt()
-            if not remote.started:  # cancelled before it ran: nothing will set it
-                remote.done.set()
+            self._repl.interrupt()  # the command running, or the one scheduled; none yet: the line raises it itself
