@@ -268,7 +268,7 @@ def open_terminal(shell_env: dict[str, str]) -> Iterator:
         terminal.close()
 
 
-REST_LINE = re.compile(rb"REST API: http://(\S+):(\d+)/api \(web UI: http://\S+/\)")
+REST_LINE = re.compile(rb'REST API: BlissClient\("http://([^"\s]+):(\d+)", blissdata_url="[^"]+"\)  web UI: http://\S+/')
 
 
 @dataclass
@@ -300,7 +300,7 @@ def rest_shell(shell_env: dict[str, str]) -> Iterator:
 
     ``rest_shell(session="demo", env=None, extra_args=(), rest="")`` starts ``bliss -s SESSION --rest
     [PORT] *extra_args`` (``env`` default: ``shell_env``; pass ``blissdata_shell_env`` for blissdata 2),
-    waits for its ``REST API: http://HOST:PORT/api ...`` line and, unless ``extra_args`` runs code
+    waits for its ``REST API: BlissClient("http://HOST:PORT", ...`` line and, unless ``extra_args`` runs code
     (``-c``/``--script``), for its first prompt; it returns a :class:`RestShell`. ``rest=""`` serves on any
     free port, ``rest="PORT"`` on that one, ``rest=None`` leaves out ``--rest`` (the session's ``rest:``
     config decides). The service is ready (setup done) once the prompt shows.

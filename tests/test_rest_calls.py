@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import subprocess
 import sys
 
@@ -64,14 +65,19 @@ def test_a_function_call_returns_its_value_once_then_is_forgotten(calls):
         calls.state(call_id)
 
 
-def test_a_function_that_raises_gives_its_error_at_its_state(calls, capfd):
-    def broken():
-        raise ValueError("roby is not there")
+def test_a_function_that_raises_gives_its_error_at_its_state_and_one_line_as_it_fails(calls, capfd, caplog):
+    def broken(where, strict=True):
+        raise ValueError(f"roby is not {where}")
 
-    state = ended(calls, calls.spawn(FuncTask(broken, "broken(...)"), (), {}))
+    call_id = calls.spawn(FuncTask(broken, "broken(...)"), ("there",), {"strict": False})
+    calls.wait(call_id, timeout=30)
+    lines = [record.getMessage() for record in caplog.records if record.name == "bliss_shell.rest"]
+    assert lines == ["REST call broken('there', strict=False) failed: ValueError: roby is not there"]
+    state = calls.state(call_id)
     assert state.state == "terminated"
     assert isinstance(state.error, ValueError) and "roby is not there" in str(state.error)
     assert "Traceback" not in capfd.readouterr().err  # the hub did not print it
+    assert len([record for record in caplog.records if record.name == "bliss_shell.rest"]) == 1  # no more at its state
 
 
 def test_a_scan_command_runs_and_its_progress_names_the_scan(calls, session):
@@ -306,7 +312,10 @@ def test_kill_of_a_running_loopscan_ends_it_user_abort(rest_shell, blissdata_she
     from blissdata.redis_engine.store import DataStore
 
     shell = rest_shell(env=blissdata_shell_env)
-    client = client_of(shell, blissdata_server.url)
+    pasted = re.search(rb'BlissClient\("([^"]+)", blissdata_url="([^"]+)"\)', bytes(shell.terminal.transcript))
+    assert pasted is not None and (pasted[1].decode(), pasted[2].decode()) == (shell.url, blissdata_server.url)
+    assert b"blissclient cannot open the scans" not in bytes(shell.terminal.transcript)  # the Redis has the modules
+    client = client_of(shell, pasted[2].decode())  # the line the shell printed, as a user pastes it
     future = client.session.call("loopscan", 1_000_000, 0.01, get_object("diode"), has_scan_factory=True)
     wait_for(lambda: (future.progress or {}).get("bliss_state") == "STARTING", "the scan did not start", 60)
     key = future.progress["scan"]["key"]
@@ -423,18 +432,20 @@ def test_every_bad_call_is_refused_as_bliss_with_one_log_line_and_nothing_moved(
         ("POST", "/api/call", 422, None),
         ("POST", "/api/call", 422, None),
         ("POST", "/api/call", 404, "Function 'no_such_function' not found in the session"),
-        ("GET", f"/api/call/{raising.call_id}", 500, None),
         ("GET", f"/api/call/{raising.call_id}", 404, "Could not find specified function call"),
         ("GET", f"/api/call/{odd}", 503, None),
         ("GET", "/api/call/no-such-call", 404, "Could not find specified function call"),
         ("DELETE", "/api/call/no-such-call", 404, "Could not find specified function call"),
-        ("GET", f"/api/call/{far}", 500, f"ValueError: {limits}"),
-    ]
+    ]  # the 500s of the failed calls' states are not logged: each call's one line was written as it failed
     wait_for(reading(shell.terminal, lambda: len(refusals(shell.terminal)) >= len(expected)), "refusals missing", 15)
     seen = refusals(shell.terminal)
     assert [line[:3] for line in seen] == [line[:3] for line in expected], seen  # one line each, nothing more
     assert all(text is None or line.text == text for line, (*_, text) in zip(seen, expected, strict=True)), seen
-    assert seen[11].text.startswith(f"Couldnt serialise function: `{odd}` response: <gevent")
+    assert seen[10].text.startswith(f"Couldnt serialise function: `{odd}` response: <gevent")
+    failed = re.findall(rb"REST call ([^\r\n]*) failed: ([^\r\n]*)", bytes(shell.terminal.transcript))
+    assert [call.decode() for call, _error in failed] == ["mv(roby, 'far')", "roby.move(1000000.0)"], failed
+    assert re.match(rb"(TypeError|ValueError): ", failed[0][1]) and b"far" in failed[0][1], failed
+    assert failed[1][1].decode().rstrip() == f"ValueError: {limits}"
     moved = client.session.call("move", start + 0.5, object_name="roby")  # the same callable, well given, runs
     finished(moved)
     wait_for(lambda: client.hardware.get("roby").position == pytest.approx(start + 0.5), "roby did not move", 30)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -214,3 +215,32 @@ def test_roby_goes_offline_when_its_server_is_killed_and_online_when_back(rest_s
             )
     finally:
         watcher.close()
+
+
+@pytest.mark.slow
+def test_a_remote_move_of_a_motor_the_running_scan_moves_is_refused_and_the_scan_ends_done(rest_shell):
+    import httpx
+
+    shell = rest_shell()
+    api = shell.url + "/api"
+    httpx.post(f"{api}/object", json={"names": ["roby", "robz"]}).raise_for_status()
+    shell.terminal.enter("s = ascan(roby, 0, 2, 20, 0.2, diode, save=False)")
+    shell.terminal.wait_for(r"^ +# +roby\[mm\] +dt\[s\] +diode$", 30)  # its table: the scan runs
+    call_id = httpx.post(f"{api}/call", json={"object": "roby", "function": "move", "args": [1]}).json()["call_id"]
+    answers: list[httpx.Response] = []
+
+    def ended() -> bool:
+        answers.append(httpx.get(f"{api}/call/{call_id}"))
+        return answers[-1].status_code != 200 or answers[-1].json()["state"] != "running"
+
+    wait_for(ended, "the move did not end", 30)
+    refused = answers[-1]
+    assert refused.status_code == 500, refused.text
+    words = refused.json()["exception"]
+    assert re.fullmatch(r"MotorInScan: roby is moved by the running scan -?\d+ \(ascan roby 0 2 20 0\.2\): "
+                        r"wait for its end or kill it", words), words  # fmt: skip
+    other = httpx.post(f"{api}/call", json={"object": "robz", "function": "rmove", "args": [0]}).json()["call_id"]
+    wait_for(lambda: httpx.get(f"{api}/call/{other}").json().get("state") == "terminated", "robz did not move", 30)
+    shell.terminal.wait_for(r"^Took ", 60)
+    assert shell_value(shell.terminal, "s.state") == "'done'"  # the scan was not disturbed
+    assert f"REST call roby.move(1) failed: {words}".encode() in bytes(shell.terminal.transcript)

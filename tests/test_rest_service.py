@@ -259,13 +259,26 @@ def test_a_port_in_use_is_one_line_and_the_session_opens(shell_env):
     assert result.stderr.splitlines() == [f"bliss: the REST API cannot listen on 127.0.0.1:{port}: Address already in use"]
 
 
-def test_the_rest_option_serves_a_session_without_cors_and_the_port_is_free_once_the_shell_exits(rest_shell):
+def test_the_rest_option_serves_a_session_without_cors_and_the_port_is_free_once_the_shell_exits(rest_shell, shell_env):
     shell = rest_shell(session="test_session", extra_args=("--config", str(BEAMLINE)))
+    redis_url = shell_env.get("BLISS_REDIS_URL")
+    banner = wait_in_transcript(shell.terminal, re.compile(rb"(REST API: [^\r\n]*)\r?\n([^\r\n]*)"), 10)
+    first = banner[1].decode()
+    assert first.startswith(f'REST API: BlissClient("{shell.url}", blissdata_url="'), first
+    assert first.rstrip().endswith(f"  web UI: {shell.url}/"), first
+    if redis_url is not None:
+        assert f'blissdata_url="{redis_url}")' in first
+    assert banner[2].decode().strip() == (  # the tests' Redis lacks the modules
+        "blissclient cannot open the scans of this Redis: blissdata 2 needs RedisJSON and RediSearch (docs/blissdata.md)"
+    )
     answer = httpx.get(f"{shell.url}/api/info", headers={"Origin": "http://elsewhere.example"})
     assert answer.json()["session"] == "test_session"
     assert "Access-Control-Allow-Origin" not in answer.headers  # another site's page cannot read it
+    for seconds in (60, 61):  # still running at exit: named, then killed
+        assert httpx.post(f"{shell.url}/api/call", json={"function": "sleep", "args": [seconds]}).status_code == 200
     shell.terminal.enter("exit()")
     assert shell.terminal.wait_exit() == 0
+    assert b"REST: killing 2 running calls at exit: sleep(60), sleep(61)" in bytes(shell.terminal.transcript)
     assert port_is_free(shell.port)
 
 
@@ -276,16 +289,19 @@ def test_with_an_open_host_another_machine_needs_the_secret_to_change_anything(r
     shell = rest_shell(session="test_session", env=environment, extra_args=("--config", str(config)), rest=None)
     remote = f"http://{address}:{shell.port}"
     register = {"names": ["roby"]}
+    velocity = {"property": "velocity", "value": 2.5}
     assert httpx.get(f"{remote}/api/info").json()["session"] == "test_session"  # reading stays open
-    answer = httpx.post(f"{remote}/api/object", json=register)
+    answer = httpx.post(f"{remote}/api/object", json=register)  # registering moves nothing: open (the web UI's page)
+    assert (answer.status_code, answer.json()) == (200, {"names": ["roby"]})
+    answer = httpx.put(f"{remote}/api/object/roby", json=velocity)
     assert answer.status_code == 401
     assert answer.json()["error"].startswith("Unauthorized: from another machine")
     for headers in ({"Authorization": "Bearer wrong"}, {"Authorization": "Bearer the-yaml-secret"},
                     {"X-Forwarded-For": "127.0.0.1", "Host": f"127.0.0.1:{shell.port}"}):  # fmt: skip
-        assert httpx.post(f"{remote}/api/object", json=register, headers=headers).status_code == 401, headers
-    answer = httpx.post(f"{remote}/api/object", json=register, headers={"Authorization": f"Bearer {SECRET}"})
-    assert (answer.status_code, answer.json()) == (200, {"names": ["roby"]})
-    assert httpx.post(f"{shell.url}/api/object", json=register).status_code == 200  # this machine needs none
+        assert httpx.put(f"{remote}/api/object/roby", json=velocity, headers=headers).status_code == 401, headers
+    answer = httpx.put(f"{remote}/api/object/roby", json=velocity, headers={"Authorization": f"Bearer {SECRET}"})
+    assert answer.status_code == 200, answer.text
+    assert httpx.put(f"{shell.url}/api/object/roby", json=velocity).status_code == 200  # this machine needs none
 
     for headers in ({}, {"Authorization": f"Bearer {SECRET}"}):  # the config never gives the secret away
         answer = httpx.get(f"{remote}/api/beacon/sessions/test_session.yml", headers=headers)
@@ -293,12 +309,16 @@ def test_with_an_open_host_another_machine_needs_the_secret_to_change_anything(r
         assert "the-yaml-secret" not in answer.text and SECRET not in answer.text
 
     client = BlissClient(remote)  # BLISS's client, as a user gives it the secret
+    client.hardware.register("robz")  # seeing needs none
     with pytest.raises(Exception, match="401"):
-        client.hardware.register("robz")
+        client.session.call("wa")
     client._api_config.set_access_token(SECRET)
-    client.hardware.register("robz")
-    wait_refusal(shell.terminal, "POST", "/api/object", 401, "Unauthorized: from another machine", count=5)
-    assert refusals(shell.terminal, "POST", "/api/object", 401, "Unauthorized: from another machine") == 5
+    client.session.call("wa")
+    unauthorized = f"from {address}: Unauthorized: from another machine"  # the line names who was refused
+    wait_refusal(shell.terminal, "PUT", "/api/object/roby", 401, unauthorized, count=4)
+    assert refusals(shell.terminal, "PUT", "/api/object/roby", 401, unauthorized) == 4
+    assert refusals(shell.terminal, "POST", "/api/call", 401, unauthorized) == 1
+    assert b"REST POST /api/object refused" not in bytes(shell.terminal.transcript)
 
     assert socketio_connect(remote, "/call", {}).startswith('40/call,{"sid":')  # stdout events: open, as GETs
     assert socketio_connect(remote, "/object", {}).startswith('40/object,{"sid":')  # events stay open
@@ -311,12 +331,14 @@ def test_from_this_machine_a_change_must_name_this_machine_and_come_as_json(rest
     before = shell.terminal.wait_for(r"^roby at (\S+)\.$").group(1)
     move = {"function": "mv", "args": [{"__type__": "object", "name": "roby"}, float(before) + 2.5]}
     evil = {"Host": f"evil.example:{shell.port}"}  # a page whose name its owner points at 127.0.0.1 (DNS rebinding)
-    forbidden = f"Forbidden: the request names the host 'evil.example:{shell.port}', not this machine"
+    forbidden = f"from 127.0.0.1: Forbidden: the request names the host 'evil.example:{shell.port}', not this machine"
     answer = httpx.post(f"{shell.url}/api/call", json=move, headers=evil)
     assert answer.status_code == 403
-    assert answer.json()["error"].startswith(forbidden)
+    assert answer.json()["error"].startswith(forbidden.removeprefix("from 127.0.0.1: "))  # the peer: in the line only
     assert "must be sent to 127.0.0.1, localhost or [::1]" in answer.json()["error"]
-    assert httpx.post(f"{shell.url}/api/object", json={"names": ["roby"]}, headers=evil).status_code == 403
+    assert httpx.put(f"{shell.url}/api/object/roby", json={"property": "velocity", "value": 3},
+                     headers=evil).status_code == 403  # fmt: skip
+    assert httpx.post(f"{shell.url}/api/object", json={"names": ["roby"]}, headers=evil).status_code == 200  # seeing
     assert httpx.get(f"{shell.url}/api/info", headers=evil).status_code == 200  # reads stay open
     text = json.dumps(move)  # a form or fetch() of another site without a preflight: text/plain
     answer = httpx.post(f"{shell.url}/api/call", content=text, headers={"Content-Type": "text/plain"})
@@ -330,7 +352,7 @@ def test_from_this_machine_a_change_must_name_this_machine_and_come_as_json(rest
     invalid = "Input should be a valid dictionary or instance of CallFunction"
     wait_refusal(shell.terminal, "POST", "/api/call", 422, invalid)
     assert refusals(shell.terminal, "POST", "/api/call", 403, forbidden) == 1
-    assert refusals(shell.terminal, "POST", "/api/object", 403, forbidden) == 1
+    assert refusals(shell.terminal, "PUT", "/api/object/roby", 403, forbidden) == 1
     assert refusals(shell.terminal, "POST", "/api/call", 422, invalid) == 1
     shell.terminal.enter("print(f'roby still at {roby.position:g}.')")
     shell.terminal.wait_for(rf"^roby still at {re.escape(before)}\.$")  # no call was made
@@ -349,7 +371,7 @@ def test_a_peer_on_the_ipv6_loopback_is_this_machine(rest_shell, tmp_path):
     url = f"http://[::1]:{shell.port}"
     answer = httpx.post(f"{url}/api/object", json={"names": ["roby"]})  # Host: [::1]:PORT
     assert (answer.status_code, answer.json()) == (200, {"names": ["roby"]})
-    answer = httpx.post(f"{url}/api/object", json={"names": ["roby"]}, headers={"Host": "evil.example"})
+    answer = httpx.post(f"{url}/api/call", json={"function": "wa"}, headers={"Host": "evil.example"})
     assert answer.status_code == 403
 
 

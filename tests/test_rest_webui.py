@@ -157,7 +157,7 @@ def test_the_demos_layouts_and_monitor_bar_show_without_errors_and_its_button_co
     button = "//button[normalize-space()='ct 0.1 s']"
     browser.driver.find_element(By.XPATH, button).click()
     demo.terminal.wait_for(r"EXECUTE A FUNCTION TRIGGERED REMOTELY\s*│\n│ func: +ct\(\.\.\.\) +│\n│ arg0: +0\.1 ")
-    demo.terminal.wait_for(r"^diode2 = [\d.]+ \([\d.]+ /s\) diode2$")
+    demo.terminal.wait_for(r"^ *diode2 = +[\d.]+ +\([\d.]+ /s\) diode2$")  # ct aligns the values: padding varies
     demo.terminal.wait_for(r"^  Out \[1\]: Scan\(number=1, name=ct, ")
     demo.terminal.prompt(2)
     icon = f"document.evaluate({json.dumps(button + '//i')}, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null)"

@@ -1,6 +1,7 @@
 """Who may change things or run code through the REST API, and what a request must look like to reach a route.
 
-A request that changes anything or runs code (POST, PUT, PATCH, DELETE under ``/api``) is let through when
+A request that changes anything or runs code (POST, PUT, PATCH, DELETE under ``/api``, except
+``POST /api/object``: :func:`guarded`) is let through when
 
 - it carries ``Authorization: Bearer <iosecret>`` (the session's secret), from any peer; or
 - it comes from this machine (a loopback peer address: ``REMOTE_ADDR``, never a header such as
@@ -11,7 +12,9 @@ A request that changes anything or runs code (POST, PUT, PATCH, DELETE under ``/
 
 The ``Host`` check stops DNS rebinding: a web page of another site, opened in a browser of this
 machine, whose name its owner points at 127.0.0.1, sends its own name in ``Host``. Refused: 401 for
-another machine without the secret, 403 for a ``Host`` that is not this machine. Reads (GET) stay open.
+another machine without the secret, 403 for a ``Host`` that is not this machine. Reads (GET) stay open,
+and so does registering objects (``POST /api/object``: it makes them visible to the caller, moves and
+sets nothing), so that blisswebui opened on another machine shows the session.
 
 Bodies: :func:`bounded_body` reads a chunked body (no ``Content-Length``) itself, at most the limit
 and one byte more, so that a body too large is refused (413) and a small one reaches the route.
@@ -44,7 +47,7 @@ from .settings import RestSettings, is_loopback
 if TYPE_CHECKING:
     import flask
 
-__all__ = ["CHANGES", "UNAUTHORIZED", "bounded_body", "cors_headers", "is_api", "local_names", "refusal"]
+__all__ = ["CHANGES", "UNAUTHORIZED", "bounded_body", "cors_headers", "guarded", "is_api", "local_names", "refusal"]
 
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 """The methods that change something or run code: under ``/api`` they need :func:`refusal` to say None."""
@@ -69,6 +72,25 @@ def is_api(path: str) -> bool:
     (True, True, False)
     """
     return path == "/api" or path.startswith("/api/")
+
+
+def guarded(method: str, path: str) -> bool:
+    """Whether a request needs :func:`refusal`'s check: it changes anything or runs code.
+
+    Registering objects (``POST /api/object``) only makes them visible to the caller, as reading
+    does: open, so that blisswebui opened on another machine shows the session (it registers
+    what it shows), though it cannot move or set anything there.
+
+    Examples
+    --------
+    >>> guarded("POST", "/api/call"), guarded("PUT", "/api/object/roby"), guarded("DELETE", "/api/call/1")
+    (True, True, True)
+    >>> guarded("POST", "/api/object"), guarded("GET", "/api/call/1"), guarded("POST", "/motors")
+    (False, False, False)
+    """
+    if method not in CHANGES or not is_api(path):
+        return False
+    return not (method == "POST" and path == "/api/object")
 
 
 def local_names(settings: RestSettings) -> frozenset[str]:

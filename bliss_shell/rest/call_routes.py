@@ -8,7 +8,8 @@ BLISS 2.4's endpoints, checks, status codes and texts (``rest_service/endpoints/
   unknown object), 500 (arguments that cannot be decoded), 422 (an object's callable given
   arguments of the wrong type), 404 "Terminal not available" / 429 "Terminal already in use".
 - ``GET /api/call/<call_id>`` -> ``{"state": "running" | "terminated" | "killed", "return_value",
-  "progress"}``; 404 unknown id, 500 ``{"exception", "traceback"}`` when the call raised, 503 when its
+  "progress"}``; 404 unknown id, 500 ``{"exception", "traceback"}`` when the call raised (not logged:
+  the call's one line ``REST call roby.move(5000) failed: ...`` was written as it failed), 503 when its
   value cannot be sent as JSON.
 - ``DELETE /api/call/<call_id>`` -> 204 (Ctrl-C on it), 404 unknown id.
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, g, jsonify
 from pydantic import BaseModel, Field, ValidationError
 
 from .call_tasks import FuncTask, ObjectFuncTask, ScanFactoryTask, Task
@@ -138,6 +139,7 @@ def _state(service: Any, call_id: str) -> Any:
     if state.state != "terminated":
         return jsonify({"state": state.state, **shown})
     if state.error is not None:
+        g.rest_logged = True  # its one line was written as it failed (or the prompt showed it): none for this 500
         return exception(state.error)
     result = to_jsonready(state.result)
     try:

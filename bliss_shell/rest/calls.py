@@ -23,6 +23,7 @@ bliss_shell.rest.calls.UnknownCall: Could not find specified function call
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -48,6 +49,8 @@ __all__ = [
     "TerminalNotAvailable",
     "UnknownCall",
 ]
+
+logger = logging.getLogger("bliss_shell.rest")
 
 KEPT = 256  # calls remembered, as BLISS's LRU
 _STOP_TIMEOUT = 30.0  # at the shell's exit: a killed scan ends (motors stop, files close) within this
@@ -97,6 +100,31 @@ class CallState:
     progress: dict[str, Any] | None = None
 
 
+def call_text(description: str, args: tuple | list, kwargs: dict[str, Any], limit: int = 120) -> str:
+    """A call as a user would type it, for the shell's lines: ``roby.move(1000000.0)``, ``ascan(roby, 0, 5, 5, 0.1)``.
+
+    ``description`` is the task's (``roby.move(...)``); an argument with a ``name`` (a motor, a counter)
+    is shown by its name; a text longer than ``limit`` is cut with ``...``.
+
+    Examples
+    --------
+    >>> call_text("ascan(...)", (roby, 0, 5, 5, 0.1), {"save": False})
+    'ascan(roby, 0, 5, 5, 0.1, save=False)'
+    >>> call_text("print(...)", ("x" * 200,), {}, limit=20)
+    "print('xxxxxxxxx...)"
+    """
+
+    def shown(value: Any) -> str:
+        name = getattr(value, "name", None)
+        return name if isinstance(name, str) and not isinstance(value, (str, bytes)) else repr(value)
+
+    name = description[:-5] if description.endswith("(...)") else description
+    inside = ", ".join([shown(value) for value in args] + [f"{key}={shown(value)}" for key, value in kwargs.items()])
+    if len(inside) > limit - len(name):
+        inside = inside[: max(limit - len(name) - 5, 0)] + "..."
+    return f"{name}({inside})"
+
+
 @dataclass
 class _Call:
     task: Task
@@ -107,6 +135,7 @@ class _Call:
     killed: bool = False
     kill_asked: bool = False
     sink: Any = field(default=None, repr=False)
+    text: str = ""  # the call as the shell's lines name it (``call_text``)
 
 
 class Calls:
@@ -173,7 +202,7 @@ class Calls:
         >>> calls.stop()
         """
         call_id = str(uuid.uuid4())
-        call = _Call(task, in_terminal)
+        call = _Call(task, in_terminal, text=call_text(task.description, args, kwargs))
         call_stdout.install()  # again: the prompt may have put its own stdout back
         if in_terminal:
             call.sink = TeeSink(call_id, self._emit) if emit_stdout else None
@@ -208,6 +237,9 @@ class Calls:
             call.killed = True
         except BaseException as error:  # the client's to read at its state (500), never the shell's end
             call.error = error
+            if not call.in_terminal:  # the prompt showed it already
+                # one line at the shell as it fails; the later read of its state (500) adds none
+                logger.warning("REST call %s failed: %s: %s", call.text, type(error).__name__, error)
 
     def _in_terminal(self, call: _Call, args: tuple, kwargs: dict[str, Any]) -> Any:
         terminal = self.terminal
@@ -315,6 +347,20 @@ class Calls:
         call = self._calls.get(call_id)
         if call is not None and call.greenlet is not None:
             call.greenlet.join(timeout)
+
+    def running(self) -> list[str]:
+        """The calls still running, as the shell's lines name them (``loopscan(1000, 0.1)``).
+
+        Examples
+        --------
+        >>> calls = Calls(context=None, emit=lambda event, data: None)
+        >>> call_id = calls.spawn(FuncTask(gevent.sleep, "sleep(...)"), (60,), {})
+        >>> calls.running()
+        ['sleep(60)']
+        >>> calls.stop()
+        """
+        return [call.text for call in self._calls.values()
+                if call.greenlet is not None and not call.greenlet.ready()]  # fmt: skip
 
     def stop(self) -> None:
         """Ctrl-C on every call still running, wait for them to end, forget them all; ``sys.stdout`` unwrapped.

@@ -18,6 +18,7 @@ import math
 from typing import Any
 
 from bliss_shell.controllers.counter_card import TIMER_CHANNEL, CardCounter, CounterCard
+from bliss_shell.scanning.context import current
 
 from .mappings_base import Mapped, hardware_ref
 from .object_types import (
@@ -29,10 +30,36 @@ from .object_types import (
     TangoAttrAsCounterType,
 )
 
-__all__ = ["CounterCardMapping", "CounterMapping", "McaMapping", "MotorMapping", "TangoAttrMapping"]
+__all__ = ["CounterCardMapping", "CounterMapping", "McaMapping", "MotorInScan", "MotorMapping", "TangoAttrMapping"]
 
 NO_LIMIT = 999999999  # BLISS's stand-in for an infinite limit (JSON has no infinity)
 _STATE_NAMES = {"LIMPOS": "HIGHLIMIT", "LIMNEG": "LOWLIMIT", "DISABLE": "DISABLED"}
+
+
+class MotorInScan(RuntimeError):
+    """A move through the API of a motor that the running scan moves: refused, the scan goes on."""
+
+
+def refuse_if_scanned(axis: Any, name: str) -> None:
+    """Raise :class:`MotorInScan` when a running scan of the session moves ``axis`` (one of its plan's motors).
+
+    A move sent from a script or the web page between two points of a scan would make the scan's next
+    move fail (the motor is moving) or the scan's points wrong: refused instead, at the call (BLISS has no
+    such check; its ``locked`` comes from Beacon locks). A move typed at the prompt is not checked: the
+    prompt is busy while a scan runs there.
+
+    Examples
+    --------
+    >>> refuse_if_scanned(roby, "roby")  # no scan runs: nothing to say
+    """
+    try:
+        scans = current().scans
+    except RuntimeError:  # no session open (a doctest of the mappings alone): no scan runs
+        return
+    for scan in reversed(scans):
+        if scan.state == "running" and any(moved is axis for moved in scan.plan.axes):
+            raise MotorInScan(f"{name} is moved by the running scan {scan.number} ({scan.plan.title}): "
+                              "wait for its end or kill it")  # fmt: skip
 
 
 def motor_limits(limits: Any) -> list[float]:
@@ -125,10 +152,12 @@ class MotorMapping(Mapped):
         axis.position = axis.sign * axis.dial + value
 
     def _call_move(self, value: float, **kwargs: Any) -> None:
+        refuse_if_scanned(self.object, self.name)
         self.object.move(value, wait=True)
 
     def _call_rmove(self, value: float, **kwargs: Any) -> None:
         axis = self.object
+        refuse_if_scanned(axis, self.name)
         axis.move(axis.position + value, wait=True)
 
     def _call_stop(self) -> None:

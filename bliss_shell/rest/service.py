@@ -9,8 +9,9 @@ other process. What every route shares lives here, once:
   ``REST <METHOD> <path> refused (<status>): <error text>``; nothing else is logged per request;
 - JSON answers for an unknown ``/api`` path (404), a wrong method (405), a body over 4 MiB (413,
   refused before any route runs) and an error no route caught (500);
-- who may change anything or run code (POST, PUT, PATCH, DELETE under ``/api``): this machine, naming
-  itself in ``Host``, or a peer sending ``Authorization: Bearer <iosecret>`` (``access``);
+- who may change anything or run code (POST, PUT, PATCH, DELETE under ``/api``, but registering objects):
+  this machine, naming itself in ``Host``, or a peer sending ``Authorization: Bearer <iosecret>``
+  (``access``); a 401 or 403 line names the peer (``refused (401): from 192.0.2.2: Unauthorized: ...``);
 - blisswebui's page, as BLISS serves it (``webui``).
 
 Examples
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     import socketio
     from gevent.pywsgi import WSGIServer
 
-__all__ = ["MAX_BODY", "RestService", "RestStartError", "logger"]
+__all__ = ["MAX_BODY", "RestService", "RestStartError", "logger", "rest_banner"]
 
 logger = logging.getLogger("bliss_shell.rest")
 
@@ -45,6 +46,36 @@ MAX_BODY = 4 * 2**20
 """The largest request body accepted (bytes); a larger one is refused with 413 before any route reads it."""
 
 _STOP_TIMEOUT = 1.0  # seconds the open connections (socket.io clients) get to end before they are cut
+
+
+def rest_banner(url: str, redis_url: str, scans_readable: bool) -> str:
+    """What the shell prints once the API listens: the blissclient line a user pastes, and the web UI's address.
+
+    blissclient takes the base URL (it adds ``/api`` itself) and reads the scans from the session's
+    Redis (``blissdata_url``; without it, it guesses a Redis at the HTTP port). A Redis where
+    blissdata 2 cannot open the scans (no RedisJSON and RediSearch) adds a second line saying so.
+
+    Parameters
+    ----------
+    url : str
+        ``http://HOST:PORT``, as :attr:`RestService.url`.
+    redis_url : str
+        The shell's Redis URL (a password already hidden: the user types it).
+    scans_readable : bool
+        Whether scans get their blissdata 2 documents (``bliss_shell.data.blissdata_server.takes_documents``).
+
+    Examples
+    --------
+    >>> print(rest_banner("http://127.0.0.1:9030", "unix:///run/bliss/redis.sock", True))
+    REST API: BlissClient("http://127.0.0.1:9030", blissdata_url="unix:///run/bliss/redis.sock")  web UI: http://127.0.0.1:9030/
+    >>> print(rest_banner("http://127.0.0.1:9030", "redis://localhost:6379", False))
+    REST API: BlissClient("http://127.0.0.1:9030", blissdata_url="redis://localhost:6379")  web UI: http://127.0.0.1:9030/
+      blissclient cannot open the scans of this Redis: blissdata 2 needs RedisJSON and RediSearch (docs/blissdata.md)
+    """
+    line = f'REST API: BlissClient("{url}", blissdata_url="{redis_url}")  web UI: {url}/'
+    if scans_readable:
+        return line
+    return f"{line}\n  blissclient cannot open the scans of this Redis: blissdata 2 needs RedisJSON and RediSearch (docs/blissdata.md)"
 
 
 class RestStartError(Exception):
@@ -186,6 +217,10 @@ class RestService:
         if server is None:
             return
         server.close()  # the listening socket first: a new server can bind the port from now on
+        running = self.calls.running() if self.calls is not None else []
+        if running:
+            logger.warning("REST: killing %d running call%s at exit: %s", len(running), "s" if len(running) > 1 else "",
+                           ", ".join(running))  # fmt: skip
         for part in (self.objects, self.calls):
             if part is not None:
                 try:
@@ -235,11 +270,11 @@ class RestService:
 
     def _make_app(self) -> flask.Flask:
         """The Flask app with what every route shares: limits, errors, the refusal line, access, the web UI."""
-        from flask import Flask, request
+        from flask import Flask, g, request
         from werkzeug.exceptions import HTTPException
 
         from . import webui
-        from .access import CHANGES, cors_headers, is_api, refusal
+        from .access import cors_headers, guarded, refusal
         from .responses import Refusal, error, exception, refusal_text
 
         app = Flask("bliss_shell.rest", static_folder=None)
@@ -250,7 +285,7 @@ class RestService:
         def _check_request() -> Any:
             if request.content_length is not None and request.content_length > MAX_BODY:
                 return _too_large()
-            if request.method in CHANGES and is_api(request.path):
+            if guarded(request.method, request.path):
                 refused = refusal(self.settings, request.environ)
                 if refused is not None:
                     return error(*refused)
@@ -258,8 +293,12 @@ class RestService:
 
         @app.after_request
         def _finish(response: flask.Response) -> flask.Response:
-            if response.status_code >= 400:
-                self.refused(response.status_code, refusal_text(response))
+            status = response.status_code
+            if status >= 400 and not g.get("rest_logged", False):  # a failed call's state: logged as it failed
+                text = refusal_text(response)
+                if status in (401, 403):  # who was refused: the line a security-minded user reads
+                    text = f"from {request.remote_addr}: {text}"
+                self.refused(status, text)
             if self.settings.cors:
                 cors_headers(response)
             return response

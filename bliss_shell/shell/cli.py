@@ -274,7 +274,7 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
         namespace = session_namespace(session, client, errors, display=True, retention=retention, revive=revive)
         namespace["flint"] = make_flint(client, session.name, choice.url, config.globals)
         np.set_printoptions(legacy="1.25")  # numbers show as in BLISS 1.11 (numpy 1): sin(1) is 0.84..., not np.float64(...)
-        rest = _start_rest(session, config, namespace, args.rest)  # before the setup, as BLISS: 503 until it ran
+        rest = _start_rest(session, config, namespace, args.rest, (client, choice.url))  # before the setup: 503 until it ran
         _loaded()  # what follows is the user's code: the setup files, then the script or the prompt
         session.setup(namespace, on_error=errors.report, verbose=interactive)
         show_active_mg(namespace, errors.report)
@@ -300,11 +300,14 @@ def _open_session(session: Session, config: Config, args: argparse.Namespace) ->
         client.close()
 
 
-def _start_rest(session: Session, config: Config, namespace: dict, option: str | None) -> "RestService | None":
+def _start_rest(session: Session, config: Config, namespace: dict, option: str | None,
+                redis: tuple[RedisClient, str]) -> "RestService | None":  # fmt: skip
     """The session's REST API, started when its YAML has ``rest:`` or ``--rest`` is given; None otherwise.
 
     Flask, socket.io and pydantic load only then. A bad ``rest:`` value, or an address that cannot be listened
-    on, is one line on standard error and no API: the session opens all the same (docs/rest.md).
+    on, is one line on standard error and no API: the session opens all the same (docs/rest.md). Once it
+    listens, the line a blissclient user pastes (``redis``: the shell's client and its URL, blissclient's
+    ``blissdata_url``), and a second one when blissdata 2 cannot open the scans from that Redis.
     """
     node = config.get_config(session.name)
     if "rest" not in node and option is None:
@@ -319,7 +322,7 @@ def _start_rest(session: Session, config: Config, namespace: dict, option: str |
         return None
     if settings is None:
         return None
-    from bliss_shell.rest.service import RestService, RestStartError
+    from bliss_shell.rest.service import RestService, RestStartError, rest_banner
 
     metadata = {key: str(node.get(key) or config.globals.get(key) or "") for key in ("beamline", "synchrotron", "instrument")}
     folders = [root.directory for root in config.roots]
@@ -329,7 +332,10 @@ def _start_rest(session: Session, config: Config, namespace: dict, option: str |
     except RestStartError as error:
         print(f"bliss: {error}", file=sys.stderr)
         return None
-    print(f"REST API: {service.url}/api (web UI: {service.url}/)")
+    from bliss_shell.data.blissdata_server import takes_documents
+
+    client, url = redis
+    print(rest_banner(service.url, redacted(url), takes_documents(client)))
     return service
 
 
