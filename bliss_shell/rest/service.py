@@ -26,8 +26,10 @@ False
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import socket
 from typing import TYPE_CHECKING, Any
 
 from .context import SessionContext
@@ -135,8 +137,6 @@ class RestService:
             return ""
         host, port = self.address
         if host in ("0.0.0.0", "::", ""):
-            import socket
-
             host = socket.gethostname()
         elif ":" in host:
             host = f"[{host}]"
@@ -164,7 +164,7 @@ class RestService:
         from gevent.pywsgi import WSGIServer
 
         host, port = self.settings.host, self.settings.port
-        server = WSGIServer((host, port), None, log=None, error_log=logger)
+        server = WSGIServer((host, port), None, log=None, error_log=logger, handler_class=_immediate_handler())
         try:
             server.init_socket()  # binds now: port 0 becomes the free port chosen, no window for another process
         except OSError as error:
@@ -331,3 +331,26 @@ class RestService:
         app.register_error_handler(HTTPException, _http_error)
         webui.install(app)
         return app
+
+
+def _immediate_handler() -> type:
+    """The WSGI handler of gevent, each response sent at once.
+
+    pywsgi writes a response's headers and its body in two sends; with Nagle's algorithm on, the body waits for the
+    client's acknowledgement of the headers, which Linux delays by 40 ms on a connection kept alive (blissclient's,
+    a browser's): every request took 44-48 ms instead of 2-4 (bench/rest_cost.py, docs/performance.md).
+
+    Examples
+    --------
+    >>> _immediate_handler().__name__
+    'ImmediateHandler'
+    """
+    from gevent.pywsgi import WSGIHandler
+
+    class ImmediateHandler(WSGIHandler):
+        def handle(self) -> None:
+            with contextlib.suppress(OSError):  # not a TCP socket: nothing to hold back
+                self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            super().handle()
+
+    return ImmediateHandler
