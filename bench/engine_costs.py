@@ -35,7 +35,6 @@ import argparse
 import contextlib
 import json
 import os
-import statistics
 import subprocess
 import sys
 import textwrap
@@ -45,7 +44,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from machine import CORES, LoadWatch, machine_facts, package_versions, private_folder, processes_in, spread
+from machine import (
+    CORES,
+    LoadWatch,
+    load_rows,
+    machine_facts,
+    package_versions,
+    private_folder,
+    processes_in,
+    spread,
+    write_between_markers,
+)
 from worktree import BEFORE, REPO, check_imported, checkout, tree_env
 
 WORKER = str(Path(__file__).resolve().with_name("engine_worker.py"))
@@ -258,25 +267,9 @@ def text(found: list[Line], runs: int, code: Path, watch: LoadWatch, started: da
         out.append(
             f"| {line.figure} | {_f(line.now, digits(line.unit))} {line.unit} | {_f(line.before, digits(line.unit))} | {checks} |"
         )
-    out += ["", "| block | seconds | 1-min load before / max during | of it, not this bench's | other processes' CPU (cores) |",
-            "|---|---|---|---|---|"]  # fmt: skip
-    for block in watch.blocks:
-        cpu = f"{statistics.mean(block.other_cpu):.2f}" if block.other_cpu else ""
-        busy = " **busy**" if block.busy else ""
-        out.append(f"| {block.name} | {block.seconds:.0f} | {block.load_before:.2f} / {block.load_max:.2f}{busy} | "
-                   f"{block.others_before:.2f} / {block.others_max:.2f} | {cpu} |")  # fmt: skip
+    out += load_rows(watch, "block")
     out.append(f"\nLoad on {CORES} cores; the CPU-bound process of the second block is this bench's own.")
     return "\n".join(out)
-
-
-def write(label: str, figures: str, doc: Path = DOCS) -> None:
-    """Put ``figures`` between the markers of ``label`` in ``doc``, in place of what was there; the rest as it was."""
-    start, end = f"<!-- engine_costs:{label} -->", f"<!-- /engine_costs:{label} -->"
-    text = doc.read_text(encoding="utf-8")
-    if start not in text or end not in text.split(start, 1)[1]:
-        raise SystemExit(f"engine_costs: {doc} has no '{start}' ... '{end}' markers: add them where the figures go")
-    head, rest = text.split(start, 1)
-    doc.write_text(f"{head}{start}\n{figures}\n{end}{rest.split(end, 1)[1]}", encoding="utf-8")
 
 
 def main() -> None:
@@ -293,7 +286,7 @@ def main() -> None:
     figures = text(lines(now, before), args.runs, args.code.resolve(), watch, started)
     print(figures)
     if args.write:
-        write(args.write, figures)
+        write_between_markers(DOCS, "engine_costs", args.write, figures)
         print(f"\nwritten: {DOCS} ({args.write})")
 
 

@@ -273,3 +273,28 @@ class LoadWatch:
             print(f"[{name}: {block.seconds:.0f} s; {block.summary()}]", flush=True)
             if block.busy:
                 print(f"WARNING: the machine was busy during '{name}': {block.busy}; its figures are suspect", flush=True)
+
+
+def load_rows(watch: LoadWatch, unit: str) -> list[str]:
+    """The markdown table of the machine's load during each of ``watch``'s blocks, its first column named ``unit``."""
+    rows = ["", f"| {unit} | seconds | 1-min load before / max during | of it, not this bench's | other processes' CPU (cores) |",
+            "|---|---|---|---|---|"]  # fmt: skip
+    for block in watch.blocks:
+        cpu = f"{statistics.mean(block.other_cpu):.2f}" if block.other_cpu else ""
+        busy = " **busy**" if block.busy else ""
+        rows.append(f"| {block.name} | {block.seconds:.0f} | {block.load_before:.2f} / {block.load_max:.2f}{busy} | "
+                    f"{block.others_before:.2f} / {block.others_max:.2f} | {cpu} |")  # fmt: skip
+    return rows
+
+
+def write_between_markers(doc: Path, bench: str, label: str, figures: str) -> None:
+    """Put ``figures`` between ``doc``'s markers ``<!-- BENCH:LABEL -->`` and ``<!-- /BENCH:LABEL -->``.
+
+    What was there goes; the rest of ``doc`` stays as it was.
+    """
+    start, end = f"<!-- {bench}:{label} -->", f"<!-- /{bench}:{label} -->"
+    text = doc.read_text(encoding="utf-8")
+    if start not in text or end not in text.split(start, 1)[1]:
+        raise SystemExit(f"{bench}: {doc} has no '{start}' ... '{end}' markers: add them where the figures go")
+    head, rest = text.split(start, 1)
+    doc.write_text(f"{head}{start}\n{figures}\n{end}{rest.split(end, 1)[1]}", encoding="utf-8")

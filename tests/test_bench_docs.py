@@ -1,4 +1,5 @@
-"""bench/engine_costs.py writes its figures into docs/performance.md between a label's markers, and nowhere else."""
+"""The benches (bench/engine_costs.py, bench/rest_cost.py) write their figures into docs/performance.md between a
+label's markers, and nowhere else (bench/machine.py's ``write_between_markers``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from engine_costs import DOCS, write
+from engine_costs import DOCS
+from machine import write_between_markers
 
 DOC = """# Performance
 
@@ -27,11 +29,11 @@ After issue 29: see the closing measurement.
 def test_the_figures_replace_what_was_between_their_labels_markers_only(tmp_path):
     doc = tmp_path / "performance.md"
     doc.write_text(DOC)
-    write("after", "| figure | this code |\n| loopscan | 0.0100 |", doc)
+    write_between_markers(doc, "engine_costs", "after", "| figure | this code |\n| loopscan | 0.0100 |")
     assert doc.read_text() == DOC.replace(
         "After issue 29: see the closing measurement.", "| figure | this code |\n| loopscan | 0.0100 |"
     )
-    write("after", "new", doc)
+    write_between_markers(doc, "engine_costs", "after", "new")
     assert (
         "old figures" in doc.read_text() and "<!-- engine_costs:after -->\nnew\n<!-- /engine_costs:after -->" in doc.read_text()
     )
@@ -41,7 +43,7 @@ def test_a_doc_without_the_labels_markers_is_refused_and_left_as_it_was(tmp_path
     doc = tmp_path / "performance.md"
     doc.write_text(DOC)
     with pytest.raises(SystemExit, match="has no '<!-- engine_costs:later -->' ... '<!-- /engine_costs:later -->' markers: add"):
-        write("later", "figures", doc)
+        write_between_markers(doc, "engine_costs", "later", "figures")
     assert doc.read_text() == DOC
 
 
