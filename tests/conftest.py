@@ -18,7 +18,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
+from dataclasses import dataclass, field, replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import TYPE_CHECKING  # noqa: E402
 
@@ -31,6 +31,7 @@ from bliss_shell.comm.settings import write_pending  # noqa: E402
 from bliss_shell.config import Config, ConfigRoot  # noqa: E402
 from bliss_shell.shell.error_report import ErrorReport  # noqa: E402
 from bliss_shell.shell.namespace import session_namespace, show_active_mg  # noqa: E402
+from rest_helpers import Placed, put_back_code, put_back_motors, tango_motors  # noqa: E402
 from terminal import Terminal, run_bliss  # noqa: E402
 
 if TYPE_CHECKING:
@@ -305,6 +306,13 @@ def rest_shell(shell_env: dict[str, str]) -> Iterator:
     free port, ``rest="PORT"`` on that one, ``rest=None`` leaves out ``--rest`` (the session's ``rest:``
     config decides). The service is ready (setup done) once the prompt shows.
 
+    The demo's Tango simulators outlive each shell (a motor's dial position stays for the next test): once the
+    prompt shows, the dial position, offset and sign of the session's Tango motors are read (through the API's
+    calls, so that nothing shows at the prompt), and after the test the motors moved meanwhile go back to their
+    dial positions (``mvd``) and get their offsets back, by the shell if it still answers, else by a short
+    ``bliss -s SESSION -c`` run. Velocity, acceleration and limits need nothing: each shell writes the config's
+    (its HOME's settings, where the test's changes went, are the test's own).
+
     Examples
     --------
     >>> shell = rest_shell()  # doctest: +SKIP
@@ -313,6 +321,7 @@ def rest_shell(shell_env: dict[str, str]) -> Iterator:
     >>> shell.terminal.enter("wa()")  # doctest: +SKIP
     """
     terminals: list[Terminal] = []
+    kept: list[tuple[RestShell, list[str], dict[str, Placed]]] = []  # each shell, its `bliss` options, its motors
 
     def start(session: str = "demo", env: dict[str, str] | None = None, extra_args: tuple[str, ...] | list[str] = (),
               rest: str | None = "", timeout: float = 60) -> RestShell:  # fmt: skip
@@ -324,14 +333,45 @@ def rest_shell(shell_env: dict[str, str]) -> Iterator:
         terminal = Terminal(args, environment)
         terminals.append(terminal)
         found = wait_in_transcript(terminal, REST_LINE, timeout)
-        if not {"-c", "--script"} & set(extra_args):
-            terminal.prompt(1, session.upper(), timeout)
         port = int(found.group(2))
-        return RestShell(url=f"http://127.0.0.1:{port}", terminal=terminal, env=environment, port=port)
+        shell = RestShell(url=f"http://127.0.0.1:{port}", terminal=terminal, env=environment, port=port)
+        if not {"-c", "--script"} & set(extra_args):  # a -c run: no prompt, and its motors are its code's business
+            terminal.prompt(1, session.upper(), timeout)
+            local = f"http://[::1]:{port}" if found.group(1).startswith(b"[") else shell.url  # ::1: no 127.0.0.1
+            kept.append((replace(shell, url=local), _config_options(session, extra_args), tango_motors(local, terminal)))
+        return shell
 
     yield start
+    failures = []
+    for shell, options, placed in kept:
+        if placed:
+            failures += _put_back(shell, options, placed)
     for terminal in terminals:
         terminal.close()
+    assert not failures, "\n".join(failures)
+
+
+def _config_options(session: str, extra_args: tuple[str, ...] | list[str]) -> list[str]:
+    """``-s SESSION`` and the ``--config`` options of ``extra_args``: a shell of the same session and config."""
+    options = ["-s", session]
+    for option, value in zip(extra_args, [*extra_args[1:], None]):
+        if option == "--config" and value is not None:
+            options += [option, value]
+    return options
+
+
+def _put_back(shell: RestShell, options: list[str], placed: dict[str, Placed]) -> list[str]:
+    """Put the shell's Tango motors back where they were (by the shell, else by a ``bliss -c`` run); what failed."""
+    try:
+        put_back_motors(shell.url, shell.terminal, placed)
+        return []
+    except Exception as failed:  # the shell is gone, or refused (a scan of the test still moves the motor)
+        why = f"{type(failed).__name__}: {failed}"
+    shell.terminal.close()
+    done = run_bliss(*options, "-c", put_back_code(placed), env=shell.env)
+    if done.returncode == 0:
+        return []
+    return [f"the motors could not be put back to {placed}: by the shell ({why}), nor by bliss -c: {done.stderr}"]
 
 
 @pytest.fixture

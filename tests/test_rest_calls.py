@@ -6,6 +6,7 @@ others drive a real shell serving the API with the unmodified blissclient 1.4.1 
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import math
@@ -269,40 +270,79 @@ def test_a_scan_called_through_the_api_is_read_by_blissdata_to_its_end(rest_shel
     np.testing.assert_allclose(diode, [float(value) for value in shown.split()], atol=0.001)
 
 
-def stdout_events(shell, function: str, **options) -> dict:
+def holds_lines(text: str, patterns: list[str]) -> bool:
+    """Whether ``text``'s lines are, in any order, one for each of ``patterns`` (regular expressions, whole lines).
+
+    python-socketio's client runs each event's handler in a thread of its own: a call's ``stdout`` events can be
+    handled out of the order they were sent in. Each event is whole lines; within one, the order holds.
+    """
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    if len(lines) != len(patterns):
+        return False
+    for pattern in patterns:
+        found = next((line for line in lines if re.fullmatch(pattern, line)), None)
+        if found is None:
+            return False
+        lines.remove(found)
+    return True
+
+
+def stdout_events(shell, function: str, lines: list[str], **options) -> dict:
     """Call ``function`` with ``emit_stdout`` from blissclient in a process of its own (its socket.io client
-    runs threads); its final state and the ``stdout`` it received."""
+    runs threads); its final state and the text of the call's ``stdout`` events, once it has ``lines`` (see
+    ``holds_lines``; 30 s at most).
+
+    The events are read as they come on ``/call``, not from the blissclient's future alone: the future subscribes
+    to its call's output once ``POST /api/call`` answered (a fast call's first lines may come before), and
+    unsubscribes when it reads the call's end (its last lines may come after: they cross the websocket, the state
+    an HTTP answer). ``future_stdout`` is what the future got."""
     code = f"""
-import json, time
+import json, re, time
 from blissclient import BlissClient
 client = BlissClient({shell.url!r})
 client.create_connect(wait=False)  # blissclient's socket.io client, connected as its connect() does, with more patience
 client._events.socketio.connect({shell.url!r}, namespaces=["/call", "/object"], wait_timeout=30)
 client._socket_connected()
+sent = []  # every stdout event on /call, handed on to blissclient's own handler
+blissclients = client.session._on_stdout_event
+def received(data):
+    sent.append(data)
+    blissclients(data)
+client.session._on("stdout", received)
 future = client.session.call({function!r}, emit_stdout=True, **{options!r})
 deadline = time.monotonic() + 60
 while future.state == "running" and time.monotonic() < deadline:
     time.sleep(0.05)
-deadline = time.monotonic() + 10  # the events cross the websocket as the state does: wait for the last one
-while "Current Positions" not in future.stdout and time.monotonic() < deadline:
+def stdout():
+    return "".join(data["message"] for data in list(sent) if data["call_id"] == future.call_id)
+{inspect.getsource(holds_lines)}
+deadline = time.monotonic() + 30
+while not holds_lines(stdout(), {lines!r}) and time.monotonic() < deadline:
     time.sleep(0.05)
-print(json.dumps({{"state": future._state, "stdout": future.stdout}}))
+print(json.dumps({{"state": future._state, "stdout": stdout(), "future_stdout": future.stdout}}))
 client._events.socketio.disconnect()
 """
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# wa(): its title, a blank line, the names, the dashes, the user then the dial positions
+WA_LINES = ["Current Positions: user", " +dial", "", r"roby\[mm\] +robz\[mm\]", "-+ +-+", r" +-?[\d.]+ +-?[\d.]+",
+            r" +-?[\d.]+ +-?[\d.]+"]  # fmt: skip
 
 
 @pytest.mark.slow
 def test_wa_with_emit_stdout_sends_the_motor_table_as_events(rest_shell):
     shell = rest_shell()
-    seen = stdout_events(shell, "wa")
+    seen = stdout_events(shell, "wa", WA_LINES)
     assert seen["state"] == "terminated"
-    assert "Current Positions" in seen["stdout"] and "roby" in seen["stdout"], seen
+    assert holds_lines(seen["stdout"], WA_LINES), seen
     assert "Current Positions" not in shell.terminal.text()  # not at the prompt
-    seen = stdout_events(shell, "wa", in_terminal=True)  # at the prompt: shown there, and sent
-    assert seen["state"] == "terminated" and "Current Positions" in seen["stdout"], seen
+    seen = stdout_events(shell, "wa", WA_LINES, in_terminal=True)  # at the prompt: shown there, and sent
+    assert seen["state"] == "terminated" and holds_lines(seen["stdout"], WA_LINES), seen
     shell.terminal.wait_for("Current Positions")
 
 

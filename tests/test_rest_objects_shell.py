@@ -21,11 +21,15 @@ from conftest import wait_for
 from rest_helpers import Refusal, reading, refusals, shell_value
 
 WATCHER = """
-import json, sys, time
+import json, sys, threading, time
 from blissclient import BlissClient
 client = BlissClient(sys.argv[1])
+lock = threading.Lock()  # socket.io's threads and this one write: one whole line at a time (print writes twice)
 def out(kind, name, data):
-    print(json.dumps({"t": time.monotonic(), "kind": kind, "name": name, "data": data}), flush=True)
+    line = json.dumps({"t": time.monotonic(), "kind": kind, "name": name, "data": data}) + "\\n"
+    with lock:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 for name in sys.argv[2:]:
     obj = client.hardware.get(name)
     obj.subscribe("property", lambda data, name=name: out("change", name, data))
