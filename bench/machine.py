@@ -276,7 +276,19 @@ class LoadWatch:
 
 
 def load_rows(watch: LoadWatch, unit: str) -> list[str]:
-    """The markdown table of the machine's load during each of ``watch``'s blocks, its first column named ``unit``."""
+    r"""The markdown table of the machine's load during each of ``watch``'s blocks, its first column named ``unit``.
+
+    Examples
+    --------
+    >>> watch = LoadWatch()  # not entered: no sampling thread, the blocks given by hand
+    >>> watch.blocks.append(Block("1 call", load_before=0.5, others_before=0.1, load_max=0.9, others_max=0.2,
+    ...                           seconds=12, other_cpu=[0.1, 0.3]))
+    >>> print("\n".join(load_rows(watch, "calls")))
+    <BLANKLINE>
+    | calls | seconds | 1-min load before / max during | of it, not this bench's | other processes' CPU (cores) |
+    |---|---|---|---|---|
+    | 1 call | 12 | 0.50 / 0.90 | 0.10 / 0.20 | 0.20 |
+    """
     rows = ["", f"| {unit} | seconds | 1-min load before / max during | of it, not this bench's | other processes' CPU (cores) |",
             "|---|---|---|---|---|"]  # fmt: skip
     for block in watch.blocks:
@@ -288,9 +300,22 @@ def load_rows(watch: LoadWatch, unit: str) -> list[str]:
 
 
 def write_between_markers(doc: Path, bench: str, label: str, figures: str) -> None:
-    """Put ``figures`` between ``doc``'s markers ``<!-- BENCH:LABEL -->`` and ``<!-- /BENCH:LABEL -->``.
+    r"""Put ``figures`` between ``doc``'s markers ``<!-- BENCH:LABEL -->`` and ``<!-- /BENCH:LABEL -->``.
 
-    What was there goes; the rest of ``doc`` stays as it was.
+    What was there goes; the rest of ``doc`` stays as it was. No markers: SystemExit saying what to add.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> doc = Path(tempfile.mkdtemp()) / "performance.md"
+    >>> _ = doc.write_text("# Costs\n<!-- REST:calls -->\nold\n<!-- /REST:calls -->\nend\n")
+    >>> write_between_markers(doc, "REST", "calls", "| calls | 3 ms |")
+    >>> print(doc.read_text(), end="")
+    # Costs
+    <!-- REST:calls -->
+    | calls | 3 ms |
+    <!-- /REST:calls -->
+    end
     """
     start, end = f"<!-- {bench}:{label} -->", f"<!-- /{bench}:{label} -->"
     text = doc.read_text(encoding="utf-8")

@@ -13,12 +13,14 @@ import math
 import re
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import gevent
 import gevent.event
 import httpx
 import numpy as np
 import pytest
+from prompt_toolkit.buffer import Buffer
 
 from bliss_shell.rest.call_stdout import GreenletStdout
 from bliss_shell.rest.call_tasks import FuncTask, ScanFactoryTask
@@ -26,8 +28,9 @@ from bliss_shell.rest.calls import KEPT, Calls, UnknownCall
 from bliss_shell.rest.jsonready import NotDecodable, from_jsonready, to_jsonready
 from bliss_shell.rest.names import ObjectNotFound
 from bliss_shell.scanning import current
+from bliss_shell.shell.remote_terminal import COMMAND, PromptTerminal
 from bliss_shell.shell.scan_display import shell_display
-from conftest import wait_for
+from conftest import interruptible, wait_for
 from rest_helpers import Refusal, reading, refusals, shell_value
 
 
@@ -346,6 +349,54 @@ def test_wa_with_emit_stdout_sends_the_motor_table_as_events(rest_shell):
     shell.terminal.wait_for("Current Positions")
 
 
+FUTURE_STDOUT = """
+import json, os, sys, time
+from blissclient import BlissClient
+url, go = sys.argv[1], sys.argv[2]
+client = BlissClient(url)
+client.create_connect(wait=False)  # blissclient's socket.io client, connected as its connect() does, with more patience
+client._events.socketio.connect(url, namespaces=["/call", "/object"], wait_timeout=30)
+client._socket_connected()
+future = client.session.call("printed_when", go, emit_stdout=True)  # the future listens to its call's stdout now
+open(go, "w").close()  # only then does the call print
+deadline = time.monotonic() + 30
+while "roby at" not in future.stdout and time.monotonic() < deadline:
+    time.sleep(0.05)  # its end is read after its output came: blissclient stops listening at the end it reads
+while future.state == "running" and time.monotonic() < deadline:
+    time.sleep(0.05)
+print(json.dumps({"state": future.state, "stdout": future.stdout, "value": future.get(monitor_interval=0)}))
+client._events.socketio.disconnect()
+"""
+
+
+@pytest.mark.slow
+def test_blissclients_own_future_stdout_holds_what_the_call_printed(rest_shell, tmp_path):
+    started, ended, go = tmp_path / "started", tmp_path / "end", tmp_path / "go"
+    code = (  # the session function the client calls: it prints once the client listens (blissclient's race: docs)
+        "import os\n"
+        "def printed_when(path):\n"
+        "    while not os.path.exists(path):\n"
+        "        sleep(0.02)\n"
+        "    print('roby at', 42)\n"
+        "    print('done')\n"
+        "    return 6 * 7\n"
+        f"open({str(started)!r}, 'w').close()\n"
+        f"while not os.path.exists({str(ended)!r}):\n"
+        "    sleep(0.05)\n"
+    )
+    shell = rest_shell(extra_args=("-c", code))
+    wait_for(started.exists, "the code did not start", 60)
+    try:
+        done = subprocess.run([sys.executable, "-c", FUTURE_STDOUT, shell.url, str(go)], capture_output=True, text=True,
+                              timeout=120)  # fmt: skip
+    finally:
+        ended.touch()
+    assert done.returncode == 0, done.stdout + done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["state"] == "terminated" and seen["value"] == 42, seen
+    assert "roby at 42" in seen["stdout"], seen  # what a user of blissclient reads: future.stdout
+
+
 @pytest.mark.slow
 def test_kill_of_a_running_loopscan_ends_it_user_abort(rest_shell, blissdata_shell_env, blissdata_server):
     from blissclient import get_object
@@ -390,12 +441,69 @@ def test_in_terminal_shows_the_box_runs_at_the_prompt_and_a_second_is_refused(re
     refused_once(shell, "POST", "/api/call", 429, "Terminal already in use")
 
 
+class StandInPrompt:
+    """What `PromptTerminal` uses of the session's prompt, played by the test one step at a time: the prompt's
+    buffer (prompt_toolkit's own), the line it accepted, the callables it runs before it reads again, Ctrl-C.
+
+    The real prompt takes these steps in an order the test cannot choose (test_a_kill_right_after_...); here the
+    kill lands exactly between the line reaching the prompt and the prompt running it.
+    """
+
+    def __init__(self, namespace: dict):
+        self.namespace = namespace
+        self.accepted: list[str] = []
+        self.default_buffer = Buffer(accept_handler=lambda buffer: self.accepted.append(buffer.text) or False)
+        self.app = SimpleNamespace(is_running=True, pre_run_callables=[], invalidate=lambda: None)
+        self.interrupts = 0
+
+    def get_globals(self) -> dict:
+        return self.namespace
+
+    def interrupt(self) -> None:  # no command runs yet: Ctrl-C finds nothing to interrupt (CommandRunner's)
+        self.interrupts += 1
+
+    def run_line(self) -> str:
+        """Run the accepted line as the prompt does; what it showed: its value, or the exception's name."""
+        try:
+            return repr(eval(self.accepted.pop(0), self.namespace))
+        except (KeyboardInterrupt, NameError) as error:
+            return type(error).__name__
+
+    def read_again(self) -> None:
+        callables, self.app.pre_run_callables = self.app.pre_run_callables, []
+        for function in callables:
+            function()
+
+
+@pytest.mark.parametrize("prompt_runs_the_line", [True, False], ids=["line-runs", "line-cancelled"])
+def test_a_kill_between_the_line_reaching_the_prompt_and_its_run_gives_keyboardinterrupt_not_nameerror(
+    prompt_runs_the_line,
+):
+    namespace: dict = {}
+    prompt = StandInPrompt(namespace)
+    terminal = PromptTerminal(prompt)
+    ran = []
+    run = interruptible(terminal.run, lambda: ran.append("ran"), "sleep(...)", (60,), {})
+    wait_for(lambda: prompt.accepted == [f"{COMMAND}()"], "the line did not reach the prompt")
+    terminal.interrupt()  # the kill: the line is at the prompt, not run yet
+    gevent.idle()  # every greenlet that can run has run
+    assert prompt.interrupts == 1 and not run.ready() and COMMAND in namespace  # run waits: the name stays
+    if prompt_runs_the_line:
+        assert prompt.run_line() == "KeyboardInterrupt"  # the line raises it itself, no NameError
+    prompt.read_again()  # the prompt reads its next line: it ran or cancelled the one given
+    run.join(timeout=10)
+    assert isinstance(run.value, KeyboardInterrupt) and ran == [] and COMMAND not in namespace
+
+
 @pytest.mark.slow
 def test_a_kill_right_after_an_in_terminal_call_leaves_the_prompt_usable(rest_shell):
     shell = rest_shell()
     api = f"{shell.url}/api/call"
     with httpx.Client() as http:  # one connection: the DELETE follows the POST as closely as a client can
-        for _ in range(5):  # the kill lands before, while or after the line reaches the prompt
+        # End to end, where the kill lands (before, while or after the line reaches the prompt) is the shell's
+        # scheduling, which a client cannot choose: 5 tries cover what they can; the exact window is tested above
+        # (test_a_kill_between_the_line_reaching_the_prompt_and_its_run_gives_keyboardinterrupt_not_nameerror).
+        for _ in range(5):
             call_id = http.post(api, json={"function": "sleep", "args": [60], "in_terminal": True}).json()["call_id"]
             assert http.delete(f"{api}/{call_id}").status_code == 204
             assert final_state(f"{api}/{call_id}", http).json() == {"state": "killed"}

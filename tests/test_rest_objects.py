@@ -26,7 +26,7 @@ from bliss_shell.rest.context import SessionContext
 from bliss_shell.rest.object_events import Throttle
 from bliss_shell.rest.object_typedef import serialize_object_type
 from bliss_shell.rest.object_types import OBJECT_TYPES, MotorType
-from bliss_shell.rest.objects import ObjectStore
+from bliss_shell.rest.objects import FRESH, ObjectStore
 from bliss_shell.rest.responses import Refusal
 from bliss_shell.shell.error_report import ErrorReport
 from bliss_shell.shell.namespace import session_namespace, show_active_mg
@@ -258,19 +258,32 @@ def test_no_poll_without_a_client(store):
     wait_for(lambda: not store.polling, "the poller still runs without a client", timeout=5)
 
 
-def test_position_events_during_a_move_end_on_the_last_value(store, context):
+def test_position_events_follow_a_move_and_end_on_the_position_it_stopped_at(store, context):
     store, events = store
     slowy = context.env["slowy"]
-    slowy.velocity, slowy.acceleration = 2, 100
+    slowy.velocity, slowy.acceleration = 1, 100
+    start = slowy.position
+    target = start + 50 if start < 0 else start - 50  # 50 s of move: it is stopped once followed, however slow
+    low, high = min(start, target), max(start, target)
     store.register("slowy")
     store.client_connected()
-    slowy.move(3)
-    last = lambda: [v for _, v in events.changes("slowy", "position")][-1:] == [pytest.approx(3)]  # noqa: E731
-    wait_for(last, "the last position event is not the final position", timeout=10)
-    assert len(events.changes("slowy", "position")) >= 2  # the move was followed, not only its end
-    states = [v for _, v in events.changes("slowy", "state")]
-    assert ["MOVING"] in states and states[-1] == ["READY"]
-    wait_for(lambda: events.changes("slowy", "target")[-1][1] == pytest.approx(3), "no target event")
+    slowy.move(target, wait=False)
+    try:
+        followed = lambda: (  # noqa: E731
+            ["MOVING"] in [v for _, v in events.changes("slowy", "state")]
+            and any(low < v < high for _, v in events.changes("slowy", "position"))
+        )
+        wait_for(followed, "no MOVING state event and no position event between start and target", timeout=20)
+    finally:
+        slowy.stop()
+    final = slowy.position
+    last = lambda: [v for _, v in events.changes("slowy", "position")][-1:] == [pytest.approx(final)]  # noqa: E731
+    wait_for(last, "the last position event is not the position the motor stopped at", timeout=10)
+    wait_for(lambda: events.changes("slowy", "state")[-1][1] == ["READY"], "no READY state event", timeout=10)
+    positions = [v for _, v in events.changes("slowy", "position")]
+    assert all(low - 1e-6 <= v <= high + 1e-6 for v in positions), positions  # on the way, none elsewhere
+    at_rest = lambda: [v for _, v in events.changes("slowy", "target")][-1:] == [pytest.approx(final)]  # noqa: E731
+    wait_for(at_rest, "the last target event is not the position it stopped at (a motor at rest)", timeout=10)
 
 
 def test_a_burst_of_values_gives_one_event_at_once_and_one_trailing_event_with_the_last_value():
@@ -303,8 +316,17 @@ def test_a_put_sends_the_new_value_at_once(store, context):
     wait_for(lambda: [v for _, v in events.changes("roby", "velocity")] == [1234], "no velocity event")
 
 
-def test_the_object_list_answers_from_the_poller_and_skips_an_object_unregistered_meanwhile(store, context):
-    store, _ = store
+def test_the_object_list_answers_from_the_poller_and_skips_an_object_unregistered_meanwhile(context):
+    now = [100.0]  # the store's clock for its fresh reads: only the test moves it
+    store = ObjectStore(context, Events(), clock=lambda: now[0])
+    store.start()
+    try:
+        _object_list_answers(store, context, now)
+    finally:
+        store.stop()
+
+
+def _object_list_answers(store: ObjectStore, context: SessionContext, now: list[float]) -> None:
     store.register("roby")
     store.register("slowy")
     roby = store.get_object("roby")
@@ -322,8 +344,12 @@ def test_the_object_list_answers_from_the_poller_and_skips_an_object_unregistere
     store.client_connected()
     wait_for(lambda: len(reads) >= 2, "the poller did not read roby", timeout=5)
     before = len(reads)
-    states = store.states()  # the poller's reads are fresh: no read
+    now[0] += FRESH  # still fresh at FRESH s (the clock only moves here): no read
+    states = store.states()
     assert len(reads) == before and states[0]["properties"]["position"] == context.env["roby"].position
+    now[0] += 0.001  # no longer fresh: read now (the choice is made before any other greenlet runs)
+    store.states()
+    assert len(reads) > before
     store.client_disconnected()
     wait_for(lambda: not store.polling, "the poller still runs", timeout=5)
 

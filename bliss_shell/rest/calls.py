@@ -24,6 +24,7 @@ bliss_shell.rest.calls.UnknownCall: Could not find specified function call
 from __future__ import annotations
 
 import logging
+import reprlib
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -104,7 +105,8 @@ def call_text(description: str, args: tuple | list, kwargs: dict[str, Any], limi
     """A call as a user would type it, for the shell's lines: ``roby.move(1000000.0)``, ``ascan(roby, 0, 5, 5, 0.1)``.
 
     ``description`` is the task's (``roby.move(...)``); an argument with a ``name`` (a motor, a counter)
-    is shown by its name; a text longer than ``limit`` is cut with ``...``.
+    is shown by its name, any other by `reprlib.repr` (a long list or text is shortened before it is
+    turned into text); a text longer than ``limit`` is cut with ``...``.
 
     Examples
     --------
@@ -112,11 +114,13 @@ def call_text(description: str, args: tuple | list, kwargs: dict[str, Any], limi
     'ascan(roby, 0, 5, 5, 0.1, save=False)'
     >>> call_text("print(...)", ("x" * 200,), {}, limit=20)
     "print('xxxxxxxxx...)"
+    >>> call_text("sum(...)", (list(range(4_000_000)),), {})  # not 4 million numbers made text
+    'sum([0, 1, 2, 3, 4, 5, ...])'
     """
 
     def shown(value: Any) -> str:
         name = getattr(value, "name", None)
-        return name if isinstance(name, str) and not isinstance(value, (str, bytes)) else repr(value)
+        return name if isinstance(name, str) and not isinstance(value, (str, bytes)) else reprlib.repr(value)
 
     name = description[:-5] if description.endswith("(...)") else description
     inside = ", ".join([shown(value) for value in args] + [f"{key}={shown(value)}" for key, value in kwargs.items()])
@@ -135,7 +139,13 @@ class _Call:
     killed: bool = False
     kill_asked: bool = False
     sink: Any = field(default=None, repr=False)
-    text: str = ""  # the call as the shell's lines name it (``call_text``)
+    args: tuple = field(default=(), repr=False)
+    kwargs: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def text(self) -> str:
+        """The call as the shell's lines name it (``call_text``): built only for a line that goes out."""
+        return call_text(self.task.description, self.args, self.kwargs)
 
 
 class Calls:
@@ -202,13 +212,13 @@ class Calls:
         >>> calls.stop()
         """
         call_id = str(uuid.uuid4())
-        call = _Call(task, in_terminal, text=call_text(task.description, args, kwargs))
+        call = _Call(task, in_terminal, args=tuple(args), kwargs=dict(kwargs))
         call_stdout.install()  # again: the prompt may have put its own stdout back
         if in_terminal:
             call.sink = TeeSink(call_id, self._emit) if emit_stdout else None
         else:
             call.sink = EventSink(call_id, self._emit) if emit_stdout else NullSink()
-        greenlet = gevent.Greenlet(self._run, call, tuple(args), dict(kwargs))
+        greenlet = gevent.Greenlet(self._run, call, call.args, call.kwargs)
         # its own tree: the sink must reach the greenlets it spawns, not the server's other requests
         greenlet.spawn_tree_locals = {} if in_terminal else {SINK: call.sink}
         greenlet.name = f"rest-call-{call_id}"

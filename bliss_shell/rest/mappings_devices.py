@@ -37,7 +37,18 @@ _STATE_NAMES = {"LIMPOS": "HIGHLIMIT", "LIMNEG": "LOWLIMIT", "DISABLE": "DISABLE
 
 
 class MotorInScan(RuntimeError):
-    """A move through the API of a motor that the running scan moves: refused, the scan goes on."""
+    """A move through the API of a motor that the running scan moves: refused, the scan goes on.
+
+    Raised by `refuse_if_scanned`; the call's state is then a 500 with this text.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise MotorInScan("roby is moved by the running scan 3 (ascan roby 0 4 5 0): wait for its end or kill it")
+    ... except RuntimeError as refused:
+    ...     print(type(refused).__name__, "-", refused)
+    MotorInScan - roby is moved by the running scan 3 (ascan roby 0 4 5 0): wait for its end or kill it
+    """
 
 
 def refuse_if_scanned(axis: Any, name: str) -> None:

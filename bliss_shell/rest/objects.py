@@ -87,11 +87,15 @@ class ObjectStore:
         The session: its namespace and config resolve the names.
     emit : Callable[[str, dict], None]
         Sends an event on socket.io ``/object`` (it never raises).
+    clock : Callable[[], float]
+        The time in seconds that dates the full reads ``states`` answers from for ``FRESH`` s
+        (``time.monotonic``; a test passes its own).
     """
 
-    def __init__(self, context: SessionContext, emit: Callable[[str, dict], None]):
+    def __init__(self, context: SessionContext, emit: Callable[[str, dict], None], clock: Callable[[], float] = time.monotonic):
         self._context = context
         self._emit = emit
+        self._clock = clock
         self._objects: dict[str, Mapped] = {}
         self._online: dict[str, bool] = {}
         self._errors: dict[str, list[dict[str, str]]] = {}
@@ -216,10 +220,11 @@ class ObjectStore:
         obj = create_mapping(self._context, name)
         self._reading[name] = gevent.lock.Semaphore()
         self._last[name] = {}
-        self._online[name] = obj.check_online()
+        reachable = obj.check_online()
+        self._online[name] = reachable
         self._errors[name] = []
         self._objects[name] = obj
-        if obj.check_online():
+        if reachable:
             self._update(name, obj.all_properties(), quiet=True)
         if register_sub_objects:
             for sub_name in obj.sub_object_names():
@@ -285,9 +290,10 @@ class ObjectStore:
         obj = self._objects[name]
         errors: list[dict[str, str]] = []
         values: dict[str, Any] = {}
-        if obj.check_online():
+        reachable = obj.check_online()  # asked once: the state says what this one answer said
+        if reachable:
             values, errors = self._update(name, obj.all_properties())
-        return self._state_of(obj, values, errors, online=obj.check_online() and not errors)
+        return self._state_of(obj, values, errors, reachable=reachable, online=reachable and not errors)
 
     def states(self, type: str | None = None) -> list[dict[str, Any]]:
         """The states of the registered objects (of one ``type`` only if given), for ``GET /api/object``.
@@ -313,13 +319,18 @@ class ObjectStore:
 
     def _cached_state(self, obj: Mapped) -> dict[str, Any] | None:
         read = self._full_read.get(obj.name)
-        if not self.polling or read is None or time.monotonic() - read > FRESH or not self._online.get(obj.name):
+        if not self.polling or read is None or self._clock() - read > FRESH or not self._online.get(obj.name):
             return None
-        return self._state_of(obj, dict(self._last[obj.name]), list(self._errors.get(obj.name, [])), online=True)
+        # online at its last full read: it was reachable then
+        values, errors = dict(self._last[obj.name]), list(self._errors.get(obj.name, []))
+        return self._state_of(obj, values, errors, reachable=True, online=True)
 
-    def _state_of(self, obj: Mapped, values: dict[str, Any], errors: list[dict[str, str]], online: bool) -> dict[str, Any]:
+    def _state_of(
+        self, obj: Mapped, values: dict[str, Any], errors: list[dict[str, str]], reachable: bool, online: bool
+    ) -> dict[str, Any]:
+        """The state of ``obj`` from ``values`` read; ``reachable``: its ``check_online()``, asked by the caller."""
         properties: dict[str, Any] = {}
-        if obj.check_online():
+        if reachable:
             raw = {prop: values.get(prop) for prop in obj.all_properties()}
             try:
                 properties = plain(obj.TYPE.PROPERTIES(**raw).model_dump())
@@ -409,7 +420,7 @@ class ObjectStore:
         values = {prop: plain(value) for prop, value in values.items()}
         self._set_online(name, not errors, errors, quiet)
         if not errors and set(props) >= set(obj.all_properties()):
-            self._full_read[name] = time.monotonic()
+            self._full_read[name] = self._clock()
         last = self._last[name]
         for prop, value in values.items():
             if prop in last and _same(last[prop], value):

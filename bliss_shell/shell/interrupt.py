@@ -61,7 +61,25 @@ class CommandRunner:
         return done.value if done.successful() and not isinstance(done.value, gevent.GreenletExit) else None
 
     def interrupt(self) -> None:
-        """Ctrl-C: KeyboardInterrupt in the command running; a command not started yet is cancelled."""
+        """Ctrl-C: KeyboardInterrupt in the command running; a command not started yet is cancelled.
+
+        No command: nothing. A command that waits (a move, a sleep) gets KeyboardInterrupt where it waits.
+
+        Examples
+        --------
+        >>> loop = GeventEventLoop()
+        >>> runner = CommandRunner(loop)
+        >>> def command():
+        ...     gevent.spawn(runner.interrupt)  # Ctrl-C, pressed once the command waits
+        ...     try:
+        ...         gevent.sleep(60)
+        ...     except KeyboardInterrupt:
+        ...         return "interrupted"
+        >>> loop.run_until_complete(runner.run(command))
+        'interrupted'
+        >>> runner.interrupt()  # no command runs: nothing
+        >>> loop.close()
+        """
         command = self._command
         if command is None:
             return

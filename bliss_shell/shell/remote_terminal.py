@@ -93,9 +93,13 @@ class PromptTerminal:
 
     Examples
     --------
-    >>> terminal = PromptTerminal(repl)  # doctest: +SKIP
-    >>> terminal.busy()  # doctest: +SKIP
-    False
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from bliss_shell.shell.error_report import ErrorReport
+    >>> repl = SessionRepl("demo", {}, ErrorReport(), Path(tempfile.mkdtemp()) / "history")
+    >>> terminal = PromptTerminal(repl)
+    >>> terminal.busy()  # the prompt does not read yet (the session is still starting): no call can run there
+    True
     """
 
     def __init__(self, repl: SessionRepl):
@@ -121,12 +125,17 @@ class PromptTerminal:
 
         Examples
         --------
-        >>> terminal.run(lambda: 6 * 7, "answer(...)", (), {})  # doctest: +SKIP
-        ┌───────────────────────────────────────┐
-        │ EXECUTE A FUNCTION TRIGGERED REMOTELY │
-        │ func:     answer(...)                 │
-        └───────────────────────────────────────┘
-        42
+        At a prompt waiting for input, the box shows, then ``run_call_from_remote()`` runs as typed there, and
+        ``run`` returns its value (``42``). A prompt that does not read yet refuses it:
+
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from bliss_shell.shell.error_report import ErrorReport
+        >>> terminal = PromptTerminal(SessionRepl("demo", {}, ErrorReport(), Path(tempfile.mkdtemp()) / "history"))
+        >>> terminal.run(lambda: 6 * 7, "answer(...)", (), {})
+        Traceback (most recent call last):
+        ...
+        RuntimeError: Terminal already in use
         """
         if self.busy():
             raise RuntimeError("Terminal already in use")
@@ -173,7 +182,13 @@ class PromptTerminal:
 
         Examples
         --------
-        >>> terminal.interrupt()  # doctest: +SKIP
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from bliss_shell.shell.error_report import ErrorReport
+        >>> terminal = PromptTerminal(SessionRepl("demo", {}, ErrorReport(), Path(tempfile.mkdtemp()) / "history"))
+        >>> terminal.interrupt()  # no call at the prompt: nothing to interrupt
+        >>> terminal.busy()
+        True
         """
         remote = self._remote
         if remote is None:
