@@ -13,15 +13,21 @@ import json
 import re
 import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import unquote
 
 import httpx
 import pytest
 from blissclient import BlissClient
+from flask import Flask
 from ruamel.yaml import YAML
 
 from bliss_shell import __version__
+from bliss_shell.rest import access, beacon, call_routes
+from bliss_shell.rest.context import SessionContext
+from bliss_shell.rest.settings import RestSettings
 from bliss_shell.rest.webui import webui_folder
 from conftest import BEAMLINE, wait_in_transcript
 from terminal import run_bliss
@@ -31,13 +37,13 @@ SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><rect width
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")  # a PNG's first bytes will do
 
 
-def make_config(tmp_path: Path, rest: str | None = None) -> Path:
-    """tests/beamline copied, ``rest:`` (YAML text) added to ``test_session``, with images and symbolic links."""
+def make_config(tmp_path: Path, rest: str | None = None, session_lines: str = "") -> Path:
+    """tests/beamline copied, ``rest:`` (YAML text) and ``session_lines`` added to ``test_session``, with images and
+    symbolic links."""
     config = tmp_path / "config"
     shutil.copytree(BEAMLINE, config)
-    if rest is not None:
-        session = config / "sessions" / "test_session.yml"
-        session.write_text(session.read_text() + f"rest: {rest}\n")
+    session = config / "sessions" / "test_session.yml"
+    session.write_text(session.read_text() + session_lines + ("" if rest is None else f"rest: {rest}\n"))
     (config / "images").mkdir()
     (config / "images" / "logo.svg").write_bytes(SVG)
     (config / "images" / "pixel.png").write_bytes(PNG)
@@ -89,6 +95,33 @@ def socketio_connect(url: str, namespace: str, headers: dict[str, str]) -> str:
 
 
 JSON = {"Content-Type": "application/json"}
+
+
+def call_output(url: str, readers: dict[str, dict], call_url: str, function: str, heard_by: list[str]) -> dict:
+    """The ``stdout`` messages each socket.io client of ``/call`` at ``url`` got (connected with its ``readers``
+    options: ``headers``, ``auth``) for a call of ``function`` with ``emit_stdout`` posted at ``call_url``, once
+    those of ``heard_by`` got its line (30 s at most). The clients run in a process of their own (threads)."""
+    code = f"""
+import json, time
+import httpx, socketio
+heard, clients = {{name: [] for name in {list(readers)!r}}}, []
+for name, options in {readers!r}.items():
+    client = socketio.Client()
+    client.on("stdout", lambda data, name=name: heard[name].append(data["message"]), namespace="/call")
+    client.connect({url!r}, namespaces=["/call"], wait_timeout=30, **options)
+    clients.append(client)
+answer = httpx.post({call_url!r}, json={{"function": {function!r}, "emit_stdout": True}})
+assert answer.status_code == 200, answer.text
+deadline = time.monotonic() + 30
+while not all(heard[name] for name in {heard_by!r}) and time.monotonic() < deadline:
+    time.sleep(0.05)
+for client in clients:
+    client.disconnect()
+print(json.dumps(heard))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def chunks(body: bytes, size: int = 65536):
@@ -284,15 +317,32 @@ def test_the_rest_option_serves_a_session_without_cors_and_the_port_is_free_once
 
 def test_with_an_open_host_another_machine_needs_the_secret_to_change_anything(rest_shell, shell_env, tmp_path):
     address = own_address()
-    config = make_config(tmp_path, rest="{host: 0.0.0.0, iosecret: the-yaml-secret}")
+    config = make_config(tmp_path, rest="{host: 0.0.0.0, iosecret: the-yaml-secret}", session_lines="exclude-objects: [slowy]\n")
+    (config / ".drafts").mkdir()  # the shell reads no hidden folder: /api/beacon serves it
+    broken = {  # files of another session, half edited: what ruamel says of them quotes them
+        ".drafts/other.yml": "rest: {iosecret: the-other-secret, iosecret: its-new-secret}\n",
+        ".drafts/half.yml": f"rest: {{iosecret: {SECRET}\n",
+    }
+    for path, text in broken.items():
+        (config / path).write_text(text)
+    (config / "images" / "token.svg").write_text(f'<svg><a href="http://x/?token={SECRET}"/></svg>')
     environment = {**shell_env, "BLISS_REST_IOSECRET": SECRET}  # wins over the YAML's
     shell = rest_shell(session="test_session", env=environment, extra_args=("--config", str(config)), rest=None)
     remote = f"http://{address}:{shell.port}"
     register = {"names": ["roby"]}
     velocity = {"property": "velocity", "value": 2.5}
     assert httpx.get(f"{remote}/api/info").json()["session"] == "test_session"  # reading stays open
-    answer = httpx.post(f"{remote}/api/object", json=register)  # registering moves nothing: open (the web UI's page)
+    answer = httpx.post(f"{remote}/api/object", json=register)  # registering what the session has: open (web UI)
     assert (answer.status_code, answer.json()) == (200, {"names": ["roby"]})
+    answer = httpx.post(f"{remote}/api/object", json={"names": ["SCAN_SAVING", "ACTIVE_MG", "robz"]})
+    assert answer.status_code == 200, answer.text
+    answer = httpx.post(f"{remote}/api/object", json={"names": ["roby", "slowy"]})  # slowy: not loaded, would be built
+    assert answer.status_code == 401
+    assert answer.json()["error"].startswith("Unauthorized: from another machine")
+    assert answer.json()["error"].endswith("(registering slowy, which the session has not loaded, would build it)")
+    shell.terminal.enter("print('slowy built:', 'slowy' in config._objects)")
+    shell.terminal.wait_for(r"^slowy built: False$")
+    assert "slowy" not in [state["name"] for state in httpx.get(f"{remote}/api/object").json()["results"]]
     answer = httpx.put(f"{remote}/api/object/roby", json=velocity)
     assert answer.status_code == 401
     assert answer.json()["error"].startswith("Unauthorized: from another machine")
@@ -307,6 +357,15 @@ def test_with_an_open_host_another_machine_needs_the_secret_to_change_anything(r
         answer = httpx.get(f"{remote}/api/beacon/sessions/test_session.yml", headers=headers)
         assert answer.json()["content"]["rest"] == {"host": "0.0.0.0", "iosecret": "<hidden>"}
         assert "the-yaml-secret" not in answer.text and SECRET not in answer.text
+    answer = httpx.get(f"{remote}/api/beacon/.drafts/other.yml")  # a duplicate key: named, not its values
+    assert (answer.status_code, answer.json()) == (400, {"type": "YAMLError", "error": (
+        'while constructing a mapping: found duplicate key "iosecret" (line 1, column 36)')})  # fmt: skip
+    answer = httpx.get(f"{remote}/api/beacon/.drafts/half.yml")  # the line at fault: not quoted
+    assert (answer.status_code, answer.json()) == (400, {"type": "YAMLError", "error": (
+        "while parsing a flow mapping: expected ',' or '}', but got '<stream end>' (line 2, column 1)")})  # fmt: skip
+    answer = httpx.get(f"{remote}/api/beacon/images/token.svg")
+    assert base64.b64decode(answer.json()["content"]) == b'<svg><a href="http://x/?token=<hidden>"/></svg>'
+    assert SECRET.encode() not in bytes(shell.terminal.transcript)
 
     client = BlissClient(remote)  # BLISS's client, as a user gives it the secret
     client.hardware.register("robz")  # seeing needs none
@@ -314,16 +373,26 @@ def test_with_an_open_host_another_machine_needs_the_secret_to_change_anything(r
         client.session.call("wa")
     client._api_config.set_access_token(SECRET)
     client.session.call("wa")
+    assert httpx.post(f"{remote}/api/object", json={"names": ["slowy"]},
+                      headers={"Authorization": f"Bearer {SECRET}"}).status_code == 200  # fmt: skip
     unauthorized = f"from {address}: Unauthorized: from another machine"  # the line names who was refused
     wait_refusal(shell.terminal, "PUT", "/api/object/roby", 401, unauthorized, count=4)
     wait_refusal(shell.terminal, "POST", "/api/call", 401, unauthorized)  # printed after those: maybe not read yet
     assert refusals(shell.terminal, "PUT", "/api/object/roby", 401, unauthorized) == 4
     assert refusals(shell.terminal, "POST", "/api/call", 401, unauthorized) == 1
-    assert b"REST POST /api/object refused" not in bytes(shell.terminal.transcript)
+    assert refusals(shell.terminal, "POST", "/api/object", 401, unauthorized) == 1  # slowy's, once
 
-    assert socketio_connect(remote, "/call", {}).startswith('40/call,{"sid":')  # stdout events: open, as GETs
     assert socketio_connect(remote, "/object", {}).startswith('40/object,{"sid":')  # events stay open
-    assert b"REST SOCKET" not in bytes(shell.terminal.transcript)
+    assert b"REST SOCKET /object" not in bytes(shell.terminal.transcript)
+    shell.terminal.enter("say = lambda: print('said through REST')")
+    readers = {"stranger": {}, "header": {"headers": {"Authorization": f"Bearer {SECRET}"}},
+               "token": {"auth": {"token": SECRET}}, "wrong token": {"auth": {"token": "wrong"}}}  # fmt: skip
+    heard = call_output(remote, readers, f"{shell.url}/api/call", "say", ["header", "token"])
+    assert all("said through REST" in "".join(heard[name]) for name in ("header", "token")), heard
+    assert heard["stranger"] == heard["wrong token"] == []  # no secret: no call's output
+    no_output = f"from {address}: {call_routes.NO_OUTPUT}"
+    wait_refusal(shell.terminal, "SOCKET", "/call", 401, no_output, count=2)
+    assert refusals(shell.terminal, "SOCKET", "/call", 401, no_output) == 2
 
 
 def test_from_this_machine_a_change_must_name_this_machine_and_come_as_json(rest_shell):
@@ -350,6 +419,16 @@ def test_from_this_machine_a_change_must_name_this_machine_and_come_as_json(rest
     for host in (f"localhost:{shell.port}", f"[::1]:{shell.port}", "127.0.0.1"):
         answer = httpx.post(f"{shell.url}/api/object", json={"names": ["roby"]}, headers={"Host": host})
         assert (answer.status_code, answer.json()) == (200, {"names": ["roby"]}), host
+    # no Host at all (HTTP/1.0) from this machine: let through; browsers always send one, a page cannot remove it
+    with socket.create_connection(("127.0.0.1", shell.port), timeout=10) as raw:
+        body = b'{"function": "wa"}'
+        raw.sendall(b"POST /api/call HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                    % (len(body), body))  # fmt: skip
+        reply = b""
+        while chunk := raw.recv(65536):
+            reply += chunk
+    assert reply.split(b"\r\n", 1)[0].endswith(b" 200 OK"), reply
+    assert b'"call_id"' in reply
     invalid = "Input should be a valid dictionary or instance of CallFunction"
     wait_refusal(shell.terminal, "POST", "/api/call", 422, invalid)
     assert refusals(shell.terminal, "POST", "/api/call", 403, forbidden) == 1
@@ -387,3 +466,111 @@ def test_cors_true_lets_pages_of_any_origin_call_the_api(rest_shell, tmp_path):
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
     assert preflight.headers["Access-Control-Allow-Headers"] == "content-type"
+    call = {"function": "wa"}
+    answer = httpx.post(f"{shell.url}/api/call", json=call, headers=page)  # another site's page: whatever cors says
+    assert answer.status_code == 403
+    text = "Forbidden: the request comes from a page of 'http://elsewhere.example', not of this machine"
+    assert answer.json()["error"].startswith(text)
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"  # the page reads why
+    assert httpx.post(f"{shell.url}/api/object", json={"names": ["roby"]}, headers=page).status_code == 200  # seeing
+    for origin in (f"http://127.0.0.1:{shell.port}", f"http://localhost:{shell.port}", "http://localhost:5173"):
+        answer = httpx.post(f"{shell.url}/api/call", json=call, headers={"Origin": origin})
+        assert answer.status_code == 200, (origin, answer.text)
+    wait_refusal(shell.terminal, "POST", "/api/call", 403, f"from 127.0.0.1: {text}")
+    assert refusals(shell.terminal, "POST", "/api/call", 403, f"from 127.0.0.1: {text}") == 1
+
+
+# -- in-process checks: the rules of access and of /api/beacon, each case -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environ", "status"),
+    [
+        ({"REMOTE_ADDR": "127.0.0.1"}, None),  # no Host (HTTP/1.0): browsers always send one
+        ({"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost:1", "HTTP_ORIGIN": "http://127.0.0.1:1"}, None),
+        ({"REMOTE_ADDR": "127.0.0.1", "HTTP_ORIGIN": "http://[::1]:9030"}, None),
+        ({"REMOTE_ADDR": "127.0.0.1", "HTTP_ORIGIN": "http://beamline-pc:9030"}, None),  # the rest: host
+        ({"REMOTE_ADDR": "127.0.0.1", "HTTP_ORIGIN": "http://evil.example"}, 403),
+        ({"REMOTE_ADDR": "127.0.0.1", "HTTP_ORIGIN": "http://127.0.0.1.evil.example"}, 403),
+        ({"REMOTE_ADDR": "127.0.0.1", "HTTP_ORIGIN": "null"}, 403),  # a sandboxed frame, a file:// page
+        ({"REMOTE_ADDR": "127.0.0.1", "HTTP_ORIGIN": "http://evil.example", "HTTP_AUTHORIZATION": f"Bearer {SECRET}"}, None),
+        ({"REMOTE_ADDR": "10.1.2.3", "HTTP_ORIGIN": "http://localhost"}, 401),
+    ],
+)
+def test_a_change_from_a_page_of_another_site_needs_the_secret(environ, status):
+    settings = RestSettings(port=0, host="beamline-pc", iosecret=SECRET)
+    refused = access.refusal(settings, environ)
+    assert (None if refused is None else refused[0]) == status
+
+
+class RecordingSocketio:
+    """What ``call_routes.install`` asks of a socket.io server: its handlers, and who entered which room."""
+
+    def __init__(self):
+        self.handlers, self.rooms = {}, []
+
+    def on(self, event, handler, namespace):
+        self.handlers[(event, namespace)] = handler
+
+    def enter_room(self, sid, room, namespace):
+        self.rooms.append((sid, room, namespace))
+
+
+@pytest.mark.parametrize(
+    ("environ", "auth", "heard"),
+    [
+        ({"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost:9030"}, None, True),
+        ({"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost:9030", "HTTP_ORIGIN": "http://evil.example"}, None, False),
+        ({"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "evil.example:9030"}, None, False),
+        ({"REMOTE_ADDR": "10.1.2.3"}, None, False),
+        ({"REMOTE_ADDR": "10.1.2.3"}, {"token": "wrong"}, False),
+        ({"REMOTE_ADDR": "10.1.2.3"}, {"token": SECRET}, True),
+        ({"REMOTE_ADDR": "10.1.2.3", "HTTP_AUTHORIZATION": f"Bearer {SECRET}"}, None, True),
+    ],
+)
+def test_call_output_goes_to_the_trusted_call_clients_only(environ, auth, heard):
+    sio, lines = RecordingSocketio(), []
+    service = type("Service", (), {"settings": RestSettings(port=0, host="0.0.0.0", iosecret=SECRET),
+                                   "refused": lambda self, *args, **kwargs: lines.append((args, kwargs))})()  # fmt: skip
+    call_routes.install(Flask("calls"), sio, service)
+    assert sio.handlers[("connect", "/call")]("sid1", environ, auth) is True  # connected, whatever the peer
+    assert sio.rooms == ([("sid1", call_routes.STDOUT_ROOM, "/call")] if heard else [])
+    expected = [] if heard else [((401, f"from {environ['REMOTE_ADDR']}: {call_routes.NO_OUTPUT}"),
+                                  {"method": "SOCKET", "path": "/call"})]  # fmt: skip
+    assert lines == expected
+
+
+def beacon_client(folder: Path, secret: str):
+    """A Flask test client of ``/api/beacon`` over ``folder``, for a service of secret ``secret``."""
+    app = Flask("beacon")
+    context = SessionContext("test_session", {}, None, {}, [folder])
+    beacon.install(app, None, type("Service", (), {"context": context, "settings": RestSettings(port=0, iosecret=secret)})())
+    return app.test_client()
+
+
+def test_beacon_hides_the_secret_inside_values_images_and_yaml_errors(tmp_path):
+    files = {
+        "url.yml": f"url: http://x/?token={SECRET}\n{SECRET}: a key\nlist: [a {SECRET} b]\n",
+        "dup.yml": "rest:\n  iosecret: the-old-one\n  iosecret: the-new-one\n",
+        "half.yml": f"rest: {{iosecret: {SECRET}, port: 9030\n",
+        "tab.yml": f"rest:\n  note: {SECRET}\n\tport: 1\n",
+        "logo.svg": f"<svg><title>{SECRET}</title></svg>",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    client = beacon_client(tmp_path, SECRET)
+    answer = client.get("/api/beacon/url.yml")
+    assert answer.get_json()["content"] == {"url": "http://x/?token=<hidden>", "<hidden>": "a key", "list": ["a <hidden> b"]}
+    answers = {name: client.get(f"/api/beacon/{name}") for name in ("dup.yml", "half.yml", "tab.yml")}
+    assert {name: (answer.status_code, answer.get_json()) for name, answer in answers.items()} == {
+        "dup.yml": (400, {"type": "YAMLError", "error": 'while constructing a mapping: found duplicate key "iosecret" (line 3, column 3)'}),
+        "half.yml": (400, {"type": "YAMLError", "error": "while parsing a flow mapping: expected ',' or '}', but got '<stream end>' (line 2, column 1)"}),
+        "tab.yml": (400, {"type": "YAMLError", "error": "while scanning for the next token: found character '\\t' that cannot start any token (line 3, column 1)"}),
+    }  # fmt: skip
+    for answer in answers.values():
+        assert not {"the-old-one", "the-new-one", SECRET} & set(re.findall(r"[\w-]+", answer.get_data(as_text=True)))
+    svg = client.get("/api/beacon/logo.svg").get_json()
+    assert base64.b64decode(svg["content"]) == b"<svg><title><hidden></title></svg>"
+    (tmp_path / "pin.yml").write_text("pin: 12345\nfloat: 12345.0\nother: 123456\n")
+    answer = beacon_client(tmp_path, "12345").get("/api/beacon/pin.yml")  # a number that is the secret
+    assert answer.get_json()["content"] == {"pin": "<hidden>", "float": 12345.0, "other": 123456}

@@ -8,13 +8,22 @@ A request that changes anything or runs code (POST, PUT, PATCH, DELETE under ``/
   ``X-Forwarded-For``) *and* its ``Host`` header names this machine: ``127.0.0.1`` (any loopback
   address), ``localhost``, ``[::1]``, the configured ``host``, or, when the service listens on every
   interface, the machine's own name (the one the shell prints). The port in ``Host`` is not checked:
-  an SSH tunnel may forward another local port.
+  an SSH tunnel may forward another local port. *And* its ``Origin`` header, when it has one, names
+  this machine too: a page of another site sends its own origin, whatever ``cors`` says.
 
 The ``Host`` check stops DNS rebinding: a web page of another site, opened in a browser of this
-machine, whose name its owner points at 127.0.0.1, sends its own name in ``Host``. Refused: 401 for
-another machine without the secret, 403 for a ``Host`` that is not this machine. Reads (GET) stay open,
-and so does registering objects (``POST /api/object``: it makes them visible to the caller, moves and
-sets nothing), so that blisswebui opened on another machine shows the session.
+machine, whose name its owner points at 127.0.0.1, sends its own name in ``Host``. The ``Origin``
+check stops a page of another site that sends its request to ``127.0.0.1`` itself (with ``cors: true``
+it may, and without CORS a ``text/plain`` form still reaches the route). A request without ``Host`` (HTTP/1.0)
+from this machine is let through: HTTP/1.1 clients and browsers always send one, and a page cannot
+remove it. Refused: 401 for another machine without the secret, 403 for a ``Host`` or an ``Origin`` that
+is not this machine. Reads (GET) stay open, and so does registering the objects the session already has
+(``POST /api/object``, :func:`register_refusal`: it makes them visible to the caller, moves and sets
+nothing), so that blisswebui opened on another machine shows the session; registering a name the
+session has not loaded (it would build it) is refused as a change.
+
+Socket.io ``/call`` is open to every peer, but a call's output (``stdout`` events) goes only to the
+clients :func:`trusted` at their connection: as above, the secret also as socket.io auth ``{"token": ...}``.
 
 Bodies: :func:`bounded_body` reads a chunked body (no ``Content-Length``) itself, at most the limit
 and one byte more, so that a body too large is refused (413) and a small one reaches the route.
@@ -32,6 +41,8 @@ True
 401
 >>> refusal(opened, {"REMOTE_ADDR": "10.1.2.3", "HTTP_AUTHORIZATION": "Bearer s3"}) is None
 True
+>>> refusal(local, {"REMOTE_ADDR": "127.0.0.1", "HTTP_ORIGIN": "http://evil.example"})[0]
+403
 """
 
 from __future__ import annotations
@@ -41,13 +52,26 @@ import io
 import socket
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from .settings import RestSettings, is_loopback
 
 if TYPE_CHECKING:
     import flask
 
-__all__ = ["CHANGES", "UNAUTHORIZED", "bounded_body", "cors_headers", "guarded", "is_api", "local_names", "refusal"]
+__all__ = [
+    "CHANGES",
+    "KNOWN_NAMES",
+    "UNAUTHORIZED",
+    "bounded_body",
+    "cors_headers",
+    "guarded",
+    "is_api",
+    "local_names",
+    "refusal",
+    "register_refusal",
+    "trusted",
+]
 
 CHANGES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 """The methods that change something or run code: under ``/api`` they need :func:`refusal` to say None."""
@@ -56,6 +80,9 @@ UNAUTHORIZED = (
     "Unauthorized: from another machine, a request that changes anything or runs code needs the header "
     "'Authorization: Bearer <iosecret>' (the iosecret of the session's rest: config, or BLISS_REST_IOSECRET)"
 )
+
+KNOWN_NAMES = frozenset({"SCAN_SAVING", "ACTIVE_MG"})
+"""The names BLISS serves besides the session namespace's: any peer may register them."""
 
 _WILDCARDS = ("0.0.0.0", "::", "")
 _Environ = dict[str, Any]
@@ -77,9 +104,9 @@ def is_api(path: str) -> bool:
 def guarded(method: str, path: str) -> bool:
     """Whether a request needs :func:`refusal`'s check: it changes anything or runs code.
 
-    Registering objects (``POST /api/object``) only makes them visible to the caller, as reading
-    does: open, so that blisswebui opened on another machine shows the session (it registers
-    what it shows), though it cannot move or set anything there.
+    Registering objects (``POST /api/object``) is checked by its route (:func:`register_refusal`):
+    registering what the session has only makes it visible to the caller, as reading does, so that
+    blisswebui opened on another machine shows the session (it registers what it shows).
 
     Examples
     --------
@@ -119,12 +146,27 @@ def _host_name(header: str) -> str:
     return name.rstrip(".")
 
 
-def _has_secret(settings: RestSettings, environ: _Environ) -> bool:
-    """Whether the request carries ``Authorization: Bearer <iosecret>`` (never true without a secret set)."""
+def _names_this_machine(settings: RestSettings, name: str) -> bool:
+    """Whether a host ``name`` (lower case, no port nor brackets) is this machine."""
+    return name in local_names(settings) or is_loopback(name)
+
+
+def _origin_name(origin: str) -> str:
+    """The host of an ``Origin`` header, lower case, no port: ``http://[::1]:9030`` -> ``::1``; ``""`` for ``null``."""
+    try:
+        return (urlsplit(origin.strip()).hostname or "").rstrip(".")
+    except ValueError:  # not a URL at all: no host
+        return ""
+
+
+def _has_secret(settings: RestSettings, environ: _Environ, token: Any = None) -> bool:
+    """Whether the request carries ``Authorization: Bearer <iosecret>``, or ``token`` is it (never without a secret set)."""
     if not settings.iosecret:
         return False
     sent = str(environ.get("HTTP_AUTHORIZATION", ""))
-    return hmac.compare_digest(sent.encode(), f"Bearer {settings.iosecret}".encode())
+    if hmac.compare_digest(sent.encode(), f"Bearer {settings.iosecret}".encode()):
+        return True
+    return isinstance(token, str) and hmac.compare_digest(token.encode(), settings.iosecret.encode())
 
 
 def refusal(settings: RestSettings, environ: _Environ) -> tuple[int, str] | None:
@@ -135,13 +177,14 @@ def refusal(settings: RestSettings, environ: _Environ) -> tuple[int, str] | None
     settings : RestSettings
         The service's host and secret.
     environ : dict
-        The request's WSGI environ: ``REMOTE_ADDR`` (the peer), ``HTTP_HOST``, ``HTTP_AUTHORIZATION``.
+        The request's WSGI environ: ``REMOTE_ADDR`` (the peer), ``HTTP_HOST``, ``HTTP_ORIGIN``,
+        ``HTTP_AUTHORIZATION``.
 
     Returns
     -------
     tuple of (int, str) or None
         401 and what to send for another machine without the secret; 403 and what to do for a ``Host``
-        that does not name this machine; None when the request may run.
+        or an ``Origin`` that does not name this machine; None when the request may run.
 
     Examples
     --------
@@ -149,22 +192,96 @@ def refusal(settings: RestSettings, environ: _Environ) -> tuple[int, str] | None
     True
     >>> refusal(RestSettings(port=0), {"REMOTE_ADDR": "10.1.2.3", "HTTP_HOST": "localhost"})[0]
     401
+    >>> refusal(RestSettings(port=0), {"REMOTE_ADDR": "127.0.0.1"}) is None  # no Host (HTTP/1.0): this machine
+    True
+    >>> refusal(RestSettings(port=0), {"REMOTE_ADDR": "127.0.0.1", "HTTP_ORIGIN": "http://localhost:5173"}) is None
+    True
     """
     if _has_secret(settings, environ):
         return None
     if not is_loopback(str(environ.get("REMOTE_ADDR", ""))):
         return 401, UNAUTHORIZED
     host = environ.get("HTTP_HOST")
-    if host is None:  # no browser sends a request without one: DNS rebinding always names its site
+    # no Host (HTTP/1.0): let through; HTTP/1.1 clients and browsers always send one, and a page (DNS rebinding)
+    # cannot remove it: its request names its own site
+    if host is not None and not _names_this_machine(settings, _host_name(str(host))):
+        return 403, (
+            f"Forbidden: the request names the host {str(host)!r}, not this machine; a request that changes anything "
+            "or runs code must be sent to 127.0.0.1, localhost or [::1] (or the rest: host), as in the URL the shell "
+            "prints, or carry 'Authorization: Bearer <iosecret>'"
+        )
+    origin = environ.get("HTTP_ORIGIN")
+    if origin is not None and not _names_this_machine(settings, _origin_name(str(origin))):
+        return 403, (
+            f"Forbidden: the request comes from a page of {str(origin)!r}, not of this machine; a web page of another "
+            "site may not change anything or run code here, whatever cors says: send the request from a page or a "
+            "program of this machine, or with 'Authorization: Bearer <iosecret>'"
+        )
+    return None
+
+
+def trusted(settings: RestSettings, environ: _Environ, auth: Any = None) -> bool:
+    """Whether a socket.io client may get the calls' output: :func:`refusal` lets it through, or its ``auth`` has the secret.
+
+    Parameters
+    ----------
+    settings : RestSettings
+        The service's host and secret.
+    environ : dict
+        The WSGI environ of the client's connection.
+    auth : Any
+        What the client sent as socket.io auth: ``{"token": <iosecret>}`` counts as the secret.
+
+    Examples
+    --------
+    >>> opened = RestSettings(port=0, host="0.0.0.0", iosecret="s3")
+    >>> trusted(opened, {"REMOTE_ADDR": "10.1.2.3"}), trusted(opened, {"REMOTE_ADDR": "10.1.2.3"}, {"token": "s3"})
+    (False, True)
+    >>> trusted(opened, {"REMOTE_ADDR": "127.0.0.1", "HTTP_HOST": "localhost:9030"})
+    True
+    """
+    token = auth.get("token") if isinstance(auth, dict) else None
+    return _has_secret(settings, environ, token) or refusal(settings, environ) is None
+
+
+def register_refusal(
+    settings: RestSettings, environ: _Environ, names: Iterable[str], env: Iterable[str]
+) -> tuple[int, str] | None:
+    """Why registering ``names`` is refused (status and text), or None: a name the session has not loaded is a change.
+
+    Registering a name of the session namespace (``env``), ``SCAN_SAVING`` or ``ACTIVE_MG`` only shows
+    what the session has: open to every peer. Another name of the config would be built now (its
+    controller's code run, its connections opened): it needs what :func:`refusal` asks of any change.
+
+    Parameters
+    ----------
+    settings : RestSettings
+        The service's host and secret.
+    environ : dict
+        The request's WSGI environ.
+    names : Iterable of str
+        The names to register.
+    env : Iterable of str
+        The names of the session namespace (a mapping will do).
+
+    Examples
+    --------
+    >>> opened = RestSettings(port=0, host="0.0.0.0", iosecret="s3")
+    >>> remote = {"REMOTE_ADDR": "10.1.2.3"}
+    >>> register_refusal(opened, remote, ["roby", "SCAN_SAVING"], {"roby": None}) is None
+    True
+    >>> register_refusal(opened, remote, ["roby", "robz2"], {"roby": None})[0]
+    401
+    """
+    known = set(env) | KNOWN_NAMES
+    unknown = [name for name in names if name not in known]
+    if not unknown:
         return None
-    name = _host_name(str(host))
-    if name in local_names(settings) or is_loopback(name):
+    refused = refusal(settings, environ)
+    if refused is None:
         return None
-    return 403, (
-        f"Forbidden: the request names the host {str(host)!r}, not this machine; a request that changes anything or "
-        "runs code must be sent to 127.0.0.1, localhost or [::1] (or the rest: host), as in the URL the shell "
-        "prints, or carry 'Authorization: Bearer <iosecret>'"
-    )
+    status, text = refused
+    return status, f"{text} (registering {', '.join(unknown)}, which the session has not loaded, would build it)"
 
 
 def bounded_body(application: _Application, limit: int) -> _Application:

@@ -12,6 +12,10 @@ BLISS 2.4's endpoints, checks, status codes and texts (``rest_service/endpoints/
   the call's one line ``REST call roby.move(5000) failed: ...`` was written as it failed), 503 when its
   value cannot be sent as JSON.
 - ``DELETE /api/call/<call_id>`` -> 204 (Ctrl-C on it), 404 unknown id.
+- socket.io ``/call``: any peer connects; ``stdout`` events go to the room :data:`STDOUT_ROOM`, the clients
+  trusted at their connection (`bliss_shell.rest.access.trusted`: this machine naming itself, or the secret as
+  ``Authorization: Bearer <iosecret>`` or socket.io auth ``{"token": <iosecret>}``). Another one gets no call's
+  output, and its connection writes one line ``REST SOCKET /call refused (401): from <peer>: ...``.
 
 Examples
 --------
@@ -29,13 +33,24 @@ from typing import Any
 from flask import Flask, Response, g, jsonify
 from pydantic import BaseModel, Field, ValidationError
 
+from .access import trusted
 from .call_tasks import FuncTask, ObjectFuncTask, ScanFactoryTask, Task
 from .calls import TerminalAlreadyInUse, TerminalNotAvailable, UnknownCall
 from .jsonready import from_jsonready, to_jsonready
 from .names import ObjectNotFound
 from .responses import error, exception, json_body, not_ready, validation_error
+from .settings import RestSettings
 
-__all__ = ["CallFunction", "install"]
+__all__ = ["NO_OUTPUT", "STDOUT_ROOM", "CallFunction", "install"]
+
+STDOUT_ROOM = "stdout"
+"""The socket.io room of ``/call`` that gets the calls' ``stdout`` events: the trusted clients."""
+
+NO_OUTPUT = (
+    "connected without the calls' output: from another machine, stdout events need the secret, sent as "
+    "'Authorization: Bearer <iosecret>' or as socket.io auth {\"token\": <iosecret>}"
+)
+"""The refusal line's text of a ``/call`` client that gets no call's output."""
 
 
 class CallFunction(BaseModel):
@@ -173,8 +188,14 @@ def install(app: Flask, sio: Any, service: Any) -> None:
     app.add_url_rule("/api/call/<call_id>", "call_kill", lambda call_id: _kill(service, call_id), methods=["DELETE"])
 
     def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> bool:
-        # open to every peer, with no secret: /call only carries the calls' stdout (read-only, as GET
-        # /api/call/<id>), and blissclient's create_connect() joins /call and /object together, sending no header
+        # open to every peer (blissclient's create_connect() joins /call and /object together, sending no
+        # header), but the calls' output only to a client trusted as a change would be, or sending the secret
+        settings = getattr(service, "settings", None) or RestSettings()
+        if trusted(settings, environ, auth):
+            sio.enter_room(sid, STDOUT_ROOM, namespace="/call")
+        else:
+            peer = environ.get("REMOTE_ADDR", "?")
+            service.refused(401, f"from {peer}: {NO_OUTPUT}", method="SOCKET", path="/call")
         return True
 
     sio.on("connect", connect, namespace="/call")

@@ -1,5 +1,8 @@
 """``/api/object`` (register, state, set, unregister), ``/api/object_type`` and socket.io ``/object``: BLISS 2.4's.
 
+Registering a name the session has not loaded (not in its namespace, nor ``SCAN_SAVING``, ``ACTIVE_MG``) builds
+it: refused as a change is (401/403, `bliss_shell.rest.access.register_refusal`), before the 503.
+
 Codes and texts are BLISS's: 503 ``Not yet fully initialized`` before the session's setup ran
 (listing and registering only; a body or query of the wrong shape is 422 first, as BLISS's
 flask-openapi3 validates before the route runs), 404 ``No such object`` / ``No such abstract object``, 400 with
@@ -31,9 +34,11 @@ import gevent
 from flask import Response, jsonify, request
 from pydantic import BaseModel, Field, ValidationError
 
+from .access import register_refusal
 from .object_typedef import serialize_object_type
 from .object_types import OBJECT_TYPES
 from .responses import Refusal, error, json_body, not_ready, validation_error
+from .settings import RestSettings
 
 if TYPE_CHECKING:
     import flask
@@ -101,6 +106,12 @@ def install(app: flask.Flask, sio: socketio.Server | None, service: RestService)
 
     def register_objects() -> Any:
         body = json_body(RegisterHardwareSchema)  # validated first (422), as flask-openapi3 does, then 503
+        # a name the session has not loaded would be built now: a change, refused as one (401/403, logged)
+        context = getattr(service, "context", None)
+        env = context.env if context is not None else {}
+        refused = register_refusal(getattr(service, "settings", None) or RestSettings(), request.environ, body.names, env)
+        if refused is not None:
+            return error(*refused)
         if not service.ready:
             return not_ready()
         failed = []

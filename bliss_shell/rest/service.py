@@ -9,9 +9,11 @@ other process. What every route shares lives here, once:
   ``REST <METHOD> <path> refused (<status>): <error text>``; nothing else is logged per request;
 - JSON answers for an unknown ``/api`` path (404), a wrong method (405), a body over 4 MiB (413,
   refused before any route runs) and an error no route caught (500);
-- who may change anything or run code (POST, PUT, PATCH, DELETE under ``/api``, but registering objects):
-  this machine, naming itself in ``Host``, or a peer sending ``Authorization: Bearer <iosecret>``
-  (``access``); a 401 or 403 line names the peer (``refused (401): from 192.0.2.2: Unauthorized: ...``);
+- who may change anything or run code (POST, PUT, PATCH, DELETE under ``/api``; registering objects the
+  session has not loaded): this machine, naming itself in ``Host`` and ``Origin``, or a peer sending
+  ``Authorization: Bearer <iosecret>`` (``access``); a 401 or 403 line names the peer
+  (``refused (401): from 192.0.2.2: Unauthorized: ...``); who gets the calls' output on socket.io ``/call``
+  (``call_routes``);
 - blisswebui's page, as BLISS serves it (``webui``).
 
 Examples
@@ -199,7 +201,8 @@ class RestService:
             engineio_logger=False,
         )
         self.objects = ObjectStore(self.context, lambda event, data: self.emit(event, data, "/object"))
-        self.calls = Calls(self.context, lambda event, data: self.emit(event, data, "/call"))
+        # a call's output goes to the /call clients trusted at their connection only (call_routes)
+        self.calls = Calls(self.context, lambda event, data: self.emit(event, data, "/call", call_routes.STDOUT_ROOM))
         for module in (info, beacon, object_routes, call_routes):
             module.install(app, sio, self)
         server.application = bounded_body(socketio.WSGIApp(sio, app), MAX_BODY)
@@ -235,8 +238,8 @@ class RestService:
         server.stop(timeout=_STOP_TIMEOUT)
         self.ready = False
 
-    def emit(self, event: str, data: Any, namespace: str) -> None:
-        """Send a socket.io event to the clients of ``namespace``; a failure is logged, never raised.
+    def emit(self, event: str, data: Any, namespace: str, room: str | None = None) -> None:
+        """Send a socket.io event to the clients of ``namespace`` (of its ``room`` only, if given); never raises.
 
         Examples
         --------
@@ -245,7 +248,7 @@ class RestService:
         if self.sio is None:
             return
         try:
-            self.sio.emit(event, data, namespace=namespace)
+            self.sio.emit(event, data, namespace=namespace, to=room)
         except Exception:
             logger.exception("REST service: could not send the %s event on %s", event, namespace)
 
