@@ -13,14 +13,12 @@ import math
 import re
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import gevent
 import gevent.event
 import httpx
 import numpy as np
 import pytest
-from prompt_toolkit.buffer import Buffer
 
 from bliss_shell.rest.call_stdout import GreenletStdout
 from bliss_shell.rest.call_tasks import FuncTask, ScanFactoryTask
@@ -28,9 +26,8 @@ from bliss_shell.rest.calls import KEPT, Calls, UnknownCall
 from bliss_shell.rest.jsonready import NotDecodable, from_jsonready, to_jsonready
 from bliss_shell.rest.names import ObjectNotFound
 from bliss_shell.scanning import current
-from bliss_shell.shell.remote_terminal import COMMAND, PromptTerminal
 from bliss_shell.shell.scan_display import shell_display
-from conftest import interruptible, wait_for
+from conftest import wait_for
 from rest_helpers import Refusal, reading, refusals, shell_value
 
 
@@ -441,68 +438,13 @@ def test_in_terminal_shows_the_box_runs_at_the_prompt_and_a_second_is_refused(re
     refused_once(shell, "POST", "/api/call", 429, "Terminal already in use")
 
 
-class StandInPrompt:
-    """What `PromptTerminal` uses of the session's prompt, played by the test one step at a time: the prompt's
-    buffer (prompt_toolkit's own), the line it accepted, the callables it runs before it reads again, Ctrl-C.
-
-    The real prompt takes these steps in an order the test cannot choose (test_a_kill_right_after_...); here the
-    kill lands exactly between the line reaching the prompt and the prompt running it.
-    """
-
-    def __init__(self, namespace: dict):
-        self.namespace = namespace
-        self.accepted: list[str] = []
-        self.default_buffer = Buffer(accept_handler=lambda buffer: self.accepted.append(buffer.text) or False)
-        self.app = SimpleNamespace(is_running=True, pre_run_callables=[], invalidate=lambda: None)
-        self.interrupts = 0
-
-    def get_globals(self) -> dict:
-        return self.namespace
-
-    def interrupt(self) -> None:  # no command runs yet: Ctrl-C finds nothing to interrupt (CommandRunner's)
-        self.interrupts += 1
-
-    def run_line(self) -> str:
-        """Run the accepted line as the prompt does; what it showed: its value, or the exception's name."""
-        try:
-            return repr(eval(self.accepted.pop(0), self.namespace))
-        except (KeyboardInterrupt, NameError) as error:
-            return type(error).__name__
-
-    def read_again(self) -> None:
-        callables, self.app.pre_run_callables = self.app.pre_run_callables, []
-        for function in callables:
-            function()
-
-
-@pytest.mark.parametrize("prompt_runs_the_line", [True, False], ids=["line-runs", "line-cancelled"])
-def test_a_kill_between_the_line_reaching_the_prompt_and_its_run_gives_keyboardinterrupt_not_nameerror(
-    prompt_runs_the_line,
-):
-    namespace: dict = {}
-    prompt = StandInPrompt(namespace)
-    terminal = PromptTerminal(prompt)
-    ran = []
-    run = interruptible(terminal.run, lambda: ran.append("ran"), "sleep(...)", (60,), {})
-    wait_for(lambda: prompt.accepted == [f"{COMMAND}()"], "the line did not reach the prompt")
-    terminal.interrupt()  # the kill: the line is at the prompt, not run yet
-    gevent.idle()  # every greenlet that can run has run
-    assert prompt.interrupts == 1 and not run.ready() and COMMAND in namespace  # run waits: the name stays
-    if prompt_runs_the_line:
-        assert prompt.run_line() == "KeyboardInterrupt"  # the line raises it itself, no NameError
-    prompt.read_again()  # the prompt reads its next line: it ran or cancelled the one given
-    run.join(timeout=10)
-    assert isinstance(run.value, KeyboardInterrupt) and ran == [] and COMMAND not in namespace
-
-
 @pytest.mark.slow
 def test_a_kill_right_after_an_in_terminal_call_leaves_the_prompt_usable(rest_shell):
     shell = rest_shell()
     api = f"{shell.url}/api/call"
     with httpx.Client() as http:  # one connection: the DELETE follows the POST as closely as a client can
-        # End to end, where the kill lands (before, while or after the line reaches the prompt) is the shell's
-        # scheduling, which a client cannot choose: 5 tries cover what they can; the exact window is tested above
-        # (test_a_kill_between_the_line_reaching_the_prompt_and_its_run_gives_keyboardinterrupt_not_nameerror).
+        # Where the kill lands (before, while or after the line reaches the prompt) is the shell's scheduling,
+        # which a client cannot choose: 5 tries cover what they can.
         for _ in range(5):
             call_id = http.post(api, json={"function": "sleep", "args": [60], "in_terminal": True}).json()["call_id"]
             assert http.delete(f"{api}/{call_id}").status_code == 204
